@@ -1,0 +1,403 @@
+// Package gpu is the thin WebGPU device layer shared by the native
+// (wgpu-native) and browser (GOOS=js) builds: opening a device with the
+// limits the kernels need, buffers, explicit bind-group and pipeline layouts,
+// shader errors as Go errors, and readback.
+//
+// Everything above this package is backend-agnostic; the differences live in
+// the build-tagged open_*.go, await_*.go and scope_*.go files.
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+// ErrNoAdapter is returned by Open when no WebGPU adapter exists.
+var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
+
+// ErrClosed is returned by calls on a closed or lost device.
+var ErrClosed = errors.New("gpu: device is closed or lost")
+
+// Options select the adapter. The zero value is the default adapter.
+type Options struct {
+	// PreferFallback asks for a software fallback adapter.
+	PreferFallback bool
+}
+
+// AdapterInfo describes the adapter in use, for reports.
+type AdapterInfo struct {
+	Description string // human readable, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) (vulkan, cpu)"
+	Backend     string
+	Type        string
+}
+
+// String returns the description.
+func (a AdapterInfo) String() string { return a.Description }
+
+// Device is an open WebGPU device with its queue.
+type Device struct {
+	Dev    *wgpu.Device
+	Queue  *wgpu.Queue
+	Info   AdapterInfo
+	Limits wgpu.Limits
+
+	mu     sync.Mutex // serializes submits and readbacks
+	closed bool
+	lost   string
+	native nativeHandles
+}
+
+// BindingKind is the kind of one binding of a pipeline's single bind group.
+type BindingKind int
+
+// Binding kinds.
+const (
+	ReadStorage  BindingKind = iota // var<storage, read>
+	WriteStorage                    // var<storage, read_write>
+	Uniform                         // var<uniform>
+	Texture2D                       // texture_2d<f32>, unfilterable float
+)
+
+// Pipeline is a compute pipeline with its explicit bind-group layout.
+type Pipeline struct {
+	Label    string
+	Pipeline *wgpu.ComputePipeline
+	Layout   *wgpu.BindGroupLayout
+	Kinds    []BindingKind
+}
+
+// CreatePipeline compiles WGSL source with entry point "main" and binds
+// group 0 with the given binding kinds, in order. Shader and pipeline errors
+// are returned as Go errors on both backends.
+func (d *Device) CreatePipeline(label, wgsl string, kinds []BindingKind) (*Pipeline, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	entries := make([]wgpu.BindGroupLayoutEntry, len(kinds))
+	for i, k := range kinds {
+		e := wgpu.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute}
+		switch k {
+		case ReadStorage:
+			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeReadOnlyStorage}
+		case WriteStorage:
+			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeStorage}
+		case Uniform:
+			e.Buffer = wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeUniform}
+		case Texture2D:
+			e.Texture = wgpu.TextureBindingLayout{SampleType: wgpu.TextureSampleTypeUnfilterableFloat, ViewDimension: wgpu.TextureViewDimension2D}
+		default:
+			return nil, fmt.Errorf("gpu: pipeline %s: unknown binding kind %d", label, k)
+		}
+		entries[i] = e
+	}
+	var p *Pipeline
+	err := d.scoped("pipeline "+label, func() error {
+		bgl, err := d.Dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: label, Entries: entries})
+		if err != nil {
+			return err
+		}
+		pl, err := d.Dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: label, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
+		if err != nil {
+			return err
+		}
+		defer pl.Release()
+		mod, err := d.Dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: label, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: wgsl}})
+		if err != nil {
+			return err
+		}
+		defer mod.Release()
+		cp, err := d.Dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: pl,
+			Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"}})
+		if err != nil {
+			return err
+		}
+		p = &Pipeline{Label: label, Pipeline: cp, Layout: bgl, Kinds: kinds}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: compiling %s: %w", label, err)
+	}
+	return p, nil
+}
+
+// Release frees the pipeline.
+func (p *Pipeline) Release() {
+	if p == nil {
+		return
+	}
+	p.Pipeline.Release()
+	p.Layout.Release()
+}
+
+// Resource is one bound resource: a buffer range or a texture view.
+type Resource struct {
+	Buffer *wgpu.Buffer
+	Offset uint64
+	Size   uint64 // 0 means the whole buffer from Offset
+	View   *wgpu.TextureView
+}
+
+// BufferRes binds a whole buffer.
+func BufferRes(b *wgpu.Buffer) Resource { return Resource{Buffer: b} }
+
+// BindGroup builds the bind group of p from resources given in binding order.
+func (d *Device) BindGroup(p *Pipeline, res ...Resource) (*wgpu.BindGroup, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	if len(res) != len(p.Kinds) {
+		return nil, fmt.Errorf("gpu: bind group for %s: %d resources for %d bindings", p.Label, len(res), len(p.Kinds))
+	}
+	entries := make([]wgpu.BindGroupEntry, len(res))
+	for i, r := range res {
+		e := wgpu.BindGroupEntry{Binding: uint32(i)}
+		if p.Kinds[i] == Texture2D {
+			if r.View == nil {
+				return nil, fmt.Errorf("gpu: bind group for %s: binding %d needs a texture view", p.Label, i)
+			}
+			e.TextureView = r.View
+		} else {
+			if r.Buffer == nil {
+				return nil, fmt.Errorf("gpu: bind group for %s: binding %d needs a buffer", p.Label, i)
+			}
+			size := r.Size
+			if size == 0 {
+				size = wgpu.WholeSize
+			}
+			e.Buffer, e.Offset, e.Size = r.Buffer, r.Offset, size
+		}
+		entries[i] = e
+	}
+	var bg *wgpu.BindGroup
+	err := d.scoped("bind group "+p.Label, func() (err error) {
+		bg, err = d.Dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Label: p.Label, Layout: p.Layout, Entries: entries})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: bind group for %s: %w", p.Label, err)
+	}
+	return bg, nil
+}
+
+// Storage usages of activation and weight buffers.
+const storageUsage = wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst | wgpu.BufferUsageCopySrc
+
+// NewBuffer creates a zero-filled storage buffer of size bytes (rounded up
+// to a multiple of 16, at least 16).
+func (d *Device) NewBuffer(label string, size uint64) (*wgpu.Buffer, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	size = (size + 15) &^ 15
+	if size == 0 {
+		size = 16
+	}
+	if size > d.Limits.MaxBufferSize || size > d.Limits.MaxStorageBufferBindingSize {
+		return nil, fmt.Errorf("gpu: buffer %s of %d bytes exceeds the device limits (max buffer %d, max binding %d)",
+			label, size, d.Limits.MaxBufferSize, d.Limits.MaxStorageBufferBindingSize)
+	}
+	var b *wgpu.Buffer
+	err := d.scoped("buffer "+label, func() (err error) {
+		b, err = d.Dev.CreateBuffer(&wgpu.BufferDescriptor{Label: label, Size: size, Usage: storageUsage})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: creating buffer %s (%d bytes): %w", label, size, err)
+	}
+	return b, nil
+}
+
+// NewBufferFloats creates a storage buffer holding data.
+func (d *Device) NewBufferFloats(label string, data []float32) (*wgpu.Buffer, error) {
+	b, err := d.NewBuffer(label, uint64(4*len(data)))
+	if err != nil {
+		return nil, err
+	}
+	if err := d.WriteFloats(b, 0, data); err != nil {
+		b.Release()
+		return nil, err
+	}
+	return b, nil
+}
+
+// NewUniform creates a uniform buffer holding data (u32 or f32 words).
+func (d *Device) NewUniform(label string, words []uint32) (*wgpu.Buffer, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	size := uint64((4*len(words) + 15) &^ 15)
+	if size == 0 {
+		size = 16
+	}
+	b, err := d.Dev.CreateBuffer(&wgpu.BufferDescriptor{Label: label, Size: size, Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: creating uniform %s: %w", label, err)
+	}
+	if len(words) > 0 {
+		if err := d.Queue.WriteBuffer(b, 0, wgpu.ToBytes(words)); err != nil {
+			b.Release()
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// NewTextureFloats creates an rgba32float texture of width×height texels
+// from data (4 floats per texel, row-major) and returns it with its view.
+func (d *Device) NewTextureFloats(label string, width, height int, data []float32) (*wgpu.Texture, *wgpu.TextureView, error) {
+	if err := d.check(); err != nil {
+		return nil, nil, err
+	}
+	if width <= 0 || height <= 0 || len(data) != 4*width*height {
+		return nil, nil, fmt.Errorf("gpu: texture %s: %d floats for %d×%d texels", label, len(data), width, height)
+	}
+	if uint32(width) > d.Limits.MaxTextureDimension2D || uint32(height) > d.Limits.MaxTextureDimension2D {
+		return nil, nil, fmt.Errorf("gpu: texture %s of %d×%d exceeds the 2-D limit %d", label, width, height, d.Limits.MaxTextureDimension2D)
+	}
+	size := wgpu.Extent3D{Width: uint32(width), Height: uint32(height), DepthOrArrayLayers: 1}
+	tex, err := d.Dev.CreateTexture(&wgpu.TextureDescriptor{Label: label, Size: size, MipLevelCount: 1, SampleCount: 1,
+		Dimension: wgpu.TextureDimension2D, Format: wgpu.TextureFormatRGBA32Float,
+		Usage: wgpu.TextureUsageTextureBinding | wgpu.TextureUsageCopyDst})
+	if err != nil {
+		return nil, nil, fmt.Errorf("gpu: creating texture %s: %w", label, err)
+	}
+	err = d.Queue.WriteTexture(&wgpu.ImageCopyTexture{Texture: tex, MipLevel: 0, Aspect: wgpu.TextureAspectAll},
+		wgpu.ToBytes(data), &wgpu.TextureDataLayout{Offset: 0, BytesPerRow: uint32(16 * width), RowsPerImage: uint32(height)}, &size)
+	if err != nil {
+		tex.Release()
+		return nil, nil, fmt.Errorf("gpu: uploading texture %s: %w", label, err)
+	}
+	view, err := tex.CreateView(nil)
+	if err != nil {
+		tex.Release()
+		return nil, nil, fmt.Errorf("gpu: texture view %s: %w", label, err)
+	}
+	return tex, view, nil
+}
+
+// WriteFloats uploads data into b at byte offset off.
+func (d *Device) WriteFloats(b *wgpu.Buffer, off uint64, data []float32) error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return d.Queue.WriteBuffer(b, off, wgpu.ToBytes(data))
+}
+
+// Dispatch is one compute dispatch: a pipeline, its bind group, and the
+// workgroup counts.
+type Dispatch struct {
+	Pipeline *Pipeline
+	Group    *wgpu.BindGroup
+	X, Y, Z  uint32
+}
+
+// Run encodes the dispatches in one compute pass, copies count floats from
+// src (at byte offset srcOff) to a staging buffer, submits once and returns
+// the copied values. count 0 skips the readback and just waits for the work.
+func (d *Device) Run(dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, count int) ([]float32, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	enc, err := d.Dev.CreateCommandEncoder(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: command encoder: %w", err)
+	}
+	defer enc.Release()
+	pass := enc.BeginComputePass(nil)
+	for _, ds := range dispatches {
+		if ds.X == 0 || ds.Y == 0 || ds.Z == 0 {
+			continue
+		}
+		pass.SetPipeline(ds.Pipeline.Pipeline)
+		pass.SetBindGroup(0, ds.Group, nil)
+		pass.DispatchWorkgroups(ds.X, ds.Y, ds.Z)
+	}
+	pass.End()
+	pass.Release()
+	size := uint64((4*count + 3) &^ 3)
+	var staging *wgpu.Buffer
+	if count > 0 {
+		staging, err = d.Dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "readback", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+		if err != nil {
+			return nil, fmt.Errorf("gpu: staging buffer: %w", err)
+		}
+		defer staging.Release()
+		defer staging.Destroy()
+		if err := enc.CopyBufferToBuffer(src, srcOff, staging, 0, size); err != nil {
+			return nil, fmt.Errorf("gpu: copy to staging: %w", err)
+		}
+	}
+	cmd, err := enc.Finish(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: finishing commands: %w", err)
+	}
+	defer cmd.Release()
+	d.Queue.Submit(cmd)
+	if count == 0 {
+		return nil, d.waitIdle()
+	}
+	done := make(chan wgpu.BufferMapAsyncStatus, 1)
+	if err := staging.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { done <- s }); err != nil {
+		return nil, fmt.Errorf("gpu: map staging: %w", err)
+	}
+	if s := awaitMap(d, done); s != wgpu.BufferMapAsyncStatusSuccess {
+		return nil, fmt.Errorf("gpu: reading results failed (map status %d)%s", s, d.lostSuffix())
+	}
+	raw := staging.GetMappedRange(0, uint(size))
+	out := make([]float32, count)
+	copy(out, wgpu.FromBytes[float32](raw[:4*count]))
+	staging.Unmap()
+	return out, nil
+}
+
+// ReadFloats copies count floats from b at byte offset off back to the CPU.
+func (d *Device) ReadFloats(b *wgpu.Buffer, off uint64, count int) ([]float32, error) {
+	if count <= 0 {
+		return nil, nil
+	}
+	return d.Run(nil, b, off, count)
+}
+
+// waitIdle blocks until the submitted work has finished.
+func (d *Device) waitIdle() error {
+	done := make(chan wgpu.BufferMapAsyncStatus, 1)
+	d.Queue.OnSubmittedWorkDone(func(wgpu.QueueWorkDoneStatus) { done <- wgpu.BufferMapAsyncStatusSuccess })
+	awaitMap(d, done)
+	return d.check()
+}
+
+func (d *Device) check() error {
+	if d == nil || d.closed {
+		return ErrClosed
+	}
+	if d.lost != "" {
+		return fmt.Errorf("%w: %s", ErrClosed, d.lost)
+	}
+	return nil
+}
+
+func (d *Device) lostSuffix() string {
+	if d.lost != "" {
+		return ": device lost: " + d.lost
+	}
+	return ""
+}
+
+// Close releases the device. Objects created from it must be released first.
+func (d *Device) Close() {
+	if d == nil || d.closed {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	d.release()
+}

@@ -1,0 +1,170 @@
+//go:build js
+
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+type nativeHandles struct {
+	device js.Value
+}
+
+// Open requests navigator.gpu's adapter (a compatibility-mode adapter when
+// no core adapter exists) and a device whose limits are raised to the
+// adapter's for every limit the kernels use. It must not be called from
+// inside a js.FuncOf callback: it waits on promises.
+func Open(opt Options) (*Device, error) {
+	gpuObj := js.Global().Get("navigator").Get("gpu")
+	if !gpuObj.Truthy() {
+		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled)", ErrNoAdapter)
+	}
+	opts := map[string]any{"powerPreference": "high-performance"}
+	if opt.PreferFallback {
+		opts["forceFallbackAdapter"] = true
+	}
+	adapter, err := await(gpuObj.Call("requestAdapter", opts))
+	if err != nil || !adapter.Truthy() {
+		opts["featureLevel"] = "compatibility"
+		adapter, err = await(gpuObj.Call("requestAdapter", opts))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoAdapter, err)
+	}
+	if !adapter.Truthy() {
+		return nil, ErrNoAdapter
+	}
+	al := adapter.Get("limits")
+	req := map[string]any{}
+	for _, name := range []string{"maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize",
+		"maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY",
+		"maxComputeWorkgroupSizeZ", "maxComputeWorkgroupsPerDimension", "maxStorageBuffersPerShaderStage",
+		"maxTextureDimension2D"} {
+		if v := al.Get(name); v.Type() == js.TypeNumber {
+			req[name] = v
+		}
+	}
+	jsDev, err := await(adapter.Call("requestDevice", map[string]any{"label": "lowformer", "requiredLimits": req}))
+	if err != nil {
+		return nil, fmt.Errorf("gpu: requesting a device: %w", err)
+	}
+	if !jsDev.Truthy() {
+		return nil, errors.New("gpu: requesting a device returned nothing")
+	}
+	dev := wgpu.NewDevice(jsDev)
+	d := &Device{Dev: &dev}
+	d.Queue = d.Dev.GetQueue()
+	d.Limits = d.Dev.GetLimits().Limits
+	d.native = nativeHandles{device: jsDev}
+	d.Info = adapterInfo(adapter)
+	go func() {
+		info, err := await(jsDev.Get("lost"))
+		if err == nil && !d.closed {
+			d.lost = info.Get("message").String()
+			if d.lost == "" {
+				d.lost = "the GPU device was lost"
+			}
+		}
+	}()
+	return d, nil
+}
+
+func adapterInfo(adapter js.Value) AdapterInfo {
+	info := adapter.Get("info")
+	if !info.Truthy() {
+		return AdapterInfo{Description: "WebGPU adapter"}
+	}
+	get := func(k string) string {
+		if v := info.Get(k); v.Type() == js.TypeString {
+			return v.String()
+		}
+		return ""
+	}
+	desc := get("description")
+	if desc == "" {
+		desc = fmt.Sprintf("%s %s %s", get("vendor"), get("architecture"), get("device"))
+	}
+	compat := ""
+	if fl := adapter.Get("featureLevel"); fl.Type() == js.TypeString && fl.String() == "compatibility" {
+		compat = ", compatibility mode"
+	} else if f := adapter.Get("features"); f.Truthy() && !f.Call("has", "core-features-and-limits").Bool() {
+		compat = ", compatibility mode"
+	}
+	return AdapterInfo{Description: fmt.Sprintf("%s (webgpu%s)", desc, compat), Backend: "webgpu", Type: get("architecture")}
+}
+
+func (d *Device) release() {
+	d.native.device.Call("destroy")
+}
+
+// awaitMap: on js MapAsync already awaited the promise and ran the callback.
+func awaitMap(d *Device, done chan wgpu.BufferMapAsyncStatus) wgpu.BufferMapAsyncStatus {
+	return <-done
+}
+
+// scoped runs f inside validation and out-of-memory error scopes and turns
+// a captured GPU error, or a JS exception surfacing as a panic, into a Go
+// error (the js backend of wgpu reports nothing by itself).
+func (d *Device) scoped(what string, f func() error) (err error) {
+	dev := d.native.device
+	dev.Call("pushErrorScope", "out-of-memory")
+	dev.Call("pushErrorScope", "validation")
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%s: %v", what, r)
+			}
+		}()
+		err = f()
+	}()
+	for range 2 {
+		e, aerr := await(dev.Call("popErrorScope"))
+		if err == nil && aerr == nil && e.Truthy() {
+			err = fmt.Errorf("%s: %s", what, e.Get("message").String())
+		}
+	}
+	return err
+}
+
+// await waits for a JS promise from a goroutine that is not a js.FuncOf
+// callback, returning a rejection as an error.
+func await(p js.Value) (js.Value, error) {
+	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
+		return p, nil
+	}
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	var onOK, onErr js.Func
+	onOK = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		v := js.Undefined()
+		if len(a) > 0 {
+			v = a[0]
+		}
+		ch <- result{v: v}
+		return nil
+	})
+	onErr = js.FuncOf(func(_ js.Value, a []js.Value) any {
+		msg := "promise rejected"
+		if len(a) > 0 {
+			if m := a[0].Get("message"); m.Type() == js.TypeString {
+				msg = m.String()
+			} else {
+				msg = a[0].Call("toString").String()
+			}
+		}
+		ch <- result{err: errors.New(msg)}
+		return nil
+	})
+	p.Call("then", onOK, onErr)
+	r := <-ch
+	onOK.Release()
+	onErr.Release()
+	return r.v, r.err
+}

@@ -1,0 +1,144 @@
+//go:build !js
+
+package gpu
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+type nativeHandles struct {
+	instance *wgpu.Instance
+	adapter  *wgpu.Adapter
+}
+
+func init() {
+	wgpu.SetLogLevel(wgpu.LogLevelOff)
+	// Mesa's Vulkan loader complains on every start without it.
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		os.Setenv("XDG_RUNTIME_DIR", os.TempDir())
+	}
+}
+
+// Open opens the default adapter natively (Vulkan first, then any backend)
+// and requests a device whose limits are raised to what the adapter offers
+// for the limits the kernels use.
+func Open(opt Options) (*Device, error) {
+	inst := wgpu.CreateInstance(nil)
+	if inst == nil {
+		return nil, ErrNoAdapter
+	}
+	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{ForceFallbackAdapter: opt.PreferFallback, PowerPreference: wgpu.PowerPreferenceHighPerformance})
+	if err != nil || ad == nil {
+		inst.Release()
+		return nil, fmt.Errorf("%w (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers): %v", ErrNoAdapter, err)
+	}
+	al := ad.GetLimits().Limits
+	req := wgpu.DefaultLimits()
+	raiseLimits(&req, al)
+	d := &Device{}
+	// No DeviceLostCallback: cogentcore/webgpu v0.23.0 passes a Go pointer
+	// to C for it, which cgocheck rejects. Natively a lost device surfaces
+	// as failing map/submit calls instead.
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "lowformer", RequiredLimits: &wgpu.RequiredLimits{Limits: req}})
+	if err != nil {
+		ad.Release()
+		inst.Release()
+		return nil, fmt.Errorf("gpu: requesting a device: %w", err)
+	}
+	info := ad.GetInfo()
+	desc := info.DriverDescription
+	if desc == "" || desc == "0x0" {
+		desc = info.Name
+	}
+	if info.Name != "" && info.Name != "0x0" && !strings.Contains(desc, info.Name) {
+		desc = info.Name + " " + desc
+	}
+	d.Dev, d.Queue = dev, dev.GetQueue()
+	d.Limits = dev.GetLimits().Limits
+	d.Info = AdapterInfo{
+		Description: fmt.Sprintf("%s (%s, %s)", desc, backendName(info.BackendType), adapterTypeName(info.AdapterType)),
+		Backend:     backendName(info.BackendType),
+		Type:        adapterTypeName(info.AdapterType),
+	}
+	d.native = nativeHandles{instance: inst, adapter: ad}
+	return d, nil
+}
+
+// raiseLimits copies the adapter's values into req for every limit the
+// kernels may need beyond the WebGPU defaults.
+func raiseLimits(req *wgpu.Limits, ad wgpu.Limits) {
+	req.MaxStorageBufferBindingSize = ad.MaxStorageBufferBindingSize
+	req.MaxBufferSize = ad.MaxBufferSize
+	req.MaxComputeWorkgroupStorageSize = ad.MaxComputeWorkgroupStorageSize
+	req.MaxComputeInvocationsPerWorkgroup = ad.MaxComputeInvocationsPerWorkgroup
+	req.MaxComputeWorkgroupSizeX = ad.MaxComputeWorkgroupSizeX
+	req.MaxComputeWorkgroupSizeY = ad.MaxComputeWorkgroupSizeY
+	req.MaxComputeWorkgroupSizeZ = ad.MaxComputeWorkgroupSizeZ
+	req.MaxComputeWorkgroupsPerDimension = ad.MaxComputeWorkgroupsPerDimension
+	req.MaxStorageBuffersPerShaderStage = ad.MaxStorageBuffersPerShaderStage
+	req.MaxTextureDimension2D = ad.MaxTextureDimension2D
+}
+
+func (d *Device) release() {
+	d.Queue.Release()
+	d.Dev.Release()
+	d.native.adapter.Release()
+	d.native.instance.Release()
+}
+
+// awaitMap polls the device without blocking until the callback delivers
+// its status on done (never one long Poll(true): it gives up after ~5 s).
+func awaitMap(d *Device, done chan wgpu.BufferMapAsyncStatus) wgpu.BufferMapAsyncStatus {
+	for {
+		if !d.Dev.Poll(false, nil) {
+			time.Sleep(100 * time.Microsecond)
+		}
+		select {
+		case s := <-done:
+			return s
+		default:
+			if d.lost != "" {
+				return wgpu.BufferMapAsyncStatusDeviceLost
+			}
+			runtime.Gosched()
+		}
+	}
+}
+
+// scoped runs f; natively wgpu-native already reports validation errors as
+// Go errors from each create call.
+func (d *Device) scoped(_ string, f func() error) error { return f() }
+
+func backendName(b wgpu.BackendType) string {
+	switch b {
+	case wgpu.BackendTypeVulkan:
+		return "vulkan"
+	case wgpu.BackendTypeMetal:
+		return "metal"
+	case wgpu.BackendTypeD3D12:
+		return "d3d12"
+	case wgpu.BackendTypeOpenGL:
+		return "opengl"
+	case wgpu.BackendTypeOpenGLES:
+		return "opengles"
+	}
+	return fmt.Sprintf("backend %d", b)
+}
+
+func adapterTypeName(t wgpu.AdapterType) string {
+	switch t {
+	case wgpu.AdapterTypeCPU:
+		return "cpu"
+	case wgpu.AdapterTypeDiscreteGPU:
+		return "discrete gpu"
+	case wgpu.AdapterTypeIntegratedGPU:
+		return "integrated gpu"
+	}
+	return "unknown type"
+}

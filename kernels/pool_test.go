@@ -1,0 +1,24 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+func TestMeanPool(t *testing.T) {
+	for _, s := range []struct{ n, h, w, c int }{
+		{1, 1, 1, 4}, {1, 7, 7, 20}, {3, 15, 15, 40}, {2, 17, 9, 128}, {1, 7, 7, 320},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", s.n, s.h, s.w, s.c), func(t *testing.T) {
+			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: randomFloats(s.n*s.h*s.w*s.c, 1)}
+			want := ref.MeanPool(x).Data
+			k := ChooseMeanPool(s.n, s.h, s.w, s.c)
+			in, out := buffer(t, x.Data, 0), buffer(t, nil, len(want))
+			got := runKernels(t, []Kernel{k}, [][]gpu.Resource{{in.res(), out.res()}}, out, len(want))
+			checkClose(t, k.Label(), got, want)
+		})
+	}
+}
