@@ -1,0 +1,166 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/shaders"
+)
+
+// Depthwise is a depthwise (groups == C) k×k convolution of an NHWC tensor
+// [N,H,W,C] with padding k/2 and stride S, giving [N,HO,WO,C] with
+// HO = ⌈H/S⌉, WO = ⌈W/S⌉ (k odd): Y = act(conv(X) + Bias) + R.
+// One invocation computes TX consecutive output columns of one row for 4
+// channels, loading each of the (TX-1)·S+K input columns of a kernel row
+// once.
+//
+// Bindings: 0 X (read) [N,H,W,C]; 1 weights (read) [K][K][C]; 2 bias
+// (read) [C]; 3 Y (write) [N,HO,WO,C]; 4 R (read) [N,HO,WO,C], only when
+// Residual.
+type Depthwise struct {
+	N, H, W, C int // C is a multiple of 4
+	K, Stride  int // K odd
+	TX         int // output columns per invocation
+	WG         int // workgroup size
+	Act        ref.Act
+	Residual   bool
+}
+
+// ChooseDepthwise picks the specialization for a shape: TX in 4..7 with
+// the least waste in the last column block (the largest on ties), and a
+// workgroup size giving at least 4 workgroups where possible.
+func ChooseDepthwise(n, h, w, c, k, stride int, act ref.Act, residual bool) Depthwise {
+	wo := ref.ConvOutSize(w, k, stride)
+	tx := pickColumns(wo, 4, 7)
+	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: tx, Act: act, Residual: residual}
+	d.WG = pickWorkgroup(d.invocations(), 64, 16)
+	return d
+}
+
+// pickColumns returns the block width in [lo, hi] (or n when n < lo) that
+// wastes the fewest columns when n columns are split into blocks, preferring
+// the widest on ties.
+func pickColumns(n, lo, hi int) int {
+	if n <= lo {
+		return max(n, 1)
+	}
+	best, waste := hi, ceilDiv(n, hi)*hi-n
+	for t := hi - 1; t >= lo; t-- {
+		if w := ceilDiv(n, t)*t - n; w < waste {
+			best, waste = t, w
+		}
+	}
+	return best
+}
+
+// pickWorkgroup halves the workgroup size from hi down to lo until the
+// dispatch has at least 4 workgroups.
+func pickWorkgroup(invocations, hi, lo int) int {
+	wg := hi
+	for wg > lo && ceilDiv(invocations, wg) < 4 {
+		wg /= 2
+	}
+	return wg
+}
+
+// grid splits a 1-D dispatch of count workgroups into x·y ≥ count with
+// x ≤ 65535 (the WebGPU per-dimension limit). Shaders rebuild the linear
+// workgroup index as wid.y·x + wid.x and must guard the tail.
+func grid(count int) (x, y int) {
+	const maxDim = 65535
+	if count <= maxDim {
+		return max(count, 1), 1
+	}
+	y = ceilDiv(count, maxDim)
+	return ceilDiv(count, y), y
+}
+
+// outSize is the output height and width.
+func (k Depthwise) outSize() (ho, wo int) {
+	return ref.ConvOutSize(k.H, k.K, k.Stride), ref.ConvOutSize(k.W, k.K, k.Stride)
+}
+
+// invocations is the number of useful invocations.
+func (k Depthwise) invocations() int {
+	ho, wo := k.outSize()
+	return k.N * ho * ceilDiv(wo, k.TX) * k.C / 4
+}
+
+// Label implements Kernel.
+func (k Depthwise) Label() string {
+	return fmt.Sprintf("dw%dx%d_s%d_n%d_h%d_w%d_c%d_tx%d_wg%d_%s%s", k.K, k.K, k.Stride, k.N, k.H, k.W, k.C,
+		k.TX, k.WG, k.Act, residualSuffix(k.Residual))
+}
+
+// residualSuffix is the label suffix of a fused residual add.
+func residualSuffix(r bool) string {
+	if r {
+		return "_res"
+	}
+	return ""
+}
+
+// check validates the specialization.
+func (k Depthwise) check() error {
+	switch {
+	case k.N < 1 || k.H < 1 || k.W < 1 || k.C < 4:
+		return fmt.Errorf("depthwise: bad shape N=%d H=%d W=%d C=%d", k.N, k.H, k.W, k.C)
+	case k.C%4 != 0:
+		return fmt.Errorf("depthwise: channels %d not a multiple of 4", k.C)
+	case k.K < 1 || k.K%2 == 0:
+		return fmt.Errorf("depthwise: kernel size %d must be odd and positive", k.K)
+	case k.Stride < 1:
+		return fmt.Errorf("depthwise: stride %d must be positive", k.Stride)
+	case k.TX < 1 || k.TX > 16:
+		return fmt.Errorf("depthwise: %d columns per invocation outside 1..16", k.TX)
+	case k.WG < 1 || k.WG > 256:
+		return fmt.Errorf("depthwise: workgroup size %d outside 1..256", k.WG)
+	}
+	return checkAct(k.Act)
+}
+
+// checkAct rejects activations the shaders do not know.
+func checkAct(a ref.Act) error {
+	if a < ref.ActNone || a > ref.ActGELU {
+		return fmt.Errorf("unknown activation %d", a)
+	}
+	return nil
+}
+
+// Source implements Kernel.
+func (k Depthwise) Source() (string, error) {
+	if err := k.check(); err != nil {
+		return "", err
+	}
+	ho, wo := k.outSize()
+	gx, _ := k.grid()
+	return shaders.Render("depthwise.wgsl", struct {
+		Depthwise
+		HO, WO, XB, Cols, Pad, Total, GX int
+	}{k, ho, wo, ceilDiv(wo, k.TX), (k.TX-1)*k.Stride + k.K, k.K / 2, k.invocations(), gx})
+}
+
+// grid is the dispatch grid.
+func (k Depthwise) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
+
+// Bindings implements Kernel.
+func (k Depthwise) Bindings() []gpu.BindingKind {
+	b := []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+	if k.Residual {
+		b = append(b, gpu.ReadStorage)
+	}
+	return b
+}
+
+// Workgroups implements Kernel.
+func (k Depthwise) Workgroups() (x, y, z uint32) {
+	gx, gy := k.grid()
+	return uint32(gx), uint32(gy), 1
+}
+
+// FLOPs is the number of multiply-adds ×2 of one dispatch.
+func (k Depthwise) FLOPs() float64 {
+	ho, wo := k.outSize()
+	return 2 * float64(k.N*ho*wo*k.C*k.K*k.K)
+}

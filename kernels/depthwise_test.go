@@ -1,0 +1,122 @@
+package kernels
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+func TestDepthwise(t *testing.T) {
+	for _, s := range []struct {
+		n, h, w, c, k, stride int
+		act                   ref.Act
+		res                   bool
+		tx, wg                int // 0: as chosen
+	}{
+		{1, 1, 1, 4, 3, 1, ref.ActNone, false, 0, 0},
+		{1, 7, 7, 256, 3, 1, ref.ActNone, true, 0, 0},
+		{1, 7, 7, 1024, 3, 1, ref.ActHSwish, false, 0, 0},
+		{1, 14, 14, 128, 5, 2, ref.ActNone, false, 0, 0},
+		{1, 14, 14, 512, 3, 1, ref.ActHSwish, true, 0, 0},
+		{3, 15, 15, 40, 5, 2, ref.ActGELU, true, 0, 0},
+		{2, 17, 9, 20, 3, 1, ref.ActHSwish, false, 0, 0},
+		{1, 17, 9, 128, 5, 2, ref.ActNone, true, 0, 0},
+		{1, 15, 15, 20, 3, 2, ref.ActNone, false, 0, 0},
+		{1, 9, 17, 4, 7, 1, ref.ActNone, false, 0, 0},
+		{2, 7, 7, 320, 3, 1, ref.ActNone, true, 4, 32},  // partial last block
+		{1, 15, 15, 40, 3, 1, ref.ActGELU, false, 6, 0}, // 15 = 6+6+3
+		{1, 17, 9, 20, 5, 2, ref.ActHSwish, true, 1, 16},
+	} {
+		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.act, s.res)
+		if s.tx != 0 {
+			k.TX = s.tx
+		}
+		if s.wg != 0 {
+			k.WG = s.wg
+		}
+		t.Run(k.Label(), func(t *testing.T) {
+			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: randomFloats(s.n*s.h*s.w*s.c, 1)}
+			wt := randomFloats(s.k*s.k*s.c, 2)
+			bias := randomFloats(s.c, 3)
+			ho, wo := ref.ConvOutSize(s.h, s.k, s.stride), ref.ConvOutSize(s.w, s.k, s.stride)
+			var r *ref.Tensor
+			if s.res {
+				r = &ref.Tensor{N: s.n, H: ho, W: wo, C: s.c, Data: randomFloats(s.n*ho*wo*s.c, 4)}
+			}
+			want := ref.DepthwiseConv2D(x, wt, bias, s.k, s.stride, s.act, r).Data
+			out := buffer(t, nil, len(want))
+			res := []gpu.Resource{buffer(t, x.Data, 0).res(), buffer(t, wt, 0).res(), buffer(t, bias, 0).res(), out.res()}
+			if s.res {
+				res = append(res, buffer(t, r.Data, 0).res())
+			}
+			got := runKernels(t, []Kernel{k}, [][]gpu.Resource{res}, out, len(want))
+			checkClose(t, k.Label(), got, want)
+		})
+	}
+}
+
+func TestDepthwiseRejectsBadShapes(t *testing.T) {
+	for _, k := range []Depthwise{
+		{N: 1, H: 7, W: 7, C: 6, K: 3, Stride: 1, TX: 7, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, K: 4, Stride: 1, TX: 7, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 0, TX: 7, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, WG: 64, Act: 7},
+	} {
+		if _, err := k.Source(); err == nil {
+			t.Errorf("%s: no error", k.Label())
+		}
+	}
+}
+
+func BenchmarkDepthwise(b *testing.B) {
+	for _, s := range []struct{ h, w, c, k, stride int }{
+		{7, 7, 1024, 3, 1}, {14, 14, 128, 5, 2}, {7, 7, 256, 3, 1}, {14, 14, 512, 3, 1},
+	} {
+		k := ChooseDepthwise(1, s.h, s.w, s.c, s.k, s.stride, ref.ActHSwish, false)
+		ho, wo := k.outSize()
+		b.Run(k.Label(), func(b *testing.B) {
+			benchKernel(b, k, k.FLOPs(), s.h*s.w*s.c, s.k*s.k*s.c, s.c, ho*wo*s.c)
+		})
+	}
+}
+
+// benchKernel times k with one buffer of sizes[i] random floats per
+// binding: each iteration submits benchReps dispatches in one pass and
+// waits. It reports µs per dispatch (launch cost included) and GFLOP/s.
+func benchKernel(b *testing.B, k Kernel, flops float64, sizes ...int) {
+	const benchReps = 50
+	d := gputest.Device(b)
+	c := NewCache(d)
+	defer c.Release()
+	res := make([]gpu.Resource, len(sizes))
+	for i, n := range sizes {
+		buf, err := d.NewBufferFloats(fmt.Sprintf("bench%d", i), randomFloats(n, uint64(i+1)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer buf.Release()
+		res[i] = gpu.BufferRes(buf)
+	}
+	dp, err := c.Dispatch(k, res...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dp.Group.Release()
+	ds := slices.Repeat([]gpu.Dispatch{dp}, benchReps)
+	if _, err := d.Run(ds, nil, 0, 0); err != nil { // warm up: the JIT runs on first use
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := d.Run(ds, nil, 0, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	per := b.Elapsed().Seconds() / float64(b.N*benchReps)
+	b.ReportMetric(per*1e6, "µs/dispatch")
+	b.ReportMetric(flops/per/1e9, "GFLOP/s")
+	b.ReportMetric(0, "ns/op")
+}
