@@ -1,0 +1,128 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+// This file holds what the three dense families (Pointwise, Conv, Linear)
+// share: the register tile, the fused epilogue, and the template data of
+// the common GEMM core in shaders/gemm.wgsl.
+
+// MaxTextureDim is the 2-D texture side every WebGPU device supports
+// (maxTextureDimension2D default). Weights go into a texture only when both
+// of its sides fit.
+const MaxTextureDim = 8192
+
+// maxGroupsPerDim is the WebGPU limit on workgroups per dispatch dimension.
+const maxGroupsPerDim = 65535
+
+// Tile is the register block of one invocation: TM output rows × TN output
+// columns (TN a multiple of 4, held as TN/4 vec4 accumulators per row),
+// with WG invocations per (1-D) workgroup. Invocation i computes column
+// block i mod ⌈N/TN⌉ of row block i div ⌈N/TN⌉; blocks that run past M or N
+// are clamped on load and masked on store, so any M and N work.
+type Tile struct {
+	TM, TN, WG int
+}
+
+func (t Tile) String() string { return fmt.Sprintf("r%dx%d_wg%d", t.TM, t.TN, t.WG) }
+
+func (t Tile) validate() error {
+	switch {
+	case t.TM < 1 || t.TM > 32:
+		return fmt.Errorf("tile rows %d outside 1..32", t.TM)
+	case t.TN < 4 || t.TN > 32 || t.TN%4 != 0:
+		return fmt.Errorf("tile columns %d not a multiple of 4 in 4..32", t.TN)
+	case t.WG < 1 || t.WG > 256:
+		return fmt.Errorf("workgroup size %d outside 1..256", t.WG)
+	}
+	return nil
+}
+
+// Epilogue is the fused tail of the dense kernels:
+// out = Act(acc + bias) + residual (the residual only when Residual is set;
+// it has the output's shape).
+type Epilogue struct {
+	Act      ref.Act
+	Residual bool
+}
+
+func (e Epilogue) String() string {
+	s := e.Act.String()
+	if e.Residual {
+		s += "_res"
+	}
+	return s
+}
+
+func (e Epilogue) validate() error {
+	if e.Act != ref.ActNone && e.Act != ref.ActHSwish && e.Act != ref.ActGELU {
+		return fmt.Errorf("unknown activation %d", e.Act)
+	}
+	return nil
+}
+
+// gemmCore is the template data of the shared GEMM core: rows M of the
+// output, N4 vec4 output columns, the tile, the B source and the epilogue.
+type gemmCore struct {
+	M, N4, TM, TN4, WG int
+	NCB, Total, GXI    int  // column blocks, invocations, invocations per grid row
+	RaggedRows         bool // TM does not divide M
+	RaggedCols         bool // TN/4 does not divide N4
+	Tex                bool // B is an rgba32float texture, texel (n4, k)
+	Act                int
+	Residual           bool
+	NOut               int // > 0: scalar stores of NOut columns (N not a multiple of 4)
+	OutBinding         int
+	GX, GY             int // dispatch grid
+}
+
+// newGemmCore derives the dispatch geometry of an M×(4·n4) output.
+func newGemmCore(m, n4 int, t Tile, tex bool, e Epilogue, nOut int) gemmCore {
+	tn4 := t.TN / 4
+	ncb := ceilDiv(n4, tn4)
+	total := ceilDiv(m, t.TM) * ncb
+	groups := ceilDiv(total, t.WG)
+	gy := ceilDiv(groups, maxGroupsPerDim)
+	gx := ceilDiv(groups, gy)
+	out := 3
+	if e.Residual {
+		out = 4
+	}
+	return gemmCore{
+		M: m, N4: n4, TM: t.TM, TN4: tn4, WG: t.WG,
+		NCB: ncb, Total: total, GXI: gx * t.WG,
+		RaggedRows: m%t.TM != 0, RaggedCols: n4%tn4 != 0,
+		Tex: tex, Act: int(e.Act), Residual: e.Residual, NOut: nOut, OutBinding: out,
+		GX: gx, GY: gy,
+	}
+}
+
+// gemmBindings is the binding list shared by the dense families:
+// 0 A (read), 1 B (read or texture), 2 bias (read), [3 residual (read)], C (write).
+func gemmBindings(tex, residual bool) []gpu.BindingKind {
+	b := gpu.ReadStorage
+	if tex {
+		b = gpu.Texture2D
+	}
+	k := []gpu.BindingKind{gpu.ReadStorage, b, gpu.ReadStorage}
+	if residual {
+		k = append(k, gpu.ReadStorage)
+	}
+	return append(k, gpu.WriteStorage)
+}
+
+// texFits reports whether a [k][n] weight matrix fits an rgba32float
+// texture of width ⌈n/4⌉ and height k.
+func texFits(k, n int) bool { return k <= MaxTextureDim && ceilDiv(n, 4) <= MaxTextureDim }
+
+// texLabel is the label part of the B source.
+func texLabel(tex bool) string {
+	if tex {
+		return "tex"
+	}
+	return "buf"
+}

@@ -1,0 +1,71 @@
+package kernels
+
+// Specialization choice for the dense families (Pointwise, Conv, Linear),
+// kept apart from the WGSL generation.
+
+// gemmTile is a candidate register tile with its relative per-FMA speed
+// on lavapipe (ceilings doc Q1/Q4 and this package's benchmarks: 14×16 is
+// the fastest, smaller tiles do fewer FMAs per storage load).
+type gemmTile struct {
+	TM, TN int
+	speed  float64
+}
+
+// gemmTiles are the tiles the Choose functions consider.
+var gemmTiles = []gemmTile{
+	{14, 16, 1.00},
+	{8, 16, 0.92},
+	{7, 16, 0.88},
+	{4, 16, 0.70},
+	{4, 8, 0.55},
+}
+
+// gemmGroupTarget is the workgroup count a dispatch should reach: lavapipe
+// spreads workgroups over its threads, so fewer than this leaves cores idle.
+const gemmGroupTarget = 4
+
+// chooseGemmTile picks the tile and workgroup size for an M×(4·n4) output
+// among tiles: the best estimated speed, counting the padded (wasted)
+// rows and columns and the cores left idle by too few workgroups.
+func chooseGemmTile(m, n4 int, tiles []gemmTile) Tile {
+	var best Tile
+	bestScore := -1.0
+	for _, c := range tiles {
+		tn4 := c.TN / 4
+		rb, cb := ceilDiv(m, c.TM), ceilDiv(n4, tn4)
+		inv := rb * cb
+		util := float64(m*n4) / float64(rb*c.TM*cb*tn4)
+		wg := gemmWorkgroup(inv)
+		score := c.speed * util * gemmParallelism(ceilDiv(inv, wg))
+		if score > bestScore+1e-9 {
+			best, bestScore = Tile{TM: c.TM, TN: c.TN, WG: wg}, score
+		}
+	}
+	return best
+}
+
+// gemmWorkgroup is the largest of 32, 16, 8 invocations per workgroup that
+// still gives gemmGroupTarget workgroups (8 when none does).
+func gemmWorkgroup(invocations int) int {
+	for _, wg := range []int{32, 16} {
+		if ceilDiv(invocations, wg) >= gemmGroupTarget {
+			return wg
+		}
+	}
+	return 8
+}
+
+// gemmParallelism is the fraction of lavapipe's 2 threads kept busy by
+// groups equal workgroups: 1 group uses one thread, 3 groups take two rounds.
+func gemmParallelism(groups int) float64 {
+	const threads = 2
+	rounds := ceilDiv(groups, threads)
+	return float64(groups) / float64(threads*rounds)
+}
+
+// ChoosePointwise picks the specialization of a 1×1 convolution
+// C[m×n] = A[m×k]·B[k×n] with the given epilogue: the register tile with
+// the best estimated throughput and weights in a texture whenever they fit.
+func ChoosePointwise(m, k, n int, e Epilogue) Pointwise {
+	return Pointwise{M: m, K: k, N: n, Tile: chooseGemmTile(m, n/4, gemmTiles), Tex: texFits(k, n), Epilogue: e}
+}

@@ -1,0 +1,77 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/shaders"
+)
+
+// Pointwise is a 1×1 convolution of an NHWC tensor as a GEMM
+// C[M×N] = A[M×K]·B[K×N] with the fused epilogue
+// C = Act(A·B + bias) + residual, where M = images·H·W, K = Cin, N = Cout.
+// Each invocation computes a Tile of TM rows × TN columns from vec4 loads
+// of A (along K) and B (along N), without workgroup memory.
+//
+// Bindings:
+//
+//	0  A         read storage, [M][K] (NHWC activation)
+//	1  B         read storage [K][N], or with Tex an rgba32float texture of
+//	             width N/4 and height K whose texel (n4, k) is
+//	             B[k][4·n4 .. 4·n4+3]; both are the IR layout [Cin][Cout]
+//	             unchanged, so there is no packing step
+//	2  bias      read storage, [N]
+//	3  residual  read storage, [M][N]; this binding exists only when
+//	             Residual is set
+//	3 or 4  C    read-write storage, [M][N]
+type Pointwise struct {
+	M, K, N int // K and N are multiples of 4
+	Tile
+	Tex bool // B is a texture (needs K ≤ MaxTextureDim and N/4 ≤ MaxTextureDim)
+	Epilogue
+}
+
+// Label implements Kernel.
+func (k Pointwise) Label() string {
+	return fmt.Sprintf("pointwise_m%d_k%d_n%d_%s_%s_%s", k.M, k.K, k.N, k.Tile, texLabel(k.Tex), k.Epilogue)
+}
+
+func (k Pointwise) validate() error {
+	switch {
+	case k.M < 1 || k.K < 4 || k.N < 4:
+		return fmt.Errorf("pointwise: shape M=%d K=%d N=%d must be positive with K, N ≥ 4", k.M, k.K, k.N)
+	case k.K%4 != 0 || k.N%4 != 0:
+		return fmt.Errorf("pointwise: K=%d and N=%d must be multiples of 4", k.K, k.N)
+	case k.Tex && !texFits(k.K, k.N):
+		return fmt.Errorf("pointwise: K=%d×N/4=%d weights exceed the %d texture side", k.K, k.N/4, MaxTextureDim)
+	}
+	if err := k.Tile.validate(); err != nil {
+		return fmt.Errorf("pointwise: %w", err)
+	}
+	return k.Epilogue.validate()
+}
+
+// pointwiseData is the template data of gemm.wgsl.
+type pointwiseData struct {
+	gemmCore
+	K4 int
+}
+
+func (k Pointwise) core() gemmCore { return newGemmCore(k.M, k.N/4, k.Tile, k.Tex, k.Epilogue, 0) }
+
+// Source implements Kernel.
+func (k Pointwise) Source() (string, error) {
+	if err := k.validate(); err != nil {
+		return "", err
+	}
+	return shaders.Render("gemm.wgsl", pointwiseData{k.core(), k.K / 4})
+}
+
+// Bindings implements Kernel.
+func (k Pointwise) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, k.Residual) }
+
+// Workgroups implements Kernel.
+func (k Pointwise) Workgroups() (x, y, z uint32) {
+	c := k.core()
+	return uint32(c.GX), uint32(c.GY), 1
+}

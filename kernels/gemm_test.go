@@ -1,0 +1,150 @@
+package kernels
+
+import (
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+// weightRes binds a [k][n] weight matrix (n a multiple of 4) as a storage
+// buffer or, with tex, as an rgba32float texture of width n/4 and height k.
+func weightRes(t testing.TB, w []float32, k, n int, tex bool) gpu.Resource {
+	t.Helper()
+	d := gputest.Device(t)
+	if !tex {
+		b, err := d.NewBufferFloats("weights", w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Release)
+		return gpu.BufferRes(b)
+	}
+	tx, view, err := d.NewTextureFloats("weights", n/4, k, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { view.Release(); tx.Release() })
+	return gpu.Resource{View: view}
+}
+
+// denseCase is one conformance case of a dense kernel: its epilogue input
+// (bias, residual) and where the output lives.
+type denseCase struct {
+	x, res  *ref.Tensor
+	w, bias []float32
+}
+
+// newDenseCase makes random operands for an input [n,h,w,cin], weights
+// of wlen values, and (when residual) a residual of outShape.
+func newDenseCase(n, h, w, cin, wlen, cout int, residual bool, outShape [4]int, seed uint64) denseCase {
+	c := denseCase{
+		x:    &ref.Tensor{N: n, H: h, W: w, C: cin, Data: randomFloats(n*h*w*cin, seed)},
+		w:    randomFloats(wlen, seed+1),
+		bias: randomFloats(cout, seed+2),
+	}
+	if residual {
+		s := outShape
+		c.res = &ref.Tensor{N: s[0], H: s[1], W: s[2], C: s[3], Data: randomFloats(s[0]*s[1]*s[2]*s[3], seed+3)}
+	}
+	return c
+}
+
+// run binds A, B, bias, [residual], C for k in that order, runs it and
+// compares the output against want.
+func (c denseCase) run(t *testing.T, k Kernel, tex bool, wk, wn int, want []float32) {
+	t.Helper()
+	in := buffer(t, c.x.Data, 0)
+	out := buffer(t, nil, len(want))
+	bias := buffer(t, c.bias, 0)
+	res := []gpu.Resource{in.res(), weightRes(t, c.w, wk, wn, tex), bias.res()}
+	if c.res != nil {
+		res = append(res, buffer(t, c.res.Data, 0).res())
+	}
+	res = append(res, out.res())
+	got := runKernels(t, []Kernel{k}, [][]gpu.Resource{res}, out, len(want))
+	checkClose(t, k.Label(), got, want)
+}
+
+func TestPointwise(t *testing.T) {
+	none, hs, ge := ref.ActNone, ref.ActHSwish, ref.ActGELU
+	for _, s := range []struct {
+		n, h, w, k, cout int
+		tile             Tile // zero: ChoosePointwise's
+		tex              bool
+		e                Epilogue
+	}{
+		{1, 1, 1, 4, 4, Tile{}, false, Epilogue{}},
+		{1, 7, 7, 128, 320, Tile{14, 16, 32}, true, Epilogue{hs, true}},
+		{1, 7, 7, 128, 320, Tile{14, 16, 16}, false, Epilogue{ge, false}},
+		{3, 15, 15, 20, 40, Tile{8, 16, 16}, true, Epilogue{none, true}},
+		{3, 15, 15, 20, 40, Tile{8, 16, 32}, false, Epilogue{hs, false}},
+		{1, 17, 9, 40, 20, Tile{7, 16, 16}, true, Epilogue{ge, true}},
+		{2, 7, 7, 320, 128, Tile{7, 16, 8}, false, Epilogue{none, false}},
+		{1, 17, 9, 4, 128, Tile{4, 16, 16}, true, Epilogue{ge, false}},
+		{3, 7, 7, 128, 4, Tile{4, 8, 16}, false, Epilogue{hs, true}},
+		{1, 15, 15, 40, 320, Tile{4, 8, 32}, true, Epilogue{none, false}},
+		{1, 1, 1, 320, 40, Tile{1, 4, 1}, false, Epilogue{hs, false}},
+		{3, 7, 7, 128, 128, Tile{}, true, Epilogue{ge, true}},
+		{1, 14, 14, 128, 512, Tile{}, true, Epilogue{hs, true}},
+		{2, 7, 7, 1024, 256, Tile{}, false, Epilogue{none, true}},
+	} {
+		k := ChoosePointwise(s.n*s.h*s.w, s.k, s.cout, s.e)
+		if s.tile != (Tile{}) {
+			k.Tile = s.tile
+		}
+		k.Tex = s.tex
+		t.Run(k.Label(), func(t *testing.T) {
+			c := newDenseCase(s.n, s.h, s.w, s.k, s.k*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.h, s.w, s.cout}, 7)
+			want := ref.Conv2D(c.x, c.w, c.bias, 1, 1, s.cout, s.e.Act, c.res).Data
+			c.run(t, k, s.tex, s.k, s.cout, want)
+		})
+	}
+}
+
+// TestPointwiseGridSplit covers a dispatch of more than 65535 workgroups,
+// which is folded into a second grid dimension.
+func TestPointwiseGridSplit(t *testing.T) {
+	k := Pointwise{M: 70000, K: 4, N: 4, Tile: Tile{1, 4, 1}}
+	if x, y, _ := k.Workgroups(); x > maxGroupsPerDim || y != 2 {
+		t.Fatalf("%s: grid %d×%d, want 2 rows of ≤ %d", k.Label(), x, y, maxGroupsPerDim)
+	}
+	c := newDenseCase(1, 1, 70000, 4, 16, 4, false, [4]int{}, 3)
+	c.run(t, k, false, 4, 4, ref.Conv2D(c.x, c.w, c.bias, 1, 1, 4, ref.ActNone, nil).Data)
+}
+
+func TestPointwiseRejectsBadShapes(t *testing.T) {
+	ok := Tile{8, 16, 32}
+	for _, k := range []Pointwise{
+		{M: 49, K: 6, N: 16, Tile: ok},
+		{M: 49, K: 16, N: 18, Tile: ok},
+		{M: 0, K: 16, N: 16, Tile: ok},
+		{M: 49, K: 16, N: 16, Tile: Tile{8, 6, 32}},
+		{M: 49, K: 16, N: 16, Tile: Tile{0, 16, 32}},
+		{M: 49, K: 16, N: 16, Tile: Tile{8, 16, 512}},
+		{M: 49, K: 16384, N: 16, Tile: ok, Tex: true},
+		{M: 49, K: 16, N: 16, Tile: ok, Epilogue: Epilogue{Act: 7}},
+	} {
+		if _, err := k.Source(); err == nil {
+			t.Errorf("%s: Source accepted an invalid specialization", k.Label())
+		}
+	}
+}
+
+func TestChoosePointwise(t *testing.T) {
+	for _, s := range []struct{ m, k, n int }{
+		{12544, 16, 64}, {3136, 128, 32}, {784, 64, 256}, {196, 128, 512}, {196, 512, 128},
+		{49, 256, 1024}, {49, 1024, 256}, {49, 256, 1536}, {1, 1536, 1600}, {8, 4, 4}, {100, 20, 20},
+	} {
+		k := ChoosePointwise(s.m, s.k, s.n, Epilogue{})
+		if _, err := k.Source(); err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+		x, y, _ := k.Workgroups()
+		if inv := ceilDiv(s.m, k.TM) * ceilDiv(s.n, k.TN); inv >= 4*16 && x*y < 4 {
+			t.Errorf("%s: %d workgroups for %d invocations, want ≥ 4", k.Label(), x*y, inv)
+		}
+		t.Logf("%v → %s (%d×%d workgroups)", s, k.Label(), x, y)
+	}
+}
