@@ -51,16 +51,19 @@ type Conv struct {
 }
 
 // ConvTranspose is the dense ConvTranspose2d k4 s2 p1 of the stride-2
-// attention, with its output cropped to CropH×CropW (the attention input's
-// size) and an optional residual add: Out = crop(convT(In) + Bias) + Residual.
+// attention (output 2h×2w), with its output cropped to the top-left H×W of
+// the value CropTo (the attention block's input, whose size depends on the
+// image size) and an optional residual add:
+// Out = crop(convT(In) + Bias) + Residual. CropTo is read for its shape only
+// (Graph.Shapes gives it), so it is not listed by Inputs.
 type ConvTranspose struct {
-	Name         string
-	In, Out      Value
-	Residual     Value
-	Cin, Cout    int
-	Weight       []float32 // [4][4][Cin][Cout]: W[ky][kx][i][o] = torch W[i][o][ky][kx]
-	Bias         []float32
-	CropH, CropW int
+	Name      string
+	In, Out   Value
+	Residual  Value
+	CropTo    Value
+	Cin, Cout int
+	Weight    []float32 // [4][4][Cin][Cout]: W[ky][kx][i][o] = torch W[i][o][ky][kx]
+	Bias      []float32
 }
 
 // Attention is softmax(q·kᵀ/√d)·v per (image, head) over the h·w tokens of

@@ -1,0 +1,172 @@
+package model
+
+// layer is one op of the network before its weights are read: it names the
+// state-dict entries it needs and builds its Op from their values.
+type layer interface {
+	params() []ParamSpec
+	op(w weights) Op
+}
+
+// weights returns the float32 values of a validated state-dict entry.
+type weights func(key string) []float32
+
+// bnParams lists the five entries of the BatchNorm pre over c channels.
+func bnParams(pre string, c int) []ParamSpec {
+	return []ParamSpec{
+		{Key: pre + ".weight", Shape: []int{c}},
+		{Key: pre + ".bias", Shape: []int{c}},
+		{Key: pre + ".running_mean", Shape: []int{c}, Buffer: true},
+		{Key: pre + ".running_var", Shape: []int{c}, Buffer: true},
+		{Key: pre + ".num_batches_tracked", Shape: []int{}, Buffer: true, Int: true},
+	}
+}
+
+// optional returns fn(key) or nil for an absent ("") key.
+func optional(w weights, key string) []float32 {
+	if key == "" {
+		return nil
+	}
+	return w(key)
+}
+
+// orZeros returns b, or n zeros when b is nil.
+func orZeros(b []float32, n int) []float32 {
+	if b == nil {
+		return make([]float32, n)
+	}
+	return b
+}
+
+// convLayer is a Conv2d (dense or depthwise, optional bias, optional
+// BatchNorm folded in) or a ConvTranspose2d k3 s1 p1 run as a conv.
+type convLayer struct {
+	name                      string
+	in, out, res              Value
+	cin, cout, k, stride      int
+	padCin                    int  // graph input channels when larger than cin (the stem), else 0
+	depthwise                 bool // groups == cin == cout
+	transposed                bool // torch ConvTranspose2d k3 s1 p1, weight [cin][cout][k][k]
+	weightKey, biasKey, bnKey string
+	act                       Act
+}
+
+func (l *convLayer) params() []ParamSpec {
+	shape := []int{l.cout, l.cin, l.k, l.k}
+	switch {
+	case l.depthwise:
+		shape = []int{l.cout, 1, l.k, l.k}
+	case l.transposed:
+		shape = []int{l.cin, l.cout, l.k, l.k}
+	}
+	ps := []ParamSpec{{Key: l.weightKey, Shape: shape}}
+	if l.biasKey != "" {
+		ps = append(ps, ParamSpec{Key: l.biasKey, Shape: []int{l.cout}})
+	}
+	if l.bnKey != "" {
+		ps = append(ps, bnParams(l.bnKey, l.cout)...)
+	}
+	return ps
+}
+
+func (l *convLayer) op(w weights) Op {
+	wt, bias := w(l.weightKey), optional(w, l.biasKey)
+	if l.bnKey != "" {
+		b := l.bnKey
+		wt, bias = foldBN(wt, bias, w(b+".weight"), w(b+".bias"), w(b+".running_mean"), w(b+".running_var"))
+	}
+	cin := max(l.cin, l.padCin)
+	var gw []float32
+	switch {
+	case l.depthwise:
+		gw = depthwiseHWC(wt, l.cout, l.k)
+	case l.transposed:
+		gw = flippedTransposeHWIO(wt, l.cin, l.cout, l.k)
+	default:
+		gw = denseHWIO(wt, l.cout, l.cin, l.k, cin)
+	}
+	return &Conv{Name: l.name, In: l.in, Out: l.out, Residual: l.res, K: l.k, Stride: l.stride, Cin: cin, Cout: l.cout,
+		Depthwise: l.depthwise, Weight: gw, Bias: orZeros(bias, l.cout), Activation: l.act}
+}
+
+// convTLayer is the ConvTranspose2d k4 s2 p1 (with bias) of the stride-2
+// attention, cropped to cropTo's size, plus the residual.
+type convTLayer struct {
+	name                 string
+	in, out, res, cropTo Value
+	cin, cout            int
+}
+
+func (l *convTLayer) params() []ParamSpec {
+	return []ParamSpec{{Key: l.name + ".weight", Shape: []int{l.cin, l.cout, 4, 4}}, {Key: l.name + ".bias", Shape: []int{l.cout}}}
+}
+
+func (l *convTLayer) op(w weights) Op {
+	return &ConvTranspose{Name: l.name, In: l.in, Out: l.out, Residual: l.res, CropTo: l.cropTo, Cin: l.cin, Cout: l.cout,
+		Weight: transposeHWIO(w(l.name+".weight"), l.cin, l.cout, 4), Bias: w(l.name + ".bias")}
+}
+
+// attentionLayer is the parameter-free softmax attention core.
+type attentionLayer struct {
+	name           string
+	in, out        Value
+	heads, headDim int
+}
+
+func (l *attentionLayer) params() []ParamSpec { return nil }
+
+func (l *attentionLayer) op(weights) Op {
+	return &Attention{Name: l.name, In: l.in, Out: l.out, Heads: l.heads, HeadDim: l.headDim}
+}
+
+// normLayer is a GroupNorm(1, c) (layer false) or the head's LayerNorm(c)
+// followed by act (layer true), with entries name.weight and name.bias.
+type normLayer struct {
+	name    string
+	in, out Value
+	c       int
+	layer   bool
+	act     Act
+}
+
+func (l *normLayer) params() []ParamSpec {
+	return []ParamSpec{{Key: l.name + ".weight", Shape: []int{l.c}}, {Key: l.name + ".bias", Shape: []int{l.c}}}
+}
+
+func (l *normLayer) op(w weights) Op {
+	g, b := w(l.name+".weight"), w(l.name+".bias")
+	if l.layer {
+		return &LayerNorm{Name: l.name, In: l.in, Out: l.out, Gamma: g, Beta: b, Activation: l.act}
+	}
+	return &GroupNorm{Name: l.name, In: l.in, Out: l.out, Gamma: g, Beta: b}
+}
+
+// poolLayer is the head's global average pool.
+type poolLayer struct {
+	name    string
+	in, out Value
+}
+
+func (l *poolLayer) params() []ParamSpec { return nil }
+
+func (l *poolLayer) op(weights) Op { return &MeanPool{Name: l.name, In: l.in, Out: l.out} }
+
+// linearLayer is an nn.Linear(k, n) with weight [n][k] and optional bias.
+type linearLayer struct {
+	name               string
+	in, out            Value
+	k, n               int
+	weightKey, biasKey string
+}
+
+func (l *linearLayer) params() []ParamSpec {
+	ps := []ParamSpec{{Key: l.weightKey, Shape: []int{l.n, l.k}}}
+	if l.biasKey != "" {
+		ps = append(ps, ParamSpec{Key: l.biasKey, Shape: []int{l.n}})
+	}
+	return ps
+}
+
+func (l *linearLayer) op(w weights) Op {
+	return &Linear{Name: l.name, In: l.in, Out: l.out, K: l.k, N: l.n, Weight: linearKN(w(l.weightKey), l.n, l.k),
+		Bias: orZeros(optional(w, l.biasKey), l.n)}
+}

@@ -1,0 +1,145 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+// InputChannels is the channel count of the graph input (Value 0): RGB
+// plus one zero channel, so that channel loops can read vec4.
+const InputChannels = 4
+
+// MinInputSize is the smallest input height and width (the network's
+// total stride).
+const MinInputSize = 32
+
+// Shape is the NHWC shape of a value.
+type Shape struct{ N, H, W, C int }
+
+// Numel returns N·H·W·C.
+func (s Shape) Numel() int { return s.N * s.H * s.W * s.C }
+
+// String formats the shape as [N H W C].
+func (s Shape) String() string { return fmt.Sprintf("[%d %d %d %d]", s.N, s.H, s.W, s.C) }
+
+// Shapes returns the NHWC shape of every value (indexed by Value) for a
+// batch of n images of h×w pixels; h and w may differ and must be at least
+// MinInputSize. It also checks that the graph is consistent: every op reads
+// values that exist, writes a new value, and has weights and channel counts
+// that fit its inputs. A graph that passes runs on the CPU without panics.
+func (g *Graph) Shapes(n, h, w int) ([]Shape, error) {
+	if n < 1 || h < MinInputSize || w < MinInputSize {
+		return nil, fmt.Errorf("model: input batch %d of %dx%d: need at least one image of at least %dx%d pixels", n, h, w, MinInputSize, MinInputSize)
+	}
+	if len(g.Ops) == 0 {
+		return nil, fmt.Errorf("model: the graph has no operations")
+	}
+	shapes := []Shape{{n, h, w, InputChannels}}
+	known := func(v Value) bool { return v >= 0 && int(v) < len(shapes) && shapes[v].N > 0 }
+	for i, op := range g.Ops {
+		for _, v := range op.Inputs() {
+			if !known(v) {
+				return nil, fmt.Errorf("model: op %d (%s) reads value %d before it is written", i, op.Label(), v)
+			}
+		}
+		out := op.Output()
+		if out < 0 || (int(out) < len(shapes) && shapes[out].N > 0) {
+			return nil, fmt.Errorf("model: op %d (%s) writes value %d, which is not a new value", i, op.Label(), out)
+		}
+		s, err := opShape(op, shapes, known)
+		if err != nil {
+			return nil, fmt.Errorf("model: op %d (%s): %w", i, op.Label(), err)
+		}
+		for int(out) >= len(shapes) {
+			shapes = append(shapes, Shape{})
+		}
+		shapes[out] = s
+	}
+	last := shapes[g.Ops[len(g.Ops)-1].Output()]
+	if last.H != 1 || last.W != 1 || last.C != g.Classes {
+		return nil, fmt.Errorf("model: the last op gives %v, want logits [%d 1 1 %d]", last, n, g.Classes)
+	}
+	return shapes, nil
+}
+
+// opShape checks one op against its input shapes and returns its output shape.
+func opShape(op Op, shapes []Shape, known func(Value) bool) (Shape, error) {
+	in := shapes[op.Inputs()[0]]
+	var out Shape
+	switch o := op.(type) {
+	case *Conv:
+		if o.K < 1 || o.K%2 == 0 || o.Stride < 1 || o.Cout < 1 {
+			return out, fmt.Errorf("unsupported kernel %d / stride %d / %d outputs", o.K, o.Stride, o.Cout)
+		}
+		want := o.K * o.K * o.Cin * o.Cout
+		if o.Depthwise {
+			want = o.K * o.K * o.Cin
+			if o.Cin != o.Cout {
+				return out, fmt.Errorf("depthwise conv with %d inputs and %d outputs", o.Cin, o.Cout)
+			}
+		}
+		if err := checkOperands(in.C, o.Cin, len(o.Weight), want, len(o.Bias), o.Cout); err != nil {
+			return out, err
+		}
+		out = Shape{in.N, ref.ConvOutSize(in.H, o.K, o.Stride), ref.ConvOutSize(in.W, o.K, o.Stride), o.Cout}
+		return out, checkResidual(shapes, o.Residual, out)
+	case *ConvTranspose:
+		if err := checkOperands(in.C, o.Cin, len(o.Weight), 16*o.Cin*o.Cout, len(o.Bias), o.Cout); err != nil {
+			return out, err
+		}
+		if !known(o.CropTo) {
+			return out, fmt.Errorf("crops to value %d, which is not written yet", o.CropTo)
+		}
+		crop := shapes[o.CropTo]
+		if crop.H > 2*in.H || crop.W > 2*in.W {
+			return out, fmt.Errorf("cannot crop its %dx%d output to %dx%d", 2*in.H, 2*in.W, crop.H, crop.W)
+		}
+		out = Shape{in.N, crop.H, crop.W, o.Cout}
+		return out, checkResidual(shapes, o.Residual, out)
+	case *Attention:
+		if o.Heads < 1 || o.HeadDim < 1 || in.C != 3*o.Heads*o.HeadDim {
+			return out, fmt.Errorf("input has %d channels, %d heads of size %d need %d", in.C, o.Heads, o.HeadDim, 3*o.Heads*o.HeadDim)
+		}
+		return Shape{in.N, in.H, in.W, o.Heads * o.HeadDim}, nil
+	case *GroupNorm:
+		if len(o.Gamma) != in.C || len(o.Beta) != in.C {
+			return out, fmt.Errorf("affine has %d/%d values for %d channels", len(o.Gamma), len(o.Beta), in.C)
+		}
+		return in, nil
+	case *MeanPool:
+		return Shape{in.N, 1, 1, in.C}, nil
+	case *Linear:
+		if in.H*in.W*in.C != o.K || len(o.Weight) != o.K*o.N || len(o.Bias) != o.N || o.N < 1 {
+			return out, fmt.Errorf("input %v, K %d, N %d, %d weights, %d biases do not fit", in, o.K, o.N, len(o.Weight), len(o.Bias))
+		}
+		return Shape{in.N, 1, 1, o.N}, nil
+	case *LayerNorm:
+		if in.H != 1 || in.W != 1 || len(o.Gamma) != in.C || len(o.Beta) != in.C {
+			return out, fmt.Errorf("input %v with an affine of %d/%d values", in, len(o.Gamma), len(o.Beta))
+		}
+		return in, nil
+	}
+	return out, fmt.Errorf("unknown op type %T", op)
+}
+
+// checkOperands checks input channels, weight and bias lengths.
+func checkOperands(inC, cin, nWeight, wantWeight, nBias, cout int) error {
+	switch {
+	case inC != cin:
+		return fmt.Errorf("input has %d channels, the op expects %d", inC, cin)
+	case nWeight != wantWeight:
+		return fmt.Errorf("weight has %d values, want %d", nWeight, wantWeight)
+	case nBias != cout:
+		return fmt.Errorf("bias has %d values, want %d", nBias, cout)
+	}
+	return nil
+}
+
+// checkResidual checks that an optional residual has the output's shape.
+func checkResidual(shapes []Shape, res Value, out Shape) error {
+	if res != NoValue && shapes[res] != out {
+		return fmt.Errorf("residual %v does not match the output %v", shapes[res], out)
+	}
+	return nil
+}
