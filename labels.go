@@ -1,0 +1,30 @@
+package lowformer
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// MetaLabels is the safetensors metadata key holding the class names as a
+// JSON array of strings.
+const MetaLabels = "labels"
+
+// labelsFor returns the class names of a model: those in the checkpoint's
+// metadata, the ImageNet-1k names for 1000 classes, or "class i".
+func labelsFor(meta map[string]string, classes int) ([]string, error) {
+	if s, ok := meta[MetaLabels]; ok {
+		var l []string
+		if err := json.Unmarshal([]byte(s), &l); err != nil {
+			return nil, fmt.Errorf("lowformer: metadata %q is not a JSON list of strings: %v", MetaLabels, err)
+		}
+		if len(l) != classes {
+			return nil, fmt.Errorf("lowformer: metadata %q has %d labels for %d classes", MetaLabels, len(l), classes)
+		}
+		return l, nil
+	}
+	out := make([]string, classes)
+	for i := range out {
+		out[i] = fmt.Sprintf("class %d", i)
+	}
+	return out, nil
+}

@@ -1,0 +1,240 @@
+// Package lowformer runs LowFormer image classifiers (arXiv 2409.03460:
+// B0, B1, B1.5, B3, E1, E2, E3 and custom widths/depths) with WGSL compute
+// shaders on WebGPU: natively through wgpu-native, and in the browser when
+// compiled to GOOS=js GOARCH=wasm. A pure-Go CPU path runs the same model
+// without a GPU.
+//
+//	m, err := lowformer.Open(ctx, "evalmodel.pt", lowformer.Options{})
+//	defer m.Close()
+//	logits, err := m.Logits(ctx, batch, n, 224, 224) // NCHW float32, normalized
+//
+// Weights are read directly from the official evalmodel.pt (a safe subset of
+// pickle: loading never runs code) or from safetensors.
+package lowformer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/model"
+	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
+)
+
+// Backend selects where a model runs.
+type Backend int
+
+// Backends. Auto uses the GPU when a WebGPU adapter exists and falls back to
+// the CPU with a warning otherwise.
+const (
+	Auto Backend = iota
+	GPU
+	CPU
+)
+
+// String names the backend as the CLI spells it.
+func (b Backend) String() string {
+	switch b {
+	case GPU:
+		return "gpu"
+	case CPU:
+		return "cpu"
+	}
+	return "auto"
+}
+
+// ParseBackend parses "auto", "gpu" or "cpu".
+func ParseBackend(s string) (Backend, error) {
+	switch s {
+	case "", "auto":
+		return Auto, nil
+	case "gpu", "webgpu":
+		return GPU, nil
+	case "cpu":
+		return CPU, nil
+	}
+	return Auto, fmt.Errorf("lowformer: unknown backend %q (want auto, gpu or cpu)", s)
+}
+
+// Options configure Open. The zero value detects the variant and uses the
+// GPU when there is one.
+type Options struct {
+	Backend Backend
+	// Variant, when set, is the variant the caller expects ("b0", "B1.5",
+	// "E3", ...); a checkpoint of another variant is an error.
+	Variant string
+	// Warn receives warnings (such as falling back to the CPU); nil prints
+	// them to stderr.
+	Warn func(msg string)
+}
+
+// Info describes an open model.
+type Info struct {
+	Variant     string       // "B0", ..., or "custom"
+	Config      model.Config // the full architecture
+	Params      int          // number of parameters
+	Classes     int
+	Labels      []string // class names, Classes long
+	Format      string   // "pytorch" or "safetensors"
+	DType       string   // dominant float dtype of the file
+	Backend     Backend  // GPU or CPU, as resolved
+	Adapter     string   // the WebGPU adapter, empty on the CPU
+	HasOptState bool     // the .pt file carries optimizer state
+}
+
+// Model is an open LowFormer network. It is safe for concurrent use.
+type Model struct {
+	info  Info
+	graph *model.Graph
+	gpu   *model.GPU
+	dev   *gpu.Device
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// ErrClosed is returned by calls on a closed model.
+var ErrClosed = errors.New("lowformer: model is closed")
+
+// Open reads a checkpoint file (.pt or .safetensors) and prepares the model.
+func Open(ctx context.Context, path string, opt Options) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: opening weights: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: opening weights: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("lowformer: weights %s is a directory, not a checkpoint file", path)
+	}
+	return OpenReader(ctx, f, st.Size(), opt)
+}
+
+// OpenBytes prepares the model from a checkpoint held in memory.
+func OpenBytes(ctx context.Context, b []byte, opt Options) (*Model, error) {
+	sd, err := checkpoint.ReadBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: %w", err)
+	}
+	return openStateDict(ctx, sd, opt)
+}
+
+// OpenReader prepares the model from a checkpoint of size bytes read from r.
+func OpenReader(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Model, error) {
+	sd, err := checkpoint.Read(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: %w", err)
+	}
+	return openStateDict(ctx, sd, opt)
+}
+
+func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (*Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := model.ResolveConfig(opt.Variant, sd)
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: %w", err)
+	}
+	labels, err := labelsFor(sd.Meta, cfg.Classes)
+	if err != nil {
+		return nil, err
+	}
+	g, err := model.Build(cfg, sd)
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: %w", err)
+	}
+	params, _ := cfg.ParamCount()
+	m := &Model{graph: g, info: Info{
+		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels,
+		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
+	}}
+	if opt.Backend == CPU {
+		return m, nil
+	}
+	dev, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		if opt.Backend == GPU {
+			return nil, fmt.Errorf("lowformer: %w", err)
+		}
+		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", err))
+		return m, nil
+	}
+	m.dev = dev
+	m.gpu, err = model.NewGPU(dev, g)
+	if err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("lowformer: %w", err)
+	}
+	m.info.Backend, m.info.Adapter = GPU, dev.Info.Description
+	return m, nil
+}
+
+func warn(opt Options, msg string) {
+	if opt.Warn != nil {
+		opt.Warn(msg)
+		return
+	}
+	fmt.Fprintln(os.Stderr, msg)
+}
+
+// Info describes the model.
+func (m *Model) Info() Info { return m.info }
+
+// Logits runs a batch of n images of h×w pixels given as NCHW float32 RGB,
+// already normalized with the ImageNet mean and std, and returns the
+// n×Classes logits. Any h, w ≥ 32 works.
+func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if n < 1 || h < model.MinInputSize || w < model.MinInputSize {
+		return nil, fmt.Errorf("lowformer: input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d", n, h, w, model.MinInputSize)
+	}
+	if len(input) != n*3*h*w {
+		return nil, fmt.Errorf("lowformer: input has %d values, shape [%d,3,%d,%d] needs %d", len(input), n, h, w, n*3*h*w)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	if m.gpu != nil {
+		return m.gpu.Logits(input, n, h, w)
+	}
+	return model.RunCPU(m.graph, input, n, h, w)
+}
+
+// GPUMemoryBytes is the GPU memory the model holds (weights and the
+// activation arenas of the input shapes used so far); 0 on the CPU.
+func (m *Model) GPUMemoryBytes() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.gpu == nil || m.closed {
+		return 0
+	}
+	return m.gpu.MemoryBytes()
+}
+
+// Close releases every GPU object of the model and its device. It is safe
+// to call more than once.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	if m.gpu != nil {
+		m.gpu.Close()
+		m.dev.Close()
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package model
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/kernels"
+)
+
+// GPU runs a Graph on a WebGPU device. Weights are uploaded once; each input
+// shape (batch, height, width) gets its own Plan, built on first use and
+// cached. GPU is safe for concurrent use.
+type GPU struct {
+	dev   *gpu.Device
+	graph *Graph
+	cache *kernels.Cache
+
+	mu      sync.Mutex
+	weights map[weightKey]gpu.Resource
+	owned   []releaser // weight buffers and textures
+	plans   map[planKey]*Plan
+	closed  bool
+
+	weightBytes int64 // GPU memory of the uploaded weights
+}
+
+type planKey struct{ n, h, w int }
+
+// weightKey names one uploaded weight tensor: the op, which of its tensors,
+// and whether it lives in a texture.
+type weightKey struct {
+	op   int
+	part string
+	tex  bool
+}
+
+type releaser interface{ Release() }
+
+// NewGPU prepares g for dev: uploads every weight tensor.
+func NewGPU(dev *gpu.Device, g *Graph) (*GPU, error) {
+	m := &GPU{dev: dev, graph: g, cache: kernels.NewCache(dev), weights: map[weightKey]gpu.Resource{}, plans: map[planKey]*Plan{}}
+	return m, nil
+}
+
+// Device is the device the model runs on.
+func (m *GPU) Device() *gpu.Device { return m.dev }
+
+// Logits runs a batch of n NCHW RGB images of h×w pixels (normalized
+// float32) and returns the n×Classes logits.
+func (m *GPU) Logits(input []float32, n, h, w int) ([]float32, error) {
+	p, err := m.Plan(n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(input)
+}
+
+// Plan returns the execution plan for a batch of n images of h×w pixels,
+// building it on first use.
+func (m *GPU) Plan(n, h, w int) (*Plan, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, gpu.ErrClosed
+	}
+	key := planKey{n, h, w}
+	if p, ok := m.plans[key]; ok {
+		return p, nil
+	}
+	p, err := m.newPlan(n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	m.plans[key] = p
+	return p, nil
+}
+
+// MemoryBytes is the GPU memory held: weights plus every cached plan's arena.
+func (m *GPU) MemoryBytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.weightBytes
+	for _, p := range m.plans {
+		t += p.arenaBytes
+	}
+	return t
+}
+
+// Close releases every GPU object of the model (not the device).
+func (m *GPU) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	m.closed = true
+	for _, p := range m.plans {
+		p.release()
+	}
+	m.plans = nil
+	for _, r := range m.owned {
+		r.Release()
+	}
+	m.owned, m.weights = nil, nil
+	m.cache.Release()
+}
+
+// weightBuffer returns the storage buffer holding data for (op, part),
+// uploading it on first use. Called with m.mu held.
+func (m *GPU) weightBuffer(op int, part string, data []float32) (gpu.Resource, error) {
+	key := weightKey{op, part, false}
+	if r, ok := m.weights[key]; ok {
+		return r, nil
+	}
+	if len(data) == 0 {
+		data = make([]float32, 4)
+	}
+	b, err := m.dev.NewBufferFloats(fmt.Sprintf("op%d.%s", op, part), data)
+	if err != nil {
+		return gpu.Resource{}, err
+	}
+	m.owned = append(m.owned, b)
+	m.weightBytes += int64(4 * len(data))
+	r := gpu.BufferRes(b)
+	m.weights[key] = r
+	return r, nil
+}
+
+// weightTexture returns an rgba32float texture of width cols/4 and height
+// rows holding the row-major [rows][cols] matrix data. Called with m.mu held.
+func (m *GPU) weightTexture(op int, part string, data []float32, rows, cols int) (gpu.Resource, error) {
+	key := weightKey{op, part, true}
+	if r, ok := m.weights[key]; ok {
+		return r, nil
+	}
+	tex, view, err := m.dev.NewTextureFloats(fmt.Sprintf("op%d.%s", op, part), cols/4, rows, data)
+	if err != nil {
+		return gpu.Resource{}, err
+	}
+	m.owned = append(m.owned, view, tex)
+	m.weightBytes += int64(4 * len(data))
+	r := gpu.Resource{View: view}
+	m.weights[key] = r
+	return r, nil
+}
+
+// weightsFor binds a dense weight matrix [rows][cols] as a texture or a
+// storage buffer, as the kernel's specialization asks.
+func (m *GPU) weightsFor(op int, data []float32, rows, cols int, tex bool) (gpu.Resource, error) {
+	if tex {
+		return m.weightTexture(op, "w", data, rows, cols)
+	}
+	return m.weightBuffer(op, "w", data)
+}
+
+// Plan is the compiled execution of a graph for one input shape: a flat
+// list of dispatches over a static activation arena, run with one command
+// encoder and one submit, reading back only the logits.
+type Plan struct {
+	dev        *gpu.Device
+	N, H, W    int
+	Classes    int
+	Steps      []Step
+	arena      []*wgpu.Buffer
+	arenaBytes int64
+	input      *wgpu.Buffer
+	output     *wgpu.Buffer
+	dispatches []gpu.Dispatch
+	mu         sync.Mutex
+}
+
+// Step is one dispatch of a plan, with the layer it belongs to.
+type Step struct {
+	Op     int    // index in Graph.Ops
+	Layer  string // the op's label
+	Kernel kernels.Kernel
+}
+
+// step is a kernel with its resources, before binding.
+type step struct {
+	k   kernels.Kernel
+	res []gpu.Resource
+}
+
+func (m *GPU) newPlan(n, h, w int) (*Plan, error) {
+	g := m.graph
+	shapes, err := g.Shapes(n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	bytes := make([]int64, len(shapes))
+	for v, s := range shapes {
+		bytes[v] = int64(4 * s.Numel())
+	}
+	arena := PlanArena(g, bytes)
+	p := &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes}
+	ok := false
+	defer func() {
+		if !ok {
+			p.release()
+		}
+	}()
+	for i, b := range arena.SlotBytes {
+		buf, err := m.dev.NewBuffer(fmt.Sprintf("arena%d", i), uint64(b))
+		if err != nil {
+			return nil, fmt.Errorf("model: allocating the activation arena for %dx%dx%d: %w", n, h, w, err)
+		}
+		p.arena = append(p.arena, buf)
+		p.arenaBytes += b
+	}
+	val := func(v Value) gpu.Resource {
+		return gpu.Resource{Buffer: p.arena[arena.SlotOf[v]], Size: uint64(max(16, (bytes[v]+15)&^15))}
+	}
+	scratch, err := m.dev.NewBuffer("scratch", uint64(16*n))
+	if err != nil {
+		return nil, err
+	}
+	p.arena = append(p.arena, scratch)
+	lw := lowering{m: m, shapes: shapes, val: val, scratch: gpu.BufferRes(scratch)}
+	for i, op := range g.Ops {
+		steps, err := lw.lower(i, op)
+		if err != nil {
+			return nil, fmt.Errorf("model: planning %s (op %d) for input %dx%dx%d: %w", op.Label(), i, n, h, w, err)
+		}
+		for _, s := range steps {
+			d, err := m.cache.Dispatch(s.k, s.res...)
+			if err != nil {
+				return nil, fmt.Errorf("model: planning %s (op %d): %w", op.Label(), i, err)
+			}
+			p.dispatches = append(p.dispatches, d)
+			p.Steps = append(p.Steps, Step{Op: i, Layer: op.Label(), Kernel: s.k})
+		}
+	}
+	p.input = p.arena[arena.SlotOf[0]]
+	p.output = p.arena[arena.SlotOf[g.Ops[len(g.Ops)-1].Output()]]
+	ok = true
+	return p, nil
+}
+
+// Run uploads a batch of NCHW RGB images and returns the logits.
+func (p *Plan) Run(input []float32) ([]float32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(input) != p.N*3*p.H*p.W {
+		return nil, fmt.Errorf("model: input has %d values, the plan for %d images of %dx%d needs %d", len(input), p.N, p.H, p.W, p.N*3*p.H*p.W)
+	}
+	x, err := InputNHWC4(input, p.N, p.H, p.W)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.dev.WriteFloats(p.input, 0, x); err != nil {
+		return nil, err
+	}
+	return p.dev.Run(p.dispatches, p.output, 0, p.N*p.Classes)
+}
+
+// Dispatches returns the plan's dispatches in order (for profiling).
+func (p *Plan) Dispatches() []gpu.Dispatch { return p.dispatches }
+
+// ArenaBytes is the activation memory of the plan.
+func (p *Plan) ArenaBytes() int64 { return p.arenaBytes }
+
+func (p *Plan) release() {
+	for _, d := range p.dispatches {
+		d.Group.Release()
+	}
+	p.dispatches = nil
+	for _, b := range p.arena {
+		b.Release()
+	}
+	p.arena = nil
+}

@@ -1,0 +1,91 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/kernels"
+)
+
+// lowering turns the ops of a graph into kernel dispatches for one input
+// shape. It runs with GPU.mu held (it uploads weights on first use).
+type lowering struct {
+	m       *GPU
+	shapes  []Shape
+	val     func(Value) gpu.Resource // the arena range of a value
+	scratch gpu.Resource             // per-image statistics of GroupNorm
+}
+
+func (l *lowering) lower(i int, op Op) ([]step, error) {
+	switch o := op.(type) {
+	case *Conv:
+		return l.conv(i, o)
+	case *ConvTranspose:
+		return l.convTranspose(i, o)
+	case *MeanPool:
+		s := l.shapes[o.In]
+		return []step{{kernels.ChooseMeanPool(s.N, s.H, s.W, s.C), []gpu.Resource{l.val(o.In), l.val(o.Out)}}}, nil
+	}
+	return l.lowerMore(i, op)
+}
+
+// withResidual appends the residual's range when the op has one.
+func (l *lowering) withResidual(res []gpu.Resource, r Value) []gpu.Resource {
+	if r == NoValue {
+		return res
+	}
+	return append(res, l.val(r))
+}
+
+func (l *lowering) conv(i int, o *Conv) ([]step, error) {
+	s := l.shapes[o.In]
+	bias, err := l.m.weightBuffer(i, "b", o.Bias)
+	if err != nil {
+		return nil, err
+	}
+	e := kernels.Epilogue{Act: o.Activation, Residual: o.Residual != NoValue}
+	if o.Depthwise {
+		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, o.Activation, e.Residual)
+		w, err := l.m.weightBuffer(i, "w", o.Weight)
+		if err != nil {
+			return nil, err
+		}
+		res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias, l.val(o.Out)}, o.Residual)
+		return []step{{k, res}}, nil
+	}
+	var k kernels.Kernel
+	var tex bool
+	if o.K == 1 && o.Stride == 1 {
+		pk := kernels.ChoosePointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)
+		k, tex = pk, pk.Tex
+	} else {
+		ck := kernels.ChooseConv(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e)
+		k, tex = ck, ck.Tex
+	}
+	w, err := l.m.weightsFor(i, o.Weight, o.K*o.K*o.Cin, o.Cout, tex)
+	if err != nil {
+		return nil, err
+	}
+	res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
+	return []step{{k, append(res, l.val(o.Out))}}, nil
+}
+
+func (l *lowering) convTranspose(i int, o *ConvTranspose) ([]step, error) {
+	s, crop := l.shapes[o.In], l.shapes[o.CropTo]
+	e := kernels.Epilogue{Residual: o.Residual != NoValue}
+	k := kernels.ChooseConvTranspose(s.N, s.H, s.W, o.Cin, o.Cout, crop.H, crop.W, e)
+	bias, err := l.m.weightBuffer(i, "b", o.Bias)
+	if err != nil {
+		return nil, err
+	}
+	w, err := l.m.weightsFor(i, o.Weight, 16*o.Cin, o.Cout, k.Tex)
+	if err != nil {
+		return nil, err
+	}
+	res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
+	return []step{{k, append(res, l.val(o.Out))}}, nil
+}
+
+func (l *lowering) lowerMore(i int, op Op) ([]step, error) {
+	return nil, fmt.Errorf("no GPU kernel for %T yet", op)
+}
