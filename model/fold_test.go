@@ -1,0 +1,94 @@
+package model
+
+import (
+	"math"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+// pseudo returns n deterministic values in [-1, 1).
+func pseudo(n, seed int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(2*synthUniform(uint64(seed), i) - 1)
+	}
+	return out
+}
+
+// TestFlippedTransposeIsConvTranspose checks the stride-1 ConvTranspose
+// rewrite against the scatter definition of spec §2.1:
+// out[o, iy−1+ky, ix−1+kx] += in[i, iy, ix]·W[i, o, ky, kx].
+func TestFlippedTransposeIsConvTranspose(t *testing.T) {
+	const cin, cout, h, w, k = 3, 5, 4, 6, 3
+	x := ref.NewTensor(1, h, w, cin)
+	copy(x.Data, pseudo(len(x.Data), 1))
+	wt := pseudo(cin*cout*k*k, 2) // torch [cin][cout][k][k]
+	want := ref.NewTensor(1, h, w, cout)
+	for iy := 0; iy < h; iy++ {
+		for ix := 0; ix < w; ix++ {
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					oy, ox := iy-1+ky, ix-1+kx
+					if oy < 0 || oy >= h || ox < 0 || ox >= w {
+						continue
+					}
+					for i := 0; i < cin; i++ {
+						for o := 0; o < cout; o++ {
+							want.Data[(oy*w+ox)*cout+o] += x.Data[(iy*w+ix)*cin+i] * wt[((i*cout+o)*k+ky)*k+kx]
+						}
+					}
+				}
+			}
+		}
+	}
+	got := ref.Conv2D(x, flippedTransposeHWIO(wt, cin, cout, k), nil, k, 1, cout, ref.ActNone, nil)
+	if d := ref.MaxAbsDiff(got.Data, want.Data); d > 1e-5 {
+		t.Errorf("flipped conv differs from ConvTranspose by %g", d)
+	}
+}
+
+// TestFoldBN checks conv+BN folding on one output pixel of a 1×1 conv.
+func TestFoldBN(t *testing.T) {
+	const cin, cout = 3, 2
+	w := pseudo(cout*cin, 3)
+	bias := []float32{0.5, -0.25}
+	gamma, beta := []float32{1.5, 0.7}, []float32{0.1, -0.2}
+	mean, variance := []float32{0.3, -0.4}, []float32{2, 0.5}
+	x := []float32{0.9, -1.1, 0.4}
+	fw, fb := foldBN(w, bias, gamma, beta, mean, variance)
+	for o := 0; o < cout; o++ {
+		conv := float64(bias[o])
+		folded := float64(fb[o])
+		for i := 0; i < cin; i++ {
+			conv += float64(w[o*cin+i]) * float64(x[i])
+			folded += float64(fw[o*cin+i]) * float64(x[i])
+		}
+		bn := (conv-float64(mean[o]))/math.Sqrt(float64(variance[o])+1e-5)*float64(gamma[o]) + float64(beta[o])
+		if math.Abs(bn-folded) > 1e-6 {
+			t.Errorf("channel %d: folded %g, conv+BN %g", o, folded, bn)
+		}
+	}
+}
+
+// TestDenseHWIOPadsInput checks the layout change and the zero padding of
+// the stem's fourth input channel.
+func TestDenseHWIOPadsInput(t *testing.T) {
+	const cout, cin, k, pad = 2, 3, 3, 4
+	w := pseudo(cout*cin*k*k, 4)
+	got := denseHWIO(w, cout, cin, k, pad)
+	for o := 0; o < cout; o++ {
+		for i := 0; i < pad; i++ {
+			for t0 := 0; t0 < k*k; t0++ {
+				v := got[(t0*pad+i)*cout+o]
+				want := float32(0)
+				if i < cin {
+					want = w[(o*cin+i)*k*k+t0]
+				}
+				if v != want {
+					t.Fatalf("o=%d i=%d tap=%d: %v, want %v", o, i, t0, v, want)
+				}
+			}
+		}
+	}
+}
