@@ -16,9 +16,6 @@ import (
 // of its sides fit.
 const MaxTextureDim = 8192
 
-// maxGroupsPerDim is the WebGPU limit on workgroups per dispatch dimension.
-const maxGroupsPerDim = 65535
-
 // Tile is the register block of one invocation: TM output rows × TN output
 // columns (TN a multiple of 4, held as TN/4 vec4 accumulators per row),
 // with WG invocations per (1-D) workgroup. Invocation i computes column
@@ -85,9 +82,7 @@ func newGemmCore(m, n4 int, t Tile, tex bool, e Epilogue, nOut int) gemmCore {
 	tn4 := t.TN / 4
 	ncb := ceilDiv(n4, tn4)
 	total := ceilDiv(m, t.TM) * ncb
-	groups := ceilDiv(total, t.WG)
-	gy := ceilDiv(groups, maxGroupsPerDim)
-	gx := ceilDiv(groups, gy)
+	gx, gy := grid(ceilDiv(total, t.WG))
 	out := 3
 	if e.Residual {
 		out = 4

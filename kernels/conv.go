@@ -1,0 +1,120 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/shaders"
+)
+
+// Conv is a dense K×K convolution of an NHWC tensor [N,H,W,Cin] with
+// padding K/2 and stride Stride, giving [N,HO,WO,Cout] with
+// HO = ref.ConvOutSize(H, K, Stride) (⌈H/Stride⌉ for odd K), as an implicit
+// GEMM C[M×Cout] = im2col(X)[M×K·K·Cin]·B with M = N·HO·WO, K order
+// (ky, kx, cin) and masked (zero) loads outside the image; epilogue
+// C = Act(acc + bias) + residual. The register tiling is Pointwise's.
+//
+// Bindings:
+//
+//	0  X         read storage, [N,H,W,Cin]
+//	1  B         the IR weights [K][K][Cin][Cout] unchanged (no packing):
+//	             read storage, or with Tex an rgba32float texture of width
+//	             Cout/4 and height K·K·Cin, texel (o4, (ky·K+kx)·Cin+ci)
+//	2  bias      read storage, [Cout]
+//	3  residual  read storage, [N,HO,WO,Cout]; only when Residual is set
+//	3 or 4  C    read-write storage, [N,HO,WO,Cout]
+type Conv struct {
+	N, H, W, Cin, Cout int // Cin and Cout are multiples of 4
+	K, Stride          int
+	Tile
+	Tex bool // B is a texture (needs K·K·Cin and Cout/4 ≤ MaxTextureDim)
+	// UnrollTaps unrolls the K·K taps in the shader; with Cin = 4 (the
+	// stem) the channel loop disappears as well.
+	UnrollTaps bool
+	Epilogue
+}
+
+// OutSize is the output height and width.
+func (k Conv) OutSize() (ho, wo int) {
+	return ref.ConvOutSize(k.H, k.K, k.Stride), ref.ConvOutSize(k.W, k.K, k.Stride)
+}
+
+// Rows is the GEMM row count M = N·HO·WO.
+func (k Conv) Rows() int {
+	ho, wo := k.OutSize()
+	return k.N * ho * wo
+}
+
+// FLOPs is the multiply-add count ×2.
+func (k Conv) FLOPs() float64 {
+	return 2 * float64(k.Rows()) * float64(k.K*k.K*k.Cin) * float64(k.Cout)
+}
+
+// Label implements Kernel.
+func (k Conv) Label() string {
+	u := ""
+	if k.UnrollTaps {
+		u = "_unroll"
+	}
+	return fmt.Sprintf("conv%dx%d_n%d_%dx%d_%dto%d_s%d_%s_%s%s_%s", k.K, k.K, k.N, k.H, k.W, k.Cin, k.Cout,
+		k.Stride, k.Tile, texLabel(k.Tex), u, k.Epilogue)
+}
+
+func (k Conv) validate() error {
+	switch {
+	case k.N < 1 || k.H < 1 || k.W < 1 || k.Cin < 4 || k.Cout < 4:
+		return fmt.Errorf("conv: shape N=%d H=%d W=%d Cin=%d Cout=%d must be positive with Cin, Cout ≥ 4", k.N, k.H, k.W, k.Cin, k.Cout)
+	case k.Cin%4 != 0 || k.Cout%4 != 0:
+		return fmt.Errorf("conv: Cin=%d and Cout=%d must be multiples of 4", k.Cin, k.Cout)
+	case k.K < 1 || k.K > 7 || k.Stride < 1:
+		return fmt.Errorf("conv: kernel %d (want 1..7) or stride %d (want ≥ 1) invalid", k.K, k.Stride)
+	case k.Tex && !texFits(k.K*k.K*k.Cin, k.Cout):
+		return fmt.Errorf("conv: %d×%d weight texture exceeds the %d texture side", k.Cout/4, k.K*k.K*k.Cin, MaxTextureDim)
+	}
+	if ho, wo := k.OutSize(); ho < 1 || wo < 1 {
+		return fmt.Errorf("conv: empty output for a %d×%d input", k.H, k.W)
+	}
+	if err := k.Tile.validate(); err != nil {
+		return fmt.Errorf("conv: %w", err)
+	}
+	return k.Epilogue.validate()
+}
+
+// convData is the template data of conv.wgsl.
+type convData struct {
+	gemmCore
+	H, W, WO, HWO, CI4, K, Stride, Pad int
+	Unroll                             bool
+}
+
+func (k Conv) core() gemmCore { return newGemmCore(k.Rows(), k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0) }
+
+// Source implements Kernel.
+func (k Conv) Source() (string, error) {
+	if err := k.validate(); err != nil {
+		return "", err
+	}
+	ho, wo := k.OutSize()
+	return shaders.Render("conv.wgsl", convData{gemmCore: k.core(), H: k.H, W: k.W, WO: wo, HWO: ho * wo,
+		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Unroll: k.UnrollTaps})
+}
+
+// Bindings implements Kernel.
+func (k Conv) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, k.Residual) }
+
+// Workgroups implements Kernel.
+func (k Conv) Workgroups() (x, y, z uint32) {
+	c := k.core()
+	return uint32(c.GX), uint32(c.GY), 1
+}
+
+// ChooseConv picks the specialization of a dense k×k convolution of an
+// [n,h,w,cin] input: the Pointwise tile choice on the implicit GEMM,
+// texture weights whenever they fit, and unrolled taps for Cin = 4.
+func ChooseConv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	c := Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Epilogue: e,
+		Tex: texFits(k*k*cin, cout), UnrollTaps: cin == 4}
+	c.Tile = chooseGemmTile(c.Rows(), cout/4, gemmTiles)
+	return c
+}

@@ -1,0 +1,98 @@
+package kernels
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+// denseBenchFLOPs is the target work of one benchmark submit (about 50 ms
+// at 20 GFLOP/s), so that launch and wait costs stay small.
+const denseBenchFLOPs = 1e9
+
+// benchDense times k bound to A (aLen random floats), the [wk][wn] weights
+// (texture when tex), bias, optional residual and C (outLen floats): each
+// iteration submits R back-to-back dispatches in one pass and waits. It
+// reports the median over iterations of µs per dispatch (launch cost
+// included) and GFLOP/s, and the best iteration's GFLOP/s (the CPU is
+// shared, so the median swings with other work).
+func benchDense(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, outLen int, flops float64) {
+	d := gputest.Device(b)
+	c := NewCache(d)
+	defer c.Release()
+	newBuf := func(n int, seed uint64) gpu.Resource {
+		buf, err := d.NewBufferFloats("bench", randomFloats(n, seed))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(buf.Release)
+		return gpu.BufferRes(buf)
+	}
+	res := []gpu.Resource{newBuf(aLen, 1), weightRes(b, randomFloats(wk*wn, 2), wk, wn, tex), newBuf(wn, 3)}
+	if residual {
+		res = append(res, newBuf(outLen, 4))
+	}
+	res = append(res, newBuf(outLen, 5))
+	dp, err := c.Dispatch(k, res...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dp.Group.Release()
+	reps := min(max(int(denseBenchFLOPs/flops), 4), 400)
+	ds := slices.Repeat([]gpu.Dispatch{dp}, reps)
+	if _, err := d.Run(ds[:1], nil, 0, 0); err != nil { // warm up: the JIT runs on first use
+		b.Fatal(err)
+	}
+	var per []float64
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := d.Run(ds, nil, 0, 0); err != nil {
+			b.Fatal(err)
+		}
+		per = append(per, time.Since(t0).Seconds()/float64(reps))
+	}
+	slices.Sort(per)
+	med := per[len(per)/2]
+	b.ReportMetric(med*1e6, "µs/dispatch")
+	b.ReportMetric(flops/med/1e9, "GFLOP/s")
+	b.ReportMetric(flops/per[0]/1e9, "best-GFLOP/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// pointwiseBenchShapes are LowFormer's 1×1 convolutions at 224 px (B0),
+// the first three being the ones the team tracks.
+var pointwiseBenchShapes = []struct{ m, k, n int }{
+	{196, 128, 512}, {49, 1024, 256}, {49, 256, 1536},
+	{12544, 16, 64}, {3136, 64, 32}, {784, 128, 64}, {196, 512, 128}, {49, 256, 1024}, {49, 128, 192},
+}
+
+func BenchmarkPointwise(b *testing.B) {
+	for _, s := range pointwiseBenchShapes {
+		for _, tex := range []bool{true, false} {
+			k := ChoosePointwise(s.m, s.k, s.n, Epilogue{Act: ref.ActHSwish})
+			k.Tex = tex
+			b.Run(k.Label(), func(b *testing.B) { benchPointwise(b, k) })
+		}
+	}
+}
+
+// BenchmarkPointwiseTiles times every candidate tile on the tracked
+// shapes, to calibrate ChoosePointwise.
+func BenchmarkPointwiseTiles(b *testing.B) {
+	for _, s := range pointwiseBenchShapes[:3] {
+		for _, c := range gemmTiles {
+			for _, wg := range []int{16, 32} {
+				k := Pointwise{M: s.m, K: s.k, N: s.n, Tile: Tile{c.TM, c.TN, wg}, Tex: true}
+				b.Run(k.Label(), func(b *testing.B) { benchPointwise(b, k) })
+			}
+		}
+	}
+}
+
+func benchPointwise(b *testing.B, k Pointwise) {
+	benchDense(b, k, k.Tex, k.Residual, k.M*k.K, k.K, k.N, k.M*k.N, 2*float64(k.M*k.K*k.N))
+}

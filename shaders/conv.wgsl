@@ -1,0 +1,69 @@
+{{/*
+Dense K×K convolution as an implicit GEMM over the shared core of
+gemm.wgsl. Template data: kernels.convData.
+*/}}
+{{/* One tap (ky, kx, kp in scope): masked input bases, then the channels. */}}
+{{define "conv_tap"}}
+{{- range $i := seq .TM}}
+    let y{{$i}} = iy{{$i}} + ky;
+    let x{{$i}} = ix{{$i}} + kx;
+    let m{{$i}} = select(0.0, 1.0, y{{$i}} >= 0 && y{{$i}} < H && x{{$i}} >= 0 && x{{$i}} < W);
+    let base{{$i}} = (img{{$i}} + u32(clamp(y{{$i}}, 0, H - 1) * W + clamp(x{{$i}}, 0, W - 1))) * CI4;
+{{- end}}
+{{- if eq .CI4 1}}
+    {
+      let c = 0u;
+{{- else}}
+    for (var c = 0u; c < CI4; c = c + 1u) {
+{{- end}}
+{{- range $i := seq .TM}}
+      let a{{$i}} = A[base{{$i}} + c] * m{{$i}};
+{{- end}}
+      let k0 = (kp * CI4 + c) * 4u;
+{{- template "gemm_kstep" .}}
+    }
+{{- end}}
+
+{{define "conv.wgsl"}}
+// Dense {{.K}}×{{.K}} convolution, stride {{.Stride}}, pad {{.Pad}}, NHWC, as an implicit GEMM:
+// row p = (image, oy, ox), K order (ky, kx, cin). Every invocation computes
+// TM rows × TN4 vec4 columns. No workgroup memory.
+{{- template "common"}}
+@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
+{{- template "gemm_decls" .}}
+const H = {{i32 .H}};
+const W = {{i32 .W}};
+const S = {{i32 .Stride}};
+const P = {{i32 .Pad}};
+const KS = {{u32 .K}};
+const WO = {{u32 .WO}};
+const HWO = {{u32 .HWO}};
+const CI4 = {{u32 .CI4}};
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+{{- template "gemm_index" .}}
+{{- range $i := seq .TM}}
+  let q{{$i}} = r{{$i}} % HWO;
+  let img{{$i}} = (r{{$i}} / HWO) * u32(H * W);
+  let iy{{$i}} = i32(q{{$i}} / WO) * S - P;
+  let ix{{$i}} = i32(q{{$i}} % WO) * S - P;
+{{- end}}
+{{- if .Unroll}}
+{{- range $kp := seq (mul .K .K)}}
+  {
+    let kp = {{u32 $kp}};
+    let ky = {{i32 (div $kp $.K)}};
+    let kx = {{i32 (mod $kp $.K)}};
+{{- template "conv_tap" $}}
+  }
+{{- end}}
+{{- else}}
+  for (var kp = 0u; kp < KS * KS; kp = kp + 1u) {
+    let ky = i32(kp / KS);
+    let kx = i32(kp % KS);
+{{- template "conv_tap" .}}
+  }
+{{- end}}
+{{- template "gemm_epilogue" .}}
+}
+{{end}}
