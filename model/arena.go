@@ -10,9 +10,10 @@ type Arena struct {
 
 // PlanArena assigns slots to the values of g given each value's size in
 // bytes. A value lives from the op that writes it (the input from the
-// start) to the last op that reads it; the graph's final output lives to
-// the end. An op's output never shares a slot with its inputs.
-func PlanArena(g *Graph, bytes []int64) Arena {
+// start) to the last op that reads it; the graph's final output and the
+// pinned values live to the end. An op's output never shares a slot with
+// its inputs.
+func PlanArena(g *Graph, bytes []int64, pinned ...Value) Arena {
 	nv := len(bytes)
 	last := make([]int, nv)
 	for i := range last {
@@ -25,6 +26,9 @@ func PlanArena(g *Graph, bytes []int64) Arena {
 	}
 	if len(g.Ops) > 0 {
 		last[g.Ops[len(g.Ops)-1].Output()] = len(g.Ops)
+	}
+	for _, v := range pinned {
+		last[v] = len(g.Ops)
 	}
 	a := Arena{SlotOf: make([]int, nv)}
 	for i := range a.SlotOf {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
@@ -69,7 +70,7 @@ func (m *GPU) Plan(n, h, w int) (*Plan, error) {
 	if p, ok := m.plans[key]; ok {
 		return p, nil
 	}
-	p, err := m.newPlan(n, h, w)
+	p, err := m.newPlan(n, h, w, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +170,8 @@ type Plan struct {
 	output     *wgpu.Buffer
 	dispatches []gpu.Dispatch
 	mu         sync.Mutex
+	shapes     []Shape
+	val        map[Value]*wgpu.Buffer // pinned values
 }
 
 // Step is one dispatch of a plan, with the layer it belongs to.
@@ -184,7 +187,9 @@ type step struct {
 	res []gpu.Resource
 }
 
-func (m *GPU) newPlan(n, h, w int) (*Plan, error) {
+// newPlan compiles the graph for one input shape. Pinned values keep their
+// own memory to the end of the run so that they can be read back.
+func (m *GPU) newPlan(n, h, w int, pinned []Value) (*Plan, error) {
 	g := m.graph
 	shapes, err := g.Shapes(n, h, w)
 	if err != nil {
@@ -194,8 +199,8 @@ func (m *GPU) newPlan(n, h, w int) (*Plan, error) {
 	for v, s := range shapes {
 		bytes[v] = int64(4 * s.Numel())
 	}
-	arena := PlanArena(g, bytes)
-	p := &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes}
+	arena := PlanArena(g, bytes, pinned...)
+	p := &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes, shapes: shapes, val: map[Value]*wgpu.Buffer{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -209,6 +214,9 @@ func (m *GPU) newPlan(n, h, w int) (*Plan, error) {
 		}
 		p.arena = append(p.arena, buf)
 		p.arenaBytes += b
+	}
+	for _, v := range pinned {
+		p.val[v] = p.arena[arena.SlotOf[v]]
 	}
 	val := func(v Value) gpu.Resource {
 		return gpu.Resource{Buffer: p.arena[arena.SlotOf[v]], Size: uint64(max(16, (bytes[v]+15)&^15))}
@@ -254,6 +262,38 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 		return nil, err
 	}
 	return p.dev.Run(p.dispatches, p.output, 0, p.N*p.Classes)
+}
+
+// RunActs runs the graph once for a batch of n NCHW RGB images of h×w
+// pixels on a fresh, uncached plan that keeps the values in keep alive, and
+// returns the logits with those values' activations (for divergence
+// reports in tests and debugging).
+func (m *GPU) RunActs(input []float32, n, h, w int, keep []Value) ([]float32, map[Value]*ref.Tensor, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, nil, gpu.ErrClosed
+	}
+	p, err := m.newPlan(n, h, w, keep)
+	m.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.release()
+	logits, err := p.Run(input)
+	if err != nil {
+		return nil, nil, err
+	}
+	acts := map[Value]*ref.Tensor{}
+	for _, v := range keep {
+		s := p.shapes[v]
+		data, err := m.dev.ReadFloats(p.val[v], 0, s.Numel())
+		if err != nil {
+			return nil, nil, err
+		}
+		acts[v] = &ref.Tensor{N: s.N, H: s.H, W: s.W, C: s.C, Data: data}
+	}
+	return logits, acts, nil
 }
 
 // Dispatches returns the plan's dispatches in order (for profiling).
