@@ -148,6 +148,13 @@ type Graph struct {
 	Ops     []Op
 	Classes int
 	// Taps maps reference activation names ("stage3.block1", "head.pooled")
-	// to the value holding that activation, for divergence reports.
+	// to the value holding that activation, for divergence reports. Names
+	// follow shared/testdata/lowformer/<v>/act/ and are given for every
+	// LowFormer block: stage0..stage4, stage{3,4}.block{i}, head.conv,
+	// head.pooled, head.fc1 and, per block, .input, .attn.groupnorm,
+	// .attn.conv_proj, .attn.qkv, .attn.sda_values (the Attention output,
+	// NHWC [N,h,w,heads·hd], while the reference file is
+	// [N,heads,tokens,hd]), .after_attn and .after_mlp. .attn.output and
+	// .attn.upsampling_uncropped have no value: the residual add is fused.
 	Taps map[string]Value
 }
