@@ -2,26 +2,22 @@
 Dense K×K convolution as an implicit GEMM over the shared core of
 gemm.wgsl. Template data: kernels.convData.
 */}}
-{{/* One tap (ky, kx, kp in scope): masked input bases, then the channels. */}}
-{{define "conv_tap"}}
+{{/* Masks and input bases of the tap (ky, kx) for every tile row. */}}
+{{define "conv_bases"}}
 {{- range $i := seq .TM}}
     let y{{$i}} = iy{{$i}} + ky;
     let x{{$i}} = ix{{$i}} + kx;
-    let m{{$i}} = select(0.0, 1.0, y{{$i}} >= 0 && y{{$i}} < H && x{{$i}} >= 0 && x{{$i}} < W);
-    let base{{$i}} = (img{{$i}} + u32(clamp(y{{$i}}, 0, H - 1) * W + clamp(x{{$i}}, 0, W - 1))) * CI4;
+    m{{$i}} = select(0.0, 1.0, y{{$i}} >= 0 && y{{$i}} < H && x{{$i}} >= 0 && x{{$i}} < W);
+    base{{$i}} = (img{{$i}} + u32(clamp(y{{$i}}, 0, H - 1) * W + clamp(x{{$i}}, 0, W - 1))) * CI4;
 {{- end}}
-{{- if eq .CI4 1}}
-    {
-      let c = 0u;
-{{- else}}
-    for (var c = 0u; c < CI4; c = c + 1u) {
 {{- end}}
+
+{{/* Channel group c of the current tap (k0 in scope), masked. */}}
+{{define "conv_step"}}
 {{- range $i := seq .TM}}
       let a{{$i}} = A[base{{$i}} + c] * m{{$i}};
 {{- end}}
-      let k0 = (kp * CI4 + c) * 4u;
 {{- template "gemm_kstep" .}}
-    }
 {{- end}}
 
 {{define "conv.wgsl"}}
@@ -48,20 +44,40 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let iy{{$i}} = i32(q{{$i}} / WO) * S - P;
   let ix{{$i}} = i32(q{{$i}} % WO) * S - P;
 {{- end}}
+{{- range $i := seq .TM}}
+  var m{{$i}} = 0.0;
+  var base{{$i}} = 0u;
+{{- end}}
 {{- if .Unroll}}
 {{- range $kp := seq (mul .K .K)}}
   {
-    let kp = {{u32 $kp}};
     let ky = {{i32 (div $kp $.K)}};
     let kx = {{i32 (mod $kp $.K)}};
-{{- template "conv_tap" $}}
+{{- template "conv_bases" $}}
+{{- if eq $.CI4 1}}
+    {
+      let c = 0u;
+{{- else}}
+    for (var c = 0u; c < CI4; c = c + 1u) {
+{{- end}}
+      let k0 = ({{u32 $kp}} * CI4 + c) * 4u;
+{{- template "conv_step" $}}
+    }
   }
 {{- end}}
 {{- else}}
-  for (var kp = 0u; kp < KS * KS; kp = kp + 1u) {
-    let ky = i32(kp / KS);
-    let kx = i32(kp % KS);
-{{- template "conv_tap" .}}
+  // One loop over K/4 = taps × channel groups, so that the compiler does
+  // not unroll the taps; the masks and bases change at each new tap.
+  for (var kk = 0u; kk < KS * KS * CI4; kk = kk + 1u) {
+    let c = kk % CI4;
+    if (c == 0u) {
+      let kp = kk / CI4;
+      let ky = i32(kp / KS);
+      let kx = i32(kp % KS);
+{{- template "conv_bases" .}}
+    }
+    let k0 = kk * 4u;
+{{- template "conv_step" .}}
   }
 {{- end}}
 {{- template "gemm_epilogue" .}}
