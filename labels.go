@@ -3,6 +3,8 @@ package lowformer
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/labels"
 )
 
 // MetaLabels is the safetensors metadata key holding the class names as a
@@ -24,7 +26,11 @@ func labelsFor(meta map[string]string, classes int) ([]string, error) {
 	}
 	out := make([]string, classes)
 	for i := range out {
-		out[i] = fmt.Sprintf("class %d", i)
+		if classes == labels.NumClasses {
+			out[i] = labels.ImageNet[i]
+		} else {
+			out[i] = fmt.Sprintf("class %d", i)
+		}
 	}
 	return out, nil
 }

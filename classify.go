@@ -1,0 +1,91 @@
+package lowformer
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"sort"
+
+	"github.com/lowformer/lowformer-webgpu/preprocess"
+)
+
+// DefaultSize is the input resolution of the released models' evaluation.
+const DefaultSize = 224
+
+// Prediction is one class of a classification result.
+type Prediction struct {
+	Index int     `json:"index"`
+	Label string  `json:"label"`
+	Prob  float32 `json:"probability"`
+}
+
+// Classify preprocesses img exactly as the official evaluation does
+// (shorter side resized to ⌈224/0.95⌉ with Pillow's antialiased bicubic,
+// center crop 224, ImageNet normalization) and returns the topK classes,
+// most probable first.
+func (m *Model) Classify(ctx context.Context, img image.Image, topK int) ([]Prediction, error) {
+	res, err := m.ClassifyBatch(ctx, []image.Image{img}, topK, DefaultSize)
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// ClassifyBatch classifies several images in one batch at resolution size
+// (0 means DefaultSize) and returns each image's topK classes.
+func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, topK, size int) ([][]Prediction, error) {
+	if len(imgs) == 0 {
+		return nil, nil
+	}
+	if size == 0 {
+		size = DefaultSize
+	}
+	if size < 32 || size > 2048 {
+		return nil, fmt.Errorf("lowformer: input size %d outside 32..2048", size)
+	}
+	per := 3 * size * size
+	batch := make([]float32, 0, len(imgs)*per)
+	for i, img := range imgs {
+		if img == nil || img.Bounds().Empty() {
+			return nil, fmt.Errorf("lowformer: image %d is empty", i)
+		}
+		batch = append(batch, preprocess.Tensor(img, size)...)
+	}
+	logits, err := m.Logits(ctx, batch, len(imgs), size, size)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Prediction, len(imgs))
+	for i := range imgs {
+		out[i] = TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, topK)
+	}
+	return out, nil
+}
+
+// TopK turns one image's logits into its k most probable classes (softmax
+// probabilities, computed in float64). k ≤ 0 or beyond the class count
+// returns every class.
+func TopK(logits []float32, labels []string, k int) []Prediction {
+	maxv := math.Inf(-1)
+	for _, v := range logits {
+		maxv = math.Max(maxv, float64(v))
+	}
+	var sum float64
+	for _, v := range logits {
+		sum += math.Exp(float64(v) - maxv)
+	}
+	preds := make([]Prediction, len(logits))
+	for i, v := range logits {
+		label := fmt.Sprintf("class %d", i)
+		if i < len(labels) {
+			label = labels[i]
+		}
+		preds[i] = Prediction{Index: i, Label: label, Prob: float32(math.Exp(float64(v)-maxv) / sum)}
+	}
+	sort.SliceStable(preds, func(a, b int) bool { return preds[a].Prob > preds[b].Prob })
+	if k > 0 && k < len(preds) {
+		preds = preds[:k]
+	}
+	return preds
+}
