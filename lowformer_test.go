@@ -1,0 +1,131 @@
+package lowformer
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/internal/refdata"
+)
+
+// TestLogitsMatchReference opens the official-format checkpoints through
+// the public API on each backend and compares with the reference logits.
+func TestLogitsMatchReference(t *testing.T) {
+	for _, variant := range []string{"b0", "E1"} {
+		for _, be := range []Backend{GPU, CPU} {
+			t.Run(variant+"/"+be.String(), func(t *testing.T) {
+				dir := refdata.Dir(t, variant)
+				if be == GPU {
+					gputest.Device(t) // skips (or fails in CI) without an adapter
+				}
+				ctx := context.Background()
+				m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be, Variant: variant})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				if got := m.Info().Backend; got != be {
+					t.Fatalf("backend %v, want %v", got, be)
+				}
+				input, im := refdata.ReadBin(t, filepath.Join(dir, "input.bin"))
+				want, _ := refdata.ReadBin(t, filepath.Join(dir, "logits.bin"))
+				got, err := m.Logits(ctx, input, im.Shape[0], im.Shape[2], im.Shape[3])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := ref.MaxAbsDiff(got, want); d > 2e-4 {
+					t.Fatalf("logits differ by %.3g > 2e-4", d)
+				} else {
+					t.Logf("%s on %s (%s): logits max-abs diff %.2e", variant, be, m.Info().Adapter, d)
+				}
+				if err := m.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.Logits(ctx, input, im.Shape[0], im.Shape[2], im.Shape[3]); err != ErrClosed {
+					t.Fatalf("Logits after Close: %v, want ErrClosed", err)
+				}
+			})
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := refdata.Dir(t, "b0")
+	pt := filepath.Join(dir, "evalmodel.pt")
+	full, err := os.ReadFile(pt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	truncated := filepath.Join(tmp, "truncated.pt")
+	if err := os.WriteFile(truncated, full[:len(full)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notCkpt := filepath.Join(tmp, "photo.pt")
+	if err := os.WriteFile(notCkpt, []byte("\xff\xd8\xff\xe0 not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, variant, want string
+	}{
+		{"missing file", filepath.Join(tmp, "nope.pt"), "", "no such file"},
+		{"directory", tmp, "", "directory"},
+		{"truncated", truncated, "", "truncated"},
+		{"not a checkpoint", notCkpt, "", "not a checkpoint"},
+		{"wrong variant", pt, "E1", "not the requested E1"},
+		{"unreleased B2", pt, "b2", "B2 is not a released model"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Open(context.Background(), tt.path, Options{Backend: CPU, Variant: tt.variant})
+			if err == nil {
+				m.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogitsShapeErrors(t *testing.T) {
+	dir := refdata.Dir(t, "b0")
+	m, err := Open(context.Background(), filepath.Join(dir, "evalmodel.pt"), Options{Backend: CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tests := []struct {
+		name    string
+		n, h, w int
+		values  int
+		want    string
+	}{
+		{"too small", 1, 16, 16, 3 * 16 * 16, "h, w ≥ 32"},
+		{"zero batch", 0, 224, 224, 0, "n ≥ 1"},
+		{"wrong length", 1, 64, 64, 100, "needs 12288"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := m.Logits(context.Background(), make([]float32, tt.values), tt.n, tt.h, tt.w)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTopK(t *testing.T) {
+	p := TopK([]float32{1, 3, 2, 0}, []string{"a", "b", "c", "d"}, 2)
+	if len(p) != 2 || p[0].Label != "b" || p[1].Label != "c" {
+		t.Fatalf("TopK = %+v", p)
+	}
+	if p[0].Prob <= p[1].Prob || p[0].Prob > 1 {
+		t.Fatalf("probabilities %+v", p)
+	}
+}
