@@ -77,38 +77,6 @@ func TestExpectedParamsMatchGenerator(t *testing.T) {
 	}
 }
 
-// TestBuildSyntheticVariants builds every released variant from a
-// synthetic state dict, detects its config back, and checks the graph's
-// shapes at 224.
-func TestBuildSyntheticVariants(t *testing.T) {
-	for _, c := range Configs() {
-		t.Run(c.Name, func(t *testing.T) {
-			sd := synthStateDict(t, c)
-			det, err := DetectConfig(sd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if det != c {
-				t.Fatalf("DetectConfig = %v, want %v", det, c)
-			}
-			g, err := Build(c, sd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			shapes, err := g.Shapes(1, 224, 224)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for s, want := range []int{112, 56, 28, 14, 7} {
-				tap := "stage" + string(rune('0'+s))
-				if got := shapes[g.Taps[tap]]; got.H != want || got.W != want || got.C != c.Widths[s] {
-					t.Errorf("%s shape %v, want [1 %d %d %d]", tap, got, want, want, c.Widths[s])
-				}
-			}
-		})
-	}
-}
-
 // b0SD returns B0's synthetic state dict, built once.
 var b0SD = func() func(t *testing.T) *checkpoint.StateDict {
 	var sd *checkpoint.StateDict

@@ -129,12 +129,13 @@ type variantCase struct {
 	LogitsShape []int  `json:"logits_shape"`
 }
 
-// TestCPUVariants runs every released variant with the deterministic
-// synthetic weights of testdata/gen_variants.py on its small inputs
-// (64×64 and 80×56, the latter with odd stage sizes and a cropped
-// ConvTranspose) and compares with the fp64 reference forward's logits.
-// With -short only B0, B1, E1 and E3 run the forward pass.
-func TestCPUVariants(t *testing.T) {
+// TestVariantsSynthetic builds every released variant from the
+// deterministic synthetic weights of testdata/gen_variants.py, detects its
+// config back, checks the stage shapes at 224, and runs it on the small
+// inputs (64×64 and 80×56, the latter with odd stage sizes and a cropped
+// ConvTranspose), comparing with the fp64 reference forward's logits. With
+// -short only B0, B1, E1 and E3 run the forward pass.
+func TestVariantsSynthetic(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "variants", "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -145,12 +146,21 @@ func TestCPUVariants(t *testing.T) {
 	}
 	for _, c := range Configs() {
 		t.Run(c.Name, func(t *testing.T) {
-			if testing.Short() && !slices.Contains([]string{"b0", "b1", "E1", "E3"}, c.OfficialName()) {
-				t.Skip("large variant skipped in -short mode")
-			}
-			g, err := Build(c, synthStateDict(t, c))
+			sd := synthStateDict(t, c)
+			det, err := DetectConfig(sd)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if det != c {
+				t.Fatalf("DetectConfig = %v, want %v", det, c)
+			}
+			g, err := Build(c, sd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStageShapes(t, g, c)
+			if testing.Short() && !slices.Contains([]string{"b0", "b1", "E1", "E3"}, c.OfficialName()) {
+				t.Skip("forward pass of a large variant skipped in -short mode")
 			}
 			ran := 0
 			for _, vc := range cases {
@@ -175,6 +185,21 @@ func TestCPUVariants(t *testing.T) {
 				t.Errorf("manifest has %d cases for %s, want 2", ran, c.OfficialName())
 			}
 		})
+	}
+}
+
+// checkStageShapes checks the stage outputs of g at a 224×224 input.
+func checkStageShapes(t *testing.T, g *Graph, c Config) {
+	t.Helper()
+	shapes, err := g.Shapes(1, 224, 224)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, size := range []int{112, 56, 28, 14, 7} {
+		tap := fmt.Sprintf("stage%d", s)
+		if got, want := shapes[g.Taps[tap]], (Shape{1, size, size, c.Widths[s]}); got != want {
+			t.Errorf("%s shape %v, want %v", tap, got, want)
+		}
 	}
 }
 
