@@ -15,9 +15,13 @@ import (
 // channels, loading each of the (TX-1)·S+K input columns of a kernel row
 // once.
 //
-// Bindings: 0 X (read) [N,H,W,C]; 1 weights (read) [K][K][C]; 2 bias
-// (read) [C]; 3 Y (write) [N,HO,WO,C]; 4 R (read) [N,HO,WO,C], only when
-// Residual.
+// Bindings (the order of the dense families):
+//
+//	0  X         read storage, [N][H][W][C]
+//	1  weights   read storage, [K][K][C]
+//	2  bias      read storage, [C]
+//	3  residual  read storage, [N][HO][WO][C]; only when Residual
+//	3 or 4  Y    read-write storage, [N][HO][WO][C]
 type Depthwise struct {
 	N, H, W, C int // C is a multiple of 4
 	K, Stride  int // K odd
@@ -145,13 +149,7 @@ func (k Depthwise) Source() (string, error) {
 func (k Depthwise) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
 
 // Bindings implements Kernel.
-func (k Depthwise) Bindings() []gpu.BindingKind {
-	b := []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
-	if k.Residual {
-		b = append(b, gpu.ReadStorage)
-	}
-	return b
-}
+func (k Depthwise) Bindings() []gpu.BindingKind { return gemmBindings(false, k.Residual) }
 
 // Workgroups implements Kernel.
 func (k Depthwise) Workgroups() (x, y, z uint32) {

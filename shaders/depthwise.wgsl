@@ -8,9 +8,11 @@
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Bias: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 {{- if .Residual}}
-@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> Y: array<vec4<f32>>;
+{{- else}}
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 {{- end}}
 const H = {{i32 .H}};
 const W = {{i32 .W}};

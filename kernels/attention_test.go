@@ -1,0 +1,64 @@
+package kernels
+
+import (
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+func TestAttention(t *testing.T) {
+	for _, s := range []struct {
+		n, h, w, heads, hd int
+		tq, wg             int // 0: as chosen
+	}{
+		{1, 7, 7, 4, 32, 0, 0},
+		{2, 8, 8, 5, 32, 0, 0},
+		{1, 12, 12, 2, 40, 0, 0},
+		{1, 16, 16, 8, 32, 0, 0},
+		{1, 17, 9, 2, 32, 0, 0}, // L 153: a partial query block
+		{3, 1, 1, 2, 32, 0, 0},
+		{1, 7, 7, 2, 40, 2, 64}, // partial block, one workgroup
+		{2, 3, 5, 1, 4, 16, 0},  // a query block longer than L
+	} {
+		k := ChooseAttention(s.n, s.h*s.w, s.heads, s.hd)
+		if s.tq != 0 {
+			k.TQ = s.tq
+		}
+		if s.wg != 0 {
+			k.WG = s.wg
+		}
+		t.Run(k.Label(), func(t *testing.T) {
+			c := 3 * s.heads * s.hd
+			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: c, Data: randomFloats(s.n*s.h*s.w*c, 1)}
+			for i := range x.Data { // spread the scores so that the softmax is far from uniform
+				x.Data[i] *= 3
+			}
+			want := ref.Attention(x, s.heads, s.hd).Data
+			in, out := buffer(t, x.Data, 0), buffer(t, nil, len(want))
+			got := runKernels(t, []Kernel{k}, [][]gpu.Resource{{in.res(), out.res()}}, out, len(want))
+			checkClose(t, k.Label(), got, want)
+		})
+	}
+}
+
+func TestAttentionRejectsBadShapes(t *testing.T) {
+	for _, k := range []Attention{
+		{N: 1, L: 49, Heads: 2, HeadDim: 30, TQ: 7, WG: 8},
+		{N: 1, L: 0, Heads: 2, HeadDim: 32, TQ: 7, WG: 8},
+		{N: 1, L: 49, Heads: 2, HeadDim: 32, TQ: 0, WG: 8},
+	} {
+		if _, err := k.Source(); err == nil {
+			t.Errorf("%s: no error", k.Label())
+		}
+	}
+}
+
+func BenchmarkAttention(b *testing.B) {
+	for _, s := range []struct{ l, heads, hd int }{{49, 4, 32}, {49, 2, 32}, {196, 4, 32}} {
+		k := ChooseAttention(1, s.l, s.heads, s.hd)
+		b.Run(k.Label(), func(b *testing.B) {
+			benchKernel(b, k, k.FLOPs(), s.l*3*s.heads*s.hd, s.l*s.heads*s.hd)
+		})
+	}
+}

@@ -1,0 +1,118 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/shaders"
+)
+
+// ConvTranspose is the dense ConvTranspose2d with kernel 4, stride 2 and
+// padding 1 of the stride-2 attention: [N,H,W,Cin] → [N,2H,2W,Cout],
+// cropped to the top-left CropH×CropW, with the fused epilogue
+// Y = Act(crop(convT(X)) + bias) + residual (the attention uses ActNone).
+//
+// Each output parity (oy mod 2, ox mod 2) = (py, px) is a 2×2 convolution
+// of the input: output (2m+py, 2n+px) reads input (m-1+py+dy, n-1+px+dx)
+// through kernel tap (3-py-2dy, 3-px-2dx), dy, dx ∈ {0, 1}. The kernel runs
+// the four parities as one implicit GEMM on the shared GEMM core of
+// shaders/gemm.wgsl: rows are parity-major input pixels (each parity padded
+// to whole row blocks so that a tile never mixes parities), K is 4 taps ×
+// Cin, columns are Cout.
+//
+// Bindings:
+//
+//	0  X         read storage, [N][H][W][Cin]
+//	1  B         read storage [4][4][Cin][Cout] (W[ky][kx][i][o] = torch
+//	             W[i][o][ky][kx]), or with Tex the same as an rgba32float
+//	             texture of width Cout/4 and height 16·Cin
+//	2  bias      read storage, [Cout]
+//	3  residual  read storage, [N][CropH][CropW][Cout]; only when Residual
+//	3 or 4  Y    read-write storage, [N][CropH][CropW][Cout]
+type ConvTranspose struct {
+	N, H, W      int
+	Cin, Cout    int // multiples of 4
+	CropH, CropW int // 1..2H × 1..2W (the attention crops at most one row and column)
+	Tile
+	Tex bool
+	Epilogue
+}
+
+// ChooseConvTranspose picks the specialization for a shape: TN 16 (or 8, 4
+// where Cout needs it), TM in 4..8 with the least per-parity padding,
+// texture weights where they fit, and ≥ 4 workgroups where possible.
+func ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	k := ConvTranspose{N: n, H: h, W: w, Cin: cin, Cout: cout, CropH: cropH, CropW: cropW, Epilogue: e,
+		Tex: texFits(16*cin, cout)}
+	k.TN = 4
+	for _, tn := range []int{16, 8} {
+		if cout%tn == 0 {
+			k.TN = tn
+			break
+		}
+	}
+	k.TM = pickColumns(n*h*w, 4, 8)
+	k.WG = pickWorkgroup(4*k.rowBlocks()*ceilDiv(cout, k.TN), 16, 8)
+	return k
+}
+
+// rowBlocks is the number of row blocks of one parity.
+func (k ConvTranspose) rowBlocks() int { return ceilDiv(k.N*k.H*k.W, k.TM) }
+
+// core is the GEMM geometry: 4 parities × rowBlocks·TM rows, Cout/4 vec4 columns.
+func (k ConvTranspose) core() gemmCore {
+	return newGemmCore(4*k.rowBlocks()*k.TM, k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0)
+}
+
+// Label implements Kernel.
+func (k ConvTranspose) Label() string {
+	return fmt.Sprintf("convt4x4s2_n%d_h%d_w%d_%dto%d_crop%dx%d_%s_%s_%s", k.N, k.H, k.W, k.Cin, k.Cout,
+		k.CropH, k.CropW, k.Tile, texLabel(k.Tex), k.Epilogue)
+}
+
+// validate checks the specialization.
+func (k ConvTranspose) validate() error {
+	switch {
+	case k.N < 1 || k.H < 1 || k.W < 1:
+		return fmt.Errorf("convtranspose: bad input shape N=%d H=%d W=%d", k.N, k.H, k.W)
+	case k.Cin < 4 || k.Cin%4 != 0 || k.Cout < 4 || k.Cout%4 != 0:
+		return fmt.Errorf("convtranspose: channels %d→%d must be positive multiples of 4", k.Cin, k.Cout)
+	case k.CropH < 1 || k.CropH > 2*k.H || k.CropW < 1 || k.CropW > 2*k.W:
+		return fmt.Errorf("convtranspose: crop %d×%d outside the %d×%d output", k.CropH, k.CropW, 2*k.H, 2*k.W)
+	case k.Tex && !texFits(16*k.Cin, k.Cout):
+		return fmt.Errorf("convtranspose: %d×%d weight texture exceeds the %d texture side", k.Cout/4, 16*k.Cin, MaxTextureDim)
+	}
+	if err := k.Tile.validate(); err != nil {
+		return fmt.Errorf("convtranspose: %w", err)
+	}
+	if err := k.Epilogue.validate(); err != nil {
+		return fmt.Errorf("convtranspose: %w", err)
+	}
+	return nil
+}
+
+// Source implements Kernel.
+func (k ConvTranspose) Source() (string, error) {
+	if err := k.validate(); err != nil {
+		return "", err
+	}
+	return shaders.Render("convt.wgsl", struct {
+		gemmCore
+		H, W, NHW, PRB, CI4, CropH, CropW int
+	}{k.core(), k.H, k.W, k.N * k.H * k.W, k.rowBlocks(), k.Cin / 4, k.CropH, k.CropW})
+}
+
+// Bindings implements Kernel.
+func (k ConvTranspose) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, k.Residual) }
+
+// Workgroups implements Kernel.
+func (k ConvTranspose) Workgroups() (x, y, z uint32) {
+	c := k.core()
+	return uint32(c.GX), uint32(c.GY), 1
+}
+
+// FLOPs is 2 × the multiply-adds of the uncropped transposed convolution
+// (each output pixel gathers 2×2 input pixels).
+func (k ConvTranspose) FLOPs() float64 {
+	return 2 * float64(4*k.N*k.H*k.W) * float64(4*k.Cin*k.Cout)
+}

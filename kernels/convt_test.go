@@ -1,0 +1,74 @@
+package kernels
+
+import (
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+func TestConvTranspose(t *testing.T) {
+	for _, s := range []struct {
+		n, h, w, cin, cout, cropH, cropW int
+		e                                Epilogue
+		tile                             Tile // zero: as chosen
+		buf                              bool // storage-buffer weights instead of the chosen texture
+	}{
+		{1, 7, 7, 64, 128, 14, 14, Epilogue{Residual: true}, Tile{}, false},
+		{1, 7, 7, 64, 128, 14, 14, Epilogue{}, Tile{}, true},
+		{3, 8, 8, 80, 160, 15, 15, Epilogue{Residual: true}, Tile{}, false},
+		{2, 9, 5, 20, 40, 17, 9, Epilogue{Act: ref.ActHSwish}, Tile{}, true},
+		{1, 1, 1, 4, 4, 1, 1, Epilogue{Residual: true}, Tile{}, false},
+		{1, 1, 1, 4, 4, 2, 2, Epilogue{}, Tile{}, false},
+		{1, 4, 4, 40, 20, 7, 8, Epilogue{Residual: true}, Tile{}, false},
+		{1, 7, 7, 64, 128, 13, 14, Epilogue{}, Tile{5, 8, 16}, false},                              // padded row blocks, TN 8
+		{2, 4, 4, 8, 320, 8, 7, Epilogue{Act: ref.ActGELU, Residual: true}, Tile{8, 12, 32}, true}, // ragged columns
+		{1, 3, 5, 4, 12, 6, 9, Epilogue{}, Tile{3, 4, 8}, false},
+	} {
+		k := ChooseConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)
+		if s.tile != (Tile{}) {
+			k.Tile = s.tile
+		}
+		k.Tex = k.Tex && !s.buf
+		t.Run(k.Label(), func(t *testing.T) {
+			c := newDenseCase(s.n, s.h, s.w, s.cin, 16*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.cropH, s.cropW, s.cout}, 1)
+			want := ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, c.res)
+			if s.e.Act != ref.ActNone { // the reference has no activation: apply it before the residual
+				want = ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, nil)
+				for i, v := range want.Data {
+					want.Data[i] = s.e.Act.Apply(v)
+					if c.res != nil {
+						want.Data[i] += c.res.Data[i]
+					}
+				}
+			}
+			c.run(t, k, k.Tex, 16*s.cin, s.cout, want.Data)
+		})
+	}
+}
+
+func TestConvTransposeRejectsBadShapes(t *testing.T) {
+	tile := Tile{7, 8, 32}
+	for _, k := range []ConvTranspose{
+		{N: 1, H: 7, W: 7, Cin: 6, Cout: 8, CropH: 14, CropW: 14, Tile: tile},
+		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 15, CropW: 14, Tile: tile},
+		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 0, Tile: tile},
+		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 14, Tile: Tile{0, 8, 32}},
+		{N: 1, H: 7, W: 7, Cin: 1024, Cout: 8, CropH: 14, CropW: 14, Tile: tile, Tex: true},
+	} {
+		if _, err := k.Source(); err == nil {
+			t.Errorf("%s: no error", k.Label())
+		}
+	}
+}
+
+func BenchmarkConvTranspose(b *testing.B) {
+	for _, s := range []struct{ h, w, cin, cout int }{{7, 7, 64, 128}, {7, 7, 80, 160}} {
+		for _, tex := range []bool{true, false} {
+			k := ChooseConvTranspose(1, s.h, s.w, s.cin, s.cout, 2*s.h, 2*s.w, Epilogue{Residual: true})
+			k.Tex = tex
+			b.Run(k.Label(), func(b *testing.B) {
+				benchDense(b, k, tex, true, s.h*s.w*s.cin, 16*s.cin, s.cout, 4*s.h*s.w*s.cout, k.FLOPs())
+			})
+		}
+	}
+}

@@ -1,0 +1,68 @@
+{{define "attention.wgsl"}}
+// Softmax attention over L = {{.L}} tokens, {{.Heads}} heads x {{.HeadDim}}: one invocation
+// handles {{.TQ}} queries of one (image, head) (index: query block fastest, then
+// head, then image) and streams over the keys one at a time with an online
+// softmax: per query a running max m, sum l and output o, rescaled by
+// exp(m_old - m_new) at each key. K and V are read from storage and shared by
+// the {{.TQ}} queries. Input channels [head][q|k|v][d], output [head][d].
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
+const L = {{u32 .L}};
+const D4 = {{u32 .D4}};
+const CI4 = {{u32 (mul (mul .Heads 3) .D4)}};
+const CO4 = {{u32 (mul .Heads .D4)}};
+const QB = {{u32 .QB}};
+const HEADS = {{u32 .Heads}};
+const TOTAL = {{u32 .Total}};
+const SCALE = {{f32 .Scale}};
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.y * {{u32 .GX}} + wid.x) * {{u32 .WG}} + lid;
+  let idx = min(g, TOTAL - 1u);
+  let qb = idx % QB;
+  let head = (idx / QB) % HEADS;
+  let tok0 = (idx / QB / HEADS) * L;
+  let koff = head * 3u * D4 + D4;
+{{- range $i := seq .TQ}}
+  let t{{$i}} = min(qb * {{u32 $.TQ}} + {{u32 $i}}, L - 1u);
+  let qa{{$i}} = (tok0 + t{{$i}}) * CI4 + koff - D4;
+{{- range $d := seq $.D4}}
+  let q{{$i}}_{{$d}} = X[qa{{$i}} + {{u32 $d}}] * SCALE;
+  var o{{$i}}_{{$d}} = vec4<f32>(0.0);
+{{- end}}
+  var m{{$i}} = -1e30;
+  var l{{$i}} = 0.0;
+{{- end}}
+  for (var s = 0u; s < L; s = s + 1u) {
+    let ka = (tok0 + s) * CI4 + koff;
+{{- range $d := seq .D4}}
+    let k{{$d}} = X[ka + {{u32 $d}}];
+{{- end}}
+{{- range $i := seq .TQ}}
+    let s{{$i}} = {{range $d := seq $.D4}}{{if $d}} + {{end}}dot(q{{$i}}_{{$d}}, k{{$d}}){{end}};
+    let mx{{$i}} = max(m{{$i}}, s{{$i}});
+    let cr{{$i}} = exp(m{{$i}} - mx{{$i}});
+    let p{{$i}} = exp(s{{$i}} - mx{{$i}});
+    l{{$i}} = l{{$i}} * cr{{$i}} + p{{$i}};
+    m{{$i}} = mx{{$i}};
+{{- end}}
+{{- range $d := seq .D4}}
+    let v{{$d}} = X[ka + D4 + {{u32 $d}}];
+{{- range $i := seq $.TQ}}
+    o{{$i}}_{{$d}} = fma(vec4<f32>(p{{$i}}), v{{$d}}, o{{$i}}_{{$d}} * cr{{$i}});
+{{- end}}
+{{- end}}
+  }
+  if (g < TOTAL) {
+{{- range $i := seq .TQ}}
+    if (qb * {{u32 $.TQ}} + {{u32 $i}} < L) {
+      let oa = (tok0 + t{{$i}}) * CO4 + head * D4;
+      let inv = 1.0 / l{{$i}};
+{{- range $d := seq $.D4}}
+      O[oa + {{u32 $d}}] = o{{$i}}_{{$d}} * inv;
+{{- end}}
+    }
+{{- end}}
+  }
+}
+{{end}}
