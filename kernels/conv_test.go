@@ -24,7 +24,7 @@ func TestConv(t *testing.T) {
 		{1, 1, 1, 40, 20, 3, 1, Tile{}, false, false, Epilogue{hs, true}},
 		{3, 17, 9, 320, 40, 3, 2, Tile{4, 16, 16}, false, false, Epilogue{ge, false}},
 		{1, 15, 15, 20, 20, 5, 2, Tile{4, 8, 16}, true, false, Epilogue{hs, false}},
-		{1, 15, 15, 4, 20, 5, 1, Tile{2, 8, 8}, false, true, Epilogue{none, true}},
+		{1, 9, 9, 8, 12, 3, 1, Tile{2, 8, 8}, true, true, Epilogue{ge, false}},
 		{1, 15, 15, 20, 20, 5, 1, Tile{7, 16, 8}, false, false, Epilogue{none, true}},
 		{2, 17, 9, 40, 128, 1, 2, Tile{}, true, false, Epilogue{none, false}},
 		{1, 14, 14, 128, 512, 3, 1, Tile{}, true, false, Epilogue{hs, true}},
