@@ -221,7 +221,7 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (*Plan, error) {
 	val := func(v Value) gpu.Resource {
 		return gpu.Resource{Buffer: p.arena[arena.SlotOf[v]], Size: uint64(max(16, (bytes[v]+15)&^15))}
 	}
-	scratch, err := m.dev.NewBuffer("scratch", uint64(16*n))
+	scratch, err := m.dev.NewBuffer("groupnorm-stats", uint64(4*kernels.StatsPerImage*n))
 	if err != nil {
 		return nil, err
 	}

@@ -87,5 +87,63 @@ func (l *lowering) convTranspose(i int, o *ConvTranspose) ([]step, error) {
 }
 
 func (l *lowering) lowerMore(i int, op Op) ([]step, error) {
-	return nil, fmt.Errorf("no GPU kernel for %T yet", op)
+	switch o := op.(type) {
+	case *Attention:
+		s := l.shapes[o.In]
+		k := kernels.ChooseAttention(s.N, s.H*s.W, o.Heads, o.HeadDim)
+		return []step{{k, []gpu.Resource{l.val(o.In), l.val(o.Out)}}}, nil
+	case *Linear:
+		return l.linear(i, o)
+	case *GroupNorm:
+		s := l.shapes[o.In]
+		stats, apply := kernels.ChooseGroupNorm(s.N, s.H, s.W, s.C)
+		gamma, beta, err := l.affine(i, o.Gamma, o.Beta)
+		if err != nil {
+			return nil, err
+		}
+		return []step{
+			{stats, []gpu.Resource{l.val(o.In), l.scratch}},
+			{apply, []gpu.Resource{l.val(o.In), l.scratch, gamma, beta, l.val(o.Out)}},
+		}, nil
+	case *LayerNorm:
+		s := l.shapes[o.In]
+		gamma, beta, err := l.affine(i, o.Gamma, o.Beta)
+		if err != nil {
+			return nil, err
+		}
+		k := kernels.ChooseLayerNorm(s.N, s.C, o.Activation)
+		return []step{{k, []gpu.Resource{l.val(o.In), gamma, beta, l.val(o.Out)}}}, nil
+	}
+	return nil, fmt.Errorf("no GPU kernel for %T", op)
+}
+
+func (l *lowering) linear(i int, o *Linear) ([]step, error) {
+	s := l.shapes[o.In]
+	k := kernels.ChooseLinear(s.N, o.K, o.N, o.Activation)
+	w, err := k.PackWeights(o.Weight)
+	if err != nil {
+		return nil, err
+	}
+	b, err := k.PackBias(o.Bias)
+	if err != nil {
+		return nil, err
+	}
+	wr, err := l.m.weightsFor(i, w, o.K, len(w)/o.K, k.Tex)
+	if err != nil {
+		return nil, err
+	}
+	br, err := l.m.weightBuffer(i, "b", b)
+	if err != nil {
+		return nil, err
+	}
+	return []step{{k, []gpu.Resource{l.val(o.In), wr, br, l.val(o.Out)}}}, nil
+}
+
+// affine uploads a norm's per-channel scale and shift.
+func (l *lowering) affine(i int, gamma, beta []float32) (g, b gpu.Resource, err error) {
+	if g, err = l.m.weightBuffer(i, "gamma", gamma); err != nil {
+		return
+	}
+	b, err = l.m.weightBuffer(i, "beta", beta)
+	return
 }
