@@ -68,6 +68,10 @@ func TestReadErrors(t *testing.T) {
 			ErrCorrupt, "more elements than an int64 can count"},
 		{"huge shape on small storage", checkpointZip(t, stateDictPickle("torch.FloatStorage", 6, 0, []int32{1 << 30, 1 << 30}, []int32{1 << 30, 1}), six),
 			ErrCorrupt, "holds only 6 elements"},
+		{"expanded view with overflowing bytes", checkpointZip(t, stateDictPickle("torch.FloatStorage", 6, 0, []int32{1<<31 - 1, 1<<31 - 1}, []int32{0, 0}), six),
+			ErrCorrupt, "more storage bytes than twice the file size"},
+		{"expanded view far larger than the file", checkpointZip(t, stateDictPickle("torch.FloatStorage", 6, 0, []int32{1 << 20}, []int32{0}), six),
+			ErrCorrupt, "more storage bytes than twice the file size"},
 		{"negative size", checkpointZip(t, stateDictPickle("torch.FloatStorage", 6, 0, []int32{-2, 3}, []int32{3, 1}), six),
 			ErrCorrupt, "size[0] = -2 is not a non-negative int"},
 		{"negative storage numel", checkpointZip(t, stateDictPickle("torch.FloatStorage", -6, 0, []int32{2, 3}, []int32{3, 1}), six),
@@ -96,6 +100,10 @@ func TestReadErrors(t *testing.T) {
 			p.tensor("torch.FloatStorage", "0", 6, 0, []int32{6}, []int32{1})
 			return p.op(opSetItems, opStop).Bytes()
 		}(), six), ErrCorrupt, `key "w" occurs twice`},
+		{"big-endian storages", buildZip(t, zipEntry{name: "archive/data.pkl", data: okTensor}, zipEntry{name: "archive/byteorder", data: []byte("big")}),
+			ErrUnsupported, `archive/byteorder says "big"`},
+		{"little-endian control", buildZip(t, zipEntry{name: "archive/byteorder", data: []byte("little")},
+			zipEntry{name: "archive/data.pkl", data: okTensor}, zipEntry{name: "archive/data/0", data: six}), nil, ""},
 		{"zip without data.pkl", buildZip(t, zipEntry{name: "archive/version", data: []byte("3\n")}), ErrNotCheckpoint, "no <root>/data.pkl"},
 		{"two data.pkl", buildZip(t, zipEntry{name: "a/data.pkl", data: okTensor}, zipEntry{name: "b/data.pkl", data: okTensor}), ErrCorrupt, "cannot tell which"},
 		{"zip bomb pickle", checkpointZip(t, nil), nil, ""}, // replaced below

@@ -29,6 +29,7 @@ func TestFixtures(t *testing.T) {
 		{"mixed_dtypes.pt", "mixed_dtypes", F16, "Half, BFloat16, Double, Int and Long storages"},
 		{"half.pt", "half", F16, "float16 storages"},
 		{"views.pt", "views", F32, "storage offsets, transposed, strided, expanded and shared storages"},
+		{"params_proto4.pt", "params_proto4", F32, "pickle protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE) and _rebuild_parameter"},
 		{"st_f32.safetensors", "", F32, "python-written safetensors, F32"},
 		{"st_f16.safetensors", "", F16, "python-written safetensors, F16"},
 		{"st_bf16.safetensors", "", BF16, "python-written safetensors, BF16"},

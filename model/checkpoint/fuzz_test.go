@@ -96,9 +96,26 @@ func checkConsistent(t *testing.T, sd *StateDict) {
 	}
 }
 
-// FuzzPickle runs the pickle machine alone on arbitrary bytes: it must never
-// panic and every error must carry one of the sentinel kinds.
+// fuzzStorages are the storages "0".."63" (512 bytes each) that FuzzPickle
+// packs next to the fuzzed data.pkl.
+func fuzzStorages() [][]byte {
+	out := make([][]byte, 64)
+	for i := range out {
+		out[i] = make([]byte, 512)
+		for j := range out[i] {
+			out[i][j] = byte(i*31 + j*7)
+		}
+	}
+	return out
+}
+
+// FuzzPickle runs the pickle machine on arbitrary bytes, alone and packed
+// as data.pkl into a checkpoint zip with fixed storages (so tensor
+// rebuilding and state dict selection run too). It must never panic, every
+// error must carry one of the sentinel kinds and what reads must be
+// consistent.
 func FuzzPickle(f *testing.F) {
+	storages := fuzzStorages()
 	for _, p := range fixtureFiles(f) {
 		if !strings.HasSuffix(p, ".pt") {
 			continue
@@ -130,14 +147,19 @@ func FuzzPickle(f *testing.F) {
 	f.Add([]byte{opProto, 4, opFrame, 9, 0, 0, 0, 0, 0, 0, 0, opShortBinUni, 1, 'a', opMemoize, opLong1, 9, 1, 2, 3, 4, 5, 6, 7, 8, 0x80, opTuple2, opStop})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := unpickle(data, "fuzz.pkl", nil)
+		if err != nil && !hasKind(err) {
+			t.Fatalf("error without a kind: %v", err)
+		}
+		if d, ok := v.(*pyDict); ok {
+			selectStateDict(d) // must not panic on any dict
+		}
+		sd, err := ReadBytes(checkpointZip(t, data, storages...))
 		if err != nil {
 			if !hasKind(err) {
 				t.Fatalf("error without a kind: %v", err)
 			}
 			return
 		}
-		if d, ok := v.(*pyDict); ok {
-			selectStateDict(d) // must not panic on any dict
-		}
+		checkConsistent(t, sd)
 	})
 }

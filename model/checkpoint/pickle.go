@@ -493,7 +493,7 @@ func (u *unpickler) put(op byte) error {
 		idx, err = u.uint(1)
 	case opLongBinPut:
 		idx, err = u.uint(4)
-	default:
+	default: // MEMOIZE
 		idx = uint64(len(u.memo))
 	}
 	if err != nil {
@@ -505,9 +505,6 @@ func (u *unpickler) put(op byte) error {
 	}
 	if _, ok := u.memo[uint32(idx)]; !ok && len(u.memo) >= maxMemoLen {
 		return errorf(ErrUnsupported, "pickle memo has more than %d entries", maxMemoLen)
-	}
-	if idx > math.MaxUint32 {
-		return errorf(ErrUnsupported, "pickle memo index %d is too large", idx)
 	}
 	u.memo[uint32(idx)] = v
 	return nil

@@ -37,7 +37,8 @@ func readPyTorch(r io.ReaderAt, size int64) (*StateDict, error) {
 			return nil, errorf(ErrCorrupt, "state dict entry %q is a %s, not a tensor", name, pyTypeName(dict.vals[i]))
 		}
 		isz := int64(ref.storage.dtype.Size())
-		if budget -= ref.numel * isz; budget < 0 {
+		viewBytes, ok := mulNonNeg(ref.numel, isz)
+		if budget -= viewBytes; !ok || budget < 0 {
 			return nil, errorf(ErrCorrupt, "tensors view more storage bytes than twice the file size (overlapping views); refusing to expand them")
 		}
 		t, err := z.decodeRef(ref, &scratch, &gathered)

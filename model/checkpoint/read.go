@@ -13,7 +13,14 @@ var legacyMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x
 
 // Read reads a checkpoint of size bytes from r, detecting the format by
 // content: a zip archive is a PyTorch checkpoint, a little-endian header
-// length followed by '{' is safetensors.
+// length followed by '{' is safetensors. Errors start with "checkpoint: "
+// and match one of the Err* sentinels. StateDict.FileDType is empty when
+// the file holds no float tensors.
+//
+// Memory is bounded: besides the decoded tensors, a read allocates the
+// pickle and one scratch buffer of the largest tensor; tensors may view at
+// most twice the file size in storage bytes, and deflated zip entries may
+// not inflate beyond the file size plus 1 MiB.
 func Read(r io.ReaderAt, size int64) (*StateDict, error) {
 	sd, err := read(r, size)
 	if err != nil {
@@ -47,8 +54,11 @@ func ReadBytes(b []byte) (*StateDict, error) {
 
 // read detects the format and dispatches.
 func read(r io.ReaderAt, size int64) (*StateDict, error) {
-	if size <= 0 {
+	if size == 0 {
 		return nil, errorf(ErrNotCheckpoint, "not a checkpoint: the file is empty")
+	}
+	if size < 0 {
+		return nil, errorf(ErrCorrupt, "invalid file size %d", size)
 	}
 	head := make([]byte, min(size, int64(len(legacyMagic))))
 	if n, err := r.ReadAt(head, 0); n < len(head) {

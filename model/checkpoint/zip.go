@@ -54,6 +54,11 @@ func openZip(r io.ReaderAt, size int64) (*zipArchive, error) {
 	}
 	prefix := root + "/data/"
 	for _, f := range zr.File {
+		if f.Name == root+"/byteorder" {
+			if err := z.checkByteOrder(f); err != nil {
+				return nil, err
+			}
+		}
 		if key, ok := strings.CutPrefix(f.Name, prefix); ok && key != "" {
 			if z.storages[key] != nil {
 				return nil, errorf(ErrCorrupt, "zip holds %s twice", f.Name)
@@ -62,6 +67,30 @@ func openZip(r io.ReaderAt, size int64) (*zipArchive, error) {
 		}
 	}
 	return z, nil
+}
+
+// checkByteOrder refuses big-endian storages (the <root>/byteorder entry
+// newer torch versions write says "little" or "big").
+func (z *zipArchive) checkByteOrder(f *zip.File) error {
+	if f.UncompressedSize64 > 16 {
+		return errorf(ErrCorrupt, "%s is %d bytes long", f.Name, f.UncompressedSize64)
+	}
+	if err := z.checkEntry(f); err != nil {
+		return err
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return errorf(ErrCorrupt, "opening %s: %v", f.Name, err)
+	}
+	defer rc.Close()
+	b, err := readExactly(rc, f)
+	if err != nil {
+		return err
+	}
+	if order := strings.TrimSpace(string(b)); order != "little" {
+		return errorf(ErrUnsupported, "%s says %q: only little-endian checkpoints are supported", f.Name, order)
+	}
+	return nil
 }
 
 // readPickle returns the whole data.pkl entry.

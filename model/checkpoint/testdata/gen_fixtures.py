@@ -197,6 +197,14 @@ def main():
     save(views, "views.pt")
     expected["views.pt"] = expect(views, has_optimizer_state=False)
 
+    params = collections.OrderedDict()
+    params["a.weight"] = torch.nn.Parameter(torch.randn(2, 3))
+    params["a.bias"] = torch.randn(3)
+    params["a.count"] = torch.tensor(3)
+    torch.save(params, "params_proto4.pt", pickle_protocol=4)
+    expected["params_proto4.pt"] = expect(
+        collections.OrderedDict((k, v.detach()) for k, v in params.items()), has_optimizer_state=False)
+
     meta = {"format": "pt", "variant": "tiny"}
     for dt in ("F32", "F16", "BF16"):
         name = "st_%s.safetensors" % dt.lower()
