@@ -121,13 +121,8 @@ func (k Depthwise) check() error {
 	case k.WG < 1 || k.WG > 256:
 		return fmt.Errorf("depthwise: workgroup size %d outside 1..256", k.WG)
 	}
-	return checkAct(k.Act)
-}
-
-// checkAct rejects activations the shaders do not know.
-func checkAct(a ref.Act) error {
-	if a < ref.ActNone || a > ref.ActGELU {
-		return fmt.Errorf("unknown activation %d", a)
+	if err := (Epilogue{Act: k.Act}).validate(); err != nil {
+		return fmt.Errorf("depthwise: %w", err)
 	}
 	return nil
 }

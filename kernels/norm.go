@@ -1,0 +1,189 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/shaders"
+)
+
+// StatsPerImage is the number of f32 values GroupNormStats writes per image:
+// the stats buffer is [N][2] with [n][0] = mean and [n][1] = rstd =
+// 1/√(biased variance + 1e-5) over the image's H·W·C values. A consumer that
+// folds the normalization into its loads computes
+// (x − mean)·rstd·gamma[c] + beta[c].
+const StatsPerImage = 2
+
+// GroupNormStats computes the GroupNorm(1, C) statistics of an NHWC tensor
+// [N,HW,C]: one workgroup of WG invocations per image; each invocation sums
+// its values shifted by its first value, and the workgroup merges the
+// partial (count, mean, M2) with Chan's formula in a tree over workgroup
+// memory, so the variance stays accurate for values with a large mean.
+//
+// Bindings:
+//
+//	0  X      read storage, [N][HW][C]
+//	1  stats  read-write storage, [N][StatsPerImage]
+type GroupNormStats struct {
+	N, HW, C int // C a multiple of 4
+	WG       int // a power of two
+}
+
+// GroupNormApply normalizes with the statistics of GroupNormStats:
+// Y = (X − mean)·rstd·gamma[c] + beta[c]. One invocation handles 4
+// channels of PX pixels.
+//
+// Bindings:
+//
+//	0  X      read storage, [N][HW][C]
+//	1  stats  read storage, [N][StatsPerImage]
+//	2  gamma  read storage, [C]
+//	3  beta   read storage, [C]
+//	4  Y      read-write storage, [N][HW][C]
+type GroupNormApply struct {
+	N, HW, C int
+	PX       int // pixels per invocation
+	WG       int
+}
+
+// LayerNorm normalizes each image's C values of [N,C] (eps 1e-5), applies
+// the affine and then Act: one workgroup per image, statistics as in
+// GroupNormStats.
+//
+// Bindings:
+//
+//	0  X      read storage, [N][C]
+//	1  gamma  read storage, [C]
+//	2  beta   read storage, [C]
+//	3  Y      read-write storage, [N][C]
+type LayerNorm struct {
+	N, C int // C a multiple of 4
+	WG   int // a power of two
+	Act  ref.Act
+}
+
+// ChooseGroupNorm picks the statistics and apply kernels of a GroupNorm
+// over [n,h,w,c].
+func ChooseGroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
+	s := GroupNormStats{N: n, HW: h * w, C: c, WG: normWorkgroup(h * w * c / 4)}
+	a := GroupNormApply{N: n, HW: h * w, C: c, PX: min(4, h*w)}
+	a.WG = pickWorkgroup(a.invocations(), 64, 16)
+	return s, a
+}
+
+// ChooseLayerNorm picks the LayerNorm kernel of [n,c].
+func ChooseLayerNorm(n, c int, act ref.Act) LayerNorm {
+	return LayerNorm{N: n, C: c, WG: normWorkgroup(c / 4), Act: act}
+}
+
+// normWorkgroup is the reduction workgroup for s4 vec4 per image: 256
+// invocations, fewer for small images (at least 8 vec4 each, at least 32).
+func normWorkgroup(s4 int) int {
+	wg := 256
+	for wg > 32 && s4 < 8*wg {
+		wg /= 2
+	}
+	return wg
+}
+
+// validateNorm checks what the statistics template needs.
+func validateNorm(family string, n, s, c, wg int) error {
+	switch {
+	case n < 1 || n > 65535 || s < 1:
+		return fmt.Errorf("%s: bad shape N=%d with %d values per image", family, n, s)
+	case c < 4 || c%4 != 0:
+		return fmt.Errorf("%s: channels %d not a positive multiple of 4", family, c)
+	case wg < 1 || wg > 256 || wg&(wg-1) != 0:
+		return fmt.Errorf("%s: workgroup size %d is not a power of two in 1..256", family, wg)
+	}
+	return nil
+}
+
+// Label implements Kernel.
+func (k GroupNormStats) Label() string {
+	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d", k.N, k.HW, k.C, k.WG)
+}
+
+// Source implements Kernel.
+func (k GroupNormStats) Source() (string, error) {
+	if err := validateNorm("groupnorm stats", k.N, k.HW*k.C, k.C, k.WG); err != nil {
+		return "", err
+	}
+	return shaders.Render("gnstats.wgsl", struct {
+		GroupNormStats
+		S4 int
+	}{k, k.HW * k.C / 4})
+}
+
+// Bindings implements Kernel.
+func (k GroupNormStats) Bindings() []gpu.BindingKind {
+	return []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
+}
+
+// Workgroups implements Kernel.
+func (k GroupNormStats) Workgroups() (x, y, z uint32) { return uint32(k.N), 1, 1 }
+
+// invocations is the number of useful invocations.
+func (k GroupNormApply) invocations() int { return k.N * ceilDiv(k.HW, k.PX) * k.C / 4 }
+
+// grid is the dispatch grid.
+func (k GroupNormApply) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
+
+// Label implements Kernel.
+func (k GroupNormApply) Label() string {
+	return fmt.Sprintf("gnapply_n%d_hw%d_c%d_px%d_wg%d", k.N, k.HW, k.C, k.PX, k.WG)
+}
+
+// Source implements Kernel.
+func (k GroupNormApply) Source() (string, error) {
+	switch {
+	case k.N < 1 || k.HW < 1 || k.C < 4 || k.C%4 != 0:
+		return "", fmt.Errorf("groupnorm apply: bad shape N=%d HW=%d C=%d (C a multiple of 4)", k.N, k.HW, k.C)
+	case k.PX < 1 || k.PX > 16 || k.WG < 1 || k.WG > 256:
+		return "", fmt.Errorf("groupnorm apply: %d pixels per invocation or workgroup %d out of range", k.PX, k.WG)
+	}
+	gx, _ := k.grid()
+	return shaders.Render("gnapply.wgsl", struct {
+		GroupNormApply
+		PB, Total, GX int
+	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx})
+}
+
+// Bindings implements Kernel.
+func (k GroupNormApply) Bindings() []gpu.BindingKind {
+	return []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+}
+
+// Workgroups implements Kernel.
+func (k GroupNormApply) Workgroups() (x, y, z uint32) {
+	gx, gy := k.grid()
+	return uint32(gx), uint32(gy), 1
+}
+
+// Label implements Kernel.
+func (k LayerNorm) Label() string {
+	return fmt.Sprintf("layernorm_n%d_c%d_wg%d_%s", k.N, k.C, k.WG, k.Act)
+}
+
+// Source implements Kernel.
+func (k LayerNorm) Source() (string, error) {
+	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
+		return "", err
+	}
+	if err := (Epilogue{Act: k.Act}).validate(); err != nil {
+		return "", fmt.Errorf("layernorm: %w", err)
+	}
+	return shaders.Render("layernorm.wgsl", struct {
+		LayerNorm
+		S4 int
+	}{k, k.C / 4})
+}
+
+// Bindings implements Kernel.
+func (k LayerNorm) Bindings() []gpu.BindingKind {
+	return []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+}
+
+// Workgroups implements Kernel.
+func (k LayerNorm) Workgroups() (x, y, z uint32) { return uint32(k.N), 1, 1 }

@@ -1,0 +1,144 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
+)
+
+// normInput is n images of size values with c channels (innermost): offset
+// plus a per-channel shift in [-1, 1) (so that per-channel and global
+// statistics differ) plus noise in [-1, 1).
+func normInput(n, size, c int, offset float32) []float32 {
+	x := randomFloats(n*size, 1)
+	shift := randomFloats(c, 9)
+	for i := range x {
+		x[i] += offset + shift[i%c]
+	}
+	return x
+}
+
+// checkStats compares GPU (mean, rstd) pairs against float64 statistics of
+// each image: the mean to 1e-6 of the values' spread and the variance
+// (from rstd) to 2e-6 relative.
+func checkStats(t *testing.T, got, x []float32, n int) {
+	t.Helper()
+	size := len(x) / n
+	for b := 0; b < n; b++ {
+		var sum, sq float64
+		img := x[b*size : (b+1)*size]
+		for _, v := range img {
+			sum += float64(v)
+		}
+		mean := sum / float64(size)
+		for _, v := range img {
+			sq += (float64(v) - mean) * (float64(v) - mean)
+		}
+		variance := sq / float64(size)
+		gm, gr := float64(got[2*b]), float64(got[2*b+1])
+		gvar := 1/(gr*gr) - 1e-5
+		if math.Abs(gm-mean) > 1e-6*math.Sqrt(variance)+1e-7*math.Abs(mean) || math.Abs(gvar-variance) > 2e-6*variance {
+			t.Errorf("image %d: mean %.9g variance %.9g, want %.9g and %.9g (variance error %.2g relative)",
+				b, gm, gvar, mean, variance, math.Abs(gvar-variance)/variance)
+		}
+		t.Logf("image %d: mean error %.2g, variance error %.2g relative", b, math.Abs(gm-mean), math.Abs(gvar-variance)/variance)
+	}
+}
+
+func TestGroupNorm(t *testing.T) {
+	for _, s := range []struct {
+		n, h, w, c    int
+		offset, spike float32 // spike: added to each image's first value
+	}{
+		{1, 14, 14, 128, 0, 0},
+		{1, 14, 14, 128, 100, 0}, // large mean: the variance must not cancel
+		{3, 15, 15, 40, 1000, 0},
+		{2, 17, 9, 20, -50, 0},
+		{1, 1, 1, 4, 0, 0},
+		{1, 7, 7, 320, 3, 0},
+		{2, 7, 7, 1024, 100, 0},
+		{2, 14, 14, 128, 100, 300}, // an outlier first value, whose shift is far from the mean
+	} {
+		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
+		t.Run(fmt.Sprintf("%s_%s_offset%g_spike%g", sk.Label(), ak.Label(), s.offset, s.spike), func(t *testing.T) {
+			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: normInput(s.n, s.h*s.w*s.c, s.c, s.offset)}
+			for b := 0; b < s.n; b++ {
+				x.Data[b*s.h*s.w*s.c] += s.spike
+			}
+			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
+			want := ref.GroupNorm(x, gamma, beta).Data
+			in, stats, out := buffer(t, x.Data, 0), buffer(t, nil, StatsPerImage*s.n), buffer(t, nil, len(want))
+			g, b := buffer(t, gamma, 0), buffer(t, beta, 0)
+			got := runKernels(t, []Kernel{sk}, [][]gpu.Resource{{in.res(), stats.res()}}, stats, StatsPerImage*s.n)
+			checkStats(t, got, x.Data, s.n)
+			if math.Abs(float64(s.offset)) > 100 {
+				// The f32 mean itself is off by up to half an ulp (3e-5 at
+				// 1000), more than the output tolerance allows: statistics only.
+				return
+			}
+			got = runKernels(t, []Kernel{sk, ak}, [][]gpu.Resource{{in.res(), stats.res()},
+				{in.res(), stats.res(), g.res(), b.res(), out.res()}}, out, len(want))
+			checkClose(t, ak.Label(), got, want)
+		})
+	}
+}
+
+func TestLayerNorm(t *testing.T) {
+	for _, s := range []struct {
+		n, c   int
+		act    ref.Act
+		offset float32
+		wg     int // 0: as chosen
+	}{
+		{1, 1600, ref.ActHSwish, 0, 0},
+		{3, 2560, ref.ActNone, 100, 0},
+		{2, 20, ref.ActGELU, -30, 0},
+		{1, 4, ref.ActHSwish, 0, 0},
+		{2, 1600, ref.ActHSwish, 10, 2}, // a small workgroup: many values per invocation
+	} {
+		k := ChooseLayerNorm(s.n, s.c, s.act)
+		if s.wg != 0 {
+			k.WG = s.wg
+		}
+		t.Run(fmt.Sprintf("%s_offset%g", k.Label(), s.offset), func(t *testing.T) {
+			x := &ref.Tensor{N: s.n, H: 1, W: 1, C: s.c, Data: normInput(s.n, s.c, s.c, s.offset)}
+			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
+			want := ref.LayerNorm(x, gamma, beta, s.act).Data
+			out := buffer(t, nil, len(want))
+			res := []gpu.Resource{buffer(t, x.Data, 0).res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res(), out.res()}
+			got := runKernels(t, []Kernel{k}, [][]gpu.Resource{res}, out, len(want))
+			checkClose(t, k.Label(), got, want)
+		})
+	}
+}
+
+func TestNormRejectsBadShapes(t *testing.T) {
+	for _, k := range []Kernel{
+		GroupNormStats{N: 1, HW: 49, C: 6, WG: 64},
+		GroupNormStats{N: 1, HW: 49, C: 8, WG: 48},
+		GroupNormApply{N: 1, HW: 49, C: 8, PX: 0, WG: 64},
+		LayerNorm{N: 1, C: 1600, WG: 64, Act: 9},
+		LayerNorm{N: 0, C: 1600, WG: 64},
+	} {
+		if _, err := k.Source(); err == nil {
+			t.Errorf("%s: no error", k.Label())
+		}
+	}
+}
+
+func BenchmarkGroupNorm(b *testing.B) {
+	for _, s := range []struct{ h, w, c int }{{14, 14, 128}, {7, 7, 256}} {
+		sk, ak := ChooseGroupNorm(1, s.h, s.w, s.c)
+		size := s.h * s.w * s.c
+		b.Run(sk.Label(), func(b *testing.B) { benchKernel(b, sk, 3*float64(size), size, 2) })
+		b.Run(ak.Label(), func(b *testing.B) { benchKernel(b, ak, 2*float64(size), size, 2, s.c, s.c, size) })
+	}
+}
+
+func BenchmarkLayerNorm(b *testing.B) {
+	k := ChooseLayerNorm(1, 1600, ref.ActHSwish)
+	b.Run(k.Label(), func(b *testing.B) { benchKernel(b, k, 8*1600, 1600, 1600, 1600, 1600) })
+}

@@ -1,0 +1,123 @@
+{{/*
+Per-image statistics shared by the GroupNorm statistics kernel and the
+LayerNorm kernel: the template data has WG (a power of two), S4 (vec4 per
+image) and the shader declares X.
+*/}}
+{{define "norm_stats"}}
+// Statistics of S4 vec4 values in one workgroup of WG invocations. All
+// values are first taken relative to K, the image's first value, so that
+// partial means are small numbers with full f32 precision whatever the
+// image's mean (x - K is exact for x near K). Each invocation runs Welford's
+// update per vec4 lane over its values (robust to outliers, unlike a shifted
+// sum of squares), merges its 4 lanes, and the workgroup merges the
+// (count, mean, M2) triples with Chan's formula in a tree over workgroup
+// memory.
+const S4 = {{u32 .S4}};
+const WG = {{u32 .WG}};
+const EPS = 1e-5;
+var<workgroup> red: array<vec3<f32>, {{.WG}}>;
+// chan merges two (count, mean, M2) triples.
+fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+  let n = a.x + b.x;
+  if (n == 0.0) { return vec3<f32>(0.0); }
+  let d = b.y - a.y;
+  let f = b.x / n;
+  return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
+}
+// stats returns (mean, 1/sqrt(biased variance + eps)) of X[base .. base+S4);
+// every invocation of the workgroup must call it (it has barriers).
+fn stats(base: u32, lid: u32) -> vec2<f32> {
+  let k = vec4<f32>(X[base].x);
+  var mc = vec4<f32>(0.0);
+  var m2c = vec4<f32>(0.0);
+  var n = 0.0;
+  for (var i = lid; i < S4; i = i + WG) {
+    let x = X[base + i] - k;
+    n = n + 1.0;
+    let d = x - mc;
+    mc = mc + d / n;
+    m2c = fma(d, x - mc, m2c);
+  }
+  let mean = (mc.x + mc.y + mc.z + mc.w) * 0.25;
+  let dm = mc - vec4<f32>(mean);
+  red[lid] = vec3<f32>(4.0 * n, mean, m2c.x + m2c.y + m2c.z + m2c.w + n * dot(dm, dm));
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st = st / 2u) {
+    if (lid < st) {
+      red[lid] = chan(red[lid], red[lid + st]);
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  return vec2<f32>(k.x + r.y, 1.0 / sqrt(max(r.z, 0.0) / r.x + EPS));
+}
+{{end}}
+
+{{define "gnstats.wgsl"}}
+// GroupNorm(1, C) statistics: one workgroup per image over its H*W*C values.
+// Stats[n] = (mean, rstd = 1/sqrt(biased variance + 1e-5)), i.e. a flat
+// [N][2] f32 buffer.
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> Stats: array<vec2<f32>>;
+{{- template "norm_stats" .}}
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let st = stats(wid.x * S4, lid);
+  if (lid == 0u) {
+    Stats[wid.x] = st;
+  }
+}
+{{end}}
+
+{{define "gnapply.wgsl"}}
+// GroupNorm(1, C) apply: Y = (X - mean) * rstd * gamma[c] + beta[c] with the
+// per-image (mean, rstd) of Stats. One invocation handles 4 channels of
+// {{.PX}} pixels (index: c4 fastest, then pixel block, then image).
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> Stats: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> Gamma: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> Beta: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> Y: array<vec4<f32>>;
+const C4 = {{u32 (div .C 4)}};
+const HW = {{u32 .HW}};
+const PB = {{u32 .PB}};
+const TOTAL = {{u32 .Total}};
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.y * {{u32 .GX}} + wid.x) * {{u32 .WG}} + lid;
+  if (g >= TOTAL) { return; }
+  let c4 = g % C4;
+  let p0 = (g / C4) % PB * {{u32 .PX}};
+  let n = g / C4 / PB;
+  let st = Stats[n];
+  let a = st.y * Gamma[c4];
+  let b = Beta[c4];
+  let mean = vec4<f32>(st.x);
+{{- range $j := seq .PX}}
+  if (p0 + {{u32 $j}} < HW) {
+    let o = (n * HW + p0 + {{u32 $j}}) * C4 + c4;
+    Y[o] = fma(X[o] - mean, a, b); // x - mean first: no cancellation for a large mean
+  }
+{{- end}}
+}
+{{end}}
+
+{{define "layernorm.wgsl"}}
+{{- template "common"}}
+// LayerNorm over the {{.C}} values of each image, then the affine and
+// {{if .Act}}{{template "act4" .Act}}{{else}}no activation{{end}}: one workgroup per image.
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> Gamma: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> Beta: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+{{- template "norm_stats" .}}
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let base = wid.x * S4;
+  let st = stats(base, lid);
+  for (var i = lid; i < S4; i = i + WG) {
+    let y = (X[base + i] - vec4<f32>(st.x)) * st.y * Gamma[i] + Beta[i];
+    Y[base + i] = {{if .Act}}{{template "act4" .Act}}(y){{else}}y{{end}};
+  }
+}
+{{end}}
