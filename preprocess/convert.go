@@ -66,6 +66,19 @@ func toRGB(img image.Image) *image.RGBA {
 	return out
 }
 
+// ownRGB is toRGB for an image that the caller owns: an *image.RGBA at the
+// origin (what the JPEG, WebP and most PNG decodes give) is made opaque in
+// place instead of copied.
+func ownRGB(img image.Image) *image.RGBA {
+	if m, ok := img.(*image.RGBA); ok && m.Rect.Min == (image.Point{}) {
+		for i := 3; i < len(m.Pix); i += 4 {
+			m.Pix[i] = 255
+		}
+		return m
+	}
+	return toRGB(img)
+}
+
 // paletteRGB looks up index i. Pillow's palettes start as a grey ramp, so an
 // index past the end of the palette reads as (i, i, i).
 func paletteRGB(p color.Palette, i uint8) (r, g, b uint8) {

@@ -51,7 +51,7 @@ func Decode(r io.Reader, opt Options) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: %w: decoding %s: %v", ErrUnreadable, f, err)
 	}
-	rgb := toRGB(img)
+	rgb := ownRGB(img)
 	if b := rgb.Bounds(); b.Empty() {
 		return nil, fmt.Errorf("preprocess: %w: %s decoded to %dx%d", ErrZeroSize, f, b.Dx(), b.Dy())
 	}

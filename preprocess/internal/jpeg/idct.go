@@ -10,6 +10,24 @@ const blockSize = 8 * 8
 // block holds one 8x8 block of DCT coefficients in natural (row-major) order.
 type block [blockSize]int32
 
+// block16 stores a block between progressive scans in 16 bits per
+// coefficient, as libjpeg's JCOEF does, halving the memory of large images.
+type block16 [blockSize]int16
+
+func (b *block) narrow() (n block16) {
+	for i, v := range b {
+		n[i] = int16(v)
+	}
+	return n
+}
+
+func (n *block16) widen() (b block) {
+	for i, v := range n {
+		b[i] = int32(v)
+	}
+	return b
+}
+
 const (
 	constBits = 13
 	pass1Bits = 2
