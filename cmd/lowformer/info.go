@@ -3,27 +3,40 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
+	"github.com/lowformer/lowformer-webgpu/model"
 )
 
 func init() {
 	register("info", "describe a checkpoint: variant, parameters, dtype, classes, size", runInfo)
 }
 
-func runInfo(args []string, stdout io.Writer) error {
-	fs := newFlags("info", "[-json] FILE")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+// infoRecord is the -json output of info.
+type infoRecord struct {
+	File           string       `json:"file"`
+	FileBytes      int64        `json:"file_bytes"`
+	Variant        string       `json:"variant"`
+	Architecture   string       `json:"architecture"`
+	Config         model.Config `json:"config"`
+	Params         int          `json:"params"`
+	Format         string       `json:"format"`
+	DType          string       `json:"dtype"`
+	InputSize      int          `json:"input_size"`
+	Classes        int          `json:"classes"`
+	Labels         []string     `json:"labels"`
+	OptimizerState bool         `json:"optimizer_state"`
+}
+
+func runInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", "[-json] FILE", stderr)
+	asJSON := fs.Bool("json", false, "print JSON (with the full label list)")
+	if err := parseArgs(fs, args, 1, 1, "checkpoint FILE"); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("want exactly one checkpoint file")
 	}
 	path := fs.Arg(0)
 	st, err := os.Stat(path)
@@ -36,10 +49,10 @@ func runInfo(args []string, stdout io.Writer) error {
 	}
 	defer m.Close()
 	in := m.Info()
-	rec := map[string]any{
-		"file": path, "file_bytes": st.Size(), "variant": in.Variant, "params": in.Params,
-		"format": in.Format, "dtype": in.DType, "classes": in.Classes, "input_size": 224,
-		"optimizer_state": in.HasOptState, "config": in.Config.String(),
+	rec := infoRecord{
+		File: path, FileBytes: st.Size(), Variant: in.Variant, Architecture: in.Config.String(), Config: in.Config,
+		Params: in.Params, Format: in.Format, DType: in.DType, InputSize: lowformer.DefaultSize,
+		Classes: in.Classes, Labels: in.Labels, OptimizerState: in.HasOptState,
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -48,11 +61,26 @@ func runInfo(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "file:            %s (%.1f MB)\n", path, float64(st.Size())/1e6)
 	fmt.Fprintf(stdout, "variant:         %s\n", in.Variant)
-	fmt.Fprintf(stdout, "architecture:    %s\n", in.Config)
+	fmt.Fprintf(stdout, "architecture:    %s\n", rec.Architecture)
 	fmt.Fprintf(stdout, "parameters:      %d (%.1f M)\n", in.Params, float64(in.Params)/1e6)
 	fmt.Fprintf(stdout, "format, dtype:   %s, %s\n", in.Format, in.DType)
-	fmt.Fprintf(stdout, "classes:         %d\n", in.Classes)
-	fmt.Fprintf(stdout, "input size:      224×224 (any size ≥ 32 works)\n")
-	fmt.Fprintf(stdout, "optimizer state: %v\n", in.HasOptState)
+	fmt.Fprintf(stdout, "input size:      %d×%d (any size ≥ %d works)\n", lowformer.DefaultSize, lowformer.DefaultSize, minSize)
+	fmt.Fprintf(stdout, "classes:         %d (%s)\n", in.Classes, labelPreview(in.Labels, 3))
+	fmt.Fprintf(stdout, "optimizer state: %s\n", map[bool]string{false: "no", true: "yes (ignored for inference; convert drops it)"}[in.HasOptState])
 	return nil
+}
+
+// labelPreview joins the first names (up to the first comma) of the first
+// n labels, with an ellipsis when there are more.
+func labelPreview(l []string, n int) string {
+	short := make([]string, 0, n+1)
+	for i, s := range l {
+		if i == n {
+			short = append(short, "…")
+			break
+		}
+		first, _, _ := strings.Cut(s, ",")
+		short = append(short, first)
+	}
+	return strings.Join(short, "; ")
 }

@@ -2,45 +2,38 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"strconv"
 	"strings"
-
-	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
 func init() {
 	register("logits", "run a raw float32 NCHW batch and write the raw float32 logits", runLogits)
 }
 
-func runLogits(args []string, stdout io.Writer) error {
-	fs := newFlags("logits", "-weights FILE -input IN.bin -shape N,3,H,W -o OUT.bin [-backend gpu|cpu]")
-	weights := fs.String("weights", "", "checkpoint `file` (.pt or .safetensors)")
+// runLogits implements the contract other tools rely on:
+//
+//	lowformer logits -weights FILE -input IN.bin -shape N,3,H,W -o OUT.bin [-backend gpu|cpu]
+//
+// IN.bin is N×3×H×W normalized float32, OUT.bin N×classes float32, both raw
+// little-endian.
+func runLogits(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("logits", "-weights FILE -input IN.bin -shape N,3,H,W -o OUT.bin [-backend gpu|cpu]", stderr)
+	mf := addModelFlags(fs)
 	input := fs.String("input", "", "raw little-endian float32 NCHW input `file`, already normalized")
 	shape := fs.String("shape", "", "input shape `N,3,H,W`")
-	out := fs.String("o", "", "output `file` for the raw little-endian float32 logits [N, classes]")
-	backend := fs.String("backend", "auto", "where to run: auto, gpu or cpu")
-	variant := fs.String("variant", "", "expected variant (b0, b1, b15, b3, E1, E2, E3); empty detects it")
-	if err := fs.Parse(args); err != nil {
+	out := fs.String("o", "", "output `file` for the raw little-endian float32 logits [N, classes]; - for stdout")
+	if err := parseArgs(fs, args, 0, 0, "positional"); err != nil {
 		return err
 	}
-	if *weights == "" || *input == "" || *shape == "" || *out == "" {
-		fs.Usage()
-		return errors.New("-weights, -input, -shape and -o are required")
+	if err := required("-input", *input, "-shape", *shape, "-o", *out); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := mf.check(); err != nil {
+		return err
 	}
 	n, h, w, err := parseShape(*shape)
-	if err != nil {
-		return err
-	}
-	be, err := lowformer.ParseBackend(*backend)
 	if err != nil {
 		return err
 	}
@@ -49,7 +42,7 @@ func runLogits(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	m, err := lowformer.Open(ctx, *weights, lowformer.Options{Backend: be, Variant: *variant})
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -58,14 +51,15 @@ func runLogits(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeFloats(*out, logits)
+	return writeFloats(*out, logits, stdout)
 }
 
-// parseShape parses "N,3,H,W".
+// parseShape parses "N,3,H,W" with N ≥ 1 and H, W within the sizes the
+// model accepts.
 func parseShape(s string) (n, h, w int, err error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return 0, 0, 0, fmt.Errorf("-shape %q: want N,3,H,W", s)
+		return 0, 0, 0, fmt.Errorf("-shape %q: want four comma-separated sizes N,3,H,W", s)
 	}
 	v := make([]int, 4)
 	for i, p := range parts {
@@ -74,33 +68,13 @@ func parseShape(s string) (n, h, w int, err error) {
 			return 0, 0, 0, fmt.Errorf("-shape %q: %q is not a positive integer", s, p)
 		}
 	}
-	if v[1] != 3 {
-		return 0, 0, 0, fmt.Errorf("-shape %q: the channel dimension must be 3 (RGB)", s)
+	switch {
+	case v[1] != 3:
+		return 0, 0, 0, fmt.Errorf("-shape %q: the channel dimension must be 3 (RGB), not %d", s, v[1])
+	case v[2] < minSize || v[3] < minSize:
+		return 0, 0, 0, fmt.Errorf("-shape %q: H and W must be at least %d (the network's stride)", s, minSize)
+	case v[0] > 1<<16 || v[2] > 1<<16 || v[3] > 1<<16 || v[0]*v[2]*v[3] > 1<<31/3:
+		return 0, 0, 0, fmt.Errorf("-shape %q is too large", s)
 	}
 	return v[0], v[2], v[3], nil
-}
-
-// readFloats reads exactly count little-endian float32 values.
-func readFloats(path string, count int) ([]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) != 4*count {
-		return nil, fmt.Errorf("input %s has %d bytes, the shape needs %d (%d float32 values)", path, len(b), 4*count, count)
-	}
-	out := make([]float32, count)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out, nil
-}
-
-// writeFloats writes little-endian float32 values.
-func writeFloats(path string, v []float32) error {
-	b := make([]byte, 4*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
-	}
-	return os.WriteFile(path, b, 0o644)
 }

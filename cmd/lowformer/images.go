@@ -1,0 +1,62 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"os"
+
+	"github.com/lowformer/lowformer-webgpu/preprocess"
+)
+
+// imageFlags are the flags that control decoding and preprocessing.
+type imageFlags struct {
+	size, maxPixels int
+	exif            bool
+}
+
+// addImageFlags registers -size, -max-pixels and -exif on fs.
+func addImageFlags(fs *flag.FlagSet) *imageFlags {
+	f := &imageFlags{}
+	fs.IntVar(&f.size, "size", preprocess.DefaultSize,
+		"input resolution r: the shorter side is resized to ceil(r/0.95) (bicubic), then center-cropped to r×r")
+	fs.IntVar(&f.maxPixels, "max-pixels", preprocess.DefaultMaxPixels,
+		"refuse images whose header declares more pixels than this, before decoding (decompression-bomb guard)")
+	fs.BoolVar(&f.exif, "exif", false, "apply the EXIF orientation (the official evaluation ignores it)")
+	return f
+}
+
+// check validates the flag values.
+func (f *imageFlags) check() error {
+	if f.size < minSize || f.size > maxSize {
+		return fmt.Errorf("-size %d: want %d..%d", f.size, minSize, maxSize)
+	}
+	if f.maxPixels < 1 {
+		return fmt.Errorf("-max-pixels %d: want a positive pixel count", f.maxPixels)
+	}
+	return nil
+}
+
+// Input sizes the commands accept: the network's total stride, and the
+// bound of lowformer.Model.ClassifyBatch.
+const (
+	minSize = 32
+	maxSize = 2048
+)
+
+// decode reads and decodes the image file path; errors name the file.
+func (f *imageFlags) decode(path string) (image.Image, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	if st, err := file.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not an image", path)
+	}
+	img, err := preprocess.Decode(file, preprocess.Options{Size: f.size, MaxPixels: f.maxPixels, ApplyEXIFOrientation: f.exif})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
