@@ -42,6 +42,7 @@ FIXTURES = [
     "coffee_rgb16.png",
     "camera_gray16.png",
     "chelsea_anim.gif",
+    "offset_frame_trns.gif",
     "coffee_lossy.webp",
     "astronaut_alpha_lossy.webp",
     "rocket_lossless.webp",
@@ -104,6 +105,21 @@ def make_inputs(src):
     f1 = chelsea.resize((200, 133), Image.LANCZOS)
     f2 = ImageOps.mirror(f1)
     f1.save(out("chelsea_anim.gif"), save_all=True, append_images=[f2], duration=100, loop=0, transparency=3)
+
+    # A 6x4 GIF whose only frame is 3x2 at (2, 1), transparent index 2: Pillow
+    # fills the rest of the screen with the transparent index, whose palette
+    # colour (7, 8, 9) then shows after convert("RGB").
+    q = Image.new("P", (3, 2))
+    q.putpalette([10, 20, 30, 200, 100, 50, 7, 8, 9, 250, 250, 250])
+    q.putdata([1, 3, 2, 0, 1, 3])
+    buf = io.BytesIO()
+    q.save(buf, "GIF", transparency=2)
+    g = bytearray(buf.getvalue())
+    g[6:10] = struct.pack("<HH", 6, 4)
+    d = g.index(b",")
+    g[d + 1:d + 5] = struct.pack("<HH", 2, 1)
+    with open(out("offset_frame_trns.gif"), "wb") as f:
+        f.write(bytes(g))
 
     coffee.resize((301, 201), Image.LANCZOS).save(out("coffee_lossy.webp"), quality=80)
     b = astronaut.resize((255, 255), Image.LANCZOS).convert("RGBA")
