@@ -11,7 +11,11 @@ import (
 
 // FuzzLoad feeds arbitrary bytes to Load: it must never panic, must fail
 // only with one of the package's errors, and must otherwise return a full,
-// finite tensor. The seed corpus is every input fixture.
+// finite tensor. The seed corpus is every input fixture. Run it with
+//
+//	go test -run '^$' -fuzz FuzzLoad -fuzzminimizetime 0 ./preprocess
+//
+// (minimizing the large image seeds otherwise stalls the workers).
 func FuzzLoad(f *testing.F) {
 	entries, err := os.ReadDir("testdata")
 	if err != nil {

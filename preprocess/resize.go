@@ -1,7 +1,7 @@
 package preprocess
 
 // This file reproduces Pillow's 8-bit resampling (libImaging/Resample.c,
-// Pillow 7 to 11) for the BICUBIC filter, restricted to a window of output
+// Pillow 7 to 11, HPND licence) for the BICUBIC filter, restricted to a window of output
 // pixels. Each output pixel's coefficients depend only on its own index, so
 // computing a window gives exactly the pixels of the full resize.
 

@@ -27,7 +27,7 @@ func decodeWebP(r io.Reader) (image.Image, error) {
 	return img, nil
 }
 
-// webpYUVToRGB is libwebp's EmitFancyRGB with the generic UpsampleRgbLinePair
+// webpYUVToRGB is libwebp's (BSD licence) EmitFancyRGB with the generic UpsampleRgbLinePair
 // (src/dec/io_dec.c, src/dsp/upsampling.c) and VP8YuvToRgb (src/dsp/yuv.h).
 // Output row y takes its chroma from the nearer chroma row (weight 3) and the
 // farther one (weight 1), replicating the first and last chroma rows; within

@@ -17,6 +17,10 @@
 //   - YCbCr is converted to RGB with libjpeg's fixed-point tables (jdcolor.c);
 //   - the colour space is chosen as libjpeg's default_decompress_parms does.
 //
+// The post-DCT stages follow libjpeg-turbo's jidctint.c, jdsample.c and
+// jdcolor.c; this software is based in part on the work of the Independent
+// JPEG Group.
+//
 // JPEG is defined in ITU-T T.81: https://www.w3.org/Graphics/JPEG/itu-t81.pdf.
 package jpeg
 
@@ -96,13 +100,6 @@ var unzig = [blockSize]int{
 	29, 22, 15, 23, 30, 37, 44, 51,
 	58, 59, 52, 45, 38, 31, 39, 46,
 	53, 60, 61, 54, 47, 55, 62, 63,
-}
-
-// Deprecated: Reader is not used by the [image/jpeg] package and should
-// not be used by others. It is kept for compatibility.
-type Reader interface {
-	io.ByteReader
-	io.Reader
 }
 
 // bits holds the unprocessed bits that have been taken from the byte-stream.
