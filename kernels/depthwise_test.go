@@ -31,6 +31,7 @@ func TestDepthwise(t *testing.T) {
 		{2, 7, 7, 320, 3, 1, ref.ActNone, true, 4, 32},  // partial last block
 		{1, 15, 15, 40, 3, 1, ref.ActGELU, false, 6, 0}, // 15 = 6+6+3
 		{1, 17, 9, 20, 5, 2, ref.ActHSwish, true, 1, 16},
+		{3, 112, 112, 64, 3, 1, ref.ActNone, false, 4, 2}, // 75264 workgroups: a 2-D grid
 	} {
 		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.act, s.res)
 		if s.tx != 0 {

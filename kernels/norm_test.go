@@ -61,8 +61,12 @@ func TestGroupNorm(t *testing.T) {
 		{1, 7, 7, 320, 3, 0},
 		{2, 7, 7, 1024, 100, 0},
 		{2, 14, 14, 128, 100, 300}, // an outlier first value, whose shift is far from the mean
+		{2, 56, 56, 64, 0, 0},      // with the apply forced to 100352 workgroups: a 2-D grid
 	} {
 		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
+		if s.h == 56 {
+			ak.PX, ak.WG = 1, 1
+		}
 		t.Run(fmt.Sprintf("%s_%s_offset%g_spike%g", sk.Label(), ak.Label(), s.offset, s.spike), func(t *testing.T) {
 			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: normInput(s.n, s.h*s.w*s.c, s.c, s.offset)}
 			for b := 0; b < s.n; b++ {
