@@ -18,8 +18,8 @@ func TestAttention(t *testing.T) {
 		{1, 16, 16, 8, 32, 0, 0},
 		{1, 17, 9, 2, 32, 0, 0}, // L 153: a partial query block
 		{3, 1, 1, 2, 32, 0, 0},
-		{1, 7, 7, 2, 40, 2, 64}, // partial block, one workgroup
-		{2, 3, 5, 1, 4, 16, 0},  // a query block longer than L
+		{1, 7, 7, 2, 40, 2, 64},  // partial block, one workgroup
+		{2, 3, 5, 1, 4, 16, 0},   // a query block longer than L
 		{168, 7, 7, 8, 32, 1, 1}, // 65856 workgroups: a 2-D grid
 	} {
 		if s.n > 100 && testing.Short() {
