@@ -34,7 +34,7 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	dtypeName := fs.String("dtype", "f32", "float type of the output: f32 (lossless), f16 or bf16 (half the size)")
 	labelsFile := fs.String("labels", "", "text `file` with one class name per line, in logit order (default: the input's labels, or the ImageNet names for 1000 classes)")
 	variant := fs.String("variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
-	if err := parseArgs(fs, args, 0, 0, "positional"); err != nil {
+	if err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	if err := required("-in", *in, "-out", *out); err != nil {

@@ -24,7 +24,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	input := fs.String("input", "", "raw little-endian float32 NCHW input `file`, already normalized")
 	shape := fs.String("shape", "", "input shape `N,3,H,W`")
 	out := fs.String("o", "", "output `file` for the raw little-endian float32 logits [N, classes]; - for stdout")
-	if err := parseArgs(fs, args, 0, 0, "positional"); err != nil {
+	if err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	if err := required("-input", *input, "-shape", *shape, "-o", *out); err != nil {

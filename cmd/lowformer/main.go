@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // runFunc runs one command with its arguments (the command name removed).
@@ -84,7 +85,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		return 2
 	}
-	fmt.Fprintf(stderr, "lowformer %s: %v\n", name, err)
+	// The library's errors start with "lowformer: "; the command's name
+	// already says where the message comes from.
+	fmt.Fprintf(stderr, "lowformer %s: %s\n", name, strings.TrimPrefix(err.Error(), "lowformer: "))
 	return 1
 }
 
@@ -130,20 +133,18 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // parseArgs parses the flags of args and checks that between min and max
 // positional arguments remain (max < 0: no limit); what names them in
-// messages.
+// messages ("IMAGE", or "" when max is 0).
 func parseArgs(fs *flag.FlagSet, args []string, min, max int, what string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	n := fs.NArg()
-	switch {
-	case n < min && max == min:
-		return fmt.Errorf("want %d %s argument(s), got %d (run \"lowformer %s -h\" for help)", min, what, n, fs.Name())
+	switch n := fs.NArg(); {
 	case n < min:
-		return fmt.Errorf("want at least %d %s argument(s), got none (run \"lowformer %s -h\" for help)", min, what, fs.Name())
+		return fmt.Errorf("missing %s argument (run \"lowformer %s -h\" for help)", what, fs.Name())
+	case max == 0 && n > 0:
+		return fmt.Errorf("unexpected arguments %q (this command takes flags only)", fs.Args())
 	case max >= 0 && n > max:
-		return fmt.Errorf("unexpected arguments %q (flags go before %s arguments; run \"lowformer %s -h\" for help)",
-			fs.Args()[max:], what, fs.Name())
+		return fmt.Errorf("unexpected arguments %q (flags go before the %s arguments)", fs.Args()[max:], what)
 	}
 	return nil
 }
