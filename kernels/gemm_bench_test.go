@@ -18,8 +18,11 @@ const denseBenchFLOPs = 1e9
 // (texture when tex), bias, optional residual and C (outLen floats): each
 // iteration submits R back-to-back dispatches in one pass and waits. It
 // reports the median over iterations of µs per dispatch (launch cost
-// included) and GFLOP/s, and the best iteration's GFLOP/s (the CPU is
-// shared, so the median swings with other work).
+// included) and GFLOP/s, the best iteration's GFLOP/s, and cpu-GFLOP/s:
+// the FLOPs over half the process CPU time (user+sys of all threads), i.e.
+// the speed on 2 otherwise idle cores. The CPU is shared with other work,
+// which slows the wall-clock figures but hardly the CPU time; cpu-GFLOP/s
+// does not see idle cores, though (a 1-workgroup dispatch looks 2× faster).
 func benchDense(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, outLen int, flops float64) {
 	d := gputest.Device(b)
 	c := NewCache(d)
@@ -47,19 +50,22 @@ func benchDense(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, outLen
 	if _, err := d.Run(ds[:1], nil, 0, 0); err != nil { // warm up: the JIT runs on first use
 		b.Fatal(err)
 	}
-	var per []float64
+	var per, cpu []float64
 	for b.Loop() {
-		t0 := time.Now()
+		c0, t0 := processCPU(), time.Now()
 		if _, err := d.Run(ds, nil, 0, 0); err != nil {
 			b.Fatal(err)
 		}
 		per = append(per, time.Since(t0).Seconds()/float64(reps))
+		cpu = append(cpu, (processCPU()-c0)/float64(reps))
 	}
 	slices.Sort(per)
+	slices.Sort(cpu)
 	med := per[len(per)/2]
 	b.ReportMetric(med*1e6, "µs/dispatch")
 	b.ReportMetric(flops/med/1e9, "GFLOP/s")
 	b.ReportMetric(flops/per[0]/1e9, "best-GFLOP/s")
+	b.ReportMetric(flops/(cpu[len(cpu)/2]/2)/1e9, "cpu-GFLOP/s")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -95,4 +101,62 @@ func BenchmarkPointwiseTiles(b *testing.B) {
 
 func benchPointwise(b *testing.B, k Pointwise) {
 	benchDense(b, k, k.Tex, k.Residual, k.M*k.K, k.K, k.N, k.M*k.N, 2*float64(k.M*k.K*k.N))
+}
+
+// convBenchShapes are LowFormer's dense convolutions at 224 px (B0): the
+// stage-3 local conv the team tracks first, then the stem, the stride-2
+// downsamplers and the stage-4 attention's 3×3 ConvTranspose as a conv.
+var convBenchShapes = []struct{ h, w, cin, cout, stride int }{
+	{14, 14, 128, 512, 1}, {224, 224, 4, 16, 2}, {112, 112, 16, 64, 2}, {56, 56, 32, 128, 2},
+	{28, 28, 64, 256, 2}, {14, 14, 128, 512, 2}, {7, 7, 128, 256, 1},
+}
+
+func BenchmarkConv(b *testing.B) {
+	for _, s := range convBenchShapes {
+		for _, tex := range []bool{true, false} {
+			k := ChooseConv(1, s.h, s.w, s.cin, s.cout, 3, s.stride, Epilogue{Act: ref.ActHSwish})
+			k.Tex = tex
+			b.Run(k.Label(), func(b *testing.B) { benchConv(b, k) })
+		}
+	}
+	k := ChooseConv(1, 224, 224, 4, 16, 3, 2, Epilogue{Act: ref.ActHSwish})
+	k.UnrollTaps = true
+	b.Run(k.Label(), func(b *testing.B) { benchConv(b, k) })
+}
+
+func benchConv(b *testing.B, k Conv) {
+	benchDense(b, k, k.Tex, k.Residual, k.N*k.H*k.W*k.Cin, k.K*k.K*k.Cin, k.Cout, k.Rows()*k.Cout, k.FLOPs())
+}
+
+// linearBenchShapes are the classifier heads: B0/B1 (1536→1600→1000) and
+// B1.5/E1 (2304→2560→1000), at batch 1 and 8.
+var linearBenchShapes = []struct{ batch, k, n int }{
+	{1, 1536, 1600}, {1, 1600, 1000}, {1, 2304, 2560}, {1, 2560, 1000}, {8, 1536, 1600}, {8, 1600, 1000},
+}
+
+func BenchmarkLinear(b *testing.B) {
+	for _, s := range linearBenchShapes {
+		for _, tex := range []bool{true, false} {
+			k := ChooseLinear(s.batch, s.k, s.n, ref.ActNone)
+			k.Tex = tex
+			b.Run(k.Label(), func(b *testing.B) { benchLinear(b, k) })
+		}
+	}
+}
+
+// BenchmarkLinearTiles times every column width at batch 1 and 8, to
+// calibrate ChooseLinear.
+func BenchmarkLinearTiles(b *testing.B) {
+	for _, s := range linearBenchShapes {
+		for _, c := range linearTiles {
+			for _, wg := range []int{8, 16, 32} {
+				k := Linear{Batch: s.batch, K: s.k, N: s.n, Tile: Tile{min(s.batch, 8), c.TN, wg}, Tex: true}
+				b.Run(k.Label(), func(b *testing.B) { benchLinear(b, k) })
+			}
+		}
+	}
+}
+
+func benchLinear(b *testing.B, k Linear) {
+	benchDense(b, k, k.Tex, false, k.Batch*k.K, k.K, 4*k.n4(), k.Batch*k.N, k.FLOPs())
 }

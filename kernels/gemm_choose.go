@@ -3,19 +3,22 @@ package kernels
 // Specialization choice for the dense families (Pointwise, Conv, Linear),
 // kept apart from the WGSL generation.
 
-// gemmTile is a candidate register tile with its relative per-FMA speed
-// on lavapipe (ceilings doc Q1/Q4 and this package's benchmarks: 14×16 is
-// the fastest, smaller tiles do fewer FMAs per storage load).
+// gemmTile is a candidate register tile with its speed per useful FMA
+// relative to 14×16, measured on lavapipe (process CPU time, texture
+// weights, 196×128×512 and 49×1024×256; the ceilings doc agrees): bigger
+// tiles do more FMAs per storage load, which is what lavapipe pays for.
 type gemmTile struct {
 	TM, TN int
 	speed  float64
 }
 
-// gemmTiles are the tiles the Choose functions consider.
+// gemmTiles are the tiles the Choose functions consider. 14×8 serves
+// column counts N/4 ≡ 2 (mod 4), e.g. 40 channels.
 var gemmTiles = []gemmTile{
 	{14, 16, 1.00},
-	{8, 16, 0.92},
+	{8, 16, 0.90},
 	{7, 16, 0.88},
+	{14, 8, 0.85},
 	{4, 16, 0.70},
 	{4, 8, 0.55},
 }
@@ -44,15 +47,21 @@ func chooseGemmTile(m, n4 int, tiles []gemmTile) Tile {
 	return best
 }
 
-// gemmWorkgroup is the largest of 32, 16, 8 invocations per workgroup that
-// still gives gemmGroupTarget workgroups (8 when none does).
+// gemmWorkgroup picks 32, 16 or 8 invocations per workgroup: among the
+// sizes giving at least gemmGroupTarget workgroups (8 when none does), the
+// one that keeps lavapipe's threads busiest, the largest on ties.
 func gemmWorkgroup(invocations int) int {
-	for _, wg := range []int{32, 16} {
-		if ceilDiv(invocations, wg) >= gemmGroupTarget {
-			return wg
+	best, bestPar := 8, -1.0
+	for _, wg := range []int{32, 16, 8} {
+		groups := ceilDiv(invocations, wg)
+		if groups < gemmGroupTarget && wg > 8 {
+			continue
+		}
+		if p := gemmParallelism(groups); p > bestPar+1e-9 {
+			best, bestPar = wg, p
 		}
 	}
-	return 8
+	return best
 }
 
 // gemmParallelism is the fraction of lavapipe's 2 threads kept busy by

@@ -120,19 +120,23 @@ func padColumns(m []float32, rows, n, np int) []float32 {
 	return out
 }
 
-// linearTiles are the candidate column widths of Linear; the rows of a
-// tile are the whole batch (up to 8).
-var linearTiles = []int{16, 8, 4}
+// linearTiles are the candidate column widths of Linear with their
+// relative speeds (measured at batch 1 and 8 on the head shapes); the rows
+// of a tile are the whole batch, up to 8.
+var linearTiles = []struct {
+	TN    int
+	speed float64
+}{{16, 1}, {8, 0.9}, {4, 0.85}}
 
 // ChooseLinear picks the specialization of a fully connected layer: a tile
 // holding the whole batch (at most 8 rows, so each weight is streamed once
-// per 8 images), the widest column block that still gives ≥ 4 workgroups,
-// and texture weights whenever they fit.
+// per 8 images), the column width with the best estimated speed given the
+// padding and ≥ 4 workgroups, and texture weights whenever they fit.
 func ChooseLinear(batch, k, n int, act ref.Act) Linear {
 	tm := min(batch, 8)
 	tiles := make([]gemmTile, len(linearTiles))
-	for i, tn := range linearTiles {
-		tiles[i] = gemmTile{TM: tm, TN: tn, speed: 1}
+	for i, c := range linearTiles {
+		tiles[i] = gemmTile{TM: tm, TN: c.TN, speed: c.speed}
 	}
 	return Linear{Batch: batch, K: k, N: n, Tile: chooseGemmTile(batch, ceilDiv(n, 4), tiles), Tex: texFits(k, n), Act: act}
 }
