@@ -25,6 +25,7 @@ type Tile struct {
 	TM, TN, WG int
 }
 
+// String names the tile for labels, e.g. "r14x16_wg32".
 func (t Tile) String() string { return fmt.Sprintf("r%dx%d_wg%d", t.TM, t.TN, t.WG) }
 
 func (t Tile) validate() error {
@@ -47,6 +48,7 @@ type Epilogue struct {
 	Residual bool
 }
 
+// String names the epilogue for labels, e.g. "hswish_res".
 func (e Epilogue) String() string {
 	s := e.Act.String()
 	if e.Residual {
