@@ -52,9 +52,6 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s is not a usable LowFormer checkpoint: %w", *in, err)
 	}
-	if _, err := model.Build(cfg, sd); err != nil {
-		return fmt.Errorf("%s is not a usable LowFormer checkpoint: %w", *in, err)
-	}
 	names, err := chooseLabels(*labelsFile, sd.Meta, cfg.Classes)
 	if err != nil {
 		return err
@@ -62,6 +59,9 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	meta, err := convertMeta(sd.Meta, cfg, names)
 	if err != nil {
 		return err
+	}
+	if _, err := model.Build(cfg, sd); err != nil {
+		return fmt.Errorf("%s is not a usable LowFormer checkpoint: %w", *in, err)
 	}
 	size, err := writeAtomically(*out, func(w io.Writer) error { return checkpoint.WriteSafetensors(w, sd, dtype, meta) })
 	if err != nil {

@@ -22,8 +22,8 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	type tc struct {
-		args         []string
-		code         int
+		args           []string
+		code           int
 		stdout, stderr string // substrings that must appear
 	}
 	cases := []tc{

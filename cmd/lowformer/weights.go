@@ -60,7 +60,7 @@ func (f *modelFlags) open(ctx context.Context, stderr io.Writer) (*lowformer.Mod
 	}
 	m, err := lowformer.OpenBytes(ctx, data, opt)
 	if err != nil {
-		return nil, fmt.Errorf("built-in weights %s: %w", name, err)
+		return nil, fmt.Errorf("%w (in the built-in weights %s)", err, name)
 	}
 	return m, nil
 }

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	lowformer "github.com/lowformer/lowformer-webgpu"
+	"github.com/lowformer/lowformer-webgpu/labels"
+)
+
+// classifyRef is testdata/classify_b0.json with its logits: the float64
+// reference forward of b0 on torchvision-preprocessed fixture images
+// (written by testdata/gen_classify_ref.py).
+type classifyRef struct {
+	Size   int `json:"size"`
+	Images []struct {
+		Image string `json:"image"`
+		Top5  []struct {
+			Index int     `json:"index"`
+			Prob  float64 `json:"probability"`
+		} `json:"top5"`
+	} `json:"images"`
+	probs [][]float64 // softmax of the reference logits, per image
+}
+
+func loadClassifyRef(t *testing.T) *classifyRef {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/classify_b0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &classifyRef{}
+	if err := json.Unmarshal(raw, ref); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("testdata/classify_b0_logits.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := decodeFloats(t, b)
+	classes := len(logits) / len(ref.Images)
+	for i := range ref.Images {
+		ref.probs = append(ref.probs, softmax(logits[i*classes:(i+1)*classes]))
+	}
+	return ref
+}
+
+func softmax(l []float32) []float64 {
+	m := math.Inf(-1)
+	for _, v := range l {
+		m = math.Max(m, float64(v))
+	}
+	p, sum := make([]float64, len(l)), 0.0
+	for i, v := range l {
+		p[i] = math.Exp(float64(v) - m)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+	return p
+}
+
+// probTol bounds |probability - reference|: logits within 2e-4 change
+// probabilities near 1/1000 by about 1e-6 relative to each other.
+const probTol = 2e-6
+
+// checkTopK checks one image's predictions against the reference
+// probabilities: each is the reference probability of its class, they are
+// sorted, and they are a top-k of the reference up to probTol (near-ties
+// may swap).
+func checkTopK(t *testing.T, preds []lowformer.Prediction, ref []float64, k int) {
+	t.Helper()
+	if len(preds) != k {
+		t.Fatalf("%d predictions, want %d", len(preds), k)
+	}
+	sorted := append([]float64(nil), ref...)
+	sort.Sort(sort.Reverse(sort.Float64Slice(sorted)))
+	for i, p := range preds {
+		if d := math.Abs(float64(p.Prob) - ref[p.Index]); d > probTol {
+			t.Errorf("rank %d: class %d has probability %.7f, reference %.7f", i, p.Index, p.Prob, ref[p.Index])
+		}
+		if ref[p.Index] < sorted[k-1]-probTol {
+			t.Errorf("rank %d: class %d (reference probability %.7f) is not in the reference top %d (≥ %.7f)",
+				i, p.Index, ref[p.Index], k, sorted[k-1])
+		}
+		if i > 0 && p.Prob > preds[i-1].Prob {
+			t.Errorf("rank %d is more probable than rank %d", i, i-1)
+		}
+		if p.Label != labels.ImageNet[p.Index] {
+			t.Errorf("class %d is labelled %q, want %q", p.Index, p.Label, labels.ImageNet[p.Index])
+		}
+	}
+}
+
+// TestClassifyReference classifies three fixture images (two batches with
+// -batch 2) on the CPU and checks the JSON output against the float64
+// reference of the same images preprocessed by torchvision.
+func TestClassifyReference(t *testing.T) {
+	ref := loadClassifyRef(t)
+	args := []string{"classify", "-weights", b0Weights(t), "-backend", "cpu", "-json", "-batch", "2"}
+	for _, im := range ref.Images {
+		args = append(args, testImage(t, im.Image))
+	}
+	r := mustCLI(t, args...)
+	var out classifyOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("-json output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if out.Variant != "B0" || out.Backend != "cpu" || out.Size != ref.Size || len(out.Results) != len(ref.Images) {
+		t.Fatalf("output %+v: want variant B0, backend cpu, size %d, %d results", out, ref.Size, len(ref.Images))
+	}
+	for i, res := range out.Results {
+		t.Run(ref.Images[i].Image, func(t *testing.T) {
+			if res.File != args[len(args)-len(ref.Images)+i] || res.Error != "" {
+				t.Fatalf("result %+v for %s", res, ref.Images[i].Image)
+			}
+			checkTopK(t, res.Predictions, ref.probs[i], 5)
+		})
+	}
+}
+
+// TestClassifyText checks the text output and that one unreadable image
+// among good ones is reported on stderr with exit status 1 while the
+// others are still printed.
+func TestClassifyText(t *testing.T) {
+	ref := loadClassifyRef(t)
+	const img = 1 // coffee: its top-3 are ≥ 0.009 apart in logits, so the order is stable
+	good := testImage(t, ref.Images[img].Image)
+	missing := filepath.Join(t.TempDir(), "missing.jpg")
+	r := cli("classify", "-weights", b0Weights(t), "-backend", "cpu", "-top", "3", good, missing)
+	if r.code != 1 || !strings.Contains(r.stderr, "missing.jpg: no such file") ||
+		!strings.Contains(r.stderr, "1 of 2 images could not be classified") {
+		t.Errorf("exit %d, stderr %q; want 1, the missing file and the count", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != 4 || lines[0] != good {
+		t.Fatalf("stdout %q: want the image path and 3 classes", r.stdout)
+	}
+	line := regexp.MustCompile(`^ +(\d+\.\d\d)%  (.+)  \((\d+)\)$`)
+	for i, l := range lines[1:] {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("line %q is not \"  PP.PP%%  LABEL  (INDEX)\"", l)
+		}
+		pct, _ := strconv.ParseFloat(m[1], 64)
+		idx, _ := strconv.Atoi(m[3])
+		want := ref.Images[img].Top5[i]
+		if idx != want.Index || m[2] != labels.ImageNet[idx] || math.Abs(pct-100*want.Prob) > 0.006 {
+			t.Errorf("line %q: want %.2f%%  %s  (%d)", l, 100*want.Prob, labels.ImageNet[want.Index], want.Index)
+		}
+	}
+}
+
+// TestCommandsAgree chains preprocess and logits (through stdout) and
+// checks that classify gives the same top-5 at a small size.
+func TestCommandsAgree(t *testing.T) {
+	weights, img := b0Weights(t), testImage(t, "chelsea_420.jpg")
+	tensor := mustCLI(t, "preprocess", "-size", "32", "-o", "-", img).stdout
+	in := tmpFile(t, "x.bin", []byte(tensor))
+	logits := decodeFloats(t, []byte(mustCLI(t, "logits", "-weights", weights, "-backend", "cpu",
+		"-input", in, "-shape", "1,3,32,32", "-o", "-").stdout))
+	want := lowformer.TopK(logits, labels.ImageNet[:], 5)
+	var out classifyOutput
+	if err := json.Unmarshal([]byte(mustCLI(t, "classify", "-weights", weights, "-backend", "cpu", "-size", "32", "-json", img).stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.Results[0].Predictions
+	if len(got) != len(want) {
+		t.Fatalf("classify gave %d classes, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Index != want[i].Index || math.Abs(float64(got[i].Prob-want[i].Prob)) > 1e-7 {
+			t.Errorf("rank %d: classify %+v, preprocess+logits %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestClassifyDefaultWeights plugs in a built-in model: without -weights,
+// classify uses it, and its failures are reported.
+func TestClassifyDefaultWeights(t *testing.T) {
+	weights, img := b0Weights(t), testImage(t, "chelsea_420.jpg")
+	data, err := os.ReadFile(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { defaultWeights = nil })
+	defaultWeights = func() ([]byte, string, error) { return data, "b0", nil }
+	withDefault := mustCLI(t, "classify", "-backend", "cpu", "-size", "32", "-json", img).stdout
+	withFlag := mustCLI(t, "classify", "-weights", weights, "-backend", "cpu", "-size", "32", "-json", img).stdout
+	if withDefault != withFlag {
+		t.Errorf("the built-in model gives\n%s\n-weights gives\n%s", withDefault, withFlag)
+	}
+	defaultWeights = func() ([]byte, string, error) { return nil, "", errors.New("not embedded in this build") }
+	checkErrors(t, []errCase{{"failing default", []string{"classify", img}, 1, "loading the built-in weights: not embedded in this build"}})
+	defaultWeights = func() ([]byte, string, error) { return data[:1000], "b0-truncated", nil }
+	checkErrors(t, []errCase{{"broken default", []string{"classify", img}, 1, "checkpoint: file is truncated or corrupt"},
+		{"broken default names it", []string{"classify", img}, 1, "(in the built-in weights b0-truncated)"}})
+}
+
+// TestClassifyErrors checks refusals of bad command lines, weights and
+// images. Bad images are reported per image and fail the run.
+func TestClassifyErrors(t *testing.T) {
+	weights, cat := b0Weights(t), testImage(t, "chelsea_420.jpg")
+	dir := t.TempDir()
+	catBytes, err := os.ReadFile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := tmpFile(t, "truncated.jpg", catBytes[:len(catBytes)/3])
+	text := tmpFile(t, "notes.png", []byte("these are not pixels\n"))
+	bomb := tmpFile(t, "bomb.png", bombPNG(20000, 20000))
+	cl := func(extra ...string) []string {
+		return append([]string{"classify", "-weights", weights, "-backend", "cpu"}, extra...)
+	}
+	checkErrors(t, []errCase{
+		{"no weights", []string{"classify", cat}, 1, "-weights is required"},
+		{"no image", cl(), 1, "missing IMAGE argument"},
+		{"top zero", cl("-top", "0", cat), 1, "-top 0: want at least 1"},
+		{"batch zero", cl("-batch", "0", cat), 1, "-batch 0: want at least 1"},
+		{"size", cl("-size", "8", cat), 1, "-size 8: want 32..2048"},
+		{"bad backend", cl("-backend", "tpu", cat), 1, `unknown backend "tpu"`},
+		{"top not a number", cl("-top", "five", cat), 2, `invalid value "five" for flag -top`},
+		{"missing weights", []string{"classify", "-weights", filepath.Join(dir, "none.pt"), cat}, 1, "opening weights: open " + filepath.Join(dir, "none.pt")},
+		{"weights directory", []string{"classify", "-weights", dir, cat}, 1, "is a directory, not a checkpoint file"},
+		{"weights not a checkpoint", []string{"classify", "-weights", cat, cat}, 1, "not a checkpoint"},
+		{"wrong variant", cl("-variant", "b3", cat), 1, "not the requested B3"},
+		{"missing image", cl(filepath.Join(dir, "none.jpg")), 1, "none.jpg: no such file"},
+		{"unreadable image", cl(truncated), 1, "truncated.jpg: preprocess: unreadable image"},
+		{"unsupported image", cl(text), 1, "notes.png: preprocess: unsupported image format"},
+		{"decompression bomb", cl(bomb), 1, "bomb.png: preprocess: image too large"},
+		{"max pixels", cl("-max-pixels", "1000", cat), 1, "more than the limit of 1000"},
+		{"several bad images", cl(bomb, text), 1, "2 of 2 images could not be classified"},
+	})
+}
