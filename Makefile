@@ -4,10 +4,7 @@
 GO ?= go
 export XDG_RUNTIME_DIR ?= /tmp
 
-.PHONY: demo test check fmt vet gotest build clean
-
-demo: build
-	./bin/lowformer selfcheck
+.PHONY: test check fmt vet build clean
 
 build:
 	$(GO) build -o bin/lowformer ./cmd/lowformer
