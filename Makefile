@@ -12,7 +12,7 @@ build:
 test: 
 	./scripts/setup.sh
 	$(MAKE) check
-	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 ./...
+	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 -timeout 60m ./...
 
 check: fmt vet
 
