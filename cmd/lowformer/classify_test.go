@@ -241,3 +241,27 @@ func TestClassifyErrors(t *testing.T) {
 		{"several bad images", cl(bomb, text), 1, "2 of 2 images could not be classified"},
 	})
 }
+
+// TestClassifyJSONErrors checks that with -json the images that fail are
+// listed with their error (and no predictions) and the run exits 1.
+func TestClassifyJSONErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.jpg")
+	bomb := tmpFile(t, "bomb.png", bombPNG(20000, 20000))
+	r := cli("classify", "-weights", b0Weights(t), "-backend", "cpu", "-json", missing, bomb)
+	if r.code != 1 || !strings.Contains(r.stderr, "2 of 2 images could not be classified") {
+		t.Errorf("exit %d, stderr %q; want 1 and the count", r.code, r.stderr)
+	}
+	var out classifyOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	want := []struct{ file, err string }{{missing, "no such file"}, {bomb, "image too large"}}
+	if len(out.Results) != len(want) {
+		t.Fatalf("%d results, want %d", len(out.Results), len(want))
+	}
+	for i, w := range want {
+		if res := out.Results[i]; res.File != w.file || !strings.Contains(res.Error, w.err) || res.Predictions != nil {
+			t.Errorf("result %d: %+v, want file %s with an error containing %q", i, res, w.file, w.err)
+		}
+	}
+}

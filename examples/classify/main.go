@@ -28,6 +28,7 @@ func main() {
 	weights := flag.String("weights", "", "checkpoint file (.pt or .safetensors)")
 	backend := flag.String("backend", "auto", "auto, gpu or cpu")
 	flag.Parse()
+	log.SetFlags(0)
 	if *weights == "" || flag.NArg() == 0 {
 		log.Fatal("usage: classify -weights FILE [-backend auto|gpu|cpu] IMAGE...")
 	}
