@@ -86,6 +86,7 @@ type convData struct {
 	gemmCore
 	H, W, WO, HWO, CI4, K, Stride, Pad int
 	Unroll                             bool
+	Pairs                              bool // two channel groups per loop step
 }
 
 func (k Conv) core() gemmCore { return newGemmCore(k.Rows(), k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0) }
@@ -97,7 +98,7 @@ func (k Conv) Source() (string, error) {
 	}
 	ho, wo := k.OutSize()
 	return shaders.Render("conv.wgsl", convData{gemmCore: k.core(), H: k.H, W: k.W, WO: wo, HWO: ho * wo,
-		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Unroll: k.UnrollTaps})
+		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Unroll: k.UnrollTaps, Pairs: k.Cin%8 == 0})
 }
 
 // Bindings implements Kernel.
