@@ -7,9 +7,15 @@ import (
 	"github.com/lowformer/lowformer-webgpu/labels"
 )
 
-// MetaLabels is the safetensors metadata key holding the class names as a
-// JSON array of strings.
-const MetaLabels = "labels"
+// Safetensors metadata keys written by `lowformer convert` and read by Open.
+const (
+	// MetaLabels holds the class names as a JSON array of strings.
+	MetaLabels = "labels"
+	// MetaConfig holds the JSON of the model.Config.
+	MetaConfig = "lowformer.config"
+	// MetaVariant holds the variant name ("B0", ..., "custom").
+	MetaVariant = "lowformer.variant"
+)
 
 // labelsFor returns the class names of a model: those in the checkpoint's
 // metadata, the ImageNet-1k names for 1000 classes, or "class i".

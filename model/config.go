@@ -10,27 +10,28 @@ import (
 type Config struct {
 	// Name is the variant's display name ("B0", "B1.5", "E3", ...) or
 	// "custom" for a configuration that is not a released model.
-	Name string
+	Name string `json:"name"`
 	// Widths are W0..W4: the stem width and the widths of stages 1-4.
-	Widths [5]int
+	Widths [5]int `json:"widths"`
 	// Depths are D0..D4: the extra stem blocks, all blocks of stages 1-2
 	// (the stride-2 one included), and the LowFormer blocks of stages 3-4
 	// (their stride-2 downsampler not counted).
-	Depths [5]int
+	Depths [5]int `json:"depths"`
 	// StemExpand is the expand ratio of the stem blocks (unused when D0 = 0).
-	StemExpand int
+	StemExpand int `json:"stem_expand"`
 	// Stage12Expand and Stage34Expand are the expand ratios of the stride-2
 	// blocks of stages 1-2 and of stages 3-4 (applied to the input width).
-	Stage12Expand, Stage34Expand int
+	Stage12Expand int `json:"stage12_expand"`
+	Stage34Expand int `json:"stage34_expand"`
 	// Head holds the head widths h0 (1×1 conv) and h1 (first linear).
-	Head [2]int
+	Head [2]int `json:"head"`
 	// Attention: LowFormer blocks have the attention branch (not E1/E2).
-	Attention bool
+	Attention bool `json:"attention"`
 	// MLP: LowFormer blocks have GroupNorm pre-norms and the MLP branch
 	// (B-series). It requires Attention.
-	MLP bool
+	MLP bool `json:"mlp"`
 	// Classes is the number of logits.
-	Classes int
+	Classes int `json:"classes"`
 }
 
 // CustomName is the Name of a configuration that is not a released model.

@@ -15,14 +15,6 @@ import (
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
-// Safetensors metadata keys that convert writes besides lowformer.MetaLabels.
-const (
-	// metaConfig holds the JSON of the model.Config.
-	metaConfig = "lowformer.config"
-	// metaVariant holds the variant name ("B0", ..., "custom").
-	metaVariant = "lowformer.variant"
-)
-
 func init() {
 	register("convert", "validate a checkpoint and write it as safetensors (f32, f16 or bf16) with its config and labels", runConvert)
 }
@@ -136,7 +128,7 @@ func convertMeta(in map[string]string, cfg model.Config, names []string) (map[st
 	if err != nil {
 		return nil, err
 	}
-	meta[metaConfig], meta[metaVariant] = string(c), cfg.Name
+	meta[lowformer.MetaConfig], meta[lowformer.MetaVariant] = string(c), cfg.Name
 	if names != nil {
 		l, err := json.Marshal(names)
 		if err != nil {

@@ -40,14 +40,14 @@ func fileBytes(t *testing.T, path string) []byte {
 func checkMeta(t *testing.T, meta map[string]string, want model.Config, wantLabels []string) {
 	t.Helper()
 	var cfg model.Config
-	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
-		t.Fatalf("metadata %s = %q: %v", metaConfig, meta[metaConfig], err)
+	if err := json.Unmarshal([]byte(meta[lowformer.MetaConfig]), &cfg); err != nil {
+		t.Fatalf("metadata %s = %q: %v", lowformer.MetaConfig, meta[lowformer.MetaConfig], err)
 	}
 	if cfg != want {
 		t.Errorf("metadata config %+v, want %+v", cfg, want)
 	}
-	if meta[metaVariant] != want.Name {
-		t.Errorf("metadata variant %q, want %q", meta[metaVariant], want.Name)
+	if meta[lowformer.MetaVariant] != want.Name {
+		t.Errorf("metadata variant %q, want %q", meta[lowformer.MetaVariant], want.Name)
 	}
 	var l []string
 	if err := json.Unmarshal([]byte(meta[lowformer.MetaLabels]), &l); err != nil || !reflect.DeepEqual(l, wantLabels) {
