@@ -14,6 +14,8 @@ import (
 // GEMM C[M×Cout] = im2col(X)[M×K·K·Cin]·B with M = N·HO·WO, K order
 // (ky, kx, cin) and masked (zero) loads outside the image; epilogue
 // C = Act(acc + bias) + residual. The register tiling is Pointwise's.
+// The shader runs one loop over taps × channel groups (two groups per step
+// when Cin is a multiple of 8), or with UnrollTaps one block per tap.
 //
 // Bindings:
 //
