@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
-	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
 // Tolerances of spec §10.
@@ -53,22 +51,9 @@ func tapDiff(t *testing.T, got *ref.Tensor, want []float32, meta binMeta) (diff,
 // shared/testdata/lowformer through the CPU back end and compares the
 // logits and every reference activation that maps to a graph value.
 func TestCPUMatchesReference(t *testing.T) {
-	shared := sharedDir(t)
 	for _, v := range []string{"b0", "E1"} {
 		t.Run(v, func(t *testing.T) {
-			dir := filepath.Join(shared, "testdata", "lowformer", v)
-			sd, err := checkpoint.ReadFile(filepath.Join(dir, "evalmodel.pt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := ResolveConfig(v, sd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := Build(cfg, sd)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g, cfg, dir := referenceGraph(t, v)
 			input, im := readBin(t, filepath.Join(dir, "input.bin"))
 			wantLogits, _ := readBin(t, filepath.Join(dir, "logits.bin"))
 			tapped := map[Value]bool{}
@@ -136,14 +121,7 @@ type variantCase struct {
 // ConvTranspose), comparing with the fp64 reference forward's logits. With
 // -short only B0, B1, E1 and E3 run the forward pass.
 func TestVariantsSynthetic(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "variants", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []variantCase
-	if err := json.Unmarshal(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	cases := variantCases(t)
 	for _, c := range Configs() {
 		t.Run(c.Name, func(t *testing.T) {
 			sd := synthStateDict(t, c)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
-	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
 // TestGPUMatchesReference runs the reference checkpoints on the WebGPU
@@ -18,23 +17,10 @@ import (
 // mismatch it reruns with every reference activation kept and reports the
 // first stage/block whose activation diverges.
 func TestGPUMatchesReference(t *testing.T) {
-	shared := sharedDir(t)
 	dev := gputest.Device(t)
 	for _, v := range []string{"b0", "E1"} {
 		t.Run(v, func(t *testing.T) {
-			dir := filepath.Join(shared, "testdata", "lowformer", v)
-			sd, err := checkpoint.ReadFile(filepath.Join(dir, "evalmodel.pt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := ResolveConfig(v, sd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := Build(cfg, sd)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g, cfg, dir := referenceGraph(t, v)
 			m, err := NewGPU(dev, g)
 			if err != nil {
 				t.Fatal(err)

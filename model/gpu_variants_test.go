@@ -1,12 +1,11 @@
 package model
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
@@ -17,25 +16,10 @@ import (
 // (odd stage sizes, cropped ConvTranspose).
 func TestGPUVariants(t *testing.T) {
 	dev := gputest.Device(t)
-	raw, err := os.ReadFile(filepath.Join("testdata", "variants", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []variantCase
-	if err := json.Unmarshal(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	cases := variantCases(t)
 	for _, c := range Configs() {
 		t.Run(c.Name, func(t *testing.T) {
-			g, err := Build(c, synthStateDict(t, c))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := NewGPU(dev, g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m := synthGPU(t, dev, c)
 			for _, vc := range cases {
 				if vc.Variant != c.OfficialName() {
 					continue
@@ -62,16 +46,8 @@ func TestGPUVariants(t *testing.T) {
 // TestVariantsSynthetic ties to the fp64 reference.
 func TestGPUOtherSizes(t *testing.T) {
 	dev := gputest.Device(t)
-	c := mustConfig(t, "b1")
-	g, err := Build(c, synthStateDict(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewGPU(dev, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := synthGPU(t, dev, mustConfig(t, "b1"))
+	g := m.graph
 	for _, s := range []struct{ h, w int }{{240, 240}, {256, 256}, {256, 200}} {
 		input := make([]float32, 3*s.h*s.w)
 		for i := range input {
@@ -91,4 +67,20 @@ func TestGPUOtherSizes(t *testing.T) {
 			t.Errorf("%dx%d: GPU logits differ from the CPU path by %.3g > %.0e", s.h, s.w, diff, logitTol)
 		}
 	}
+}
+
+// synthGPU builds c with the synthetic weights of gen_variants.py on dev;
+// the model is closed at the end of the test.
+func synthGPU(t *testing.T, dev *gpu.Device, c Config) *GPU {
+	t.Helper()
+	g, err := Build(c, synthStateDict(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewGPU(dev, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
 }

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
@@ -9,77 +8,58 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/internal/refdata"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
-// sharedDir returns ../shared relative to the repository root (the folder
-// holding go.mod), or skips the test when it is absent.
+// sharedDir returns ../shared relative to the repository root, or skips
+// the test when the reference data is absent.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory, cannot locate ../shared")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "testdata", "lowformer")); err != nil {
-		t.Skipf("reference data %s/testdata/lowformer not present, skipping", shared)
-	}
-	return shared
+	return filepath.Join(refdata.Dir(t, "b0"), "..", "..", "..")
 }
 
 // readF32 reads a raw little-endian float32 file.
-func readF32(t *testing.T, path string) []float32 {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw)%4 != 0 {
-		t.Fatalf("%s: %d bytes is not a float32 array", path, len(raw))
-	}
-	out := make([]float32, len(raw)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return out
-}
+func readF32(t *testing.T, path string) []float32 { return refdata.MustF32(t, path) }
 
 // binMeta is the .json file beside a reference .bin.
-type binMeta struct {
-	Shape  []int  `json:"shape"`
-	Layout string `json:"layout"`
-}
+type binMeta = refdata.Meta
 
 // readBin reads a reference .bin and its .json description.
-func readBin(t *testing.T, path string) ([]float32, binMeta) {
+func readBin(t *testing.T, path string) ([]float32, binMeta) { return refdata.ReadBin(t, path) }
+
+// referenceGraph reads shared/testdata/lowformer/<v>/evalmodel.pt and builds
+// its graph; it returns the graph and the reference folder.
+func referenceGraph(t *testing.T, v string) (*Graph, Config, string) {
 	t.Helper()
-	var m binMeta
-	raw, err := os.ReadFile(strings.TrimSuffix(path, ".bin") + ".json")
+	dir := refdata.Dir(t, v)
+	sd, err := checkpoint.ReadFile(filepath.Join(dir, "evalmodel.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("%s: %v", path, err)
+	cfg, err := ResolveConfig(v, sd)
+	if err != nil {
+		t.Fatal(err)
 	}
-	data := readF32(t, path)
-	n := 1
-	for _, d := range m.Shape {
-		n *= d
+	g, err := Build(cfg, sd)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n != len(data) {
-		t.Fatalf("%s: %d values, shape %v", path, len(data), m.Shape)
+	return g, cfg, dir
+}
+
+// variantCases reads testdata/variants/manifest.json.
+func variantCases(t *testing.T) []variantCase {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "variants", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return data, m
+	var cases []variantCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
 }
 
 // synthUniform is u_i of gen_variants.py: splitmix64 of the key's FNV-1a

@@ -53,7 +53,8 @@ type Meta struct {
 	Layout string `json:"layout"`
 }
 
-// ReadBin reads a raw little-endian float32 file and its .json description.
+// ReadBin reads a raw little-endian float32 file and its .json description,
+// checking that the value count matches the shape.
 func ReadBin(t testing.TB, path string) ([]float32, Meta) {
 	t.Helper()
 	data, err := ReadF32(path)
@@ -68,7 +69,24 @@ func ReadBin(t testing.TB, path string) ([]float32, Meta) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	n := 1
+	for _, d := range m.Shape {
+		n *= d
+	}
+	if n != len(data) {
+		t.Fatalf("%s: %d values, shape %v", path, len(data), m.Shape)
+	}
 	return data, m
+}
+
+// MustF32 is ReadF32 that fails the test on error.
+func MustF32(t testing.TB, path string) []float32 {
+	t.Helper()
+	v, err := ReadF32(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // ReadF32 reads a raw little-endian float32 file.
