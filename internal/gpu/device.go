@@ -25,6 +25,11 @@ var ErrClosed = errors.New("gpu: device is closed or lost")
 type Options struct {
 	// PreferFallback asks for a software fallback adapter.
 	PreferFallback bool
+	// Backend restricts the native adapter to one backend
+	// (wgpu.BackendTypeVulkan, ...OpenGL, ...); zero (BackendTypeUndefined)
+	// takes any. The browser ignores it. Tests name a backend this machine
+	// lacks (Metal, D3D12 on Linux) to make device creation fail for real.
+	Backend wgpu.BackendType
 }
 
 // AdapterInfo describes the adapter in use, for reports.
@@ -393,11 +398,14 @@ func (d *Device) lostSuffix() string {
 
 // Close releases the device. Objects created from it must be released first.
 func (d *Device) Close() {
-	if d == nil || d.closed {
+	if d == nil {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed { // checked under the lock: concurrent Closes release once
+		return
+	}
 	d.closed = true
 	d.release()
 }

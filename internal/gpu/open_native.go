@@ -29,14 +29,14 @@ func init() {
 // and requests a device whose limits are raised to what the adapter offers
 // for the limits the kernels use.
 func Open(opt Options) (*Device, error) {
-	inst := wgpu.CreateInstance(nil)
-	if inst == nil {
-		return nil, ErrNoAdapter
+	inst, err := createInstance()
+	if err != nil {
+		return nil, err
 	}
-	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{ForceFallbackAdapter: opt.PreferFallback, PowerPreference: wgpu.PowerPreferenceHighPerformance})
-	if err != nil || ad == nil {
+	ad, err := requestAdapter(inst, opt)
+	if err != nil {
 		inst.Release()
-		return nil, fmt.Errorf("%w (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers): %v", ErrNoAdapter, err)
+		return nil, err
 	}
 	al := ad.GetLimits().Limits
 	req := wgpu.DefaultLimits()
@@ -67,7 +67,54 @@ func Open(opt Options) (*Device, error) {
 		Type:        adapterTypeName(info.AdapterType),
 	}
 	d.native = nativeHandles{instance: inst, adapter: ad}
+	openDevices.Add(1)
 	return d, nil
+}
+
+// createInstance creates a wgpu instance. wgpu.CreateInstance panics when
+// wgpu-native returns none; that becomes ErrNoAdapter. It always passes a
+// nil descriptor: cogentcore/webgpu v0.23.0 mallocs the WGPUInstanceExtras
+// of a non-nil one without zeroing it (flags and gles3MinorVersion stay
+// garbage), and wgpu-native then aborts the process now and then ("Unknown
+// gles3 minor version"). Options.Backend is applied when requesting the
+// adapter instead.
+func createInstance() (inst *wgpu.Instance, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			inst, err = nil, fmt.Errorf("%w: creating a WebGPU instance failed: %v", ErrNoAdapter, r)
+		}
+	}()
+	inst = wgpu.CreateInstance(nil)
+	if inst == nil {
+		return nil, ErrNoAdapter
+	}
+	return inst, nil
+}
+
+// requestAdapter asks inst for the default adapter, or, when opt.Backend
+// is set, for the first adapter of that backend (wgpu-native ignores
+// RequestAdapterOptions.BackendType, so the adapters are enumerated).
+func requestAdapter(inst *wgpu.Instance, opt Options) (*wgpu.Adapter, error) {
+	if opt.Backend == wgpu.BackendTypeUndefined {
+		ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{ForceFallbackAdapter: opt.PreferFallback,
+			PowerPreference: wgpu.PowerPreferenceHighPerformance})
+		if err != nil || ad == nil {
+			return nil, fmt.Errorf("%w (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers): %v", ErrNoAdapter, err)
+		}
+		return ad, nil
+	}
+	var found *wgpu.Adapter
+	for _, ad := range inst.EnumerateAdapters(nil) {
+		if found == nil && ad.GetInfo().BackendType == opt.Backend {
+			found = ad
+			continue
+		}
+		ad.Release()
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w for the %s backend", ErrNoAdapter, backendName(opt.Backend))
+	}
+	return found, nil
 }
 
 // raiseLimits copies the adapter's values into req for every limit the
@@ -90,6 +137,7 @@ func (d *Device) release() {
 	d.Dev.Release()
 	d.native.adapter.Release()
 	d.native.instance.Release()
+	openDevices.Add(-1)
 }
 
 // awaitMap polls the device without blocking until the callback delivers
