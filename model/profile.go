@@ -1,0 +1,249 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/kernels"
+)
+
+// ProfileMethod says how Profile and MeasureGEMMCeiling time a dispatch.
+// Timestamp queries are not used: cogentcore/webgpu v0.23.0 has no
+// compute-pass timestampWrites and the device is opened without the
+// timestamp-query feature.
+const ProfileMethod = "isolated dispatches: each dispatch repeated R times back to back in one compute pass and one submit, " +
+	"wall time of the submit (encode + run + wait) divided by R, best of 2 submits; launch and submit costs are included, nothing is subtracted"
+
+// DispatchTime is the measured time of one dispatch of a plan, with its
+// cost.
+type DispatchTime struct {
+	Index  int    // position in Plan.Steps
+	Op     int    // index in Graph.Ops
+	Layer  string // the op's label
+	Family string // kernel family, see Family
+	Kernel string // the kernel's label
+	Ms     float64
+	Cost
+}
+
+// GFLOPS is the achieved GFLOP/s.
+func (d DispatchTime) GFLOPS() float64 { return rate(d.FLOPs, d.Ms) }
+
+// GBPS is the achieved GB/s of compulsory traffic.
+func (d DispatchTime) GBPS() float64 { return rate(d.Bytes, d.Ms) }
+
+// rate is amount per second in units of 1e9, from milliseconds.
+func rate(amount, ms float64) float64 {
+	if ms <= 0 {
+		return 0
+	}
+	return amount / ms / 1e6
+}
+
+// Profile times every dispatch of the plan for n images of h×w pixels in
+// isolation (see ProfileMethod), repeating each reps times per submit, and
+// returns the times in plan order. The plan runs once first on the inputs
+// it holds, so every dispatch reads valid activations.
+func (m *GPU) Profile(n, h, w, reps int) ([]DispatchTime, error) {
+	if reps < 1 {
+		return nil, fmt.Errorf("model: profile repetitions %d: need at least 1", reps)
+	}
+	p, err := m.Plan(n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	costs, err := StepCosts(m.graph, p.Steps, n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := p.dev.Run(p.dispatches, nil, 0, 0); err != nil {
+		return nil, err
+	}
+	out := make([]DispatchTime, len(p.Steps))
+	for i, s := range p.Steps {
+		ms, err := timeRepeated(p.dev, p.dispatches[i], reps)
+		if err != nil {
+			return nil, fmt.Errorf("model: profiling %s (%s): %w", s.Layer, s.Kernel.Label(), err)
+		}
+		out[i] = DispatchTime{Index: i, Op: s.Op, Layer: s.Layer, Family: Family(s.Kernel), Kernel: s.Kernel.Label(), Ms: ms, Cost: costs[i]}
+	}
+	return out, nil
+}
+
+// timeRepeated returns the best of 2 submits of reps copies of d, per
+// dispatch, in milliseconds.
+func timeRepeated(dev *gpu.Device, d gpu.Dispatch, reps int) (float64, error) {
+	batch := make([]gpu.Dispatch, reps)
+	for i := range batch {
+		batch[i] = d
+	}
+	best := 0.0
+	for range 2 {
+		start := time.Now()
+		if _, err := dev.Run(batch, nil, 0, 0); err != nil {
+			return 0, err
+		}
+		ms := float64(time.Since(start).Nanoseconds()) / 1e6 / float64(reps)
+		if best == 0 || ms < best {
+			best = ms
+		}
+	}
+	return best, nil
+}
+
+// Group is the sum of the dispatches sharing a key.
+type Group struct {
+	Key   string
+	Count int
+	Ms    float64
+	Cost
+}
+
+// GFLOPS is the group's achieved GFLOP/s.
+func (g Group) GFLOPS() float64 { return rate(g.FLOPs, g.Ms) }
+
+// GBPS is the group's achieved GB/s of compulsory traffic.
+func (g Group) GBPS() float64 { return rate(g.Bytes, g.Ms) }
+
+// GroupTimes sums times by key (for example Family, or the Block of the
+// layer), slowest group first.
+func GroupTimes(times []DispatchTime, key func(DispatchTime) string) []Group {
+	idx := map[string]int{}
+	var out []Group
+	for _, t := range times {
+		k := key(t)
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Group{Key: k})
+		}
+		g := &out[i]
+		g.Count++
+		g.Ms += t.Ms
+		g.FLOPs += t.FLOPs
+		g.Bytes += t.Bytes
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Ms > out[b].Ms })
+	return out
+}
+
+// TopDispatches returns the k slowest dispatches, slowest first.
+func TopDispatches(times []DispatchTime, k int) []DispatchTime {
+	s := append([]DispatchTime(nil), times...)
+	sort.SliceStable(s, func(a, b int) bool { return s[a].Ms > s[b].Ms })
+	return s[:min(k, len(s))]
+}
+
+// Ceiling is the measured speed of the best Pointwise GEMM kernel on a
+// large square problem: the reference a forward's GFLOP/s is compared to.
+type Ceiling struct {
+	Kernel  string
+	M, K, N int
+	Ms      float64 // per dispatch
+	GFLOPS  float64
+}
+
+// MeasureGEMMCeiling times C[size×size] = A·B with K = size for the tile
+// kernels.ChoosePointwise picks and the other large register tiles, each
+// repeated reps times per submit (see ProfileMethod), and returns the
+// fastest. size must be a multiple of 4.
+func MeasureGEMMCeiling(dev *gpu.Device, size, reps int) (Ceiling, error) {
+	if size < 4 || size%4 != 0 || reps < 1 {
+		return Ceiling{}, fmt.Errorf("model: GEMM ceiling of size %d with %d repetitions: need a positive multiple of 4 and reps ≥ 1", size, reps)
+	}
+	cands := []kernels.Pointwise{kernels.ChoosePointwise(size, size, size, kernels.Epilogue{})}
+	for _, t := range []kernels.Tile{{TM: 14, TN: 16, WG: 16}, {TM: 14, TN: 16, WG: 32}, {TM: 8, TN: 16, WG: 32}} {
+		if c := cands[0]; c.Tile != t {
+			c.Tile = t
+			cands = append(cands, c)
+		}
+	}
+	res, release, err := gemmOperands(dev, size, cands[0].Tex)
+	if err != nil {
+		return Ceiling{}, err
+	}
+	defer release()
+	cache := kernels.NewCache(dev)
+	defer cache.Release()
+	best := Ceiling{}
+	for _, k := range cands {
+		d, err := cache.Dispatch(k, res...)
+		if err != nil {
+			return Ceiling{}, fmt.Errorf("model: GEMM ceiling kernel %s: %w", k.Label(), err)
+		}
+		ms, err := timeRepeated(dev, d, reps)
+		d.Group.Release()
+		if err != nil {
+			return Ceiling{}, err
+		}
+		c := Ceiling{Kernel: k.Label(), M: size, K: size, N: size, Ms: ms, GFLOPS: rate(2*float64(size)*float64(size)*float64(size), ms)}
+		if c.GFLOPS > best.GFLOPS {
+			best = c
+		}
+	}
+	if best.Kernel == "" {
+		return best, errors.New("model: GEMM ceiling: no kernel ran")
+	}
+	return best, nil
+}
+
+// gemmOperands creates A, B (a texture when tex), bias and C of a square
+// GEMM filled with small deterministic values, in the binding order of
+// kernels.Pointwise.
+func gemmOperands(dev *gpu.Device, size int, tex bool) ([]gpu.Resource, func(), error) {
+	var owned []interface{ Release() }
+	release := func() {
+		for i := len(owned) - 1; i >= 0; i-- {
+			owned[i].Release()
+		}
+	}
+	vals := make([]float32, size*size)
+	for i := range vals {
+		vals[i] = float32(i%13-6) / 16
+	}
+	buf := func(label string, data []float32) (gpu.Resource, error) {
+		b, err := dev.NewBufferFloats(label, data)
+		if err != nil {
+			return gpu.Resource{}, err
+		}
+		owned = append(owned, b)
+		return gpu.BufferRes(b), nil
+	}
+	a, err := buf("ceiling.A", vals)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	var b gpu.Resource
+	if tex {
+		t, v, terr := dev.NewTextureFloats("ceiling.B", size/4, size, vals)
+		err = terr
+		if err == nil {
+			owned = append(owned, t, v)
+			b = gpu.Resource{View: v}
+		}
+	} else {
+		b, err = buf("ceiling.B", vals)
+	}
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	bias, err := buf("ceiling.bias", make([]float32, size))
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	c, err := buf("ceiling.C", make([]float32, size*size))
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return []gpu.Resource{a, b, bias, c}, release, nil
+}
