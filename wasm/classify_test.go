@@ -1,0 +1,101 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestCheckShape(t *testing.T) {
+	tests := []struct {
+		shape   []int
+		values  int
+		n, h, w int
+		err     string
+	}{
+		{[]int{2, 3, 224, 224}, 2 * 3 * 224 * 224, 2, 224, 224, ""},
+		{[]int{1, 3, 32, 48}, 3 * 32 * 48, 1, 32, 48, ""},
+		{[]int{1, 3, 224}, 3 * 224, 0, 0, 0, "4 numbers"},
+		{[]int{1, 4, 8, 8}, 4 * 64, 0, 0, 0, "3 (RGB) channels"},
+		{[]int{0, 3, 8, 8}, 0, 0, 0, 0, "≥ 1"},
+		{[]int{1, 3, -8, 8}, 0, 0, 0, 0, "≥ 1"},
+		{[]int{1, 3, 8, 8}, 100, 0, 0, 0, "needs 192 values, the input has 100"},
+	}
+	for _, tt := range tests {
+		n, h, w, err := checkShape(tt.shape, tt.values)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("checkShape(%v, %d) error = %v, want it to mention %q", tt.shape, tt.values, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || n != tt.n || h != tt.h || w != tt.w {
+			t.Errorf("checkShape(%v, %d) = %d, %d, %d, %v; want %d, %d, %d", tt.shape, tt.values, n, h, w, err, tt.n, tt.h, tt.w)
+		}
+	}
+}
+
+func TestCheckFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
+	tests := []struct {
+		x   []float32
+		err string
+	}{
+		{[]float32{0, -1.5, 3e38}, ""},
+		{nil, ""},
+		{[]float32{0, nan}, "value 1 is NaN"},
+		{[]float32{inf}, "value 0 is -Inf"},
+	}
+	for _, tt := range tests {
+		err := checkFinite(tt.x)
+		if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("checkFinite(%v) = %v, want %q", tt.x, err, tt.err)
+		}
+	}
+}
+
+func TestPixelsImage(t *testing.T) {
+	tests := []struct {
+		n, w, h int
+		err     string
+	}{
+		{4 * 6, 3, 2, ""},
+		{0, 0, 0, "at least 1×1"},
+		{4, 1, 0, "at least 1×1"},
+		{4 * 5, 3, 2, "need 24 bytes, got 20"},
+		{0, 20000, 20000, "more than"},
+	}
+	for _, tt := range tests {
+		img, err := pixelsImage(make([]byte, tt.n), tt.w, tt.h)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("pixelsImage(%d bytes, %d×%d) error = %v, want %q", tt.n, tt.w, tt.h, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || img.Bounds().Dx() != tt.w || img.Bounds().Dy() != tt.h || img.Stride != 4*tt.w {
+			t.Errorf("pixelsImage(%d bytes, %d×%d) = %v, %v", tt.n, tt.w, tt.h, img.Bounds(), err)
+		}
+	}
+}
+
+func TestCheckTopKAndSize(t *testing.T) {
+	for _, tt := range []struct{ k, classes, want int }{{0, 1000, 5}, {3, 1000, 3}, {2000, 1000, 1000}, {0, 2, 2}} {
+		if got, err := checkTopK(tt.k, tt.classes); err != nil || got != tt.want {
+			t.Errorf("checkTopK(%d, %d) = %d, %v; want %d", tt.k, tt.classes, got, err, tt.want)
+		}
+	}
+	if _, err := checkTopK(-1, 1000); err == nil {
+		t.Error("checkTopK(-1) accepted a negative topK")
+	}
+	for _, tt := range []struct{ size, want int }{{0, 224}, {32, 32}, {256, 256}} {
+		if got, err := checkSize(tt.size); err != nil || got != tt.want {
+			t.Errorf("checkSize(%d) = %d, %v; want %d", tt.size, got, err, tt.want)
+		}
+	}
+	for _, bad := range []int{-1, 31, 4096} {
+		if _, err := checkSize(bad); err == nil {
+			t.Errorf("checkSize(%d) accepted an out-of-range size", bad)
+		}
+	}
+}

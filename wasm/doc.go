@@ -1,0 +1,21 @@
+// Command wasm is the browser build of LowFormer: compiled with GOOS=js
+// GOARCH=wasm it publishes the model to JavaScript as the global object
+// globalThis.__lowformer, which web/lowformer.js wraps in a documented ES
+// module API (see web/README.md).
+//
+// Every exported function returns a Promise and does its work in a new
+// goroutine (the WebGPU calls wait on promises, which would deadlock inside
+// a js.FuncOf callback). Failures, bad arguments, JavaScript exceptions and
+// Go panics all reject the Promise with an Error; none stops the Go runtime.
+//
+//	__lowformer.version                                   string
+//	__lowformer.load(weights Uint8Array, {backend, variant}) → {id, info}
+//	__lowformer.logits(id, input Float32Array, [n,3,h,w])  → Float32Array (n×classes)
+//	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size})
+//	                                                       → {predictions, timings}
+//	__lowformer.classifyEncoded(id, file Uint8Array, {topK, size})
+//	                                                       → {predictions, timings, width, height}
+//	__lowformer.dispose(id)                                → true
+//
+// Built natively, the command only explains how to build it.
+package main

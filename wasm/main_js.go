@@ -1,0 +1,283 @@
+//go:build js
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	lowformer "github.com/lowformer/lowformer-webgpu"
+	"github.com/lowformer/lowformer-webgpu/preprocess"
+)
+
+// api holds the open models behind the exported functions.
+type api struct{ models *registry }
+
+func main() {
+	a := &api{models: newRegistry()}
+	obj, err := global("Object").New()
+	if err == nil {
+		err = a.publish(obj)
+	}
+	if err == nil {
+		err = safejs.Global().Set("__lowformer", obj)
+	}
+	if err != nil {
+		fmt.Println("lowformer: cannot publish the JavaScript API:", err)
+		return
+	}
+	select {} // keep the exports alive
+}
+
+// publish sets the exported functions on obj.
+func (a *api) publish(obj safejs.Value) error {
+	if err := obj.Set("goVersion", runtime.Version()); err != nil {
+		return err
+	}
+	for name, fn := range map[string]func([]safejs.Value) (work, error){
+		"load": a.load, "logits": a.logits, "classify": a.classify,
+		"classifyEncoded": a.classifyEncoded, "dispose": a.dispose,
+	} {
+		f, err := export(fn)
+		if err != nil {
+			return err
+		}
+		if err := obj.Set(name, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", variant}) → {id, info, loadMs}
+func (a *api) load(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, variant}?)"); err != nil {
+		return nil, err
+	}
+	b, err := argBytes(args[0], "weights")
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, errors.New("lowformer: the weights are empty (0 bytes)")
+	}
+	opt, err := argOptions(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := opt.string("backend")
+	if err != nil {
+		return nil, err
+	}
+	backend, err := lowformer.ParseBackend(bs)
+	if err != nil {
+		return nil, err
+	}
+	variant, err := opt.string("variant")
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		var warnings []any
+		t0 := time.Now()
+		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Variant: variant,
+			Warn: func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }})
+		if err != nil {
+			return nil, err
+		}
+		info := infoJS(m.Info())
+		info["warnings"] = warnings
+		return map[string]any{"id": a.models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
+	}, nil
+}
+
+// infoJS converts Info to a plain JavaScript object.
+func infoJS(in lowformer.Info) map[string]any {
+	labels := make([]any, len(in.Labels))
+	for i, l := range in.Labels {
+		labels[i] = l
+	}
+	return map[string]any{
+		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
+		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
+		"hasOptimizerState": in.HasOptState,
+	}
+}
+
+// logits(id, input Float32Array, [n,3,h,w]) → Float32Array of n×classes
+func (a *api) logits(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 3, "logits(id, input: Float32Array, shape: [n,3,h,w])"); err != nil {
+		return nil, err
+	}
+	m, err := a.model(args[0])
+	if err != nil {
+		return nil, err
+	}
+	shape, err := argInts(args[2], "shape")
+	if err != nil {
+		return nil, err
+	}
+	x, err := argFloat32s(args[1], "input")
+	if err != nil {
+		return nil, err
+	}
+	n, h, w, err := checkShape(shape, len(x))
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		if err := checkFinite(x); err != nil {
+			return nil, err
+		}
+		y, err := m.Logits(context.Background(), x, n, h, w)
+		if err != nil {
+			return nil, err
+		}
+		return float32sToJS(y)
+	}, nil
+}
+
+// classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size}) → {predictions, timings}
+func (a *api) classify(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 4, "classify(id, rgba: Uint8ClampedArray, width, height, {topK, size}?)"); err != nil {
+		return nil, err
+	}
+	m, err := a.model(args[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := argInt(args[2], "width")
+	if err != nil {
+		return nil, err
+	}
+	h, err := argInt(args[3], "height")
+	if err != nil {
+		return nil, err
+	}
+	k, size, err := classifyOptions(args, 4, m)
+	if err != nil {
+		return nil, err
+	}
+	if w < 1 || h < 1 {
+		return nil, fmt.Errorf("lowformer: the image is %d×%d pixels; it must be at least 1×1", w, h)
+	}
+	pix, err := argBytes(args[1], "pixels")
+	if err != nil {
+		return nil, err
+	}
+	img, err := pixelsImage(pix, w, h)
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		c, err := classifyImage(context.Background(), m, img, size, k)
+		if err != nil {
+			return nil, err
+		}
+		return classificationJS(c), nil
+	}, nil
+}
+
+// classifyEncoded(id, file Uint8Array, {topK, size}) → {predictions, timings, width, height}
+// decodes the file (JPEG, PNG, GIF, WebP, BMP, TIFF) with the Go decoders
+// of the native path, so the result is the same as the command line's. A
+// format Go cannot read is rejected with error.code "unsupported-format".
+func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 2, "classifyEncoded(id, file: Uint8Array, {topK, size}?)"); err != nil {
+		return nil, err
+	}
+	m, err := a.model(args[0])
+	if err != nil {
+		return nil, err
+	}
+	k, size, err := classifyOptions(args, 2, m)
+	if err != nil {
+		return nil, err
+	}
+	b, err := argBytes(args[1], "image file")
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		t0 := time.Now()
+		img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{Size: size})
+		if err != nil {
+			if errors.Is(err, preprocess.ErrUnsupportedFormat) {
+				return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
+			}
+			return nil, fmt.Errorf("lowformer: %w", err)
+		}
+		decode := ms(time.Since(t0))
+		c, err := classifyImage(context.Background(), m, img, size, k)
+		if err != nil {
+			return nil, err
+		}
+		c.Timings["decode"] = decode
+		out := classificationJS(c)
+		out["width"], out["height"] = img.Bounds().Dx(), img.Bounds().Dy()
+		return out, nil
+	}, nil
+}
+
+// classifyOptions reads {topK, size} from args[i].
+func classifyOptions(args []safejs.Value, i int, m *lowformer.Model) (k, size int, err error) {
+	opt, err := argOptions(args, i)
+	if err != nil {
+		return 0, 0, err
+	}
+	if k, err = opt.int("topK"); err != nil {
+		return 0, 0, err
+	}
+	if k, err = checkTopK(k, m.Info().Classes); err != nil {
+		return 0, 0, err
+	}
+	if size, err = opt.int("size"); err != nil {
+		return 0, 0, err
+	}
+	size, err = checkSize(size)
+	return k, size, err
+}
+
+// classificationJS converts a classification to a plain JavaScript object.
+func classificationJS(c classification) map[string]any {
+	preds := make([]any, len(c.Predictions))
+	for i, p := range c.Predictions {
+		preds[i] = map[string]any{"index": p.Index, "label": p.Label, "probability": float64(p.Prob)}
+	}
+	t := map[string]any{}
+	for k, v := range c.Timings {
+		t[k] = v
+	}
+	return map[string]any{"predictions": preds, "timings": t}
+}
+
+// dispose(id) → true; closes the model and frees its GPU memory.
+func (a *api) dispose(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 1, "dispose(id)"); err != nil {
+		return nil, err
+	}
+	id, err := argInt(args[0], "model handle")
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.models.remove(id)
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) { return true, m.Close() }, nil
+}
+
+// model returns the model of the handle v.
+func (a *api) model(v safejs.Value) (*lowformer.Model, error) {
+	id, err := argInt(v, "model handle")
+	if err != nil {
+		return nil, err
+	}
+	return a.models.get(id)
+}

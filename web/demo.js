@@ -1,0 +1,425 @@
+// The demo page: load weights (file, URL or a server preset), pick an image
+// (file, drop, sample or camera), show the top classes and the timings.
+
+import { LowFormer } from './lowformer.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  model: null,
+  loading: false,
+  image: null, // the current source: Blob | HTMLVideoElement
+  runs: [], // total ms of each classification with the current model
+  stream: null,
+  live: false,
+};
+
+// ---------------------------------------------------------------------------
+// Messages.
+
+function showBanner(title, text, kind = 'error') {
+  $('banner-title').textContent = title;
+  $('banner-text').textContent = text;
+  $('banner').className = `banner ${kind === 'warn' ? 'warn' : ''}`;
+  $('banner').hidden = false;
+}
+
+function hideBanner() {
+  $('banner').hidden = true;
+}
+
+function fmtMs(ms) {
+  if (ms == null || Number.isNaN(ms)) return '—';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+}
+
+function fmtBytes(n) {
+  if (!n) return '0 B';
+  const u = ['B', 'KB', 'MB', 'GB'];
+  const i = Math.min(u.length - 1, Math.floor(Math.log(n) / Math.log(1024)));
+  return `${(n / 1024 ** i).toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
+}
+
+// ---------------------------------------------------------------------------
+// WebGPU status.
+
+async function checkWebGPU() {
+  const chip = $('gpu-chip');
+  if (!navigator.gpu) {
+    chip.textContent = 'No WebGPU — CPU fallback';
+    chip.className = 'chip warn';
+    showBanner('WebGPU is not available in this browser.',
+      'The model will run on the CPU in WebAssembly (several seconds per image). Use a recent Chrome or Edge, ' +
+      'or Firefox/Safari with WebGPU enabled, for GPU speed.', 'warn');
+    return;
+  }
+  try {
+    let a = await navigator.gpu.requestAdapter();
+    if (!a || a.info?.isFallbackAdapter) a = (await navigator.gpu.requestAdapter({ featureLevel: 'compatibility' })) || a;
+    if (!a) throw new Error('no adapter');
+    const i = a.info || {};
+    chip.textContent = `WebGPU: ${i.description || [i.vendor, i.architecture].filter(Boolean).join(' ') || 'available'}`;
+    chip.title = chip.textContent;
+    chip.className = 'chip ok';
+  } catch {
+    chip.textContent = 'WebGPU: no adapter — CPU fallback';
+    chip.className = 'chip warn';
+    showBanner('WebGPU has no usable adapter here.',
+      'The GPU may be blocklisted or disabled. The model will run on the CPU in WebAssembly (slow).', 'warn');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Loading weights.
+
+const PHASES = {
+  download: 'Downloading weights', cache: 'Reading weights from the cache', read: 'Reading the file',
+  init: 'Preparing the model (parse, fold, upload to the GPU)', ready: 'Ready',
+};
+
+function onProgress({ phase, loaded, total }) {
+  $('progress').hidden = false;
+  $('progress-phase').textContent = PHASES[phase] || phase;
+  const bar = $('progress-bar');
+  const indeterminate = phase === 'init' || !total;
+  bar.parentElement.classList.toggle('indeterminate', indeterminate && phase !== 'ready');
+  bar.style.width = phase === 'ready' ? '100%' : indeterminate ? '' : `${(100 * loaded) / total}%`;
+  $('progress-num').textContent = phase === 'init' || phase === 'ready' ? '' : total ? `${fmtBytes(loaded)} / ${fmtBytes(total)}` : fmtBytes(loaded);
+}
+
+async function loadWeights(weights, name) {
+  if (state.loading) return;
+  state.loading = true;
+  hideBanner();
+  setLive(false);
+  const old = state.model;
+  state.model = null;
+  if (old) old.dispose().catch(() => {});
+  state.runs = [];
+  resetStats();
+  $('model-info').hidden = true;
+  $('bench-btn').disabled = true;
+  onProgress({ phase: 'read', loaded: 0, total: 0 });
+  $('progress-phase').textContent = `Loading ${name}…`;
+  try {
+    const m = await LowFormer.load({
+      weights, onProgress, backend: $('backend').value, worker: $('use-worker').checked,
+    });
+    state.model = m;
+    showInfo(m, name);
+    $('stat-load').textContent = fmtMs(m.timings.total);
+    $('stat-adapter').textContent = m.info.backend === 'gpu' ? shortAdapter(m.info.adapter) : 'CPU (WebAssembly)';
+    $('stat-adapter').title = m.info.adapter || 'pure-Go CPU path';
+    $('bench-btn').disabled = false;
+    for (const w of m.info.warnings || []) showBanner('Note:', w, 'warn');
+    if (state.image) await classify();
+  } catch (err) {
+    $('progress').hidden = true;
+    showBanner(`Could not load ${name}.`, explain(err));
+  } finally {
+    state.loading = false;
+  }
+}
+
+function shortAdapter(s) {
+  return (s || 'WebGPU').replace(/\s*\(webgpu.*\)$/, '').replace(/^ANGLE \((.*)\)$/, '$1');
+}
+
+function explain(err) {
+  const msg = String(err?.message || err).replace(/^lowformer: /, '');
+  if (/not a (PyTorch|pytorch)|safetensors|zip|pickle|magic/i.test(msg)) {
+    return `${msg}. Expected a LowFormer checkpoint: the official evalmodel.pt or a .safetensors file.`;
+  }
+  return msg;
+}
+
+function showInfo(m, name) {
+  const i = m.info;
+  const rows = [
+    ['File', `${name} (${fmtBytes(i.weightsBytes)}${i.weightsSource === 'cache' ? ', from cache' : ''})`],
+    ['Variant', `LowFormer-${i.variant} · ${(i.params / 1e6).toFixed(2)} M parameters · ${i.classes} classes`],
+    ['Format', `${i.format} · ${i.dtype}`],
+    ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : 'CPU (pure Go in WebAssembly)'],
+    ['Thread', i.worker ? 'dedicated Worker' : 'main thread'],
+    ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)})`],
+  ];
+  const dl = $('model-info');
+  dl.replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    return [dt, dd];
+  }));
+  dl.hidden = false;
+  $('progress').hidden = true;
+}
+
+// ---------------------------------------------------------------------------
+// Classifying.
+
+let busy = false;
+
+async function classify({ quiet = false } = {}) {
+  if (!state.model || !state.image || busy) return null;
+  busy = true;
+  $('predictions').classList.add('busy');
+  try {
+    const r = await state.model.classify(state.image, { topK: Number($('topk').value) });
+    state.runs.push(r.timings.total);
+    if (!quiet) hideBanner();
+    render(r);
+    return r;
+  } catch (err) {
+    setLive(false);
+    showBanner('Could not classify this image.', explain(err));
+    return null;
+  } finally {
+    busy = false;
+    $('predictions').classList.remove('busy');
+  }
+}
+
+function render(r) {
+  const ol = $('predictions');
+  ol.replaceChildren(...r.predictions.map((p) => {
+    const li = document.createElement('li');
+    li.className = 'pred';
+    const label = document.createElement('span');
+    label.className = 'label';
+    label.textContent = p.label;
+    const idx = document.createElement('small');
+    idx.textContent = `#${p.index}`;
+    label.append(idx);
+    label.title = `${p.label} (class ${p.index})`;
+    const pct = document.createElement('span');
+    pct.className = 'pct';
+    pct.textContent = `${(100 * p.probability).toFixed(p.probability < 0.1 ? 2 : 1)} %`;
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    const fill = document.createElement('div');
+    fill.style.width = `${Math.max(0.5, 100 * p.probability)}%`;
+    bar.append(fill);
+    li.append(label, pct, bar);
+    return li;
+  }));
+  const [first, ...rest] = state.runs;
+  $('stat-first').textContent = fmtMs(first);
+  $('stat-steady').textContent = rest.length ? fmtMs(median(rest)) : '—';
+  $('stat-steady').title = rest.length ? `median of ${rest.length} run(s) after the first` : 'classify again or run the benchmark';
+  const t = r.timings;
+  const parts = [['decode', t.decode], ['pixels', t.pixels], ['preprocess', t.preprocess], ['inference', t.inference]]
+    .filter(([, v]) => v != null).map(([k, v]) => `${k} ${fmtMs(v)}`);
+  $('run-detail').textContent = `Last: ${fmtMs(t.total)} — ${parts.join(' · ')} · ${r.width}×${r.height}`;
+}
+
+function resetStats() {
+  for (const id of ['stat-first', 'stat-steady', 'stat-load', 'stat-adapter']) $(id).textContent = '—';
+  $('run-detail').textContent = '';
+}
+
+async function benchmark() {
+  if (!state.model || !state.image) {
+    showBanner('Nothing to benchmark yet.', 'Load weights and pick an image first.', 'warn');
+    return;
+  }
+  $('bench-btn').disabled = true;
+  try {
+    for (let i = 0; i < 5; i++) if (!(await classify({ quiet: true }))) break;
+  } finally {
+    $('bench-btn').disabled = false;
+  }
+}
+
+function setImage(source, previewURL) {
+  state.image = source;
+  const img = $('preview');
+  if (previewURL) {
+    if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+    img.src = previewURL;
+    img.hidden = false;
+    $('camera').hidden = true;
+  }
+  $('image-hint').hidden = true;
+  if (state.model) classify();
+}
+
+function setImageFile(file) {
+  if (!file.type.startsWith('image/') && !/\.(jpe?g|png|gif|webp|bmp|tiff?|avif)$/i.test(file.name)) {
+    showBanner(`${file.name} is not an image.`, 'Choose a JPEG, PNG, WebP, GIF, BMP or TIFF file.');
+    return;
+  }
+  stopCamera();
+  for (const b of document.querySelectorAll('.samples button')) b.classList.remove('active');
+  setImage(file, URL.createObjectURL(file));
+}
+
+// ---------------------------------------------------------------------------
+// Camera.
+
+async function startCamera() {
+  if (state.stream) {
+    stopCamera();
+    return;
+  }
+  if (!navigator.mediaDevices?.getUserMedia) {
+    showBanner('No camera access.', 'This browser does not offer getUserMedia (it needs https or localhost).');
+    return;
+  }
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+  } catch (err) {
+    showBanner('The camera could not be opened.', err.message);
+    return;
+  }
+  const v = $('camera');
+  v.srcObject = state.stream;
+  await v.play();
+  v.hidden = false;
+  $('preview').hidden = true;
+  $('image-hint').hidden = true;
+  $('snap-btn').hidden = false;
+  $('live-wrap').hidden = false;
+  $('camera-btn').textContent = '■ Stop the camera';
+  state.image = v;
+}
+
+function stopCamera() {
+  setLive(false);
+  if (!state.stream) return;
+  for (const t of state.stream.getTracks()) t.stop();
+  state.stream = null;
+  $('camera').hidden = true;
+  $('snap-btn').hidden = true;
+  $('live-wrap').hidden = true;
+  $('camera-btn').textContent = '📷 Use the camera';
+  if (state.image instanceof HTMLVideoElement) {
+    state.image = null;
+    $('image-hint').hidden = false;
+  }
+}
+
+function setLive(on) {
+  state.live = on;
+  $('live').checked = on;
+  if (on) liveLoop();
+}
+
+async function liveLoop() {
+  while (state.live && state.stream && state.model) {
+    await classify({ quiet: true });
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server-offered weights and sample images (make web-demo / devserver).
+
+async function fetchList(url) {
+  try {
+    const r = await fetch(url);
+    return r.ok ? await r.json() : [];
+  } catch {
+    return [];
+  }
+}
+
+async function offers() {
+  const [weights, samples] = await Promise.all([fetchList('weights.json'), fetchList('samples.json')]);
+  if (weights.length) {
+    $('preset-list').replaceChildren(...weights.map((w) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'pill';
+      b.textContent = `${w.name} · ${fmtBytes(w.size)}`;
+      b.onclick = () => loadWeights(w.url, w.name);
+      return b;
+    }));
+    $('presets').hidden = false;
+  }
+  if (samples.length) {
+    $('samples').replaceChildren(...samples.map((s) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.title = s.name;
+      const img = document.createElement('img');
+      img.src = s.url;
+      img.alt = s.name;
+      img.loading = 'lazy';
+      b.append(img);
+      b.onclick = async () => {
+        for (const o of document.querySelectorAll('.samples button')) o.classList.toggle('active', o === b);
+        stopCamera();
+        const blob = await (await fetch(s.url)).blob();
+        setImage(new File([blob], s.name.split('/').pop(), { type: blob.type }), s.url);
+      };
+      return b;
+    }));
+    $('samples').hidden = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Wiring.
+
+function dropZone(el, onFile) {
+  for (const ev of ['dragenter', 'dragover']) {
+    el.addEventListener(ev, (e) => { e.preventDefault(); el.classList.add('over'); });
+  }
+  for (const ev of ['dragleave', 'drop']) el.addEventListener(ev, () => el.classList.remove('over'));
+  el.addEventListener('drop', (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const f = e.dataTransfer?.files?.[0];
+    if (f) onFile(f);
+  });
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); el.querySelector('input[type=file]').click(); }
+  });
+}
+
+function isImageFile(f) {
+  return f.type.startsWith('image/');
+}
+
+function init() {
+  const weightsFile = (f) => (isImageFile(f) ? setImageFile(f) : loadWeights(f, f.name));
+  dropZone($('weights-drop'), weightsFile);
+  dropZone($('image-drop'), (f) => (isImageFile(f) ? setImageFile(f) : loadWeights(f, f.name)));
+  // A file dropped anywhere else goes where its type says.
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    const f = e.dataTransfer?.files?.[0];
+    if (f) weightsFile(f);
+  });
+  $('weights-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) loadWeights(f, f.name); e.target.value = ''; });
+  $('image-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) setImageFile(f); e.target.value = ''; });
+  $('url-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const url = $('weights-url').value.trim();
+    if (url) loadWeights(url, url.split('/').pop() || url);
+  });
+  $('clear-cache').addEventListener('click', async () => {
+    const had = await LowFormer.clearCache();
+    showBanner('Weights cache:', had ? 'cleared.' : 'was already empty.', 'warn');
+  });
+  $('camera-btn').addEventListener('click', startCamera);
+  $('snap-btn').addEventListener('click', () => classify());
+  $('live').addEventListener('change', (e) => setLive(e.target.checked));
+  $('bench-btn').addEventListener('click', benchmark);
+  $('topk').addEventListener('change', () => classify());
+  $('banner-close').addEventListener('click', hideBanner);
+  checkWebGPU();
+  offers();
+  const q = new URLSearchParams(location.search).get('weights');
+  if (q) loadWeights(q, q.split('/').pop());
+}
+
+init();
+window.demo = { state, loadWeights, classify, setImageFile };

@@ -1,0 +1,53 @@
+// Module worker behind LowFormer.load({worker: true}): it runs the Go
+// WebAssembly runtime and the WebGPU device off the main thread, one model
+// per worker, and answers the messages of lowformer.js's Remote class:
+//   {id, op, args}  →  {id, result} | {id, error: {message, code, name}} | {id, progress}
+// Result buffers (logits) are transferred, not copied.
+
+import { _internal } from './lowformer.js';
+
+const { Local } = _internal;
+
+/** @type {Local|null} */
+let model = null;
+
+const ops = {
+  async load(id, args) {
+    if (model) throw new Error('lowformer: this worker already holds a model');
+    const r = await Local.load({ ...args, onProgress: (progress) => postMessage({ id, progress }) });
+    model = r.local;
+    return [{ info: r.info, timings: r.timings }, []];
+  },
+  async logits(id, { input, shape }) {
+    const y = await need().logits(input, shape);
+    return [y, [y.buffer]];
+  },
+  async classifyPixels(id, { px, opts }) {
+    return [await need().classifyPixels(px, opts), []];
+  },
+  async classifyBlob(id, { blob, opts }) {
+    return [await need().classifyBlob(blob, opts), []];
+  },
+  async dispose() {
+    const m = need();
+    model = null;
+    return [await m.dispose(), []];
+  },
+};
+
+function need() {
+  if (!model) throw new Error('lowformer: no model is loaded in this worker');
+  return model;
+}
+
+self.onmessage = async ({ data }) => {
+  const { id, op, args } = data;
+  try {
+    if (!Object.hasOwn(ops, op)) throw new Error(`lowformer: unknown worker operation ${op}`);
+    const [result, transfer] = await ops[op](id, args);
+    postMessage({ id, result }, transfer);
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    postMessage({ id, error: { message: e.message, code: e.code, name: e.name } });
+  }
+};

@@ -1,0 +1,632 @@
+// LowFormer in the browser: image classification with WGSL compute shaders
+// on WebGPU, driven by Go compiled to WebAssembly (lowformer.wasm).
+//
+//   import { LowFormer } from './lowformer.js';
+//   const m = await LowFormer.load({ weights: 'evalmodel.pt', onProgress: console.log });
+//   const { predictions } = await m.classify(imageElement, { topK: 5 });
+//   m.dispose();
+//
+// The full API is documented in README.md next to this file. Everything that
+// can fail returns a rejected Promise with an Error whose message starts with
+// "lowformer:"; a failed call never breaks the page or the other models.
+
+const HERE = import.meta.url;
+
+/** Name of the Cache API cache holding downloaded weights. */
+export const CACHE_NAME = 'lowformer-weights-v1';
+
+/** Default number of predictions returned by classify. */
+export const DEFAULT_TOP_K = 5;
+
+const SIZE_PARAM = 'lowformer-size';
+
+// ---------------------------------------------------------------------------
+// Go runtime (one per JavaScript realm: the page, or each worker).
+
+let runtimePromise = null;
+
+/**
+ * Starts lowformer.wasm in this realm, once, and returns its runtime.
+ * @param {string} wasmURL
+ * @param {string} wasmExecURL
+ */
+function runtime(wasmURL, wasmExecURL) {
+  if (!runtimePromise) {
+    runtimePromise = startRuntime(wasmURL, wasmExecURL).catch((err) => {
+      runtimePromise = null;
+      throw err;
+    });
+  }
+  return runtimePromise;
+}
+
+async function startRuntime(wasmURL, wasmExecURL) {
+  if (typeof WebAssembly !== 'object') {
+    throw new Error('lowformer: this browser has no WebAssembly support');
+  }
+  if (!globalThis.Go) {
+    try {
+      await import(wasmExecURL);
+    } catch (err) {
+      throw new Error(`lowformer: cannot load the Go WebAssembly support script ${wasmExecURL}: ${err.message}`);
+    }
+  }
+  const go = new globalThis.Go();
+  let result;
+  try {
+    const resp = await fetch(wasmURL);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`);
+    const streaming = (resp.headers.get('content-type') || '').startsWith('application/wasm');
+    result = streaming
+      ? await WebAssembly.instantiateStreaming(resp, go.importObject)
+      : await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+  } catch (err) {
+    throw new Error(`lowformer: cannot load ${wasmURL}: ${err.message}`);
+  }
+  // cogentcore/webgpu copies buffers through globalThis.wasm.instance.exports.mem:
+  // it must be the instance that runs our Go program, set before go.run.
+  globalThis.wasm = result;
+  const rt = new Runtime();
+  const exit = go.exit;
+  go.exit = (code) => {
+    rt.stopped = `the Go runtime exited with code ${code} (see the console for its last words)`;
+    runtimePromise = null;
+    exit.call(go, code);
+  };
+  delete globalThis.__lowformer;
+  go.run(result.instance).catch((err) => {
+    rt.stopped = `the Go runtime failed: ${err.message}`;
+    runtimePromise = null;
+  });
+  // go.run executes main() synchronously up to its first wait: the API is
+  // published by now, or main failed.
+  rt.api = globalThis.__lowformer;
+  if (!rt.api) throw new Error(`lowformer: ${wasmURL} started but published no API (${rt.stopped || 'wrong file?'})`);
+  return rt;
+}
+
+class Runtime {
+  constructor() {
+    /** @type {any} */ this.api = null;
+    /** @type {string|null} */ this.stopped = null;
+  }
+
+  /** Calls an exported Go function; all of them return Promises. */
+  async call(name, ...args) {
+    if (this.stopped) throw new Error(`lowformer: ${this.stopped}; load the model again`);
+    try {
+      return await this.api[name](...args);
+    } catch (err) {
+      if (this.stopped) throw new Error(`lowformer: ${this.stopped}; load the model again`);
+      throw err instanceof Error ? err : new Error(`lowformer: ${String(err)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Adapter choice. Where the default WebGPU adapter is a software fallback
+// (SwiftShader) but a hardware or faster driver is only offered in
+// compatibility mode (Chromium's OpenGLES backend, e.g. on lavapipe), prefer
+// the latter: the Go side handles compatibility-mode limits. The patch is in
+// place only while the Go side opens its device, so other code on the page
+// keeps the browser's own behaviour.
+
+function isFallback(adapter) {
+  return Boolean(adapter && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter));
+}
+
+async function withPreferredAdapter(fn) {
+  const proto = globalThis.GPU?.prototype;
+  const orig = proto?.requestAdapter;
+  if (!orig || orig.lowformer) return fn();
+  const patched = async function requestAdapter(opts = {}) {
+    const a = await orig.call(this, opts);
+    if (opts.featureLevel || opts.forceFallbackAdapter || (a && !isFallback(a))) return a;
+    const c = await orig.call(this, { ...opts, featureLevel: 'compatibility' }).catch(() => null);
+    return c && !isFallback(c) ? c : a;
+  };
+  patched.lowformer = true;
+  proto.requestAdapter = patched;
+  try {
+    return await fn();
+  } finally {
+    proto.requestAdapter = orig;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Weights: URL (with progress and the Cache API), File/Blob, ArrayBuffer.
+
+function progressReporter(onProgress) {
+  if (typeof onProgress !== 'function') return () => {};
+  let last = 0;
+  let lastFrac = -1;
+  return (phase, loaded = 0, total = 0, force = false) => {
+    const now = Date.now();
+    const frac = total ? loaded / total : 0;
+    if (!force && now - last < 100 && frac - lastFrac < 0.01) return;
+    last = now;
+    lastFrac = frac;
+    try {
+      onProgress({ phase, loaded, total });
+    } catch (err) {
+      console.error('lowformer: onProgress threw', err);
+    }
+  };
+}
+
+async function readStream(resp, phase, total, report) {
+  if (!resp.body) {
+    const b = new Uint8Array(await resp.arrayBuffer());
+    report(phase, b.length, total || b.length, true);
+    return b;
+  }
+  const reader = resp.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  report(phase, 0, total, true);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    report(phase, loaded, total);
+  }
+  report(phase, loaded, total || loaded, true);
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(loaded);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+function cacheKey(url, size) {
+  const u = new URL(url);
+  u.searchParams.set(SIZE_PARAM, String(size));
+  return u.href;
+}
+
+async function openCache() {
+  try {
+    return globalThis.caches ? await caches.open(CACHE_NAME) : null;
+  } catch {
+    return null; // opaque origin, private mode, storage disabled...
+  }
+}
+
+/** The cached keys of url, oldest first. */
+async function cachedKeys(cache, url) {
+  const keys = await cache.keys();
+  return keys.map((r) => r.url).filter((k) => {
+    const u = new URL(k);
+    u.searchParams.delete(SIZE_PARAM);
+    return u.href === url && new URL(k).searchParams.has(SIZE_PARAM);
+  });
+}
+
+async function fetchWeights(url, useCache, report) {
+  const abs = new URL(url, globalThis.location?.href).href;
+  const cache = useCache && /^https?:/.test(abs) ? await openCache() : null;
+  if (cache) {
+    let size = null;
+    let offline = false;
+    try {
+      const head = await fetch(abs, { method: 'HEAD' });
+      if (head.ok) size = Number(head.headers.get('content-length')) || null;
+    } catch {
+      offline = true;
+    }
+    let key = size ? cacheKey(abs, size) : null;
+    if (!key && offline) key = (await cachedKeys(cache, abs)).pop() || null;
+    const hit = key ? await cache.match(key) : null;
+    if (hit) {
+      const want = Number(new URL(key).searchParams.get(SIZE_PARAM));
+      const bytes = await readStream(hit, 'cache', want, report);
+      if (bytes.length === want) return { bytes, source: 'cache' };
+      await cache.delete(key); // damaged entry: download again
+    }
+  }
+  let resp;
+  try {
+    resp = await fetch(abs);
+  } catch (err) {
+    throw new Error(`lowformer: cannot download the weights from ${abs}: ${err.message}`);
+  }
+  if (!resp.ok) {
+    throw new Error(`lowformer: cannot download the weights from ${abs}: HTTP ${resp.status} ${resp.statusText}`);
+  }
+  const total = Number(resp.headers.get('content-length')) || 0;
+  const bytes = await readStream(resp, 'download', total, report);
+  if (cache) {
+    try {
+      for (const old of await cachedKeys(cache, abs)) await cache.delete(old);
+      await cache.put(cacheKey(abs, total || bytes.length), new Response(bytes, {
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+      }));
+    } catch (err) {
+      console.warn(`lowformer: could not cache the weights (${err.message})`);
+    }
+  }
+  return { bytes, source: 'network' };
+}
+
+async function readWeights(weights, useCache, report) {
+  if (typeof weights === 'string' || weights instanceof URL) {
+    return fetchWeights(String(weights), useCache, report);
+  }
+  if (typeof Blob !== 'undefined' && weights instanceof Blob) {
+    const total = weights.size;
+    if (total === 0) throw new Error(`lowformer: the weights file${weights.name ? ' ' + weights.name : ''} is empty`);
+    const bytes = await readStream(new Response(weights), 'read', total, report);
+    return { bytes, source: 'file' };
+  }
+  if (weights instanceof ArrayBuffer) return { bytes: new Uint8Array(weights), source: 'memory' };
+  if (ArrayBuffer.isView(weights)) {
+    return { bytes: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), source: 'memory' };
+  }
+  throw new TypeError('lowformer: weights must be a URL string, File, Blob, ArrayBuffer or Uint8Array of a .pt or .safetensors checkpoint');
+}
+
+/**
+ * Deletes every cached weights file.
+ * @returns {Promise<boolean>} whether a cache existed.
+ */
+export async function clearCache() {
+  return globalThis.caches ? caches.delete(CACHE_NAME) : false;
+}
+
+// ---------------------------------------------------------------------------
+// Images to RGBA pixels.
+
+function canvas(w, h) {
+  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(w, h);
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = h;
+  return c;
+}
+
+function sourceSize(src) {
+  if (typeof HTMLImageElement !== 'undefined' && src instanceof HTMLImageElement) return [src.naturalWidth, src.naturalHeight];
+  if (typeof HTMLVideoElement !== 'undefined' && src instanceof HTMLVideoElement) return [src.videoWidth, src.videoHeight];
+  if (typeof VideoFrame !== 'undefined' && src instanceof VideoFrame) return [src.displayWidth, src.displayHeight];
+  if (typeof SVGImageElement !== 'undefined' && src instanceof SVGImageElement) {
+    return [src.width.baseVal.value, src.height.baseVal.value];
+  }
+  return [src.width, src.height];
+}
+
+function isDrawable(src) {
+  return ['HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', 'ImageBitmap', 'OffscreenCanvas', 'VideoFrame', 'SVGImageElement']
+    .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
+}
+
+/**
+ * RGBA pixels (not premultiplied, sRGB) of an image source.
+ * @returns {Promise<{data: Uint8ClampedArray, width: number, height: number, owned: boolean}>}
+ *   owned: the buffer is a fresh copy that may be transferred.
+ */
+async function toPixels(src) {
+  if (typeof ImageData !== 'undefined' && src instanceof ImageData) {
+    return { data: src.data, width: src.width, height: src.height, owned: false };
+  }
+  if (src && typeof src === 'object' && src.data instanceof Uint8ClampedArray && 'width' in src && 'height' in src) {
+    return { data: src.data, width: src.width, height: src.height, owned: false };
+  }
+  if (typeof Blob !== 'undefined' && src instanceof Blob) {
+    let bmp;
+    try {
+      bmp = await createImageBitmap(src, { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'none' });
+    } catch (err) {
+      throw new Error(`lowformer: the browser cannot decode this image${src.name ? ' (' + src.name + ')' : ''}: ${err.message}`);
+    }
+    try {
+      return await toPixels(bmp);
+    } finally {
+      bmp.close();
+    }
+  }
+  if (!isDrawable(src)) {
+    throw new TypeError('lowformer: the image must be an HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, ImageBitmap, OffscreenCanvas, VideoFrame, ImageData or Blob');
+  }
+  if (typeof HTMLImageElement !== 'undefined' && src instanceof HTMLImageElement && !src.complete) {
+    try {
+      await src.decode();
+    } catch (err) {
+      throw new Error(`lowformer: the image ${src.src ? src.src.slice(0, 100) : ''} did not load: ${err.message}`);
+    }
+  }
+  const [w, h] = sourceSize(src);
+  if (!w || !h) throw new Error(`lowformer: the image is ${w || 0}×${h || 0} pixels (empty, broken or not loaded yet)`);
+  const c = canvas(w, h);
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(src, 0, 0);
+  const img = ctx.getImageData(0, 0, w, h);
+  return { data: img.data, width: w, height: h, owned: true };
+}
+
+// ---------------------------------------------------------------------------
+// Back ends: Local runs Go in this realm, Remote proxies to a Worker.
+
+/** Runs the model in this realm (main thread or inside the worker). */
+class Local {
+  constructor(rt, id) {
+    this.rt = rt;
+    this.id = id;
+  }
+
+  static async load({ weights, backend, variant, cache, wasmURL, wasmExecURL, onProgress }) {
+    const report = progressReporter(onProgress);
+    const t0 = performance.now();
+    const [{ bytes, source }, rt] = await Promise.all([
+      readWeights(weights, cache, report),
+      runtime(wasmURL, wasmExecURL),
+    ]);
+    const t1 = performance.now();
+    report('init', 0, 1, true);
+    const r = await withPreferredAdapter(() => rt.call('load', bytes, { backend, variant }));
+    report('ready', 1, 1, true);
+    const t2 = performance.now();
+    const timings = { weights: t1 - t0, init: t2 - t1, total: t2 - t0 };
+    return { local: new Local(rt, r.id), info: { ...r.info, weightsSource: source, weightsBytes: bytes.length }, timings };
+  }
+
+  async logits(input, shape) {
+    return this.rt.call('logits', this.id, input, shape);
+  }
+
+  async classifyPixels({ data, width, height }, { topK, size }) {
+    return this.rt.call('classify', this.id, data, width, height, { topK, size });
+  }
+
+  async classifyBlob(blob, opts) {
+    if (opts.decoder === 'browser') return this.#browserDecode(blob, opts);
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    try {
+      const r = await this.rt.call('classifyEncoded', this.id, bytes, { topK: opts.topK, size: opts.size });
+      r.decoder = 'go';
+      return r;
+    } catch (err) {
+      if (err.code === 'unsupported-format') return this.#browserDecode(blob, opts);
+      throw err;
+    }
+  }
+
+  async #browserDecode(blob, opts) {
+    const t0 = performance.now();
+    const px = await toPixels(blob);
+    const t1 = performance.now();
+    const r = await this.classifyPixels(px, opts);
+    r.timings.decode = t1 - t0;
+    Object.assign(r, { width: px.width, height: px.height, decoder: 'browser' });
+    return r;
+  }
+
+  async dispose() {
+    return this.rt.call('dispose', this.id);
+  }
+}
+
+/** Proxies every call to a dedicated module Worker (lowformer-worker.js). */
+class Remote {
+  constructor(worker) {
+    this.worker = worker;
+    this.pending = new Map();
+    this.next = 1;
+    this.dead = null;
+    worker.onmessage = (e) => this.#receive(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      this.#fail(`the worker failed: ${e.message || 'it could not start (is lowformer-worker.js served next to lowformer.js?)'}`);
+    };
+    worker.onmessageerror = () => this.#fail('a message from the worker could not be read');
+  }
+
+  static async load(opts, workerURL) {
+    let worker;
+    try {
+      worker = new Worker(workerURL, { type: 'module', name: 'lowformer' });
+    } catch (err) {
+      throw new Error(`lowformer: cannot start the worker ${workerURL}: ${err.message}`);
+    }
+    const remote = new Remote(worker);
+    let { weights } = opts;
+    if (typeof weights === 'string' || weights instanceof URL) weights = new URL(weights, globalThis.location?.href).href;
+    const { onProgress, ...rest } = opts;
+    try {
+      const r = await remote.call('load', { ...rest, weights }, [], onProgress);
+      return { remote, info: r.info, timings: r.timings };
+    } catch (err) {
+      remote.terminate();
+      throw err;
+    }
+  }
+
+  call(op, args, transfer = [], onProgress = null) {
+    if (this.dead) return Promise.reject(new Error(`lowformer: ${this.dead}`));
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      try {
+        this.worker.postMessage({ id, op, args }, transfer);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(new Error(`lowformer: cannot send ${op} to the worker: ${err.message}`));
+      }
+    });
+  }
+
+  #receive({ id, result, error, progress }) {
+    const p = this.pending.get(id);
+    if (!p) return;
+    if (progress) {
+      if (p.onProgress) {
+        try { p.onProgress(progress); } catch (err) { console.error('lowformer: onProgress threw', err); }
+      }
+      return;
+    }
+    this.pending.delete(id);
+    if (error) {
+      const err = new Error(error.message);
+      if (error.code) err.code = error.code;
+      if (error.name && error.name !== 'Error') err.name = error.name;
+      p.reject(err);
+    } else {
+      p.resolve(result);
+    }
+  }
+
+  #fail(msg) {
+    this.dead = msg;
+    for (const p of this.pending.values()) p.reject(new Error(`lowformer: ${msg}`));
+    this.pending.clear();
+  }
+
+  logits(input, shape) {
+    // A view on part of a larger buffer would be cloned whole: copy it, and
+    // transfer our own copy (never the caller's buffer).
+    const whole = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;
+    const x = whole ? input : input.slice();
+    return this.call('logits', { input: x, shape }, whole ? [] : [x.buffer]);
+  }
+
+  classifyPixels(px, opts) {
+    const data = px.owned ? px.data : px.data.slice();
+    return this.call('classifyPixels', { px: { data, width: px.width, height: px.height }, opts }, [data.buffer]);
+  }
+
+  classifyBlob(blob, opts) {
+    return this.call('classifyBlob', { blob, opts });
+  }
+
+  async dispose() {
+    try {
+      return await this.call('dispose', {});
+    } finally {
+      this.terminate();
+    }
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.#fail('the model has been disposed');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Public API.
+
+/**
+ * A loaded LowFormer model. Create it with LowFormer.load.
+ */
+export class LowFormer {
+  #impl;
+  #disposed = false;
+
+  /** @private use LowFormer.load */
+  constructor(impl, info, timings) {
+    this.#impl = impl;
+    /** What the model is: {variant, params, classes, labels, format, dtype, backend, adapter, ...}. */
+    this.info = Object.freeze(info);
+    /** How long loading took, in milliseconds: {weights, init, total}. */
+    this.timings = Object.freeze(timings);
+  }
+
+  /**
+   * Loads a LowFormer checkpoint (.pt or .safetensors).
+   * @param {object} options
+   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights
+   * @param {(p: {phase: string, loaded: number, total: number}) => void} [options.onProgress]
+   * @param {boolean} [options.worker=false] run everything in a dedicated Worker
+   * @param {'auto'|'gpu'|'cpu'} [options.backend='auto']
+   * @param {string} [options.variant] expected variant ("b0", "E1", ...)
+   * @param {boolean} [options.cache=true] keep downloaded weights in the Cache API
+   * @param {string} [options.wasmURL] where lowformer.wasm is (default: next to this module)
+   * @param {string} [options.wasmExecURL] where wasm_exec.js is (default: next to this module)
+   * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
+   * @returns {Promise<LowFormer>}
+   */
+  static async load(options = {}) {
+    if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
+    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true } = options;
+    if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
+    const opts = {
+      weights, onProgress, backend, variant, cache,
+      wasmURL: new URL(options.wasmURL || 'lowformer.wasm', HERE).href,
+      wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,
+    };
+    if (worker) {
+      const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
+      const { remote, info, timings } = await Remote.load(opts, workerURL);
+      return new LowFormer(remote, { ...info, worker: true }, timings);
+    }
+    const { local, info, timings } = await Local.load(opts);
+    return new LowFormer(local, { ...info, worker: false }, timings);
+  }
+
+  /** Deletes every cached weights file (see clearCache). */
+  static clearCache() {
+    return clearCache();
+  }
+
+  #check() {
+    if (this.#disposed) throw new Error('lowformer: the model has been disposed');
+  }
+
+  /**
+   * Runs the network on a normalized NCHW batch.
+   * @param {Float32Array} input n×3×h×w values, normalized with the ImageNet mean/std
+   * @param {number[]} shape [n, 3, h, w]
+   * @returns {Promise<Float32Array>} n×classes logits, row-major
+   */
+  async logits(input, shape) {
+    this.#check();
+    if (!(input instanceof Float32Array)) throw new TypeError('lowformer: logits input must be a Float32Array');
+    if (!Array.isArray(shape)) throw new TypeError('lowformer: logits shape must be an array [n, 3, h, w]');
+    return this.#impl.logits(input, shape);
+  }
+
+  /**
+   * Classifies one image.
+   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
+   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser'}} [options]
+   * @returns {Promise<{predictions: {index: number, label: string, probability: number}[],
+   *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
+   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}>}
+   */
+  async classify(source, options = {}) {
+    this.#check();
+    const t0 = performance.now();
+    const opts = { topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go' };
+    if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
+      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
+    }
+    let r;
+    if (typeof Blob !== 'undefined' && source instanceof Blob) {
+      r = await this.#impl.classifyBlob(source, opts);
+    } else {
+      const px = await toPixels(source);
+      const t1 = performance.now();
+      r = await this.#impl.classifyPixels(px, opts);
+      r.timings.pixels = t1 - t0;
+      Object.assign(r, { width: px.width, height: px.height, decoder: 'pixels' });
+    }
+    r.timings.total = performance.now() - t0;
+    return r;
+  }
+
+  /** Frees the model (its GPU memory; in worker mode the worker too). Safe to call twice. */
+  async dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#impl.dispose();
+  }
+}
+
+/** @internal used by lowformer-worker.js */
+export const _internal = { Local, toPixels };
+
+export default LowFormer;

@@ -1,0 +1,229 @@
+// Shared set-up of the browser tests: a local static server with the
+// COOP/COEP headers (web/dist, the test fixtures and a blank test page), and
+// Debian's headless Chromium driven by playwright-core on a WebGPU adapter.
+//
+// Environment:
+//   CHROMIUM                 browser binary (default /usr/bin/chromium)
+//   LOWFORMER_WEBGPU_ADAPTER lavapipe (default: Dawn OpenGLES on ANGLE on
+//                            Vulkan llvmpipe, compatibility mode) or swiftshader
+//   CI=true                  missing prerequisites fail instead of skipping
+
+import { createServer } from 'node:http';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = resolve(webDir, '..');
+export const distDir = join(webDir, 'dist');
+export const outDir = join(webDir, 'test', 'out');
+export const fixturesDir = join(outDir, 'fixtures');
+export const sharedDir = resolve(repoRoot, '..', 'shared', 'testdata', 'lowformer');
+export const imagesDir = join(repoRoot, 'preprocess', 'testdata');
+export const CI = /^(1|true|yes)$/i.test(process.env.CI || '');
+
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or null. */
+export function missingPrerequisite() {
+  if (!existsSync(chromiumPath)) return `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`;
+  if (!existsSync(join(distDir, 'lowformer.wasm'))) return 'web/dist is not built (run make web)';
+  return null;
+}
+
+/**
+ * Skips (or, with CI=true, fails) a test context when a prerequisite is
+ * missing. Returns true when the caller should stop.
+ */
+export function skipUnless(t, why) {
+  if (!why) return false;
+  if (CI) throw new Error(`browser tests cannot run: ${why}`);
+  t.skip(why);
+  return true;
+}
+
+const ADAPTER_FLAGS = {
+  // Dawn's OpenGLES backend on ANGLE on Vulkan llvmpipe: 3-7x faster than
+  // SwiftShader; the page must ask for featureLevel 'compatibility'.
+  lavapipe: ['--use-angle=vulkan', '--use-webgpu-adapter=opengles', '--enable-features=Vulkan'],
+  swiftshader: [],
+};
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
+  '.jpg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp',
+  '.tif': 'image/tiff',
+};
+
+// The blank page of the tests: the module plus a few helpers that keep the
+// big arrays inside the page.
+const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>lowformer test</title>
+<script type="module">
+import LowFormer from './lowformer.js';
+const f32 = async (url) => {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
+  return new Float32Array(await r.arrayBuffer());
+};
+// Runs the first n images of the variant's reference batch and compares
+// with the reference logits: {maxAbs, argmaxOk, ms, length}.
+window.checkLogits = async (m, variant, n) => {
+  const x = await f32('/shared/' + variant + '/input.bin');
+  const ref = await f32('/shared/' + variant + '/logits.bin');
+  const per = x.length / 2, classes = ref.length / 2;
+  const t0 = performance.now();
+  const y = await m.logits(x.subarray(0, n * per), [n, 3, Math.sqrt(per / 3), Math.sqrt(per / 3)]);
+  const ms = performance.now() - t0;
+  let maxAbs = y.length === n * classes ? 0 : Infinity, argmaxOk = true;
+  for (let i = 0; i < Math.min(y.length, n * classes); i++) {
+    const d = Math.abs(y[i] - ref[i]);
+    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
+  }
+  for (let b = 0; b < n; b++) {
+    const am = (a) => { let k = 0; for (let i = 1; i < classes; i++) if (a[b * classes + i] > a[b * classes + k]) k = i; return k; };
+    if (am(y) !== am(ref)) argmaxOk = false;
+  }
+  return { maxAbs, argmaxOk, ms, length: y.length };
+};
+// Settles p and describes the outcome: {ok, value} or {ok: false, message, name, code}.
+window.outcome = async (p) => {
+  try { return { ok: true, value: await p }; }
+  catch (e) { return { ok: false, message: String(e && e.message || e), name: e && e.name, code: e && e.code }; }
+};
+window.f32 = f32;
+window.LowFormer = LowFormer;
+window.ready = true;
+</script>`;
+
+/** Serves the folders the tests need; resolves to {url, close}. */
+export function startServer() {
+  const roots = { '/shared/': sharedDir, '/fixtures/': fixturesDir, '/images/': imagesDir, '/': distDir };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Cache-Control', 'no-cache');
+    if (path === '/test.html') {
+      res.setHeader('Content-Type', MIME['.html']);
+      res.end(TEST_PAGE);
+      return;
+    }
+    const prefix = Object.keys(roots).find((p) => path.startsWith(p));
+    const root = roots[prefix];
+    let file = normalize(join(root, path.slice(prefix.length)));
+    if (!file.startsWith(root + sep) && file !== root) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': MIME[extname(file)] || 'application/octet-stream',
+      'Content-Length': statSync(file).size,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => {
+    server.listen(0, '127.0.0.1', () => ok({
+      url: `http://127.0.0.1:${server.address().port}`,
+      close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
+    }));
+  });
+}
+
+/** Launches headless Chromium with WebGPU; resolves to a persistent context. */
+export async function launchBrowser() {
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch {
+    throw new Error('playwright-core is not installed: run `npm install` in web/ (or scripts/setup.sh --browser)');
+  }
+  const adapter = process.env.LOWFORMER_WEBGPU_ADAPTER || 'lavapipe';
+  const flags = ADAPTER_FLAGS[adapter];
+  if (!flags) throw new Error(`LOWFORMER_WEBGPU_ADAPTER=${adapter}: want lavapipe or swiftshader`);
+  const profile = mkdtempSync(join(tmpdir(), 'lowformer-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    ignoreDefaultArgs: ['--headless'],
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-sandbox',
+      '--enable-webgpu-developer-features', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', ...flags],
+  });
+  const close = ctx.close.bind(ctx);
+  ctx.close = async () => {
+    await close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return ctx;
+}
+
+/**
+ * Opens path on the server in a new page of ctx, collecting console output
+ * and page errors; waits for window.ready when waitReady is set.
+ */
+export async function openPage(ctx, url, { waitReady = true } = {}) {
+  const page = await ctx.newPage();
+  const log = [];
+  page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+  page.log = log;
+  await page.goto(url);
+  if (waitReady) await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+  return page;
+}
+
+/** Describes the WebGPU adapter the page gets, as lowformer requests it. */
+export async function adapterInfo(page) {
+  return page.evaluate(async () => {
+    if (!navigator.gpu) return null;
+    let a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    let level = 'core';
+    if (!a) {
+      a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance', featureLevel: 'compatibility' });
+      level = 'compatibility';
+    }
+    if (!a) return null;
+    const i = a.info || {};
+    return `${i.vendor} ${i.architecture} ${i.description || ''} (${level}${a.isFallbackAdapter ? ', fallback' : ''})`.trim();
+  });
+}
+
+/** Makes the float32 safetensors twins of the shared .pt fixtures (cached). */
+export function ensureSafetensors(names) {
+  const args = names.filter((n) => existsSync(join(sharedDir, n, 'evalmodel.pt')))
+    .map((n) => `${n}=${join(sharedDir, n, 'evalmodel.pt')}`);
+  if (args.length === 0) return;
+  execFileSync('go', ['run', './web/test/mksafetensors', '-out', fixturesDir, ...args], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+/** Reads a little-endian float32 file. */
+export async function readF32(path) {
+  const { readFile } = await import('node:fs/promises');
+  const b = await readFile(path);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+
+/** max |a-b| over two equally long arrays (Infinity for NaN or length mismatch). */
+export function maxAbsDiff(a, b) {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}

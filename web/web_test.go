@@ -1,0 +1,88 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestBrowser builds web/dist and runs the browser tests (web/test/*.mjs)
+// with node's test runner in headless Chromium on WebGPU. Missing tools
+// skip the test, or fail it when CI=true.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests take minutes; skipped with -short")
+	}
+	root := repoRoot(t)
+	web := filepath.Join(root, "web")
+	ci := os.Getenv("CI") == "true" || os.Getenv("CI") == "1"
+	missing := func(what string) {
+		t.Helper()
+		if ci {
+			t.Fatalf("browser tests cannot run (CI=true): %s; run scripts/setup.sh --browser", what)
+		}
+		t.Skipf("browser tests skipped: %s (run scripts/setup.sh --browser to install)", what)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node is not installed")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		missing("no Chromium at " + chromium)
+	}
+	if _, err := os.Stat(filepath.Join(web, "node_modules", "playwright-core")); err != nil {
+		missing("web/node_modules/playwright-core is not installed (npm install in web/)")
+	}
+
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
+		defer cancel()
+	}
+	build := exec.CommandContext(ctx, "bash", filepath.Join(web, "build.sh"))
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building web/dist: %v\n%s", err, out)
+	} else {
+		t.Logf("%s", out)
+	}
+	run := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "test/")
+	run.Dir = web
+	run.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	out, err := run.CombinedOutput()
+	t.Logf("node --test web/test/:\n%s", out)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal("the browser tests ran out of time (raise go test -timeout)")
+	}
+	if err != nil {
+		t.Fatalf("browser tests failed: %v", err)
+	}
+}
+
+// repoRoot walks up from the working directory to the folder holding go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
