@@ -71,7 +71,7 @@ func TestGPUOtherSizes(t *testing.T) {
 
 // synthGPU builds c with the synthetic weights of gen_variants.py on dev;
 // the model is closed at the end of the test.
-func synthGPU(t *testing.T, dev *gpu.Device, c Config) *GPU {
+func synthGPU(t testing.TB, dev *gpu.Device, c Config) *GPU {
 	t.Helper()
 	g, err := Build(c, synthStateDict(t, c))
 	if err != nil {

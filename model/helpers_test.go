@@ -123,7 +123,7 @@ func synthValues(p ParamSpec) []float32 {
 }
 
 // synthStateDict returns the deterministic synthetic state dict of cfg.
-func synthStateDict(t *testing.T, cfg Config) *checkpoint.StateDict {
+func synthStateDict(t testing.TB, cfg Config) *checkpoint.StateDict {
 	t.Helper()
 	specs, err := ExpectedParams(cfg)
 	if err != nil {
@@ -144,7 +144,7 @@ func synthStateDict(t *testing.T, cfg Config) *checkpoint.StateDict {
 }
 
 // mustConfig returns a released variant.
-func mustConfig(t *testing.T, name string) Config {
+func mustConfig(t testing.TB, name string) Config {
 	t.Helper()
 	c, err := ConfigByName(name)
 	if err != nil {
