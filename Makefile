@@ -25,3 +25,22 @@ vet:
 
 clean:
 	rm -rf bin web/dist
+
+# The browser build and the demo (web/README.md):
+#   make demo       builds web/dist and serves the demo page on http://$(WEB_ADDR)
+#                   (COOP/COEP headers; offers the embedded Fashion-MNIST model,
+#                   $(WEB_WEIGHTS) and $(WEB_IMAGES) as one-click choices)
+#   make web        web/dist: lowformer.js, its worker, lowformer.wasm, wasm_exec.js, the page
+#   make web-test   the browser tests alone (headless Chromium on WebGPU; go test ./web runs them too)
+WEB_ADDR ?= 127.0.0.1:8080
+WEB_WEIGHTS ?= $(wildcard ../shared/testdata/lowformer/*/evalmodel.pt)
+WEB_IMAGES ?= $(wildcard preprocess/testdata/*.jpg)
+.PHONY: demo web web-test
+demo: web
+	$(GO) run ./web/devserver -addr $(WEB_ADDR) -dir web/dist -weights "$(WEB_WEIGHTS)" -images "$(WEB_IMAGES)"
+
+web:
+	GO=$(GO) ./web/build.sh
+
+web-test: web
+	cd web && node --test --test-concurrency=1 test/
