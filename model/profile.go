@@ -15,7 +15,7 @@ import (
 // compute-pass timestampWrites and the device is opened without the
 // timestamp-query feature.
 const ProfileMethod = "isolated dispatches: each dispatch repeated R times back to back in one compute pass and one submit, " +
-	"wall time of the submit (encode + run + wait) divided by R, best of 2 submits; launch and submit costs are included, nothing is subtracted"
+	"wall time of the submit (encode + run + wait) divided by R, best of 3 submits; launch and submit costs are included, nothing is subtracted"
 
 // DispatchTime is the measured time of one dispatch of a plan, with its
 // cost.
@@ -75,7 +75,7 @@ func (m *GPU) Profile(n, h, w, reps int) ([]DispatchTime, error) {
 	return out, nil
 }
 
-// timeRepeated returns the best of 2 submits of reps copies of d, per
+// timeRepeated returns the best of 3 submits of reps copies of d, per
 // dispatch, in milliseconds.
 func timeRepeated(dev *gpu.Device, d gpu.Dispatch, reps int) (float64, error) {
 	batch := make([]gpu.Dispatch, reps)
@@ -83,7 +83,7 @@ func timeRepeated(dev *gpu.Device, d gpu.Dispatch, reps int) (float64, error) {
 		batch[i] = d
 	}
 	best := 0.0
-	for range 2 {
+	for range 3 {
 		start := time.Now()
 		if _, err := dev.Run(batch, nil, 0, 0); err != nil {
 			return 0, err

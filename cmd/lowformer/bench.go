@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	lowformer "github.com/lowformer/lowformer-webgpu"
+)
+
+func init() {
+	register("bench", "time the model natively: median of timed runs, cold start, error against reference logits, per-dispatch profile", runBench)
+}
+
+// benchStdin is where -interleave reads its run requests (a variable for
+// the tests).
+var benchStdin io.Reader = os.Stdin
+
+// benchFlags are the flags of the bench command.
+type benchFlags struct {
+	weights, backend, refInput, refLogits string
+	batch, size, runs, warmup             int
+	jsonOut, interleave                   bool
+	profile                               profileFlags
+}
+
+func addBenchFlags(fs *flag.FlagSet) *benchFlags {
+	f := &benchFlags{}
+	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors); default ../shared/testdata/lowformer/b0/evalmodel.pt when present")
+	fs.StringVar(&f.backend, "backend", "gpu", "gpu or cpu")
+	fs.StringVar(&f.refInput, "ref-input", "", "reference input `file`: raw float32 [k,3,size,size]; image i of the batch is image i mod k (default: input.bin beside the weights when it has this size)")
+	fs.StringVar(&f.refLogits, "ref-logits", "", "reference logits `file`: raw float32 [k,classes] (default: logits.bin beside the weights)")
+	fs.IntVar(&f.batch, "batch", 1, "images per run")
+	fs.IntVar(&f.size, "size", 224, "input height and width")
+	fs.IntVar(&f.runs, "runs", 10, "timed runs")
+	fs.IntVar(&f.warmup, "warmup", 2, "untimed runs after the first one")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&f.interleave, "interleave", false, "for bench/: after the warm-up, do one timed run per line read from stdin, answering each with a JSON line {\"ms\":…}; at end of input print the JSON result")
+	addProfileFlags(fs, &f.profile)
+	return f
+}
+
+// check validates the flag values before anything slow happens and fills
+// in the default weights.
+func (f *benchFlags) check() error {
+	switch {
+	case f.batch < 1 || f.batch > 1<<10:
+		return fmt.Errorf("-batch %d: want 1..1024", f.batch)
+	case f.size < minSize || f.size > maxSize:
+		return fmt.Errorf("-size %d: want %d..%d", f.size, minSize, maxSize)
+	case f.runs < 1:
+		return fmt.Errorf("-runs %d: want at least 1", f.runs)
+	case f.warmup < 0:
+		return fmt.Errorf("-warmup %d: want 0 or more", f.warmup)
+	case f.backend != "gpu" && f.backend != "cpu":
+		return fmt.Errorf("-backend %q: want gpu or cpu", f.backend)
+	case (f.refInput == "") != (f.refLogits == ""):
+		return errors.New("-ref-input and -ref-logits go together")
+	case f.profile.on && f.backend != "gpu":
+		return errors.New("-profile needs -backend gpu")
+	}
+	if err := f.profile.check(); err != nil {
+		return err
+	}
+	if f.weights == "" {
+		dir := sharedB0()
+		if dir == "" {
+			return errors.New("-weights is required (no ../shared/testdata/lowformer/b0/evalmodel.pt here)")
+		}
+		f.weights = filepath.Join(dir, "evalmodel.pt")
+	}
+	return nil
+}
+
+// benchResult is what bench reports; the JSON names are those of
+// bench/out/results.json.
+type benchResult struct {
+	Engine        string    `json:"engine"`
+	Adapter       string    `json:"adapter"`
+	Model         string    `json:"model"`
+	Weights       string    `json:"weights"`
+	Backend       string    `json:"backend"`
+	Batch         int       `json:"batch"`
+	Size          int       `json:"size"`
+	MedianMs      float64   `json:"median_ms"`
+	MinMs         float64   `json:"min_ms"`
+	MaxMs         float64   `json:"max_ms"`
+	Runs          int       `json:"runs"`
+	Warmup        int       `json:"warmup"`
+	TimesMs       []float64 `json:"times_ms"`
+	ColdStartMs   float64   `json:"cold_start_ms"`
+	ColdStartFrom string    `json:"cold_start_from"`
+	FirstRunMs    float64   `json:"first_run_ms"`
+	MaxAbsErr     *float64  `json:"max_abs_err"` // null: no reference, or non-finite logits (see Check)
+	ArgmaxOK      *bool     `json:"argmax_ok,omitempty"`
+	Check         string    `json:"check"`
+	PeakMemoryMB  float64   `json:"peak_memory_mb"`
+	MemoryMethod  string    `json:"memory_method"`
+	GPUMemoryMB   float64   `json:"gpu_memory_mb"`
+	Load          string    `json:"load"`
+	Profile       *profile  `json:"profile,omitempty"`
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	start, startFrom := processStart()
+	fs := newFlags("bench", "[-weights FILE] [-batch 1] [-size 224] [-runs 10] [-warmup 2] [-backend gpu|cpu] [-json] [-profile]", stderr)
+	f := addBenchFlags(fs)
+	if err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	ref, err := loadReference(f)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	be, _ := lowformer.ParseBackend(f.backend)
+	m, err := lowformer.Open(ctx, f.weights, lowformer.Options{Backend: be, Warn: func(msg string) { fmt.Fprintln(stderr, msg) }})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	input := ref.batchInput(f.batch, f.size)
+	run := func() ([]float32, float64, error) {
+		t0 := time.Now()
+		y, err := m.Logits(ctx, input, f.batch, f.size, f.size)
+		return y, msSince(t0), err
+	}
+	first, firstMs, err := run()
+	if err != nil {
+		return err
+	}
+	info := m.Info()
+	r := &benchResult{
+		Engine: "lowformer-native", Adapter: info.Adapter, Model: info.Variant, Weights: f.weights, Backend: info.Backend.String(),
+		Batch: f.batch, Size: f.size, Warmup: f.warmup, ColdStartMs: float64(time.Since(start).Microseconds()) / 1000,
+		ColdStartFrom: startFrom + " to the first logits", FirstRunMs: firstMs,
+	}
+	if r.Adapter == "" {
+		r.Adapter = "cpu (pure Go)"
+	}
+	for range f.warmup {
+		if _, _, err := run(); err != nil {
+			return err
+		}
+	}
+	last, err := timedRuns(f, r, run, bufio.NewScanner(benchStdin), stdout)
+	if err != nil {
+		return err
+	}
+	ref.check(r, info.Classes, f.batch, first, last)
+	r.PeakMemoryMB, r.MemoryMethod = peakRSSMB(), "process peak RSS (VmHWM), weights file parsed in memory included"
+	r.GPUMemoryMB = float64(m.GPUMemoryBytes()) / 1e6
+	if f.profile.on {
+		m.Close()
+		if r.Profile, err = runProfile(f.weights, f.batch, f.size, r.MedianMs, &f.profile); err != nil {
+			return err
+		}
+	}
+	r.Load = loadAverage()
+	if f.jsonOut || f.interleave {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", " ")
+		if f.interleave {
+			enc.SetIndent("", "")
+		}
+		return enc.Encode(r)
+	}
+	printBench(stdout, r, f.profile.top)
+	return nil
+}
+
+// timedRuns does the timed runs (-runs of them, or one per stdin line with
+// -interleave), records them in r and returns the last run's logits.
+func timedRuns(f *benchFlags, r *benchResult, run func() ([]float32, float64, error), in *bufio.Scanner, stdout io.Writer) ([]float32, error) {
+	var last []float32
+	once := func() error {
+		y, ms, err := run()
+		if err != nil {
+			return err
+		}
+		last = y
+		r.TimesMs = append(r.TimesMs, ms)
+		return nil
+	}
+	if f.interleave {
+		fmt.Fprintf(stdout, "{\"ready\":true,\"cold_start_ms\":%.1f}\n", r.ColdStartMs)
+		for in.Scan() {
+			if strings.TrimSpace(in.Text()) == "" {
+				continue
+			}
+			if err := once(); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stdout, "{\"ms\":%.3f}\n", r.TimesMs[len(r.TimesMs)-1])
+		}
+		if len(r.TimesMs) == 0 {
+			return nil, errors.New("-interleave: stdin closed before any timed run was asked for")
+		}
+	} else {
+		for range f.runs {
+			if err := once(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.Runs = len(r.TimesMs)
+	r.MedianMs, r.MinMs, r.MaxMs = summarize(r.TimesMs)
+	return last, nil
+}
+
+// summarize returns the median, minimum and maximum of v (not empty).
+func summarize(v []float64) (median, lo, hi float64) {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	median = s[n/2]
+	if n%2 == 0 {
+		median = (s[n/2-1] + s[n/2]) / 2
+	}
+	return median, s[0], s[n-1]
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
+
+// finite returns &v, or nil when v is NaN or infinite (JSON has no such
+// numbers).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}

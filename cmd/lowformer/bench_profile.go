@@ -1,0 +1,177 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/model"
+	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
+)
+
+// profileFlags are bench's -profile flags.
+type profileFlags struct {
+	on                     bool
+	reps, top, ceilingSize int
+}
+
+func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
+	fs.BoolVar(&f.on, "profile", false, "time every dispatch in isolation, grouped by kernel family and block, with GFLOP/s, GB/s and the measured GEMM ceiling")
+	fs.IntVar(&f.reps, "profile-reps", 10, "repetitions of each dispatch per submit with -profile")
+	fs.IntVar(&f.top, "top", 10, "slowest dispatches listed with -profile")
+	fs.IntVar(&f.ceilingSize, "ceiling-size", 512, "M = N = K of the GEMM whose speed is the ceiling (a multiple of 4)")
+}
+
+func (f *profileFlags) check() error {
+	switch {
+	case f.reps < 1:
+		return fmt.Errorf("-profile-reps %d: want at least 1", f.reps)
+	case f.top < 0:
+		return fmt.Errorf("-top %d: want 0 or more", f.top)
+	case f.ceilingSize < 4 || f.ceilingSize%4 != 0 || f.ceilingSize > 4096:
+		return fmt.Errorf("-ceiling-size %d: want a multiple of 4 in 4..4096", f.ceilingSize)
+	}
+	return nil
+}
+
+// profile is the -profile part of bench's result.
+type profile struct {
+	Method        string        `json:"method"`
+	Reps          int           `json:"reps"`
+	Dispatches    int           `json:"dispatches"`
+	SumMs         float64       `json:"sum_ms"`     // the isolated dispatch times added up
+	ForwardMs     float64       `json:"forward_ms"` // median timed run (upload, all dispatches, readback)
+	GFLOP         float64       `json:"gflop"`      // per forward
+	ForwardGFLOPS float64       `json:"forward_gflops"`
+	Ceiling       model.Ceiling `json:"ceiling"`
+	CeilingPct    float64       `json:"ceiling_pct"` // forward GFLOP/s as % of the ceiling
+	Families      []groupRow    `json:"families"`
+	Blocks        []groupRow    `json:"blocks"`
+	Top           []dispatchRow `json:"top"`
+}
+
+// groupRow is one group of dispatches in the report.
+type groupRow struct {
+	Name   string  `json:"name"`
+	Count  int     `json:"count"`
+	Ms     float64 `json:"ms"`
+	Pct    float64 `json:"pct"` // of SumMs
+	GFLOPS float64 `json:"gflops"`
+	GBPS   float64 `json:"gbps"`
+}
+
+// dispatchRow is one dispatch in the report.
+type dispatchRow struct {
+	Index  int     `json:"index"`
+	Layer  string  `json:"layer"`
+	Kernel string  `json:"kernel"`
+	Ms     float64 `json:"ms"`
+	Pct    float64 `json:"pct"`
+	GFLOPS float64 `json:"gflops"`
+	GBPS   float64 `json:"gbps"`
+}
+
+// runProfile opens the weights on a device of its own, measures the GEMM
+// ceiling and profiles the plan of n images of size×size.
+func runProfile(weights string, n, size int, forwardMs float64, f *profileFlags) (*profile, error) {
+	sd, err := checkpoint.ReadFile(weights)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := model.ResolveConfig("", sd)
+	if err != nil {
+		return nil, err
+	}
+	g, err := model.Build(cfg, sd)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer dev.Close()
+	m, err := model.NewGPU(dev, g)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	ceil, err := model.MeasureGEMMCeiling(dev, f.ceilingSize, max(2, f.reps/2))
+	if err != nil {
+		return nil, err
+	}
+	times, err := m.Profile(n, size, size, f.reps)
+	if err != nil {
+		return nil, err
+	}
+	p := &profile{Method: model.ProfileMethod, Reps: f.reps, Dispatches: len(times), ForwardMs: forwardMs, Ceiling: ceil}
+	for _, t := range times {
+		p.SumMs += t.Ms
+		p.GFLOP += t.FLOPs / 1e9
+	}
+	if forwardMs > 0 {
+		p.ForwardGFLOPS = p.GFLOP / forwardMs * 1e3
+	}
+	if ceil.GFLOPS > 0 {
+		p.CeilingPct = 100 * p.ForwardGFLOPS / ceil.GFLOPS
+	}
+	p.Families = groupRows(model.GroupTimes(times, func(d model.DispatchTime) string { return d.Family }), p.SumMs)
+	p.Blocks = groupRows(model.GroupTimes(times, func(d model.DispatchTime) string { return model.Block(d.Layer) }), p.SumMs)
+	for _, t := range model.TopDispatches(times, f.top) {
+		p.Top = append(p.Top, dispatchRow{t.Index, t.Layer, t.Kernel, t.Ms, pct(t.Ms, p.SumMs), t.GFLOPS(), t.GBPS()})
+	}
+	return p, nil
+}
+
+func groupRows(groups []model.Group, total float64) []groupRow {
+	rows := make([]groupRow, len(groups))
+	for i, g := range groups {
+		rows[i] = groupRow{g.Key, g.Count, g.Ms, pct(g.Ms, total), g.GFLOPS(), g.GBPS()}
+	}
+	return rows
+}
+
+func pct(part, total float64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return 100 * part / total
+}
+
+// printBench writes the human-readable report.
+func printBench(w io.Writer, r *benchResult, top int) {
+	fmt.Fprintf(w, "%s %s on %s, batch %d, %dx%d\n", r.Engine, r.Model, r.Adapter, r.Batch, r.Size, r.Size)
+	fmt.Fprintf(w, "  %d runs: median %.1f ms, min %.1f, max %.1f (first run %.1f ms, %d warm-up)\n", r.Runs, r.MedianMs, r.MinMs, r.MaxMs, r.FirstRunMs, r.Warmup)
+	fmt.Fprintf(w, "  cold start %.0f ms (%s)\n", r.ColdStartMs, r.ColdStartFrom)
+	if r.MaxAbsErr != nil {
+		fmt.Fprintf(w, "  max |logits - reference| %.3g, argmax ok %v (%s)\n", *r.MaxAbsErr, *r.ArgmaxOK, r.Check)
+	} else {
+		fmt.Fprintf(w, "  accuracy: %s\n", r.Check)
+	}
+	fmt.Fprintf(w, "  peak memory %.0f MB (%s), GPU memory %.1f MB; load average %s\n", r.PeakMemoryMB, r.MemoryMethod, r.GPUMemoryMB, r.Load)
+	p := r.Profile
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nProfile (%s; R = %d)\n", p.Method, p.Reps)
+	fmt.Fprintf(w, "  %d dispatches, %.1f ms summed in isolation, forward (median run) %.1f ms\n", p.Dispatches, p.SumMs, p.ForwardMs)
+	fmt.Fprintf(w, "  forward at %.1f GFLOP/s (%.3f GFLOP) = %.0f %% of the measured ceiling %.1f GFLOP/s (%s, %d³)\n",
+		p.ForwardGFLOPS, p.GFLOP, p.CeilingPct, p.Ceiling.GFLOPS, p.Ceiling.Kernel, p.Ceiling.M)
+	printGroups(w, "kernel family", p.Families)
+	printGroups(w, "block", p.Blocks)
+	if top > 0 {
+		fmt.Fprintf(w, "\n  %-4s %8s %6s %8s %7s  %s\n", "#", "ms", "%", "GFLOP/s", "GB/s", "layer / kernel")
+		for _, d := range p.Top {
+			fmt.Fprintf(w, "  %-4d %8.3f %6.1f %8.2f %7.2f  %s\n  %37s %s\n", d.Index, d.Ms, d.Pct, d.GFLOPS, d.GBPS, d.Layer, "", d.Kernel)
+		}
+	}
+}
+
+func printGroups(w io.Writer, what string, rows []groupRow) {
+	fmt.Fprintf(w, "\n  %-40s %5s %8s %6s %8s %7s\n", what, "n", "ms", "%", "GFLOP/s", "GB/s")
+	for _, g := range rows {
+		fmt.Fprintf(w, "  %-40s %5d %8.2f %6.1f %8.2f %7.2f\n", strings.TrimPrefix(g.Name, "backbone."), g.Count, g.Ms, g.Pct, g.GFLOPS, g.GBPS)
+	}
+}
