@@ -47,9 +47,11 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, topK, siz
 	per := 3 * size * size
 	batch := make([]float32, 0, len(imgs)*per)
 	for i, img := range imgs {
-		if img == nil || img.Bounds().Empty() {
-			return nil, fmt.Errorf("lowformer: image %d is empty", i)
+		if err := checkImage(i, img); err != nil {
+			return nil, err
 		}
+	}
+	for _, img := range imgs {
 		batch = append(batch, preprocess.Tensor(img, size)...)
 	}
 	logits, err := m.Logits(ctx, batch, len(imgs), size, size)
@@ -61,6 +63,27 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, topK, siz
 		out[i] = TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, topK)
 	}
 	return out, nil
+}
+
+// MaxPixels is the largest image (width·height) ClassifyBatch accepts, the
+// limit preprocess applies to decoded files: preprocessing may convert a
+// whole image to RGBA, so an image.Image claiming huge bounds (such as
+// image.Uniform, which is "infinite") must be refused before it starts.
+const MaxPixels = preprocess.DefaultMaxPixels
+
+// checkImage refuses a nil, empty or oversized image.
+func checkImage(i int, img image.Image) error {
+	if img == nil {
+		return fmt.Errorf("lowformer: image %d is nil", i)
+	}
+	b := img.Bounds()
+	if b.Empty() {
+		return fmt.Errorf("lowformer: image %d is empty (%dx%d pixels)", i, max(b.Dx(), 0), max(b.Dy(), 0))
+	}
+	if w, h := int64(b.Dx()), int64(b.Dy()); w*h > MaxPixels || w <= 0 || h <= 0 {
+		return fmt.Errorf("lowformer: image %d is %dx%d pixels, more than the %d-pixel limit", i, w, h, MaxPixels)
+	}
+	return nil
 }
 
 // TopK turns one image's logits into its k most probable classes (softmax

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
 	"os"
 	"sync"
 
@@ -70,6 +72,10 @@ type Options struct {
 	// Warn receives warnings (such as falling back to the CPU); nil prints
 	// them to stderr.
 	Warn func(msg string)
+
+	// device selects the WebGPU adapter; tests ask for a backend this
+	// machine lacks to make device creation fail for real.
+	device gpu.Options
 }
 
 // Info describes an open model.
@@ -159,7 +165,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	if opt.Backend == CPU {
 		return m, nil
 	}
-	dev, err := gpu.Open(gpu.Options{})
+	dev, err := gpu.Open(opt.device)
 	if err != nil {
 		if opt.Backend == GPU {
 			return nil, fmt.Errorf("lowformer: %w", err)
@@ -188,18 +194,21 @@ func warn(opt Options, msg string) {
 // Info describes the model.
 func (m *Model) Info() Info { return m.info }
 
+// MaxInputSide is the largest input height or width Logits accepts.
+const MaxInputSide = 16384
+
 // Logits runs a batch of n images of h×w pixels given as NCHW float32 RGB,
 // already normalized with the ImageNet mean and std, and returns the
-// n×Classes logits. Any h, w ≥ 32 works.
+// n×Classes logits. Any h, w in 32..MaxInputSide works. Every input value
+// must be finite: a NaN or ±Inf is refused with an error naming the first
+// one (its flat index and its image, channel, row and column), before any
+// work is done.
 func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if n < 1 || h < model.MinInputSize || w < model.MinInputSize {
-		return nil, fmt.Errorf("lowformer: input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d", n, h, w, model.MinInputSize)
-	}
-	if len(input) != n*3*h*w {
-		return nil, fmt.Errorf("lowformer: input has %d values, shape [%d,3,%d,%d] needs %d", len(input), n, h, w, n*3*h*w)
+	if err := checkInput(input, n, h, w); err != nil {
+		return nil, err
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -210,6 +219,31 @@ func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]flo
 		return m.gpu.Logits(input, n, h, w)
 	}
 	return model.RunCPU(m.graph, input, n, h, w)
+}
+
+// checkInput validates the shape and values of a Logits batch. The sizes
+// are compared without overflow: n·3·h·w is only formed once n is known to
+// be at most len(input)/(3·h·w).
+func checkInput(input []float32, n, h, w int) error {
+	if n < 1 || h < model.MinInputSize || w < model.MinInputSize || h > MaxInputSide || w > MaxInputSide {
+		return fmt.Errorf("lowformer: input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d and ≤ %d", n, h, w, model.MinInputSize, MaxInputSide)
+	}
+	per := 3 * h * w
+	if n > len(input)/per || n*per != len(input) {
+		return fmt.Errorf("lowformer: input has %d values, shape [%d,3,%d,%d] needs %s", len(input), n, h, w, product(n, per))
+	}
+	for i, v := range input {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("lowformer: input value %d (image %d, channel %d, row %d, column %d) is %v; inputs must be finite",
+				i, i/per, i%per/(h*w), i%(h*w)/w, i%w, v)
+		}
+	}
+	return nil
+}
+
+// product formats n·per, which may not fit an int.
+func product(n, per int) string {
+	return new(big.Int).Mul(big.NewInt(int64(n)), big.NewInt(int64(per))).String()
 }
 
 // GPUMemoryBytes is the GPU memory the model holds (weights and the

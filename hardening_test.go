@@ -1,0 +1,295 @@
+package lowformer
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
+)
+
+// stFile builds a safetensors file from a JSON header and data bytes.
+func stFile(header string, data []byte) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, uint64(len(header)))
+	b.WriteString(header)
+	b.Write(data)
+	return b.Bytes()
+}
+
+// lowEntropy returns n pseudo-random bytes of 0 and 1: about 8:1
+// compressible, far below the inflate-ratio limit.
+func lowEntropy(n int) []byte {
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = byte(uniform(7, i) * 2)
+	}
+	return out
+}
+
+// hostileSlack is what a refused file may allocate beyond its own size:
+// the error path's strings, the zip directory, JSON decoding state.
+const hostileSlack = 256 << 10
+
+// TestHostileCheckpointsAllocateLittle opens files whose headers claim
+// far more data than they hold. Each must be refused with an error that
+// says why, allocating no more than the file's own size plus hostileSlack
+// (runtime.MemStats.TotalAlloc), before any large buffer exists.
+func TestHostileCheckpointsAllocateLittle(t *testing.T) {
+	const tib = int64(1) << 40
+	// The tiny model's tensors followed by 50 000 extra empty ones.
+	manyEmpty := func() []byte {
+		sd := synthStateDict(t, tinyConfig)
+		for i := range 50000 {
+			k := fmt.Sprintf("extra.%d", i)
+			sd.Keys = append(sd.Keys, k)
+			sd.Tensors[k] = &checkpoint.Tensor{Shape: []int{0}, DType: checkpoint.F32, F32: []float32{}}
+		}
+		return safetensorsOf(t, sd, "F32", nil)
+	}
+	tests := []struct {
+		name  string
+		file  []byte
+		want  string
+		slack uint64 // allowed allocation beyond the file size
+	}{
+		{"safetensors: 2^40-element tensor over 4 bytes",
+			stFile(fmt.Sprintf(`{"w":{"dtype":"F32","shape":[%d],"data_offsets":[0,%d]}}`, tib, 4*tib), make([]byte, 4)),
+			"truncated", hostileSlack},
+		{"safetensors: shape overflowing int64",
+			stFile(`{"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,4]}}`, make([]byte, 4)),
+			"more elements than an int64", hostileSlack},
+		{"safetensors: header length of 99 MB in a 16-byte file",
+			append(binary.LittleEndian.AppendUint64(nil, 99<<20), "{}      "...),
+			"truncated", hostileSlack},
+		{"safetensors: a tiny model plus 50 000 empty tensors (JSON parsing cost)",
+			manyEmpty(), `unexpected key "extra.0"`, 0 /* set below: a multiple of the header */},
+		{"pytorch: storage of 2^40 floats holding 4 bytes",
+			checkpointZip(t, zipEntry{name: "archive/data.pkl", data: tensorPickle(tib, []int64{tib}, []int64{1})},
+				zipEntry{name: "archive/data/0", data: make([]byte, 4)}),
+			"holds only 4 bytes", hostileSlack},
+		{"pytorch: 2^20×2^20 zero-stride view of one float",
+			checkpointZip(t, zipEntry{name: "archive/data.pkl", data: tensorPickle(1, []int64{1 << 20, 1 << 20}, []int64{0, 0})},
+				zipEntry{name: "archive/data/0", data: make([]byte, 4)}),
+			"more storage bytes than twice the file size", hostileSlack},
+		{"pytorch: zip bomb (64 MiB of zeros deflated)",
+			checkpointZip(t, zipEntry{name: "archive/data.pkl", data: tensorPickle(1, []int64{1}, []int64{1})},
+				zipEntry{name: "archive/data/0", data: make([]byte, 64<<20), deflate: true}),
+			"zip bomb", hostileSlack},
+		{"pytorch: storage inflating to 8x the file size",
+			checkpointZip(t, zipEntry{name: "archive/data.pkl", data: tensorPickle(4<<20, []int64{4 << 20}, []int64{1})},
+				zipEntry{name: "archive/data/0", data: lowEntropy(16 << 20), deflate: true}),
+			"more than the file size allows", hostileSlack},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.slack == 0 {
+				tt.slack = 24 * uint64(len(tt.file)) // JSON decoding of the header
+			}
+			var err error
+			got := allocated(func() {
+				var m *Model
+				m, err = OpenBytes(context.Background(), tt.file, Options{Backend: CPU})
+				if err == nil {
+					m.Close()
+				}
+			})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tt.want)
+			}
+			limit := uint64(len(tt.file)) + tt.slack
+			t.Logf("%d-byte file: allocated %d bytes (limit %d): %v", len(tt.file), got, limit, err)
+			if got > limit {
+				t.Fatalf("refusing a %d-byte file allocated %d bytes, more than %d", len(tt.file), got, limit)
+			}
+		})
+	}
+}
+
+// validAllocFactor and validAllocSlack bound what opening a valid
+// checkpoint may allocate: float16 weights become float32 (2x), the graph
+// holds the folded weights (another copy, folded through float64
+// temporaries) and reading needs one scratch buffer of the largest tensor.
+// Measured: 2.6x for b0's float32 evalmodel.pt, 3.6x for a float32 and
+// 6.6x for a float16 safetensors file.
+const (
+	validAllocFactor = 8
+	validAllocSlack  = 4 << 20
+)
+
+// TestValidCheckpointAllocation measures what opening real checkpoints
+// allocates, relative to their size.
+func TestValidCheckpointAllocation(t *testing.T) {
+	sd := synthStateDict(t, smallConfig)
+	files := map[string][]byte{
+		"small F32 safetensors": safetensorsOf(t, sd, "F32", nil),
+		"small F16 safetensors": safetensorsOf(t, sd, "F16", nil),
+	}
+	if dir, ok := refDir("b0"); ok {
+		b, err := os.ReadFile(filepath.Join(dir, "evalmodel.pt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["b0 evalmodel.pt"] = b
+	}
+	for name, b := range files {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			got := allocated(func() {
+				var m *Model
+				if m, err = OpenBytes(context.Background(), b, Options{Backend: CPU}); err == nil {
+					m.Close()
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			limit := validAllocFactor*uint64(len(b)) + validAllocSlack
+			t.Logf("%d-byte file: allocated %d bytes (%.2fx, limit %d)", len(b), got, float64(got)/float64(len(b)), limit)
+			if got > limit {
+				t.Fatalf("opening a %d-byte checkpoint allocated %d bytes, more than %d", len(b), got, limit)
+			}
+		})
+	}
+}
+
+// tinyModel opens tinyConfig on the CPU.
+func tinyModel(t *testing.T) *Model {
+	t.Helper()
+	m, err := OpenBytes(context.Background(), safetensorsOf(t, synthStateDict(t, tinyConfig), "F32", nil), Options{Backend: CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestLogitsRefusesNonFinite puts one NaN or ±Inf into a batch of two 40×36
+// images: Logits must refuse it, naming the flat index and its position.
+func TestLogitsRefusesNonFinite(t *testing.T) {
+	m := tinyModel(t)
+	const n, h, w = 2, 40, 36
+	tests := []struct {
+		index int
+		value float32
+		want  string
+	}{
+		{0, float32(math.NaN()), "input value 0 (image 0, channel 0, row 0, column 0) is NaN"},
+		{3*h*w + 2*h*w + 5*w + 7, float32(math.Inf(1)), fmt.Sprintf("input value %d (image 1, channel 2, row 5, column 7) is +Inf", 3*h*w+2*h*w+5*w+7)},
+		{2*3*h*w - 1, float32(math.Inf(-1)), fmt.Sprintf("input value %d (image 1, channel 2, row 39, column 35) is -Inf", 2*3*h*w-1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want[:16], func(t *testing.T) {
+			in := synthInput(n, h, w, 3)
+			in[len(in)-1] = float32(math.NaN()) // a later bad value: only the first one is named
+			in[tt.index] = tt.value
+			_, err := m.Logits(context.Background(), in, n, h, w)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := m.Logits(context.Background(), synthInput(n, h, w, 3), n, h, w); err != nil {
+		t.Fatalf("a finite batch fails: %v", err)
+	}
+}
+
+// TestLogitsShapeOverflow gives shapes whose n·3·h·w overflows int to the
+// length of the input: they must be refused, not run.
+func TestLogitsShapeOverflow(t *testing.T) {
+	m := tinyModel(t)
+	in := make([]float32, 3*64*64)
+	for _, s := range []struct{ n, h, w int }{
+		{1<<62 + 1, 64, 64}, // 3·64·64·(2^62+1) ≡ 12288 mod 2^64
+		{1, 1 << 31, 1 << 31},
+		{math.MaxInt, 64, 64},
+	} {
+		if _, err := m.Logits(context.Background(), in, s.n, s.h, s.w); err == nil {
+			t.Errorf("shape [%d,3,%d,%d] with %d values was accepted", s.n, s.h, s.w, len(in))
+		}
+	}
+}
+
+// hugeImage claims large bounds without holding pixels.
+type hugeImage struct{ r image.Rectangle }
+
+func (h hugeImage) ColorModel() color.Model { return color.RGBAModel }
+func (h hugeImage) Bounds() image.Rectangle { return h.r }
+func (h hugeImage) At(x, y int) color.Color { return color.RGBA{1, 2, 3, 255} }
+
+// TestClassifyRefusesBadImages: nil, empty and oversized images are
+// refused before preprocessing touches a pixel.
+func TestClassifyRefusesBadImages(t *testing.T) {
+	m := tinyModel(t)
+	ok := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	tests := []struct {
+		name string
+		img  image.Image
+		want string
+	}{
+		{"nil", nil, "image 1 is nil"},
+		{"zero width", image.NewRGBA(image.Rect(0, 0, 0, 30)), "image 1 is empty (0x30 pixels)"},
+		{"zero height", image.NewGray(image.Rect(5, 5, 50, 5)), "image 1 is empty (45x0 pixels)"},
+		{"image.Uniform (infinite bounds)", image.NewUniform(color.White), "more than the 100000000-pixel limit"},
+		{"20000x20000", hugeImage{image.Rect(0, 0, 20000, 20000)}, "image 1 is 20000x20000 pixels"},
+		{"1x200000000", hugeImage{image.Rect(0, 0, 1, 200_000_000)}, "more than the 100000000-pixel limit"},
+		{"overflowing bounds", hugeImage{image.Rect(math.MinInt, 0, math.MaxInt, 10)}, "pixel limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := m.ClassifyBatch(context.Background(), []image.Image{ok, tt.img}, 2, 32)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	p, err := m.Classify(context.Background(), ok, 2)
+	if err != nil || len(p) != 2 {
+		t.Fatalf("a valid image: %v, %v", p, err)
+	}
+}
+
+// TestCallsAfterClose: every call on a closed model returns ErrClosed, on
+// each backend; Close is idempotent.
+func TestCallsAfterClose(t *testing.T) {
+	file := safetensorsOf(t, synthStateDict(t, tinyConfig), "F32", nil)
+	for _, be := range []Backend{CPU, GPU} {
+		t.Run(be.String(), func(t *testing.T) {
+			if be == GPU {
+				requireGPU(t)
+			}
+			m, err := OpenBytes(context.Background(), file, Options{Backend: be})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			img := image.NewRGBA(image.Rect(0, 0, 40, 40))
+			if _, err := m.Logits(context.Background(), synthInput(1, 32, 32, 1), 1, 32, 32); !errors.Is(err, ErrClosed) {
+				t.Errorf("Logits: %v, want ErrClosed", err)
+			}
+			if _, err := m.Classify(context.Background(), img, 1); !errors.Is(err, ErrClosed) {
+				t.Errorf("Classify: %v, want ErrClosed", err)
+			}
+			if _, err := m.ClassifyBatch(context.Background(), []image.Image{img, img}, 1, 32); !errors.Is(err, ErrClosed) {
+				t.Errorf("ClassifyBatch: %v, want ErrClosed", err)
+			}
+			if got := m.GPUMemoryBytes(); got != 0 {
+				t.Errorf("GPUMemoryBytes = %d after Close", got)
+			}
+			if err := m.Close(); err != nil {
+				t.Errorf("second Close: %v", err)
+			}
+		})
+	}
+}
