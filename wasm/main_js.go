@@ -91,9 +91,11 @@ func (a *api) load(args []safejs.Value) (work, error) {
 		if err != nil {
 			return nil, err
 		}
+		h := &handle{model: m, inputSize: inputSize(b)}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings
-		return map[string]any{"id": a.models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
+		info["inputSize"] = h.inputSize
+		return map[string]any{"id": a.models.add(h), "info": info, "loadMs": ms(time.Since(t0))}, nil
 	}, nil
 }
 
@@ -115,7 +117,7 @@ func (a *api) logits(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 3, "logits(id, input: Float32Array, shape: [n,3,h,w])"); err != nil {
 		return nil, err
 	}
-	m, err := a.model(args[0])
+	h, err := a.handle(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -127,15 +129,16 @@ func (a *api) logits(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, h, w, err := checkShape(shape, len(x))
+	n, ht, w, err := checkShape(shape, len(x))
 	if err != nil {
 		return nil, err
 	}
+	model := h.model
 	return func() (any, error) {
 		if err := checkFinite(x); err != nil {
 			return nil, err
 		}
-		y, err := m.Logits(context.Background(), x, n, h, w)
+		y, err := model.Logits(context.Background(), x, n, ht, w)
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +151,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 4, "classify(id, rgba: Uint8ClampedArray, width, height, {topK, size}?)"); err != nil {
 		return nil, err
 	}
-	m, err := a.model(args[0])
+	hd, err := a.handle(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +163,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, size, err := classifyOptions(args, 4, m)
+	k, size, err := classifyOptions(args, 4, hd)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +179,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 		return nil, err
 	}
 	return func() (any, error) {
-		c, err := classifyImage(context.Background(), m, img, size, k)
+		c, err := classifyImage(context.Background(), hd.model, img, size, k)
 		if err != nil {
 			return nil, err
 		}
@@ -192,11 +195,11 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 2, "classifyEncoded(id, file: Uint8Array, {topK, size}?)"); err != nil {
 		return nil, err
 	}
-	m, err := a.model(args[0])
+	hd, err := a.handle(args[0])
 	if err != nil {
 		return nil, err
 	}
-	k, size, err := classifyOptions(args, 2, m)
+	k, size, err := classifyOptions(args, 2, hd)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +217,7 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 			return nil, fmt.Errorf("lowformer: %w", err)
 		}
 		decode := ms(time.Since(t0))
-		c, err := classifyImage(context.Background(), m, img, size, k)
+		c, err := classifyImage(context.Background(), hd.model, img, size, k)
 		if err != nil {
 			return nil, err
 		}
@@ -225,8 +228,9 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	}, nil
 }
 
-// classifyOptions reads {topK, size} from args[i].
-func classifyOptions(args []safejs.Value, i int, m *lowformer.Model) (k, size int, err error) {
+// classifyOptions reads {topK, size} from args[i]; size defaults to the
+// model's input size.
+func classifyOptions(args []safejs.Value, i int, h *handle) (k, size int, err error) {
 	opt, err := argOptions(args, i)
 	if err != nil {
 		return 0, 0, err
@@ -234,11 +238,14 @@ func classifyOptions(args []safejs.Value, i int, m *lowformer.Model) (k, size in
 	if k, err = opt.int("topK"); err != nil {
 		return 0, 0, err
 	}
-	if k, err = checkTopK(k, m.Info().Classes); err != nil {
+	if k, err = checkTopK(k, h.model.Info().Classes); err != nil {
 		return 0, 0, err
 	}
 	if size, err = opt.int("size"); err != nil {
 		return 0, 0, err
+	}
+	if size == 0 {
+		size = h.inputSize
 	}
 	size, err = checkSize(size)
 	return k, size, err
@@ -266,15 +273,15 @@ func (a *api) dispose(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.models.remove(id)
+	h, err := a.models.remove(id)
 	if err != nil {
 		return nil, err
 	}
-	return func() (any, error) { return true, m.Close() }, nil
+	return func() (any, error) { return true, h.model.Close() }, nil
 }
 
-// model returns the model of the handle v.
-func (a *api) model(v safejs.Value) (*lowformer.Model, error) {
+// handle returns the open model of the handle number v.
+func (a *api) handle(v safejs.Value) (*handle, error) {
 	id, err := argInt(v, "model handle")
 	if err != nil {
 		return nil, err

@@ -7,49 +7,57 @@ import (
 	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
+// handle is an open model and what the exports need to know about it.
+type handle struct {
+	model *lowformer.Model
+	// inputSize is the default side of the square model input: the
+	// checkpoint's "input_size" metadata, else lowformer.DefaultSize.
+	inputSize int
+}
+
 // registry maps the integer handles given to JavaScript to open models.
 // Handles are never reused, so a call with the handle of a disposed model
 // is told so instead of reaching another model.
 type registry struct {
 	mu     sync.Mutex
 	next   int
-	models map[int]*lowformer.Model
+	models map[int]*handle
 }
 
 func newRegistry() *registry {
-	return &registry{next: 1, models: map[int]*lowformer.Model{}}
+	return &registry{next: 1, models: map[int]*handle{}}
 }
 
-// add stores m and returns its handle.
-func (r *registry) add(m *lowformer.Model) int {
+// add stores h and returns its handle number.
+func (r *registry) add(h *handle) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := r.next
 	r.next++
-	r.models[id] = m
+	r.models[id] = h
 	return id
 }
 
-// get returns the model of handle id.
-func (r *registry) get(id int) (*lowformer.Model, error) {
+// get returns handle id.
+func (r *registry) get(id int) (*handle, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if m, ok := r.models[id]; ok {
-		return m, nil
+	if h, ok := r.models[id]; ok {
+		return h, nil
 	}
 	return nil, r.unknown(id)
 }
 
-// remove forgets handle id and returns its model, which the caller closes.
-func (r *registry) remove(id int) (*lowformer.Model, error) {
+// remove forgets handle id and returns it; the caller closes its model.
+func (r *registry) remove(id int) (*handle, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m, ok := r.models[id]
+	h, ok := r.models[id]
 	if !ok {
 		return nil, r.unknown(id)
 	}
 	delete(r.models, id)
-	return m, nil
+	return h, nil
 }
 
 func (r *registry) unknown(id int) error {

@@ -17,6 +17,8 @@ const state = {
 // ---------------------------------------------------------------------------
 // Messages.
 
+let sticky = null; // a notice that stays until something more urgent replaces it
+
 function showBanner(title, text, kind = 'error') {
   $('banner-title').textContent = title;
   $('banner-text').textContent = text;
@@ -26,6 +28,10 @@ function showBanner(title, text, kind = 'error') {
 
 function hideBanner() {
   $('banner').hidden = true;
+  if (sticky) {
+    const [title, text, kind] = sticky;
+    showBanner(title, text, kind);
+  }
 }
 
 function fmtMs(ms) {
@@ -53,9 +59,10 @@ async function checkWebGPU() {
   if (!navigator.gpu) {
     chip.textContent = 'No WebGPU — CPU fallback';
     chip.className = 'chip warn';
-    showBanner('WebGPU is not available in this browser.',
-      'The model will run on the CPU in WebAssembly (several seconds per image). Use a recent Chrome or Edge, ' +
-      'or Firefox/Safari with WebGPU enabled, for GPU speed.', 'warn');
+    sticky = ['WebGPU is not available in this browser.',
+      'Models run on the CPU in WebAssembly (seconds per image for the ImageNet variants). Use a recent Chrome or Edge, ' +
+      'or Firefox/Safari with WebGPU enabled, for GPU speed.', 'warn'];
+    hideBanner();
     return;
   }
   try {
@@ -63,14 +70,15 @@ async function checkWebGPU() {
     if (!a || a.info?.isFallbackAdapter) a = (await navigator.gpu.requestAdapter({ featureLevel: 'compatibility' })) || a;
     if (!a) throw new Error('no adapter');
     const i = a.info || {};
-    chip.textContent = `WebGPU: ${i.description || [i.vendor, i.architecture].filter(Boolean).join(' ') || 'available'}`;
-    chip.title = chip.textContent;
+    chip.textContent = `WebGPU: ${shortAdapter(i.description || [i.vendor, i.architecture].filter(Boolean).join(' '))}`;
+    chip.title = `${i.description || ''} ${a.info?.isFallbackAdapter ? '(software fallback)' : ''}`.trim();
     chip.className = 'chip ok';
   } catch {
     chip.textContent = 'WebGPU: no adapter — CPU fallback';
     chip.className = 'chip warn';
-    showBanner('WebGPU has no usable adapter here.',
-      'The GPU may be blocklisted or disabled. The model will run on the CPU in WebAssembly (slow).', 'warn');
+    sticky = ['WebGPU has no usable adapter here.',
+      'The GPU may be blocklisted or disabled. Models run on the CPU in WebAssembly (slow).', 'warn'];
+    hideBanner();
   }
 }
 
@@ -97,27 +105,26 @@ async function loadWeights(weights, name) {
   state.loading = true;
   hideBanner();
   setLive(false);
-  const old = state.model;
-  state.model = null;
-  if (old) old.dispose().catch(() => {});
-  state.runs = [];
-  resetStats();
-  $('model-info').hidden = true;
-  $('bench-btn').disabled = true;
   onProgress({ phase: 'read', loaded: 0, total: 0 });
   $('progress-phase').textContent = `Loading ${name}…`;
   try {
     const m = await LowFormer.load({
       weights, onProgress, backend: $('backend').value, worker: $('use-worker').checked,
     });
+    // The previous model stays usable until the new one is ready.
+    const old = state.model;
     state.model = m;
+    if (old) old.dispose().catch(() => {});
+    state.runs = [];
+    resetStats();
     showInfo(m, name);
     $('stat-load').textContent = fmtMs(m.timings.total);
     $('stat-adapter').textContent = m.info.backend === 'gpu' ? shortAdapter(m.info.adapter) : 'CPU (WebAssembly)';
     $('stat-adapter').title = m.info.adapter || 'pure-Go CPU path';
     $('bench-btn').disabled = false;
-    for (const w of m.info.warnings || []) showBanner('Note:', w, 'warn');
-    if (state.image) await classify();
+    if (!sticky) for (const w of m.info.warnings || []) showBanner('Note:', w, 'warn');
+    const first = state.image ? await classify() : null;
+    if (first && (m.info.backend === 'gpu' || first.timings.total < 1000)) await classify({ quiet: true }); // a warm run for the steady state
   } catch (err) {
     $('progress').hidden = true;
     showBanner(`Could not load ${name}.`, explain(err));
@@ -126,8 +133,12 @@ async function loadWeights(weights, name) {
   }
 }
 
+/** A short device name: "llvmpipe (LLVM 15.0.6 256 bits)" from Chromium's ANGLE description. */
 function shortAdapter(s) {
-  return (s || 'WebGPU').replace(/\s*\(webgpu.*\)$/, '').replace(/^ANGLE \((.*)\)$/, '$1');
+  let name = (s || 'WebGPU').replace(/\s*\(webgpu[^)]*\)$/, '');
+  const angle = name.match(/^ANGLE \([^,]+, (.+?)(?:, [^,()]*)?\)$/);
+  if (angle) name = angle[1].replace(/^(Vulkan|OpenGL( ES)?|Direct3D\d*|D3D\d+|Metal)[^(]*\((.*)\)$/, '$3');
+  return name.replace(/\s*\(0x[0-9a-f]+\)\s*$/i, '').trim() || 'WebGPU';
 }
 
 function explain(err) {
@@ -143,7 +154,7 @@ function showInfo(m, name) {
   const rows = [
     ['File', `${name} (${fmtBytes(i.weightsBytes)}${i.weightsSource === 'cache' ? ', from cache' : ''})`],
     ['Variant', `LowFormer-${i.variant} · ${(i.params / 1e6).toFixed(2)} M parameters · ${i.classes} classes`],
-    ['Format', `${i.format} · ${i.dtype}`],
+    ['Format', `${i.format} · ${i.dtype} · input ${i.inputSize}×${i.inputSize}`],
     ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : 'CPU (pure Go in WebAssembly)'],
     ['Thread', i.worker ? 'dedicated Worker' : 'main thread'],
     ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)})`],
@@ -236,20 +247,24 @@ async function benchmark() {
   }
 }
 
-function setImage(source, previewURL) {
+function setImage(source, previewURL, truth = '') {
   state.image = source;
   const img = $('preview');
   if (previewURL) {
     if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+    img.onload = () => img.classList.toggle('pixelated', img.naturalWidth < 128 && img.naturalHeight < 128);
     img.src = previewURL;
     img.hidden = false;
     $('camera').hidden = true;
   }
+  $('truth').textContent = truth ? `True class: ${truth}` : '';
+  $('truth').hidden = !truth;
   $('image-hint').hidden = true;
   if (state.model) classify();
 }
 
 function setImageFile(file) {
+  $('truth').hidden = true;
   if (!file.type.startsWith('image/') && !/\.(jpe?g|png|gif|webp|bmp|tiff?|avif)$/i.test(file.name)) {
     showBanner(`${file.name} is not an image.`, 'Choose a JPEG, PNG, WebP, GIF, BMP or TIFF file.');
     return;
@@ -285,7 +300,7 @@ async function startCamera() {
   $('image-hint').hidden = true;
   $('snap-btn').hidden = false;
   $('live-wrap').hidden = false;
-  $('camera-btn').textContent = '■ Stop the camera';
+  $('camera-label').textContent = 'Stop the camera';
   state.image = v;
 }
 
@@ -297,7 +312,7 @@ function stopCamera() {
   $('camera').hidden = true;
   $('snap-btn').hidden = true;
   $('live-wrap').hidden = true;
-  $('camera-btn').textContent = '📷 Use the camera';
+  $('camera-label').textContent = 'Use the camera';
   if (state.image instanceof HTMLVideoElement) {
     state.image = null;
     $('image-hint').hidden = false;
@@ -318,7 +333,7 @@ async function liveLoop() {
 }
 
 // ---------------------------------------------------------------------------
-// Server-offered weights and sample images (make web-demo / devserver).
+// Server-offered weights and sample images (make demo / web/devserver).
 
 async function fetchList(url) {
   try {
@@ -342,6 +357,12 @@ async function offers() {
     }));
     $('presets').hidden = false;
   }
+  const pick = async (s, b) => {
+    for (const o of document.querySelectorAll('.samples button')) o.classList.toggle('active', o === b);
+    stopCamera();
+    const blob = await (await fetch(s.url)).blob();
+    setImage(new File([blob], s.name.split('/').pop(), { type: blob.type }), s.url, s.truth);
+  };
   if (samples.length) {
     $('samples').replaceChildren(...samples.map((s) => {
       const b = document.createElement('button');
@@ -351,16 +372,19 @@ async function offers() {
       img.src = s.url;
       img.alt = s.name;
       img.loading = 'lazy';
+      img.onload = () => img.classList.toggle('pixelated', img.naturalWidth < 64);
       b.append(img);
-      b.onclick = async () => {
-        for (const o of document.querySelectorAll('.samples button')) o.classList.toggle('active', o === b);
-        stopCamera();
-        const blob = await (await fetch(s.url)).blob();
-        setImage(new File([blob], s.name.split('/').pop(), { type: blob.type }), s.url);
-      };
+      b.title = s.truth ? `${s.name} (true class: ${s.truth})` : s.name;
+      b.onclick = () => pick(s, b);
       return b;
     }));
     $('samples').hidden = false;
+  }
+  // Start with something to see: the server's autoload model on its first sample.
+  const auto = weights.find((w) => w.autoload);
+  if (auto && !state.model && !state.loading && !new URLSearchParams(location.search).has('weights')) {
+    if (samples.length && !state.image) await pick(samples[0], $('samples').querySelector('button'));
+    await loadWeights(auto.url, auto.name);
   }
 }
 
@@ -421,5 +445,10 @@ function init() {
   if (q) loadWeights(q, q.split('/').pop());
 }
 
+/** Resolves when the page is idle: nothing loading or classifying (for tests). */
+async function idle() {
+  while (state.loading || busy) await new Promise((r) => setTimeout(r, 50));
+}
+
 init();
-window.demo = { state, loadWeights, classify, setImageFile };
+window.demo = { state, loadWeights, classify, setImageFile, idle };

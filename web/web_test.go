@@ -55,11 +55,15 @@ func TestBrowser(t *testing.T) {
 	} else {
 		t.Logf("%s", out)
 	}
-	run := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "test/")
+	files, err := filepath.Glob(filepath.Join(web, "test", "*.test.mjs"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no browser tests in web/test (%v)", err)
+	}
+	run := exec.CommandContext(ctx, node, append([]string{"--test", "--test-concurrency=1"}, files...)...)
 	run.Dir = web
 	run.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := run.CombinedOutput()
-	t.Logf("node --test web/test/:\n%s", out)
+	t.Logf("node --test web/test/*.test.mjs:\n%s", out)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("the browser tests ran out of time (raise go test -timeout)")
 	}

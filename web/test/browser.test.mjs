@@ -4,7 +4,7 @@
 // classification against the PIL reference crop, every image source kind,
 // the Cache API, and clear rejections for bad weights, images and calls.
 //
-//   make web && node --test --test-concurrency=1 web/test/
+//   make web && node --test --test-concurrency=1 web/test/*.test.mjs
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -190,15 +190,16 @@ export async function openPage(ctx, url, { waitReady = true } = {}) {
 export async function adapterInfo(page) {
   return page.evaluate(async () => {
     if (!navigator.gpu) return null;
+    // As lowformer.js does: a non-fallback compatibility adapter beats a fallback core one.
     let a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
     let level = 'core';
-    if (!a) {
-      a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance', featureLevel: 'compatibility' });
-      level = 'compatibility';
+    if (!a || a.info?.isFallbackAdapter) {
+      const c = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance', featureLevel: 'compatibility' });
+      if (c && !c.info?.isFallbackAdapter) [a, level] = [c, 'compatibility'];
     }
     if (!a) return null;
     const i = a.info || {};
-    return `${i.vendor} ${i.architecture} ${i.description || ''} (${level}${a.isFallbackAdapter ? ', fallback' : ''})`.trim();
+    return `${i.description || `${i.vendor} ${i.architecture}`} (${level}${i.isFallbackAdapter ? ', fallback' : ''})`;
   });
 }
 

@@ -1,0 +1,151 @@
+// The demo page (web/index.html) served by the real dev server of
+// `make demo`: it loads the embedded Fashion-MNIST model on its first sample
+// by itself, shows predictions and timings, survives bad files, and warns
+// when WebGPU is missing. Screenshots go to web/test/out/.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as h from './harness.mjs';
+
+const why = h.missingPrerequisite();
+if (why && h.CI) throw new Error(`browser tests cannot run: ${why}`);
+
+/** Builds and starts web/devserver on a free port; resolves to {url, stop}. */
+async function startDevServer(args) {
+  mkdirSync(h.outDir, { recursive: true });
+  const bin = join(h.outDir, 'devserver');
+  execFileSync('go', ['build', '-o', bin, './web/devserver'], { cwd: h.repoRoot, stdio: 'inherit' });
+  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-dir', h.distDir, ...args], { cwd: h.repoRoot });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/http:\/\/[\d.:]+\//);
+      if (m) resolve(m[0].replace(/\/$/, ''));
+    });
+    proc.on('exit', (code) => reject(new Error(`devserver exited with ${code}: ${err}`)));
+  });
+  return { url, stop: () => proc.kill() };
+}
+
+const shot = (page, name) => page.screenshot({ path: join(h.outDir, name), fullPage: true });
+
+describe('demo page', { skip: why || false }, () => {
+  let srv;
+  let ctx;
+
+  before(async () => {
+    const b0 = join(h.sharedDir, 'b0', 'evalmodel.pt');
+    const chelsea = join(h.imagesDir, 'chelsea_420.jpg');
+    srv = await startDevServer(['-weights', existsSync(b0) ? b0 : '', '-images', existsSync(chelsea) ? chelsea : '']);
+    ctx = await h.launchBrowser();
+  });
+
+  after(async () => {
+    await ctx?.close();
+    srv?.stop();
+  });
+
+  it('loads the embedded model on its first sample, shows predictions and timings, benchmarks', { timeout: 300000 }, async (t) => {
+    const page = await h.openPage(ctx, `${srv.url}/`, { waitReady: false });
+    await page.waitForFunction(() => window.demo?.state.model && document.querySelectorAll('#predictions .pred').length > 0, null, { timeout: 240000 });
+    await page.evaluate(() => window.demo.idle());
+    const r = await page.evaluate(() => ({
+      preds: [...document.querySelectorAll('#predictions .pred')].map((li) => ({
+        label: li.querySelector('.label').firstChild.textContent, pct: li.querySelector('.pct').textContent,
+        width: parseFloat(li.querySelector('.bar > div').style.width),
+      })),
+      adapter: document.getElementById('stat-adapter').textContent,
+      load: document.getElementById('stat-load').textContent,
+      first: document.getElementById('stat-first').textContent,
+      chip: document.getElementById('gpu-chip').textContent,
+      banner: document.getElementById('banner').hidden,
+      truth: document.getElementById('truth').textContent,
+      info: document.getElementById('model-info').textContent,
+      labels: window.demo.state.model.info.labels,
+      backend: window.demo.state.model.info.backend,
+    }));
+    t.diagnostic(`adapter ${r.adapter}; load ${r.load}; first run ${r.first}; top: ${r.preds.map((p) => `${p.label} ${p.pct}`).join(', ')}; ${r.truth}`);
+    assert.equal(r.backend, 'gpu');
+    assert.match(r.chip, /^WebGPU: /);
+    assert.ok(r.banner, 'no error banner');
+    assert.equal(r.preds.length, 5);
+    for (const p of r.preds) assert.ok(r.labels.includes(p.label), `${p.label} is a class name`);
+    assert.deepEqual([...r.preds].sort((a, b) => b.width - a.width), r.preds, 'bars sorted by probability');
+    assert.match(r.truth, /^True class: /);
+    assert.match(r.info, /Fashion|custom/i);
+    for (const v of [r.load, r.first]) assert.match(v, /\d/);
+    await shot(page, 'demo.png');
+
+    await page.click('#bench-btn');
+    await page.waitForFunction(() => window.demo.state.runs.length >= 6 && !document.getElementById('bench-btn').disabled, null, { timeout: 120000 });
+    const steady = await page.textContent('#stat-steady');
+    t.diagnostic(`steady state ${steady}`);
+    assert.match(steady, /\d/);
+    await page.close();
+  });
+
+  it('bad files show clear messages and the page keeps working', { timeout: 300000 }, async () => {
+    const page = await h.openPage(ctx, `${srv.url}/`, { waitReady: false });
+    await page.waitForFunction(() => window.demo?.state.model && document.querySelectorAll('#predictions .pred').length > 0, null, { timeout: 240000 });
+    await page.evaluate(() => window.demo.idle());
+    const banner = async () => page.evaluate(() => !document.getElementById('banner').hidden && document.getElementById('banner').textContent);
+
+    await page.setInputFiles('#weights-file', { name: 'notes.pt', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a checkpoint') });
+    await page.waitForFunction(() => !document.getElementById('banner').hidden, null, { timeout: 60000 });
+    await page.evaluate(() => window.demo.idle());
+    assert.match(await banner(), /Could not load notes\.pt\..*lowformer|Could not load notes\.pt\./s);
+    await shot(page, 'demo-error.png');
+
+    await page.setInputFiles('#image-file', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]) });
+    await page.waitForFunction(() => /Could not classify/.test(document.getElementById('banner').textContent), null, { timeout: 60000 });
+    await page.setInputFiles('#image-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await page.waitForFunction(() => /notes\.txt is not an image/.test(document.getElementById('banner').textContent), null, { timeout: 10000 });
+
+    // The model loaded first is still there and classifies the next sample.
+    const before = await page.evaluate(() => window.demo.state.runs.length);
+    await page.click('#samples button:nth-child(2)');
+    await page.waitForFunction((n) => window.demo.state.runs.length > n, before, { timeout: 120000 });
+    await page.evaluate(() => window.demo.idle());
+    assert.equal(await page.locator('#predictions .pred').count(), 5);
+    assert.ok(page.log.every((l) => !l.startsWith('[pageerror]')), page.log.join('\n'));
+    await page.close();
+  });
+
+  it('without WebGPU the page says so and runs on the CPU', { timeout: 300000 }, async () => {
+    const page = await ctx.newPage();
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+    await page.goto(`${srv.url}/`);
+    await page.waitForFunction(() => window.demo?.state.model && document.querySelectorAll('#predictions .pred').length > 0, null, { timeout: 240000 });
+    await page.evaluate(() => window.demo.idle());
+    const r = await page.evaluate(() => ({
+      chip: document.getElementById('gpu-chip').textContent,
+      banner: !document.getElementById('banner').hidden && document.getElementById('banner').textContent,
+      backend: window.demo.state.model.info.backend,
+      adapter: document.getElementById('stat-adapter').textContent,
+    }));
+    assert.match(r.chip, /No WebGPU/);
+    assert.match(r.banner, /WebGPU is not available in this browser/);
+    assert.equal(r.backend, 'cpu');
+    assert.match(r.adapter, /CPU/);
+    await shot(page, 'demo-no-webgpu.png');
+    await page.close();
+  });
+
+  it('the minimal example classifies a chosen image', { timeout: 300000 }, async () => {
+    const page = await h.openPage(ctx, `${srv.url}/example.html?weights=weights/pretrained/fashion_mnist.safetensors`, { waitReady: false });
+    await page.waitForFunction(() => /^ready: /.test(document.getElementById('status').textContent), null, { timeout: 240000 });
+    const png = await (await fetch(`${srv.url}/samples/pretrained/fashion-01.png`)).arrayBuffer();
+    await page.setInputFiles('#file', { name: 'pullover.png', mimeType: 'image/png', buffer: Buffer.from(png) });
+    await page.waitForFunction(() => document.querySelectorAll('#out li').length === 5, null, { timeout: 120000 });
+    const items = await page.locator('#out li').allTextContents();
+    assert.ok(items.every((t) => / — \d+\.\d %$/.test(t)), items.join('\n'));
+    assert.match(await page.textContent('#status'), /classified in \d+ ms/);
+    await page.close();
+  });
+});
