@@ -43,4 +43,4 @@ web:
 	GO=$(GO) ./web/build.sh
 
 web-test: web
-	cd web && node --test --test-concurrency=1 test/
+	cd web && node --test --test-concurrency=1 test/*.test.mjs
