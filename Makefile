@@ -26,6 +26,13 @@ vet:
 clean:
 	rm -rf bin web/dist
 
+# The pretrained Fashion-MNIST model on the full 10 000-image test set
+# (CPU and GPU, agreement with PyTorch); installs Debian's dataset if missing.
+.PHONY: fmnist-full
+fmnist-full:
+	@test -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz || apt-get install -y dataset-fashion-mnist
+	LOWFORMER_FULL_FMNIST=1 $(GO) test -count=1 -v -timeout 60m -run 'TestFullFashionMNIST' ./pretrained
+
 # The browser build and the demo (web/README.md):
 #   make demo       builds web/dist and serves the demo page on http://$(WEB_ADDR)
 #                   (COOP/COEP headers; offers the embedded Fashion-MNIST model,

@@ -11,14 +11,16 @@ Outputs (under --out, default pretrained/):
   fashion_mnist.safetensors      F32 weights + I64 num_batches_tracked, metadata: labels,
                                  lowformer.config, input_size, dataset
   testdata/torch_preds.bin       uint8 argmax of the PyTorch model, all 10000 test images
-  testdata/torch_logits.f16      float16 logits [500,10], the first 500 test images
+  testdata/torch_logits.f32      float32 logits [300,10] of the sample images
   fashion_mnist_samples.bin      uint8 [300,28,28], test images 0..299 (embedded by pretrained.go)
   fashion_mnist_sample_labels.bin uint8 [300], their ground-truth labels
   testdata/preprocessed.f32      float32 [3,3,r,r], the normalized inputs of test images 0..2
+  testdata/train_info.json       parameters, accuracies and training time of the run
 
 Needs Debian's python3-torch, python3-numpy, python3-pil and dataset-fashion-mnist
 (apt-get install dataset-fashion-mnist). Runs on the CPU.
-Usage: /usr/bin/python3 tools/train_fashion_mnist.py [--epochs 6] [--threads 1]
+Usage: /usr/bin/python3 tools/train_fashion_mnist.py [--epochs 5] [--threads 1]
+       /usr/bin/python3 tools/train_fashion_mnist.py --export-only   # test data from the committed weights
 """
 import argparse, gzip, json, math, os, struct, sys, time
 import numpy as np
@@ -300,46 +302,32 @@ def evaluate(model, u8, bs=500):
     return torch.cat(out)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=48, help="input resolution r")
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pretrained"))
-    ap.add_argument("--cache", default="/tmp/fmnist_cache")
-    ap.add_argument("--bench", action="store_true", help="time a few training steps and exit")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    r = args.size
+def read_safetensors(path):
+    """Reads a safetensors file written by write_safetensors: (state dict, metadata)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n, = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    base, sd = 8 + n, {}
+    for k, e in header.items():
+        b, end = e["data_offsets"]
+        dt = {"F32": "<f4", "I64": "<i8"}[e["dtype"]]
+        sd[k] = torch.from_numpy(np.frombuffer(raw[base + b:base + end], dtype=dt).copy()).reshape(e["shape"])
+    return sd, meta
 
-    t0 = time.time()
-    os.makedirs(args.cache, exist_ok=True)
-    xtr = read_idx(f"{DATA}/train-images-idx3-ubyte.gz")
-    ytr = read_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype(np.int64)
-    xte = read_idx(f"{DATA}/t10k-images-idx3-ubyte.gz")
-    yte = read_idx(f"{DATA}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
-    ptr = preprocess_all(xtr, r, f"{args.cache}/train_r{r}.npy")
-    pte = preprocess_all(xte, r, f"{args.cache}/test_r{r}.npy")
-    print(f"data: train {ptr.shape} test {pte.shape} preprocessed in {time.time()-t0:.1f}s", flush=True)
 
-    model = LowFormer(CONFIG)
-    nparam = sum(p.numel() for p in model.parameters())
-    print(f"params: {nparam}", flush=True)
+def train(model, ptr, ytr, pte, yte, args):
+    """AdamW with warmup + cosine decay, label smoothing 0.1, random horizontal flips.
+    Returns the training time in seconds."""
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     steps_per_epoch = len(ptr) // args.batch
     total = steps_per_epoch * args.epochs
-    warm = min(300, total // 10)
+    warm = max(1, min(300, total // 10))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: (i + 1) / warm if i < warm else 0.5 * (1 + math.cos(math.pi * (i - warm) / max(1, total - warm))))
     ytr_t = torch.from_numpy(ytr)
-
     t1 = time.time()
-    step = 0
     for ep in range(args.epochs):
         model.train()
         perm = np.random.permutation(len(ptr))
@@ -356,53 +344,95 @@ def main():
             loss.backward()
             opt.step()
             sched.step()
-            step += 1
             loss_sum += loss.item()
             correct += (logits.argmax(1) == y).sum().item()
             if args.bench and b == 19:
                 dt = (time.time() - t1) / 20
                 print(f"bench: {dt*1000:.0f} ms/step, epoch ~{dt*steps_per_epoch/60:.1f} min")
-                return
+                sys.exit(0)
             if b % 100 == 0:
                 print(f"ep {ep} step {b}/{steps_per_epoch} loss {loss.item():.3f} lr {sched.get_last_lr()[0]:.2e} "
                       f"t {time.time()-t1:.0f}s", flush=True)
-        logits = evaluate(model, pte)
-        acc = (logits.argmax(1).numpy() == yte).mean()
+        acc = (evaluate(model, pte).argmax(1).numpy() == yte).mean()
         print(f"epoch {ep}: train loss {loss_sum/steps_per_epoch:.4f} train acc {correct/(steps_per_epoch*args.batch):.4f} "
               f"test acc {acc:.4f} time {time.time()-t1:.0f}s", flush=True)
-    train_time = time.time() - t1
+    return time.time() - t1
 
-    # Final evaluation and export.
-    model.eval()
+
+def export_testdata(model, pte, xte, yte, out, r):
+    """Writes the PyTorch predictions, the sample set and the preprocessing check. Returns the
+    test accuracy and the sample-set accuracy."""
     logits = evaluate(model, pte)
     pred = logits.argmax(1).numpy().astype(np.uint8)
-    acc = float((pred == yte).mean())
-    print(f"final test accuracy {acc:.4f}, training time {train_time:.0f}s", flush=True)
-
-    out = os.path.abspath(args.out)
     os.makedirs(f"{out}/testdata", exist_ok=True)
-    sd = model.state_dict()
-    cfg = dict(CONFIG)
-    meta = {
-        "labels": json.dumps(LABELS),
-        "lowformer.config": json.dumps(cfg),
-        "input_size": str(r),
-        "dataset": "fashion-mnist",
-        "test_accuracy": f"{acc:.4f}",
-    }
-    write_safetensors(f"{out}/fashion_mnist.safetensors", sd, meta)
     pred.tofile(f"{out}/testdata/torch_preds.bin")
-    logits[:500].numpy().astype("<f2").tofile(f"{out}/testdata/torch_logits.f16")
+    logits[:NSAMPLES].numpy().astype("<f4").tofile(f"{out}/testdata/torch_logits.f32")
     xte[:NSAMPLES].astype(np.uint8).tofile(f"{out}/fashion_mnist_samples.bin")
     yte[:NSAMPLES].astype(np.uint8).tofile(f"{out}/fashion_mnist_sample_labels.bin")
     # The normalized inputs of test images 0..2 ([3, 3, r, r] float32) for the Go check of
     # preprocess.Tensor against this PIL pipeline.
     to_input(np.stack([preprocess_u8(xte[i], r) for i in range(3)])).numpy().astype("<f4").tofile(
         f"{out}/testdata/preprocessed.f32")
-    info = {"params": nparam, "test_accuracy": acc, "train_seconds": round(train_time),
-            "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "size": r,
-            "sample_accuracy": float((pred[:NSAMPLES] == yte[:NSAMPLES]).mean()),
-            "threads": args.threads, "config": cfg}
+    return float((pred == yte).mean()), float((pred[:NSAMPLES] == yte[:NSAMPLES]).mean())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=48, help="input resolution r")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pretrained"))
+    ap.add_argument("--cache", default="/tmp/fmnist_cache")
+    ap.add_argument("--bench", action="store_true", help="time a few training steps and exit")
+    ap.add_argument("--export-only", action="store_true",
+                    help="load OUT/fashion_mnist.safetensors instead of training; rewrite only the test data")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    r = args.size
+    out = os.path.abspath(args.out)
+
+    t0 = time.time()
+    os.makedirs(args.cache, exist_ok=True)
+    xte = read_idx(f"{DATA}/t10k-images-idx3-ubyte.gz")
+    yte = read_idx(f"{DATA}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    pte = preprocess_all(xte, r, f"{args.cache}/test_r{r}.npy")
+    model = LowFormer(CONFIG)
+    nparam = sum(p.numel() for p in model.parameters())
+    print(f"params: {nparam}", flush=True)
+
+    if args.export_only:
+        sd, meta = read_safetensors(f"{out}/fashion_mnist.safetensors")
+        if int(meta["input_size"]) != r:
+            sys.exit(f"the model was trained at input size {meta['input_size']}, not {r}")
+        model.load_state_dict(sd, strict=True)
+        acc, sacc = export_testdata(model, pte, xte, yte, out, r)
+        print(f"test accuracy {acc:.4f} (file says {meta.get('test_accuracy')}), samples {sacc:.4f}")
+        return
+
+    xtr = read_idx(f"{DATA}/train-images-idx3-ubyte.gz")
+    ytr = read_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype(np.int64)
+    ptr = preprocess_all(xtr, r, f"{args.cache}/train_r{r}.npy")
+    print(f"data: train {ptr.shape} test {pte.shape} preprocessed in {time.time()-t0:.1f}s", flush=True)
+    train_time = train(model, ptr, ytr, pte, yte, args)
+    model.eval()
+    acc, sacc = export_testdata(model, pte, xte, yte, out, r)
+    print(f"final test accuracy {acc:.4f}, training time {train_time:.0f}s", flush=True)
+    meta = {
+        "labels": json.dumps(LABELS),
+        "lowformer.config": json.dumps(CONFIG),
+        "input_size": str(r),
+        "dataset": "fashion-mnist",
+        "test_accuracy": f"{acc:.4f}",
+    }
+    write_safetensors(f"{out}/fashion_mnist.safetensors", model.state_dict(), meta)
+    info = {"params": nparam, "test_accuracy": acc, "sample_accuracy": sacc, "train_seconds": round(train_time),
+            "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "size": r, "seed": args.seed,
+            "threads": args.threads, "config": CONFIG}
     with open(f"{out}/testdata/train_info.json", "w") as f:
         json.dump(info, f, indent=1)
     print(json.dumps(info), flush=True)
