@@ -349,11 +349,11 @@ func (d *Device) Run(dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, cou
 	if count == 0 {
 		return nil, d.waitIdle()
 	}
-	done := make(chan wgpu.BufferMapAsyncStatus, 1)
-	if err := staging.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { done <- s }); err != nil {
+	s, err := d.mapRead(staging, size)
+	if err != nil {
 		return nil, fmt.Errorf("gpu: map staging: %w", err)
 	}
-	if s := awaitMap(d, done); s != wgpu.BufferMapAsyncStatusSuccess {
+	if s != wgpu.BufferMapAsyncStatusSuccess {
 		return nil, fmt.Errorf("gpu: reading results failed (map status %d)%s", s, d.lostSuffix())
 	}
 	raw := staging.GetMappedRange(0, uint(size))
@@ -369,14 +369,6 @@ func (d *Device) ReadFloats(b *wgpu.Buffer, off uint64, count int) ([]float32, e
 		return nil, nil
 	}
 	return d.Run(nil, b, off, count)
-}
-
-// waitIdle blocks until the submitted work has finished.
-func (d *Device) waitIdle() error {
-	done := make(chan wgpu.BufferMapAsyncStatus, 1)
-	d.Queue.OnSubmittedWorkDone(func(wgpu.QueueWorkDoneStatus) { done <- wgpu.BufferMapAsyncStatusSuccess })
-	awaitMap(d, done)
-	return d.check()
 }
 
 func (d *Device) check() error {
