@@ -10,7 +10,7 @@ build:
 	$(GO) build -o bin/lowformer ./cmd/lowformer
 
 test: 
-	./scripts/setup.sh
+	./scripts/setup.sh --browser
 	$(MAKE) check
 	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 -timeout 60m ./...
 
