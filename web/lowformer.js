@@ -531,7 +531,7 @@ export class LowFormer {
     this.#impl = impl;
     /** What the model is: {variant, params, classes, labels, format, dtype, backend, adapter, ...}. */
     this.info = Object.freeze(info);
-    /** How long loading took, in milliseconds: {weights, init, total}. */
+    /** How long loading took, in milliseconds: {weights, init, total} (total as seen by the caller). */
     this.timings = Object.freeze(timings);
   }
 
@@ -558,13 +558,14 @@ export class LowFormer {
       wasmURL: new URL(options.wasmURL || 'lowformer.wasm', HERE).href,
       wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,
     };
+    const t0 = performance.now();
     if (worker) {
       const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
       const { remote, info, timings } = await Remote.load(opts, workerURL);
-      return new LowFormer(remote, { ...info, worker: true }, timings);
+      return new LowFormer(remote, { ...info, worker: true }, { ...timings, total: performance.now() - t0 });
     }
     const { local, info, timings } = await Local.load(opts);
-    return new LowFormer(local, { ...info, worker: false }, timings);
+    return new LowFormer(local, { ...info, worker: false }, { ...timings, total: performance.now() - t0 });
   }
 
   /** Deletes every cached weights file (see clearCache). */
