@@ -6,10 +6,14 @@
 //	go run ./web/devserver -weights ../shared/testdata/lowformer/b0/evalmodel.pt -images preprocess/testdata/chelsea_420.jpg
 //
 // Weights are listed at /weights.json and served under /weights/, images at
-// /samples.json and /samples/.
+// /samples.json and /samples/. Unless -pretrained=false, the small LowFormer
+// trained on Fashion-MNIST that the library embeds (package pretrained) is
+// offered first, with its test images, so the demo shows real predictions
+// without downloading anything.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,16 +22,21 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // entry is one file offered to the demo page.
 type entry struct {
-	Name string `json:"name"` // parent folder and file name
-	URL  string `json:"url"`  // relative to the page
-	Size int64  `json:"size"`
-	path string
+	Name     string `json:"name"` // parent folder and file name
+	URL      string `json:"url"`  // relative to the page
+	Size     int64  `json:"size"`
+	Truth    string `json:"truth,omitempty"`    // a sample's true class
+	Autoload bool   `json:"autoload,omitempty"` // weights the page loads at once
+	path     string // the file, or
+	data     []byte // its content
 }
 
 func main() {
@@ -35,6 +44,7 @@ func main() {
 	dir := flag.String("dir", "web/dist", "static folder to serve (built by make web)")
 	weights := flag.String("weights", "", "space- or comma-separated checkpoint files to offer to the page")
 	images := flag.String("images", "", "space- or comma-separated image files to offer as samples")
+	withPretrained := flag.Bool("pretrained", true, "offer the embedded Fashion-MNIST model and its test images")
 	flag.Parse()
 	if _, err := os.Stat(filepath.Join(*dir, "lowformer.wasm")); err != nil {
 		log.Fatalf("devserver: %s has no lowformer.wasm; run `make web` first", *dir)
@@ -43,12 +53,22 @@ func main() {
 	mime.AddExtensionType(".js", "text/javascript; charset=utf-8")
 	mux := http.NewServeMux()
 	mux.Handle("/", http.FileServer(http.Dir(*dir)))
-	for _, m := range []struct{ prefix, list string }{{"weights", *weights}, {"samples", *images}} {
+	var builtinWeights, builtinSamples []entry
+	if *withPretrained {
+		var err error
+		if builtinWeights, builtinSamples, err = pretrainedEntries(); err != nil {
+			log.Fatalf("devserver: %v", err)
+		}
+	}
+	for _, m := range []struct {
+		prefix, list string
+		builtin      []entry
+	}{{"weights", *weights, builtinWeights}, {"samples", *images, builtinSamples}} {
 		entries, err := files(m.prefix, m.list)
 		if err != nil {
 			log.Fatalf("devserver: %v", err)
 		}
-		mount(mux, m.prefix, entries)
+		mount(mux, m.prefix, append(m.builtin, entries...))
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -89,7 +109,13 @@ func mount(mux *http.ServeMux, prefix string, entries []entry) {
 		json.NewEncoder(w).Encode(entries)
 	})
 	for _, e := range entries {
-		mux.HandleFunc("/"+e.URL, func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, e.path) })
+		mux.HandleFunc("/"+e.URL, func(w http.ResponseWriter, r *http.Request) {
+			if e.data != nil {
+				http.ServeContent(w, r, path.Base(e.URL), time.Time{}, bytes.NewReader(e.data))
+				return
+			}
+			http.ServeFile(w, r, e.path)
+		})
 	}
 }
 
