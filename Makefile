@@ -51,3 +51,12 @@ web:
 
 web-test: web
 	cd web && node --test --test-concurrency=1 test/*.test.mjs
+
+# Side-by-side benchmark against onnxruntime-web (bench/README.md), all
+# engines interleaved on this machine; results in bench/out/results.{json,md}:
+#   make bench-quick  B0, batch 1, 224x224 (a few minutes)
+#   make bench        every variant in ../shared, batch 1 and 8
+.PHONY: bench bench-quick
+bench bench-quick: build web
+	cd bench && npm install --no-audit --no-fund --silent
+	node bench/bench.mjs $(if $(filter bench-quick,$@),--quick)

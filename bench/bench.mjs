@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// Side-by-side benchmark of LowFormer against onnxruntime-web on one
+// machine, in one go: lowformer-native (bin/lowformer bench -interleave),
+// lowformer-web (web/dist in headless Chromium), ort-web-webgpu and
+// ort-web-wasm (onnxruntime-web on the same network's ONNX export, same
+// Chromium, same lavapipe-compat adapter; wasm with all cores). Runs are
+// interleaved round-robin. Writes bench/out/results.json and results.md.
+//
+//   node bench/bench.mjs --quick          B0, batch 1, 224×224
+//   node bench/bench.mjs                  every variant of ../shared, batch 1 and 8
+//
+// Options: --runs N (10), --warmup N (2), --variants b0,E1, --batches 1,8,
+// --size 224, --engines lowformer-native,lowformer-web,ort-web-webgpu,ort-web-wasm,
+// --out DIR (bench/out), --no-profile, --setup-timeout SECONDS (600),
+// --ort-webgpu-bundle FILE (ort.all.min.mjs: the webgpu EP on JSEP, the faster
+// of ORT's two here; ort.webgpu.min.mjs is the native WebGPU EP).
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchDir, launchBrowser, machine, nativeBin, sharedDir, sharedVariants, startServer } from './lib/env.mjs';
+import { ENGINES, inBrowser, startEngine, unavailable } from './lib/engines.mjs';
+import { entry, markdown } from './lib/report.mjs';
+
+function options(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      variants: { type: 'string' },
+      batches: { type: 'string' },
+      size: { type: 'string', default: '224' },
+      engines: { type: 'string', default: ENGINES.join(',') },
+      out: { type: 'string', default: join(benchDir, 'out') },
+      'no-profile': { type: 'boolean', default: false },
+      'setup-timeout': { type: 'string', default: '600' },
+      'ort-webgpu-bundle': { type: 'string', default: 'ort.all.min.mjs' },
+    },
+  });
+  const ints = (s) => s.split(',').map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`"${v}" is not a whole number`);
+    return n;
+  });
+  const o = {
+    runs: ints(values.runs)[0], warmup: ints(values.warmup)[0], size: ints(values.size)[0],
+    engines: values.engines.split(','), out: values.out, profile: !values['no-profile'],
+    setupTimeoutMs: 1000 * ints(values['setup-timeout'])[0], ortBundle: values['ort-webgpu-bundle'],
+    variants: values.variants?.split(','), batches: values.batches ? ints(values.batches) : null, quick: values.quick,
+  };
+  for (const e of o.engines) if (!ENGINES.includes(e)) throw new Error(`unknown engine ${e} (want ${ENGINES.join(', ')})`);
+  if (o.runs < 1) throw new Error('--runs must be at least 1');
+  return o;
+}
+
+/** Runs every available engine on one configuration; returns entries and problems. */
+async function benchConfig(cfg, o, server) {
+  const problems = [];
+  const label = `${cfg.variant} batch ${cfg.batch} ${cfg.size}x${cfg.size}`;
+  const wanted = o.engines.filter((e) => {
+    const why = unavailable(e, cfg.variant);
+    if (why) problems.push(`${e} on ${label}: ${why}`);
+    return !why;
+  });
+  const browser = wanted.some(inBrowser) ? await launchBrowser() : null;
+  const drivers = [];
+  try {
+    for (const engine of wanted) {
+      process.stdout.write(`  ${engine}: loading… `);
+      try {
+        const d = await startEngine(engine, { ...cfg, warmup: o.warmup, setupTimeoutMs: o.setupTimeoutMs, ortBundle: o.ortBundle }, { browser, url: server.url });
+        drivers.push({ engine, d, times: [] });
+        console.log(`cold start ${d.info.coldStartMs.toFixed(0)} ms`);
+      } catch (e) {
+        console.log('FAILED');
+        problems.push(`${engine} on ${label} failed to start: ${e.message}`);
+      }
+    }
+    for (let round = 0; round < o.runs; round++) {
+      const live = drivers.filter((x) => !x.failed);
+      for (let i = 0; i < live.length; i++) {
+        const x = live[(round + i) % live.length];
+        try {
+          x.times.push(await x.d.runOnce());
+        } catch (e) {
+          x.failed = true;
+          problems.push(`${x.engine} on ${label} failed in run ${round + 1}: ${e.message}`);
+        }
+      }
+      console.log(`  round ${round + 1}/${o.runs}: ${live.map((x) => `${x.engine} ${x.times.at(-1)?.toFixed(0)} ms`).join(", ")}`);
+    }
+    const entries = [];
+    for (const x of drivers.filter((y) => !y.failed)) {
+      const fin = await x.d.finish();
+      entries.push(entry(x.engine, { model: fin.model || cfg.model, batch: cfg.batch, size: cfg.size }, x.d.info, x.times, fin));
+    }
+    return { entries, problems };
+  } finally {
+    for (const x of drivers) await x.d.close().catch(() => {});
+    await browser?.close();
+  }
+}
+
+/** lowformer bench -profile on one configuration (native, not interleaved). */
+function nativeProfile(cfg) {
+  const args = ['bench', '-json', '-profile', '-runs', '5', '-warmup', '1', '-weights', join(sharedDir, cfg.variant, 'evalmodel.pt'),
+    '-batch', String(cfg.batch), '-size', String(cfg.size)];
+  return new Promise((ok, fail) => {
+    const p = spawn(nativeBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b) => { out += b; });
+    p.stderr.on('data', (b) => { err += b; });
+    p.on('close', (code) => (code === 0 ? ok(JSON.parse(out)) : fail(new Error(`lowformer bench -profile exited ${code}: ${err.trim()}`))));
+  });
+}
+
+async function main() {
+  const o = options(process.argv.slice(2));
+  const variants = o.variants || (o.quick ? ['b0'] : await sharedVariants());
+  const batches = o.batches || (o.quick ? [1] : [1, 8]);
+  if (variants.length === 0) throw new Error(`no reference variants in ${sharedDir}`);
+  const loadBefore = machine().loadavg;
+  const server = await startServer();
+  const entries = [];
+  const problems = [];
+  let profile = null;
+  try {
+    for (const variant of variants) {
+      for (const batch of batches) {
+        const cfg = { variant, model: variant.toUpperCase(), batch, size: o.size };
+        console.log(`${variant}, batch ${batch}, ${o.size}x${o.size}:`);
+        const r = await benchConfig(cfg, o, server);
+        entries.push(...r.entries);
+        problems.push(...r.problems);
+      }
+    }
+    if (o.profile && o.engines.includes('lowformer-native') && !unavailable('lowformer-native', variants[0])) {
+      console.log(`native profile of ${variants[0]}, batch 1…`);
+      profile = await nativeProfile({ variant: variants[0], batch: 1, size: o.size }).catch((e) => {
+        problems.push(`native profile: ${e.message}`);
+        return null;
+      });
+    }
+  } finally {
+    await server.close();
+  }
+  const meta = { date: new Date().toISOString(), machine: machine(), loadBefore, loadAfter: machine().loadavg, runs: o.runs, warmup: o.warmup };
+  mkdirSync(o.out, { recursive: true });
+  writeFileSync(join(o.out, 'results.json'), JSON.stringify(entries, null, 1) + '\n');
+  if (profile) writeFileSync(join(o.out, 'profile.json'), JSON.stringify(profile, null, 1) + '\n');
+  const md = markdown({ entries, meta, problems, profile });
+  writeFileSync(join(o.out, 'results.md'), md);
+  console.log('\n' + md);
+  console.log(`wrote ${join(o.out, 'results.json')} and results.md`);
+}
+
+main().then(() => process.exit(0), (e) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,117 @@
+// Results: the entries of bench/out/results.json and the Markdown table
+// with the ours/theirs ratios.
+
+/** The fields every entry of results.json has, in order. */
+export const FIELDS = ['engine', 'adapter', 'model', 'batch', 'size', 'median_ms', 'min_ms', 'max_ms', 'runs', 'cold_start_ms', 'max_abs_err'];
+
+/** Median, minimum and maximum of a non-empty list. */
+export function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  return { median, min: s[0], max: s[n - 1] };
+}
+
+const round = (v, d = 2) => (v == null ? null : Number(v.toFixed(d)));
+
+/** One results.json entry. */
+export function entry(engine, cfg, info, times, fin) {
+  const s = stats(times);
+  return {
+    engine,
+    adapter: fin.adapter || info.adapter,
+    model: cfg.model,
+    batch: cfg.batch,
+    size: cfg.size,
+    median_ms: round(s.median),
+    min_ms: round(s.min),
+    max_ms: round(s.max),
+    runs: times.length,
+    cold_start_ms: round(fin.coldStartMs ?? info.coldStartMs, 1),
+    max_abs_err: fin.maxAbsErr == null ? null : Number(fin.maxAbsErr.toPrecision(3)),
+    argmax_ok: fin.argmaxOk ?? null,
+    check: fin.check,
+    first_run_ms: round(fin.firstRunMs ?? info.firstRunMs, 1),
+    peak_memory_mb: round(fin.memoryMB, 1),
+    memory_method: fin.memoryMethod,
+    times_ms: times.map((t) => round(t)),
+    notes: info.notes,
+  };
+}
+
+// The ratios of the report: [label, ours, theirs, field, target].
+const RATIOS = [
+  ['lowformer-web / ort-web-webgpu', 'lowformer-web', 'ort-web-webgpu', 'median_ms', 0.2],
+  ['lowformer-web / ort-web-wasm', 'lowformer-web', 'ort-web-wasm', 'median_ms', 1.0],
+  ['lowformer-native / ort-web-wasm', 'lowformer-native', 'ort-web-wasm', 'median_ms', null],
+  ['lowformer-native / ort-web-webgpu', 'lowformer-native', 'ort-web-webgpu', 'median_ms', null],
+  ['cold start lowformer-web / ort-web-webgpu', 'lowformer-web', 'ort-web-webgpu', 'cold_start_ms', 0.2],
+  ['cold start lowformer-web / ort-web-wasm', 'lowformer-web', 'ort-web-wasm', 'cold_start_ms', 0.2],
+  ['cold start lowformer-native / ort-web-wasm', 'lowformer-native', 'ort-web-wasm', 'cold_start_ms', null],
+];
+
+/** The ratio rows for the entries of one (model, batch, size). */
+export function ratios(entries) {
+  const by = Object.fromEntries(entries.map((e) => [e.engine, e]));
+  return RATIOS.filter(([, a, b]) => by[a] && by[b]).map(([label, a, b, field, target]) => {
+    const r = by[a][field] / by[b][field];
+    return { label, ratio: r, target, met: target == null ? null : r <= target };
+  });
+}
+
+const fmt = (v, d = 1) => (v == null || Number.isNaN(v) ? '–' : Number(v).toFixed(d));
+
+/** The Markdown report. */
+export function markdown({ entries, meta, problems, profile }) {
+  const L = [];
+  L.push(`# LowFormer benchmark, ${meta.date}`, '');
+  L.push(`Machine: ${meta.machine.cpu}, ${meta.machine.cores} cores. Load average (1/5/15 min) before: ${meta.loadBefore.join(' ')}, after: ${meta.loadAfter.join(' ')}.`);
+  L.push(`Every engine: ${meta.warmup} warm-up runs after the first, then ${meta.runs} timed runs, interleaved round-robin across the engines (the order rotates each round). ` +
+    'Cold start: process start (native) or navigation start (browser) to the first logits, weights on local disk (served over localhost), ' +
+    'ORT session creation and first run included. Every engine\'s logits (first and last run) are checked against the reference logits ' +
+    '(image i of a batch = reference image i mod 2). Timing is never a pass/fail condition.', '');
+  L.push('| model | batch | engine | adapter | median ms | min | max | runs | cold start ms | max abs err | argmax | peak memory MB |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const e of entries) {
+    L.push(`| ${e.model} | ${e.batch} | ${e.engine} | ${e.adapter} | ${fmt(e.median_ms)} | ${fmt(e.min_ms)} | ${fmt(e.max_ms)} | ${e.runs} | ${fmt(e.cold_start_ms, 0)} | ` +
+      `${e.max_abs_err == null ? 'NOT CHECKED' : e.max_abs_err.toExponential(1)} | ${e.argmax_ok ? 'ok' : 'WRONG'} | ${fmt(e.peak_memory_mb, 0)} |`);
+  }
+  L.push('', 'Engines: ' + [...new Set(entries.map((e) => `${e.engine}: ${e.notes}`))].join('; ') + '.', '');
+  L.push('Peak memory: ' + [...new Set(entries.map((e) => `${e.engine}: ${e.memory_method}`))].join('; ') + '.', '');
+  L.push('## Ratios ours / theirs (medians; below 1 means ours is faster)', '');
+  L.push('| model | batch | ratio | value | target |', '|---|---|---|---|---|');
+  for (const group of groups(entries)) {
+    for (const r of ratios(group)) {
+      const target = r.target == null ? '' : `≤ ${r.target} ${r.met ? '(met)' : '(not met)'}`;
+      L.push(`| ${group[0].model} | ${group[0].batch} | ${r.label} | ${fmt(r.ratio, 3)} | ${target} |`);
+    }
+  }
+  if (profile) L.push('', ...profileMarkdown(profile));
+  if (problems.length) L.push('', '## Not measured', '', ...problems.map((p) => `- ${p}`));
+  return L.join('\n') + '\n';
+}
+
+/** Entries grouped by (model, batch, size), in order of appearance. */
+export function groups(entries) {
+  const m = new Map();
+  for (const e of entries) {
+    const k = `${e.model}/${e.batch}/${e.size}`;
+    if (!m.has(k)) m.set(k, []);
+    m.get(k).push(e);
+  }
+  return [...m.values()];
+}
+
+function profileMarkdown(r) {
+  const p = r.profile;
+  const L = ['## Native per-dispatch profile (`lowformer bench -profile`)', ''];
+  L.push(`${r.model}, batch ${r.batch}, ${r.size}×${r.size}, ${r.adapter}; method: ${p.method}; R = ${p.reps}.`, '');
+  L.push(`Forward (median of ${r.runs} runs) ${fmt(p.forward_ms)} ms at ${fmt(p.forward_gflops, 2)} GFLOP/s (${fmt(p.gflop, 3)} GFLOP) = ` +
+    `**${fmt(p.ceiling_pct, 0)} %** of the GEMM ceiling measured in the same run, ${fmt(p.ceiling.GFLOPS, 1)} GFLOP/s ` +
+    `(\`${p.ceiling.Kernel}\`, ${p.ceiling.M}³). The ${p.dispatches} dispatches add up to ${fmt(p.sum_ms)} ms in isolation.`, '');
+  L.push('| kernel family | dispatches | ms | % | GFLOP/s | GB/s |', '|---|---|---|---|---|---|');
+  for (const g of p.families) L.push(`| ${g.name} | ${g.count} | ${fmt(g.ms, 2)} | ${fmt(g.pct)} | ${fmt(g.gflops, 2)} | ${fmt(g.gbps, 2)} |`);
+  L.push('', '| # | layer | kernel | ms | % | GFLOP/s | GB/s |', '|---|---|---|---|---|---|---|');
+  for (const d of p.top) L.push(`| ${d.index} | ${d.layer} | \`${d.kernel}\` | ${fmt(d.ms, 2)} | ${fmt(d.pct)} | ${fmt(d.gflops, 2)} | ${fmt(d.gbps, 2)} |`);
+  return L;
+}

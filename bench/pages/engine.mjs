@@ -1,0 +1,193 @@
+// One benchmarked engine in a page: loaded from the query string
+// (?engine=lowformer-web|ort-web-webgpu|ort-web-wasm&variant=b0&batch=1&size=224&warmup=2
+// [&ortbundle=ort.all.min.mjs]),
+// timed from the navigation start (performance.timeOrigin) to the first
+// logits, then driven by the harness through window.bench.
+//
+// The input is the variant's reference batch (/shared/<variant>/input.bin),
+// image i of the batch being reference image i mod k; the first and the
+// last run's logits are compared with /shared/<variant>/logits.bin.
+
+const q = new URLSearchParams(location.search);
+const cfg = {
+  engine: q.get('engine'),
+  variant: q.get('variant') || 'b0',
+  batch: Number(q.get('batch') || 1),
+  size: Number(q.get('size') || 224),
+  warmup: Number(q.get('warmup') || 2),
+  ortBundle: q.get('ortbundle') || 'ort.all.min.mjs',
+};
+
+// Every WebAssembly.Memory the engine creates, imports or exports: their
+// sizes are the wasm heaps' high-water marks (a memory never shrinks).
+const memories = new Set();
+{
+  const Memory = WebAssembly.Memory;
+  WebAssembly.Memory = class extends Memory {
+    constructor(d) { super(d); memories.add(this); }
+  };
+  const note = (obj) => {
+    for (const v of Object.values(obj || {})) {
+      if (v instanceof Memory) memories.add(v);
+      else if (v && typeof v === 'object' && !(v instanceof WebAssembly.Module)) for (const w of Object.values(v)) if (w instanceof Memory) memories.add(w);
+    }
+  };
+  for (const name of ['instantiate', 'instantiateStreaming']) {
+    const orig = WebAssembly[name];
+    WebAssembly[name] = async function (src, imports) {
+      note(imports);
+      const r = await orig.call(WebAssembly, src, imports);
+      note((r.instance || r).exports);
+      return r;
+    };
+  }
+}
+
+const f32 = async (url) => {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Float32Array(await r.arrayBuffer());
+};
+
+/** Repeats the k reference images to a batch of n. */
+function tile(ref, n, per) {
+  const k = ref.length / per;
+  const x = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) x.set(ref.subarray((i % k) * per, (i % k + 1) * per), i * per);
+  return x;
+}
+
+/** The adapter lowformer.js would pick: a non-fallback core adapter, else compatibility mode. */
+async function pickAdapter() {
+  if (!navigator.gpu) throw new Error('navigator.gpu is missing (WebGPU disabled?)');
+  const fallback = (a) => Boolean(a.info?.isFallbackAdapter ?? a.isFallbackAdapter) || a.info?.architecture === 'swiftshader';
+  const core = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (core && !fallback(core)) return { adapter: core, level: 'core' };
+  const compat = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance', featureLevel: 'compatibility' });
+  if (compat && !fallback(compat)) return { adapter: compat, level: 'compatibility' };
+  if (core) return { adapter: core, level: 'core, fallback' };
+  throw new Error('no WebGPU adapter');
+}
+
+function describe({ adapter, level }) {
+  const i = adapter.info || {};
+  return `${[i.vendor, i.architecture, i.description].filter(Boolean).join(' ')} (webgpu, ${level})`;
+}
+
+// Each engine: load() prepares it and returns {adapter, notes}; run(x)
+// returns the logits as a Float32Array.
+const engines = {
+  'lowformer-web': async (marks) => {
+    const mod = await import('/web/lowformer.js');
+    const LowFormer = mod.LowFormer || mod.default;
+    marks.imported = performance.now();
+    const m = await LowFormer.load({ weights: `/shared/${cfg.variant}/evalmodel.pt`, cache: false, backend: 'gpu' });
+    marks.session = performance.now();
+    return {
+      adapter: m.info.adapter,
+      notes: `main thread; weights ${m.info.weightsSource}`,
+      run: (x) => m.logits(x, [cfg.batch, 3, cfg.size, cfg.size]),
+    };
+  },
+  'ort-web-webgpu': async (marks) => {
+    const picked = await pickAdapter();
+    // ort.all.min.mjs runs the webgpu EP on JSEP; ort.webgpu.min.mjs (the
+    // onnxruntime-web/webgpu export) on the native WebGPU EP, which was
+    // about 6x slower on lavapipe-compat: the harness picks (--ort-webgpu-bundle).
+    const ort = await import(`/ort/${cfg.ortBundle}`);
+    ort.env.wasm.wasmPaths = '/ort/';
+    ort.env.webgpu.adapter = picked.adapter;
+    marks.imported = performance.now();
+    const s = await ortSession(ort, 'webgpu', describe(picked), marks);
+    s.notes += `; ${cfg.ortBundle}`;
+    return s;
+  },
+  'ort-web-wasm': async (marks) => {
+    const ort = await import('/ort/ort.wasm.min.mjs');
+    ort.env.wasm.wasmPaths = '/ort/';
+    ort.env.wasm.numThreads = navigator.hardwareConcurrency;
+    marks.imported = performance.now();
+    const s = await ortSession(ort, 'wasm', `wasm SIMD, ${navigator.hardwareConcurrency} threads`, marks);
+    if (!crossOriginIsolated) s.notes += '; NOT cross-origin isolated: ORT runs 1 thread';
+    return s;
+  },
+};
+
+async function ortSession(ort, ep, adapter, marks) {
+  const session = await ort.InferenceSession.create(`/shared/${cfg.variant}/model.onnx`, { executionProviders: [ep] });
+  marks.session = performance.now();
+  const [inName] = session.inputNames;
+  const [outName] = session.outputNames;
+  return {
+    adapter,
+    notes: `onnxruntime-web ${ort.env.versions?.web || ''} ${ep} EP; session ${(marks.session - marks.imported).toFixed(0)} ms`,
+    run: async (x) => {
+      const out = await session.run({ [inName]: new ort.Tensor('float32', x, [cfg.batch, 3, cfg.size, cfg.size]) });
+      return out[outName].data;
+    },
+  };
+}
+
+/** max |a - b| of each run against the reference rows, and argmax agreement. */
+function check(runs, ref, classes) {
+  let maxAbs = 0;
+  let argmaxOk = true;
+  const am = (a, o) => { let k = 0; for (let i = 1; i < classes; i++) if (a[o + i] > a[o + k]) k = i; return k; };
+  const k = ref.length / classes;
+  for (const y of runs) {
+    if (y.length !== cfg.batch * classes) return { maxAbs: null, argmaxOk: false, error: `${y.length} logits, want ${cfg.batch * classes}` };
+    for (let b = 0; b < cfg.batch; b++) {
+      const r = (b % k) * classes;
+      for (let c = 0; c < classes; c++) {
+        const d = Math.abs(y[b * classes + c] - ref[r + c]);
+        if (Number.isNaN(d)) return { maxAbs: null, argmaxOk: false, error: 'the logits are not finite' };
+        if (d > maxAbs) maxAbs = d;
+      }
+      if (am(y, b * classes) !== am(ref, r)) argmaxOk = false;
+    }
+  }
+  return { maxAbs, argmaxOk };
+}
+
+/** The page's wasm heaps (high-water marks) plus its JS heap now. */
+function memory() {
+  let bytes = 0;
+  for (const m of memories) bytes += m.buffer.byteLength;
+  const js = performance.memory ? performance.memory.usedJSHeapSize : 0;
+  return { bytes: bytes + js, method: 'page: wasm linear memories (high-water mark) + used JS heap; GPU buffers not counted' };
+}
+
+async function main() {
+  const marks = {};
+  const make = engines[cfg.engine];
+  if (!make) throw new Error(`unknown engine ${cfg.engine}`);
+  const per = 3 * cfg.size * cfg.size;
+  const [refInput, ref] = await Promise.all([f32(`/shared/${cfg.variant}/input.bin`), f32(`/shared/${cfg.variant}/logits.bin`)]);
+  if (refInput.length % per !== 0) throw new Error(`the reference input holds no whole ${cfg.size}x${cfg.size} images`);
+  const x = tile(refInput, cfg.batch, per);
+  const classes = ref.length / (refInput.length / per);
+  const engine = await make(marks);
+  const first = await engine.run(x);
+  const coldStart = performance.now();
+  for (let i = 0; i < cfg.warmup; i++) await engine.run(x);
+  let last = first;
+  window.bench = {
+    runOnce: async () => {
+      const t0 = performance.now();
+      last = await engine.run(x);
+      return performance.now() - t0;
+    },
+    finish: async () => ({ ...check([first, last], ref, classes), memory: memory() }),
+  };
+  return {
+    adapter: engine.adapter,
+    notes: engine.notes,
+    coldStartMs: coldStart,
+    firstRunMs: coldStart - marks.session,
+    loadMs: marks.session,
+    crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+  };
+}
+
+window.benchReady = main().catch((e) => ({ error: String(e && e.stack || e) }));
