@@ -36,8 +36,8 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
 
   after(async () => {
     if (page) {
-      const errors = page.log.filter((l) => l.startsWith('[pageerror]') || /fatal error|panic:/.test(l));
-      assert.deepEqual(errors, [], 'the page logged uncaught errors or a Go panic');
+      const errors = page.log.filter((l) => l.startsWith('[pageerror]') || /fatal error|panic:|\[gpu-uncaptured\]/.test(l));
+      assert.deepEqual(errors, [], 'the page logged uncaught errors, uncaptured WebGPU errors or a Go panic');
     }
     await ctx?.close();
     await srv?.close();

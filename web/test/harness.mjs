@@ -93,6 +93,14 @@ window.outcome = async (p) => {
   try { return { ok: true, value: await p }; }
   catch (e) { return { ok: false, message: String(e && e.message || e), name: e && e.name, code: e && e.code }; }
 };
+// Any WebGPU error nobody captured (a failed upload, a bad dispatch) is a bug:
+// log it so that the tests fail on it.
+const requestDevice = GPUAdapter.prototype.requestDevice;
+GPUAdapter.prototype.requestDevice = async function (desc) {
+  const dev = await requestDevice.call(this, desc);
+  dev.addEventListener('uncapturederror', (e) => console.error('[gpu-uncaptured] ' + e.error.message));
+  return dev;
+};
 window.f32 = f32;
 window.LowFormer = LowFormer;
 window.ready = true;
