@@ -41,7 +41,7 @@ func TestConvTranspose(t *testing.T) {
 					}
 				}
 			}
-			c.run(t, k, k.Tex, 16*s.cin, s.cout, want.Data)
+			checkGuarded(t, k, c.inputs(t, k.Tex, 16*s.cin, s.cout), want.Data)
 		})
 	}
 }

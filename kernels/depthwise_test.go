@@ -16,26 +16,26 @@ func TestDepthwise(t *testing.T) {
 		n, h, w, c, k, stride int
 		act                   ref.Act
 		res                   bool
-		tx, wg                int // 0: as chosen
+		ty, tx, wg            int // 0: as chosen
 	}{
-		{1, 1, 1, 4, 3, 1, ref.ActNone, false, 0, 0},
-		{1, 7, 7, 256, 3, 1, ref.ActNone, true, 0, 0},
-		{1, 7, 7, 1024, 3, 1, ref.ActHSwish, false, 0, 0},
-		{1, 14, 14, 128, 5, 2, ref.ActNone, false, 0, 0},
-		{1, 14, 14, 512, 3, 1, ref.ActHSwish, true, 0, 0},
-		{3, 15, 15, 40, 5, 2, ref.ActGELU, true, 0, 0},
-		{2, 17, 9, 20, 3, 1, ref.ActHSwish, false, 0, 0},
-		{1, 17, 9, 128, 5, 2, ref.ActNone, true, 0, 0},
-		{1, 15, 15, 20, 3, 2, ref.ActNone, false, 0, 0},
-		{1, 9, 17, 4, 7, 1, ref.ActNone, false, 0, 0},
-		{2, 7, 7, 320, 3, 1, ref.ActNone, true, 4, 32},  // partial last block
-		{1, 15, 15, 40, 3, 1, ref.ActGELU, false, 6, 0}, // 15 = 6+6+3
-		{1, 17, 9, 20, 5, 2, ref.ActHSwish, true, 1, 16},
-		{3, 112, 112, 64, 3, 1, ref.ActNone, false, 4, 2}, // 75264 workgroups: a 2-D grid
+		{1, 1, 1, 4, 3, 1, ref.ActNone, false, 0, 0, 0},
+		{1, 7, 7, 256, 3, 1, ref.ActNone, true, 0, 0, 0},
+		{1, 7, 7, 1024, 3, 1, ref.ActHSwish, false, 0, 0, 0},
+		{1, 14, 14, 128, 5, 2, ref.ActNone, false, 0, 0, 0},
+		{1, 14, 14, 512, 3, 1, ref.ActHSwish, true, 0, 0, 0},
+		{3, 15, 15, 40, 5, 2, ref.ActGELU, true, 0, 0, 0},
+		{2, 17, 9, 20, 3, 1, ref.ActHSwish, false, 0, 0, 0},
+		{1, 17, 9, 128, 5, 2, ref.ActNone, true, 0, 0, 0},
+		{1, 15, 15, 20, 3, 2, ref.ActNone, false, 0, 0, 0},
+		{1, 9, 17, 4, 7, 1, ref.ActNone, false, 0, 0, 0},
+		{2, 7, 7, 320, 3, 1, ref.ActNone, true, 3, 4, 32}, // partial last blocks in both directions
+		{1, 15, 15, 40, 3, 1, ref.ActGELU, false, 2, 6, 0},
+		{1, 17, 9, 20, 5, 2, ref.ActHSwish, true, 1, 1, 16},
+		{3, 112, 112, 64, 3, 1, ref.ActNone, false, 1, 4, 2}, // 75264 workgroups: a 2-D grid
 	} {
 		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.act, s.res)
 		if s.tx != 0 {
-			k.TX = s.tx
+			k.TY, k.TX = s.ty, s.tx
 		}
 		if s.wg != 0 {
 			k.WG = s.wg
@@ -44,17 +44,66 @@ func TestDepthwise(t *testing.T) {
 			ho, wo := k.outSize()
 			c := newDenseCase(s.n, s.h, s.w, s.c, s.k*s.k*s.c, s.c, s.res, [4]int{s.n, ho, wo, s.c}, 1)
 			want := ref.DepthwiseConv2D(c.x, c.w, c.bias, s.k, s.stride, s.act, c.res).Data
-			c.run(t, k, false, s.k*s.k, s.c, want)
+			checkGuarded(t, k, c.inputs(t, false, s.k*s.k, s.c), want)
 		})
 	}
 }
 
+// guardFloats sentinel values follow every output of checkGuarded, so that
+// a kernel writing past its output (out-of-bounds writes are clamped into
+// the buffer) fails the test.
+const (
+	guardFloats = 64
+	guardValue  = 1234.5
+)
+
+// checkGuarded binds a guarded output buffer after inputs as k's last
+// binding, runs the passes before and then k in one submit, checks the guard
+// and compares k's output against want.
+func checkGuarded(t *testing.T, k Kernel, inputs []gpu.Resource, want []float32, before ...pass) {
+	t.Helper()
+	n := len(want)
+	init := make([]float32, n+guardFloats)
+	for i := n; i < len(init); i++ {
+		init[i] = guardValue
+	}
+	out := buffer(t, init, 0)
+	ks, binds := []Kernel{}, [][]gpu.Resource{}
+	for _, p := range before {
+		ks, binds = append(ks, p.k), append(binds, p.res)
+	}
+	ks, binds = append(ks, k), append(binds, append(inputs, out.res()))
+	got := runKernels(t, ks, binds, out, len(init))
+	for i, v := range got[n:] {
+		if v != guardValue {
+			t.Fatalf("%s wrote %v at %d, past its %d outputs", k.Label(), v, n+i, n)
+		}
+	}
+	checkClose(t, k.Label(), got[:n], want)
+}
+
+// pass is a kernel with its bindings, run before the one checkGuarded checks.
+type pass struct {
+	k   Kernel
+	res []gpu.Resource
+}
+
+// inputs binds the case's input, weights (a [wk][wn] texture when tex),
+// bias and residual in the order of the dense families.
+func (c denseCase) inputs(t *testing.T, tex bool, wk, wn int) []gpu.Resource {
+	res := []gpu.Resource{buffer(t, c.x.Data, 0).res(), weightRes(t, c.w, wk, wn, tex), buffer(t, c.bias, 0).res()}
+	if c.res != nil {
+		res = append(res, buffer(t, c.res.Data, 0).res())
+	}
+	return res
+}
+
 func TestDepthwiseRejectsBadShapes(t *testing.T) {
 	for _, k := range []Depthwise{
-		{N: 1, H: 7, W: 7, C: 6, K: 3, Stride: 1, TX: 7, WG: 64},
-		{N: 1, H: 7, W: 7, C: 8, K: 4, Stride: 1, TX: 7, WG: 64},
-		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 0, TX: 7, WG: 64},
-		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, WG: 64, Act: 7},
+		{N: 1, H: 7, W: 7, C: 6, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, K: 4, Stride: 1, TX: 7, TY: 1, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 0, TX: 7, TY: 1, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64, Act: 7},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())

@@ -1,10 +1,10 @@
 {{define "depthwise.wgsl"}}
 {{- template "common"}}
 // Depthwise {{.K}}x{{.K}} convolution, stride {{.Stride}}, padding {{.Pad}}, NHWC,
-// vec4 over channels: one invocation computes {{.TX}} consecutive output
-// columns of one output row for 4 channels (index: c4 fastest, then column
-// block, then row n*HO+oy), loading each of the {{.Cols}} input columns of a
-// kernel row once. Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
+// vec4 over channels: one invocation computes a block of {{.TY}} output rows x
+// {{.TX}} output columns for 4 channels (index: c4 fastest, then column block,
+// then row block, then image), loading each of the {{.Cols}} input columns of
+// each of the {{.Rows}} input rows once. Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Bias: array<vec4<f32>>;
@@ -16,11 +16,11 @@
 {{- end}}
 const H = {{i32 .H}};
 const W = {{i32 .W}};
-const K = {{i32 .K}};
 const C4 = {{u32 (div .C 4)}};
 const HO = {{u32 .HO}};
 const WO = {{u32 .WO}};
 const XB = {{u32 .XB}};
+const YB = {{u32 .YB}};
 const TOTAL = {{u32 .Total}};
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -29,39 +29,54 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c4 = idx % C4;
   let r = idx / C4;
   let ox0 = (r % XB) * {{u32 .TX}};
-  let row = r / XB;
-  let oy = row % HO;
-  let n = row / HO;
+  let oy0 = (r / XB) % YB * {{u32 .TY}};
+  let n = r / XB / YB;
   let ix0 = i32(ox0) * {{i32 .Stride}} - {{i32 .Pad}};
+  let iy0 = i32(oy0) * {{i32 .Stride}} - {{i32 .Pad}};
 {{- range $j := seq .Cols}}
   let ok{{$j}} = ix0 + {{i32 $j}} >= 0 && ix0 + {{i32 $j}} < W;
   let cx{{$j}} = u32(clamp(ix0 + {{i32 $j}}, 0, W - 1));
 {{- end}}
-  let b = Bias[c4];
-{{- range $t := seq .TX}}
-  var acc{{$t}} = b;
+{{- range $ky := seq .K}}
+{{- range $kx := seq $.K}}
+  let w{{$ky}}_{{$kx}} = Wt[{{u32 (add (mul $ky $.K) $kx)}} * C4 + c4];
 {{- end}}
-  let iy0 = i32(oy) * {{i32 .Stride}} - {{i32 .Pad}};
-  for (var ky = 0; ky < K; ky = ky + 1) {
-    let iy = iy0 + ky;
+{{- end}}
+  let b = Bias[c4];
+{{- range $ty := seq .TY}}
+{{- range $t := seq $.TX}}
+  var acc{{$ty}}_{{$t}} = b;
+{{- end}}
+{{- end}}
+{{- range $r := seq .Rows}}
+  {
+    let iy = iy0 + {{i32 $r}};
     let rowok = iy >= 0 && iy < H;
     let rowbase = (n * u32(H) + u32(clamp(iy, 0, H - 1))) * u32(W);
-{{- range $j := seq .Cols}}
+{{- range $j := seq $.Cols}}
     let v{{$j}} = select(vec4<f32>(0.0), X[(rowbase + cx{{$j}}) * C4 + c4], rowok && ok{{$j}});
 {{- end}}
-    let wb = u32(ky * K) * C4 + c4;
-{{- range $kx := seq .K}}
-    let w{{$kx}} = Wt[wb + {{u32 $kx}} * C4];
+{{- range $ty := seq $.TY}}
+{{- $ky := sub $r (mul $ty $.Stride)}}
+{{- if and (ge $ky 0) (lt $ky $.K)}}
+{{- range $kx := seq $.K}}
 {{- range $t := seq $.TX}}
-    acc{{$t}} = fma(v{{add (mul $t $.Stride) $kx}}, w{{$kx}}, acc{{$t}});
+    acc{{$ty}}_{{$t}} = fma(v{{add (mul $t $.Stride) $kx}}, w{{$ky}}_{{$kx}}, acc{{$ty}}_{{$t}});
+{{- end}}
+{{- end}}
 {{- end}}
 {{- end}}
   }
+{{- end}}
   if (g < TOTAL) {
-    let o = ((n * HO + oy) * WO + ox0) * C4 + c4;
-{{- range $t := seq .TX}}
-    if (ox0 + {{u32 $t}} < WO) {
-      Y[o + {{u32 $t}} * C4] = {{if $.Act}}{{template "act4" $.Act}}(acc{{$t}}){{else}}acc{{$t}}{{end}}{{if $.Residual}} + R[o + {{u32 $t}} * C4]{{end}};
+{{- range $ty := seq .TY}}
+    if (oy0 + {{u32 $ty}} < HO) {
+      let o = ((n * HO + oy0 + {{u32 $ty}}) * WO + ox0) * C4 + c4;
+{{- range $t := seq $.TX}}
+      if (ox0 + {{u32 $t}} < WO) {
+        Y[o + {{u32 $t}} * C4] = {{if $.Act}}{{template "act4" $.Act}}(acc{{$ty}}_{{$t}}){{else}}acc{{$ty}}_{{$t}}{{end}}{{if $.Residual}} + R[o + {{u32 $t}} * C4]{{end}};
+      }
+{{- end}}
     }
 {{- end}}
   }
