@@ -21,7 +21,7 @@ fmt:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./internal/gpu
+	GOOS=js GOARCH=wasm $(GO) vet ./internal/gpu ./wasm
 
 clean:
 	rm -rf bin web/dist

@@ -21,11 +21,11 @@ type Prediction struct {
 }
 
 // Classify preprocesses img exactly as the official evaluation does
-// (shorter side resized to ⌈224/0.95⌉ with Pillow's antialiased bicubic,
-// center crop 224, ImageNet normalization) and returns the topK classes,
-// most probable first.
+// (shorter side resized to ⌈r/0.95⌉ with Pillow's antialiased bicubic,
+// center crop r, ImageNet normalization, with r = Info().InputSize) and
+// returns the topK classes, most probable first.
 func (m *Model) Classify(ctx context.Context, img image.Image, topK int) ([]Prediction, error) {
-	res, err := m.ClassifyBatch(ctx, []image.Image{img}, topK, DefaultSize)
+	res, err := m.ClassifyBatch(ctx, []image.Image{img}, topK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -33,13 +33,13 @@ func (m *Model) Classify(ctx context.Context, img image.Image, topK int) ([]Pred
 }
 
 // ClassifyBatch classifies several images in one batch at resolution size
-// (0 means DefaultSize) and returns each image's topK classes.
+// (0 means Info().InputSize) and returns each image's topK classes.
 func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, topK, size int) ([][]Prediction, error) {
 	if len(imgs) == 0 {
 		return nil, nil
 	}
 	if size == 0 {
-		size = DefaultSize
+		size = m.info.InputSize
 	}
 	if size < 32 || size > 2048 {
 		return nil, fmt.Errorf("lowformer: input size %d outside 32..2048", size)

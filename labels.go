@@ -3,6 +3,7 @@ package lowformer
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/lowformer/lowformer-webgpu/labels"
 )
@@ -15,7 +16,19 @@ const (
 	MetaConfig = "lowformer.config"
 	// MetaVariant holds the variant name ("B0", ..., "custom").
 	MetaVariant = "lowformer.variant"
+	// MetaInputSize holds the resolution the model was trained at ("48").
+	MetaInputSize = "input_size"
 )
+
+// inputSizeFor returns the input resolution recorded in the metadata, or
+// DefaultSize when it is absent or not a sane size.
+func inputSizeFor(meta map[string]string) int {
+	s, err := strconv.Atoi(meta[MetaInputSize])
+	if err != nil || s < 32 || s > 2048 {
+		return DefaultSize
+	}
+	return s
+}
 
 // labelsFor returns the class names of a model: those in the checkpoint's
 // metadata, the ImageNet-1k names for 1000 classes, or "class i".

@@ -85,6 +85,7 @@ type Info struct {
 	Params      int          // number of parameters
 	Classes     int
 	Labels      []string // class names, Classes long
+	InputSize   int      // the resolution the model expects (metadata "input_size", else 224)
 	Format      string   // "pytorch" or "safetensors"
 	DType       string   // dominant float dtype of the file
 	Backend     Backend  // GPU or CPU, as resolved
@@ -159,7 +160,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	}
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, info: Info{
-		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels,
+		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, InputSize: inputSizeFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
 	}}
 	if opt.Backend == CPU {

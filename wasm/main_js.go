@@ -91,7 +91,7 @@ func (a *api) load(args []safejs.Value) (work, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := &handle{model: m, inputSize: inputSize(b)}
+		h := &handle{model: m, inputSize: m.Info().InputSize}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings
 		info["inputSize"] = h.inputSize

@@ -104,37 +104,6 @@ class Runtime {
 }
 
 // ---------------------------------------------------------------------------
-// Adapter choice. Where the default WebGPU adapter is a software fallback
-// (SwiftShader) but a hardware or faster driver is only offered in
-// compatibility mode (Chromium's OpenGLES backend, e.g. on lavapipe), prefer
-// the latter: the Go side handles compatibility-mode limits. The patch is in
-// place only while the Go side opens its device, so other code on the page
-// keeps the browser's own behaviour.
-
-function isFallback(adapter) {
-  return Boolean(adapter && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter));
-}
-
-async function withPreferredAdapter(fn) {
-  const proto = globalThis.GPU?.prototype;
-  const orig = proto?.requestAdapter;
-  if (!orig || orig.lowformer) return fn();
-  const patched = async function requestAdapter(opts = {}) {
-    const a = await orig.call(this, opts);
-    if (opts.featureLevel || opts.forceFallbackAdapter || (a && !isFallback(a))) return a;
-    const c = await orig.call(this, { ...opts, featureLevel: 'compatibility' }).catch(() => null);
-    return c && !isFallback(c) ? c : a;
-  };
-  patched.lowformer = true;
-  proto.requestAdapter = patched;
-  try {
-    return await fn();
-  } finally {
-    proto.requestAdapter = orig;
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Weights: URL (with progress and the Cache API), File/Blob, ArrayBuffer.
 
 function progressReporter(onProgress) {
@@ -367,7 +336,7 @@ class Local {
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await withPreferredAdapter(() => rt.call('load', bytes, { backend, variant }));
+    const r = await rt.call('load', bytes, { backend, variant });
     report('ready', 1, 1, true);
     const t2 = performance.now();
     const timings = { weights: t1 - t0, init: t2 - t1, total: t2 - t0 };

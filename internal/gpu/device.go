@@ -242,7 +242,7 @@ func (d *Device) NewUniform(label string, words []uint32) (*wgpu.Buffer, error) 
 		return nil, fmt.Errorf("gpu: creating uniform %s: %w", label, err)
 	}
 	if len(words) > 0 {
-		if err := d.Queue.WriteBuffer(b, 0, wgpu.ToBytes(words)); err != nil {
+		if err := d.writeBuffer(b, 0, wgpu.ToBytes(words)); err != nil {
 			b.Release()
 			return nil, err
 		}
@@ -269,8 +269,7 @@ func (d *Device) NewTextureFloats(label string, width, height int, data []float3
 	if err != nil {
 		return nil, nil, fmt.Errorf("gpu: creating texture %s: %w", label, err)
 	}
-	err = d.Queue.WriteTexture(&wgpu.ImageCopyTexture{Texture: tex, MipLevel: 0, Aspect: wgpu.TextureAspectAll},
-		wgpu.ToBytes(data), &wgpu.TextureDataLayout{Offset: 0, BytesPerRow: uint32(16 * width), RowsPerImage: uint32(height)}, &size)
+	err = d.writeTexture(tex, wgpu.ToBytes(data), width, height)
 	if err != nil {
 		tex.Release()
 		return nil, nil, fmt.Errorf("gpu: uploading texture %s: %w", label, err)
@@ -291,7 +290,7 @@ func (d *Device) WriteFloats(b *wgpu.Buffer, off uint64, data []float32) error {
 	if len(data) == 0 {
 		return nil
 	}
-	return d.Queue.WriteBuffer(b, off, wgpu.ToBytes(data))
+	return d.writeBuffer(b, off, wgpu.ToBytes(data))
 }
 
 // Dispatch is one compute dispatch: a pipeline, its bind group, and the

@@ -27,10 +27,20 @@ func Open(opt Options) (*Device, error) {
 	if opt.PreferFallback {
 		opts["forceFallbackAdapter"] = true
 	}
+	// A core adapter first. When there is none, or it is a software fallback
+	// (SwiftShader), ask for a compatibility-mode adapter too (lavapipe
+	// through ANGLE/OpenGL ES in Chromium) and prefer it unless it is a
+	// fallback as well.
 	adapter, err := await(gpuObj.Call("requestAdapter", opts))
-	if err != nil || !adapter.Truthy() {
-		opts["featureLevel"] = "compatibility"
-		adapter, err = await(gpuObj.Call("requestAdapter", opts))
+	if err != nil || !adapter.Truthy() || isFallback(adapter) {
+		compat := map[string]any{"featureLevel": "compatibility"}
+		for k, v := range opts {
+			compat[k] = v
+		}
+		a2, err2 := await(gpuObj.Call("requestAdapter", compat))
+		if err2 == nil && a2.Truthy() && (!adapter.Truthy() || !isFallback(a2)) {
+			adapter, err = a2, nil
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoAdapter, err)
@@ -71,6 +81,15 @@ func Open(opt Options) (*Device, error) {
 		}
 	}()
 	return d, nil
+}
+
+// isFallback reports whether an adapter is a software fallback adapter
+// (GPUAdapterInfo.isFallbackAdapter, or the older GPUAdapter attribute).
+func isFallback(adapter js.Value) bool {
+	if info := adapter.Get("info"); info.Truthy() && info.Get("isFallbackAdapter").Type() == js.TypeBoolean {
+		return info.Get("isFallbackAdapter").Bool()
+	}
+	return adapter.Get("isFallbackAdapter").Truthy()
 }
 
 func adapterInfo(adapter js.Value) AdapterInfo {

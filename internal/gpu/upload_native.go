@@ -1,0 +1,17 @@
+//go:build !js
+
+package gpu
+
+import "github.com/cogentcore/webgpu/wgpu"
+
+// writeBuffer uploads data into b at byte offset off.
+func (d *Device) writeBuffer(b *wgpu.Buffer, off uint64, data []byte) error {
+	return d.Queue.WriteBuffer(b, off, data)
+}
+
+// writeTexture uploads width×height rgba32float texels into tex.
+func (d *Device) writeTexture(tex *wgpu.Texture, data []byte, width, height int) error {
+	size := wgpu.Extent3D{Width: uint32(width), Height: uint32(height), DepthOrArrayLayers: 1}
+	return d.Queue.WriteTexture(&wgpu.ImageCopyTexture{Texture: tex, MipLevel: 0, Aspect: wgpu.TextureAspectAll},
+		data, &wgpu.TextureDataLayout{Offset: 0, BytesPerRow: uint32(16 * width), RowsPerImage: uint32(height)}, &size)
+}
