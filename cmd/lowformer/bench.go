@@ -165,7 +165,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	r.GPUMemoryMB = float64(m.GPUMemoryBytes()) / 1e6
 	if f.profile.on {
 		m.Close()
-		if r.Profile, err = runProfile(f.weights, f.batch, f.size, r.MedianMs, &f.profile); err != nil {
+		if r.Profile, err = runProfile(f.weights, input, f.batch, f.size, r.MedianMs, &f.profile); err != nil {
 			return err
 		}
 	}

@@ -76,7 +76,7 @@ func TestBenchProfile(t *testing.T) {
 	if p.Dispatches < 50 || len(p.Top) != 3 || p.Top[0].Ms < p.Top[2].Ms || p.Ceiling.GFLOPS <= 0 || p.Ceiling.M != 64 {
 		t.Errorf("profile %+v: want ≥ 50 dispatches, the 3 slowest first and a 64³ ceiling", p)
 	}
-	if !(p.ForwardGFLOPS > 0) || math.Abs(p.CeilingPct-100*p.ForwardGFLOPS/p.Ceiling.GFLOPS) > 1e-6 || math.Abs(p.ForwardMs-r.MedianMs) > 1e-9 {
+	if !(p.ForwardGFLOPS > 0) || math.Abs(p.CeilingPct-100*p.ForwardGFLOPS/p.Ceiling.GFLOPS) > 1e-6 || math.Abs(p.MedianMs-r.MedianMs) > 1e-9 || !(p.ForwardMs > 0) {
 		t.Errorf("forward %.2f GFLOP/s at %.2f %% of %.2f: inconsistent", p.ForwardGFLOPS, p.CeilingPct, p.Ceiling.GFLOPS)
 	}
 	for _, groups := range [][]groupRow{p.Families, p.Blocks} {
