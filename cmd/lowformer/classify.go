@@ -31,7 +31,7 @@ type classifyOutput struct {
 }
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", "[-weights FILE] [-top 5] [-size 224] [-backend gpu|cpu] [-json] IMAGE...", stderr)
+	fs := newFlags("classify", "[-weights FILE] [-top 5] [-size R] [-backend gpu|cpu] [-json] IMAGE...", stderr)
 	mf := addModelFlags(fs)
 	img := addImageFlags(fs)
 	top := fs.Int("top", 5, "number of classes to print per image")
@@ -56,6 +56,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	}
 	defer m.Close()
 
+	img.size = img.sizeOr(m.Info().InputSize)
 	out := classifyOutput{Variant: m.Info().Variant, Backend: m.Info().Backend.String(), Size: img.size}
 	paths, failed := fs.Args(), 0
 	for start := 0; start < len(paths); start += *batch {

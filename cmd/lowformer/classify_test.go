@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/labels"
+	"github.com/lowformer/lowformer-webgpu/pretrained"
 )
 
 // classifyRef is testdata/classify_b0.json with its logits: the float64
@@ -192,7 +195,8 @@ func TestClassifyDefaultWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { defaultWeights = nil })
+	saved := defaultWeights
+	t.Cleanup(func() { defaultWeights = saved })
 	defaultWeights = func() ([]byte, string, error) { return data, "b0", nil }
 	withDefault := mustCLI(t, "classify", "-backend", "cpu", "-size", "32", "-json", img).stdout
 	withFlag := mustCLI(t, "classify", "-weights", weights, "-backend", "cpu", "-size", "32", "-json", img).stdout
@@ -209,6 +213,7 @@ func TestClassifyDefaultWeights(t *testing.T) {
 // TestClassifyErrors checks refusals of bad command lines, weights and
 // images. Bad images are reported per image and fail the run.
 func TestClassifyErrors(t *testing.T) {
+	withoutDefaultWeights(t)
 	weights, cat := b0Weights(t), testImage(t, "chelsea_420.jpg")
 	dir := t.TempDir()
 	catBytes, err := os.ReadFile(cat)
@@ -263,5 +268,51 @@ func TestClassifyJSONErrors(t *testing.T) {
 		if res := out.Results[i]; res.File != w.file || !strings.Contains(res.Error, w.err) || res.Predictions != nil {
 			t.Errorf("result %d: %+v, want file %s with an error containing %q", i, res, w.file, w.err)
 		}
+	}
+}
+
+// withoutDefaultWeights removes the built-in model for the test, so that a
+// missing -weights is an error.
+func withoutDefaultWeights(t *testing.T) {
+	saved := defaultWeights
+	defaultWeights = nil
+	t.Cleanup(func() { defaultWeights = saved })
+}
+
+// TestClassifyBuiltIn classifies Fashion-MNIST samples with no -weights:
+// the built-in model must name the right class of clear examples.
+func TestClassifyBuiltIn(t *testing.T) {
+	imgs, labels := pretrained.Samples()
+	dir := t.TempDir()
+	var files []string
+	for i := 0; i < 4; i++ {
+		f := filepath.Join(dir, fmt.Sprintf("sample%d.png", i))
+		w, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(w, imgs[i]); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		files = append(files, f)
+	}
+	out := mustCLI(t, append([]string{"classify", "-backend", "cpu", "-top", "1", "-json"}, files...)...).stdout
+	var res classifyOutput
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if res.Size != pretrained.FashionMNISTSize {
+		t.Errorf("classified at %d px, want the model's %d", res.Size, pretrained.FashionMNISTSize)
+	}
+	names := []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+	right := 0
+	for i, r := range res.Results {
+		if len(r.Predictions) == 1 && r.Predictions[0].Label == names[labels[i]] {
+			right++
+		}
+	}
+	if right < 3 {
+		t.Errorf("the built-in model got %d of 4 samples right: %s", right, out)
 	}
 }

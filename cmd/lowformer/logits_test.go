@@ -32,6 +32,7 @@ func TestLogitsReference(t *testing.T) {
 // TestLogitsErrors checks that malformed invocations fail with a message
 // naming the problem, before any model is loaded where possible.
 func TestLogitsErrors(t *testing.T) {
+	withoutDefaultWeights(t)
 	weights := b0Weights(t)
 	in, _ := b0Input1(t)
 	out := filepath.Join(t.TempDir(), "out.bin")

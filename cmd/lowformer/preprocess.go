@@ -27,5 +27,5 @@ func runPreprocess(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeFloats(*out, preprocess.Tensor(im, img.size), stdout)
+	return writeFloats(*out, preprocess.Tensor(im, img.sizeOr(preprocess.DefaultSize)), stdout)
 }
