@@ -92,10 +92,10 @@ func checkpointZip(t testing.TB, entries ...zipEntry) []byte {
 }
 
 // allocated runs f and returns the bytes the process allocated meanwhile
-// (runtime.MemStats.TotalAlloc; the tests that use it do not run in
-// parallel with others).
+// (runtime.MemStats.TotalAlloc, which counts every allocation whether or
+// not it was collected since; the tests that use it do not run in parallel
+// with others).
 func allocated(f func()) uint64 {
-	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	f()
