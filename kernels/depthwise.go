@@ -37,11 +37,11 @@ type Depthwise struct {
 // multiply-adds, and a workgroup size giving at least 4 workgroups where
 // possible.
 //
-// Measured on lavapipe (µs per dispatch, TY 1 → 4 → 7 at TX 7): 7×7×1024
-// 3×3 278 → 239 → 158; 14×14×512 3×3 637 → 481 → 386; 14×14×128 5×5 s2
-// 130 → 89 → 69. Taller blocks reuse each loaded input row for more output
-// rows, but compile more slowly (the 5×5 7×7 block took seconds of JIT), hence
-// the cap.
+// Measured on lavapipe (best µs per dispatch at TX 7 for TY 1 / 2 / 4 / 7,
+// a loaded machine): 7×7×1024 3×3 248 / 267 / 249 / 203; 14×14×512 3×3
+// 597 / 498 / 451 / 372; 14×14×128 5×5 s2 180 / 132 / 114 / 68. Taller
+// blocks reuse each loaded input row for more output rows; the JIT time of
+// the 5×5 block was the same for TY 4 and 7.
 func ChooseDepthwise(n, h, w, c, k, stride int, act ref.Act, residual bool) Depthwise {
 	ho, wo := ref.ConvOutSize(h, k, stride), ref.ConvOutSize(w, k, stride)
 	tx := pickColumns(wo, 4, 7)
@@ -53,7 +53,7 @@ func ChooseDepthwise(n, h, w, c, k, stride int, act ref.Act, residual bool) Dept
 }
 
 // dwUnroll bounds the multiply-adds one depthwise invocation unrolls.
-const dwUnroll = 720
+const dwUnroll = 1280
 
 // pickColumns returns the block width in [lo, hi] (or n when n < lo) that
 // wastes the fewest columns when n columns are split into blocks, preferring

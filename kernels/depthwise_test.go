@@ -126,8 +126,10 @@ func BenchmarkDepthwise(b *testing.B) {
 // benchKernel times k with one buffer of sizes[i] random floats per
 // binding: each iteration submits benchReps dispatches in one pass and
 // waits. It reports the median and best µs per dispatch (launch cost
-// included), the median's GFLOP/s, and the time of the first dispatch
-// (shader JIT included).
+// included), the median's GFLOP/s, the time of the first dispatch (shader
+// JIT included), and cpu-µs: half the process CPU time per dispatch, the
+// time on 2 otherwise idle cores (as in benchDense; a dispatch that leaves
+// a core idle looks up to 2× faster there).
 func benchKernel(b *testing.B, k Kernel, flops float64, sizes ...int) {
 	const benchReps = 50
 	d := gputest.Device(b)
@@ -153,18 +155,21 @@ func benchKernel(b *testing.B, k Kernel, flops float64, sizes ...int) {
 		b.Fatal(err)
 	}
 	jit := time.Since(t0)
-	var per []float64
+	var per, cpu []float64
 	for b.Loop() {
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		if _, err := d.Run(ds, nil, 0, 0); err != nil {
 			b.Fatal(err)
 		}
 		per = append(per, time.Since(t0).Seconds()/benchReps)
+		cpu = append(cpu, (processCPU()-c0)/benchReps)
 	}
 	slices.Sort(per)
+	slices.Sort(cpu)
 	med := per[len(per)/2]
 	b.ReportMetric(med*1e6, "µs/dispatch")
 	b.ReportMetric(per[0]*1e6, "best-µs/dispatch")
+	b.ReportMetric(cpu[len(cpu)/2]/2*1e6, "cpu-µs/dispatch")
 	b.ReportMetric(flops/med/1e9, "GFLOP/s")
 	b.ReportMetric(float64(jit.Milliseconds()), "first-ms")
 	b.ReportMetric(0, "ns/op")
