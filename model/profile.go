@@ -143,46 +143,74 @@ func TopDispatches(times []DispatchTime, k int) []DispatchTime {
 // Ceiling is the measured speed of the best Pointwise GEMM kernel on a
 // large square problem: the reference a forward's GFLOP/s is compared to.
 type Ceiling struct {
-	Kernel  string
-	M, K, N int
-	Ms      float64 // per dispatch
-	GFLOPS  float64
+	Kernel    string
+	M, K, N   int
+	Ms        float64 // per dispatch
+	GFLOPS    float64
+	Pointwise kernels.Pointwise `json:"-"`
 }
 
-// MeasureGEMMCeiling times C[size×size] = A·B with K = size for the tile
-// kernels.ChoosePointwise picks and the other large register tiles, each
-// repeated reps times per submit (see ProfileMethod), and returns the
-// fastest. size must be a multiple of 4.
-func MeasureGEMMCeiling(dev *gpu.Device, size, reps int) (Ceiling, error) {
-	if size < 4 || size%4 != 0 || reps < 1 {
-		return Ceiling{}, fmt.Errorf("model: GEMM ceiling of size %d with %d repetitions: need a positive multiple of 4 and reps ≥ 1", size, reps)
+// GEMMBench times square GEMMs C[size×size] = A·B (K = size) on a device:
+// it holds the operands and the pipelines it has built.
+type GEMMBench struct {
+	dev     *gpu.Device
+	size    int
+	res     []gpu.Resource
+	release func()
+	cache   *kernels.Cache
+}
+
+// NewGEMMBench creates the operands of a size³ GEMM (size a multiple of 4).
+func NewGEMMBench(dev *gpu.Device, size int) (*GEMMBench, error) {
+	if size < 4 || size%4 != 0 {
+		return nil, fmt.Errorf("model: GEMM of size %d: need a positive multiple of 4", size)
 	}
-	cands := []kernels.Pointwise{kernels.ChoosePointwise(size, size, size, kernels.Epilogue{})}
+	res, release, err := gemmOperands(dev, size, kernels.ChoosePointwise(size, size, size, kernels.Epilogue{}).Tex)
+	if err != nil {
+		return nil, err
+	}
+	return &GEMMBench{dev: dev, size: size, res: res, release: release, cache: kernels.NewCache(dev)}, nil
+}
+
+// Candidates are the kernels whose best is the ceiling: the one
+// kernels.ChoosePointwise picks and the other large register tiles.
+func (b *GEMMBench) Candidates() []kernels.Pointwise {
+	cands := []kernels.Pointwise{kernels.ChoosePointwise(b.size, b.size, b.size, kernels.Epilogue{})}
 	for _, t := range []kernels.Tile{{TM: 14, TN: 16, WG: 16}, {TM: 14, TN: 16, WG: 32}, {TM: 8, TN: 16, WG: 32}} {
 		if c := cands[0]; c.Tile != t {
 			c.Tile = t
 			cands = append(cands, c)
 		}
 	}
-	res, release, err := gemmOperands(dev, size, cands[0].Tex)
+	return cands
+}
+
+// Time times kernel k (see ProfileMethod), repeated reps times per submit.
+func (b *GEMMBench) Time(k kernels.Pointwise, reps int) (Ceiling, error) {
+	if k.M != b.size || k.K != b.size || k.N != b.size || reps < 1 {
+		return Ceiling{}, fmt.Errorf("model: timing %s on the %d³ GEMM with %d repetitions: wrong shape or repetitions", k.Label(), b.size, reps)
+	}
+	d, err := b.cache.Dispatch(k, b.res...)
+	if err != nil {
+		return Ceiling{}, fmt.Errorf("model: GEMM kernel %s: %w", k.Label(), err)
+	}
+	defer d.Group.Release()
+	ms, err := timeRepeated(b.dev, d, reps)
 	if err != nil {
 		return Ceiling{}, err
 	}
-	defer release()
-	cache := kernels.NewCache(dev)
-	defer cache.Release()
+	n := float64(b.size)
+	return Ceiling{Kernel: k.Label(), M: b.size, K: b.size, N: b.size, Ms: ms, GFLOPS: rate(2*n*n*n, ms), Pointwise: k}, nil
+}
+
+// Best times every candidate and returns the fastest.
+func (b *GEMMBench) Best(reps int) (Ceiling, error) {
 	best := Ceiling{}
-	for _, k := range cands {
-		d, err := cache.Dispatch(k, res...)
-		if err != nil {
-			return Ceiling{}, fmt.Errorf("model: GEMM ceiling kernel %s: %w", k.Label(), err)
-		}
-		ms, err := timeRepeated(dev, d, reps)
-		d.Group.Release()
+	for _, k := range b.Candidates() {
+		c, err := b.Time(k, reps)
 		if err != nil {
 			return Ceiling{}, err
 		}
-		c := Ceiling{Kernel: k.Label(), M: size, K: size, N: size, Ms: ms, GFLOPS: rate(2*float64(size)*float64(size)*float64(size), ms)}
 		if c.GFLOPS > best.GFLOPS {
 			best = c
 		}
@@ -191,6 +219,26 @@ func MeasureGEMMCeiling(dev *gpu.Device, size, reps int) (Ceiling, error) {
 		return best, errors.New("model: GEMM ceiling: no kernel ran")
 	}
 	return best, nil
+}
+
+// Release frees the operands and pipelines.
+func (b *GEMMBench) Release() {
+	b.cache.Release()
+	b.release()
+}
+
+// MeasureGEMMCeiling returns the fastest of the candidate kernels on a
+// size³ GEMM, each repeated reps times per submit (see ProfileMethod).
+func MeasureGEMMCeiling(dev *gpu.Device, size, reps int) (Ceiling, error) {
+	if reps < 1 {
+		return Ceiling{}, fmt.Errorf("model: GEMM ceiling with %d repetitions: need at least 1", reps)
+	}
+	b, err := NewGEMMBench(dev, size)
+	if err != nil {
+		return Ceiling{}, err
+	}
+	defer b.Release()
+	return b.Best(reps)
 }
 
 // gemmOperands creates A, B (a texture when tex), bias and C of a square

@@ -121,6 +121,17 @@ func TestMeasureGEMMCeiling(t *testing.T) {
 	if c.Kernel == "" || c.M != 64 || !(c.GFLOPS > 0) || math.Abs(c.GFLOPS-2*64*64*64/c.Ms/1e6) > 1e-9*c.GFLOPS {
 		t.Errorf("ceiling %+v: want a named kernel, 64³ and GFLOP/s = 2·64³/time", c)
 	}
+	gb, err := NewGEMMBench(dev, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gb.Release()
+	if again, err := gb.Time(c.Pointwise, 1); err != nil || again.Kernel != c.Kernel {
+		t.Errorf("timing the ceiling kernel again: %+v, %v", again, err)
+	}
+	if _, err := gb.Time(kernels.ChoosePointwise(32, 32, 32, kernels.Epilogue{}), 1); err == nil {
+		t.Error("timing a 32³ kernel on the 64³ operands: want an error")
+	}
 	for _, bad := range []struct{ size, reps int }{{30, 2}, {0, 2}, {64, 0}} {
 		if _, err := MeasureGEMMCeiling(dev, bad.size, bad.reps); err == nil {
 			t.Errorf("size %d, %d repetitions: want an error", bad.size, bad.reps)

@@ -106,9 +106,9 @@ function profileMarkdown(r) {
   const p = r.profile;
   const L = ['## Native per-dispatch profile (`lowformer bench -profile`)', ''];
   L.push(`${r.model}, batch ${r.batch}, ${r.size}×${r.size}, ${r.adapter}; method: ${p.method}; R = ${p.reps}.`, '');
-  L.push(`Forward ${fmt(p.forward_ms)} ms (best of 3, alternating with the ceiling measurements; median of ${r.runs} runs ${fmt(p.median_ms)} ms) ` +
+  L.push(`Forward ${fmt(p.forward_ms)} ms (best of 5, alternating with the ceiling kernel; median of ${r.runs} runs ${fmt(p.median_ms)} ms) ` +
     `at ${fmt(p.forward_gflops, 2)} GFLOP/s (${fmt(p.gflop, 3)} GFLOP) = ` +
-    `**${fmt(p.ceiling_pct, 0)} %** of the GEMM ceiling measured in the same run (best of 3), ${fmt(p.ceiling.GFLOPS, 1)} GFLOP/s ` +
+    `**${fmt(p.ceiling_pct, 0)} %** of the GEMM ceiling measured in the same run (best of its timings), ${fmt(p.ceiling.GFLOPS, 1)} GFLOP/s ` +
     `(\`${p.ceiling.Kernel}\`, ${p.ceiling.M}³). The ${p.dispatches} dispatches add up to ${fmt(p.sum_ms)} ms in isolation.`, '');
   L.push('| kernel family | dispatches | ms | % | GFLOP/s | GB/s |', '|---|---|---|---|---|---|');
   for (const g of p.families) L.push(`| ${g.name} | ${g.count} | ${fmt(g.ms, 2)} | ${fmt(g.pct)} | ${fmt(g.gflops, 2)} | ${fmt(g.gbps, 2)} |`);

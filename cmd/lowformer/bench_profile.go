@@ -43,7 +43,7 @@ type profile struct {
 	Reps          int           `json:"reps"`
 	Dispatches    int           `json:"dispatches"`
 	SumMs         float64       `json:"sum_ms"`     // the isolated dispatch times added up
-	ForwardMs     float64       `json:"forward_ms"` // best of 3 forwards (upload, all dispatches, readback) between the ceiling measurements
+	ForwardMs     float64       `json:"forward_ms"` // best of ceilingRounds forwards (upload, all dispatches, readback) alternating with the ceiling measurements
 	MedianMs      float64       `json:"median_ms"`  // the bench's median timed run
 	GFLOP         float64       `json:"gflop"`      // per forward
 	ForwardGFLOPS float64       `json:"forward_gflops"`
@@ -77,8 +77,8 @@ type dispatchRow struct {
 
 // runProfile opens the weights on a device of its own and profiles the
 // plan of n images of size×size. The forward's share of the GEMM ceiling
-// compares the best of 3 forwards with the best of 3 ceiling measurements,
-// taken alternately, so that both see the same machine load.
+// compares the best forward with the best ceiling measurement, taken
+// alternately (ceilingRounds of each), so that both see the same load.
 func runProfile(weights string, input []float32, n, size int, medianMs float64, f *profileFlags) (*profile, error) {
 	sd, err := checkpoint.ReadFile(weights)
 	if err != nil {
@@ -106,21 +106,8 @@ func runProfile(weights string, input []float32, n, size int, medianMs float64, 
 		return nil, err
 	}
 	p := &profile{Method: model.ProfileMethod, Reps: f.reps, MedianMs: medianMs}
-	for range 3 {
-		c, err := model.MeasureGEMMCeiling(dev, f.ceilingSize, max(2, f.reps/2))
-		if err != nil {
-			return nil, err
-		}
-		if c.GFLOPS > p.Ceiling.GFLOPS {
-			p.Ceiling = c
-		}
-		t0 := time.Now()
-		if _, err := m.Logits(input, n, size, size); err != nil {
-			return nil, err
-		}
-		if ms := msSince(t0); p.ForwardMs == 0 || ms < p.ForwardMs {
-			p.ForwardMs = ms
-		}
+	if p.Ceiling, p.ForwardMs, err = forwardAndCeiling(m, dev, input, n, size, f); err != nil {
+		return nil, err
 	}
 	times, err := m.Profile(n, size, size, f.reps)
 	if err != nil {
@@ -139,6 +126,43 @@ func runProfile(weights string, input []float32, n, size int, medianMs float64, 
 		p.Top = append(p.Top, dispatchRow{t.Index, t.Layer, t.Kernel, t.Ms, pct(t.Ms, p.SumMs), t.GFLOPS(), t.GBPS()})
 	}
 	return p, nil
+}
+
+// ceilingRounds is how many times the forward and the ceiling kernel are
+// timed, alternately; the best of each is kept.
+const ceilingRounds = 5
+
+// forwardAndCeiling picks the fastest GEMM kernel, then times it and the
+// forward alternately, and returns the best of each.
+func forwardAndCeiling(m *model.GPU, dev *gpu.Device, input []float32, n, size int, f *profileFlags) (model.Ceiling, float64, error) {
+	reps := max(2, f.reps/2)
+	gb, err := model.NewGEMMBench(dev, f.ceilingSize)
+	if err != nil {
+		return model.Ceiling{}, 0, err
+	}
+	defer gb.Release()
+	best, err := gb.Best(reps)
+	if err != nil {
+		return model.Ceiling{}, 0, err
+	}
+	forward := 0.0
+	for range ceilingRounds {
+		t0 := time.Now()
+		if _, err := m.Logits(input, n, size, size); err != nil {
+			return model.Ceiling{}, 0, err
+		}
+		if ms := msSince(t0); forward == 0 || ms < forward {
+			forward = ms
+		}
+		c, err := gb.Time(best.Pointwise, reps)
+		if err != nil {
+			return model.Ceiling{}, 0, err
+		}
+		if c.GFLOPS > best.GFLOPS {
+			best = c
+		}
+	}
+	return best, forward, nil
 }
 
 func groupRows(groups []model.Group, total float64) []groupRow {
@@ -172,8 +196,8 @@ func printBench(w io.Writer, r *benchResult, top int) {
 		return
 	}
 	fmt.Fprintf(w, "\nProfile (%s; R = %d)\n", p.Method, p.Reps)
-	fmt.Fprintf(w, "  %d dispatches, %.1f ms summed in isolation; forward %.1f ms (best of 3 between the ceiling measurements; median run %.1f ms)\n", p.Dispatches, p.SumMs, p.ForwardMs, p.MedianMs)
-	fmt.Fprintf(w, "  forward at %.1f GFLOP/s (%.3f GFLOP) = %.0f %% of the measured ceiling %.1f GFLOP/s (%s, %d³, best of 3)\n",
+	fmt.Fprintf(w, "  %d dispatches, %.1f ms summed in isolation; forward %.1f ms (best of %d, alternating with the ceiling kernel; median run %.1f ms)\n", p.Dispatches, p.SumMs, p.ForwardMs, ceilingRounds, p.MedianMs)
+	fmt.Fprintf(w, "  forward at %.1f GFLOP/s (%.3f GFLOP) = %.0f %% of the measured ceiling %.1f GFLOP/s (%s, %d³, best of all its timings)\n",
 		p.ForwardGFLOPS, p.GFLOP, p.CeilingPct, p.Ceiling.GFLOPS, p.Ceiling.Kernel, p.Ceiling.M)
 	printGroups(w, "kernel family", p.Families)
 	printGroups(w, "block", p.Blocks)
