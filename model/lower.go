@@ -50,8 +50,8 @@ func (l *lowering) conv(i int, o *Conv) ([]step, error) {
 		if err != nil {
 			return nil, err
 		}
-		res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias, l.val(o.Out)}, o.Residual)
-		return []step{{k, res}}, nil
+		res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
+		return []step{{k, append(res, l.val(o.Out))}}, nil
 	}
 	var k kernels.Kernel
 	var tex bool
