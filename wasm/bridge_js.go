@@ -25,7 +25,7 @@ func export(fn func(args []safejs.Value) (work, error)) (safejs.Func, error) {
 		var w work
 		err := guard(func() (err error) { w, err = fn(args); return err })
 		if err != nil {
-			return rejected(err)
+			return rejected(userError(err))
 		}
 		return promise(w)
 	})
@@ -52,6 +52,7 @@ func promise(w work) safejs.Value {
 			defer exec.Release()
 			var v any
 			err := guard(func() (err error) { v, err = w(); return err })
+			err = userError(err)
 			if err == nil {
 				if _, err = resolve.Invoke(v); err == nil {
 					return
@@ -314,13 +315,3 @@ func needArgs(args []safejs.Value, n int, usage string) error {
 	}
 	return nil
 }
-
-// coded is an error with a machine-readable code, set as error.code on the
-// JavaScript Error.
-type coded struct {
-	code string
-	err  error
-}
-
-func (c coded) Error() string { return c.err.Error() }
-func (c coded) Unwrap() error { return c.err }

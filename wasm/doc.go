@@ -16,6 +16,8 @@
 //	__lowformer.classifyEncoded(id, file Uint8Array, {topK, size})
 //	                                                       → {predictions, timings, width, height}
 //	__lowformer.dispose(id)                                → true
+//	__lowformer.memory()  → {heapAlloc, heapObjects, goroutines, models}
+//	                        (after a forced Go GC; for leak tests)
 //
 // Built natively, the command only explains how to build it.
 package main

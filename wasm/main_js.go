@@ -42,7 +42,7 @@ func (a *api) publish(obj safejs.Value) error {
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
 		"load": a.load, "logits": a.logits, "classify": a.classify,
-		"classifyEncoded": a.classifyEncoded, "dispose": a.dispose,
+		"classifyEncoded": a.classifyEncoded, "dispose": a.dispose, "memory": a.memory,
 	} {
 		f, err := export(fn)
 		if err != nil {
@@ -287,4 +287,20 @@ func (a *api) handle(v safejs.Value) (*handle, error) {
 		return nil, err
 	}
 	return a.models.get(id)
+}
+
+// memory() → {heapAlloc, heapObjects, goroutines, models}: the Go heap
+// after a forced garbage collection, the goroutines and the open models,
+// for leak tests and diagnostics. The collection also lets finalizers
+// release the JavaScript objects that dead Go values still held.
+func (a *api) memory([]safejs.Value) (work, error) {
+	return func() (any, error) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // the finalizers run now
+		runtime.GC()
+		var s runtime.MemStats
+		runtime.ReadMemStats(&s)
+		return map[string]any{"heapAlloc": float64(s.HeapAlloc), "heapObjects": float64(s.HeapObjects),
+			"goroutines": runtime.NumGoroutine(), "models": a.models.count()}, nil
+	}, nil
 }

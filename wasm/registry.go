@@ -60,6 +60,13 @@ func (r *registry) remove(id int) (*handle, error) {
 	return h, nil
 }
 
+// count returns how many models are open.
+func (r *registry) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.models)
+}
+
 func (r *registry) unknown(id int) error {
 	if id >= 1 && id < r.next {
 		return fmt.Errorf("lowformer: model %d has been disposed", id)

@@ -37,7 +37,13 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("remove(%d) error = %v, want %q", tt.id, err, tt.err)
 		}
 	}
+	if n := r.count(); n != 1 {
+		t.Errorf("count() = %d after adding 2 and removing 1, want 1", n)
+	}
 	if id := r.add(a); id == ida || id == idb {
 		t.Errorf("handle %d was reused", id)
+	}
+	if n := r.count(); n != 2 {
+		t.Errorf("count() = %d, want 2", n)
 	}
 }

@@ -22,6 +22,7 @@ export const outDir = join(webDir, 'test', 'out');
 export const fixturesDir = join(outDir, 'fixtures');
 export const sharedDir = resolve(repoRoot, '..', 'shared', 'testdata', 'lowformer');
 export const imagesDir = join(repoRoot, 'preprocess', 'testdata');
+export const pretrainedDir = join(repoRoot, 'pretrained');
 export const CI = /^(1|true|yes)$/i.test(process.env.CI || '');
 
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -108,7 +109,7 @@ window.ready = true;
 
 /** Serves the folders the tests need; resolves to {url, close}. */
 export function startServer() {
-  const roots = { '/shared/': sharedDir, '/fixtures/': fixturesDir, '/images/': imagesDir, '/': distDir };
+  const roots = { '/shared/': sharedDir, '/fixtures/': fixturesDir, '/images/': imagesDir, '/pretrained/': pretrainedDir, '/': distDir };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
@@ -150,8 +151,11 @@ export function startServer() {
   });
 }
 
-/** Launches headless Chromium with WebGPU; resolves to a persistent context. */
-export async function launchBrowser() {
+/**
+ * Launches headless Chromium with WebGPU; resolves to a persistent context.
+ * args are extra command-line flags (e.g. --js-flags=--expose-gc).
+ */
+export async function launchBrowser({ args = [] } = {}) {
   let chromium;
   try {
     ({ chromium } = await import('playwright-core'));
@@ -169,7 +173,7 @@ export async function launchBrowser() {
     viewport: { width: 1280, height: 900 },
     args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-sandbox',
       '--enable-webgpu-developer-features', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', ...flags],
+      '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', ...flags, ...args],
   });
   const close = ctx.close.bind(ctx);
   ctx.close = async () => {

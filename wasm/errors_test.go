@@ -1,0 +1,46 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+)
+
+func TestUserError(t *testing.T) {
+	lost := fmt.Errorf("gpu: map staging: %w: Device was destroyed.", gpu.ErrClosed)
+	tests := []struct {
+		name string
+		in   error
+		want string // exact message; "" for nil
+	}{
+		{"nil", nil, ""},
+		{"already prefixed", errors.New("lowformer: input value 0 is NaN"), "lowformer: input value 0 is NaN"},
+		{"unprefixed", errors.New("model: planning x"), "lowformer: model: planning x"},
+		{"lost device", lost, "lowformer: the model's GPU device was lost or closed (gpu: map staging: gpu: device is closed or lost: Device was destroyed.); dispose the model and load it again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := userError(tt.in)
+			if tt.want == "" {
+				if got != nil {
+					t.Fatalf("userError(nil) = %v", got)
+				}
+				return
+			}
+			if got == nil || got.Error() != tt.want {
+				t.Fatalf("userError(%v) = %v\nwant %s", tt.in, got, tt.want)
+			}
+			if !errors.Is(got, tt.in) {
+				t.Errorf("userError(%v) no longer wraps its input", tt.in)
+			}
+		})
+	}
+	c := coded{"unsupported-format", errors.New("preprocess: unsupported format")}
+	var back coded
+	if got := userError(c); !errors.As(got, &back) || back.code != c.code || !strings.HasPrefix(got.Error(), "lowformer: ") {
+		t.Errorf("userError(coded) = %v: lost the code or the prefix", got)
+	}
+}
