@@ -11,6 +11,7 @@
 //	logits      run a raw float32 NCHW batch and write the raw float32 logits
 //	convert     convert a checkpoint to safetensors (f32, f16 or bf16)
 //	info        describe a checkpoint
+//	bench       time the forward pass (and -profile it per dispatch)
 //
 // Run "lowformer help" for the list of commands and "lowformer <command> -h"
 // (or "lowformer help <command>") for the flags of one. Errors go to stderr;
