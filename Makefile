@@ -60,3 +60,11 @@ web-test: web
 bench bench-quick: build web
 	cd bench && npm install --no-audit --no-fund --silent
 	node bench/bench.mjs $(if $(filter bench-quick,$@),--quick)
+
+# The root package (public API: concurrency, leak, fallback and reference
+# tests, cgo included) under the race detector: about 3 minutes on a busy
+# 2-core machine, most of it the b0/E1 reference checks at 224x224;
+# RACE_RUN='Concurrent|OpenClose|DeviceFailure' runs the fast subset (20 s).
+.PHONY: race
+race:
+	$(GO) test -race -count=1 -timeout 30m -run '$(or $(RACE_RUN),.)' .
