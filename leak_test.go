@@ -17,7 +17,7 @@ import (
 // glibc arenas), not growth per call.
 const (
 	heapAllowance = 1 << 20  // Go heap in use after a GC
-	rssAllowance  = 16 << 20 // resident set over 50 device lifetimes (a leaked lavapipe device costs ~7 MiB)
+	rssAllowance  = 24 << 20 // resident set over 50 device lifetimes (a leaked lavapipe device costs ~7 MiB)
 	fdAllowance   = 2
 )
 
@@ -145,7 +145,11 @@ func TestOpenCloseCycles(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for range 3 { // warm up: driver libraries, allocator arenas
+			// Warm up: driver libraries, and the C allocator's per-thread
+			// arenas (each lavapipe device starts threads): the resident set
+			// of this process grows by ~33 MB over the first ~75 cycles,
+			// then stays flat for hundreds more.
+			for range 75 {
 				cycle()
 			}
 			devs, heap, mem, fds := gpu.OpenDevices(), heapInUse(), rss(), openFDs()
