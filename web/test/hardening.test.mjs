@@ -338,9 +338,11 @@ describe('hardening of lowformer.js (Fashion-MNIST model)', { skip: why || noMod
       assert.ok(p200.gpu.created.buffer - p0.gpu.created.buffer >= 200, 'each call makes a readback buffer: the counting does not see them');
       for (const p of points) {
         assert.deepEqual(p.gpu.live, p0.gpu.live, `after ${p.calls} calls: GPU objects accumulate`);
-        assert.equal(p.go.goroutines, p0.go.goroutines, `after ${p.calls} calls: goroutines accumulate`);
+        // The goroutines of the calls just settled may still be exiting: a few
+        // extra ones are fine, one leaked per call is not.
+        assert.ok(p.go.goroutines <= p0.go.goroutines + 2, `after ${p.calls} calls: ${p.go.goroutines} goroutines, ${p0.go.goroutines} before`);
       }
-      assert.ok(late - early < 1 * MB, `the JS heap floor rose by ${mb(late - early)} MB over 100 calls`);
+      assert.ok(late - early < 0.5 * MB, `the JS heap floor rose by ${mb(late - early)} MB over 100 calls`);
       assert.ok(p200.go.heapAlloc - p100.go.heapAlloc < 0.5 * MB, `the last 100 calls grew the Go heap by ${mb(p200.go.heapAlloc - p100.go.heapAlloc)} MB`);
       assert.ok(p200.wasm - p100.wasm <= 4 * MB, `the last 100 calls grew the wasm memory by ${mb(p200.wasm - p100.wasm)} MB`);
       assert.equal(r.afterDispose.go.models, 0, 'the Go side still holds a model');
@@ -371,13 +373,13 @@ describe('hardening of lowformer.js (Fashion-MNIST model)', { skip: why || noMod
       console.log(`# 20 load/dispose (${(r.ms / 1000).toFixed(2)} s each): JS heap floor cycles 1-10 ${mb(early)} MB, 11-20 ${mb(late)} MB (range ${mb(floor(points, (p) => p.heap))}–${mb(Math.max(...points.map((p) => p.heap)))}), Go heap ${mb(p0.go.heapAlloc)} → ${mb(p10.go.heapAlloc)} → ${mb(p20.go.heapAlloc)} MB, wasm ${(p0.wasm / MB).toFixed(1)} → ${(p10.wasm / MB).toFixed(1)} → ${(p20.wasm / MB).toFixed(1)} MB, devices ${p20.gpu.devices.created - p0.gpu.devices.created} opened / ${p20.gpu.devices.destroyed - p0.gpu.devices.destroyed} destroyed, a loaded model holds ${JSON.stringify(p20.loaded)}`);
       assert.ok(r.worst <= TOL, `a cycle's logits: max |Δ| ${r.worst}`);
       for (const p of points.slice(1)) {
-        assert.ok(p.loaded.buffer > 0 && p.loaded.devices === 1, `cycle ${p.cycle}: the counting saw no buffers of the loaded model`);
         assert.deepEqual(p.gpu.live, { buffer: 0, texture: 0, bindGroup: 0, bytes: 0, devices: 0 }, `after cycle ${p.cycle}: GPU objects or devices left`);
+        assert.ok(p.loaded.buffer > 0 && p.loaded.texture > 0, `cycle ${p.cycle}: the counting saw no buffers or textures of the loaded model`);
         assert.equal(p.go.models, 0, `after cycle ${p.cycle}: the Go side still holds a model`);
-        assert.equal(p.go.goroutines, p0.go.goroutines, `after cycle ${p.cycle}: goroutines accumulate`);
+        assert.ok(p.go.goroutines <= p0.go.goroutines + 2, `after cycle ${p.cycle}: ${p.go.goroutines} goroutines, ${p0.go.goroutines} before`);
       }
       assert.equal(p20.gpu.devices.destroyed - p0.gpu.devices.destroyed, 20, 'dispose must destroy the device');
-      assert.ok(late - early < 2 * MB, `the JS heap floor rose by ${mb(late - early)} MB over 10 cycles`);
+      assert.ok(late - early < 1 * MB, `the JS heap floor rose by ${mb(late - early)} MB over 10 cycles`);
       assert.ok(p20.go.heapAlloc - p10.go.heapAlloc < 1 * MB, `the last 10 cycles grew the Go heap by ${mb(p20.go.heapAlloc - p10.go.heapAlloc)} MB`);
       assert.ok(p20.wasm - p10.wasm <= 8 * MB, `the last 10 cycles grew the wasm memory by ${mb(p20.wasm - p10.wasm)} MB`);
     });
