@@ -13,6 +13,8 @@ test:
 	./scripts/setup.sh --browser
 	$(MAKE) check
 	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 -timeout 60m ./...
+	$(MAKE) build web
+	cd bench && npm test
 
 check: fmt vet
 

@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 need=()
-[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || [ -n "$(ls /usr/share/vulkan/icd.d/lvp_icd.*.json 2>/dev/null)" ] || need+=(mesa-vulkan-drivers)
-ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need+=(libvulkan1)
+for p in mesa-vulkan-drivers libvulkan1; do installed "$p" || need+=("$p"); done
 if [ "${1:-}" = "--browser" ]; then
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  installed chromium || need+=(chromium)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
@@ -17,7 +17,11 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq -o DPkg::Lock::Timeout=900
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 "${need[@]}" >/dev/null
 fi
-if [ "${1:-}" = "--browser" ] && [ -f web/package.json ] && [ ! -d web/node_modules/playwright-core ]; then
-  echo "setup: npm install (web/)"
-  (cd web && npm install --no-audit --no-fund --loglevel=error)
+if [ "${1:-}" = "--browser" ]; then
+  for dir in web bench; do
+    if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules/playwright-core" ]; then
+      echo "setup: npm install ($dir/)"
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+  done
 fi
