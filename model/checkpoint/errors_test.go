@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -108,7 +109,8 @@ func TestReadErrors(t *testing.T) {
 		{"two data.pkl", buildZip(t, zipEntry{name: "a/data.pkl", data: okTensor}, zipEntry{name: "b/data.pkl", data: okTensor}), ErrCorrupt, "cannot tell which"},
 		{"zip bomb pickle", checkpointZip(t, nil), nil, ""}, // replaced below
 		{"only a header length", binary.LittleEndian.AppendUint64(nil, 1<<40), ErrTruncated, "8 bytes are too few"},
-		{"safetensors header over limit", append(binary.LittleEndian.AppendUint64(nil, 1<<40), '{', '}'), ErrCorrupt, "exceeds the 104857600-byte limit"},
+		{"safetensors header over limit", append(binary.LittleEndian.AppendUint64(nil, 1<<40), '{', '}'), ErrCorrupt, "exceeds the 16777216-byte limit"},
+		{"safetensors with too many tensors", stFile("{"+manyEntries(maxTensors+1)+"}", nil), ErrUnsupported, "more than 16384 tensors"},
 		{"safetensors header past end", append(binary.LittleEndian.AppendUint64(nil, 100), '{', '}'), ErrTruncated, "claims 100 bytes but only 2 follow"},
 		{"safetensors end past data", stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, six[:4]), ErrTruncated, "ends at data byte 8 but the data section has 4 bytes"},
 		{"safetensors size mismatch", stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,12]}}`, six), ErrCorrupt, "needs 8 bytes but data_offsets [0 12] span 12"},
@@ -201,4 +203,16 @@ func TestReadFileErrors(t *testing.T) {
 	if _, err := ReadFile(path); !errors.Is(err, ErrNotCheckpoint) || !strings.Contains(err.Error(), path) {
 		t.Errorf("junk file: error %v, want not-a-checkpoint naming %s", err, path)
 	}
+}
+
+// manyEntries is n empty safetensors entries "e0" … as JSON members.
+func manyEntries(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"e%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`, i)
+	}
+	return b.String()
 }

@@ -8,9 +8,15 @@ import (
 	"sort"
 )
 
-// maxHeaderLen bounds the JSON header of a safetensors file (the reference
-// implementation uses the same 100 MB limit).
-const maxHeaderLen = 100 << 20
+// Bounds of a safetensors header. Parsing allocates roughly 1.4 KB per
+// entry, so the entry cap bounds what a hostile header of many tiny entries
+// can make the reader allocate (about 25 MB) independently of the file size.
+// LowFormer checkpoints have at most a few hundred tensors and headers of
+// tens of KB.
+const (
+	maxHeaderLen = 16 << 20
+	maxTensors   = 16384
+)
 
 // metadataKey is the reserved header entry holding string metadata.
 const metadataKey = "__metadata__"
@@ -101,6 +107,9 @@ func parseHeader(header []byte, dataLen int64) ([]stEntry, map[string]string, er
 		e, err := checkEntry(name, raw, dataLen)
 		if err != nil {
 			return nil, nil, err
+		}
+		if len(entries) == maxTensors {
+			return nil, nil, errorf(ErrUnsupported, "safetensors header lists more than %d tensors", maxTensors)
 		}
 		entries = append(entries, e)
 	}
