@@ -10,7 +10,7 @@ import (
 // (n×3×h×w float32, as PyTorch takes them) into the graph input: NHWC with
 // InputChannels channels, the fourth zero.
 func InputNHWC4(input []float32, n, h, w int) ([]float32, error) {
-	if n < 1 || h < 1 || w < 1 || len(input) != n*3*h*w {
+	if n < 1 || h < 1 || w < 1 || n > len(input)/(3*h*w) || len(input) != n*3*h*w {
 		return nil, fmt.Errorf("model: input has %d values, a batch of %d RGB images of %dx%d needs %d", len(input), n, h, w, n*3*h*w)
 	}
 	out := make([]float32, n*h*w*InputChannels)

@@ -209,6 +209,8 @@ func TestRunCPUErrors(t *testing.T) {
 		{"too small", 1, 31, 64, 3 * 31 * 64, "at least 32x32"},
 		{"wrong length", 1, 64, 64, 100, "input has 100 values"},
 		{"no images", 0, 64, 64, 0, "input has 0 values"},
+		{"batch overflowing n·3·h·w", 1<<62 + 1, 64, 64, 3 * 64 * 64, "input has 12288 values"},
+		{"too large", 1 << 17, 32, 32, 0, "input has 0 values"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := RunCPU(g, make([]float32, tt.values), tt.n, tt.h, tt.w)

@@ -32,6 +32,11 @@ func (g *Graph) Shapes(n, h, w int) ([]Shape, error) {
 	if n < 1 || h < MinInputSize || w < MinInputSize {
 		return nil, fmt.Errorf("model: input batch %d of %dx%d: need at least one image of at least %dx%d pixels", n, h, w, MinInputSize, MinInputSize)
 	}
+	// Bounds that keep every element count far from overflowing an int
+	// (n·h·w ≤ 2^34 and channels ≤ 8192 give at most 2^47 elements).
+	if n > 1<<16 || h > 1<<16 || w > 1<<16 || n*h*w > 1<<34 {
+		return nil, fmt.Errorf("model: input batch %d of %dx%d is too large", n, h, w)
+	}
 	if len(g.Ops) == 0 {
 		return nil, fmt.Errorf("model: the graph has no operations")
 	}
