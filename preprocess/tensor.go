@@ -72,6 +72,11 @@ func Unnormalized(img image.Image, size int) []uint8 {
 // (one image, channel-major): Unnormalized followed by ToTensor and
 // Normalize, rounded in float32 at each step as torch does:
 // (float32(v)/255 - mean[c]) / std[c].
+//
+// img must have non-empty, finite bounds that fit in memory, as every image
+// from Decode has (it enforces Options.MaxPixels); callers holding arbitrary
+// image.Image values (an image.Uniform has infinite bounds) check them first,
+// as lowformer.Model.ClassifyBatch does.
 func Tensor(img image.Image, size int) []float32 {
 	u := Unnormalized(img, size)
 	out := make([]float32, len(u))
