@@ -3,16 +3,11 @@ package kernels
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
-
-// denseBenchFLOPs is the target work of one benchmark submit (about 50 ms
-// at 20 GFLOP/s), so that launch and wait costs stay small.
-const denseBenchFLOPs = 1e9
 
 // benchDense times k bound to A (aLen random floats), the [wk][wn] weights
 // (texture when tex), bias, optional residual and C (outLen floats): each
@@ -24,40 +19,11 @@ const denseBenchFLOPs = 1e9
 // which slows the wall-clock figures but hardly the CPU time; cpu-GFLOP/s
 // does not see idle cores, though (a 1-workgroup dispatch looks 2× faster).
 func benchDense(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, outLen int, flops float64) {
-	d := gputest.Device(b)
-	c := NewCache(d)
-	defer c.Release()
-	newBuf := func(n int, seed uint64) gpu.Resource {
-		buf, err := d.NewBufferFloats("bench", randomFloats(n, seed))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(buf.Release)
-		return gpu.BufferRes(buf)
-	}
-	res := []gpu.Resource{newBuf(aLen, 1), weightRes(b, randomFloats(wk*wn, 2), wk, wn, tex), newBuf(wn, 3)}
-	if residual {
-		res = append(res, newBuf(outLen, 4))
-	}
-	res = append(res, newBuf(outLen, 5))
-	dp, err := c.Dispatch(k, res...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dp.Group.Release()
-	reps := min(max(int(denseBenchFLOPs/flops), 4), 400)
-	ds := slices.Repeat([]gpu.Dispatch{dp}, reps)
-	if _, err := d.Run(ds[:1], nil, 0, 0); err != nil { // warm up: the JIT runs on first use
-		b.Fatal(err)
-	}
+	r := newBenchRun(b, NewCache(gputest.Device(b)), k.Label(), flops, denseOperands(b, k, tex, residual, aLen, wk, wn, outLen))
 	var per, cpu []float64
 	for b.Loop() {
-		c0, t0 := processCPU(), time.Now()
-		if _, err := d.Run(ds, nil, 0, 0); err != nil {
-			b.Fatal(err)
-		}
-		per = append(per, time.Since(t0).Seconds()/float64(reps))
-		cpu = append(cpu, (processCPU()-c0)/float64(reps))
+		wall, c := r.time(b)
+		per, cpu = append(per, wall), append(cpu, c)
 	}
 	slices.Sort(per)
 	slices.Sort(cpu)
@@ -67,6 +33,16 @@ func benchDense(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, outLen
 	b.ReportMetric(flops/per[0]/1e9, "best-GFLOP/s")
 	b.ReportMetric(flops/(cpu[len(cpu)/2]/2)/1e9, "cpu-GFLOP/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// denseOperands binds k to fresh random operands in the dense binding
+// order: A, weights, bias, [residual], C.
+func denseOperands(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, outLen int) benchStep {
+	res := []gpu.Resource{benchBuffer(b, aLen, 1), weightRes(b, randomFloats(wk*wn, 2), wk, wn, tex), benchBuffer(b, wn, 3)}
+	if residual {
+		res = append(res, benchBuffer(b, outLen, 4))
+	}
+	return benchStep{k, append(res, benchBuffer(b, outLen, 5))}
 }
 
 // pointwiseBenchShapes are LowFormer's 1×1 convolutions at 224 px (B0),
