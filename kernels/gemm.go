@@ -76,7 +76,8 @@ type gemmCore struct {
 	Residual           bool
 	NOut               int // > 0: scalar stores of NOut columns (N not a multiple of 4)
 	OutBinding         int
-	GX, GY             int // dispatch grid
+	Batched            bool // gid.z selects one of several GEMMs; raw accumulators, no bias
+	GX, GY             int  // dispatch grid
 }
 
 // newGemmCore derives the dispatch geometry of an M×(4·n4) output.

@@ -4,11 +4,7 @@ conv) and linear.wgsl: bindings 1.. and constants, tile indexing, the
 unrolled k step, and the fused epilogue. Template data: kernels.gemmCore.
 */}}
 {{define "gemm_decls"}}
-{{- if .Tex}}
-@group(0) @binding(1) var B: texture_2d<f32>;
-{{- else}}
-@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
-{{- end}}
+{{- template "gemm_bdecl" .}}
 @group(0) @binding(2) var<storage, read> Bias: array<vec4<f32>>;
 {{- if .Residual}}
 @group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;
@@ -19,6 +15,20 @@ const NOUT = {{u32 .NOut}};
 {{- else}}
 @group(0) @binding({{.OutBinding}}) var<storage, read_write> C: array<vec4<f32>>;
 {{- end}}
+{{- template "gemm_consts" .}}
+{{- end}}
+
+{{/* Binding 1: the B operand, a texture or a storage buffer. */}}
+{{define "gemm_bdecl"}}
+{{- if .Tex}}
+@group(0) @binding(1) var B: texture_2d<f32>;
+{{- else}}
+@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
+{{- end}}
+{{- end}}
+
+{{/* The sizes and the tiling of the core. */}}
+{{define "gemm_consts"}}
 const M = {{u32 .M}};
 const N4 = {{u32 .N4}};
 const TM = {{u32 .TM}};
@@ -72,18 +82,25 @@ const GXI = {{u32 .GXI}};
 {{- end}}
 {{- end}}
 
-{{/* Epilogue: C = act(acc + bias) + residual, masked to the real rows/columns. */}}
+{{/* Epilogue: C = act(acc + bias) + residual, masked to the real rows/columns.
+With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 {{define "gemm_epilogue"}}
   if (idx < TOTAL) {
+{{- if not .Batched}}
 {{- range $j := seq .TN4}}
     let bias{{$j}} = Bias[n{{$j}}];
 {{- end}}
+{{- end}}
 {{- range $i := seq .TM}}
     {{if $.RaggedRows}}if (row0 + {{$i}}u < M) {{end}}{
-      let row = row0 + {{$i}}u;
+      let row = {{if $.Batched}}ZROW + {{end}}row0 + {{$i}}u;
 {{- range $j := seq $.TN4}}
       {{if $.RaggedCols}}if (col0 + {{$j}}u < N4) {{end}}{
+{{- if $.Batched}}
+        let v = acc{{$i}}_{{$j}};
+{{- else}}
         var v = acc{{$i}}_{{$j}} + bias{{$j}};
+{{- end}}
 {{- if $.Act}}
         v = {{template "act4" $.Act}}(v);
 {{- end}}
