@@ -26,6 +26,18 @@ type Winograd struct {
 	Out  WinogradOutput
 }
 
+// UseWinograd reports whether a dense k×k convolution of an h×w image with
+// cin → cout channels and the given stride runs as Winograd: stride-1 3×3
+// convolutions with at least 64 input channels and images of at least
+// 4×4. Measured on lavapipe against ChooseConv's direct kernel
+// (BenchmarkWinograd, alternating, best of 4–5): 0.44–0.64× the time for
+// 4×4 … 28×28 images with 64–128 input channels (B0's 14×14 128→512 and
+// 7×7 128→256: 0.50× and 0.51×); with 16–32 input channels 0.8–1.3×, and
+// below 4×4 (1–2 tiles per image) slower.
+func UseWinograd(h, w, cin, cout, k, stride int) bool {
+	return k == 3 && stride == 1 && cin >= 64 && cout >= 4 && h >= 4 && w >= 4
+}
+
 // winogradTiles is the number of 2×2 output tiles of an [n,h,w] image batch.
 func winogradTiles(n, h, w int) int { return n * ceilDiv(h, 2) * ceilDiv(w, 2) }
 

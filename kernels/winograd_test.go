@@ -127,3 +127,23 @@ func TestChooseWinograd(t *testing.T) {
 		}
 	}
 }
+
+func TestUseWinograd(t *testing.T) {
+	for _, s := range []struct {
+		h, w, cin, cout, k, stride int
+		want                       bool
+	}{
+		{14, 14, 128, 512, 3, 1, true},
+		{7, 7, 128, 256, 3, 1, true},
+		{4, 4, 64, 64, 3, 1, true},
+		{14, 14, 128, 512, 3, 2, false},
+		{14, 14, 128, 512, 1, 1, false},
+		{14, 14, 128, 512, 5, 1, false},
+		{56, 56, 32, 128, 3, 1, false},
+		{3, 2, 128, 512, 3, 1, false},
+	} {
+		if got := UseWinograd(s.h, s.w, s.cin, s.cout, s.k, s.stride); got != s.want {
+			t.Errorf("UseWinograd%v = %v, want %v", s, got, s.want)
+		}
+	}
+}

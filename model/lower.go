@@ -53,6 +53,9 @@ func (l *lowering) conv(i int, o *Conv) ([]step, error) {
 		res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
 		return []step{{k, append(res, l.val(o.Out))}}, nil
 	}
+	if kernels.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride) {
+		return l.winograd(i, o, bias, e)
+	}
 	var k kernels.Kernel
 	var tex bool
 	if o.K == 1 && o.Stride == 1 {
@@ -68,6 +71,61 @@ func (l *lowering) conv(i int, o *Conv) ([]step, error) {
 	}
 	res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
 	return []step{{k, append(res, l.val(o.Out))}}, nil
+}
+
+// winograd lowers a stride-1 3×3 dense conv to the three Winograd kernels,
+// with the transformed weights cached as the op's "winograd" part and
+// scratch buffers for V and M shared by every such conv of that size.
+func (l *lowering) winograd(i int, o *Conv, bias gpu.Resource, e kernels.Epilogue) ([]step, error) {
+	s := l.shapes[o.In]
+	k := kernels.ChooseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
+	u, err := kernels.WinogradWeights(o.Weight, o.Cin, o.Cout)
+	if err != nil {
+		return nil, err
+	}
+	var w gpu.Resource
+	if k.Gemm.Tex {
+		w, err = l.m.weightTexture(i, "winograd", u, 16*o.Cin, o.Cout)
+	} else {
+		w, err = l.m.weightBuffer(i, "winograd", u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := l.scratchBuffer("winograd.V", k.VFloats())
+	if err != nil {
+		return nil, err
+	}
+	m, err := l.scratchBuffer("winograd.M", k.MFloats())
+	if err != nil {
+		return nil, err
+	}
+	out := l.withResidual([]gpu.Resource{m, bias}, o.Residual)
+	return []step{
+		{k.In, []gpu.Resource{l.val(o.In), v}},
+		{k.Gemm, []gpu.Resource{v, w, m}},
+		{k.Out, append(out, l.val(o.Out))},
+	}, nil
+}
+
+// scratchBuffer returns a buffer of floats float32 for intermediate
+// results that live within one op, shared by all ops and plans of the
+// model asking for the same role and size (the dispatches of a submit run
+// in order). It is counted and released with the weights.
+func (l *lowering) scratchBuffer(role string, floats int) (gpu.Resource, error) {
+	key := weightKey{op: -1, part: fmt.Sprintf("%s.%d", role, floats)}
+	if r, ok := l.m.weights[key]; ok {
+		return r, nil
+	}
+	b, err := l.m.dev.NewBuffer(key.part, uint64(4*floats))
+	if err != nil {
+		return gpu.Resource{}, err
+	}
+	l.m.owned = append(l.m.owned, b)
+	l.m.weightBytes += int64(4 * floats)
+	r := gpu.BufferRes(b)
+	l.m.weights[key] = r
+	return r, nil
 }
 
 func (l *lowering) convTranspose(i int, o *ConvTranspose) ([]step, error) {
