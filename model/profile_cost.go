@@ -74,6 +74,12 @@ func opCost(op Op, k kernels.Kernel, shapes []Shape) Cost {
 			return Cost{2 * out * taps, f32 * (in + taps*float64(o.Cin) + float64(o.Cout) + out + res(o.Residual))}
 		}
 		weights := taps * float64(o.Cin*o.Cout)
+		switch k.(type) {
+		case kernels.WinogradInput, kernels.WinogradOutput:
+			// Winograd's transforms: the conv's arithmetic is credited to
+			// its batched GEMM, the transforms move memory.
+			return Cost{0, f32 * (in + out + res(o.Residual))}
+		}
 		cin := float64(o.Cin)
 		if o.In == 0 {
 			cin = InputChannels - 1 // the zero channel that pads RGB does no work

@@ -40,14 +40,15 @@ func TestOpMACsMatchSpec(t *testing.T) {
 	}
 }
 
-// TestProfile profiles B0 at 40×32 (synthetic weights): costs that agree
+// TestProfile profiles B0 at 64×56 (synthetic weights; stage 3 is 4×4, so
+// its stride-1 3×3 convs run as Winograd): costs that agree
 // with the kernels' own counts, one time per step, costs that add up to the
 // graph's MACs, groups that add up to the total,
 // and a plan that still gives the same logits afterwards.
 func TestProfile(t *testing.T) {
 	dev := gputest.Device(t)
 	m := synthGPU(t, dev, mustConfig(t, "b0"))
-	const h, w = 40, 32
+	const h, w = 64, 56
 	input := make([]float32, 3*h*w)
 	for i := range input {
 		input[i] = float32(i%23)/11 - 1
@@ -62,6 +63,9 @@ func TestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := m.Plan(1, h, w)
+	if !slices.ContainsFunc(p.Steps, func(s Step) bool { _, ok := s.Kernel.(kernels.WinogradGemm); return ok }) {
+		t.Error("no Winograd conv in the plan: the test no longer covers its cost split")
+	}
 	if len(times) != len(p.Steps) {
 		t.Fatalf("%d dispatch times for %d steps", len(times), len(p.Steps))
 	}
