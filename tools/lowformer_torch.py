@@ -22,7 +22,12 @@ STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 CROP_RATIO = 0.95
 
 
-def _cfg(widths, depths, e12, e34, head, attention=True, mlp=True, stem_expand=4):
+# The keys of a configuration, in the Go model.Config's JSON order.
+CONFIG_KEYS = ("widths", "depths", "stem_expand", "stage12_expand", "stage34_expand", "head", "attention", "mlp",
+               "classes")
+
+
+def _cfg(widths, depths, e12, e34, head, attention=True, mlp=True, stem_expand=2):
     return {"widths": list(widths), "depths": list(depths), "stem_expand": stem_expand,
             "stage12_expand": e12, "stage34_expand": e34, "head": list(head),
             "attention": attention, "mlp": mlp, "classes": 1000}
@@ -30,16 +35,17 @@ def _cfg(widths, depths, e12, e34, head, attention=True, mlp=True, stem_expand=4
 
 # Architecture presets. tiny is the Fashion-MNIST model (1.0 M parameters with 10 classes);
 # small is about 3x wider and deeper; the others are the released variants (spec section 1).
+# stem_expand only matters with stem blocks (D0 > 0); it is 2 otherwise, as detect_config says.
 PRESETS = {
-    "tiny": dict(_cfg([8, 16, 32, 64, 96], [0, 1, 1, 1, 1], 4, 4, [128, 128]), stem_expand=2),
+    "tiny": _cfg([8, 16, 32, 64, 96], [0, 1, 1, 1, 1], 4, 4, [128, 128]),
     "small": _cfg([16, 32, 64, 128, 192], [0, 1, 2, 2, 2], 4, 4, [256, 256]),
-    "b0": dict(_cfg([16, 32, 64, 128, 256], [0, 1, 1, 3, 4], 4, 4, [1536, 1600]), stem_expand=2),
-    "b1": dict(_cfg([16, 32, 64, 128, 256], [0, 1, 1, 5, 5], 6, 6, [1536, 1600]), stem_expand=2),
-    "b15": dict(_cfg([20, 40, 80, 160, 320], [0, 1, 1, 6, 6], 6, 6, [2304, 2560]), stem_expand=2),
-    "b3": _cfg([32, 64, 128, 256, 512], [1, 2, 3, 6, 6], 6, 6, [1536, 1600]),
-    "E1": dict(_cfg([20, 40, 80, 160, 320], [0, 1, 1, 4, 4], 6, 6, [2304, 2560], False, False), stem_expand=2),
-    "E2": _cfg([32, 64, 128, 256, 512], [1, 2, 3, 4, 4], 6, 6, [1536, 1600], False, False),
-    "E3": _cfg([32, 64, 128, 256, 512], [1, 2, 3, 6, 6], 6, 6, [1536, 1600], True, False),
+    "b0": _cfg([16, 32, 64, 128, 256], [0, 1, 1, 3, 4], 4, 4, [1536, 1600]),
+    "b1": _cfg([16, 32, 64, 128, 256], [0, 1, 1, 5, 5], 6, 6, [1536, 1600]),
+    "b15": _cfg([20, 40, 80, 160, 320], [0, 1, 1, 6, 6], 6, 6, [2304, 2560]),
+    "b3": _cfg([32, 64, 128, 256, 512], [1, 2, 3, 6, 6], 6, 6, [1536, 1600], stem_expand=4),
+    "E1": _cfg([20, 40, 80, 160, 320], [0, 1, 1, 4, 4], 6, 6, [2304, 2560], False, False),
+    "E2": _cfg([32, 64, 128, 256, 512], [1, 2, 3, 4, 4], 6, 6, [1536, 1600], False, False, stem_expand=4),
+    "E3": _cfg([32, 64, 128, 256, 512], [1, 2, 3, 6, 6], 6, 6, [1536, 1600], True, False, stem_expand=4),
 }
 
 
@@ -298,7 +304,7 @@ def detect_config(sd):
     cfg["head"] = [dim("head.op_list.0.conv.weight", 0), dim("head.op_list.2.linear.weight", 0)]
     cfg["classes"] = dim(CLASSIFIER_KEYS[0], 0)
     check_config(cfg)
-    return cfg
+    return {k: cfg[k] for k in CONFIG_KEYS}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -349,7 +355,8 @@ def to_input(u8):
     """uint8 [N, r, r] (gray, replicated to RGB) or [N, r, r, 3] -> normalized float32
     [N, 3, r, r], rounded in float32 at each step like torchvision ToTensor + Normalize and the
     Go preprocess.Tensor."""
-    x = torch.from_numpy(np.ascontiguousarray(u8)).float().div(255.0)
+    u8 = np.ascontiguousarray(u8)
+    x = torch.from_numpy(u8 if u8.flags.writeable else u8.copy()).float().div(255.0)
     x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
     mean = torch.from_numpy(MEAN).view(1, 3, 1, 1)
     std = torch.from_numpy(STD).view(1, 3, 1, 1)
@@ -406,11 +413,17 @@ def read_safetensors(path):
 
 
 def read_checkpoint(path):
-    """Reads a .safetensors file or an official PyTorch checkpoint (evalmodel.pt; loaded with
-    torch.load(weights_only=True), so no pickled code runs): (state dict, metadata)."""
+    """Reads a .safetensors file or an official PyTorch checkpoint (evalmodel.pt), the latter
+    with torch.load(weights_only=True), so no pickled code runs: (state dict, metadata).
+    Raises ValueError when torch's restricted unpickler cannot read the file (torch 1.13's
+    refuses the float in an official checkpoint); `lowformer convert` reads it safely."""
     if path.endswith(".safetensors"):
         return read_safetensors(path)
-    ck = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # the restricted unpickler raises several types
+        raise ValueError(f"{path}: torch.load(weights_only=True) cannot read it ({str(e).splitlines()[-1][-100:]}); "
+                         f"convert it first: go run ./cmd/lowformer convert -in {path} -out model.safetensors") from None
     sd = ck.get("state_dict", ck) if isinstance(ck, dict) else None
     if not isinstance(sd, dict):
         raise ValueError(f"{path}: not a state dict or a checkpoint with a 'state_dict'")
