@@ -34,7 +34,8 @@ def _cfg(widths, depths, e12, e34, head, attention=True, mlp=True, stem_expand=2
 
 
 # Architecture presets. tiny is the Fashion-MNIST model (1.0 M parameters with 10 classes);
-# small is about 3x wider and deeper; the others are the released variants (spec section 1).
+# small (7.1 M) is twice as wide, with two blocks in stages 2-4; the others are the released
+# variants (spec section 1).
 # stem_expand only matters with stem blocks (D0 > 0); it is 2 otherwise, as detect_config says.
 PRESETS = {
     "tiny": _cfg([8, 16, 32, 64, 96], [0, 1, 1, 1, 1], 4, 4, [128, 128]),

@@ -82,7 +82,8 @@ class Preprocessing(unittest.TestCase):
     def test_matches_go_preprocess(self):
         """The training inputs equal the Go engine's preprocess.Tensor bit for bit."""
         fixtures = [os.path.join(REPO, "preprocess", "testdata", f) for f in
-                    ("astronaut_rgba.png", "chelsea_palette_trns.png", "coffee.bmp", "rocket_lossless.webp")]
+                    ("astronaut_rgba.png", "chelsea_palette_trns.png", "coffee.bmp", "rocket_lossless.webp",
+                     "chelsea_420.jpg", "camera_gray.jpg", "chelsea_anim.gif")]
         for f in fixtures:
             for r in (32, 61, 64):
                 out = os.path.join(self.tmp, "t.bin")

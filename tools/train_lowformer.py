@@ -304,6 +304,8 @@ def main(argv=None):
         print(f"validation accuracy {acc*100:.2f} % ({len(xva)} images)")
     write_safetensors(args.out, model.state_dict(), meta)
     diff = reload_check(args.out, model, xva if len(xva) else xtr, r)
+    if diff > 1e-5:
+        raise UsageError(f"{args.out} read back gives logits {diff:.1e} away from the trained model's")
     print(f"wrote {args.out} ({os.path.getsize(args.out)/1e6:.1f} MB) after {t:.0f}s of training; "
           f"reloaded, max |logit difference| {diff:.1e}")
     print(f"next: go run ./cmd/lowformer classify -weights {args.out} IMAGE")
