@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/lowformer/lowformer-webgpu/labels"
 	"github.com/lowformer/lowformer-webgpu/model"
+	"github.com/lowformer/lowformer-webgpu/pretrained"
 )
 
 // b0Params is the parameter count in the b0 reference's manifest.json.
@@ -91,4 +93,19 @@ func TestInfoErrors(t *testing.T) {
 		{"image", []string{"info", testImage(t, "coffee.bmp")}, 1, "not a checkpoint"},
 		{"truncated", []string{"info", tmpFile(t, "cut.pt", fileBytes(t, pt)[:4096])}, 1, "checkpoint: file is truncated or corrupt"},
 	})
+}
+
+// TestInfoBuiltIn describes the built-in model: its input size comes from
+// the file's metadata, not the ImageNet default.
+func TestInfoBuiltIn(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "fmnist.safetensors")
+	if err := os.WriteFile(f, pretrained.FashionMNIST(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustCLI(t, "info", f)
+	for _, line := range []string{"variant:         custom\n", fmt.Sprintf("input size:      %d×%d", pretrained.FashionMNISTSize, pretrained.FashionMNISTSize), "classes:         10 (T-shirt/top; Trouser;"} {
+		if !strings.Contains(r.stdout, line) {
+			t.Errorf("info output lacks %q:\n%s", line, r.stdout)
+		}
+	}
 }
