@@ -170,6 +170,7 @@ type Plan struct {
 	output     *wgpu.Buffer
 	dispatches []gpu.Dispatch
 	mu         sync.Mutex
+	readback   *gpu.Readback // logits staging buffer, reused by every run
 	shapes     []Shape
 	val        map[Value]*wgpu.Buffer // pinned values
 }
@@ -241,6 +242,9 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (*Plan, error) {
 			p.Steps = append(p.Steps, Step{Op: i, Layer: op.Label(), Kernel: s.k})
 		}
 	}
+	if p.readback, err = m.dev.NewReadback(n * g.Classes); err != nil {
+		return nil, err
+	}
 	p.input = p.arena[arena.SlotOf[0]]
 	p.output = p.arena[arena.SlotOf[g.Ops[len(g.Ops)-1].Output()]]
 	ok = true
@@ -261,7 +265,7 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 	if err := p.dev.WriteFloats(p.input, 0, x); err != nil {
 		return nil, err
 	}
-	return p.dev.Run(p.dispatches, p.output, 0, p.N*p.Classes)
+	return p.dev.RunRead(p.readback, p.dispatches, p.output, 0, p.N*p.Classes)
 }
 
 // RunActs runs the graph once for a batch of n NCHW RGB images of h×w
@@ -311,4 +315,5 @@ func (p *Plan) release() {
 		b.Release()
 	}
 	p.arena = nil
+	p.readback.Release()
 }

@@ -305,6 +305,36 @@ type Dispatch struct {
 // src (at byte offset srcOff) to a staging buffer, submits once and returns
 // the copied values. count 0 skips the readback and just waits for the work.
 func (d *Device) Run(dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, count int) ([]float32, error) {
+	return d.RunRead(nil, dispatches, src, srcOff, count)
+}
+
+// Readback is a reusable map-read staging buffer, so that repeated runs
+// (one per inference) allocate no GPU memory.
+type Readback struct {
+	buf  *wgpu.Buffer
+	size uint64
+}
+
+// NewReadback creates a staging buffer for up to count floats.
+func (d *Device) NewReadback(count int) (*Readback, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	return d.newReadbackLocked(count)
+}
+
+// Release frees the staging buffer.
+func (r *Readback) Release() {
+	if r != nil && r.buf != nil {
+		r.buf.Destroy()
+		r.buf.Release()
+		r.buf = nil
+	}
+}
+
+// RunRead is Run reading back through rb (nil: a temporary staging buffer),
+// which must hold count floats.
+func (d *Device) RunRead(rb *Readback, dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, count int) ([]float32, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.check(); err != nil {
@@ -329,12 +359,16 @@ func (d *Device) Run(dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, cou
 	size := uint64((4*count + 3) &^ 3)
 	var staging *wgpu.Buffer
 	if count > 0 {
-		staging, err = d.Dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "readback", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
-		if err != nil {
-			return nil, fmt.Errorf("gpu: staging buffer: %w", err)
+		if rb == nil {
+			if rb, err = d.newReadbackLocked(count); err != nil {
+				return nil, err
+			}
+			defer rb.Release()
 		}
-		defer staging.Release()
-		defer staging.Destroy()
+		if rb.buf == nil || size > rb.size {
+			return nil, fmt.Errorf("gpu: reading %d floats through a released or %d-byte staging buffer", count, rb.size)
+		}
+		staging = rb.buf
 		if err := enc.CopyBufferToBuffer(src, srcOff, staging, 0, size); err != nil {
 			return nil, fmt.Errorf("gpu: copy to staging: %w", err)
 		}
@@ -360,6 +394,16 @@ func (d *Device) Run(dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, cou
 	copy(out, wgpu.FromBytes[float32](raw[:4*count]))
 	staging.Unmap()
 	return out, nil
+}
+
+// newReadbackLocked is NewReadback for callers holding d.mu.
+func (d *Device) newReadbackLocked(count int) (*Readback, error) {
+	size := uint64(max(16, (4*count+15)&^15))
+	b, err := d.Dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "readback", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: staging buffer: %w", err)
+	}
+	return &Readback{buf: b, size: size}, nil
 }
 
 // ReadFloats copies count floats from b at byte offset off back to the CPU.
