@@ -335,7 +335,8 @@ describe('hardening of lowformer.js (Fashion-MNIST model)', { skip: why || noMod
       const late = floor(points.slice(6), (p) => p.heap);
       console.log(`# 200 classify (${r.ms.toFixed(1)} ms each): JS heap floor ${mb(early)} → ${mb(late)} MB (range ${mb(floor(points, (p) => p.heap))}–${mb(Math.max(...points.map((p) => p.heap)))}), Go heap ${mb(p0.go.heapAlloc)} → ${mb(p100.go.heapAlloc)} → ${mb(p200.go.heapAlloc)} MB, wasm ${(p0.wasm / MB).toFixed(1)} → ${(p200.wasm / MB).toFixed(1)} MB, live GPU objects ${JSON.stringify(p0.gpu.live)} → ${JSON.stringify(p200.gpu.live)}`);
       assert.equal(r.wrong, 0, `${r.wrong} of 200 classify calls disagree with PyTorch`);
-      assert.ok(p200.gpu.created.buffer - p0.gpu.created.buffer >= 200, 'each call makes a readback buffer: the counting does not see them');
+      assert.ok(p0.gpu.created.buffer > 0, 'loading created no GPU buffer: the counting does not see them');
+      assert.equal(p200.gpu.created.buffer - p0.gpu.created.buffer, 0, 'classify calls created GPU buffers (an inference should reuse its plan\'s buffers)');
       for (const p of points) {
         assert.deepEqual(p.gpu.live, p0.gpu.live, `after ${p.calls} calls: GPU objects accumulate`);
         // The goroutines of the calls just settled may still be exiting: a few
