@@ -1,11 +1,12 @@
 package lowformer
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"runtime"
 	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/ziptest"
 )
 
 // Hand-made hostile checkpoints for the resource-bound tests: a tiny
@@ -61,35 +62,10 @@ func tensorPickle(storageNumel int64, shape, stride []int64) []byte {
 }
 
 // zipEntry is one file of a crafted checkpoint archive.
-type zipEntry struct {
-	name    string
-	data    []byte
-	deflate bool
-}
+type zipEntry = ziptest.Entry
 
 // checkpointZip packs entries as a torch checkpoint archive.
-func checkpointZip(t testing.TB, entries ...zipEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		method := zip.Store
-		if e.deflate {
-			method = zip.Deflate
-		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: method})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func checkpointZip(t testing.TB, entries ...zipEntry) []byte { return ziptest.Build(t, entries...) }
 
 // allocated runs f and returns the bytes the process allocated meanwhile
 // (runtime.MemStats.TotalAlloc, which counts every allocation whether or

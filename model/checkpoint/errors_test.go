@@ -101,12 +101,12 @@ func TestReadErrors(t *testing.T) {
 			p.tensor("torch.FloatStorage", "0", 6, 0, []int32{6}, []int32{1})
 			return p.op(opSetItems, opStop).Bytes()
 		}(), six), ErrCorrupt, `key "w" occurs twice`},
-		{"big-endian storages", buildZip(t, zipEntry{name: "archive/data.pkl", data: okTensor}, zipEntry{name: "archive/byteorder", data: []byte("big")}),
+		{"big-endian storages", buildZip(t, zipEntry{Name: "archive/data.pkl", Data: okTensor}, zipEntry{Name: "archive/byteorder", Data: []byte("big")}),
 			ErrUnsupported, `archive/byteorder says "big"`},
-		{"little-endian control", buildZip(t, zipEntry{name: "archive/byteorder", data: []byte("little")},
-			zipEntry{name: "archive/data.pkl", data: okTensor}, zipEntry{name: "archive/data/0", data: six}), nil, ""},
-		{"zip without data.pkl", buildZip(t, zipEntry{name: "archive/version", data: []byte("3\n")}), ErrNotCheckpoint, "no <root>/data.pkl"},
-		{"two data.pkl", buildZip(t, zipEntry{name: "a/data.pkl", data: okTensor}, zipEntry{name: "b/data.pkl", data: okTensor}), ErrCorrupt, "cannot tell which"},
+		{"little-endian control", buildZip(t, zipEntry{Name: "archive/byteorder", Data: []byte("little")},
+			zipEntry{Name: "archive/data.pkl", Data: okTensor}, zipEntry{Name: "archive/data/0", Data: six}), nil, ""},
+		{"zip without data.pkl", buildZip(t, zipEntry{Name: "archive/version", Data: []byte("3\n")}), ErrNotCheckpoint, "no <root>/data.pkl"},
+		{"two data.pkl", buildZip(t, zipEntry{Name: "a/data.pkl", Data: okTensor}, zipEntry{Name: "b/data.pkl", Data: okTensor}), ErrCorrupt, "cannot tell which"},
 		{"zip bomb pickle", checkpointZip(t, nil), nil, ""}, // replaced below
 		{"only a header length", binary.LittleEndian.AppendUint64(nil, 1<<40), ErrTruncated, "8 bytes are too few"},
 		{"safetensors header over limit", append(binary.LittleEndian.AppendUint64(nil, 1<<40), '{', '}'), ErrCorrupt, "exceeds the 16777216-byte limit"},
@@ -153,7 +153,7 @@ func TestReadErrors(t *testing.T) {
 // zipBomb returns a checkpoint whose deflated data.pkl claims to inflate
 // to 4 GB: the uncompressed size in the central directory is patched.
 func zipBomb(t *testing.T) []byte {
-	data := buildZip(t, zipEntry{name: "archive/data.pkl", data: bytes.Repeat([]byte{0}, 100), deflate: true})
+	data := buildZip(t, zipEntry{Name: "archive/data.pkl", Data: bytes.Repeat([]byte{0}, 100), Deflate: true})
 	i := bytes.LastIndex(data, []byte("PK\x01\x02"))
 	binary.LittleEndian.PutUint32(data[i+24:], 0xfffffff0)
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
@@ -168,8 +168,8 @@ func zipBomb(t *testing.T) []byte {
 func TestInflateBudget(t *testing.T) {
 	big := bytes.Repeat([]byte{0}, 4<<20) // deflates about 1000:1
 	p := stateDictPickle("torch.FloatStorage", 1<<20, 0, []int32{1 << 20}, []int32{1})
-	data := buildZip(t, zipEntry{name: "archive/data.pkl", data: p},
-		zipEntry{name: "archive/data/0", data: big, deflate: true})
+	data := buildZip(t, zipEntry{Name: "archive/data.pkl", Data: p},
+		zipEntry{Name: "archive/data/0", Data: big, Deflate: true})
 	_, err := ReadBytes(data)
 	if !errors.Is(err, ErrUnsupported) || !(strings.Contains(err.Error(), "more than the file size allows") || strings.Contains(err.Error(), "ratio above")) {
 		t.Fatalf("error %v, want the inflation budget to refuse", err)

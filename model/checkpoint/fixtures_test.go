@@ -127,7 +127,7 @@ func TestDeflatedCheckpoint(t *testing.T) {
 		var b bytes.Buffer
 		b.ReadFrom(rc)
 		rc.Close()
-		entries = append(entries, zipEntry{name: f.Name, data: b.Bytes(), deflate: true})
+		entries = append(entries, zipEntry{Name: f.Name, Data: b.Bytes(), Deflate: true})
 	}
 	sd, err := ReadBytes(buildZip(t, entries...))
 	if err != nil {

@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/ziptest"
 )
 
 // sharedDir returns ../shared relative to the repository root (the folder
@@ -111,44 +112,19 @@ func readFixture(t testing.TB, name string) []byte {
 }
 
 // zipEntry is one file of a test archive.
-type zipEntry struct {
-	name    string
-	data    []byte
-	deflate bool
-}
+type zipEntry = ziptest.Entry
 
 // buildZip writes a zip archive with the given entries.
-func buildZip(t testing.TB, entries ...zipEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		method := zip.Store
-		if e.deflate {
-			method = zip.Deflate
-		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: method})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func buildZip(t testing.TB, entries ...zipEntry) []byte { return ziptest.Build(t, entries...) }
 
 // checkpointZip wraps a pickle and storages ("0", "1", ...) into the zip
 // layout torch writes, with root folder "archive".
 func checkpointZip(t testing.TB, pickle []byte, storages ...[]byte) []byte {
-	entries := []zipEntry{{name: "archive/data.pkl", data: pickle}}
+	entries := []zipEntry{{Name: "archive/data.pkl", Data: pickle}}
 	for i, s := range storages {
-		entries = append(entries, zipEntry{name: "archive/data/" + strconv.Itoa(i), data: s})
+		entries = append(entries, zipEntry{Name: "archive/data/" + strconv.Itoa(i), Data: s})
 	}
-	entries = append(entries, zipEntry{name: "archive/version", data: []byte("3\n")})
+	entries = append(entries, zipEntry{Name: "archive/version", Data: []byte("3\n")})
 	return buildZip(t, entries...)
 }
 
