@@ -47,13 +47,7 @@ func TestConcurrentUse(t *testing.T) {
 	file := safetensorsOf(t, synthStateDict(t, tinyConfig), "F32", nil)
 	for _, be := range []Backend{CPU, GPU} {
 		t.Run(be.String(), func(t *testing.T) {
-			if be == GPU {
-				requireGPU(t)
-			}
-			m, err := OpenBytes(context.Background(), file, Options{Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := openOn(t, file, be)
 			defer m.Close()
 			t.Run("8 goroutines x 25 calls", func(t *testing.T) { checkConcurrent(t, m, 8, 25) })
 			t.Run("500 inferences leak nothing", func(t *testing.T) { checkInferenceLeaks(t, m, 500, concurrencySide) })

@@ -277,13 +277,7 @@ func TestCallsAfterClose(t *testing.T) {
 	file := safetensorsOf(t, synthStateDict(t, tinyConfig), "F32", nil)
 	for _, be := range []Backend{CPU, GPU} {
 		t.Run(be.String(), func(t *testing.T) {
-			if be == GPU {
-				requireGPU(t)
-			}
-			m, err := OpenBytes(context.Background(), file, Options{Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := openOn(t, file, be)
 			if err := m.Close(); err != nil {
 				t.Fatal(err)
 			}

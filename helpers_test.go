@@ -2,6 +2,7 @@ package lowformer
 
 import (
 	"bytes"
+	"context"
 	"hash/fnv"
 	"math"
 	"os"
@@ -121,4 +122,18 @@ func refDir(variant string) (string, bool) {
 func requireGPU(t *testing.T) {
 	t.Helper()
 	gputest.Device(t)
+}
+
+// openOn opens a checkpoint held in memory on be; GPU skips (or fails in
+// CI) where there is no adapter.
+func openOn(t *testing.T, file []byte, be Backend) *Model {
+	t.Helper()
+	if be == GPU {
+		requireGPU(t)
+	}
+	m, err := OpenBytes(context.Background(), file, Options{Backend: be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
