@@ -10,10 +10,19 @@ import (
 // (n×3×h×w float32, as PyTorch takes them) into the graph input: NHWC with
 // InputChannels channels, the fourth zero.
 func InputNHWC4(input []float32, n, h, w int) ([]float32, error) {
+	return inputNHWC4Into(nil, input, n, h, w)
+}
+
+// inputNHWC4Into is InputNHWC4 writing into dst when it has the right
+// length (a plan reuses one buffer for every inference).
+func inputNHWC4Into(dst, input []float32, n, h, w int) ([]float32, error) {
 	if n < 1 || h < 1 || w < 1 || n > len(input)/(3*h*w) || len(input) != n*3*h*w {
 		return nil, fmt.Errorf("model: input has %d values, a batch of %d RGB images of %dx%d needs %d", len(input), n, h, w, n*3*h*w)
 	}
-	out := make([]float32, n*h*w*InputChannels)
+	out := dst
+	if len(out) != n*h*w*InputChannels {
+		out = make([]float32, n*h*w*InputChannels)
+	}
 	hw := h * w
 	for b := 0; b < n; b++ {
 		for c := 0; c < 3; c++ {

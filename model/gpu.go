@@ -171,6 +171,7 @@ type Plan struct {
 	dispatches []gpu.Dispatch
 	mu         sync.Mutex
 	readback   *gpu.Readback // logits staging buffer, reused by every run
+	nhwc       []float32     // the NHWC input of the last run, reused
 	shapes     []Shape
 	val        map[Value]*wgpu.Buffer // pinned values
 }
@@ -258,10 +259,11 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 	if len(input) != p.N*3*p.H*p.W {
 		return nil, fmt.Errorf("model: input has %d values, the plan for %d images of %dx%d needs %d", len(input), p.N, p.H, p.W, p.N*3*p.H*p.W)
 	}
-	x, err := InputNHWC4(input, p.N, p.H, p.W)
+	x, err := inputNHWC4Into(p.nhwc, input, p.N, p.H, p.W)
 	if err != nil {
 		return nil, err
 	}
+	p.nhwc = x
 	if err := p.dev.WriteFloats(p.input, 0, x); err != nil {
 		return nil, err
 	}
