@@ -13,6 +13,7 @@ test:
 	./scripts/setup.sh --browser
 	$(MAKE) check
 	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 -timeout 60m ./...
+	LOWFORMER_REQUIRE_GPU=1 $(MAKE) race RACE_RUN='Concurrent|OpenClose|DeviceFailure|CallsAfterClose'
 	$(MAKE) build web
 	cd bench && npm test
 
