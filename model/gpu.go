@@ -39,7 +39,9 @@ type weightKey struct {
 
 type releaser interface{ Release() }
 
-// NewGPU prepares g for dev: uploads every weight tensor.
+// NewGPU prepares g for dev. Weights are uploaded, in the layout their
+// kernels want, when the first plan that uses them is built, and are then
+// shared by every plan.
 func NewGPU(dev *gpu.Device, g *Graph) (*GPU, error) {
 	m := &GPU{dev: dev, graph: g, cache: kernels.NewCache(dev), weights: map[weightKey]gpu.Resource{}, plans: map[planKey]*Plan{}}
 	return m, nil
@@ -78,7 +80,8 @@ func (m *GPU) Plan(n, h, w int) (*Plan, error) {
 	return p, nil
 }
 
-// MemoryBytes is the GPU memory held: weights plus every cached plan's arena.
+// MemoryBytes is the GPU memory held: weights, shared scratch buffers and
+// every cached plan's arena.
 func (m *GPU) MemoryBytes() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,19 +114,29 @@ func (m *GPU) Close() {
 // weightBuffer returns the storage buffer holding data for (op, part),
 // uploading it on first use. Called with m.mu held.
 func (m *GPU) weightBuffer(op int, part string, data []float32) (gpu.Resource, error) {
-	key := weightKey{op, part, false}
+	return m.buffer(weightKey{op, part, false}, max(len(data), 4), data)
+}
+
+// buffer returns the storage buffer cached under key, creating it on first
+// use with floats values: data, or zeros when data is nil. Called with m.mu
+// held; the buffer is counted and released with the weights.
+func (m *GPU) buffer(key weightKey, floats int, data []float32) (gpu.Resource, error) {
 	if r, ok := m.weights[key]; ok {
 		return r, nil
 	}
-	if len(data) == 0 {
-		data = make([]float32, 4)
+	label := fmt.Sprintf("op%d.%s", key.op, key.part)
+	var b *wgpu.Buffer
+	var err error
+	if len(data) > 0 {
+		b, err = m.dev.NewBufferFloats(label, data)
+	} else {
+		b, err = m.dev.NewBuffer(label, uint64(4*floats))
 	}
-	b, err := m.dev.NewBufferFloats(fmt.Sprintf("op%d.%s", op, part), data)
 	if err != nil {
 		return gpu.Resource{}, err
 	}
 	m.owned = append(m.owned, b)
-	m.weightBytes += int64(4 * len(data))
+	m.weightBytes += int64(4 * floats)
 	r := gpu.BufferRes(b)
 	m.weights[key] = r
 	return r, nil
@@ -223,12 +236,7 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (*Plan, error) {
 	val := func(v Value) gpu.Resource {
 		return gpu.Resource{Buffer: p.arena[arena.SlotOf[v]], Size: uint64(max(16, (bytes[v]+15)&^15))}
 	}
-	scratch, err := m.dev.NewBuffer("groupnorm-stats", uint64(4*kernels.StatsPerImage*n))
-	if err != nil {
-		return nil, err
-	}
-	p.arena = append(p.arena, scratch)
-	lw := lowering{m: m, shapes: shapes, val: val, scratch: gpu.BufferRes(scratch)}
+	lw := lowering{m: m, shapes: shapes, val: val}
 	for i, op := range g.Ops {
 		steps, err := lw.lower(i, op)
 		if err != nil {

@@ -10,10 +10,9 @@ import (
 // lowering turns the ops of a graph into kernel dispatches for one input
 // shape. It runs with GPU.mu held (it uploads weights on first use).
 type lowering struct {
-	m       *GPU
-	shapes  []Shape
-	val     func(Value) gpu.Resource // the arena range of a value
-	scratch gpu.Resource             // per-image statistics of GroupNorm
+	m      *GPU
+	shapes []Shape
+	val    func(Value) gpu.Resource // the arena range of a value
 }
 
 func (l *lowering) lower(i int, op Op) ([]step, error) {
@@ -79,18 +78,20 @@ func (l *lowering) conv(i int, o *Conv) ([]step, error) {
 func (l *lowering) winograd(i int, o *Conv, bias gpu.Resource, e kernels.Epilogue) ([]step, error) {
 	s := l.shapes[o.In]
 	k := kernels.ChooseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
-	u, err := kernels.WinogradWeights(o.Weight, o.Cin, o.Cout)
-	if err != nil {
-		return nil, err
-	}
-	var w gpu.Resource
-	if k.Gemm.Tex {
-		w, err = l.m.weightTexture(i, "winograd", u, 16*o.Cin, o.Cout)
-	} else {
-		w, err = l.m.weightBuffer(i, "winograd", u)
-	}
-	if err != nil {
-		return nil, err
+	w, ok := l.m.weights[weightKey{i, "winograd", k.Gemm.Tex}]
+	if !ok { // transform once per model, not per plan
+		u, err := kernels.WinogradWeights(o.Weight, o.Cin, o.Cout)
+		if err != nil {
+			return nil, err
+		}
+		if k.Gemm.Tex {
+			w, err = l.m.weightTexture(i, "winograd", u, 16*o.Cin, o.Cout)
+		} else {
+			w, err = l.m.weightBuffer(i, "winograd", u)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	v, err := l.scratchBuffer("winograd.V", k.VFloats())
 	if err != nil {
@@ -108,24 +109,12 @@ func (l *lowering) winograd(i int, o *Conv, bias gpu.Resource, e kernels.Epilogu
 	}, nil
 }
 
-// scratchBuffer returns a buffer of floats float32 for intermediate
+// scratchBuffer returns a zeroed buffer of floats float32 for intermediate
 // results that live within one op, shared by all ops and plans of the
 // model asking for the same role and size (the dispatches of a submit run
-// in order). It is counted and released with the weights.
+// in order, and submits never overlap).
 func (l *lowering) scratchBuffer(role string, floats int) (gpu.Resource, error) {
-	key := weightKey{op: -1, part: fmt.Sprintf("%s.%d", role, floats)}
-	if r, ok := l.m.weights[key]; ok {
-		return r, nil
-	}
-	b, err := l.m.dev.NewBuffer(key.part, uint64(4*floats))
-	if err != nil {
-		return gpu.Resource{}, err
-	}
-	l.m.owned = append(l.m.owned, b)
-	l.m.weightBytes += int64(4 * floats)
-	r := gpu.BufferRes(b)
-	l.m.weights[key] = r
-	return r, nil
+	return l.m.buffer(weightKey{op: -1, part: fmt.Sprintf("%s.%d", role, floats)}, floats, nil)
 }
 
 func (l *lowering) convTranspose(i int, o *ConvTranspose) ([]step, error) {
@@ -159,9 +148,13 @@ func (l *lowering) lowerMore(i int, op Op) ([]step, error) {
 		if err != nil {
 			return nil, err
 		}
+		st, err := l.scratchBuffer("groupnorm.stats", kernels.StatsPerImage*s.N)
+		if err != nil {
+			return nil, err
+		}
 		return []step{
-			{stats, []gpu.Resource{l.val(o.In), l.scratch}},
-			{apply, []gpu.Resource{l.val(o.In), l.scratch, gamma, beta, l.val(o.Out)}},
+			{stats, []gpu.Resource{l.val(o.In), st}},
+			{apply, []gpu.Resource{l.val(o.In), st, gamma, beta, l.val(o.Out)}},
 		}, nil
 	case *LayerNorm:
 		s := l.shapes[o.In]
