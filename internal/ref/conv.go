@@ -13,8 +13,42 @@ func Conv2D(x *Tensor, w, bias []float32, k, stride, cout int, act Act, residual
 	cin := x.C
 	checkLen("Conv2D", "weight", w, k*k*cin*cout, false)
 	checkLen("Conv2D", "bias", bias, cout, true)
+	return convolve("Conv2D", x, k, stride, cout, bias, act, residual, func(acc []float64, px []float32, ky, kx int) {
+		wk := w[(ky*k+kx)*cin*cout:]
+		for ci, xv := range px {
+			if xv == 0 {
+				continue
+			}
+			xf := float64(xv)
+			for o, wv := range wk[ci*cout : (ci+1)*cout] {
+				acc[o] += xf * float64(wv)
+			}
+		}
+	})
+}
+
+// DepthwiseConv2D is a depthwise (groups == C) 2-D convolution with padding
+// k/2: out = act(conv(x) + bias) + residual. w is [k][k][C].
+func DepthwiseConv2D(x *Tensor, w, bias []float32, k, stride int, act Act, residual *Tensor) *Tensor {
+	c := x.C
+	checkLen("DepthwiseConv2D", "weight", w, k*k*c, false)
+	checkLen("DepthwiseConv2D", "bias", bias, c, true)
+	return convolve("DepthwiseConv2D", x, k, stride, c, bias, act, residual, func(acc []float64, px []float32, ky, kx int) {
+		wk := w[(ky*k+kx)*c:][:c]
+		for ch, xv := range px {
+			acc[ch] += float64(xv) * float64(wk[ch])
+		}
+	})
+}
+
+// convolve is the loop shared by the k×k convolutions with padding k/2: for
+// every output pixel it starts from the bias, calls tap with the input
+// pixel under each in-bounds kernel tap (ky, kx), and applies the epilogue
+// act(acc) + residual.
+func convolve(op string, x *Tensor, k, stride, cout int, bias []float32, act Act, residual *Tensor,
+	tap func(acc []float64, px []float32, ky, kx int)) *Tensor {
 	ho, wo := ConvOutSize(x.H, k, stride), ConvOutSize(x.W, k, stride)
-	checkResidual("Conv2D", residual, x.N, ho, wo, cout)
+	checkResidual(op, residual, x.N, ho, wo, cout)
 	out := NewTensor(x.N, ho, wo, cout)
 	pad := k / 2
 	parallelFor(x.N*ho, func(row int) {
@@ -28,56 +62,8 @@ func Conv2D(x *Tensor, w, bias []float32, k, stride, cout int, act Act, residual
 					continue
 				}
 				for kx := 0; kx < k; kx++ {
-					ix := ox*stride - pad + kx
-					if ix < 0 || ix >= x.W {
-						continue
-					}
-					wk := w[(ky*k+kx)*cin*cout:]
-					for ci, xv := range x.pixel(n, iy, ix) {
-						if xv == 0 {
-							continue
-						}
-						xf := float64(xv)
-						for o, wv := range wk[ci*cout : (ci+1)*cout] {
-							acc[o] += xf * float64(wv)
-						}
-					}
-				}
-			}
-			finish(out.pixel(n, oy, ox), acc, act, residualPixel(residual, n, oy, ox))
-		}
-	})
-	return out
-}
-
-// DepthwiseConv2D is a depthwise (groups == C) 2-D convolution with padding
-// k/2: out = act(conv(x) + bias) + residual. w is [k][k][C].
-func DepthwiseConv2D(x *Tensor, w, bias []float32, k, stride int, act Act, residual *Tensor) *Tensor {
-	c := x.C
-	checkLen("DepthwiseConv2D", "weight", w, k*k*c, false)
-	checkLen("DepthwiseConv2D", "bias", bias, c, true)
-	ho, wo := ConvOutSize(x.H, k, stride), ConvOutSize(x.W, k, stride)
-	checkResidual("DepthwiseConv2D", residual, x.N, ho, wo, c)
-	out := NewTensor(x.N, ho, wo, c)
-	pad := k / 2
-	parallelFor(x.N*ho, func(row int) {
-		n, oy := row/ho, row%ho
-		acc := make([]float64, c)
-		for ox := 0; ox < wo; ox++ {
-			initBias(acc, bias)
-			for ky := 0; ky < k; ky++ {
-				iy := oy*stride - pad + ky
-				if iy < 0 || iy >= x.H {
-					continue
-				}
-				for kx := 0; kx < k; kx++ {
-					ix := ox*stride - pad + kx
-					if ix < 0 || ix >= x.W {
-						continue
-					}
-					wk := w[(ky*k+kx)*c:][:c]
-					for ch, xv := range x.pixel(n, iy, ix) {
-						acc[ch] += float64(xv) * float64(wk[ch])
+					if ix := ox*stride - pad + kx; ix >= 0 && ix < x.W {
+						tap(acc, x.pixel(n, iy, ix), ky, kx)
 					}
 				}
 			}
