@@ -320,7 +320,7 @@ func (d *Device) NewReadback(count int) (*Readback, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
-	return d.newReadbackLocked(count)
+	return d.newReadback(count)
 }
 
 // Release frees the staging buffer.
@@ -360,7 +360,7 @@ func (d *Device) RunRead(rb *Readback, dispatches []Dispatch, src *wgpu.Buffer, 
 	var staging *wgpu.Buffer
 	if count > 0 {
 		if rb == nil {
-			if rb, err = d.newReadbackLocked(count); err != nil {
+			if rb, err = d.newReadback(count); err != nil {
 				return nil, err
 			}
 			defer rb.Release()
@@ -396,8 +396,9 @@ func (d *Device) RunRead(rb *Readback, dispatches []Dispatch, src *wgpu.Buffer, 
 	return out, nil
 }
 
-// newReadbackLocked is NewReadback for callers holding d.mu.
-func (d *Device) newReadbackLocked(count int) (*Readback, error) {
+// newReadback creates the staging buffer without the closed check (RunRead
+// has made it).
+func (d *Device) newReadback(count int) (*Readback, error) {
 	size := uint64(max(16, (4*count+15)&^15))
 	b, err := d.Dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "readback", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
 	if err != nil {
