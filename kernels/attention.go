@@ -33,12 +33,15 @@ type Attention struct {
 	WG             int // workgroup size
 }
 
-// ChooseAttention picks the specialization for a shape: 7 queries per
-// invocation (L = 49 at 224 px; 7 was fastest there, 4 took 1.3× and 8
-// 1.15× as long, and more queries cost shader compile time) and a workgroup
+// ChooseAttention picks the specialization for a shape: 4 queries per
+// invocation and a workgroup
 // of 8 (one llvmpipe SIMD row), fewer only when needed for 4 workgroups.
+// At L = 49 (224 px) 7 queries ran fastest (4 took 1.3× and 8 1.15× as
+// long: B0's 7 attention dispatches 1.34 ms at 7, 1.7 ms at 4), but lavapipe
+// compiled the 7-query kernel in 0.88 s and the 4-query one in 0.5 s on an
+// empty driver cache; 0.4 ms a run is not worth 0.4 s a compile per shape.
 func ChooseAttention(n, l, heads, headDim int) Attention {
-	k := Attention{N: n, L: l, Heads: heads, HeadDim: headDim, TQ: min(7, l)}
+	k := Attention{N: n, L: l, Heads: heads, HeadDim: headDim, TQ: min(4, l)}
 	k.WG = pickWorkgroup(k.invocations(), 8, 4)
 	return k
 }

@@ -113,14 +113,18 @@ func (k Conv) Workgroups() (x, y, z uint32) {
 }
 
 // ChooseConv picks the specialization of a dense k×k convolution of an
-// [n,h,w,cin] input: the Pointwise tile choice on the implicit GEMM,
-// texture weights whenever they fit (+15–20 %), and unrolled taps for
-// Cin = 4 (the stem: +25 %). Unrolling also gains ~12 % on wide layers but
-// multiplies lavapipe's one-time shader compile (≈ 1 s for a 14×16 tile)
-// by up to 8, so it is left off there.
+// [n,h,w,cin] input: the Pointwise tile choice on the implicit GEMM among
+// the lean tiles (no 14-row tile), texture weights whenever they fit
+// (+15–20 %), taps not unrolled.
+//
+// Measured on lavapipe for B0's four stride-2 3×3 convolutions (empty
+// driver cache, compile + first dispatch / best run): 14×16 0.83–1.0 s /
+// 2.8–3.2 ms, 7×16 0.34–0.36 s / 2.7–3.2 ms, the same speed within noise
+// for 2.5× less JIT. Unrolling the taps of the Cin = 4 stem gained nothing
+// (14×16 unrolled 2.5 s / 1.0 ms; 8×16 looped 0.28 s / 0.87 ms).
 func ChooseConv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
 	c := Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Epilogue: e,
-		Tex: texFits(k*k*cin, cout), UnrollTaps: cin == 4}
-	c.Tile = chooseGemmTile(c.Rows(), cout/4, gemmTiles)
+		Tex: texFits(k*k*cin, cout)}
+	c.Tile = chooseGemmTile(c.Rows(), cout/4, leanTiles)
 	return c
 }

@@ -11,9 +11,9 @@ import (
 // Depthwise is a depthwise (groups == C) k×k convolution of an NHWC tensor
 // [N,H,W,C] with padding k/2 and stride S, giving [N,HO,WO,C] with
 // HO = ⌈H/S⌉, WO = ⌈W/S⌉ (k odd): Y = act(conv(X) + Bias) + R.
-// One invocation computes TX consecutive output columns of one row for 4
-// channels, loading each of the (TX-1)·S+K input columns of a kernel row
-// once.
+// One invocation computes a block of TY output rows × TX output columns for
+// 4 channels, loading each of the (TX-1)·S+K input columns of an input row
+// once; with TY = 1 the shader loops over the kernel rows.
 //
 // Bindings (the order of the dense families):
 //
@@ -31,33 +31,25 @@ type Depthwise struct {
 	Residual   bool
 }
 
-// ChooseDepthwise picks the specialization for a shape: TX in 4..7 and TY
-// in 4..7 (each with the least waste in the last block, the largest on
-// ties), TY capped so that one invocation unrolls at most dwUnroll
-// multiply-adds, and a workgroup size giving at least 4 workgroups where
+// ChooseDepthwise picks the specialization for a shape: one output row
+// (TY = 1, the shader then loops over the kernel rows instead of unrolling
+// them) of TX in 4..7 columns (the least waste in the last block, the
+// largest on ties), and a workgroup size giving at least 4 workgroups where
 // possible.
 //
-// Measured on lavapipe (best µs per dispatch at TX 7 for TY 1 / 2 / 4 / 7,
-// a loaded machine): 7×7×1024 3×3 248 / 267 / 249 / 203; 14×14×512 3×3
-// 597 / 498 / 451 / 372; 14×14×128 5×5 s2 180 / 132 / 114 / 68. Taller
-// blocks reuse each loaded input row for more output rows; the JIT time of
-// the 5×5 block was the same for TY 4 and 7.
+// Taller unrolled blocks reuse each loaded input row for more output rows
+// and run a little faster, but lavapipe's shader JIT pays for every
+// unrolled load: on an empty driver cache, compile + first dispatch took
+// 3.2 s for 14×14×128 5×5 s2 at TY×TX 7×7 (run 0.08 ms) against 0.13 s for
+// the row loop at 1×7 (run 0.08 ms), and 0.42 s against 0.15 s for
+// 7×7×1024 3×3 at 4×7 (run 0.15 ms against 0.17 ms).
 func ChooseDepthwise(n, h, w, c, k, stride int, act ref.Act, residual bool) Depthwise {
-	ho, wo := ref.ConvOutSize(h, k, stride), ref.ConvOutSize(w, k, stride)
-	tx := pickColumns(wo, 4, 7)
-	maxTY := max(1, min(7, dwUnroll/(tx*k*k)))
-	ty := pickColumns(ho, min(4, maxTY), maxTY)
-	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: tx, TY: ty, Act: act, Residual: residual}
+	wo := ref.ConvOutSize(w, k, stride)
+	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: pickColumns(wo, 4, 7), TY: 1, Act: act, Residual: residual}
 	d.WG = pickWorkgroup(d.invocations(), 32, 8)
 	return d
 }
 
-// dwUnroll bounds the multiply-adds one depthwise invocation unrolls.
-const dwUnroll = 1280
-
-// pickColumns returns the block width in [lo, hi] (or n when n < lo) that
-// wastes the fewest columns when n columns are split into blocks, preferring
-// the widest on ties.
 func pickColumns(n, lo, hi int) int {
 	if n <= lo {
 		return max(n, 1)
@@ -150,8 +142,9 @@ func (k Depthwise) Source() (string, error) {
 	return shaders.Render("depthwise.wgsl", struct {
 		Depthwise
 		HO, WO, XB, YB, Cols, Rows, Pad, Total, GX int
+		RowLoop                                    bool
 	}{k, ho, wo, ceilDiv(wo, k.TX), ceilDiv(ho, k.TY), (k.TX-1)*k.Stride + k.K, (k.TY-1)*k.Stride + k.K, k.K / 2,
-		k.invocations(), gx})
+		k.invocations(), gx, k.TY == 1})
 }
 
 // grid is the dispatch grid.

@@ -42,21 +42,46 @@ func NewCache(dev *gpu.Device) *Cache {
 
 // Pipeline returns the pipeline of k, building it on first use.
 func (c *Cache) Pipeline(k Kernel) (*gpu.Pipeline, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if p, ok := c.m[k]; ok {
-		return p, nil
-	}
-	src, err := k.Source()
-	if err != nil {
-		return nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
-	}
-	p, err := c.dev.CreatePipeline(k.Label(), src, k.Bindings())
-	if err != nil {
+	if err := c.Prepare(k); err != nil {
 		return nil, err
 	}
-	c.m[k] = p
-	return p, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[k], nil
+}
+
+// Prepare builds the pipelines of every kernel in ks not built yet, all in
+// one go (see gpu.Device.CreatePipelines): in the browser that is one wait
+// for the GPU process instead of one per pipeline.
+func (c *Cache) Prepare(ks ...Kernel) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var todo []Kernel
+	var specs []gpu.PipelineSpec
+	seen := map[Kernel]bool{}
+	for _, k := range ks {
+		if _, ok := c.m[k]; ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		src, err := k.Source()
+		if err != nil {
+			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
+		}
+		todo = append(todo, k)
+		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: k.Bindings()})
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	ps, err := c.dev.CreatePipelines(specs)
+	if err != nil {
+		return err
+	}
+	for i, k := range todo {
+		c.m[k] = ps[i]
+	}
+	return nil
 }
 
 // Len is the number of pipelines built.

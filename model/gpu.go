@@ -20,7 +20,8 @@ type GPU struct {
 
 	mu      sync.Mutex
 	weights map[weightKey]gpu.Resource
-	owned   []releaser // weight buffers and textures
+	owned   []releaser  // weight buffers and textures
+	created []weightKey // keys of weights, in the order they were uploaded
 	plans   map[planKey]*Plan
 	closed  bool
 
@@ -107,7 +108,7 @@ func (m *GPU) Close() {
 	for _, r := range m.owned {
 		r.Release()
 	}
-	m.owned, m.weights = nil, nil
+	m.owned, m.weights, m.created = nil, nil, nil
 	m.cache.Release()
 }
 
@@ -136,6 +137,7 @@ func (m *GPU) buffer(key weightKey, floats int, data []float32) (gpu.Resource, e
 		return gpu.Resource{}, err
 	}
 	m.owned = append(m.owned, b)
+	m.created = append(m.created, key)
 	m.weightBytes += int64(4 * floats)
 	r := gpu.BufferRes(b)
 	m.weights[key] = r
@@ -154,10 +156,33 @@ func (m *GPU) weightTexture(op int, part string, data []float32, rows, cols int)
 		return gpu.Resource{}, err
 	}
 	m.owned = append(m.owned, view, tex)
+	m.created = append(m.created, key)
 	m.weightBytes += int64(4 * len(data))
 	r := gpu.Resource{View: view}
 	m.weights[key] = r
 	return r, nil
+}
+
+// uploadMark is how far the weight cache had grown at some point.
+type uploadMark struct {
+	owned, keys int
+	bytes       int64
+}
+
+func (m *GPU) mark() uploadMark { return uploadMark{len(m.owned), len(m.created), m.weightBytes} }
+
+// rollback releases and forgets every weight and scratch buffer created
+// since mk: after a failed plan they may be invalid (in the browser the
+// plan's one error scope does not say which object failed). Called with
+// m.mu held.
+func (m *GPU) rollback(mk uploadMark) {
+	for _, k := range m.created[mk.keys:] {
+		delete(m.weights, k)
+	}
+	for _, r := range m.owned[mk.owned:] {
+		r.Release()
+	}
+	m.owned, m.created, m.weightBytes = m.owned[:mk.owned], m.created[:mk.keys], mk.bytes
 }
 
 // weightsFor binds a dense weight matrix [rows][cols] as a texture or a
@@ -236,20 +261,41 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (*Plan, error) {
 	val := func(v Value) gpu.Resource {
 		return gpu.Resource{Buffer: p.arena[arena.SlotOf[v]], Size: uint64(max(16, (bytes[v]+15)&^15))}
 	}
-	lw := lowering{m: m, shapes: shapes, val: val}
-	for i, op := range g.Ops {
-		steps, err := lw.lower(i, op)
-		if err != nil {
-			return nil, fmt.Errorf("model: planning %s (op %d) for input %dx%dx%d: %w", op.Label(), i, n, h, w, err)
-		}
-		for _, s := range steps {
-			d, err := m.cache.Dispatch(s.k, s.res...)
+	// Everything the plan creates on the device is checked by one error
+	// scope, and all its pipelines are requested together: in the browser
+	// that is a few round trips to the GPU process instead of hundreds.
+	mk := m.mark()
+	err = m.dev.Scoped(fmt.Sprintf("planning for input %dx%dx%d", n, h, w), func() error {
+		lw := lowering{m: m, shapes: shapes, val: val}
+		var steps []step
+		var ks []kernels.Kernel
+		for i, op := range g.Ops {
+			s, err := lw.lower(i, op)
 			if err != nil {
-				return nil, fmt.Errorf("model: planning %s (op %d): %w", op.Label(), i, err)
+				return fmt.Errorf("model: planning %s (op %d) for input %dx%dx%d: %w", op.Label(), i, n, h, w, err)
+			}
+			for _, st := range s {
+				steps = append(steps, st)
+				ks = append(ks, st.k)
+				p.Steps = append(p.Steps, Step{Op: i, Layer: op.Label(), Kernel: st.k})
+			}
+		}
+		if err := m.cache.Prepare(ks...); err != nil {
+			return fmt.Errorf("model: planning for input %dx%dx%d: %w", n, h, w, err)
+		}
+		for i, st := range steps {
+			d, err := m.cache.Dispatch(st.k, st.res...)
+			if err != nil {
+				return fmt.Errorf("model: planning %s (op %d): %w", p.Steps[i].Layer, p.Steps[i].Op, err)
 			}
 			p.dispatches = append(p.dispatches, d)
-			p.Steps = append(p.Steps, Step{Op: i, Layer: op.Label(), Kernel: s.k})
 		}
+		return nil
+	})
+	if err != nil {
+		p.release() // the bind groups go before the buffers they bind
+		m.rollback(mk)
+		return nil, err
 	}
 	if p.readback, err = m.dev.NewReadback(n * g.Classes); err != nil {
 		return nil, err

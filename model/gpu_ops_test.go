@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
@@ -63,5 +64,50 @@ func TestGPUEveryEpilogue(t *testing.T) {
 		if d := ref.MaxAbsDiff(got, want); d > 1e-5*max(1, ref.MaxAbs(want)) {
 			t.Errorf("%dx%dx%d: GPU logits differ from the CPU path by %.3g (max-abs %.3g)", s.n, s.h, s.w, d, ref.MaxAbs(want))
 		}
+	}
+}
+
+// TestFailedPlanLeavesNoWeights gives the graph an attention head of 132
+// channels, which the graph accepts and the attention kernel refuses
+// (at most 128), so that building the plan fails after the other ops'
+// weights are on the device: the error names the op, the model holds no
+// GPU memory afterwards, and once the graph is mended the same model plans
+// and runs correctly.
+func TestFailedPlanLeavesNoWeights(t *testing.T) {
+	dev := gputest.Device(t)
+	g := epilogueGraph()
+	qkv, attn, up := g.Ops[5].(*Conv), g.Ops[6].(*Attention), g.Ops[7].(*ConvTranspose)
+	good := []Op{g.Ops[5], g.Ops[6], g.Ops[7]}
+	wide := func(d int) {
+		q, a, u := *qkv, *attn, *up
+		q.Cout, q.Weight, q.Bias = 3*d, randomWeights(8*3*d, 11, 0.5), make([]float32, 3*d)
+		a.HeadDim = d
+		u.Cin, u.Weight = d, randomWeights(16*d*8, 12, 0.5)
+		g.Ops[5], g.Ops[6], g.Ops[7] = &q, &a, &u
+	}
+	wide(132)
+	m, err := NewGPU(dev, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	input := randomWeights(3*32*32, 99, 2)
+	if _, err := m.Logits(input, 1, 32, 32); err == nil || !strings.Contains(err.Error(), "attention") {
+		t.Fatalf("planning a 132-channel attention head: error %v, want one naming the attention kernel", err)
+	}
+	if b := m.MemoryBytes(); b != 0 {
+		t.Errorf("the failed plan left %d bytes on the device", b)
+	}
+	g.Ops[5], g.Ops[6], g.Ops[7] = good[0], good[1], good[2]
+	want, err := RunCPU(g, input, 1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Logits(input, 1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ref.MaxAbsDiff(got, want); d > 1e-5*max(1, ref.MaxAbs(want)) {
+		t.Errorf("after the failed plan, GPU logits differ from the CPU path by %.3g", d)
 	}
 }

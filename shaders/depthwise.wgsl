@@ -5,6 +5,8 @@
 // {{.TX}} output columns for 4 channels (index: c4 fastest, then column block,
 // then row block, then image), loading each of the {{.Cols}} input columns of
 // each of the {{.Rows}} input rows once. Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
+// With one output row (RowLoop) the kernel rows are a loop, not unrolled:
+// lavapipe's JIT time grows with every unrolled load.
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Bias: array<vec4<f32>>;
@@ -37,6 +39,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ok{{$j}} = ix0 + {{i32 $j}} >= 0 && ix0 + {{i32 $j}} < W;
   let cx{{$j}} = u32(clamp(ix0 + {{i32 $j}}, 0, W - 1));
 {{- end}}
+{{- if .RowLoop}}
+  var acc0_0 = Bias[c4];
+{{- range $t := seq .TX}}{{if $t}}
+  var acc0_{{$t}} = acc0_0;{{end}}
+{{- end}}
+  for (var ky = 0; ky < {{i32 .K}}; ky = ky + 1) {
+    let iy = iy0 + ky;
+    let rowok = iy >= 0 && iy < H;
+    let rowbase = (n * u32(H) + u32(clamp(iy, 0, H - 1))) * u32(W);
+    let wrow = u32(ky) * {{u32 .K}} * C4 + c4;
+{{- range $j := seq .Cols}}
+    let v{{$j}} = select(vec4<f32>(0.0), X[(rowbase + cx{{$j}}) * C4 + c4], rowok && ok{{$j}});
+{{- end}}
+{{- range $kx := seq .K}}
+    let w{{$kx}} = Wt[wrow + {{u32 $kx}} * C4];
+{{- range $t := seq $.TX}}
+    acc0_{{$t}} = fma(v{{add (mul $t $.Stride) $kx}}, w{{$kx}}, acc0_{{$t}});
+{{- end}}
+{{- end}}
+  }
+{{- else}}
 {{- range $ky := seq .K}}
 {{- range $kx := seq $.K}}
   let w{{$ky}}_{{$kx}} = Wt[{{u32 (add (mul $ky $.K) $kx)}} * C4 + c4];
@@ -67,6 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- end}}
 {{- end}}
   }
+{{- end}}
 {{- end}}
   if (g < TOTAL) {
 {{- range $ty := seq .TY}}

@@ -74,13 +74,100 @@ type Pipeline struct {
 	Kinds    []BindingKind
 }
 
+// PipelineSpec describes one compute pipeline: WGSL source with entry
+// point "main" whose group 0 binds the given kinds, in order.
+type PipelineSpec struct {
+	Label string
+	WGSL  string
+	Kinds []BindingKind
+}
+
 // CreatePipeline compiles WGSL source with entry point "main" and binds
 // group 0 with the given binding kinds, in order. Shader and pipeline errors
 // are returned as Go errors on both backends.
 func (d *Device) CreatePipeline(label, wgsl string, kinds []BindingKind) (*Pipeline, error) {
+	ps, err := d.CreatePipelines([]PipelineSpec{{Label: label, WGSL: wgsl, Kinds: kinds}})
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// CreatePipelines builds several pipelines at once. In the browser their
+// compilations are all requested before any is awaited
+// (createComputePipelineAsync), so the page waits once for the lot instead
+// of one round trip to the GPU process each. The pipelines come back in the
+// order of specs; on error none is kept and the error names the pipeline.
+func (d *Device) CreatePipelines(specs []PipelineSpec) ([]*Pipeline, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
+	entries := make([][]wgpu.BindGroupLayoutEntry, len(specs))
+	for i, s := range specs {
+		e, err := layoutEntries(s.Kinds)
+		if err != nil {
+			return nil, fmt.Errorf("gpu: pipeline %s: %w", s.Label, err)
+		}
+		entries[i] = e
+	}
+	out := make([]*Pipeline, 0, len(specs))
+	var temps []interface{ Release() } // layouts and modules, released once the pipelines exist
+	defer func() {
+		for _, t := range temps {
+			t.Release()
+		}
+	}()
+	what := "pipeline " + specs[0].Label
+	if len(specs) > 1 {
+		what = fmt.Sprintf("%d pipelines", len(specs))
+	}
+	err := d.scoped(what, func() error {
+		descs := make([]pipelineDesc, len(specs))
+		for i, s := range specs {
+			bgl, err := d.Dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: s.Label, Entries: entries[i]})
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Label, err)
+			}
+			out = append(out, &Pipeline{Label: s.Label, Layout: bgl, Kinds: s.Kinds})
+			pl, err := d.Dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: s.Label, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Label, err)
+			}
+			temps = append(temps, pl)
+			mod, err := d.Dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: s.Label, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: s.WGSL}})
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Label, err)
+			}
+			temps = append(temps, mod)
+			descs[i] = pipelineDesc{label: s.Label, layout: pl, module: mod}
+		}
+		cps, err := d.computePipelines(descs)
+		if err != nil {
+			return err
+		}
+		for i, cp := range cps {
+			out[i].Pipeline = cp
+		}
+		return nil
+	})
+	if err != nil {
+		for _, p := range out {
+			p.Release()
+		}
+		return nil, fmt.Errorf("gpu: compiling %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// pipelineDesc is one compute pipeline to create, entry point "main".
+type pipelineDesc struct {
+	label  string
+	layout *wgpu.PipelineLayout
+	module *wgpu.ShaderModule
+}
+
+// layoutEntries is the bind-group layout of group 0 for kinds.
+func layoutEntries(kinds []BindingKind) ([]wgpu.BindGroupLayoutEntry, error) {
 	entries := make([]wgpu.BindGroupLayoutEntry, len(kinds))
 	for i, k := range kinds {
 		e := wgpu.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute}
@@ -94,46 +181,29 @@ func (d *Device) CreatePipeline(label, wgsl string, kinds []BindingKind) (*Pipel
 		case Texture2D:
 			e.Texture = wgpu.TextureBindingLayout{SampleType: wgpu.TextureSampleTypeUnfilterableFloat, ViewDimension: wgpu.TextureViewDimension2D}
 		default:
-			return nil, fmt.Errorf("gpu: pipeline %s: unknown binding kind %d", label, k)
+			return nil, fmt.Errorf("unknown binding kind %d", k)
 		}
 		entries[i] = e
 	}
-	var p *Pipeline
-	err := d.scoped("pipeline "+label, func() error {
-		bgl, err := d.Dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: label, Entries: entries})
-		if err != nil {
-			return err
-		}
-		pl, err := d.Dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: label, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
-		if err != nil {
-			return err
-		}
-		defer pl.Release()
-		mod, err := d.Dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: label, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: wgsl}})
-		if err != nil {
-			return err
-		}
-		defer mod.Release()
-		cp, err := d.Dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: pl,
-			Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: "main"}})
-		if err != nil {
-			return err
-		}
-		p = &Pipeline{Label: label, Pipeline: cp, Layout: bgl, Kinds: kinds}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("gpu: compiling %s: %w", label, err)
-	}
-	return p, nil
+	return entries, nil
 }
+
+// Scoped runs f, which creates GPU objects, and reports the first error any
+// of them raised. In the browser the device's errors are collected by one
+// error scope around f instead of one per object, so building many objects
+// costs one round trip to the GPU process, not one each; the error then
+// names the object by its label. Natively every create call reports its own
+// error and Scoped just runs f.
+func (d *Device) Scoped(what string, f func() error) error { return d.scoped(what, f) }
 
 // Release frees the pipeline.
 func (p *Pipeline) Release() {
 	if p == nil {
 		return
 	}
-	p.Pipeline.Release()
+	if p.Pipeline != nil {
+		p.Pipeline.Release()
+	}
 	p.Layout.Release()
 }
 

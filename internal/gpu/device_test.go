@@ -83,3 +83,55 @@ func TestClosedDevice(t *testing.T) {
 	}
 	d.Close() // idempotent
 }
+
+// TestCreatePipelines builds several pipelines in one call and runs each:
+// they come back in the order asked for, each compiled from its own source.
+func TestCreatePipelines(t *testing.T) {
+	d := gputest.Device(t)
+	kinds := []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
+	factors := []string{"2.0", "3.0", "-1.0"}
+	var specs []gpu.PipelineSpec
+	for _, f := range factors {
+		specs = append(specs, gpu.PipelineSpec{Label: "times" + f, WGSL: strings.Replace(doubleWGSL, "2.0 *", f+" *", 1), Kinds: kinds})
+	}
+	ps, err := d.CreatePipelines(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != len(specs) {
+		t.Fatalf("%d pipelines for %d specs", len(ps), len(specs))
+	}
+	in := make([]float32, 1000)
+	copy(in, []float32{1, 2, 3, 4})
+	x, err := d.NewBufferFloats("x", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Release()
+	y, err := d.NewBuffer("y", 4000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Release()
+	for i, p := range ps {
+		defer p.Release()
+		if p.Label != specs[i].Label {
+			t.Errorf("pipeline %d is %q, want %q", i, p.Label, specs[i].Label)
+		}
+		bg, err := d.BindGroup(p, gpu.BufferRes(x), gpu.BufferRes(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := d.Run([]gpu.Dispatch{{Pipeline: p, Group: bg, X: 16, Y: 1, Z: 1}}, y, 0, 4)
+		bg.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := []float32{2, 3, -1}[i]
+		for j, v := range out {
+			if want := f*float32(j+1) + 1; v != want {
+				t.Errorf("%s: out[%d] = %v, want %v", p.Label, j, v, want)
+			}
+		}
+	}
+}

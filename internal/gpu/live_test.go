@@ -158,3 +158,33 @@ func TestOpenFailsWithoutVulkanDriver(t *testing.T) {
 		t.Fatalf("child test failed (%v):\n%s", err, out)
 	}
 }
+
+// TestCreatePipelinesFailureKeepsNothing builds a batch whose middle
+// pipeline does not compile: the error names it, and every layout, module
+// and pipeline of the batch is released.
+func TestCreatePipelinesFailureKeepsNothing(t *testing.T) {
+	gputest.Device(t)
+	d, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	base := live(t, d)
+	kinds := []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
+	_, err = d.CreatePipelines([]gpu.PipelineSpec{
+		{Label: "good1", WGSL: doubleWGSL, Kinds: kinds},
+		{Label: "bad-middle", WGSL: "fn main( {", Kinds: kinds},
+		{Label: "good2", WGSL: doubleWGSL, Kinds: kinds},
+	})
+	if err == nil {
+		t.Fatal("a batch with invalid WGSL compiled without error")
+	}
+	if !strings.Contains(err.Error(), "bad-middle") {
+		t.Errorf("error %q does not name the failing pipeline", err)
+	}
+	for name, n := range live(t, d) {
+		if n != base[name] {
+			t.Errorf("%s: %d live after the failed batch, %d before", name, n, base[name])
+		}
+	}
+}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+	"unsafe"
 
 	"github.com/cogentcore/webgpu/wgpu"
 )
 
 type nativeHandles struct {
-	device js.Value
+	device     js.Value
+	scopeDepth int // error scopes pushed by scoped and not yet popped
 }
 
 // Open requests navigator.gpu's adapter (a compatibility-mode adapter when
@@ -128,7 +130,17 @@ func awaitMap(d *Device, done chan wgpu.BufferMapAsyncStatus) wgpu.BufferMapAsyn
 // scoped runs f inside validation and out-of-memory error scopes and turns
 // a captured GPU error, or a JS exception surfacing as a panic, into a Go
 // error (the js backend of wgpu reports nothing by itself).
+//
+// Nested calls run f inside the outermost scope, which then reports the
+// first error of them all. (The Go code of one model builds its objects
+// under the model's lock, so no unrelated object lands in that scope in
+// practice; if one did, its error would be reported there.)
 func (d *Device) scoped(what string, f func() error) (err error) {
+	if d.native.scopeDepth > 0 {
+		return f()
+	}
+	d.native.scopeDepth++
+	defer func() { d.native.scopeDepth-- }()
 	dev := d.native.device
 	dev.Call("pushErrorScope", "out-of-memory")
 	dev.Call("pushErrorScope", "validation")
@@ -147,6 +159,38 @@ func (d *Device) scoped(what string, f func() error) (err error) {
 		}
 	}
 	return err
+}
+
+// computePipelines requests every pipeline with createComputePipelineAsync
+// before awaiting any, so the GPU process compiles them back to back
+// without a round trip to the page in between.
+func (d *Device) computePipelines(descs []pipelineDesc) ([]*wgpu.ComputePipeline, error) {
+	promises := make([]js.Value, len(descs))
+	for i, ds := range descs {
+		promises[i] = d.native.device.Call("createComputePipelineAsync", map[string]any{
+			"label":   ds.label,
+			"layout":  jsValue(ds.layout),
+			"compute": map[string]any{"module": jsValue(ds.module), "entryPoint": "main"},
+		})
+	}
+	out := make([]*wgpu.ComputePipeline, len(descs))
+	var first error
+	for i, p := range promises {
+		v, err := await(p)
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("%s: %w", descs[i].label, err)
+			}
+			continue
+		}
+		cp := new(wgpu.ComputePipeline)
+		*(*js.Value)(unsafe.Pointer(cp)) = v
+		out[i] = cp
+	}
+	if first != nil {
+		return nil, first
+	}
+	return out, nil
 }
 
 // await waits for a JS promise from a goroutine that is not a js.FuncOf

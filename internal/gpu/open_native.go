@@ -159,6 +159,24 @@ func awaitMap(d *Device, done chan wgpu.BufferMapAsyncStatus) wgpu.BufferMapAsyn
 	}
 }
 
+// computePipelines creates the pipelines one after the other (lavapipe and
+// most drivers compile at creation or first use anyway).
+func (d *Device) computePipelines(descs []pipelineDesc) ([]*wgpu.ComputePipeline, error) {
+	out := make([]*wgpu.ComputePipeline, 0, len(descs))
+	for _, ds := range descs {
+		cp, err := d.Dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Label: ds.label, Layout: ds.layout,
+			Compute: wgpu.ProgrammableStageDescriptor{Module: ds.module, EntryPoint: "main"}})
+		if err != nil {
+			for _, p := range out {
+				p.Release()
+			}
+			return nil, fmt.Errorf("%s: %w", ds.label, err)
+		}
+		out = append(out, cp)
+	}
+	return out, nil
+}
+
 // scoped runs f; natively wgpu-native already reports validation errors as
 // Go errors from each create call.
 func (d *Device) scoped(_ string, f func() error) error { return f() }

@@ -17,8 +17,8 @@ import (
 // run inside an error scope.
 
 // jsValue returns the JS object wrapped by a cogentcore wgpu js type: each
-// (Buffer, Texture) is a struct whose only field is that js.Value.
-func jsValue[T wgpu.Buffer | wgpu.Texture](p *T) js.Value {
+// (Buffer, Texture, PipelineLayout, ShaderModule, ComputePipeline) is a struct whose only field is that js.Value.
+func jsValue[T wgpu.Buffer | wgpu.Texture | wgpu.PipelineLayout | wgpu.ShaderModule | wgpu.ComputePipeline](p *T) js.Value {
 	return *(*js.Value)(unsafe.Pointer(p))
 }
 
