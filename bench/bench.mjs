@@ -16,10 +16,11 @@
 // of ORT's two here; ort.webgpu.min.mjs is the native WebGPU EP).
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchDir, launchBrowser, machine, nativeBin, sharedDir, sharedVariants, startServer } from './lib/env.mjs';
+import { benchDir, freshShaderCache, launchBrowser, machine, nativeBin, sharedDir, sharedVariants, startServer } from './lib/env.mjs';
 import { ENGINES, inBrowser, startEngine, unavailable } from './lib/engines.mjs';
 import { entry, markdown } from './lib/report.mjs';
 
@@ -56,7 +57,13 @@ function options(argv) {
   return o;
 }
 
-/** Runs every available engine on one configuration; returns entries and problems. */
+/**
+ * Runs every available engine on one configuration; returns entries and
+ * problems. The configuration gets an empty Mesa shader cache and a fresh
+ * browser profile, so the cold starts are first visits; after the timed
+ * rounds every engine that ran is started once more on the same caches
+ * (warm_start_ms).
+ */
 async function benchConfig(cfg, o, server) {
   const problems = [];
   const label = `${cfg.variant} batch ${cfg.batch} ${cfg.size}x${cfg.size}`;
@@ -65,13 +72,29 @@ async function benchConfig(cfg, o, server) {
     if (why) problems.push(`${e} on ${label}: ${why}`);
     return !why;
   });
-  const browser = wanted.some(inBrowser) ? await launchBrowser() : null;
+  const cache = freshShaderCache();
+  const profile = mkdtempSync(join(tmpdir(), 'lowformer-bench-'));
+  const ecfg = { ...cfg, warmup: o.warmup, setupTimeoutMs: o.setupTimeoutMs, ortBundle: o.ortBundle, env: cache.env };
+  try {
+    const entries = await timedRounds(cfg, o, server, wanted, ecfg, profile, label, problems);
+    const warm = await warmStarts(entries.map((e) => e.engine), ecfg, server, profile, label, problems);
+    for (const e of entries) e.warm_start_ms = warm[e.engine] == null ? null : Number(warm[e.engine].toFixed(1));
+    return { entries, problems };
+  } finally {
+    cache.remove();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** Cold starts and the interleaved timed rounds; returns the entries. */
+async function timedRounds(cfg, o, server, wanted, ecfg, profile, label, problems) {
+  const browser = wanted.some(inBrowser) ? await launchBrowser({ profile, env: ecfg.env }) : null;
   const drivers = [];
   try {
     for (const engine of wanted) {
       process.stdout.write(`  ${engine}: loading… `);
       try {
-        const d = await startEngine(engine, { ...cfg, warmup: o.warmup, setupTimeoutMs: o.setupTimeoutMs, ortBundle: o.ortBundle }, { browser, url: server.url });
+        const d = await startEngine(engine, ecfg, { browser, url: server.url });
         drivers.push({ engine, d, times: [] });
         console.log(`cold start ${d.info.coldStartMs.toFixed(0)} ms`);
       } catch (e) {
@@ -90,32 +113,66 @@ async function benchConfig(cfg, o, server) {
           problems.push(`${x.engine} on ${label} failed in run ${round + 1}: ${e.message}`);
         }
       }
-      console.log(`  round ${round + 1}/${o.runs}: ${live.map((x) => `${x.engine} ${x.times.at(-1)?.toFixed(0)} ms`).join(", ")}`);
+      console.log(`  round ${round + 1}/${o.runs}: ${live.map((x) => `${x.engine} ${x.times.at(-1)?.toFixed(0)} ms`).join(', ')}`);
     }
     const entries = [];
     for (const x of drivers.filter((y) => !y.failed)) {
       const fin = await x.d.finish();
       entries.push(entry(x.engine, { model: fin.model || cfg.model, batch: cfg.batch, size: cfg.size }, x.d.info, x.times, fin));
     }
-    return { entries, problems };
+    return entries;
   } finally {
     for (const x of drivers) await x.d.close().catch(() => {});
     await browser?.close();
   }
 }
 
-/** lowformer bench -profile on one configuration (native, not interleaved). */
+/**
+ * Starts each engine once more, in a new browser on the same profile and
+ * a new native process, both on the shader cache the first starts filled;
+ * returns {engine: milliseconds to the first logits}.
+ */
+async function warmStarts(engines, ecfg, server, profile, label, problems) {
+  const out = {};
+  const browser = engines.some(inBrowser) ? await launchBrowser({ profile, env: ecfg.env }) : null;
+  try {
+    for (const engine of engines) {
+      process.stdout.write(`  ${engine}: warm start… `);
+      let d = null;
+      try {
+        d = await startEngine(engine, { ...ecfg, warmup: 0 }, { browser, url: server.url });
+        out[engine] = d.info.coldStartMs;
+        console.log(`${d.info.coldStartMs.toFixed(0)} ms`);
+      } catch (e) {
+        console.log('FAILED');
+        problems.push(`${engine} on ${label} failed its warm start: ${e.message}`);
+      } finally {
+        await d?.close().catch(() => {});
+      }
+    }
+  } finally {
+    await browser?.close();
+  }
+  return out;
+}
+
+/**
+ * lowformer bench -profile on one configuration (native, not interleaved),
+ * on an empty Mesa shader cache, so that its first-use section measures
+ * the shader compilation of a first start.
+ */
 function nativeProfile(cfg) {
   const args = ['bench', '-json', '-profile', '-runs', '5', '-warmup', '1', '-weights', join(sharedDir, cfg.variant, 'evalmodel.pt'),
     '-batch', String(cfg.batch), '-size', String(cfg.size)];
+  const cache = freshShaderCache();
   return new Promise((ok, fail) => {
-    const p = spawn(nativeBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(nativeBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cache.env } });
     let out = '';
     let err = '';
     p.stdout.on('data', (b) => { out += b; });
     p.stderr.on('data', (b) => { err += b; });
     p.on('close', (code) => (code === 0 ? ok(JSON.parse(out)) : fail(new Error(`lowformer bench -profile exited ${code}: ${err.trim()}`))));
-  });
+  }).finally(cache.remove);
 }
 
 async function main() {

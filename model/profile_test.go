@@ -1,11 +1,13 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
@@ -198,5 +200,60 @@ func checkStepCosts(t *testing.T, m *GPU, n, h, w int) {
 	}
 	if _, err := StepCosts(m.graph, []Step{{Op: len(m.graph.Ops)}}, n, h, w); err == nil {
 		t.Error("a step naming a missing op: want an error")
+	}
+}
+
+// TestMeasureFirstUse times the first dispatch of every pipeline of a
+// fresh plan, refuses to measure a plan that exists, and leaves a plan
+// that computes the right logits.
+func TestMeasureFirstUse(t *testing.T) {
+	g := epilogueGraph()
+	m, err := NewGPU(gputest.Device(t), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	fu, err := m.MeasureFirstUse(1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := map[string]bool{}
+	for _, s := range p.Steps {
+		distinct[s.Kernel.Label()] = true
+	}
+	if fu.Pipelines != len(distinct) || len(fu.Kernels) != len(distinct) {
+		t.Errorf("%d pipelines, %d kernels measured; the plan has %d distinct kernels", fu.Pipelines, len(fu.Kernels), len(distinct))
+	}
+	sum := 0.0
+	for i, k := range fu.Kernels {
+		if !distinct[k.Kernel] || k.Ms <= 0 || k.Family == "" {
+			t.Errorf("kernel %+v: not a measured kernel of the plan", k)
+		}
+		if i > 0 && k.Ms > fu.Kernels[i-1].Ms {
+			t.Errorf("kernels not slowest first at %d", i)
+		}
+		sum += k.Ms
+	}
+	if math.Abs(sum-fu.Ms) > 1e-6*sum || fu.PlanMs <= 0 {
+		t.Errorf("first-use total %.3f ms, kernels add up to %.3f; plan %.3f ms", fu.Ms, sum, fu.PlanMs)
+	}
+	if _, err := m.MeasureFirstUse(1, 32, 32); !errors.Is(err, ErrPlanExists) {
+		t.Errorf("measuring an existing plan: %v, want ErrPlanExists", err)
+	}
+	input := randomWeights(3*32*32, 7, 2)
+	want, err := RunCPU(g, input, 1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Logits(input, 1, 32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ref.MaxAbsDiff(got, want); d > 1e-5*max(1, ref.MaxAbs(want)) {
+		t.Errorf("logits after MeasureFirstUse differ from the CPU path by %.3g", d)
 	}
 }

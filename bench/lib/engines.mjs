@@ -29,8 +29,9 @@ export function unavailable(engine, variant) {
 export const inBrowser = (engine) => BROWSER_ENGINES.has(engine);
 
 /**
- * Starts engine for cfg = {variant, batch, size, warmup, setupTimeoutMs, ortBundle};
- * env = {browser, url} for the browser engines.
+ * Starts engine for cfg = {variant, batch, size, warmup, setupTimeoutMs, ortBundle, env};
+ * cfg.env is added to the native process's environment (the browser has its
+ * own, given at launch); env = {browser, url} for the browser engines.
  */
 export function startEngine(engine, cfg, env) {
   return engine === 'lowformer-native' ? startNative(cfg) : startPage(engine, cfg, env);
@@ -45,7 +46,7 @@ function withTimeout(p, ms, what) {
 async function startNative(cfg) {
   const args = ['bench', '-interleave', '-weights', join(sharedDir, cfg.variant, 'evalmodel.pt'),
     '-batch', String(cfg.batch), '-size', String(cfg.size), '-warmup', String(cfg.warmup)];
-  const proc = spawn(nativeBin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(nativeBin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...cfg.env } });
   let stderr = '';
   proc.stderr.on('data', (b) => { stderr += b; });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();

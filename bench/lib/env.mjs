@@ -70,12 +70,17 @@ export function startServer() {
 // must ask for featureLevel 'compatibility' (shared/docs/webgpu-on-cpu.md §B).
 const ADAPTER_FLAGS = ['--use-angle=vulkan', '--use-webgpu-adapter=opengles', '--enable-features=Vulkan'];
 
-/** Launches headless Chromium with a fresh profile; resolves to a context whose close() also deletes it. */
-export async function launchBrowser() {
+/**
+ * Launches headless Chromium on profile (a fresh one when omitted, deleted
+ * by the context's close()), with env added to the browser's environment.
+ */
+export async function launchBrowser({ profile = null, env = {} } = {}) {
   const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'lowformer-bench-'));
+  const own = profile == null;
+  if (own) profile = mkdtempSync(join(tmpdir(), 'lowformer-bench-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
+    env: { ...process.env, ...env },
     headless: true,
     ignoreDefaultArgs: ['--headless'],
     args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-sandbox',
@@ -85,7 +90,21 @@ export async function launchBrowser() {
   const close = ctx.close.bind(ctx);
   ctx.close = async () => {
     await close();
-    rmSync(profile, { recursive: true, force: true });
+    if (own) rmSync(profile, { recursive: true, force: true });
   };
   return ctx;
+}
+
+/**
+ * A fresh, empty Mesa shader cache (lavapipe keeps its compiled shaders
+ * there, natively and in Chromium's GPU process): the environment that
+ * points a process at it, and remove() to delete it. Without it every start
+ * after the first would find the previous run's shaders.
+ */
+export function freshShaderCache() {
+  const dir = mkdtempSync(join(tmpdir(), 'lowformer-mesa-cache-'));
+  return {
+    env: { MESA_SHADER_CACHE_DIR: dir, MESA_SHADER_CACHE_DISABLE: 'false' },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

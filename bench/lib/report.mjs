@@ -32,6 +32,7 @@ export function entry(engine, cfg, info, times, fin) {
     argmax_ok: fin.argmaxOk ?? null,
     check: fin.check,
     first_run_ms: round(fin.firstRunMs ?? info.firstRunMs, 1),
+    warm_start_ms: round(info.warmStartMs, 1),
     peak_memory_mb: round(fin.memoryMB, 1),
     memory_method: fin.memoryMethod,
     times_ms: times.map((t) => round(t)),
@@ -51,12 +52,15 @@ const RATIOS = [
   ['cold start lowformer-web / ort-web-webgpu', 'lowformer-web', 'ort-web-webgpu', 'cold_start_ms', 0.2],
   ['cold start lowformer-web / ort-web-wasm', 'lowformer-web', 'ort-web-wasm', 'cold_start_ms', 0.2],
   ['cold start lowformer-native / ort-web-wasm', 'lowformer-native', 'ort-web-wasm', 'cold_start_ms', null],
+  ['warm start lowformer-web / ort-web-webgpu', 'lowformer-web', 'ort-web-webgpu', 'warm_start_ms', 0.2],
+  ['warm start lowformer-web / ort-web-wasm', 'lowformer-web', 'ort-web-wasm', 'warm_start_ms', 0.2],
+  ['warm start lowformer-native / ort-web-wasm', 'lowformer-native', 'ort-web-wasm', 'warm_start_ms', null],
 ];
 
 /** The ratio rows for the entries of one (model, batch, size). */
 export function ratios(entries) {
   const by = Object.fromEntries(entries.map((e) => [e.engine, e]));
-  return RATIOS.filter(([, a, b]) => by[a] && by[b]).map(([label, a, b, field, target]) => {
+  return RATIOS.filter(([, a, b, field]) => by[a]?.[field] != null && by[b]?.[field] != null).map(([label, a, b, field, target]) => {
     const r = by[a][field] / by[b][field];
     return { label, ratio: r, target, met: target == null ? null : r <= target };
   });
@@ -71,18 +75,20 @@ export function markdown({ entries, meta, problems, profile }) {
   L.push(`Machine: ${meta.machine.cpu}, ${meta.machine.cores} cores. Load average (1/5/15 min) before: ${meta.loadBefore.join(' ')}, after: ${meta.loadAfter.join(' ')}.`);
   L.push(`Every engine: ${meta.warmup} warm-up runs after the first, then ${meta.runs} timed runs, interleaved round-robin across the engines (the order rotates each round). ` +
     'Cold start: process start (native) or navigation start (browser) to the first logits, weights on local disk (served over localhost), ' +
-    'ORT session creation and first run included. Every engine\'s logits (first and last run) are checked against the reference logits ' +
+    'ORT session creation and first run included, with an empty driver shader cache (a fresh Mesa cache directory per configuration, ' +
+    'a fresh browser profile): a first visit. Warm start: the same in a new process or browser started afterwards on the same Mesa cache ' +
+    'and browser profile, whose shader caches the first start filled: a returning visitor. Every engine\'s logits (first and last run) are checked against the reference logits ' +
     '(image i of a batch = reference image i mod 2). Timing is never a pass/fail condition.', '');
-  L.push('| model | batch | engine | adapter | median ms | min | max | runs | cold start ms | max abs err | argmax | peak memory MB |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push('| model | batch | engine | adapter | median ms | min | max | runs | cold start ms | warm start ms | max abs err | argmax | peak memory MB |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const e of entries) {
-    L.push(`| ${e.model} | ${e.batch} | ${e.engine} | ${e.adapter} | ${fmt(e.median_ms)} | ${fmt(e.min_ms)} | ${fmt(e.max_ms)} | ${e.runs} | ${fmt(e.cold_start_ms, 0)} | ` +
+    L.push(`| ${e.model} | ${e.batch} | ${e.engine} | ${e.adapter} | ${fmt(e.median_ms)} | ${fmt(e.min_ms)} | ${fmt(e.max_ms)} | ${e.runs} | ${fmt(e.cold_start_ms, 0)} | ${fmt(e.warm_start_ms, 0)} | ` +
       `${e.max_abs_err == null ? 'NOT CHECKED' : e.max_abs_err.toExponential(1)} | ${e.argmax_ok ? 'ok' : 'WRONG'} | ${fmt(e.peak_memory_mb, 0)} |`);
   }
   L.push('', 'Engines: ' + [...new Set(entries.map((e) => `${e.engine}: ${e.notes}`))].join('; ') + '.', '');
   L.push('Peak memory: ' + [...new Set(entries.map((e) => `${e.engine}: ${e.memory_method}`))].join('; ') + '.', '');
   L.push('## Ratios ours / theirs (below 1 means ours is faster)', '');
-  L.push('Medians, then minima (the least disturbed run of each engine: the better estimate when other work loads the machine), then cold starts.', '');
+  L.push('Medians, then minima (the least disturbed run of each engine: the better estimate when other work loads the machine), then cold and warm starts.', '');
   L.push('| model | batch | ratio | value | target |', '|---|---|---|---|---|');
   for (const group of groups(entries)) {
     for (const r of ratios(group)) {
@@ -118,5 +124,15 @@ function profileMarkdown(r) {
   for (const g of p.families) L.push(`| ${g.name} | ${g.count} | ${fmt(g.ms, 2)} | ${fmt(g.pct)} | ${fmt(g.gflops, 2)} | ${fmt(g.gbps, 2)} |`);
   L.push('', '| # | layer | kernel | ms | % | GFLOP/s | GB/s |', '|---|---|---|---|---|---|---|');
   for (const d of p.top) L.push(`| ${d.index} | ${d.layer} | \`${d.kernel}\` | ${fmt(d.ms, 2)} | ${fmt(d.pct)} | ${fmt(d.gflops, 2)} | ${fmt(d.gbps, 2)} |`);
+  const fu = p.first_use;
+  if (fu) {
+    L.push('', '### First use (shader compilation)', '');
+    L.push(`A fresh plan on an empty Mesa shader cache: built in ${fmt(fu.plan_ms, 0)} ms; the first dispatch of each of its ${fu.pipelines} pipelines, ` +
+      `run alone, ${fmt(fu.ms, 0)} ms in all (lavapipe compiles a shader to machine code on its first dispatch).`, '');
+    L.push('| kernel family | pipelines | ms | % |', '|---|---|---|---|');
+    for (const g of fu.families) L.push(`| ${g.name} | ${g.count} | ${fmt(g.ms, 0)} | ${fmt(g.pct)} |`);
+    L.push('', '| ms | kernel |', '|---|---|');
+    for (const k of fu.top) L.push(`| ${fmt(k.ms, 0)} | \`${k.kernel}\` |`);
+  }
   return L;
 }

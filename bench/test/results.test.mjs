@@ -54,7 +54,7 @@ test('a tiny run writes results.json of the documented shape', { timeout: 240_00
       assert.equal(e.size, 224);
       assert.equal(e.runs, 1);
       assert.equal(typeof e.adapter, 'string');
-      for (const f of ['median_ms', 'min_ms', 'max_ms', 'cold_start_ms']) assert.ok(e[f] > 0, `${e.engine} ${f} = ${e[f]}`);
+      for (const f of ['median_ms', 'min_ms', 'max_ms', 'cold_start_ms', 'warm_start_ms']) assert.ok(e[f] > 0, `${e.engine} ${f} = ${e[f]}`);
       assert.ok(e.max_abs_err <= 2e-4, `${e.engine} max_abs_err ${e.max_abs_err} against ${sharedDir}/b0/logits.bin`);
       assert.equal(e.argmax_ok, true);
     }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -52,6 +53,24 @@ type profile struct {
 	Families      []groupRow    `json:"families"`
 	Blocks        []groupRow    `json:"blocks"`
 	Top           []dispatchRow `json:"top"`
+	FirstUse      firstUse      `json:"first_use"`
+}
+
+// firstUse is the cost of the plan's first forward beyond a warm one (see
+// model.FirstUse): with an empty driver shader cache, mostly the JIT.
+type firstUse struct {
+	PlanMs    float64      `json:"plan_ms"`
+	Pipelines int          `json:"pipelines"`
+	Ms        float64      `json:"ms"`       // first dispatch of every pipeline, each alone
+	Families  []groupRow   `json:"families"` // Count: pipelines; Ms: their first dispatches
+	Top       []kernelTime `json:"top"`
+}
+
+// kernelTime is one pipeline's first dispatch.
+type kernelTime struct {
+	Kernel string  `json:"kernel"`
+	Family string  `json:"family"`
+	Ms     float64 `json:"ms"`
 }
 
 // groupRow is one group of dispatches in the report.
@@ -102,10 +121,11 @@ func runProfile(weights string, input []float32, n, size int, medianMs float64, 
 		return nil, err
 	}
 	defer m.Close()
-	if _, err := m.Logits(input, n, size, size); err != nil { // builds the plan, warms the shaders up
+	fu, err := m.MeasureFirstUse(n, size, size) // builds the plan, compiles the shaders
+	if err != nil {
 		return nil, err
 	}
-	p := &profile{Method: model.ProfileMethod, Reps: f.reps, MedianMs: medianMs}
+	p := &profile{Method: model.ProfileMethod, Reps: f.reps, MedianMs: medianMs, FirstUse: firstUseReport(fu, f.top)}
 	if p.Ceiling, p.ForwardMs, err = forwardAndCeiling(m, dev, input, n, size, f); err != nil {
 		return nil, err
 	}
@@ -126,6 +146,30 @@ func runProfile(weights string, input []float32, n, size int, medianMs float64, 
 		p.Top = append(p.Top, dispatchRow{t.Index, t.Layer, t.Kernel, t.Ms, pct(t.Ms, p.SumMs), t.GFLOPS(), t.GBPS()})
 	}
 	return p, nil
+}
+
+// firstUseReport groups fu's kernels by family and keeps the top slowest.
+func firstUseReport(fu model.FirstUse, top int) firstUse {
+	r := firstUse{PlanMs: fu.PlanMs, Pipelines: fu.Pipelines, Ms: fu.Ms}
+	idx := map[string]int{}
+	for _, k := range fu.Kernels {
+		i, ok := idx[k.Family]
+		if !ok {
+			i = len(r.Families)
+			idx[k.Family] = i
+			r.Families = append(r.Families, groupRow{Name: k.Family})
+		}
+		r.Families[i].Count++
+		r.Families[i].Ms += k.Ms
+	}
+	for i := range r.Families {
+		r.Families[i].Pct = pct(r.Families[i].Ms, fu.Ms)
+	}
+	sort.SliceStable(r.Families, func(a, b int) bool { return r.Families[a].Ms > r.Families[b].Ms })
+	for _, k := range fu.Kernels[:min(top, len(fu.Kernels))] {
+		r.Top = append(r.Top, kernelTime{k.Kernel, k.Family, k.Ms})
+	}
+	return r
 }
 
 // ceilingRounds is how many times the forward and the ceiling kernel are
@@ -205,6 +249,19 @@ func printBench(w io.Writer, r *benchResult, top int) {
 		fmt.Fprintf(w, "\n  %-4s %8s %6s %8s %7s  %s\n", "#", "ms", "%", "GFLOP/s", "GB/s", "layer / kernel")
 		for _, d := range p.Top {
 			fmt.Fprintf(w, "  %-4d %8.3f %6.1f %8.2f %7.2f  %s\n  %37s %s\n", d.Index, d.Ms, d.Pct, d.GFLOPS, d.GBPS, d.Layer, "", d.Kernel)
+		}
+	}
+	fu := p.FirstUse
+	fmt.Fprintf(w, "\nFirst use (a fresh plan: building it, then each pipeline's first dispatch alone; on an empty driver shader cache, mostly shader compilation)\n")
+	fmt.Fprintf(w, "  plan built in %.0f ms; %d pipelines, first dispatches %.0f ms in all\n", fu.PlanMs, fu.Pipelines, fu.Ms)
+	fmt.Fprintf(w, "\n  %-40s %5s %8s %6s\n", "kernel family", "n", "ms", "%")
+	for _, g := range fu.Families {
+		fmt.Fprintf(w, "  %-40s %5d %8.1f %6.1f\n", g.Name, g.Count, g.Ms, g.Pct)
+	}
+	if len(fu.Top) > 0 {
+		fmt.Fprintf(w, "\n  %8s  %s\n", "ms", "kernel")
+		for _, k := range fu.Top {
+			fmt.Fprintf(w, "  %8.1f  %s\n", k.Ms, k.Kernel)
 		}
 	}
 }

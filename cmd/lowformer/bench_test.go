@@ -91,10 +91,19 @@ func TestBenchProfile(t *testing.T) {
 			t.Errorf("groups hold %d dispatches, %.3f ms, %.3f %%; want %d, %.3f ms, 100 %%", n, ms, share, p.Dispatches, p.SumMs)
 		}
 	}
+	fu := p.FirstUse
+	pipelines, ms := 0, 0.0
+	for _, g := range fu.Families {
+		pipelines += g.Count
+		ms += g.Ms
+	}
+	if fu.Pipelines < 10 || pipelines != fu.Pipelines || math.Abs(ms-fu.Ms) > 1e-6*fu.Ms || len(fu.Top) != 3 || fu.Top[0].Ms < fu.Top[2].Ms || !(fu.PlanMs > 0) {
+		t.Errorf("first use %+v: want ≥ 10 pipelines, families adding up to the total and the 3 slowest first", fu)
+	}
 	var buf strings.Builder
 	printBench(&buf, &r, 3)
 	text := buf.String()
-	for _, want := range []string{"% of the measured ceiling", "kernel family", "block", "isolated dispatches"} {
+	for _, want := range []string{"% of the measured ceiling", "kernel family", "block", "isolated dispatches", "First use", "pipelines, first dispatches"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the text report lacks %q:\n%s", want, text)
 		}
