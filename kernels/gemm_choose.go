@@ -100,17 +100,23 @@ func gemmParallelism(groups int) float64 {
 // ChoosePointwise picks the specialization of a 1×1 convolution
 // C[m×n] = A[m×k]·B[k×n] with the given epilogue: the register tile with
 // the best estimated throughput and weights in a texture whenever they fit.
-// Below pointwiseWideRows rows it keeps to the lean tiles: on B0's seven
-// 49-row shapes 7×16 ran as fast as 14×16 (within ±10 %, either way) and
-// compiles 2.3× faster, while at 196 rows 14×16 ran 8–12 % faster.
+// It considers the 14-row tiles only for GEMMs of at least wideTileRows
+// rows and wideTileFLOPs: on B0's seven 49-row shapes 7×16 ran as fast as
+// 14×16 (within ±10 %, either way), while at 196 rows 14×16 ran 8–12 %
+// faster; but a 14-row tile costs about 0.3 s more shader compilation, which
+// only the larger GEMMs win back (0.1–0.15 ms a run for B0's 25.7-MFLOP
+// ones, 0.04–0.1 ms for its 12.8-MFLOP ones).
 func ChoosePointwise(m, k, n int, e Epilogue) Pointwise {
 	tiles := gemmTiles
-	if m < pointwiseWideRows {
+	if m < wideTileRows || 2*m*k*n < wideTileFLOPs {
 		tiles = leanTiles
 	}
 	return Pointwise{M: m, K: k, N: n, Tile: chooseGemmTile(m, n/4, tiles), Tex: texFits(k, n), Epilogue: e}
 }
 
-// pointwiseWideRows is the row count from which ChoosePointwise considers
-// the 14-row tiles.
-const pointwiseWideRows = 196
+// The least rows and FLOPs for which ChoosePointwise considers the 14-row
+// tiles.
+const (
+	wideTileRows  = 196
+	wideTileFLOPs = 20e6
+)
