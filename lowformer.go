@@ -222,6 +222,38 @@ func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]flo
 	return model.RunCPU(m.graph, input, n, h, w)
 }
 
+// Warmup readies the model for batches of n images of size×size pixels
+// (size 0: Info().InputSize), so that the first real call runs as fast as
+// the later ones. On the GPU it builds the execution plan for that shape
+// and runs it once on blank images: that makes the driver compile every
+// shader, which on a CPU adapter with an empty shader cache takes seconds.
+// On the CPU backend there is nothing to prepare and it returns at once.
+func (m *Model) Warmup(ctx context.Context, n, size int) error {
+	if size == 0 {
+		size = m.info.InputSize
+	}
+	if n < 1 || size < model.MinInputSize || size > MaxInputSide || n > maxWarmupFloats/(3*size*size) {
+		return fmt.Errorf("lowformer: warm-up for %d images of %d×%d: need n ≥ 1, a side of %d..%d and at most %d input values",
+			n, size, size, model.MinInputSize, MaxInputSide, maxWarmupFloats)
+	}
+	if m.info.Backend == CPU {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+		if m.closed {
+			return ErrClosed
+		}
+		return nil
+	}
+	_, err := m.Logits(ctx, make([]float32, n*3*size*size), n, size, size)
+	return err
+}
+
+// maxWarmupFloats bounds the blank batch Warmup allocates (512 MiB).
+const maxWarmupFloats = 1 << 27
+
 // checkInput validates the shape and values of a Logits batch. The sizes
 // are compared without overflow: n·3·h·w is only formed once n is known to
 // be at most len(input)/(3·h·w).

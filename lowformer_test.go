@@ -129,3 +129,48 @@ func TestTopK(t *testing.T) {
 		t.Fatalf("probabilities %+v", p)
 	}
 }
+
+// TestWarmup readies the reference B0 for one image at its input size: on
+// the GPU that builds the plan (the model then holds GPU memory) and the
+// next call on that shape gives the reference logits; on the CPU it does
+// nothing. Bad shapes and closed models are refused.
+func TestWarmup(t *testing.T) {
+	dir := refdata.Dir(t, "b0")
+	ctx := context.Background()
+	for _, be := range []Backend{GPU, CPU} {
+		t.Run(be.String(), func(t *testing.T) {
+			if be == GPU {
+				gputest.Device(t)
+			}
+			m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			for _, bad := range []struct{ n, size int }{{0, 224}, {1, 16}, {1, MaxInputSide + 1}, {1 << 20, 224}} {
+				if err := m.Warmup(ctx, bad.n, bad.size); err == nil || !strings.Contains(err.Error(), "warm-up") {
+					t.Errorf("Warmup(%d, %d): %v, want a warm-up error", bad.n, bad.size, err)
+				}
+			}
+			if err := m.Warmup(ctx, 1, 0); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.GPUMemoryBytes(); (be == GPU) != (got > 0) {
+				t.Errorf("%d bytes of GPU memory after the warm-up on the %s", got, be)
+			}
+			input, _ := refdata.ReadBin(t, filepath.Join(dir, "input.bin"))
+			want, _ := refdata.ReadBin(t, filepath.Join(dir, "logits.bin"))
+			got, err := m.Logits(ctx, input[:3*224*224], 1, 224, 224)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := ref.MaxAbsDiff(got, want[:len(got)]); d > 2e-4 {
+				t.Errorf("logits after the warm-up differ by %.3g > 2e-4", d)
+			}
+			m.Close()
+			if err := m.Warmup(ctx, 1, 0); err != ErrClosed {
+				t.Errorf("Warmup after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}

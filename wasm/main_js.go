@@ -42,7 +42,7 @@ func (a *api) publish(obj safejs.Value) error {
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
 		"load": a.load, "logits": a.logits, "classify": a.classify,
-		"classifyEncoded": a.classifyEncoded, "dispose": a.dispose, "memory": a.memory,
+		"classifyEncoded": a.classifyEncoded, "warmup": a.warmup, "dispose": a.dispose, "memory": a.memory,
 	} {
 		f, err := export(fn)
 		if err != nil {
@@ -262,6 +262,26 @@ func classificationJS(c classification) map[string]any {
 		t[k] = v
 	}
 	return map[string]any{"predictions": preds, "timings": t}
+}
+
+// warmup(id) → {ms}: readies the model for one image at its input size
+// (Model.Warmup): on the GPU, every shader is compiled now rather than on
+// the first classification.
+func (a *api) warmup(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 1, "warmup(id)"); err != nil {
+		return nil, err
+	}
+	h, err := a.handle(args[0])
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		t0 := time.Now()
+		if err := h.model.Warmup(context.Background(), 1, h.inputSize); err != nil {
+			return nil, err
+		}
+		return map[string]any{"ms": ms(time.Since(t0))}, nil
+	}, nil
 }
 
 // dispose(id) → true; closes the model and frees its GPU memory.

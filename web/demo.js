@@ -87,17 +87,19 @@ async function checkWebGPU() {
 
 const PHASES = {
   download: 'Downloading weights', cache: 'Reading weights from the cache', read: 'Reading the file',
-  init: 'Preparing the model (parse, fold, upload to the GPU)', ready: 'Ready',
+  init: 'Preparing the model (parse, fold, upload to the GPU)',
+  compile: 'Compiling the GPU shaders (once per browser; seconds on a CPU WebGPU adapter)', ready: 'Ready',
 };
 
 function onProgress({ phase, loaded, total }) {
   $('progress').hidden = false;
   $('progress-phase').textContent = PHASES[phase] || phase;
   const bar = $('progress-bar');
-  const indeterminate = phase === 'init' || !total;
+  const counted = phase !== 'init' && phase !== 'compile' && phase !== 'ready'; // byte counts
+  const indeterminate = !counted || !total;
   bar.parentElement.classList.toggle('indeterminate', indeterminate && phase !== 'ready');
   bar.style.width = phase === 'ready' ? '100%' : indeterminate ? '' : `${(100 * loaded) / total}%`;
-  $('progress-num').textContent = phase === 'init' || phase === 'ready' ? '' : total ? `${fmtBytes(loaded)} / ${fmtBytes(total)}` : fmtBytes(loaded);
+  $('progress-num').textContent = !counted ? '' : total ? `${fmtBytes(loaded)} / ${fmtBytes(total)}` : fmtBytes(loaded);
 }
 
 async function loadWeights(weights, name) {

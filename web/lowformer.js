@@ -327,7 +327,7 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, variant, cache, wasmURL, wasmExecURL, onProgress }) {
+  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmExecURL, onProgress }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     const [{ bytes, source }, rt] = await Promise.all([
@@ -337,9 +337,14 @@ class Local {
     const t1 = performance.now();
     report('init', 0, 1, true);
     const r = await rt.call('load', bytes, { backend, variant });
-    report('ready', 1, 1, true);
     const t2 = performance.now();
-    const timings = { weights: t1 - t0, init: t2 - t1, total: t2 - t0 };
+    if (warmup && r.info.backend === 'gpu') {
+      report('compile', 0, 1, true);
+      await rt.call('warmup', r.id);
+    }
+    report('ready', 1, 1, true);
+    const t3 = performance.now();
+    const timings = { weights: t1 - t0, init: t2 - t1, warmup: t3 - t2, total: t3 - t0 };
     return { local: new Local(rt, r.id), info: { ...r.info, weightsSource: source, weightsBytes: bytes.length }, timings };
   }
 
@@ -500,7 +505,7 @@ export class LowFormer {
     this.#impl = impl;
     /** What the model is: {variant, params, classes, labels, format, dtype, backend, adapter, ...}. */
     this.info = Object.freeze(info);
-    /** How long loading took, in milliseconds: {weights, init, total} (total as seen by the caller). */
+    /** How long loading took, in milliseconds: {weights, init, warmup, total} (total as seen by the caller). */
     this.timings = Object.freeze(timings);
   }
 
@@ -513,6 +518,9 @@ export class LowFormer {
    * @param {'auto'|'gpu'|'cpu'} [options.backend='auto']
    * @param {string} [options.variant] expected variant ("b0", "E1", ...)
    * @param {boolean} [options.cache=true] keep downloaded weights in the Cache API
+   * @param {boolean} [options.warmup=true] on the GPU, compile every shader during load (one
+   *   forward on a blank image, progress phase 'compile'), so that the first classification is
+   *   as fast as the later ones; false leaves that to the first call
    * @param {string} [options.wasmURL] where lowformer.wasm is (default: next to this module)
    * @param {string} [options.wasmExecURL] where wasm_exec.js is (default: next to this module)
    * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
@@ -520,10 +528,10 @@ export class LowFormer {
    */
   static async load(options = {}) {
     if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
-    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true } = options;
+    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true, warmup = true } = options;
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
     const opts = {
-      weights, onProgress, backend, variant, cache,
+      weights, onProgress, backend, variant, cache, warmup,
       wasmURL: new URL(options.wasmURL || 'lowformer.wasm', HERE).href,
       wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,
     };

@@ -81,7 +81,8 @@ const engines = {
     const mod = await import('/web/lowformer.js');
     const LowFormer = mod.LowFormer || mod.default;
     marks.imported = performance.now();
-    const m = await LowFormer.load({ weights: `/shared/${cfg.variant}/evalmodel.pt`, cache: false, backend: 'gpu' });
+    // warmup: false: the shaders compile in the first run, the shortest path to the first logits.
+    const m = await LowFormer.load({ weights: `/shared/${cfg.variant}/evalmodel.pt`, cache: false, backend: 'gpu', warmup: false });
     marks.session = performance.now();
     return {
       adapter: m.info.adapter,

@@ -47,16 +47,20 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
     it('b0 .pt: GPU logits of the reference batch match, from page load to first logits', { skip: noShared('b0'), timeout: 300000 }, async (t) => {
       const r = await page.evaluate(async () => {
         const t0 = performance.now();
-        window.m = await LowFormer.load({ weights: '/shared/b0/evalmodel.pt' });
+        const phases = new Set();
+        window.m = await LowFormer.load({ weights: '/shared/b0/evalmodel.pt', onProgress: (p) => phases.add(p.phase) });
         const loaded = performance.now();
         const c = await checkLogits(window.m, 'b0', 2);
         const first = performance.now();
         const again = await checkLogits(window.m, 'b0', 2);
-        return { info: { ...window.m.info, labels: window.m.info.labels.length }, c, again, sincePageLoad: first, load: loaded - t0 };
+        return { info: { ...window.m.info, labels: window.m.info.labels.length }, c, again, sincePageLoad: first, load: loaded - t0,
+          phases: [...phases], timings: window.m.timings };
       });
       t.diagnostic(`adapter ${r.info.adapter}; load ${r.load.toFixed(0)} ms; page load → first logits ${r.sincePageLoad.toFixed(0)} ms; first batch-2 run ${r.c.ms.toFixed(0)} ms, second ${r.again.ms.toFixed(0)} ms; max |Δ| ${r.c.maxAbs.toExponential(2)}`);
       console.log(`# b0 main: page load → first logits ${(r.sincePageLoad / 1000).toFixed(1)} s, steady batch-2 ${r.again.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}, adapter ${r.info.adapter}`);
       assert.equal(r.info.backend, 'gpu', 'Auto should pick the WebGPU adapter');
+      assert.deepEqual(r.phases, ['download', 'init', 'compile', 'ready'], 'load warms the GPU up by default');
+      assert.ok(r.timings.warmup > 0 && r.timings.total >= r.timings.warmup, `timings ${JSON.stringify(r.timings)}`);
       assert.match(r.info.adapter, /\S/);
       assert.equal(r.info.variant, 'B0');
       assert.equal(r.info.classes, 1000);
@@ -72,15 +76,17 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
       it(`${variant} ${file}: GPU logits match`, { skip: noShared(variant), timeout: 300000 }, async (t) => {
         const url = file.endsWith('.pt') ? `/shared/${variant}/${file}` : `/fixtures/${file}`;
         const r = await page.evaluate(async ([url, variant]) => {
-          const m = await LowFormer.load({ weights: url, cache: false });
+          const phases = new Set();
+          const m = await LowFormer.load({ weights: url, cache: false, warmup: false, onProgress: (p) => phases.add(p.phase) });
           try {
-            return { info: { ...m.info, labels: 0 }, c: await checkLogits(m, variant, 2) };
+            return { info: { ...m.info, labels: 0 }, c: await checkLogits(m, variant, 2), phases: [...phases] };
           } finally {
             await m.dispose();
           }
         }, [url, variant]);
         t.diagnostic(`${r.info.variant} ${r.info.format} on ${r.info.adapter}: ${r.c.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}`);
         assert.equal(r.info.backend, 'gpu');
+        assert.ok(!r.phases.includes('compile'), `warmup: false still compiled during load: ${r.phases}`);
         assert.equal(r.info.variant.toLowerCase(), variant.toLowerCase());
         assert.equal(r.info.format, file.endsWith('.pt') ? 'pytorch' : 'safetensors');
         assert.ok(r.c.maxAbs <= TOL, `max |Δ| = ${r.c.maxAbs} > ${TOL}`);
@@ -290,7 +296,7 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
       assert.equal(r.info.backend, 'gpu');
       assert.equal(r.info.format, 'safetensors');
       assert.equal(r.info.labels, 1000);
-      assert.deepEqual(r.progress, ['download', 'init', 'ready']);
+      assert.deepEqual(r.progress, ['download', 'init', 'compile', 'ready']);
       assert.ok(r.c.maxAbs <= TOL, `max |Δ| = ${r.c.maxAbs}`);
       assert.ok(r.c.argmaxOk);
       for (const got of [r.inWorker, r.fromElement]) {
