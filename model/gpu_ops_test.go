@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -52,18 +53,7 @@ func TestGPUEveryEpilogue(t *testing.T) {
 	}
 	defer m.Close()
 	for _, s := range []struct{ n, h, w int }{{2, 33, 47}, {1, 32, 32}} {
-		input := randomWeights(s.n*3*s.h*s.w, 99, 2)
-		want, err := RunCPU(g, input, s.n, s.h, s.w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := m.Logits(input, s.n, s.h, s.w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := ref.MaxAbsDiff(got, want); d > 1e-5*max(1, ref.MaxAbs(want)) {
-			t.Errorf("%dx%dx%d: GPU logits differ from the CPU path by %.3g (max-abs %.3g)", s.n, s.h, s.w, d, ref.MaxAbs(want))
-		}
+		checkAgainstCPU(t, m, g, randomWeights(s.n*3*s.h*s.w, 99, 2), s.n, s.h, s.w, fmt.Sprintf("%dx%dx%d", s.n, s.h, s.w))
 	}
 }
 
@@ -99,15 +89,23 @@ func TestFailedPlanLeavesNoWeights(t *testing.T) {
 		t.Errorf("the failed plan left %d bytes on the device", b)
 	}
 	g.Ops[5], g.Ops[6], g.Ops[7] = good[0], good[1], good[2]
-	want, err := RunCPU(g, input, 1, 32, 32)
+	checkAgainstCPU(t, m, g, input, 1, 32, 32, "after the failed plan")
+}
+
+// checkAgainstCPU runs input (n images of h×w) through m and through the
+// CPU path of g, and fails the test when the logits differ by more than
+// 1e-5 of their max-abs.
+func checkAgainstCPU(t *testing.T, m *GPU, g *Graph, input []float32, n, h, w int, what string) {
+	t.Helper()
+	want, err := RunCPU(g, input, n, h, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.Logits(input, 1, 32, 32)
+	got, err := m.Logits(input, n, h, w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := ref.MaxAbsDiff(got, want); d > 1e-5*max(1, ref.MaxAbs(want)) {
-		t.Errorf("after the failed plan, GPU logits differ from the CPU path by %.3g", d)
+		t.Errorf("%s: GPU logits differ from the CPU path by %.3g (max-abs %.3g)", what, d, ref.MaxAbs(want))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
-	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
@@ -244,16 +243,5 @@ func TestMeasureFirstUse(t *testing.T) {
 	if _, err := m.MeasureFirstUse(1, 32, 32); !errors.Is(err, ErrPlanExists) {
 		t.Errorf("measuring an existing plan: %v, want ErrPlanExists", err)
 	}
-	input := randomWeights(3*32*32, 7, 2)
-	want, err := RunCPU(g, input, 1, 32, 32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.Logits(input, 1, 32, 32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := ref.MaxAbsDiff(got, want); d > 1e-5*max(1, ref.MaxAbs(want)) {
-		t.Errorf("logits after MeasureFirstUse differ from the CPU path by %.3g", d)
-	}
+	checkAgainstCPU(t, m, g, randomWeights(3*32*32, 7, 2), 1, 32, 32, "after MeasureFirstUse")
 }

@@ -28,6 +28,17 @@ func TestRunAndReadback(t *testing.T) {
 	for i := range in {
 		in[i] = float32(i) * 0.5
 	}
+	for i, v := range runOn(t, d, p, in) {
+		if want := 2*in[i] + 1; v != want {
+			t.Fatalf("out[%d] = %v, want %v", i, v, want)
+		}
+	}
+}
+
+// runOn runs p (a doubleWGSL-like pipeline: X in, Y out, 1000 floats) on
+// in and returns Y.
+func runOn(t *testing.T, d *gpu.Device, p *gpu.Pipeline, in []float32) []float32 {
+	t.Helper()
 	x, err := d.NewBufferFloats("x", in)
 	if err != nil {
 		t.Fatal(err)
@@ -47,11 +58,7 @@ func TestRunAndReadback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, v := range out {
-		if want := 2*in[i] + 1; v != want {
-			t.Fatalf("out[%d] = %v, want %v", i, v, want)
-		}
-	}
+	return out
 }
 
 func TestShaderErrorIsGoError(t *testing.T) {
@@ -103,32 +110,13 @@ func TestCreatePipelines(t *testing.T) {
 	}
 	in := make([]float32, 1000)
 	copy(in, []float32{1, 2, 3, 4})
-	x, err := d.NewBufferFloats("x", in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Release()
-	y, err := d.NewBuffer("y", 4000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer y.Release()
 	for i, p := range ps {
 		defer p.Release()
 		if p.Label != specs[i].Label {
 			t.Errorf("pipeline %d is %q, want %q", i, p.Label, specs[i].Label)
 		}
-		bg, err := d.BindGroup(p, gpu.BufferRes(x), gpu.BufferRes(y))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := d.Run([]gpu.Dispatch{{Pipeline: p, Group: bg, X: 16, Y: 1, Z: 1}}, y, 0, 4)
-		bg.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
 		f := []float32{2, 3, -1}[i]
-		for j, v := range out {
+		for j, v := range runOn(t, d, p, in)[:4] {
 			if want := f*float32(j+1) + 1; v != want {
 				t.Errorf("%s: out[%d] = %v, want %v", p.Label, j, v, want)
 			}
