@@ -195,9 +195,10 @@ async function main() {
         problems.push(...r.problems);
       }
     }
-    if (o.profile && o.engines.includes('lowformer-native') && !unavailable('lowformer-native', variants[0])) {
-      console.log(`native profile of ${variants[0]}, batch 1…`);
-      profile = await nativeProfile({ variant: variants[0], batch: 1, size: o.size }).catch((e) => {
+    const pv = variants.includes('b0') ? 'b0' : variants[0]; // the tracked model when present
+    if (o.profile && o.engines.includes('lowformer-native') && !unavailable('lowformer-native', pv)) {
+      console.log(`native profile of ${pv}, batch 1…`);
+      profile = await nativeProfile({ variant: pv, batch: 1, size: o.size }).catch((e) => {
         problems.push(`native profile: ${e.message}`);
         return null;
       });

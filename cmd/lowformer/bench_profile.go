@@ -20,7 +20,7 @@ type profileFlags struct {
 }
 
 func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
-	fs.BoolVar(&f.on, "profile", false, "time every dispatch in isolation, grouped by kernel family and block, with GFLOP/s, GB/s and the measured GEMM ceiling")
+	fs.BoolVar(&f.on, "profile", false, "first time each pipeline's first use (shader compilation), then every dispatch in isolation, grouped by kernel family and block, with GFLOP/s, GB/s and the measured GEMM ceiling")
 	fs.IntVar(&f.reps, "profile-reps", 10, "repetitions of each dispatch per submit with -profile")
 	fs.IntVar(&f.top, "top", 10, "slowest dispatches listed with -profile")
 	fs.IntVar(&f.ceilingSize, "ceiling-size", 512, "M = N = K of the GEMM whose speed is the ceiling (a multiple of 4)")
@@ -98,7 +98,7 @@ type dispatchRow struct {
 // plan of n images of size×size. The forward's share of the GEMM ceiling
 // compares the best forward with the best ceiling measurement, taken
 // alternately (ceilingRounds of each), so that both see the same load.
-func runProfile(weights string, input []float32, n, size int, medianMs float64, f *profileFlags) (*profile, error) {
+func runProfile(weights string, input []float32, n, size int, f *profileFlags) (*profile, error) {
 	sd, err := checkpoint.ReadFile(weights)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func runProfile(weights string, input []float32, n, size int, medianMs float64, 
 	if err != nil {
 		return nil, err
 	}
-	p := &profile{Method: model.ProfileMethod, Reps: f.reps, MedianMs: medianMs, FirstUse: firstUseReport(fu, f.top)}
+	p := &profile{Method: model.ProfileMethod, Reps: f.reps, FirstUse: firstUseReport(fu, f.top)}
 	if p.Ceiling, p.ForwardMs, err = forwardAndCeiling(m, dev, input, n, size, f); err != nil {
 		return nil, err
 	}
