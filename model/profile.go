@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -14,8 +15,17 @@ import (
 // Timestamp queries are not used: cogentcore/webgpu v0.23.0 has no
 // compute-pass timestampWrites and the device is opened without the
 // timestamp-query feature.
-const ProfileMethod = "isolated dispatches: each dispatch repeated R times back to back in one compute pass and one submit, " +
+const ProfileMethod = "isolated dispatches: each dispatch repeated R times back to back in one compute pass and one submit " +
+	"(more for short dispatches, so that a submit lasts at least 10 ms: a submit and its wait cost about 1 ms on lavapipe), " +
 	"wall time of the submit (encode + run + wait) divided by R, best of 3 submits; launch and submit costs are included, nothing is subtracted"
+
+// profileSubmitMs is the least duration Profile gives one submit of a
+// repeated dispatch, and profileMaxReps the most repetitions it uses to
+// reach it.
+const (
+	profileSubmitMs = 10.0
+	profileMaxReps  = 400
+)
 
 // DispatchTime is the measured time of one dispatch of a plan, with its
 // cost.
@@ -67,6 +77,10 @@ func (m *GPU) Profile(n, h, w, reps int) ([]DispatchTime, error) {
 	out := make([]DispatchTime, len(p.Steps))
 	for i, s := range p.Steps {
 		ms, err := timeRepeated(p.dev, p.dispatches[i], reps)
+		if err == nil && ms > 0 && ms*float64(reps) < profileSubmitMs {
+			r := int(math.Ceil(profileSubmitMs / ms))
+			ms, err = timeRepeated(p.dev, p.dispatches[i], min(r, profileMaxReps))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("model: profiling %s (%s): %w", s.Layer, s.Kernel.Label(), err)
 		}

@@ -115,7 +115,7 @@ export function groups(entries) {
 function profileMarkdown(r) {
   const p = r.profile;
   const L = ['## Native per-dispatch profile (`lowformer bench -profile`)', ''];
-  L.push(`${r.model}, batch ${r.batch}, ${r.size}×${r.size}, ${r.adapter}; method: ${p.method}; R = ${p.reps}.`, '');
+  L.push(`${r.model}, batch ${r.batch}, ${r.size}×${r.size}, ${r.adapter}; method: ${p.method}; R ≥ ${p.reps}.`, '');
   L.push(`Forward ${fmt(p.forward_ms)} ms (best of 5, alternating with the ceiling kernel; median of ${r.runs} runs ${fmt(p.median_ms)} ms) ` +
     `at ${fmt(p.forward_gflops, 2)} GFLOP/s (${fmt(p.gflop, 3)} GFLOP) = ` +
     `**${fmt(p.ceiling_pct, 0)} %** of the GEMM ceiling measured in the same run (best of its timings), ${fmt(p.ceiling.GFLOPS, 1)} GFLOP/s ` +

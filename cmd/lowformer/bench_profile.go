@@ -21,7 +21,7 @@ type profileFlags struct {
 
 func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
 	fs.BoolVar(&f.on, "profile", false, "first time each pipeline's first use (shader compilation), then every dispatch in isolation, grouped by kernel family and block, with GFLOP/s, GB/s and the measured GEMM ceiling")
-	fs.IntVar(&f.reps, "profile-reps", 10, "repetitions of each dispatch per submit with -profile")
+	fs.IntVar(&f.reps, "profile-reps", 10, "least repetitions of each dispatch per submit with -profile (short dispatches get more, up to a 10 ms submit)")
 	fs.IntVar(&f.top, "top", 10, "slowest dispatches listed with -profile")
 	fs.IntVar(&f.ceilingSize, "ceiling-size", 512, "M = N = K of the GEMM whose speed is the ceiling (a multiple of 4)")
 }
@@ -239,7 +239,7 @@ func printBench(w io.Writer, r *benchResult, top int) {
 	if p == nil {
 		return
 	}
-	fmt.Fprintf(w, "\nProfile (%s; R = %d)\n", p.Method, p.Reps)
+	fmt.Fprintf(w, "\nProfile (%s; R ≥ %d)\n", p.Method, p.Reps)
 	fmt.Fprintf(w, "  %d dispatches, %.1f ms summed in isolation; forward %.1f ms (best of %d, alternating with the ceiling kernel; median run %.1f ms)\n", p.Dispatches, p.SumMs, p.ForwardMs, ceilingRounds, p.MedianMs)
 	fmt.Fprintf(w, "  forward at %.1f GFLOP/s (%.3f GFLOP) = %.0f %% of the measured ceiling %.1f GFLOP/s (%s, %d³, best of all its timings)\n",
 		p.ForwardGFLOPS, p.GFLOP, p.CeilingPct, p.Ceiling.GFLOPS, p.Ceiling.Kernel, p.Ceiling.M)
