@@ -49,6 +49,13 @@ func chooseGemmTile(m, n4 int, tiles []gemmTile) Tile { return chooseGemmTileBat
 // chooseGemmTileBatch is chooseGemmTile for batch independent GEMMs of the
 // same shape in one dispatch (workgroups = batch × those of one).
 func chooseGemmTileBatch(m, n4, batch int, tiles []gemmTile) Tile {
+	t, _ := scoreGemmTileBatch(m, n4, batch, tiles)
+	return t
+}
+
+// scoreGemmTileBatch is chooseGemmTileBatch with the chosen tile's score:
+// its estimated speed relative to a perfectly used 14×16 tile.
+func scoreGemmTileBatch(m, n4, batch int, tiles []gemmTile) (Tile, float64) {
 	var best Tile
 	bestScore := -1.0
 	for _, c := range tiles {
@@ -64,7 +71,7 @@ func chooseGemmTileBatch(m, n4, batch int, tiles []gemmTile) Tile {
 			best, bestScore = Tile{TM: c.TM, TN: c.TN, WG: wg}, score
 		}
 	}
-	return best
+	return best, bestScore
 }
 
 // gemmWorkgroup picks 32, 16 or 8 invocations per workgroup for batch

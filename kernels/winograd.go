@@ -2,24 +2,30 @@ package kernels
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
 // Winograd is a stride-1, padding-1 3×3 dense convolution of an NHWC
-// tensor [N,H,W,Cin] → [N,H,W,Cout] by Winograd F(2×2, 3×3): the output is
-// cut into T = N·⌈H/2⌉·⌈W/2⌉ tiles of 2×2 pixels, and each tile costs 16
-// instead of 36 multiply-adds per (cin, cout) pair. It runs as three
-// dispatches, in this order:
+// tensor [N,H,W,Cin] → [N,H,W,Cout] by Winograd F(m×m, 3×3), m = 2 or 4:
+// the output is cut into T = N·⌈H/m⌉·⌈W/m⌉ tiles of m×m pixels, and each
+// tile costs α² = (m+2)² instead of 9m² multiply-adds per (cin, cout) pair
+// (16 for 36 at m = 2, 36 for 144 at m = 4). It runs as three dispatches, in
+// this order:
 //
-//	In    V[16][T][Cin] = Bᵀ d B of each tile's 4×4 input patch d
-//	Gemm  M[ξ] = V[ξ]·U[ξ] for ξ = 0..15, U = WinogradWeights(w)
-//	Out   Y = Act(Aᵀ m A + bias) + residual, m the 16 values of a tile
+//	In    V[α²][T][Cin] = Bᵀ d B of each tile's α×α input patch d
+//	Gemm  M[ξ] = V[ξ]·U[ξ] for ξ = 0..α²-1, U = WinogradWeights(w, m)
+//	Out   Y = Act(Aᵀ m A + bias) + residual, m the α² values of a tile
 //
 // V and M are scratch buffers of VFloats and MFloats floats. The result
-// differs from the direct convolution by rounding only (the transforms
-// add up to 4 terms with coefficients ±1 and ½).
+// differs from the direct convolution by rounding: at m = 2 the transforms
+// add up to 4 terms with coefficients ±1 and ½; at m = 4 up to 6 terms with
+// integer coefficients up to 8 (and ¼, ⅙, 1/12, 1/24 in the weights, which
+// are transformed in float64), a few times the rounding of m = 2.
 type Winograd struct {
 	In   WinogradInput
 	Gemm WinogradGemm
@@ -38,77 +44,217 @@ func UseWinograd(h, w, cin, cout, k, stride int) bool {
 	return k == 3 && stride == 1 && cin >= 64 && cout >= 4 && h >= 4 && w >= 4
 }
 
-// winogradTiles is the number of 2×2 output tiles of an [n,h,w] image batch.
-func winogradTiles(n, h, w int) int { return n * ceilDiv(h, 2) * ceilDiv(w, 2) }
+// winogradTiles is the number of m×m output tiles of an [n,h,w] image batch.
+func winogradTiles(n, h, w, m int) int { return n * ceilDiv(h, m) * ceilDiv(w, m) }
+
+// winogradTileSizes are the output tile sides ChooseWinograd considers.
+var winogradTileSizes = []int{2, 4}
 
 // ChooseWinograd picks the three kernels of a Winograd convolution: the
-// Pointwise tile choice for the [T × Cin]·[Cin × Cout] products (counting
-// the 16 of them as parallel work), weights in a texture whenever the 16
-// stacked matrices fit, and 64-invocation transform workgroups (fewer when
-// that leaves less than 4 workgroups).
+// output tile side m (2 or 4) and the Pointwise tile of the α² products
+// [T × Cin]·[Cin × Cout] (counted as parallel work) with the least
+// estimated GEMM time, α²·T over the tile's score; weights in a texture
+// whenever the stacked matrices fit; 64-invocation transform workgroups
+// (fewer when that leaves less than 4 workgroups). On lavapipe the m = 4
+// products took 0.73× the time of m = 2 for B0's 14×14 128→512 layers and
+// 0.78× for its 7×7 128→256 ones; m = 2 stays the choice for images of a
+// few pixels, where 4×4 tiles would be mostly padding.
 func ChooseWinograd(n, h, w, cin, cout int, e Epilogue) Winograd {
-	t := winogradTiles(n, h, w)
-	return Winograd{
-		In: WinogradInput{N: n, H: h, W: w, C: cin, WG: pickWorkgroup(t*cin/4, 64, 8)},
-		Gemm: WinogradGemm{Tiles: t, Cin: cin, Cout: cout, Tex: texFits(16*cin, cout),
-			Tile: chooseGemmTileBatch(t, cout/4, 16, gemmTiles)},
-		Out: WinogradOutput{N: n, H: h, W: w, C: cout, WG: pickWorkgroup(t*cout/4, 64, 8), Epilogue: e},
+	var best Winograd
+	bestCost := math.Inf(1)
+	for _, m := range winogradTileSizes {
+		if k, cost := winogradFor(n, h, w, cin, cout, m, e); cost < bestCost {
+			best, bestCost = k, cost
+		}
 	}
+	return best
 }
 
+// winogradFor is the Winograd convolution with output tiles of m×m and its
+// estimated GEMM cost α²·T / score (see ChooseWinograd).
+func winogradFor(n, h, w, cin, cout, m int, e Epilogue) (Winograd, float64) {
+	planes := (m + 2) * (m + 2)
+	t := winogradTiles(n, h, w, m)
+	tile, score := scoreGemmTileBatch(t, cout/4, planes, gemmTiles)
+	return Winograd{
+		In:   WinogradInput{N: n, H: h, W: w, C: cin, M: m, WG: pickWorkgroup(t*cin/4, 64, 8)},
+		Gemm: WinogradGemm{Planes: planes, Tiles: t, Cin: cin, Cout: cout, Tex: texFits(planes*cin, cout), Tile: tile},
+		Out:  WinogradOutput{N: n, H: h, W: w, C: cout, M: m, WG: pickWorkgroup(t*cout/4, 64, 8), Epilogue: e},
+	}, float64(planes*t) / score
+}
+
+// TileSide is the output tile side m.
+func (k Winograd) TileSide() int { return k.In.M }
+
 // VFloats is the size of the transformed input V in floats.
-func (k Winograd) VFloats() int { return 16 * k.Gemm.Tiles * k.Gemm.Cin }
+func (k Winograd) VFloats() int { return k.Gemm.Planes * k.Gemm.Tiles * k.Gemm.Cin }
 
 // MFloats is the size of the products M in floats.
-func (k Winograd) MFloats() int { return 16 * k.Gemm.Tiles * k.Gemm.Cout }
+func (k Winograd) MFloats() int { return k.Gemm.Planes * k.Gemm.Tiles * k.Gemm.Cout }
 
 // Kernels are the three dispatches in order.
 func (k Winograd) Kernels() []Kernel { return []Kernel{k.In, k.Gemm, k.Out} }
 
+// winogradPoints4 are the finite interpolation points of F(4×4,3×3).
+// Against Lavin's 0, ±1, ±2 they halved the rounding error on lavapipe
+// (TestWinograd: ≤ 4.1e-6 of max|ref| against ≤ 8.5e-6; 0, ±1, ±½ was
+// worse than both). Their powers are exact in binary.
+var winogradPoints4 = []float64{0, 1, -1, 0.5, -2}
+
+// toomCook builds Bᵀ (α×α), G (α×3) and Aᵀ (m×α) of F(m, 3) for the α−1
+// finite interpolation points pts and ∞: row j of Bᵀ holds the
+// coefficients of Π_{l≠j}(x − a_l) (the last row those of Π_l(x − a_l)),
+// row j of G is (1, a_j, a_j²) / Π_{l≠j}(a_j − a_l), and Aᵀ[i][j] = a_jⁱ
+// (with the ∞ column 1 in the last row only).
+func toomCook(pts []float64, m int) (bt, g, at [][]float64) {
+	n := len(pts) + 1                  // α
+	poly := func(skip int) []float64 { // coefficients of Π_{l≠skip}(x − a_l)
+		c := []float64{1}
+		for l, a := range pts {
+			if l == skip {
+				continue
+			}
+			next := make([]float64, len(c)+1)
+			for k, v := range c {
+				next[k+1] += v
+				next[k] -= a * v
+			}
+			c = next
+		}
+		return c
+	}
+	for j := range pts {
+		row := make([]float64, n)
+		copy(row, poly(j))
+		bt = append(bt, row)
+		den := 1.0
+		for l, a := range pts {
+			if l != j {
+				den *= pts[j] - a
+			}
+		}
+		g = append(g, []float64{1 / den, pts[j] / den, pts[j] * pts[j] / den})
+	}
+	last := make([]float64, n)
+	copy(last, poly(-1))
+	bt = append(bt, last)
+	g = append(g, []float64{0, 0, 1})
+	for i := range m {
+		row := make([]float64, n)
+		for j, a := range pts {
+			row[j] = math.Pow(a, float64(i))
+		}
+		if i == m-1 {
+			row[n-1] = 1
+		}
+		at = append(at, row)
+	}
+	return bt, g, at
+}
+
+// winogradMatrices are Bᵀ (α×α), G (α×3) and Aᵀ (m×α) of F(m×m, 3×3):
+// for m = 2 those of Lavin & Gray ("Fast Algorithms for Convolutional
+// Neural Networks", points 0, ±1, ∞), for m = 4 the toomCook matrices of
+// winogradPoints4.
+func winogradMatrices(m int) (bt, g, at [][]float64, err error) {
+	switch m {
+	case 2:
+		return [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+			[][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+			[][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}, nil
+	case 4:
+		bt, g, at := toomCook(winogradPoints4, 4)
+		return bt, g, at, nil
+	}
+	return nil, nil, nil, fmt.Errorf("winograd: output tile side %d: want 2 or 4", m)
+}
+
 // WinogradWeights transforms the [3][3][cin][cout] weights of a 3×3
-// convolution (the IR layout) into the 16 matrices U[ξ][cin][cout] =
-// (G g Gᵀ)[ξ] that WinogradGemm reads (binding 1), computed in float64 and
-// rounded once.
-func WinogradWeights(w []float32, cin, cout int) ([]float32, error) {
+// convolution (the IR layout) into the α² = (m+2)² matrices
+// U[ξ][cin][cout] = (G g Gᵀ)[ξ] that WinogradGemm reads (binding 1) for
+// output tiles of m×m, computed in float64 and rounded once.
+func WinogradWeights(w []float32, cin, cout, m int) ([]float32, error) {
 	if cin < 1 || cout < 1 || len(w) != 9*cin*cout {
 		return nil, fmt.Errorf("winograd: %d weights for %d→%d channels, want 9·cin·cout = %d", len(w), cin, cout, 9*cin*cout)
 	}
-	g := [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	_, g, _, err := winogradMatrices(m)
+	if err != nil {
+		return nil, err
+	}
+	alpha := m + 2
 	plane := cin * cout
-	out := make([]float32, 16*plane)
+	out := make([]float32, alpha*alpha*plane)
+	gg := make([][3]float64, alpha) // G·g
 	for p := range plane {
-		var gg [4][3]float64 // G·g
-		for i := range 4 {
+		for i := range alpha {
+			gg[i] = [3]float64{}
 			for b := range 3 {
 				for a := range 3 {
 					gg[i][b] += g[i][a] * float64(w[(a*3+b)*plane+p])
 				}
 			}
 		}
-		for i := range 4 {
-			for j := range 4 {
+		for i := range alpha {
+			for j := range alpha {
 				var u float64
 				for b := range 3 {
 					u += gg[i][b] * g[j][b]
 				}
-				out[(i*4+j)*plane+p] = float32(u)
+				out[(i*alpha+j)*plane+p] = float32(u)
 			}
 		}
 	}
 	return out, nil
 }
 
+// linearCombination renders Σ coef[k]·name(k) as a WGSL expression of
+// vec4 values, leaving out zero terms and multiplications by ±1.
+func linearCombination(coef []float64, name func(k int) string) string {
+	var b strings.Builder
+	for k, c := range coef {
+		if c == 0 {
+			continue
+		}
+		switch {
+		case b.Len() == 0 && c < 0:
+			b.WriteString("-")
+		case b.Len() > 0 && c < 0:
+			b.WriteString(" - ")
+		case b.Len() > 0:
+			b.WriteString(" + ")
+		}
+		b.WriteString(name(k))
+		if a := math.Abs(c); a != 1 {
+			b.WriteString(" * " + strconv.FormatFloat(a, 'f', -1, 64))
+			if a == math.Trunc(a) {
+				b.WriteString(".0")
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return "vec4<f32>(0.0)"
+	}
+	return b.String()
+}
+
 // winogradXformData is the template data of the two transforms.
 type winogradXformData struct {
 	H, W, TW, TPI, C4, Plane, Total, GXI, WG int
+	M, Alpha                                 int
 	Act                                      int
 	Residual                                 bool
+	// Rows are the statements of the first half of the transform (Bᵀ d or
+	// Aᵀ m, one let per value), Cols the expressions of the second half in
+	// output order (the α² planes of Bᵀ d B, or the m² pixels of Aᵀ m A,
+	// row-major).
+	Rows, Cols []string
 }
 
 // winogradShape is what the two transforms share: the image batch, the
-// channels they move and the workgroup size.
+// channels they move, the output tile side and the workgroup size.
 type winogradShape struct {
 	N, H, W, C int // C is a multiple of 4
+	M          int // output tile side, 2 or 4
 	WG         int
 }
 
@@ -116,20 +262,50 @@ func (s winogradShape) validate(what string) error {
 	switch {
 	case s.N < 1 || s.H < 1 || s.W < 1 || s.C < 4 || s.C%4 != 0:
 		return fmt.Errorf("winograd %s: shape N=%d H=%d W=%d C=%d must be positive with C a multiple of 4", what, s.N, s.H, s.W, s.C)
+	case s.M != 2 && s.M != 4:
+		return fmt.Errorf("winograd %s: output tile side %d: want 2 or 4", what, s.M)
 	case s.WG < 1 || s.WG > 256:
 		return fmt.Errorf("winograd %s: workgroup size %d outside 1..256", what, s.WG)
 	}
 	return nil
 }
 
-func (s winogradShape) invocations() int { return winogradTiles(s.N, s.H, s.W) * s.C / 4 }
+func (s winogradShape) invocations() int { return winogradTiles(s.N, s.H, s.W, s.M) * s.C / 4 }
 
-func (s winogradShape) data(e Epilogue) winogradXformData {
+// data is the template data; input selects the input transform's
+// arithmetic (else the output transform's).
+func (s winogradShape) data(e Epilogue, input bool) winogradXformData {
 	inv := s.invocations()
 	gx, _ := grid(ceilDiv(inv, s.WG))
-	tw := ceilDiv(s.W, 2)
-	return winogradXformData{H: s.H, W: s.W, TW: tw, TPI: ceilDiv(s.H, 2) * tw, C4: s.C / 4, Plane: inv,
-		Total: inv, GXI: gx * s.WG, WG: s.WG, Act: int(e.Act), Residual: e.Residual}
+	tw := ceilDiv(s.W, s.M)
+	d := winogradXformData{H: s.H, W: s.W, TW: tw, TPI: ceilDiv(s.H, s.M) * tw, C4: s.C / 4, Plane: inv,
+		Total: inv, GXI: gx * s.WG, WG: s.WG, M: s.M, Alpha: s.M + 2, Act: int(e.Act), Residual: e.Residual}
+	bt, _, at, _ := winogradMatrices(s.M)
+	if input { // e = Bᵀ d (α×α), V = e B
+		for i, row := range bt {
+			for j := range d.Alpha {
+				d.Rows = append(d.Rows, fmt.Sprintf("let e%d_%d = %s;", i, j, linearCombination(row, func(k int) string { return fmt.Sprintf("d%d_%d", k, j) })))
+			}
+		}
+		for i := range d.Alpha {
+			for _, col := range bt {
+				d.Cols = append(d.Cols, linearCombination(col, func(k int) string { return fmt.Sprintf("e%d_%d", i, k) }))
+			}
+		}
+		return d
+	}
+	// s = Aᵀ m (m×α), Y = s A
+	for i, row := range at {
+		for j := range d.Alpha {
+			d.Rows = append(d.Rows, fmt.Sprintf("let s%d_%d = %s;", i, j, linearCombination(row, func(k int) string { return fmt.Sprintf("m%d", k*d.Alpha+j) })))
+		}
+	}
+	for i := range s.M {
+		for _, col := range at {
+			d.Cols = append(d.Cols, linearCombination(col, func(k int) string { return fmt.Sprintf("s%d_%d", i, k) }))
+		}
+	}
+	return d
 }
 
 func (s winogradShape) workgroups() (x, y, z uint32) {
@@ -142,12 +318,12 @@ func (s winogradShape) workgroups() (x, y, z uint32) {
 // Bindings:
 //
 //	0  X  read storage, [N,H,W,C]
-//	1  V  read-write storage, [16][T][C]
+//	1  V  read-write storage, [α²][T][C]
 type WinogradInput winogradShape
 
 // Label implements Kernel.
 func (k WinogradInput) Label() string {
-	return fmt.Sprintf("winograd_in_n%d_%dx%d_c%d_wg%d", k.N, k.H, k.W, k.C, k.WG)
+	return fmt.Sprintf("winograd_in_f%d_n%d_%dx%d_c%d_wg%d", k.M, k.N, k.H, k.W, k.C, k.WG)
 }
 
 // Source implements Kernel.
@@ -156,7 +332,7 @@ func (k WinogradInput) Source() (string, error) {
 	if err := s.validate("input"); err != nil {
 		return "", err
 	}
-	return shaders.Render("winograd_in.wgsl", s.data(Epilogue{}))
+	return shaders.Render("winograd_in.wgsl", s.data(Epilogue{}, true))
 }
 
 // Bindings implements Kernel.
@@ -172,21 +348,22 @@ func (k WinogradInput) Workgroups() (x, y, z uint32) { return winogradShape(k).w
 //
 // Bindings:
 //
-//	0  M         read storage, [16][T][C]
+//	0  M         read storage, [α²][T][C]
 //	1  bias      read storage, [C]
 //	2  residual  read storage, [N,H,W,C]; only when Residual is set
 //	2 or 3  Y    read-write storage, [N,H,W,C]
 type WinogradOutput struct {
 	N, H, W, C int // C is a multiple of 4
+	M          int // output tile side, 2 or 4
 	WG         int
 	Epilogue
 }
 
-func (k WinogradOutput) shape() winogradShape { return winogradShape{k.N, k.H, k.W, k.C, k.WG} }
+func (k WinogradOutput) shape() winogradShape { return winogradShape{k.N, k.H, k.W, k.C, k.M, k.WG} }
 
 // Label implements Kernel.
 func (k WinogradOutput) Label() string {
-	return fmt.Sprintf("winograd_out_n%d_%dx%d_c%d_wg%d_%s", k.N, k.H, k.W, k.C, k.WG, k.Epilogue)
+	return fmt.Sprintf("winograd_out_f%d_n%d_%dx%d_c%d_wg%d_%s", k.M, k.N, k.H, k.W, k.C, k.WG, k.Epilogue)
 }
 
 // Source implements Kernel.
@@ -197,7 +374,7 @@ func (k WinogradOutput) Source() (string, error) {
 	if err := k.Epilogue.validate(); err != nil {
 		return "", fmt.Errorf("winograd output: %w", err)
 	}
-	return shaders.Render("winograd_out.wgsl", k.shape().data(k.Epilogue))
+	return shaders.Render("winograd_out.wgsl", k.shape().data(k.Epilogue, false))
 }
 
 // Bindings implements Kernel.
@@ -212,32 +389,35 @@ func (k WinogradOutput) Bindings() []gpu.BindingKind {
 // Workgroups implements Kernel.
 func (k WinogradOutput) Workgroups() (x, y, z uint32) { return k.shape().workgroups() }
 
-// WinogradGemm is the 16 products M[ξ][T×Cout] = V[ξ][T×Cin]·U[ξ][Cin×Cout]
+// WinogradGemm is the α² products M[ξ][T×Cout] = V[ξ][T×Cin]·U[ξ][Cin×Cout]
 // of Winograd, one per gid.z, with the Pointwise register tiling.
 //
 // Bindings:
 //
-//	0  V  read storage, [16][T][Cin]
-//	1  U  WinogradWeights(w) = [16][Cin][Cout]: read storage, or with Tex
-//	      an rgba32float texture of width Cout/4 and height 16·Cin
-//	2  M  read-write storage, [16][T][Cout]
+//	0  V  read storage, [α²][T][Cin]
+//	1  U  WinogradWeights(w, m) = [α²][Cin][Cout]: read storage, or with
+//	      Tex an rgba32float texture of width Cout/4 and height α²·Cin
+//	2  M  read-write storage, [α²][T][Cout]
 type WinogradGemm struct {
+	Planes           int // α² = 16 (m = 2) or 36 (m = 4)
 	Tiles, Cin, Cout int // Cin and Cout are multiples of 4
 	Tile
-	Tex bool // U is a texture (needs 16·Cin and Cout/4 ≤ MaxTextureDim)
+	Tex bool // U is a texture (needs α²·Cin and Cout/4 ≤ MaxTextureDim)
 }
 
 // Label implements Kernel.
 func (k WinogradGemm) Label() string {
-	return fmt.Sprintf("winograd_gemm_t%d_%dto%d_%s_%s", k.Tiles, k.Cin, k.Cout, k.Tile, texLabel(k.Tex))
+	return fmt.Sprintf("winograd_gemm_p%d_t%d_%dto%d_%s_%s", k.Planes, k.Tiles, k.Cin, k.Cout, k.Tile, texLabel(k.Tex))
 }
 
 func (k WinogradGemm) validate() error {
 	switch {
+	case k.Planes != 16 && k.Planes != 36:
+		return fmt.Errorf("winograd gemm: %d products: want 16 (F(2×2,3×3)) or 36 (F(4×4,3×3))", k.Planes)
 	case k.Tiles < 1 || k.Cin < 4 || k.Cout < 4 || k.Cin%4 != 0 || k.Cout%4 != 0:
 		return fmt.Errorf("winograd gemm: %d tiles, %d→%d channels: want positive tiles and channel counts that are multiples of 4", k.Tiles, k.Cin, k.Cout)
-	case k.Tex && !texFits(16*k.Cin, k.Cout):
-		return fmt.Errorf("winograd gemm: %d×%d weight texture exceeds the %d texture side", k.Cout/4, 16*k.Cin, MaxTextureDim)
+	case k.Tex && !texFits(k.Planes*k.Cin, k.Cout):
+		return fmt.Errorf("winograd gemm: %d×%d weight texture exceeds the %d texture side", k.Cout/4, k.Planes*k.Cin, MaxTextureDim)
 	}
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("winograd gemm: %w", err)
@@ -271,5 +451,5 @@ func (k WinogradGemm) Bindings() []gpu.BindingKind {
 // Workgroups implements Kernel.
 func (k WinogradGemm) Workgroups() (x, y, z uint32) {
 	c := k.core()
-	return uint32(c.GX), uint32(c.GY), 16
+	return uint32(c.GX), uint32(c.GY), uint32(k.Planes)
 }

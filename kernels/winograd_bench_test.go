@@ -31,6 +31,20 @@ func BenchmarkWinograd(b *testing.B) {
 	}
 }
 
+// BenchmarkWinogradTileSide times F(2×2,3×3) against F(4×4,3×3)
+// alternately (best-ratio1 < 1: 4×4 tiles are faster), to calibrate
+// ChooseWinograd.
+func BenchmarkWinogradTileSide(b *testing.B) {
+	e := Epilogue{Act: ref.ActHSwish, Residual: true}
+	for _, s := range winogradBenchShapes {
+		f2, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, 2, e)
+		f4, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, 4, e)
+		b.Run(fmt.Sprintf("n%d_%dx%d_%dto%d", s.n, s.h, s.w, s.cin, s.cout), func(b *testing.B) {
+			benchCompare(b, 4, winogradRun(b, f2), winogradRun(b, f4))
+		})
+	}
+}
+
 // convRun prepares a direct convolution for benchCompare.
 func convRun(b *testing.B, k Conv) *benchRun {
 	ops := denseOperands(b, k, k.Tex, k.Residual, k.N*k.H*k.W*k.Cin, k.K*k.K*k.Cin, k.Cout, k.Rows()*k.Cout)
@@ -41,7 +55,7 @@ func convRun(b *testing.B, k Conv) *benchRun {
 // FLOPs of the direct convolution (so that GFLOP/s compare).
 func winogradRun(b *testing.B, k Winograd) *benchRun {
 	g, o := k.Gemm, k.Out
-	u, err := WinogradWeights(randomFloats(9*g.Cin*g.Cout, 2), g.Cin, g.Cout)
+	u, err := WinogradWeights(randomFloats(9*g.Cin*g.Cout, 2), g.Cin, g.Cout, k.TileSide())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,6 +69,6 @@ func winogradRun(b *testing.B, k Winograd) *benchRun {
 	flops := 2 * float64(outLen) * 9 * float64(g.Cin)
 	return newBenchRun(b, NewCache(gputest.Device(b)), g.Label(), flops,
 		benchStep{k.In, []gpu.Resource{benchBuffer(b, k.In.N*k.In.H*k.In.W*k.In.C, 6), v}},
-		benchStep{g, []gpu.Resource{v, weightRes(b, u, 16*g.Cin, g.Cout, g.Tex), m}},
+		benchStep{g, []gpu.Resource{v, weightRes(b, u, g.Planes*g.Cin, g.Cout, g.Tex), m}},
 		out)
 }

@@ -78,16 +78,17 @@ func (l *lowering) conv(i int, o *Conv) ([]step, error) {
 func (l *lowering) winograd(i int, o *Conv, bias gpu.Resource, e kernels.Epilogue) ([]step, error) {
 	s := l.shapes[o.In]
 	k := kernels.ChooseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
-	w, ok := l.m.weights[weightKey{i, "winograd", k.Gemm.Tex}]
-	if !ok { // transform once per model, not per plan
-		u, err := kernels.WinogradWeights(o.Weight, o.Cin, o.Cout)
+	part := fmt.Sprintf("winograd%d", k.TileSide())
+	w, ok := l.m.weights[weightKey{i, part, k.Gemm.Tex}]
+	if !ok { // transform once per model and tile side, not per plan
+		u, err := kernels.WinogradWeights(o.Weight, o.Cin, o.Cout, k.TileSide())
 		if err != nil {
 			return nil, err
 		}
 		if k.Gemm.Tex {
-			w, err = l.m.weightTexture(i, "winograd", u, 16*o.Cin, o.Cout)
+			w, err = l.m.weightTexture(i, part, u, k.Gemm.Planes*o.Cin, o.Cout)
 		} else {
-			w, err = l.m.weightBuffer(i, "winograd", u)
+			w, err = l.m.weightBuffer(i, part, u)
 		}
 		if err != nil {
 			return nil, err
