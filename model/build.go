@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
@@ -12,7 +13,8 @@ import (
 // must be present with its exact shape and a float dtype, and sd may hold
 // no other entry. BatchNorms are folded (in float64), weights are put into
 // the layouts of graph.go, the stride-1 ConvTranspose becomes a flipped
-// conv and the stem conv gets a zero fourth input channel. sd is not
+// conv and the stem conv gets a zero fourth input channel; subnormal
+// weights become zeros (flushSubnormals). sd is not
 // modified and the graph does not alias its slices except for GroupNorm,
 // LayerNorm and ConvTranspose bias vectors.
 func Build(cfg Config, sd *checkpoint.StateDict) (*Graph, error) {
@@ -29,9 +31,48 @@ func Build(cfg Config, sd *checkpoint.StateDict) (*Graph, error) {
 	get := func(key string) []float32 { return sd.Tensors[key].F32 }
 	g := &Graph{Classes: cfg.Classes, Taps: a.taps}
 	for _, l := range a.layers {
-		g.Ops = append(g.Ops, l.op(get))
+		op := l.op(get)
+		flushSubnormals(op)
+		g.Ops = append(g.Ops, op)
 	}
 	return g, nil
+}
+
+// flushSubnormals replaces the subnormal values (|x| < 2⁻¹²⁶, not zero) of
+// op's weights with zeros, copying a slice before changing it (some alias
+// the state dict). CPUs without flush-to-zero, lavapipe among them, take a
+// slow path for every multiply with a subnormal operand: a GEMM fed
+// subnormal values ran 9–27× slower there. The change to any result is
+// below 2⁻¹²⁶ times an activation.
+func flushSubnormals(op Op) {
+	for _, w := range weightSlices(op) {
+		copied := false
+		for i, v := range *w {
+			if v != 0 && math.Abs(float64(v)) < 0x1p-126 {
+				if !copied {
+					*w, copied = slices.Clone(*w), true
+				}
+				(*w)[i] = 0
+			}
+		}
+	}
+}
+
+// weightSlices points at the float tensors of op.
+func weightSlices(op Op) []*[]float32 {
+	switch o := op.(type) {
+	case *Conv:
+		return []*[]float32{&o.Weight, &o.Bias}
+	case *ConvTranspose:
+		return []*[]float32{&o.Weight, &o.Bias}
+	case *Linear:
+		return []*[]float32{&o.Weight, &o.Bias}
+	case *GroupNorm:
+		return []*[]float32{&o.Gamma, &o.Beta}
+	case *LayerNorm:
+		return []*[]float32{&o.Gamma, &o.Beta}
+	}
+	return nil
 }
 
 // check compares sd with the entries the network expects. It reports the

@@ -3,6 +3,7 @@ package model
 import (
 	"bufio"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -198,5 +199,56 @@ func TestDetectCustom(t *testing.T) {
 	if _, err := DetectConfig(editedStateDict(sd, func(sd *checkpoint.StateDict) { delete(sd.Tensors, "head.op_list.0.conv.weight") })); err == nil ||
 		!strings.Contains(err.Error(), `key "head.op_list.0.conv.weight" is missing`) {
 		t.Errorf("DetectConfig without the head conv: %v", err)
+	}
+}
+
+// TestBuildFlushesSubnormals puts subnormal values into a GroupNorm scale
+// (used as is, so the graph would alias it) and the head's linear weights:
+// the graph holds zeros there and no subnormal anywhere, a tiny normal
+// value survives, and the state dict is left as it was.
+func TestBuildFlushesSubnormals(t *testing.T) {
+	c := mustConfig(t, "B0")
+	sd := synthStateDict(t, c)
+	gn := "backbone.stages.2.op_list.1.total.0.0.main.0.weight"
+	var lin string
+	for _, k := range sd.Keys {
+		if t := sd.Tensors[k]; strings.HasPrefix(k, "head.") && strings.HasSuffix(k, ".weight") && len(t.Shape) == 2 {
+			lin = k
+		}
+	}
+	if sd.Tensors[gn] == nil || lin == "" {
+		t.Fatalf("the synthetic B0 lacks %q or a head linear weight", gn)
+	}
+	const sub, tiny = float32(1e-40), float32(2e-38)
+	sd.Tensors[gn].F32[0], sd.Tensors[gn].F32[1] = sub, tiny
+	sd.Tensors[lin].F32[5] = -sub
+	before := map[string][]float32{gn: slices.Clone(sd.Tensors[gn].F32), lin: slices.Clone(sd.Tensors[lin].F32)}
+	g, err := Build(c, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range before {
+		if !slices.Equal(sd.Tensors[k].F32, v) {
+			t.Errorf("Build changed the state dict's %s", k)
+		}
+	}
+	found := false
+	for _, op := range g.Ops {
+		for _, w := range weightSlices(op) {
+			for i, v := range *w {
+				if v != 0 && math.Abs(float64(v)) < 0x1p-126 {
+					t.Fatalf("%s holds the subnormal %g at %d", op.Label(), v, i)
+				}
+			}
+		}
+		if o, ok := op.(*GroupNorm); ok && o.Name+".weight" == gn {
+			found = true
+			if o.Gamma[0] != 0 || o.Gamma[1] != tiny {
+				t.Errorf("GroupNorm scale starts %v, want [0 %g …]", o.Gamma[:2], tiny)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no GroupNorm built from %s", gn)
 	}
 }
