@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/synth"
 )
 
 // concurrencySide is the input side of the concurrency and leak tests: the
@@ -20,7 +22,7 @@ func testImages(n int) []image.Image {
 	for i := range out {
 		m := image.NewRGBA(image.Rect(0, 0, 40+7*i, 36+3*i))
 		for p := range len(m.Pix) / 4 {
-			u := uniform(uint64(i), p)
+			u := synth.Uniform(uint64(i), p)
 			m.Pix[4*p], m.Pix[4*p+1], m.Pix[4*p+2], m.Pix[4*p+3] = byte(255*u), byte(p), byte(97*i), 255
 		}
 		out[i] = m

@@ -3,15 +3,13 @@ package lowformer
 import (
 	"bytes"
 	"context"
-	"hash/fnv"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/refdata"
+	"github.com/lowformer/lowformer-webgpu/internal/synth"
 	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
@@ -29,61 +27,15 @@ var tinyConfig = model.Config{Name: model.CustomName, Widths: [5]int{4, 4, 4, 8,
 var smallConfig = model.Config{Name: model.CustomName, Widths: [5]int{8, 16, 24, 32, 48}, Depths: [5]int{1, 1, 2, 1, 1},
 	StemExpand: 2, Stage12Expand: 2, Stage34Expand: 2, Head: [2]int{64, 64}, Attention: true, MLP: true, Classes: 10}
 
-// synthStateDict returns a deterministic state dict of cfg: BatchNorm
-// variances and norm scales in [0.5, 1.5), means and biases in ±0.2,
-// weights uniform with a fan-in scale (values only need to keep the
-// activations finite and distinct).
+// synthStateDict returns the deterministic synthetic state dict of cfg
+// (internal/synth).
 func synthStateDict(t testing.TB, cfg model.Config) *checkpoint.StateDict {
 	t.Helper()
 	specs, err := model.ExpectedParams(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd := &checkpoint.StateDict{Tensors: map[string]*checkpoint.Tensor{}}
-	for _, p := range specs {
-		ts := &checkpoint.Tensor{Shape: p.Shape, DType: checkpoint.F32}
-		if p.Int {
-			ts.DType, ts.I64 = checkpoint.I64, []int64{0}
-		} else {
-			ts.F32 = synthValues(p)
-		}
-		sd.Tensors[p.Key] = ts
-		sd.Keys = append(sd.Keys, p.Key)
-	}
-	return sd
-}
-
-func synthValues(p model.ParamSpec) []float32 {
-	h := fnv.New64a()
-	h.Write([]byte(p.Key))
-	seed := h.Sum64()
-	fan := 1.0
-	for _, d := range p.Shape[1:] {
-		fan *= float64(d)
-	}
-	scale := math.Sqrt(3 / fan)
-	out := make([]float32, p.Numel())
-	for i := range out {
-		u := uniform(seed, i)
-		switch {
-		case strings.HasSuffix(p.Key, ".running_var") || len(p.Shape) == 1 && strings.HasSuffix(p.Key, ".weight"):
-			out[i] = float32(0.5 + u)
-		case strings.HasSuffix(p.Key, ".running_mean") || strings.HasSuffix(p.Key, ".bias"):
-			out[i] = float32((2*u - 1) * 0.2)
-		default:
-			out[i] = float32((2*u - 1) * scale)
-		}
-	}
-	return out
-}
-
-// uniform is splitmix64 of seed and i, scaled to [0, 1).
-func uniform(seed uint64, i int) float64 {
-	z := seed + uint64(i+1)*0x9E3779B97F4A7C15
-	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
-	z = (z ^ z>>27) * 0x94D049BB133111EB
-	z ^= z >> 31
-	return float64(z>>11) / (1 << 53)
+	return synth.StateDict(len(specs), func(i int) (string, []int, bool) { return specs[i].Key, specs[i].Shape, specs[i].Int })
 }
 
 // safetensorsOf writes sd as a safetensors file in dtype.
@@ -100,7 +52,7 @@ func safetensorsOf(t testing.TB, sd *checkpoint.StateDict, dtype checkpoint.DTyp
 func synthInput(n, h, w int, seed uint64) []float32 {
 	out := make([]float32, n*3*h*w)
 	for i := range out {
-		out[i] = float32(4*uniform(seed, i) - 2)
+		out[i] = float32(4*synth.Uniform(seed, i) - 2)
 	}
 	return out
 }

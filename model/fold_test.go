@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/internal/synth"
+
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
@@ -11,7 +13,7 @@ import (
 func pseudo(n, seed int) []float32 {
 	out := make([]float32, n)
 	for i := range out {
-		out[i] = float32(2*synthUniform(uint64(seed), i) - 1)
+		out[i] = float32(2*synth.Uniform(uint64(seed), i) - 1)
 	}
 	return out
 }

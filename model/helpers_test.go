@@ -2,13 +2,12 @@ package model
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/refdata"
+	"github.com/lowformer/lowformer-webgpu/internal/synth"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
@@ -62,85 +61,15 @@ func variantCases(t *testing.T) []variantCase {
 	return cases
 }
 
-// synthUniform is u_i of gen_variants.py: splitmix64 of the key's FNV-1a
-// hash plus (i+1)·golden ratio, top 24 bits scaled to [0,1).
-func synthUniform(h uint64, i int) float64 {
-	z := h + uint64(i+1)*0x9E3779B97F4A7C15
-	z ^= z >> 30
-	z *= 0xBF58476D1CE4E5B9
-	z ^= z >> 27
-	z *= 0x94D049BB133111EB
-	z ^= z >> 31
-	return float64(z>>40) / (1 << 24)
-}
-
-// fnv1a64 is the 64-bit FNV-1a hash.
-func fnv1a64(s string) uint64 {
-	h := uint64(0xCBF29CE484222325)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 0x100000001B3
-	}
-	return h
-}
-
-// synthValues returns the deterministic synthetic values of one state-dict
-// entry, with the formula documented in testdata/gen_variants.py.
-func synthValues(p ParamSpec) []float32 {
-	h, n := fnv1a64(p.Key), p.Numel()
-	out := make([]float32, n)
-	var f func(u float64) float64
-	switch {
-	case strings.HasSuffix(p.Key, ".running_var") || (len(p.Shape) == 1 && strings.HasSuffix(p.Key, ".weight")):
-		f = func(u float64) float64 { return 0.5 + u }
-	case strings.HasSuffix(p.Key, ".running_mean") || strings.HasSuffix(p.Key, ".bias"):
-		f = func(u float64) float64 { return (2*u - 1) * 0.2 }
-	default:
-		fan := 1.0
-		for _, d := range p.Shape[1:] {
-			fan *= float64(d)
-		}
-		if strings.HasSuffix(p.Key, "upsampling.weight") {
-			k := float64(p.Shape[2])
-			fan = float64(p.Shape[0]) * k * k
-			if k == 4 {
-				fan /= 4
-			}
-		}
-		gain := 1.0
-		switch {
-		case strings.Contains(p.Key, "pwise"):
-			gain = 2
-		case strings.Contains(p.Key, "upsampling"):
-			gain = 0.3
-		}
-		scale := gain * math.Sqrt(3/fan)
-		f = func(u float64) float64 { return (2*u - 1) * scale }
-	}
-	for i := range out {
-		out[i] = float32(f(synthUniform(h, i)))
-	}
-	return out
-}
-
-// synthStateDict returns the deterministic synthetic state dict of cfg.
+// synthStateDict returns the deterministic synthetic state dict of cfg
+// (internal/synth: the weights of testdata/gen_variants.py).
 func synthStateDict(t testing.TB, cfg Config) *checkpoint.StateDict {
 	t.Helper()
 	specs, err := ExpectedParams(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd := &checkpoint.StateDict{Tensors: map[string]*checkpoint.Tensor{}}
-	for _, p := range specs {
-		ts := &checkpoint.Tensor{Shape: p.Shape, DType: checkpoint.F32}
-		if p.Int {
-			ts.DType, ts.I64 = checkpoint.I64, []int64{0}
-		} else {
-			ts.F32 = synthValues(p)
-		}
-		sd.Tensors[p.Key] = ts
-		sd.Keys = append(sd.Keys, p.Key)
-	}
-	return sd
+	return synth.StateDict(len(specs), func(i int) (string, []int, bool) { return specs[i].Key, specs[i].Shape, specs[i].Int })
 }
 
 // mustConfig returns a released variant.
