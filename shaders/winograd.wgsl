@@ -14,16 +14,7 @@ Template data: kernels.winogradXformData and kernels.pointwiseData.
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> V: array<vec4<f32>>;
 {{- template "winograd_consts" .}}
-@compute @workgroup_size({{.WG}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.y * GXI + gid.x;
-  if (idx >= TOTAL) {
-    return;
-  }
-  let c4 = idx % C4;
-  let t = idx / C4;
-  let img = t / TPI;
-  let tt = t % TPI;
+{{- template "winograd_tile" .}}
   let py = i32(tt / TW) * {{.M}} - 1;
   let px = i32(tt % TW) * {{.M}} - 1;
   let base = img * u32(H * W);
@@ -53,6 +44,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- end}}
 }
 {{end}}
+
+{{/* The entry point of both transforms: one invocation per (tile, 4
+channels); c4 the channel block, t the tile, img its image and tt its
+index in the image (TW tiles a row). The body follows. */}}
+{{define "winograd_tile"}}
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let idx = gid.y * GXI + gid.x;
+  if (idx >= TOTAL) {
+    return;
+  }
+  let c4 = idx % C4;
+  let t = idx / C4;
+  let img = t / TPI;
+  let tt = t % TPI;
+{{- end}}
 
 {{define "winograd_consts"}}
 const H = {{i32 .H}};
@@ -108,16 +115,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
 {{- end}}
 {{- template "winograd_consts" .}}
-@compute @workgroup_size({{.WG}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.y * GXI + gid.x;
-  if (idx >= TOTAL) {
-    return;
-  }
-  let c4 = idx % C4;
-  let t = idx / C4;
-  let img = t / TPI;
-  let tt = t % TPI;
+{{- template "winograd_tile" .}}
   let oy = (tt / TW) * {{.M}}u;
   let ox = (tt % TW) * {{.M}}u;
   let i = t * C4 + c4;
