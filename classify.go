@@ -6,7 +6,9 @@ import (
 	"image"
 	"math"
 	"sort"
+	"time"
 
+	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
@@ -35,35 +37,68 @@ func (m *Model) Classify(ctx context.Context, img image.Image, topK int) ([]Pred
 // ClassifyBatch classifies several images in one batch at resolution size
 // (0 means Info().InputSize) and returns each image's topK classes.
 func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, topK, size int) ([][]Prediction, error) {
+	preds, _, err := m.ClassifyBatchTimed(ctx, imgs, topK, size)
+	return preds, err
+}
+
+// Timings is how long the steps of a classification took, in milliseconds.
+type Timings struct {
+	Preprocess  float64 // resize, crop, normalize
+	Inference   float64 // Logits
+	Postprocess float64 // softmax and top-k
+}
+
+// ClassifyBatchTimed is ClassifyBatch that also reports how long each step
+// took.
+func (m *Model) ClassifyBatchTimed(ctx context.Context, imgs []image.Image, topK, size int) ([][]Prediction, Timings, error) {
+	var tm Timings
 	if len(imgs) == 0 {
-		return nil, nil
+		return nil, tm, nil
 	}
-	if size == 0 {
-		size = m.info.InputSize
+	size, err := m.InputSide(size)
+	if err != nil {
+		return nil, tm, err
 	}
-	if size < 32 || size > 2048 {
-		return nil, fmt.Errorf("lowformer: input size %d outside 32..2048", size)
-	}
-	per := 3 * size * size
-	batch := make([]float32, 0, len(imgs)*per)
 	for i, img := range imgs {
 		if err := checkImage(i, img); err != nil {
-			return nil, err
+			return nil, tm, err
 		}
 	}
+	t0 := time.Now()
+	batch := make([]float32, 0, len(imgs)*3*size*size)
 	for _, img := range imgs {
 		batch = append(batch, preprocess.Tensor(img, size)...)
 	}
+	t1 := time.Now()
 	logits, err := m.Logits(ctx, batch, len(imgs), size, size)
 	if err != nil {
-		return nil, err
+		return nil, tm, err
 	}
+	t2 := time.Now()
 	out := make([][]Prediction, len(imgs))
 	for i := range imgs {
 		out[i] = TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, topK)
 	}
-	return out, nil
+	tm = Timings{Preprocess: msBetween(t0, t1), Inference: msBetween(t1, t2), Postprocess: msBetween(t2, time.Now())}
+	return out, tm, nil
 }
+
+// MaxInputSize is the largest side ClassifyBatch resizes images to.
+const MaxInputSize = 2048
+
+// InputSide resolves the side of the square input a classification uses:
+// 0 means Info().InputSize; any other size must be in 32..MaxInputSize.
+func (m *Model) InputSide(size int) (int, error) {
+	if size == 0 {
+		return m.info.InputSize, nil
+	}
+	if size < model.MinInputSize || size > MaxInputSize {
+		return 0, fmt.Errorf("lowformer: input size %d outside %d..%d", size, model.MinInputSize, MaxInputSize)
+	}
+	return size, nil
+}
+
+func msBetween(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
 
 // MaxPixels is the largest image (width·height) ClassifyBatch accepts, the
 // limit preprocess applies to decoded files: preprocessing may convert a

@@ -2,8 +2,10 @@ package lowformer
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -172,5 +174,48 @@ func TestWarmup(t *testing.T) {
 				t.Errorf("Warmup after Close: %v, want ErrClosed", err)
 			}
 		})
+	}
+}
+
+// TestInputSideAndTimings checks the classification input side (0: the
+// model's input size; 32..MaxInputSize otherwise) and that the timed
+// classification gives ClassifyBatch's predictions with its step times.
+func TestInputSideAndTimings(t *testing.T) {
+	ctx := context.Background()
+	m, err := Open(ctx, tinySafetensors, Options{Backend: CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, tt := range []struct{ size, want int }{{0, m.Info().InputSize}, {32, 32}, {256, 256}, {MaxInputSize, MaxInputSize}} {
+		if got, err := m.InputSide(tt.size); err != nil || got != tt.want {
+			t.Errorf("InputSide(%d) = %d, %v; want %d", tt.size, got, err, tt.want)
+		}
+	}
+	for _, bad := range []int{-1, 31, MaxInputSize + 1} {
+		if _, err := m.InputSide(bad); err == nil || !strings.Contains(err.Error(), "outside 32..2048") {
+			t.Errorf("InputSide(%d): %v, want an out-of-range error", bad, err)
+		}
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 50, 40))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	want, err := m.ClassifyBatch(ctx, []image.Image{img}, 2, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, tm, err := m.ClassifyBatchTimed(ctx, []image.Image{img}, 2, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("timed predictions %v, ClassifyBatch's %v", got, want)
+	}
+	if tm.Preprocess <= 0 || tm.Inference <= 0 || tm.Postprocess < 0 {
+		t.Errorf("timings %+v: want positive preprocess and inference times", tm)
+	}
+	if _, _, err := m.ClassifyBatchTimed(ctx, []image.Image{img}, 2, 31); err == nil {
+		t.Error("ClassifyBatchTimed accepted size 31")
 	}
 }

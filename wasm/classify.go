@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math"
 	"time"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
@@ -43,17 +42,6 @@ func checkShape(shape []int, values int) (n, h, w int, err error) {
 	return n, h, w, nil
 }
 
-// checkFinite rejects NaN and infinite inputs, which would silently turn
-// every logit into NaN.
-func checkFinite(x []float32) error {
-	for i, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("lowformer: input value %d is %v; inputs must be finite numbers", i, v)
-		}
-	}
-	return nil
-}
-
 // pixelsImage wraps width×height RGBA pixels (row-major, 4 bytes a pixel,
 // not premultiplied: what a canvas's getImageData gives) as an image. The
 // alpha channel is dropped by the preprocessing, as PIL's convert("RGB")
@@ -83,37 +71,16 @@ func checkTopK(k, classes int) (int, error) {
 	return min(k, classes), nil
 }
 
-// checkSize resolves the size option (the side of the square model input):
-// 0 means lowformer.DefaultSize.
-func checkSize(size int) (int, error) {
-	switch {
-	case size == 0:
-		return lowformer.DefaultSize, nil
-	case size < 32 || size > 2048:
-		return 0, fmt.Errorf("lowformer: size must be between 32 and 2048 pixels, got %d", size)
-	}
-	return size, nil
-}
-
-// classifyImage runs the evaluation preprocessing (resize, center crop,
-// normalize: the same code as the native path) on img, the model, and
-// lowformer.TopK, and returns the k most likely classes with the time each
-// step took.
+// classifyImage classifies img with the model (lowformer.ClassifyBatchTimed:
+// the evaluation preprocessing, the model, lowformer.TopK) and returns the
+// k most likely classes with the time each step took.
 func classifyImage(ctx context.Context, m *lowformer.Model, img image.Image, size, k int) (classification, error) {
-	t0 := time.Now()
-	x := preprocess.Tensor(img, size)
-	t1 := time.Now()
-	logits, err := m.Logits(ctx, x, 1, size, size)
+	preds, tm, err := m.ClassifyBatchTimed(ctx, []image.Image{img}, k, size)
 	if err != nil {
 		return classification{}, err
 	}
-	t2 := time.Now()
-	preds := lowformer.TopK(logits, m.Info().Labels, k)
-	t3 := time.Now()
-	return classification{Predictions: preds, Timings: map[string]float64{
-		"preprocess":  ms(t1.Sub(t0)),
-		"inference":   ms(t2.Sub(t1)),
-		"postprocess": ms(t3.Sub(t2)),
+	return classification{Predictions: preds[0], Timings: map[string]float64{
+		"preprocess": tm.Preprocess, "inference": tm.Inference, "postprocess": tm.Postprocess,
 	}}, nil
 }
 

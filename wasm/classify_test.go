@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"strings"
 	"testing"
 )
@@ -35,25 +34,6 @@ func TestCheckShape(t *testing.T) {
 	}
 }
 
-func TestCheckFinite(t *testing.T) {
-	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
-	tests := []struct {
-		x   []float32
-		err string
-	}{
-		{[]float32{0, -1.5, 3e38}, ""},
-		{nil, ""},
-		{[]float32{0, nan}, "value 1 is NaN"},
-		{[]float32{inf}, "value 0 is -Inf"},
-	}
-	for _, tt := range tests {
-		err := checkFinite(tt.x)
-		if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
-			t.Errorf("checkFinite(%v) = %v, want %q", tt.x, err, tt.err)
-		}
-	}
-}
-
 func TestPixelsImage(t *testing.T) {
 	tests := []struct {
 		n, w, h int
@@ -79,7 +59,7 @@ func TestPixelsImage(t *testing.T) {
 	}
 }
 
-func TestCheckTopKAndSize(t *testing.T) {
+func TestCheckTopK(t *testing.T) {
 	for _, tt := range []struct{ k, classes, want int }{{0, 1000, 5}, {3, 1000, 3}, {2000, 1000, 1000}, {0, 2, 2}} {
 		if got, err := checkTopK(tt.k, tt.classes); err != nil || got != tt.want {
 			t.Errorf("checkTopK(%d, %d) = %d, %v; want %d", tt.k, tt.classes, got, err, tt.want)
@@ -87,15 +67,5 @@ func TestCheckTopKAndSize(t *testing.T) {
 	}
 	if _, err := checkTopK(-1, 1000); err == nil {
 		t.Error("checkTopK(-1) accepted a negative topK")
-	}
-	for _, tt := range []struct{ size, want int }{{0, 224}, {32, 32}, {256, 256}} {
-		if got, err := checkSize(tt.size); err != nil || got != tt.want {
-			t.Errorf("checkSize(%d) = %d, %v; want %d", tt.size, got, err, tt.want)
-		}
-	}
-	for _, bad := range []int{-1, 31, 4096} {
-		if _, err := checkSize(bad); err == nil {
-			t.Errorf("checkSize(%d) accepted an out-of-range size", bad)
-		}
 	}
 }

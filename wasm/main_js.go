@@ -91,11 +91,10 @@ func (a *api) load(args []safejs.Value) (work, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := &handle{model: m, inputSize: m.Info().InputSize}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings
-		info["inputSize"] = h.inputSize
-		return map[string]any{"id": a.models.add(h), "info": info, "loadMs": ms(time.Since(t0))}, nil
+		info["inputSize"] = m.Info().InputSize
+		return map[string]any{"id": a.models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
 	}, nil
 }
 
@@ -133,12 +132,8 @@ func (a *api) logits(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	model := h.model
 	return func() (any, error) {
-		if err := checkFinite(x); err != nil {
-			return nil, err
-		}
-		y, err := model.Logits(context.Background(), x, n, ht, w)
+		y, err := h.Logits(context.Background(), x, n, ht, w)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +174,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 		return nil, err
 	}
 	return func() (any, error) {
-		c, err := classifyImage(context.Background(), hd.model, img, size, k)
+		c, err := classifyImage(context.Background(), hd, img, size, k)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +212,7 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 			return nil, fmt.Errorf("lowformer: %w", err)
 		}
 		decode := ms(time.Since(t0))
-		c, err := classifyImage(context.Background(), hd.model, img, size, k)
+		c, err := classifyImage(context.Background(), hd, img, size, k)
 		if err != nil {
 			return nil, err
 		}
@@ -228,9 +223,9 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	}, nil
 }
 
-// classifyOptions reads {topK, size} from args[i]; size defaults to the
-// model's input size.
-func classifyOptions(args []safejs.Value, i int, h *handle) (k, size int, err error) {
+// classifyOptions reads {topK, size} from args[i]; size is resolved by
+// Model.InputSide (0: the model's input size).
+func classifyOptions(args []safejs.Value, i int, m *lowformer.Model) (k, size int, err error) {
 	opt, err := argOptions(args, i)
 	if err != nil {
 		return 0, 0, err
@@ -238,16 +233,13 @@ func classifyOptions(args []safejs.Value, i int, h *handle) (k, size int, err er
 	if k, err = opt.int("topK"); err != nil {
 		return 0, 0, err
 	}
-	if k, err = checkTopK(k, h.model.Info().Classes); err != nil {
+	if k, err = checkTopK(k, m.Info().Classes); err != nil {
 		return 0, 0, err
 	}
 	if size, err = opt.int("size"); err != nil {
 		return 0, 0, err
 	}
-	if size == 0 {
-		size = h.inputSize
-	}
-	size, err = checkSize(size)
+	size, err = m.InputSide(size)
 	return k, size, err
 }
 
@@ -277,7 +269,7 @@ func (a *api) warmup(args []safejs.Value) (work, error) {
 	}
 	return func() (any, error) {
 		t0 := time.Now()
-		if err := h.model.Warmup(context.Background(), 1, h.inputSize); err != nil {
+		if err := h.Warmup(context.Background(), 1, 0); err != nil {
 			return nil, err
 		}
 		return map[string]any{"ms": ms(time.Since(t0))}, nil
@@ -297,11 +289,11 @@ func (a *api) dispose(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() (any, error) { return true, h.model.Close() }, nil
+	return func() (any, error) { return true, h.Close() }, nil
 }
 
 // handle returns the open model of the handle number v.
-func (a *api) handle(v safejs.Value) (*handle, error) {
+func (a *api) handle(v safejs.Value) (*lowformer.Model, error) {
 	id, err := argInt(v, "model handle")
 	if err != nil {
 		return nil, err

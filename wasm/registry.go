@@ -7,39 +7,31 @@ import (
 	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
-// handle is an open model and what the exports need to know about it.
-type handle struct {
-	model *lowformer.Model
-	// inputSize is the default side of the square model input: the
-	// checkpoint's "input_size" metadata, else lowformer.DefaultSize.
-	inputSize int
-}
-
 // registry maps the integer handles given to JavaScript to open models.
 // Handles are never reused, so a call with the handle of a disposed model
 // is told so instead of reaching another model.
 type registry struct {
 	mu     sync.Mutex
 	next   int
-	models map[int]*handle
+	models map[int]*lowformer.Model
 }
 
 func newRegistry() *registry {
-	return &registry{next: 1, models: map[int]*handle{}}
+	return &registry{next: 1, models: map[int]*lowformer.Model{}}
 }
 
-// add stores h and returns its handle number.
-func (r *registry) add(h *handle) int {
+// add stores m and returns its handle number.
+func (r *registry) add(m *lowformer.Model) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := r.next
 	r.next++
-	r.models[id] = h
+	r.models[id] = m
 	return id
 }
 
-// get returns handle id.
-func (r *registry) get(id int) (*handle, error) {
+// get returns the model of handle id.
+func (r *registry) get(id int) (*lowformer.Model, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if h, ok := r.models[id]; ok {
@@ -48,8 +40,8 @@ func (r *registry) get(id int) (*handle, error) {
 	return nil, r.unknown(id)
 }
 
-// remove forgets handle id and returns it; the caller closes its model.
-func (r *registry) remove(id int) (*handle, error) {
+// remove forgets handle id and returns its model; the caller closes it.
+func (r *registry) remove(id int) (*lowformer.Model, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h, ok := r.models[id]

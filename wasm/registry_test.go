@@ -9,7 +9,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	r := newRegistry()
-	a, b := &handle{model: &lowformer.Model{}}, &handle{model: &lowformer.Model{}}
+	a, b := &lowformer.Model{}, &lowformer.Model{}
 	ida, idb := r.add(a), r.add(b)
 	if ida == idb || ida < 1 {
 		t.Fatalf("handles %d and %d: want distinct positive handles", ida, idb)

@@ -159,7 +159,8 @@ function showInfo(m, name) {
     ['Format', `${i.format} · ${i.dtype} · input ${i.inputSize}×${i.inputSize}`],
     ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : 'CPU (pure Go in WebAssembly)'],
     ['Thread', i.worker ? 'dedicated Worker' : 'main thread'],
-    ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)})`],
+    ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)}` +
+      `${m.timings.warmup ? `, shaders ${fmtMs(m.timings.warmup)}` : ''})`],
   ];
   const dl = $('model-info');
   dl.replaceChildren(...rows.flatMap(([k, v]) => {
