@@ -8,12 +8,11 @@
 //                            Vulkan llvmpipe, compatibility mode) or swiftshader
 //   CI=true                  missing prerequisites fail instead of skipping
 
-import { createServer } from 'node:http';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADAPTER_FLAGS, chromiumPath, launchChromium, serveStatic } from './chromium.mjs';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = resolve(webDir, '..');
@@ -24,8 +23,6 @@ export const sharedDir = resolve(repoRoot, '..', 'shared', 'testdata', 'lowforme
 export const imagesDir = join(repoRoot, 'preprocess', 'testdata');
 export const pretrainedDir = join(repoRoot, 'pretrained');
 export const CI = /^(1|true|yes)$/i.test(process.env.CI || '');
-
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 /** Why the browser tests cannot run here, or null. */
 export function missingPrerequisite() {
@@ -45,19 +42,6 @@ export function skipUnless(t, why) {
   return true;
 }
 
-const ADAPTER_FLAGS = {
-  // Dawn's OpenGLES backend on ANGLE on Vulkan llvmpipe: 3-7x faster than
-  // SwiftShader; the page must ask for featureLevel 'compatibility'.
-  lavapipe: ['--use-angle=vulkan', '--use-webgpu-adapter=opengles', '--enable-features=Vulkan'],
-  swiftshader: [],
-};
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
-  '.jpg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp',
-  '.tif': 'image/tiff',
-};
 
 // The blank page of the tests: the module plus a few helpers that keep the
 // big arrays inside the page.
@@ -110,50 +94,13 @@ window.ready = true;
 /** Serves the folders the tests need; resolves to {url, close}. */
 export function startServer() {
   const roots = { '/shared/': sharedDir, '/fixtures/': fixturesDir, '/images/': imagesDir, '/pretrained/': pretrainedDir, '/': distDir };
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-cache');
-    if (path === '/test.html') {
-      res.setHeader('Content-Type', MIME['.html']);
-      res.end(TEST_PAGE);
-      return;
-    }
-    const prefix = Object.keys(roots).find((p) => path.startsWith(p));
-    const root = roots[prefix];
-    let file = normalize(join(root, path.slice(prefix.length)));
-    if (!file.startsWith(root + sep) && file !== root) {
-      res.writeHead(403).end();
-      return;
-    }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': MIME[extname(file)] || 'application/octet-stream',
-      'Content-Length': statSync(file).size,
-    });
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((ok) => {
-    server.listen(0, '127.0.0.1', () => ok({
-      url: `http://127.0.0.1:${server.address().port}`,
-      close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
-    }));
-  });
+  return serveStatic({ roots, pages: { '/test.html': TEST_PAGE }, cache: 'no-cache' });
 }
 
 /**
- * Launches headless Chromium with WebGPU; resolves to a persistent context.
- * args are extra command-line flags (e.g. --js-flags=--expose-gc).
+ * Launches headless Chromium with WebGPU on LOWFORMER_WEBGPU_ADAPTER;
+ * resolves to a persistent context. args are extra command-line flags
+ * (e.g. --js-flags=--expose-gc).
  */
 export async function launchBrowser({ args = [] } = {}) {
   let chromium;
@@ -165,22 +112,7 @@ export async function launchBrowser({ args = [] } = {}) {
   const adapter = process.env.LOWFORMER_WEBGPU_ADAPTER || 'lavapipe';
   const flags = ADAPTER_FLAGS[adapter];
   if (!flags) throw new Error(`LOWFORMER_WEBGPU_ADAPTER=${adapter}: want lavapipe or swiftshader`);
-  const profile = mkdtempSync(join(tmpdir(), 'lowformer-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    ignoreDefaultArgs: ['--headless'],
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-sandbox',
-      '--enable-webgpu-developer-features', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', ...flags, ...args],
-  });
-  const close = ctx.close.bind(ctx);
-  ctx.close = async () => {
-    await close();
-    rmSync(profile, { recursive: true, force: true });
-  };
-  return ctx;
+  return launchChromium(chromium, { args: [...flags, ...args], viewport: { width: 1280, height: 900 } });
 }
 
 /**
