@@ -15,7 +15,7 @@ import (
 // (ky, kx, cin) and masked (zero) loads outside the image; epilogue
 // C = Act(acc + bias) + residual. The register tiling is Pointwise's.
 // The shader runs one loop over taps × channel groups (two groups per step
-// when Cin is a multiple of 8), or with UnrollTaps one block per tap.
+// when Cin is a multiple of 8).
 //
 // Bindings:
 //
@@ -31,9 +31,6 @@ type Conv struct {
 	K, Stride          int
 	Tile
 	Tex bool // B is a texture (needs K·K·Cin and Cout/4 ≤ MaxTextureDim)
-	// UnrollTaps unrolls the K·K taps in the shader; with Cin = 4 (the
-	// stem) the channel loop disappears as well.
-	UnrollTaps bool
 	Epilogue
 }
 
@@ -55,12 +52,8 @@ func (k Conv) FLOPs() float64 {
 
 // Label implements Kernel.
 func (k Conv) Label() string {
-	u := ""
-	if k.UnrollTaps {
-		u = "_unroll"
-	}
-	return fmt.Sprintf("conv%dx%d_n%d_%dx%d_%dto%d_s%d_%s_%s%s_%s", k.K, k.K, k.N, k.H, k.W, k.Cin, k.Cout,
-		k.Stride, k.Tile, texLabel(k.Tex), u, k.Epilogue)
+	return fmt.Sprintf("conv%dx%d_n%d_%dx%d_%dto%d_s%d_%s_%s_%s", k.K, k.K, k.N, k.H, k.W, k.Cin, k.Cout,
+		k.Stride, k.Tile, texLabel(k.Tex), k.Epilogue)
 }
 
 func (k Conv) validate() error {
@@ -87,7 +80,6 @@ func (k Conv) validate() error {
 type convData struct {
 	gemmCore
 	H, W, WO, HWO, CI4, K, Stride, Pad int
-	Unroll                             bool
 	Pairs                              bool // two channel groups per loop step
 }
 
@@ -100,7 +92,7 @@ func (k Conv) Source() (string, error) {
 	}
 	ho, wo := k.OutSize()
 	return shaders.Render("conv.wgsl", convData{gemmCore: k.core(), H: k.H, W: k.W, WO: wo, HWO: ho * wo,
-		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Unroll: k.UnrollTaps, Pairs: k.Cin%8 == 0})
+		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Pairs: k.Cin%8 == 0})
 }
 
 // Bindings implements Kernel.

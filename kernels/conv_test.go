@@ -11,30 +11,30 @@ func TestConv(t *testing.T) {
 	for _, s := range []struct {
 		n, h, w, cin, cout, k, stride int
 		tile                          Tile // zero: ChooseConv's
-		tex, unroll                   bool
+		tex                           bool
 		e                             Epilogue
 	}{
-		{1, 17, 9, 4, 16, 3, 2, Tile{4, 16, 8}, true, true, Epilogue{hs, false}},
-		{1, 17, 9, 4, 16, 3, 2, Tile{}, true, false, Epilogue{ge, true}},
-		{2, 15, 15, 4, 20, 3, 2, Tile{4, 16, 16}, false, true, Epilogue{none, false}},
-		{2, 15, 15, 4, 20, 3, 2, Tile{8, 16, 16}, true, false, Epilogue{ge, false}},
-		{3, 15, 15, 20, 40, 3, 1, Tile{8, 16, 16}, true, false, Epilogue{ge, true}},
-		{1, 7, 7, 128, 320, 3, 1, Tile{14, 16, 16}, true, false, Epilogue{hs, true}},
-		{1, 7, 7, 128, 320, 3, 1, Tile{7, 16, 32}, false, false, Epilogue{none, false}},
-		{1, 1, 1, 40, 20, 3, 1, Tile{}, false, false, Epilogue{hs, true}},
-		{3, 17, 9, 320, 40, 3, 2, Tile{4, 16, 16}, false, false, Epilogue{ge, false}},
-		{1, 15, 15, 20, 20, 5, 2, Tile{4, 8, 16}, true, false, Epilogue{hs, false}},
-		{1, 9, 9, 8, 12, 3, 1, Tile{2, 8, 8}, true, true, Epilogue{ge, false}},
-		{1, 15, 15, 20, 20, 5, 1, Tile{7, 16, 8}, false, false, Epilogue{none, true}},
-		{2, 17, 9, 40, 128, 1, 2, Tile{}, true, false, Epilogue{none, false}},
-		{1, 14, 14, 128, 512, 3, 1, Tile{}, true, false, Epilogue{hs, true}},
-		{1, 7, 7, 128, 256, 3, 1, Tile{}, true, false, Epilogue{none, true}},
+		{1, 17, 9, 4, 16, 3, 2, Tile{4, 16, 8}, true, Epilogue{hs, false}},
+		{1, 17, 9, 4, 16, 3, 2, Tile{}, true, Epilogue{ge, true}},
+		{2, 15, 15, 4, 20, 3, 2, Tile{4, 16, 16}, false, Epilogue{none, false}},
+		{2, 15, 15, 4, 20, 3, 2, Tile{8, 16, 16}, true, Epilogue{ge, false}},
+		{3, 15, 15, 20, 40, 3, 1, Tile{8, 16, 16}, true, Epilogue{ge, true}},
+		{1, 7, 7, 128, 320, 3, 1, Tile{14, 16, 16}, true, Epilogue{hs, true}},
+		{1, 7, 7, 128, 320, 3, 1, Tile{7, 16, 32}, false, Epilogue{none, false}},
+		{1, 1, 1, 40, 20, 3, 1, Tile{}, false, Epilogue{hs, true}},
+		{3, 17, 9, 320, 40, 3, 2, Tile{4, 16, 16}, false, Epilogue{ge, false}},
+		{1, 15, 15, 20, 20, 5, 2, Tile{4, 8, 16}, true, Epilogue{hs, false}},
+		{1, 9, 9, 8, 12, 3, 1, Tile{2, 8, 8}, true, Epilogue{ge, false}},
+		{1, 15, 15, 20, 20, 5, 1, Tile{7, 16, 8}, false, Epilogue{none, true}},
+		{2, 17, 9, 40, 128, 1, 2, Tile{}, true, Epilogue{none, false}},
+		{1, 14, 14, 128, 512, 3, 1, Tile{}, true, Epilogue{hs, true}},
+		{1, 7, 7, 128, 256, 3, 1, Tile{}, true, Epilogue{none, true}},
 	} {
 		k := ChooseConv(s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.e)
 		if s.tile != (Tile{}) {
 			k.Tile = s.tile
 		}
-		k.Tex, k.UnrollTaps = s.tex, s.unroll
+		k.Tex = s.tex
 		t.Run(k.Label(), func(t *testing.T) {
 			ho, wo := k.OutSize()
 			c := newDenseCase(s.n, s.h, s.w, s.cin, s.k*s.k*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, ho, wo, s.cout}, 11)

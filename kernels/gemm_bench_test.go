@@ -95,9 +95,6 @@ func BenchmarkConv(b *testing.B) {
 			b.Run(k.Label(), func(b *testing.B) { benchConv(b, k) })
 		}
 	}
-	k := ChooseConv(1, 224, 224, 4, 16, 3, 2, Epilogue{Act: ref.ActHSwish})
-	k.UnrollTaps = true
-	b.Run(k.Label(), func(b *testing.B) { benchConv(b, k) })
 }
 
 func benchConv(b *testing.B, k Conv) {

@@ -48,24 +48,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m{{$i}} = 0.0;
   var base{{$i}} = 0u;
 {{- end}}
-{{- if .Unroll}}
-{{- range $kp := seq (mul .K .K)}}
-  {
-    let ky = {{i32 (div $kp $.K)}};
-    let kx = {{i32 (mod $kp $.K)}};
-{{- template "conv_bases" $}}
-{{- if eq $.CI4 1}}
-    {
-      let c = 0u;
-{{- else}}
-    for (var c = 0u; c < CI4; c = c + 1u) {
-{{- end}}
-      let k0 = ({{u32 $kp}} * CI4 + c) * 4u;
-{{- template "conv_step" $}}
-    }
-  }
-{{- end}}
-{{- else}}
   // One loop over K/4 = taps × channel groups, so that the compiler does
   // not unroll the taps; the masks and bases change at each new tap.
 {{- if .Pairs}}
@@ -91,7 +73,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 {{- end}}
   }
-{{- end}}
 {{- template "gemm_epilogue" .}}
 }
 {{end}}
