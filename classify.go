@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -65,9 +66,12 @@ func (m *Model) ClassifyBatchTimed(ctx context.Context, imgs []image.Image, topK
 		}
 	}
 	t0 := time.Now()
-	batch := make([]float32, 0, len(imgs)*3*size*size)
-	for _, img := range imgs {
-		batch = append(batch, preprocess.Tensor(img, size)...)
+	batch := preprocess.Tensor(imgs[0], size) // one image (the usual case): no copy
+	if len(imgs) > 1 {
+		batch = slices.Grow(batch, (len(imgs)-1)*len(batch))
+		for _, img := range imgs[1:] {
+			batch = append(batch, preprocess.Tensor(img, size)...)
+		}
 	}
 	t1 := time.Now()
 	logits, err := m.Logits(ctx, batch, len(imgs), size, size)

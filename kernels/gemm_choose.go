@@ -44,17 +44,15 @@ const gemmGroupTarget = 4
 // chooseGemmTile picks the tile and workgroup size for an M×(4·n4) output
 // among tiles: the best estimated speed, counting the padded (wasted)
 // rows and columns and the cores left idle by too few workgroups.
-func chooseGemmTile(m, n4 int, tiles []gemmTile) Tile { return chooseGemmTileBatch(m, n4, 1, tiles) }
-
-// chooseGemmTileBatch is chooseGemmTile for batch independent GEMMs of the
-// same shape in one dispatch (workgroups = batch × those of one).
-func chooseGemmTileBatch(m, n4, batch int, tiles []gemmTile) Tile {
-	t, _ := scoreGemmTileBatch(m, n4, batch, tiles)
+func chooseGemmTile(m, n4 int, tiles []gemmTile) Tile {
+	t, _ := scoreGemmTileBatch(m, n4, 1, tiles)
 	return t
 }
 
-// scoreGemmTileBatch is chooseGemmTileBatch with the chosen tile's score:
-// its estimated speed relative to a perfectly used 14×16 tile.
+// scoreGemmTileBatch is chooseGemmTile for batch independent GEMMs of the
+// same shape in one dispatch (workgroups = batch × those of one), with the
+// chosen tile's score: its estimated speed relative to a perfectly used
+// 14×16 tile.
 func scoreGemmTileBatch(m, n4, batch int, tiles []gemmTile) (Tile, float64) {
 	var best Tile
 	bestScore := -1.0
