@@ -13,7 +13,8 @@ import (
 
 type nativeHandles struct {
 	device     js.Value
-	scopeDepth int // error scopes pushed by scoped and not yet popped
+	scopeDepth int      // error scopes pushed by scoped and not yet popped
+	staging    js.Value // reusable upload array (see staged)
 }
 
 // Open requests navigator.gpu's adapter (a compatibility-mode adapter when
