@@ -24,7 +24,7 @@ fmt:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./internal/gpu ./wasm
+	GOOS=js GOARCH=wasm $(GO) vet ./gpu ./wasm
 
 clean:
 	rm -rf bin web/dist

@@ -97,7 +97,7 @@ func (m *Model) InputSide(size int) (int, error) {
 		return m.info.InputSize, nil
 	}
 	if size < model.MinInputSize || size > MaxInputSize {
-		return 0, fmt.Errorf("lowformer: input size %d outside %d..%d", size, model.MinInputSize, MaxInputSize)
+		return 0, badInput("input size %d outside %d..%d", size, model.MinInputSize, MaxInputSize)
 	}
 	return size, nil
 }
@@ -113,14 +113,14 @@ const MaxPixels = preprocess.DefaultMaxPixels
 // checkImage refuses a nil, empty or oversized image.
 func checkImage(i int, img image.Image) error {
 	if img == nil {
-		return fmt.Errorf("lowformer: image %d is nil", i)
+		return badInput("image %d is nil", i)
 	}
 	b := img.Bounds()
 	if b.Empty() {
-		return fmt.Errorf("lowformer: image %d is empty (%dx%d pixels)", i, max(b.Dx(), 0), max(b.Dy(), 0))
+		return badInput("image %d is empty (%dx%d pixels)", i, max(b.Dx(), 0), max(b.Dy(), 0))
 	}
 	if w, h := int64(b.Dx()), int64(b.Dy()); w*h > MaxPixels || w <= 0 || h <= 0 {
-		return fmt.Errorf("lowformer: image %d is %dx%d pixels, more than the %d-pixel limit", i, w, h, MaxPixels)
+		return badInput("image %d is %dx%d pixels, more than the %d-pixel limit", i, w, h, MaxPixels)
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cogentcore/webgpu/wgpu"
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
 // envFallbackChild marks the re-executed test binary of

@@ -36,10 +36,10 @@ func labelsFor(meta map[string]string, classes int) ([]string, error) {
 	if s, ok := meta[MetaLabels]; ok {
 		var l []string
 		if err := json.Unmarshal([]byte(s), &l); err != nil {
-			return nil, fmt.Errorf("lowformer: metadata %q is not a JSON list of strings: %v", MetaLabels, err)
+			return nil, badCheckpoint("metadata %q is not a JSON list of strings: %v", MetaLabels, err)
 		}
 		if len(l) != classes {
-			return nil, fmt.Errorf("lowformer: metadata %q has %d labels for %d classes", MetaLabels, len(l), classes)
+			return nil, badCheckpoint("metadata %q has %d labels for %d classes", MetaLabels, len(l), classes)
 		}
 		return l, nil
 	}

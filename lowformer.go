@@ -14,7 +14,6 @@ package lowformer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -22,7 +21,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
@@ -59,7 +58,7 @@ func ParseBackend(s string) (Backend, error) {
 	case "cpu":
 		return CPU, nil
 	}
-	return Auto, fmt.Errorf("lowformer: unknown backend %q (want auto, gpu or cpu)", s)
+	return Auto, badInput("unknown backend %q (want auto, gpu or cpu)", s)
 }
 
 // Options configure Open. The zero value detects the variant and uses the
@@ -104,9 +103,6 @@ type Model struct {
 	closed bool
 }
 
-// ErrClosed is returned by calls on a closed model.
-var ErrClosed = errors.New("lowformer: model is closed")
-
 // Open reads a checkpoint file (.pt or .safetensors) and prepares the model.
 func Open(ctx context.Context, path string, opt Options) (*Model, error) {
 	f, err := os.Open(path)
@@ -119,7 +115,7 @@ func Open(ctx context.Context, path string, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("lowformer: opening weights: %w", err)
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("lowformer: weights %s is a directory, not a checkpoint file", path)
+		return nil, badCheckpoint("weights %s is a directory, not a checkpoint file", path)
 	}
 	return OpenReader(ctx, f, st.Size(), opt)
 }
@@ -128,7 +124,7 @@ func Open(ctx context.Context, path string, opt Options) (*Model, error) {
 func OpenBytes(ctx context.Context, b []byte, opt Options) (*Model, error) {
 	sd, err := checkpoint.ReadBytes(b)
 	if err != nil {
-		return nil, fmt.Errorf("lowformer: %w", err)
+		return nil, badCheckpoint("%w", err)
 	}
 	return openStateDict(ctx, sd, opt)
 }
@@ -137,7 +133,7 @@ func OpenBytes(ctx context.Context, b []byte, opt Options) (*Model, error) {
 func OpenReader(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Model, error) {
 	sd, err := checkpoint.Read(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("lowformer: %w", err)
+		return nil, badCheckpoint("%w", err)
 	}
 	return openStateDict(ctx, sd, opt)
 }
@@ -146,9 +142,14 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if opt.Variant != "" {
+		if _, err := model.ConfigByName(opt.Variant); err != nil {
+			return nil, badInput("Options.Variant: %w", err)
+		}
+	}
 	cfg, err := model.ResolveConfig(opt.Variant, sd)
 	if err != nil {
-		return nil, fmt.Errorf("lowformer: %w", err)
+		return nil, badCheckpoint("%w", err)
 	}
 	labels, err := labelsFor(sd.Meta, cfg.Classes)
 	if err != nil {
@@ -156,7 +157,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	}
 	g, err := model.Build(cfg, sd)
 	if err != nil {
-		return nil, fmt.Errorf("lowformer: %w", err)
+		return nil, badCheckpoint("%w", err)
 	}
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, info: Info{
@@ -233,7 +234,7 @@ func (m *Model) Warmup(ctx context.Context, n, size int) error {
 		size = m.info.InputSize
 	}
 	if n < 1 || size < model.MinInputSize || size > MaxInputSide || n > maxWarmupFloats/(3*size*size) {
-		return fmt.Errorf("lowformer: warm-up for %d images of %d×%d: need n ≥ 1, a side of %d..%d and at most %d input values",
+		return badInput("warm-up for %d images of %d×%d: need n ≥ 1, a side of %d..%d and at most %d input values",
 			n, size, size, model.MinInputSize, MaxInputSide, maxWarmupFloats)
 	}
 	if m.info.Backend == CPU {
@@ -259,15 +260,15 @@ const maxWarmupFloats = 1 << 27
 // be at most len(input)/(3·h·w).
 func checkInput(input []float32, n, h, w int) error {
 	if n < 1 || h < model.MinInputSize || w < model.MinInputSize || h > MaxInputSide || w > MaxInputSide {
-		return fmt.Errorf("lowformer: input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d and ≤ %d", n, h, w, model.MinInputSize, MaxInputSide)
+		return badInput("input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d and ≤ %d", n, h, w, model.MinInputSize, MaxInputSide)
 	}
 	per := 3 * h * w
 	if n > len(input)/per || n*per != len(input) {
-		return fmt.Errorf("lowformer: input has %d values, shape [%d,3,%d,%d] needs %s", len(input), n, h, w, product(n, per))
+		return badInput("input has %d values, shape [%d,3,%d,%d] needs %s", len(input), n, h, w, product(n, per))
 	}
 	for i, v := range input {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("lowformer: input value %d (image %d, channel %d, row %d, column %d) is %v; inputs must be finite",
+			return badInput("input value %d (image %d, channel %d, row %d, column %d) is %v; inputs must be finite",
 				i, i/per, i%per/(h*w), i%(h*w)/w, i%w, v)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 

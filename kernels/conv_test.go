@@ -3,11 +3,12 @@ package kernels
 import (
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
 func TestConv(t *testing.T) {
-	none, hs, ge := ref.ActNone, ref.ActHSwish, ref.ActGELU
+	none, hs, ge := act.None, act.HSwish, act.GELU
 	for _, s := range []struct {
 		n, h, w, cin, cout, k, stride int
 		tile                          Tile // zero: ChooseConv's

@@ -3,7 +3,7 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 

@@ -3,6 +3,7 @@ package kernels
 import (
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
@@ -16,12 +17,12 @@ func TestConvTranspose(t *testing.T) {
 		{1, 7, 7, 64, 128, 14, 14, Epilogue{Residual: true}, Tile{}, false},
 		{1, 7, 7, 64, 128, 14, 14, Epilogue{}, Tile{}, true},
 		{3, 8, 8, 80, 160, 15, 15, Epilogue{Residual: true}, Tile{}, false},
-		{2, 9, 5, 20, 40, 17, 9, Epilogue{Act: ref.ActHSwish}, Tile{}, true},
+		{2, 9, 5, 20, 40, 17, 9, Epilogue{Act: act.HSwish}, Tile{}, true},
 		{1, 1, 1, 4, 4, 1, 1, Epilogue{Residual: true}, Tile{}, false},
 		{1, 1, 1, 4, 4, 2, 2, Epilogue{}, Tile{}, false},
 		{1, 4, 4, 40, 20, 7, 8, Epilogue{Residual: true}, Tile{}, false},
-		{1, 7, 7, 64, 128, 13, 14, Epilogue{}, Tile{5, 8, 16}, false},                              // padded row blocks, TN 8
-		{2, 4, 4, 8, 320, 8, 7, Epilogue{Act: ref.ActGELU, Residual: true}, Tile{8, 12, 32}, true}, // ragged columns
+		{1, 7, 7, 64, 128, 13, 14, Epilogue{}, Tile{5, 8, 16}, false},                           // padded row blocks, TN 8
+		{2, 4, 4, 8, 320, 8, 7, Epilogue{Act: act.GELU, Residual: true}, Tile{8, 12, 32}, true}, // ragged columns
 		{1, 3, 5, 4, 12, 6, 9, Epilogue{}, Tile{3, 4, 8}, false},
 	} {
 		k := ChooseConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)
@@ -32,7 +33,7 @@ func TestConvTranspose(t *testing.T) {
 		t.Run(k.Label(), func(t *testing.T) {
 			c := newDenseCase(s.n, s.h, s.w, s.cin, 16*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.cropH, s.cropW, s.cout}, 1)
 			want := ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, c.res)
-			if s.e.Act != ref.ActNone { // the reference has no activation: apply it before the residual
+			if s.e.Act != act.None { // the reference has no activation: apply it before the residual
 				want = ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, nil)
 				for i, v := range want.Data {
 					want.Data[i] = s.e.Act.Apply(v)

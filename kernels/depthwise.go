@@ -3,7 +3,8 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
@@ -27,7 +28,7 @@ type Depthwise struct {
 	K, Stride  int // K odd
 	TX, TY     int // output columns and rows per invocation
 	WG         int // workgroup size
-	Act        ref.Act
+	Act        act.Func
 	Residual   bool
 }
 
@@ -43,7 +44,7 @@ type Depthwise struct {
 // 3.2 s for 14×14×128 5×5 s2 at TY×TX 7×7 (run 0.08 ms) against 0.13 s for
 // the row loop at 1×7 (run 0.08 ms), and 0.42 s against 0.15 s for
 // 7×7×1024 3×3 at 4×7 (run 0.15 ms against 0.17 ms).
-func ChooseDepthwise(n, h, w, c, k, stride int, act ref.Act, residual bool) Depthwise {
+func ChooseDepthwise(n, h, w, c, k, stride int, act act.Func, residual bool) Depthwise {
 	wo := ref.ConvOutSize(w, k, stride)
 	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: pickColumns(wo, 4, 7), TY: 1, Act: act, Residual: residual}
 	d.WG = pickWorkgroup(d.invocations(), 32, 8)

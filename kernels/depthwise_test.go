@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
@@ -14,24 +15,24 @@ import (
 func TestDepthwise(t *testing.T) {
 	for _, s := range []struct {
 		n, h, w, c, k, stride int
-		act                   ref.Act
+		act                   act.Func
 		res                   bool
 		ty, tx, wg            int // 0: as chosen
 	}{
-		{1, 1, 1, 4, 3, 1, ref.ActNone, false, 0, 0, 0},
-		{1, 7, 7, 256, 3, 1, ref.ActNone, true, 0, 0, 0},
-		{1, 7, 7, 1024, 3, 1, ref.ActHSwish, false, 0, 0, 0},
-		{1, 14, 14, 128, 5, 2, ref.ActNone, false, 0, 0, 0},
-		{1, 14, 14, 512, 3, 1, ref.ActHSwish, true, 0, 0, 0},
-		{3, 15, 15, 40, 5, 2, ref.ActGELU, true, 0, 0, 0},
-		{2, 17, 9, 20, 3, 1, ref.ActHSwish, false, 0, 0, 0},
-		{1, 17, 9, 128, 5, 2, ref.ActNone, true, 0, 0, 0},
-		{1, 15, 15, 20, 3, 2, ref.ActNone, false, 0, 0, 0},
-		{1, 9, 17, 4, 7, 1, ref.ActNone, false, 0, 0, 0},
-		{2, 7, 7, 320, 3, 1, ref.ActNone, true, 3, 4, 32}, // partial last blocks in both directions
-		{1, 15, 15, 40, 3, 1, ref.ActGELU, false, 2, 6, 0},
-		{1, 17, 9, 20, 5, 2, ref.ActHSwish, true, 1, 1, 16},
-		{3, 112, 112, 64, 3, 1, ref.ActNone, false, 1, 4, 2}, // 75264 workgroups: a 2-D grid
+		{1, 1, 1, 4, 3, 1, act.None, false, 0, 0, 0},
+		{1, 7, 7, 256, 3, 1, act.None, true, 0, 0, 0},
+		{1, 7, 7, 1024, 3, 1, act.HSwish, false, 0, 0, 0},
+		{1, 14, 14, 128, 5, 2, act.None, false, 0, 0, 0},
+		{1, 14, 14, 512, 3, 1, act.HSwish, true, 0, 0, 0},
+		{3, 15, 15, 40, 5, 2, act.GELU, true, 0, 0, 0},
+		{2, 17, 9, 20, 3, 1, act.HSwish, false, 0, 0, 0},
+		{1, 17, 9, 128, 5, 2, act.None, true, 0, 0, 0},
+		{1, 15, 15, 20, 3, 2, act.None, false, 0, 0, 0},
+		{1, 9, 17, 4, 7, 1, act.None, false, 0, 0, 0},
+		{2, 7, 7, 320, 3, 1, act.None, true, 3, 4, 32}, // partial last blocks in both directions
+		{1, 15, 15, 40, 3, 1, act.GELU, false, 2, 6, 0},
+		{1, 17, 9, 20, 5, 2, act.HSwish, true, 1, 1, 16},
+		{3, 112, 112, 64, 3, 1, act.None, false, 1, 4, 2}, // 75264 workgroups: a 2-D grid
 	} {
 		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.act, s.res)
 		if s.tx != 0 {
@@ -115,7 +116,7 @@ func BenchmarkDepthwise(b *testing.B) {
 	for _, s := range []struct{ h, w, c, k, stride int }{
 		{7, 7, 1024, 3, 1}, {14, 14, 128, 5, 2}, {7, 7, 256, 3, 1}, {14, 14, 512, 3, 1},
 	} {
-		k := ChooseDepthwise(1, s.h, s.w, s.c, s.k, s.stride, ref.ActHSwish, false)
+		k := ChooseDepthwise(1, s.h, s.w, s.c, s.k, s.stride, act.HSwish, false)
 		ho, wo := k.outSize()
 		b.Run(k.Label(), func(b *testing.B) {
 			benchKernel(b, k, k.FLOPs(), s.h*s.w*s.c, s.k*s.k*s.c, s.c, ho*wo*s.c)

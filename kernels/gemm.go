@@ -3,8 +3,8 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
-	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
 // This file holds what the three dense families (Pointwise, Conv, Linear)
@@ -44,7 +44,7 @@ func (t Tile) validate() error {
 // out = Act(acc + bias) + residual (the residual only when Residual is set;
 // it has the output's shape).
 type Epilogue struct {
-	Act      ref.Act
+	Act      act.Func
 	Residual bool
 }
 
@@ -58,7 +58,7 @@ func (e Epilogue) String() string {
 }
 
 func (e Epilogue) validate() error {
-	if e.Act != ref.ActNone && e.Act != ref.ActHSwish && e.Act != ref.ActGELU {
+	if e.Act != act.None && e.Act != act.HSwish && e.Act != act.GELU {
 		return fmt.Errorf("unknown activation %d", e.Act)
 	}
 	return nil

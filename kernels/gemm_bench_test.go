@@ -4,9 +4,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
-	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
 // benchDense times k bound to A (aLen random floats), the [wk][wn] weights
@@ -55,7 +55,7 @@ var pointwiseBenchShapes = []struct{ m, k, n int }{
 func BenchmarkPointwise(b *testing.B) {
 	for _, s := range pointwiseBenchShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChoosePointwise(s.m, s.k, s.n, Epilogue{Act: ref.ActHSwish})
+			k := ChoosePointwise(s.m, s.k, s.n, Epilogue{Act: act.HSwish})
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) { benchPointwise(b, k) })
 		}
@@ -90,7 +90,7 @@ var convBenchShapes = []struct{ h, w, cin, cout, stride int }{
 func BenchmarkConv(b *testing.B) {
 	for _, s := range convBenchShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChooseConv(1, s.h, s.w, s.cin, s.cout, 3, s.stride, Epilogue{Act: ref.ActHSwish})
+			k := ChooseConv(1, s.h, s.w, s.cin, s.cout, 3, s.stride, Epilogue{Act: act.HSwish})
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) { benchConv(b, k) })
 		}
@@ -110,7 +110,7 @@ var linearBenchShapes = []struct{ batch, k, n int }{
 func BenchmarkLinear(b *testing.B) {
 	for _, s := range linearBenchShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChooseLinear(s.batch, s.k, s.n, ref.ActNone)
+			k := ChooseLinear(s.batch, s.k, s.n, act.None)
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) { benchLinear(b, k) })
 		}

@@ -3,7 +3,8 @@ package kernels
 import (
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
@@ -68,7 +69,7 @@ func (c denseCase) run(t *testing.T, k Kernel, tex bool, wk, wn int, want []floa
 }
 
 func TestPointwise(t *testing.T) {
-	none, hs, ge := ref.ActNone, ref.ActHSwish, ref.ActGELU
+	none, hs, ge := act.None, act.HSwish, act.GELU
 	for _, s := range []struct {
 		n, h, w, k, cout int
 		tile             Tile // zero: ChoosePointwise's
@@ -110,7 +111,7 @@ func TestPointwiseGridSplit(t *testing.T) {
 		t.Fatalf("%s: grid %d×%d, want 2 rows of ≤ 65535", k.Label(), x, y)
 	}
 	c := newDenseCase(1, 1, 70000, 4, 16, 4, false, [4]int{}, 3)
-	c.run(t, k, false, 4, 4, ref.Conv2D(c.x, c.w, c.bias, 1, 1, 4, ref.ActNone, nil).Data)
+	c.run(t, k, false, 4, 4, ref.Conv2D(c.x, c.w, c.bias, 1, 1, 4, act.None, nil).Data)
 }
 
 func TestPointwiseRejectsBadShapes(t *testing.T) {

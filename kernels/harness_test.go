@@ -6,7 +6,7 @@ import (
 
 	"github.com/cogentcore/webgpu/wgpu"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 )
 

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
 // Kernel is one specialized compute kernel. Implementations are comparable

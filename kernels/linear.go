@@ -3,8 +3,8 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
-	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -30,7 +30,7 @@ type Linear struct {
 	Batch, K, N int // K is a multiple of 4
 	Tile
 	Tex bool // W is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
-	Act ref.Act
+	Act act.Func
 }
 
 // n4 is the padded vec4 column count.
@@ -132,7 +132,7 @@ var linearTiles = []struct {
 // holding the whole batch (at most 8 rows, so each weight is streamed once
 // per 8 images), the column width with the best estimated speed given the
 // padding and ≥ 4 workgroups, and texture weights whenever they fit.
-func ChooseLinear(batch, k, n int, act ref.Act) Linear {
+func ChooseLinear(batch, k, n int, act act.Func) Linear {
 	tm := min(batch, 8)
 	tiles := make([]gemmTile, len(linearTiles))
 	for i, c := range linearTiles {

@@ -4,16 +4,17 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
 func TestLinear(t *testing.T) {
-	none, hs, ge := ref.ActNone, ref.ActHSwish, ref.ActGELU
+	none, hs, ge := act.None, act.HSwish, act.GELU
 	for _, s := range []struct {
 		batch, k, n int
 		tile        Tile // zero: ChooseLinear's
 		tex         bool
-		act         ref.Act
+		act         act.Func
 	}{
 		{1, 4, 4, Tile{}, false, none},
 		{1, 320, 1000, Tile{}, true, none},

@@ -3,8 +3,8 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
-	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -60,7 +60,7 @@ type GroupNormApply struct {
 type LayerNorm struct {
 	N, C int // C a multiple of 4
 	WG   int // a power of two
-	Act  ref.Act
+	Act  act.Func
 }
 
 // ChooseGroupNorm picks the statistics and apply kernels of a GroupNorm
@@ -73,7 +73,7 @@ func ChooseGroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
 }
 
 // ChooseLayerNorm picks the LayerNorm kernel of [n,c].
-func ChooseLayerNorm(n, c int, act ref.Act) LayerNorm {
+func ChooseLayerNorm(n, c int, act act.Func) LayerNorm {
 	return LayerNorm{N: n, C: c, WG: normWorkgroup(c / 4), Act: act}
 }
 

@@ -5,7 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
@@ -91,15 +92,15 @@ func TestGroupNorm(t *testing.T) {
 func TestLayerNorm(t *testing.T) {
 	for _, s := range []struct {
 		n, c   int
-		act    ref.Act
+		act    act.Func
 		offset float32
 		wg     int // 0: as chosen
 	}{
-		{1, 1600, ref.ActHSwish, 0, 0},
-		{3, 2560, ref.ActNone, 100, 0},
-		{2, 20, ref.ActGELU, -30, 0},
-		{1, 4, ref.ActHSwish, 0, 0},
-		{2, 1600, ref.ActHSwish, 10, 2}, // a small workgroup: many values per invocation
+		{1, 1600, act.HSwish, 0, 0},
+		{3, 2560, act.None, 100, 0},
+		{2, 20, act.GELU, -30, 0},
+		{1, 4, act.HSwish, 0, 0},
+		{2, 1600, act.HSwish, 10, 2}, // a small workgroup: many values per invocation
 	} {
 		k := ChooseLayerNorm(s.n, s.c, s.act)
 		if s.wg != 0 {
@@ -138,6 +139,6 @@ func BenchmarkGroupNorm(b *testing.B) {
 }
 
 func BenchmarkLayerNorm(b *testing.B) {
-	k := ChooseLayerNorm(1, 1600, ref.ActHSwish)
+	k := ChooseLayerNorm(1, 1600, act.HSwish)
 	b.Run(k.Label(), func(b *testing.B) { benchKernel(b, k, 8*1600, 1600, 1600, 1600, 1600) })
 }

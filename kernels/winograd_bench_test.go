@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
-	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
 // winogradBenchShapes are stride-1 3×3 convolutions: B0's stage-3 local
@@ -21,7 +21,7 @@ var winogradBenchShapes = []struct{ n, h, w, cin, cout int }{
 // convolution ChooseConv picks, alternately (best-ratio1 < 1: Winograd is
 // faster).
 func BenchmarkWinograd(b *testing.B) {
-	e := Epilogue{Act: ref.ActHSwish, Residual: true}
+	e := Epilogue{Act: act.HSwish, Residual: true}
 	for _, s := range winogradBenchShapes {
 		direct := ChooseConv(s.n, s.h, s.w, s.cin, s.cout, 3, 1, e)
 		wino := ChooseWinograd(s.n, s.h, s.w, s.cin, s.cout, e)
@@ -35,7 +35,7 @@ func BenchmarkWinograd(b *testing.B) {
 // alternately (best-ratio1 < 1: 4×4 tiles are faster), to calibrate
 // ChooseWinograd.
 func BenchmarkWinogradTileSide(b *testing.B) {
-	e := Epilogue{Act: ref.ActHSwish, Residual: true}
+	e := Epilogue{Act: act.HSwish, Residual: true}
 	for _, s := range winogradBenchShapes {
 		f2, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, 2, e)
 		f4, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, 4, e)

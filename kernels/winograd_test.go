@@ -4,7 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
@@ -36,7 +37,7 @@ func runWinograd(t *testing.T, k Winograd, c denseCase, outLen int) []float32 {
 // of max|ref|, direct conv ≤ 1.3e-6); F(4×4,3×3)'s sums of ≤ 6 terms with
 // coefficients up to 8 stay within it too.
 func TestWinograd(t *testing.T) {
-	none, hs, ge := ref.ActNone, ref.ActHSwish, ref.ActGELU
+	none, hs, ge := act.None, act.HSwish, act.GELU
 	for _, s := range []struct {
 		n, h, w, cin, cout int
 		tile               Tile // zero: ChooseWinograd's

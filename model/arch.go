@@ -1,6 +1,10 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/act"
+)
 
 // ParamSpec is one state-dict entry that a configuration expects.
 type ParamSpec struct {
@@ -58,7 +62,7 @@ func newArch(cfg Config) (*arch, error) {
 	// channel): its weights get a zero fourth input channel.
 	stem := "backbone.input_stem.op_list.0"
 	x := a.add(&convLayer{name: stem, in: Value(0), res: NoValue, out: a.value(), cin: 3, padCin: InputChannels, cout: w[0], k: 3, stride: 2,
-		weightKey: stem + ".conv.weight", bnKey: stem + ".norm", act: ActHSwish})
+		weightKey: stem + ".conv.weight", bnKey: stem + ".norm", act: act.HSwish})
 	for i := 1; i <= d[0]; i++ {
 		x = a.fused(fmt.Sprintf("backbone.input_stem.op_list.%d.main", i), x, w[0], w[0]*cfg.StemExpand, w[0], 1, false, true)
 	}
@@ -84,12 +88,12 @@ func newArch(cfg Config) (*arch, error) {
 		a.taps[stage] = x
 	}
 
-	x = a.convBN("head.op_list.0", x, w[4], cfg.Head[0], 1, 1, false, ActHSwish, NoValue)
+	x = a.convBN("head.op_list.0", x, w[4], cfg.Head[0], 1, 1, false, act.HSwish, NoValue)
 	a.taps["head.conv"] = x
 	x = a.add(&poolLayer{name: "head.op_list.1", in: x, out: a.value()})
 	a.taps["head.pooled"] = x
 	x = a.add(&linearLayer{name: "head.op_list.2.linear", in: x, out: a.value(), k: cfg.Head[0], n: cfg.Head[1], weightKey: "head.op_list.2.linear.weight"})
-	x = a.add(&normLayer{name: "head.op_list.2.norm", in: x, out: a.value(), c: cfg.Head[1], layer: true, act: ActHSwish})
+	x = a.add(&normLayer{name: "head.op_list.2.norm", in: x, out: a.value(), c: cfg.Head[1], layer: true, act: act.HSwish})
 	a.taps["head.fc1"] = x
 	a.add(&linearLayer{name: "head.op_list.3.linear", in: x, out: a.value(), k: cfg.Head[1], n: cfg.Classes,
 		weightKey: "head.op_list.3.linear.weight", biasKey: "head.op_list.3.linear.bias"})
@@ -110,9 +114,9 @@ func (a *arch) add(l layer) Value {
 
 // convBN adds a ConvLayer (pre.conv.weight, optional pre.conv.bias) followed
 // by the BatchNorm pre.norm, folded.
-func (a *arch) convBN(pre string, in Value, cin, cout, k, stride int, bias bool, act Act, res Value) Value {
+func (a *arch) convBN(pre string, in Value, cin, cout, k, stride int, bias bool, fn act.Func, res Value) Value {
 	l := &convLayer{name: pre, in: in, res: res, out: a.value(), cin: cin, cout: cout, k: k, stride: stride,
-		weightKey: pre + ".conv.weight", bnKey: pre + ".norm", act: act}
+		weightKey: pre + ".conv.weight", bnKey: pre + ".norm", act: fn}
 	if bias {
 		l.biasKey = pre + ".conv.bias"
 	}
@@ -126,8 +130,8 @@ func (a *arch) fused(pre string, in Value, cin, mid, cout, stride int, spatialBi
 	if residual {
 		res = in
 	}
-	y := a.convBN(pre+".spatial_conv", in, cin, mid, 3, stride, spatialBias, ActHSwish, NoValue)
-	return a.convBN(pre+".point_conv", y, mid, cout, 1, 1, false, ActNone, res)
+	y := a.convBN(pre+".spatial_conv", in, cin, mid, 3, stride, spatialBias, act.HSwish, NoValue)
+	return a.convBN(pre+".point_conv", y, mid, cout, 1, 1, false, act.None, res)
 }
 
 // mbConv adds the MBConv local module of wide LowFormer blocks: conv1x1
@@ -135,10 +139,10 @@ func (a *arch) fused(pre string, in Value, cin, mid, cout, stride int, spatialBi
 // input.
 func (a *arch) mbConv(pre string, in Value, c int) Value {
 	y := a.add(&convLayer{name: pre + ".inverted_conv", in: in, res: NoValue, out: a.value(), cin: c, cout: 4 * c, k: 1, stride: 1,
-		weightKey: pre + ".inverted_conv.conv.weight", biasKey: pre + ".inverted_conv.conv.bias", act: ActHSwish})
+		weightKey: pre + ".inverted_conv.conv.weight", biasKey: pre + ".inverted_conv.conv.bias", act: act.HSwish})
 	y = a.add(&convLayer{name: pre + ".depth_conv", in: y, res: NoValue, out: a.value(), cin: 4 * c, cout: 4 * c, k: 3, stride: 1, depthwise: true,
-		weightKey: pre + ".depth_conv.conv.weight", biasKey: pre + ".depth_conv.conv.bias", act: ActHSwish})
-	return a.convBN(pre+".point_conv", y, 4*c, c, 1, 1, false, ActNone, in)
+		weightKey: pre + ".depth_conv.conv.weight", biasKey: pre + ".depth_conv.conv.bias", act: act.HSwish})
+	return a.convBN(pre+".point_conv", y, 4*c, c, 1, 1, false, act.None, in)
 }
 
 // lowFormerBlock adds one LowFormer block of width c (spec §2.2) whose
@@ -159,7 +163,7 @@ func (a *arch) lowFormerBlock(pre, tap string, x Value, c int, stage3 bool) Valu
 		m := pre + ".0.1.main"
 		y := a.add(&normLayer{name: m + ".0", in: x, out: a.value(), c: c})
 		y = a.add(&convLayer{name: m + ".1", in: y, res: NoValue, out: a.value(), cin: c, cout: 4 * c, k: 1, stride: 1,
-			weightKey: m + ".1.weight", biasKey: m + ".1.bias", act: ActGELU})
+			weightKey: m + ".1.weight", biasKey: m + ".1.bias", act: act.GELU})
 		x = a.add(&convLayer{name: m + ".3", in: y, res: x, out: a.value(), cin: 4 * c, cout: c, k: 1, stride: 1,
 			weightKey: m + ".3.weight", biasKey: m + ".3.bias"})
 		a.taps[tap+".after_mlp"] = x

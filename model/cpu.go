@@ -37,14 +37,14 @@ func inputNHWC4Into(dst, input []float32, n, h, w int) ([]float32, error) {
 // RunCPU runs the graph on the CPU (internal/ref ops) for n NCHW RGB images
 // of h×w pixels and returns the logits, n×Classes.
 func RunCPU(g *Graph, input []float32, n, h, w int) ([]float32, error) {
-	logits, _, err := RunCPUActs(g, input, n, h, w, func(Value) bool { return false })
+	logits, _, err := runCPUActs(g, input, n, h, w, func(Value) bool { return false })
 	return logits, err
 }
 
-// RunCPUActs is RunCPU that also returns the activations of the values for
+// runCPUActs is RunCPU that also returns the activations of the values for
 // which keep returns true (every value when keep is nil), for comparisons
 // with reference activations. Other values are dropped after their last use.
-func RunCPUActs(g *Graph, input []float32, n, h, w int, keep func(Value) bool) ([]float32, map[Value]*ref.Tensor, error) {
+func runCPUActs(g *Graph, input []float32, n, h, w int, keep func(Value) bool) ([]float32, map[Value]*ref.Tensor, error) {
 	x, err := InputNHWC4(input, n, h, w)
 	if err != nil {
 		return nil, nil, err

@@ -61,7 +61,7 @@ func TestCPUMatchesReference(t *testing.T) {
 				tapped[val] = true
 			}
 			start := time.Now()
-			logits, acts, err := RunCPUActs(g, input, im.Shape[0], im.Shape[2], im.Shape[3], func(val Value) bool { return tapped[val] })
+			logits, acts, err := runCPUActs(g, input, im.Shape[0], im.Shape[2], im.Shape[3], func(val Value) bool { return tapped[val] })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/internal/synth"
 
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
@@ -44,7 +45,7 @@ func TestFlippedTransposeIsConvTranspose(t *testing.T) {
 			}
 		}
 	}
-	got := ref.Conv2D(x, flippedTransposeHWIO(wt, cin, cout, k), nil, k, 1, cout, ref.ActNone, nil)
+	got := ref.Conv2D(x, flippedTransposeHWIO(wt, cin, cout, k), nil, k, 1, cout, act.None, nil)
 	if d := ref.MaxAbsDiff(got.Data, want.Data); d > 1e-5 {
 		t.Errorf("flipped conv differs from ConvTranspose by %g", d)
 	}

@@ -1,11 +1,12 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/cogentcore/webgpu/wgpu"
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 )
@@ -27,6 +28,9 @@ type GPU struct {
 
 	weightBytes int64 // GPU memory of the uploaded weights
 }
+
+// errClosed is returned by calls on a closed GPU model.
+var errClosed = errors.New("model: the GPU model is closed")
 
 type planKey struct{ n, h, w int }
 
@@ -67,7 +71,7 @@ func (m *GPU) Plan(n, h, w int) (*Plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return nil, gpu.ErrClosed
+		return nil, errClosed
 	}
 	key := planKey{n, h, w}
 	if p, ok := m.plans[key]; ok {
@@ -324,15 +328,15 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 	return p.dev.RunRead(p.readback, p.dispatches, p.output, 0, p.N*p.Classes)
 }
 
-// RunActs runs the graph once for a batch of n NCHW RGB images of h×w
+// runActs runs the graph once for a batch of n NCHW RGB images of h×w
 // pixels on a fresh, uncached plan that keeps the values in keep alive, and
 // returns the logits with those values' activations (for divergence
 // reports in tests and debugging).
-func (m *GPU) RunActs(input []float32, n, h, w int, keep []Value) ([]float32, map[Value]*ref.Tensor, error) {
+func (m *GPU) runActs(input []float32, n, h, w int, keep []Value) ([]float32, map[Value]*ref.Tensor, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, nil, gpu.ErrClosed
+		return nil, nil, errClosed
 	}
 	p, err := m.newPlan(n, h, w, keep)
 	m.mu.Unlock()

@@ -72,7 +72,7 @@ func firstDivergence(t *testing.T, m *GPU, g *Graph, dir string, input []float32
 		}
 	}
 	slices.SortFunc(taps, func(a, b tap) int { return int(a.val - b.val) })
-	_, acts, err := m.RunActs(input, n, h, w, keep)
+	_, acts, err := m.runActs(input, n, h, w, keep)
 	if err != nil {
 		return fmt.Sprintf("rerunning with activations kept failed: %v", err)
 	}

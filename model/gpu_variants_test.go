@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )

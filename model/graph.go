@@ -1,6 +1,6 @@
 package model
 
-import "github.com/lowformer/lowformer-webgpu/internal/ref"
+import "github.com/lowformer/lowformer-webgpu/act"
 
 // This file defines the layer graph: the list of prepared operations that
 // both back ends execute (the CPU path over internal/ref and the GPU plan over
@@ -14,16 +14,6 @@ type Value int
 
 // NoValue marks an absent optional operand (for example no residual).
 const NoValue Value = -1
-
-// Act is an activation fused into an operation's epilogue.
-type Act = ref.Act
-
-// Activations. GELU is the exact erf form.
-const (
-	ActNone   = ref.ActNone
-	ActHSwish = ref.ActHSwish
-	ActGELU   = ref.ActGELU
-)
 
 // Op is one operation of the graph. Its Out value is always new.
 type Op interface {
@@ -47,7 +37,7 @@ type Conv struct {
 	Depthwise  bool
 	Weight     []float32 // dense: [K][K][Cin][Cout]; depthwise: [K][K][C]
 	Bias       []float32 // [Cout], never nil after BN folding
-	Activation Act
+	Activation act.Func
 }
 
 // ConvTranspose is the dense ConvTranspose2d k4 s2 p1 of the stride-2
@@ -97,7 +87,7 @@ type Linear struct {
 	K, N       int
 	Weight     []float32 // [K][N]
 	Bias       []float32 // [N], zeros when the layer has none
-	Activation Act
+	Activation act.Func
 }
 
 // LayerNorm normalizes each image's C values of [N,1,1,C] (eps 1e-5), applies
@@ -106,7 +96,7 @@ type LayerNorm struct {
 	Name        string
 	In, Out     Value
 	Gamma, Beta []float32
-	Activation  Act
+	Activation  act.Func
 }
 
 func (o *Conv) Inputs() []Value          { return withResidual(o.In, o.Residual) }

@@ -1,5 +1,7 @@
 package model
 
+import "github.com/lowformer/lowformer-webgpu/act"
+
 // layer is one op of the network before its weights are read: it names the
 // state-dict entries it needs and builds its Op from their values.
 type layer interface {
@@ -47,7 +49,7 @@ type convLayer struct {
 	depthwise                 bool // groups == cin == cout
 	transposed                bool // torch ConvTranspose2d k3 s1 p1, weight [cin][cout][k][k]
 	weightKey, biasKey, bnKey string
-	act                       Act
+	act                       act.Func
 }
 
 func (l *convLayer) params() []ParamSpec {
@@ -125,7 +127,7 @@ type normLayer struct {
 	in, out Value
 	c       int
 	layer   bool
-	act     Act
+	act     act.Func
 }
 
 func (l *normLayer) params() []ParamSpec {

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 

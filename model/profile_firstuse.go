@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
 // FirstUse is what a model's first forward for one input shape costs

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
 // userError rewrites an error of an exported call for JavaScript: a lost
@@ -16,7 +16,7 @@ func userError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, gpu.ErrClosed):
+	case errors.Is(err, lowformer.ErrDeviceLost):
 		return fmt.Errorf("lowformer: the model's GPU device was lost or closed (%w); dispose the model and load it again", err)
 	case !strings.HasPrefix(err.Error(), "lowformer:"):
 		return fmt.Errorf("lowformer: %w", err)

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
 func TestUserError(t *testing.T) {
-	lost := fmt.Errorf("gpu: map staging: %w: Device was destroyed.", gpu.ErrClosed)
+	lost := fmt.Errorf("gpu: map staging: %w: Device was destroyed.", lowformer.ErrDeviceLost)
 	tests := []struct {
 		name string
 		in   error

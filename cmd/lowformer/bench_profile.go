@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )

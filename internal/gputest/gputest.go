@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
 var (

@@ -1,6 +1,10 @@
 package ref
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/act"
+)
 
 // ConvOutSize is the output length of a convolution with kernel k, stride s
 // and "same" padding k/2 over an input of length n.
@@ -9,11 +13,11 @@ func ConvOutSize(n, k, s int) int { return (n+2*(k/2)-k)/s + 1 }
 // Conv2D is a dense 2-D convolution with padding k/2: out = act(conv(x) +
 // bias) + residual. w is [k][k][Cin][Cout] (HWIO); bias and residual may be
 // nil. Accumulation is in float64. It panics on inconsistent shapes.
-func Conv2D(x *Tensor, w, bias []float32, k, stride, cout int, act Act, residual *Tensor) *Tensor {
+func Conv2D(x *Tensor, w, bias []float32, k, stride, cout int, fn act.Func, residual *Tensor) *Tensor {
 	cin := x.C
 	checkLen("Conv2D", "weight", w, k*k*cin*cout, false)
 	checkLen("Conv2D", "bias", bias, cout, true)
-	return convolve("Conv2D", x, k, stride, cout, bias, act, residual, func(acc []float64, px []float32, ky, kx int) {
+	return convolve("Conv2D", x, k, stride, cout, bias, fn, residual, func(acc []float64, px []float32, ky, kx int) {
 		wk := w[(ky*k+kx)*cin*cout:]
 		for ci, xv := range px {
 			if xv == 0 {
@@ -29,11 +33,11 @@ func Conv2D(x *Tensor, w, bias []float32, k, stride, cout int, act Act, residual
 
 // DepthwiseConv2D is a depthwise (groups == C) 2-D convolution with padding
 // k/2: out = act(conv(x) + bias) + residual. w is [k][k][C].
-func DepthwiseConv2D(x *Tensor, w, bias []float32, k, stride int, act Act, residual *Tensor) *Tensor {
+func DepthwiseConv2D(x *Tensor, w, bias []float32, k, stride int, fn act.Func, residual *Tensor) *Tensor {
 	c := x.C
 	checkLen("DepthwiseConv2D", "weight", w, k*k*c, false)
 	checkLen("DepthwiseConv2D", "bias", bias, c, true)
-	return convolve("DepthwiseConv2D", x, k, stride, c, bias, act, residual, func(acc []float64, px []float32, ky, kx int) {
+	return convolve("DepthwiseConv2D", x, k, stride, c, bias, fn, residual, func(acc []float64, px []float32, ky, kx int) {
 		wk := w[(ky*k+kx)*c:][:c]
 		for ch, xv := range px {
 			acc[ch] += float64(xv) * float64(wk[ch])
@@ -45,7 +49,7 @@ func DepthwiseConv2D(x *Tensor, w, bias []float32, k, stride int, act Act, resid
 // every output pixel it starts from the bias, calls tap with the input
 // pixel under each in-bounds kernel tap (ky, kx), and applies the epilogue
 // act(acc) + residual.
-func convolve(op string, x *Tensor, k, stride, cout int, bias []float32, act Act, residual *Tensor,
+func convolve(op string, x *Tensor, k, stride, cout int, bias []float32, fn act.Func, residual *Tensor,
 	tap func(acc []float64, px []float32, ky, kx int)) *Tensor {
 	ho, wo := ConvOutSize(x.H, k, stride), ConvOutSize(x.W, k, stride)
 	checkResidual(op, residual, x.N, ho, wo, cout)
@@ -67,7 +71,7 @@ func convolve(op string, x *Tensor, k, stride, cout int, bias []float32, act Act
 					}
 				}
 			}
-			finish(out.pixel(n, oy, ox), acc, act, residualPixel(residual, n, oy, ox))
+			finish(out.pixel(n, oy, ox), acc, fn, residualPixel(residual, n, oy, ox))
 		}
 	})
 	return out
@@ -112,7 +116,7 @@ func ConvTranspose4x4S2(x *Tensor, w, bias []float32, cout, cropH, cropW int, re
 					}
 				}
 			}
-			finish(out.pixel(n, oy, ox), acc, ActNone, residualPixel(residual, n, oy, ox))
+			finish(out.pixel(n, oy, ox), acc, act.None, residualPixel(residual, n, oy, ox))
 		}
 	})
 	return out

@@ -1,5 +1,7 @@
 package ref
 
+import "github.com/lowformer/lowformer-webgpu/act"
+
 // MeanPool averages each channel over H×W (in float64), giving [N,1,1,C].
 func MeanPool(x *Tensor) *Tensor {
 	out := NewTensor(x.N, 1, 1, x.C)
@@ -22,7 +24,7 @@ func MeanPool(x *Tensor) *Tensor {
 // Linear is a fully connected layer: x holds K = H·W·C values per image
 // (normally [N,1,1,K]), w is [K][n], bias (nil means zeros) is [n]; the
 // result is act(x·w + bias) as [N,1,1,n].
-func Linear(x *Tensor, w, bias []float32, n int, act Act) *Tensor {
+func Linear(x *Tensor, w, bias []float32, n int, fn act.Func) *Tensor {
 	k := x.H * x.W * x.C
 	checkLen("Linear", "weight", w, k*n, false)
 	checkLen("Linear", "bias", bias, n, true)
@@ -43,7 +45,7 @@ func Linear(x *Tensor, w, bias []float32, n int, act Act) *Tensor {
 				}
 			}
 		})
-		finish(out.Data[b*n:][:n], acc, act, nil)
+		finish(out.Data[b*n:][:n], acc, fn, nil)
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/act"
 )
 
 // opCase is one entry of testdata/ops.json (see testdata/gen_ops.py).
@@ -30,7 +32,7 @@ type opCase struct {
 	Out      []float32 `json:"out"`
 }
 
-var actByName = map[string]Act{"": ActNone, "none": ActNone, "hswish": ActHSwish, "gelu": ActGELU}
+var actByName = map[string]act.Func{"": act.None, "none": act.None, "hswish": act.HSwish, "gelu": act.GELU}
 
 // run executes the case's op and returns its result in the fixture's layout
 // (NCHW, which for [N,1,1,C] results is the same as [N,C]).
@@ -42,13 +44,13 @@ func (c *opCase) run(t *testing.T) []float32 {
 		o := c.OutShape
 		res = FromNCHW(c.Residual, o[0], o[1], o[2], o[3])
 	}
-	act := actByName[c.Act]
+	fn := actByName[c.Act]
 	var y *Tensor
 	switch c.Op {
 	case "conv":
-		y = Conv2D(x, c.W, c.Bias, c.K, c.Stride, c.Cout, act, res)
+		y = Conv2D(x, c.W, c.Bias, c.K, c.Stride, c.Cout, fn, res)
 	case "depthwise":
-		y = DepthwiseConv2D(x, c.W, c.Bias, c.K, c.Stride, act, res)
+		y = DepthwiseConv2D(x, c.W, c.Bias, c.K, c.Stride, fn, res)
 	case "convt":
 		y = ConvTranspose4x4S2(x, c.W, c.Bias, c.Cout, c.CropH, c.CropW, res)
 	case "attention":
@@ -58,9 +60,9 @@ func (c *opCase) run(t *testing.T) []float32 {
 	case "meanpool":
 		y = MeanPool(x)
 	case "linear":
-		y = Linear(x, c.W, c.Bias, c.N, act)
+		y = Linear(x, c.W, c.Bias, c.N, fn)
 	case "layernorm":
-		y = LayerNorm(x, c.Gamma, c.Beta, act)
+		y = LayerNorm(x, c.Gamma, c.Beta, fn)
 	default:
 		t.Fatalf("unknown op %q", c.Op)
 	}

@@ -1,6 +1,10 @@
 package ref
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/act"
+)
 
 // Tensor is an NHWC float32 activation: element (n, y, x, c) is
 // Data[((n*H+y)*W+x)*C+c].
@@ -72,9 +76,9 @@ func checkLen(op, what string, s []float32, want int, nilOK bool) {
 }
 
 // finish writes act(acc)+residual for one output pixel.
-func finish(dst []float32, acc []float64, act Act, res []float32) {
+func finish(dst []float32, acc []float64, fn act.Func, res []float32) {
 	for i, a := range acc {
-		v := act.Apply(float32(a))
+		v := fn.Apply(float32(a))
 		if res != nil {
 			v += res[i]
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/cogentcore/webgpu/wgpu"
-	"github.com/lowformer/lowformer-webgpu/internal/gpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 )
 

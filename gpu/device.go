@@ -18,8 +18,8 @@ import (
 // ErrNoAdapter is returned by Open when no WebGPU adapter exists.
 var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
 
-// ErrClosed is returned by calls on a closed or lost device.
-var ErrClosed = errors.New("gpu: device is closed or lost")
+// ErrDeviceLost is returned by calls on a lost, destroyed or closed device.
+var ErrDeviceLost = errors.New("gpu: device is lost or closed")
 
 // Options select the adapter. The zero value is the default adapter.
 type Options struct {
@@ -487,10 +487,10 @@ func (d *Device) ReadFloats(b *wgpu.Buffer, off uint64, count int) ([]float32, e
 
 func (d *Device) check() error {
 	if d == nil || d.closed {
-		return ErrClosed
+		return ErrDeviceLost
 	}
 	if d.lost != "" {
-		return fmt.Errorf("%w: %s", ErrClosed, d.lost)
+		return fmt.Errorf("%w: %s", ErrDeviceLost, d.lost)
 	}
 	return nil
 }

@@ -14,13 +14,13 @@ import (
 // It awaits mapAsync itself: cogentcore's js MapAsync ignores a rejection
 // (as on a lost or destroyed device) and reports success, after which
 // getMappedRange throws. A rejection on a lost device is returned as
-// ErrClosed with the loss message.
+// ErrDeviceLost with the loss message.
 func (d *Device) mapRead(b *wgpu.Buffer, size uint64) (wgpu.BufferMapAsyncStatus, error) {
 	if _, err := await(jsValue(b).Call("mapAsync", uint32(wgpu.MapModeRead), 0, size)); err != nil {
 		// A map aborted by the device's loss can reject before the lost
 		// promise settles: give that promise a moment.
 		if d.awaitLost(lostGrace); d.lost != "" {
-			return 0, fmt.Errorf("%w: %s (mapping the results: %v)", ErrClosed, d.lost, err)
+			return 0, fmt.Errorf("%w: %s (mapping the results: %v)", ErrDeviceLost, d.lost, err)
 		}
 		return 0, err
 	}

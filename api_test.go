@@ -1,0 +1,199 @@
+package lowformer
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/importer"
+	"go/token"
+	"go/types"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestExportedAPINamesNoInternalTypes checks that every exported identifier
+// of every importable package of the module can be used from outside it: no
+// exported function, method, field, variable, constant or type names a type
+// of an internal/ package (which a program outside the module could see but
+// never construct or name).
+func TestExportedAPINamesNoInternalTypes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping in -short mode: builds the export data of the whole module")
+	}
+	pkgs := listPackages(t)
+	fset := token.NewFileSet()
+	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		p, ok := pkgs[path]
+		if !ok || p.Export == "" {
+			return nil, fmt.Errorf("no export data for %s", path)
+		}
+		return os.Open(p.Export)
+	})
+	checked := 0
+	var bad []string
+	for path, p := range pkgs {
+		if !p.inModule || p.Name == "main" || isInternal(path) {
+			continue
+		}
+		tp, err := imp.Import(path)
+		if err != nil {
+			t.Fatalf("importing %s: %v", path, err)
+		}
+		checked++
+		bad = append(bad, internalMentions(tp)...)
+	}
+	if checked < 5 {
+		t.Fatalf("checked only %d packages; the package listing is broken", checked)
+	}
+	sort.Strings(bad)
+	for _, b := range bad {
+		t.Error(b)
+	}
+}
+
+type listedPackage struct {
+	ImportPath, Name, Export string
+	Module                   *struct{ Main bool }
+	inModule                 bool
+}
+
+// listPackages runs go list over the module and its dependencies, with the
+// export data of each package built.
+func listPackages(t *testing.T) map[string]*listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-export", "-deps", "-json", "./...")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]*listedPackage{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		p := &listedPackage{}
+		if err := dec.Decode(p); err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		p.inModule = p.Module != nil && p.Module.Main
+		pkgs[p.ImportPath] = p
+	}
+	return pkgs
+}
+
+func isInternal(path string) bool {
+	return strings.Contains(path+"/", "/internal/")
+}
+
+// internalMentions lists "pkg.Name: mentions internal/x.T" for every
+// exported object of tp whose declaration names an internal type.
+func internalMentions(tp *types.Package) []string {
+	var bad []string
+	report := func(what string, t types.Type) {
+		for _, n := range internalNames(t, map[types.Type]bool{}) {
+			bad = append(bad, fmt.Sprintf("%s.%s names %s", tp.Path(), what, n))
+		}
+	}
+	scope := tp.Scope()
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if !obj.Exported() {
+			continue
+		}
+		tn, ok := obj.(*types.TypeName)
+		if !ok {
+			report(name, obj.Type())
+			continue
+		}
+		if tn.IsAlias() {
+			report(name, types.Unalias(tn.Type()))
+			continue
+		}
+		named := tn.Type().(*types.Named)
+		switch u := named.Underlying().(type) {
+		case *types.Struct:
+			for i := 0; i < u.NumFields(); i++ {
+				if f := u.Field(i); f.Exported() {
+					report(name+"."+f.Name(), f.Type())
+				}
+			}
+		case *types.Interface:
+			for i := 0; i < u.NumMethods(); i++ {
+				if m := u.Method(i); m.Exported() {
+					report(name+"."+m.Name(), m.Type())
+				}
+			}
+		default:
+			report(name, u)
+		}
+		for i := 0; i < named.NumMethods(); i++ {
+			if m := named.Method(i); m.Exported() {
+				report(name+"."+m.Name(), m.Type())
+			}
+		}
+	}
+	return bad
+}
+
+// internalNames lists the internal named types that t mentions, looking
+// through composite types but not into other named types' definitions.
+func internalNames(t types.Type, seen map[types.Type]bool) []string {
+	if t == nil || seen[t] {
+		return nil
+	}
+	seen[t] = true
+	switch t := t.(type) {
+	case *types.Alias:
+		return internalNames(types.Unalias(t), seen)
+	case *types.Named:
+		var out []string
+		if o := t.Obj(); o.Pkg() != nil && isInternal(o.Pkg().Path()) {
+			out = append(out, o.Pkg().Path()+"."+o.Name())
+		}
+		if args := t.TypeArgs(); args != nil {
+			for i := 0; i < args.Len(); i++ {
+				out = append(out, internalNames(args.At(i), seen)...)
+			}
+		}
+		return out
+	case *types.Pointer:
+		return internalNames(t.Elem(), seen)
+	case *types.Slice:
+		return internalNames(t.Elem(), seen)
+	case *types.Array:
+		return internalNames(t.Elem(), seen)
+	case *types.Map:
+		return append(internalNames(t.Key(), seen), internalNames(t.Elem(), seen)...)
+	case *types.Chan:
+		return internalNames(t.Elem(), seen)
+	case *types.Signature:
+		out := internalNames(t.Params(), seen)
+		return append(out, internalNames(t.Results(), seen)...)
+	case *types.Tuple:
+		var out []string
+		for i := 0; i < t.Len(); i++ {
+			out = append(out, internalNames(t.At(i).Type(), seen)...)
+		}
+		return out
+	case *types.Struct:
+		var out []string
+		for i := 0; i < t.NumFields(); i++ {
+			if f := t.Field(i); f.Exported() || f.Embedded() {
+				out = append(out, internalNames(f.Type(), seen)...)
+			}
+		}
+		return out
+	case *types.Interface:
+		var out []string
+		for i := 0; i < t.NumMethods(); i++ {
+			out = append(out, internalNames(t.Method(i).Type(), seen)...)
+		}
+		for i := 0; i < t.NumEmbeddeds(); i++ {
+			out = append(out, internalNames(t.EmbeddedType(i), seen)...)
+		}
+		return out
+	}
+	return nil
+}

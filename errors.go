@@ -1,0 +1,48 @@
+package lowformer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lowformer/lowformer-webgpu/gpu"
+)
+
+// The errors a caller must tell apart, matched with errors.Is. Errors that
+// belong to one of these kinds also keep their underlying cause reachable
+// (for example checkpoint.ErrTruncated or preprocess.ErrUnsupportedFormat).
+var (
+	// ErrClosed is returned by calls on a closed model.
+	ErrClosed = errors.New("lowformer: model is closed")
+	// ErrDeviceLost is returned when the model's WebGPU device was lost or
+	// destroyed (a driver reset, a browser reclaiming the GPU): the model
+	// cannot run any more; close it and open it again.
+	ErrDeviceLost = gpu.ErrDeviceLost
+	// ErrBadCheckpoint is returned by Open when the weights are not a
+	// LowFormer checkpoint that can be loaded: not a checkpoint, truncated,
+	// corrupt, unsafe, unsupported, of another variant than
+	// Options.Variant, or with unusable metadata.
+	ErrBadCheckpoint = errors.New("lowformer: bad checkpoint")
+	// ErrBadInput is returned for an argument the model cannot run: a
+	// wrong shape, a non-finite value, an input size out of range, a nil,
+	// empty, oversized or undecodable image, an unknown option value.
+	ErrBadInput = errors.New("lowformer: bad input")
+)
+
+// kindError is an error of one of the kinds above that keeps its cause.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// badCheckpoint formats an ErrBadCheckpoint error ("lowformer: " prefixed).
+func badCheckpoint(format string, args ...any) error {
+	return &kindError{ErrBadCheckpoint, fmt.Errorf("lowformer: "+format, args...)}
+}
+
+// badInput formats an ErrBadInput error ("lowformer: " prefixed).
+func badInput(format string, args ...any) error {
+	return &kindError{ErrBadInput, fmt.Errorf("lowformer: "+format, args...)}
+}
