@@ -19,7 +19,7 @@ import (
 var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
 
 // ErrDeviceLost is returned by calls on a lost, destroyed or closed device.
-var ErrDeviceLost = errors.New("gpu: device is lost or closed")
+var ErrDeviceLost = errors.New("gpu: device is closed or lost")
 
 // Options select the adapter. The zero value is the default adapter.
 type Options struct {
