@@ -176,11 +176,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		return m, nil
 	}
 	m.dev = dev
-	m.gpu, err = model.NewGPU(dev, g)
-	if err != nil {
-		dev.Close()
-		return nil, fmt.Errorf("lowformer: %w", err)
-	}
+	m.gpu = model.NewGPU(dev, g)
 	m.info.Backend, m.info.Adapter = GPU, dev.Info.Description
 	return m, nil
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,10 +49,7 @@ func epilogueGraph() *Graph {
 func TestGPUEveryEpilogue(t *testing.T) {
 	dev := gputest.Device(t)
 	g := epilogueGraph()
-	m, err := NewGPU(dev, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := NewGPU(dev, g)
 	defer m.Close()
 	for _, s := range []struct{ n, h, w int }{{2, 33, 47}, {1, 32, 32}} {
 		checkAgainstCPU(t, m, g, randomWeights(s.n*3*s.h*s.w, 99, 2), s.n, s.h, s.w, fmt.Sprintf("%dx%dx%d", s.n, s.h, s.w))
@@ -67,20 +65,9 @@ func TestGPUEveryEpilogue(t *testing.T) {
 func TestFailedPlanLeavesNoWeights(t *testing.T) {
 	dev := gputest.Device(t)
 	g := epilogueGraph()
-	qkv, attn, up := g.Ops[5].(*Conv), g.Ops[6].(*Attention), g.Ops[7].(*ConvTranspose)
-	good := []Op{g.Ops[5], g.Ops[6], g.Ops[7]}
-	wide := func(d int) {
-		q, a, u := *qkv, *attn, *up
-		q.Cout, q.Weight, q.Bias = 3*d, randomWeights(8*3*d, 11, 0.5), make([]float32, 3*d)
-		a.HeadDim = d
-		u.Cin, u.Weight = d, randomWeights(16*d*8, 12, 0.5)
-		g.Ops[5], g.Ops[6], g.Ops[7] = &q, &a, &u
-	}
-	wide(132)
-	m, err := NewGPU(dev, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := slices.Clone(g.Ops)
+	g.Ops = wideAttention(good, 132)
+	m := NewGPU(dev, g)
 	defer m.Close()
 	input := randomWeights(3*32*32, 99, 2)
 	if _, err := m.Logits(input, 1, 32, 32); err == nil || !strings.Contains(err.Error(), "attention") {
@@ -89,8 +76,55 @@ func TestFailedPlanLeavesNoWeights(t *testing.T) {
 	if b := m.MemoryBytes(); b != 0 {
 		t.Errorf("the failed plan left %d bytes on the device", b)
 	}
-	g.Ops[5], g.Ops[6], g.Ops[7] = good[0], good[1], good[2]
+	g.Ops = good
 	checkAgainstCPU(t, m, g, input, 1, 32, 32, "after the failed plan")
+}
+
+// wideAttention is a copy of the ops of epilogueGraph whose attention head
+// has d channels (the qkv conv and the ConvTranspose widened to match).
+func wideAttention(ops []Op, d int) []Op {
+	q, a, u := *ops[5].(*Conv), *ops[6].(*Attention), *ops[7].(*ConvTranspose)
+	q.Cout, q.Weight, q.Bias = 3*d, randomWeights(8*3*d, 11, 0.5), make([]float32, 3*d)
+	a.HeadDim = d
+	u.Cin, u.Weight = d, randomWeights(16*d*8, 12, 0.5)
+	wide := slices.Clone(ops)
+	wide[5], wide[6], wide[7] = &q, &a, &u
+	return wide
+}
+
+// TestFailedPlanKeepsEarlierWeights builds a plan of the first five ops of
+// epilogueGraph (with a pool and a classifier), then fails to plan the whole graph with a 132-channel
+// attention head at another size (after uploading the later ops' weights):
+// the weight and scratch stores are left exactly as the first plan left
+// them, and the mended graph then plans and runs correctly.
+func TestFailedPlanKeepsEarlierWeights(t *testing.T) {
+	dev := gputest.Device(t)
+	g := epilogueGraph()
+	good := slices.Clone(g.Ops)
+	g.Ops = append(slices.Clone(good[:5]),
+		&MeanPool{Name: "pool", In: 5, Out: 6},
+		&Linear{Name: "fc", In: 6, Out: 7, K: 8, N: 10, Weight: randomWeights(80, 20, 0.5), Bias: randomWeights(10, 21, 0.5)})
+	m := NewGPU(dev, g)
+	defer m.Close()
+	if _, err := m.Plan(1, 32, 32); err != nil {
+		t.Fatal(err)
+	}
+	weights, scratch, memory := m.weights.keys(), m.scratch.keys(), m.MemoryBytes()
+	g.Ops = wideAttention(good, 132)
+	if _, err := m.Plan(1, 40, 40); err == nil {
+		t.Fatal("planning a 132-channel attention head succeeded")
+	}
+	if got := m.weights.keys(); !slices.Equal(got, weights) {
+		t.Errorf("weights after the failed plan: %v, want %v", got, weights)
+	}
+	if got := m.scratch.keys(); !slices.Equal(got, scratch) {
+		t.Errorf("scratch buffers after the failed plan: %v, want %v", got, scratch)
+	}
+	if got := m.MemoryBytes(); got != memory {
+		t.Errorf("%d bytes on the device after the failed plan, %d before", got, memory)
+	}
+	g.Ops = good
+	checkAgainstCPU(t, m, g, randomWeights(3*40*40, 98, 2), 1, 40, 40, "after the failed plan")
 }
 
 // checkAgainstCPU runs input (n images of h×w) through m and through the

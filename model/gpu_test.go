@@ -21,10 +21,7 @@ func TestGPUMatchesReference(t *testing.T) {
 	for _, v := range []string{"b0", "E1"} {
 		t.Run(v, func(t *testing.T) {
 			g, cfg, dir := referenceGraph(t, v)
-			m, err := NewGPU(dev, g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := NewGPU(dev, g)
 			defer m.Close()
 			input, im := readBin(t, filepath.Join(dir, "input.bin"))
 			want, _ := readBin(t, filepath.Join(dir, "logits.bin"))

@@ -77,10 +77,7 @@ func synthGPU(t testing.TB, dev *gpu.Device, c Config) *GPU {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewGPU(dev, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := NewGPU(dev, g)
 	t.Cleanup(m.Close)
 	return m
 }

@@ -3,175 +3,197 @@ package model
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
-// lowering turns the ops of a graph into kernel dispatches for one input
-// shape. It runs with GPU.mu held (it uploads weights on first use).
-type lowering struct {
-	m      *GPU
-	shapes []Shape
-	val    func(Value) gpu.Resource // the arena range of a value
+// Lowering turns each op of a graph, for the value shapes of one input
+// shape, into the kernel specializations that compute it and the operands
+// each kernel binds. It touches no device: the operands are described
+// symbolically and the plan builder (plan.go) turns them into arena ranges,
+// uploaded weights and scratch buffers. Adding a specialization to an op
+// means changing its case in lowerOp and nothing else.
+
+// step is one kernel of a lowered op with its operands in binding order.
+type step struct {
+	k        kernels.Kernel
+	operands []operand
 }
 
-func (l *lowering) lower(i int, op Op) ([]step, error) {
+// operandKind says where an operand's memory comes from.
+type operandKind int
+
+const (
+	valueOperand   operandKind = iota // a graph value in the plan's arena
+	weightOperand                     // a weight tensor of the model, uploaded once
+	scratchOperand                    // a scratch buffer shared by role and size
+)
+
+// operand is one binding of a step: exactly one of value, weight and
+// scratch is meaningful, as kind says.
+type operand struct {
+	kind    operandKind
+	value   Value
+	weight  weightSpec
+	scratch scratchKey
+}
+
+// weightSpec names a weight tensor and says how to make its device copy:
+// key is the op, the part ("w", "b", "gamma", "winograd4", ...) and the
+// layout; data gives the floats, raw or transformed, and is only called
+// when the tensor is first uploaded.
+type weightSpec struct {
+	key  weightKey
+	rows int // texture height (layout texture only); width is len(data)/rows/4
+	data func() ([]float32, error)
+}
+
+// weightKey names one uploaded weight tensor: the op, which of its tensors,
+// and whether it lives in a texture (rgba32float) or a storage buffer.
+type weightKey struct {
+	op   int
+	part string
+	tex  bool
+}
+
+// scratchKey names a scratch buffer of floats float32 for intermediate
+// results that live within one op, shared by all ops and plans asking for
+// the same role and size (the dispatches of a submit run in order, and
+// submits never overlap).
+type scratchKey struct {
+	role   string
+	floats int
+}
+
+// val is the operand of a graph value.
+func val(v Value) operand { return operand{kind: valueOperand, value: v} }
+
+// vals lists the operands of the values vs.
+func vals(vs ...Value) []operand {
+	out := make([]operand, len(vs))
+	for i, v := range vs {
+		out[i] = val(v)
+	}
+	return out
+}
+
+// thenOutput is the operands front, then the residual when the op has one,
+// then the output out: the binding order of every kernel with an epilogue.
+func thenOutput(front []operand, residual, out Value) []operand {
+	if residual != NoValue {
+		front = append(front, val(residual))
+	}
+	return append(front, val(out))
+}
+
+// buffer is the operand of weight tensor part of op i stored raw in a
+// storage buffer.
+func buffer(i int, part string, data []float32) operand {
+	return matrix(i, part, false, 0, func() ([]float32, error) { return data, nil })
+}
+
+// matrix is the operand of a row-major weight matrix of the given rows,
+// part of op i, held in a texture when tex is set and in a storage buffer
+// otherwise; data makes its floats on first upload.
+func matrix(i int, part string, tex bool, rows int, data func() ([]float32, error)) operand {
+	return operand{kind: weightOperand, weight: weightSpec{key: weightKey{i, part, tex}, rows: rows, data: data}}
+}
+
+// rawMatrix is matrix with the floats as they are.
+func rawMatrix(i int, part string, tex bool, rows int, data []float32) operand {
+	return matrix(i, part, tex, rows, func() ([]float32, error) { return data, nil })
+}
+
+// scratch is the operand of the shared scratch buffer of a role and size.
+func scratch(role string, floats int) operand {
+	return operand{kind: scratchOperand, scratch: scratchKey{role, floats}}
+}
+
+// single is a lowering to one kernel.
+func single(k kernels.Kernel, operands ...operand) []step {
+	return []step{{k, operands}}
+}
+
+// lowerOp lowers op i of a graph whose values have the given shapes.
+func lowerOp(i int, op Op, shapes []Shape) ([]step, error) {
 	switch o := op.(type) {
 	case *Conv:
-		return l.conv(i, o)
+		return lowerConv(i, o, shapes[o.In]), nil
 	case *ConvTranspose:
-		return l.convTranspose(i, o)
+		s, crop := shapes[o.In], shapes[o.CropTo]
+		k := kernels.ChooseConvTranspose(s.N, s.H, s.W, o.Cin, o.Cout, crop.H, crop.W, kernels.Epilogue{Residual: o.Residual != NoValue})
+		w := rawMatrix(i, "w", k.Tex, 16*o.Cin, o.Weight)
+		return single(k, thenOutput([]operand{val(o.In), w, buffer(i, "b", o.Bias)}, o.Residual, o.Out)...), nil
 	case *MeanPool:
-		s := l.shapes[o.In]
-		return []step{{kernels.ChooseMeanPool(s.N, s.H, s.W, s.C), []gpu.Resource{l.val(o.In), l.val(o.Out)}}}, nil
-	}
-	return l.lowerMore(i, op)
-}
-
-// withResidual appends the residual's range when the op has one.
-func (l *lowering) withResidual(res []gpu.Resource, r Value) []gpu.Resource {
-	if r == NoValue {
-		return res
-	}
-	return append(res, l.val(r))
-}
-
-func (l *lowering) conv(i int, o *Conv) ([]step, error) {
-	s := l.shapes[o.In]
-	bias, err := l.m.weightBuffer(i, "b", o.Bias)
-	if err != nil {
-		return nil, err
-	}
-	e := kernels.Epilogue{Act: o.Activation, Residual: o.Residual != NoValue}
-	if o.Depthwise {
-		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, o.Activation, e.Residual)
-		w, err := l.m.weightBuffer(i, "w", o.Weight)
-		if err != nil {
-			return nil, err
-		}
-		res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
-		return []step{{k, append(res, l.val(o.Out))}}, nil
-	}
-	if kernels.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride) {
-		return l.winograd(i, o, bias, e)
-	}
-	var k kernels.Kernel
-	var tex bool
-	if o.K == 1 && o.Stride == 1 {
-		pk := kernels.ChoosePointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)
-		k, tex = pk, pk.Tex
-	} else {
-		ck := kernels.ChooseConv(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e)
-		k, tex = ck, ck.Tex
-	}
-	w, err := l.m.weightsFor(i, o.Weight, o.K*o.K*o.Cin, o.Cout, tex)
-	if err != nil {
-		return nil, err
-	}
-	res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
-	return []step{{k, append(res, l.val(o.Out))}}, nil
-}
-
-// winograd lowers a stride-1 3×3 dense conv to the three Winograd kernels,
-// with the transformed weights cached as the op's "winograd" part and
-// scratch buffers for V and M shared by every such conv of that size.
-func (l *lowering) winograd(i int, o *Conv, bias gpu.Resource, e kernels.Epilogue) ([]step, error) {
-	s := l.shapes[o.In]
-	k := kernels.ChooseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
-	part := fmt.Sprintf("winograd%d", k.TileSide())
-	w, ok := l.m.weights[weightKey{i, part, k.Gemm.Tex}]
-	if !ok { // transform once per model and tile side, not per plan
-		u, err := kernels.WinogradWeights(o.Weight, o.Cin, o.Cout, k.TileSide())
-		if err != nil {
-			return nil, err
-		}
-		if k.Gemm.Tex {
-			w, err = l.m.weightTexture(i, part, u, k.Gemm.Planes*o.Cin, o.Cout)
-		} else {
-			w, err = l.m.weightBuffer(i, part, u)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	v, err := l.scratchBuffer("winograd.V", k.VFloats())
-	if err != nil {
-		return nil, err
-	}
-	m, err := l.scratchBuffer("winograd.M", k.MFloats())
-	if err != nil {
-		return nil, err
-	}
-	out := l.withResidual([]gpu.Resource{m, bias}, o.Residual)
-	return []step{
-		{k.In, []gpu.Resource{l.val(o.In), v}},
-		{k.Gemm, []gpu.Resource{v, w, m}},
-		{k.Out, append(out, l.val(o.Out))},
-	}, nil
-}
-
-// scratchBuffer returns a zeroed buffer of floats float32 for intermediate
-// results that live within one op, shared by all ops and plans of the
-// model asking for the same role and size (the dispatches of a submit run
-// in order, and submits never overlap).
-func (l *lowering) scratchBuffer(role string, floats int) (gpu.Resource, error) {
-	return l.m.buffer(weightKey{op: -1, part: fmt.Sprintf("%s.%d", role, floats)}, floats, nil)
-}
-
-func (l *lowering) convTranspose(i int, o *ConvTranspose) ([]step, error) {
-	s, crop := l.shapes[o.In], l.shapes[o.CropTo]
-	e := kernels.Epilogue{Residual: o.Residual != NoValue}
-	k := kernels.ChooseConvTranspose(s.N, s.H, s.W, o.Cin, o.Cout, crop.H, crop.W, e)
-	bias, err := l.m.weightBuffer(i, "b", o.Bias)
-	if err != nil {
-		return nil, err
-	}
-	w, err := l.m.weightsFor(i, o.Weight, 16*o.Cin, o.Cout, k.Tex)
-	if err != nil {
-		return nil, err
-	}
-	res := l.withResidual([]gpu.Resource{l.val(o.In), w, bias}, o.Residual)
-	return []step{{k, append(res, l.val(o.Out))}}, nil
-}
-
-func (l *lowering) lowerMore(i int, op Op) ([]step, error) {
-	switch o := op.(type) {
+		s := shapes[o.In]
+		return single(kernels.ChooseMeanPool(s.N, s.H, s.W, s.C), vals(o.In, o.Out)...), nil
 	case *Attention:
-		s := l.shapes[o.In]
-		k := kernels.ChooseAttention(s.N, s.H*s.W, o.Heads, o.HeadDim)
-		return []step{{k, []gpu.Resource{l.val(o.In), l.val(o.Out)}}}, nil
+		s := shapes[o.In]
+		return single(kernels.ChooseAttention(s.N, s.H*s.W, o.Heads, o.HeadDim), vals(o.In, o.Out)...), nil
 	case *Linear:
-		return l.linear(i, o)
+		return lowerLinear(i, o, shapes[o.In])
 	case *GroupNorm:
-		s := l.shapes[o.In]
+		s := shapes[o.In]
 		stats, apply := kernels.ChooseGroupNorm(s.N, s.H, s.W, s.C)
-		gamma, beta, err := l.affine(i, o.Gamma, o.Beta)
-		if err != nil {
-			return nil, err
-		}
-		st, err := l.scratchBuffer("groupnorm.stats", kernels.StatsPerImage*s.N)
-		if err != nil {
-			return nil, err
-		}
+		st := scratch("groupnorm.stats", kernels.StatsPerImage*s.N)
 		return []step{
-			{stats, []gpu.Resource{l.val(o.In), st}},
-			{apply, []gpu.Resource{l.val(o.In), st, gamma, beta, l.val(o.Out)}},
+			{stats, []operand{val(o.In), st}},
+			{apply, []operand{val(o.In), st, buffer(i, "gamma", o.Gamma), buffer(i, "beta", o.Beta), val(o.Out)}},
 		}, nil
 	case *LayerNorm:
-		s := l.shapes[o.In]
-		gamma, beta, err := l.affine(i, o.Gamma, o.Beta)
-		if err != nil {
-			return nil, err
-		}
+		s := shapes[o.In]
 		k := kernels.ChooseLayerNorm(s.N, s.C, o.Activation)
-		return []step{{k, []gpu.Resource{l.val(o.In), gamma, beta, l.val(o.Out)}}}, nil
+		return single(k, val(o.In), buffer(i, "gamma", o.Gamma), buffer(i, "beta", o.Beta), val(o.Out)), nil
 	}
 	return nil, fmt.Errorf("no GPU kernel for %T", op)
 }
 
-func (l *lowering) linear(i int, o *Linear) ([]step, error) {
-	s := l.shapes[o.In]
+// lowerConv lowers a convolution whose input has shape s: depthwise, a
+// stride-1 3×3 Winograd conv, a pointwise GEMM or a direct conv.
+func lowerConv(i int, o *Conv, s Shape) []step {
+	e := kernels.Epilogue{Act: o.Activation, Residual: o.Residual != NoValue}
+	bias := buffer(i, "b", o.Bias)
+	out := func(k kernels.Kernel, w operand) []step {
+		return single(k, thenOutput([]operand{val(o.In), w, bias}, o.Residual, o.Out)...)
+	}
+	switch {
+	case o.Depthwise:
+		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, o.Activation, e.Residual)
+		return out(k, buffer(i, "w", o.Weight))
+	case kernels.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
+		return lowerWinograd(i, o, s, bias, e)
+	case o.K == 1 && o.Stride == 1:
+		k := kernels.ChoosePointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)
+		return out(k, rawMatrix(i, "w", k.Tex, o.Cin, o.Weight))
+	default:
+		k := kernels.ChooseConv(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e)
+		return out(k, rawMatrix(i, "w", k.Tex, o.K*o.K*o.Cin, o.Weight))
+	}
+}
+
+// lowerWinograd lowers a stride-1 3×3 dense conv to the three Winograd
+// kernels, with the transformed weights as the op's "winograd<m>" part
+// (transformed once per model and tile side m, not per plan) and scratch
+// buffers for V and M shared by every such conv of that size.
+func lowerWinograd(i int, o *Conv, s Shape, bias operand, e kernels.Epilogue) []step {
+	k := kernels.ChooseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
+	m := k.TileSide()
+	u := matrix(i, fmt.Sprintf("winograd%d", m), k.Gemm.Tex, k.Gemm.Planes*o.Cin, func() ([]float32, error) {
+		return kernels.WinogradWeights(o.Weight, o.Cin, o.Cout, m)
+	})
+	v, mm := scratch("winograd.V", k.VFloats()), scratch("winograd.M", k.MFloats())
+	return []step{
+		{k.In, []operand{val(o.In), v}},
+		{k.Gemm, []operand{v, u, mm}},
+		{k.Out, thenOutput([]operand{mm, bias}, o.Residual, o.Out)},
+	}
+}
+
+// lowerLinear lowers a fully connected layer whose input has shape s, with
+// weights and bias packed as the kernel reads them.
+func lowerLinear(i int, o *Linear, s Shape) ([]step, error) {
 	k := kernels.ChooseLinear(s.N, o.K, o.N, o.Activation)
+	// Packing validates the sizes, so it runs on every lowering; the packed
+	// floats are only uploaded once.
 	w, err := k.PackWeights(o.Weight)
 	if err != nil {
 		return nil, err
@@ -180,22 +202,5 @@ func (l *lowering) linear(i int, o *Linear) ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	wr, err := l.m.weightsFor(i, w, o.K, len(w)/o.K, k.Tex)
-	if err != nil {
-		return nil, err
-	}
-	br, err := l.m.weightBuffer(i, "b", b)
-	if err != nil {
-		return nil, err
-	}
-	return []step{{k, []gpu.Resource{l.val(o.In), wr, br, l.val(o.Out)}}}, nil
-}
-
-// affine uploads a norm's per-channel scale and shift.
-func (l *lowering) affine(i int, gamma, beta []float32) (g, b gpu.Resource, err error) {
-	if g, err = l.m.weightBuffer(i, "gamma", gamma); err != nil {
-		return
-	}
-	b, err = l.m.weightBuffer(i, "beta", beta)
-	return
+	return single(k, val(o.In), rawMatrix(i, "w", k.Tex, o.K, w), buffer(i, "b", b), val(o.Out)), nil
 }

@@ -207,10 +207,7 @@ func checkStepCosts(t *testing.T, m *GPU, n, h, w int) {
 // that computes the right logits.
 func TestMeasureFirstUse(t *testing.T) {
 	g := epilogueGraph()
-	m, err := NewGPU(gputest.Device(t), g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := NewGPU(gputest.Device(t), g)
 	defer m.Close()
 	fu, err := m.MeasureFirstUse(1, 32, 32)
 	if err != nil {

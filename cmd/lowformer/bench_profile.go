@@ -116,10 +116,7 @@ func runProfile(weights string, input []float32, n, size int, f *profileFlags) (
 		return nil, err
 	}
 	defer dev.Close()
-	m, err := model.NewGPU(dev, g)
-	if err != nil {
-		return nil, err
-	}
+	m := model.NewGPU(dev, g)
 	defer m.Close()
 	fu, err := m.MeasureFirstUse(n, size, size) // builds the plan, compiles the shaders
 	if err != nil {
