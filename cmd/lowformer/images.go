@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 
+	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
@@ -45,11 +46,10 @@ func (f *imageFlags) check() error {
 	return nil
 }
 
-// Input sizes the commands accept: the network's total stride, and the
-// bound of lowformer.Model.ClassifyBatch.
+// Input sides the commands accept (-size): those of lowformer.ClassifyOptions.Side.
 const (
-	minSize = 32
-	maxSize = 2048
+	minSize = lowformer.MinSide
+	maxSize = lowformer.MaxClassifySide
 )
 
 // decode reads and decodes the image file path; errors name the file.
