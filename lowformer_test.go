@@ -57,9 +57,10 @@ func TestLogitsMatchReference(t *testing.T) {
 	}
 }
 
+// TestOpenErrors opens broken files and valid ones of another variant than
+// requested; the tiny .pt fixture stands in for an official checkpoint.
 func TestOpenErrors(t *testing.T) {
-	dir := refdata.Dir(t, "b0")
-	pt := filepath.Join(dir, "evalmodel.pt")
+	pt := tinyPT
 	full, err := os.ReadFile(pt)
 	if err != nil {
 		t.Fatal(err)
@@ -98,8 +99,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestLogitsShapeErrors(t *testing.T) {
-	dir := refdata.Dir(t, "b0")
-	m, err := Open(context.Background(), filepath.Join(dir, "evalmodel.pt"), Options{Backend: CPU})
+	m, err := Open(context.Background(), tinySafetensors, Options{Backend: CPU})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,48 +134,73 @@ func TestTopK(t *testing.T) {
 	}
 }
 
-// TestWarmup readies the reference B0 for one image at its input size: on
-// the GPU that builds the plan (the model then holds GPU memory) and the
-// next call on that shape gives the reference logits; on the CPU it does
-// nothing. Bad shapes and closed models are refused.
+// TestWarmup readies a model for one image at its native side: on the GPU
+// that builds the plan (the model then holds GPU memory) and the next call
+// on that shape gives the reference logits; on the CPU it does nothing. Bad
+// shapes and closed models are refused. The tiny fixture always runs (its
+// reference is the pure-Go forward pass); the reference B0 too where the
+// shared data is present.
 func TestWarmup(t *testing.T) {
-	dir := refdata.Dir(t, "b0")
 	ctx := context.Background()
-	for _, be := range []Backend{GPU, CPU} {
-		t.Run(be.String(), func(t *testing.T) {
-			if be == GPU {
-				gputest.Device(t)
-			}
-			m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			for _, bad := range []struct{ n, size int }{{0, 224}, {1, 16}, {1, MaxLogitsSide + 1}, {1 << 20, 224}} {
-				if err := m.Warmup(ctx, bad.n, bad.size); err == nil || !strings.Contains(err.Error(), "warm-up") {
-					t.Errorf("Warmup(%d, %d): %v, want a warm-up error", bad.n, bad.size, err)
-				}
-			}
-			if err := m.Warmup(ctx, 1, 0); err != nil {
-				t.Fatal(err)
-			}
-			if got := m.GPUMemoryBytes(); (be == GPU) != (got > 0) {
-				t.Errorf("%d bytes of GPU memory after the warm-up on the %s", got, be)
-			}
+	// reference returns one input image at the model's native side and its
+	// logits.
+	type warmCase struct {
+		name, path string
+		reference  func(t *testing.T, m *Model) (input, logits []float32)
+	}
+	cases := []warmCase{{"tiny", tinySafetensors, func(t *testing.T, m *Model) ([]float32, []float32) {
+		s := m.Info().NativeSide
+		input := synthInput(1, s, s, 3)
+		want, err := model.RunCPU(m.graph, input, 1, s, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return input, want
+	}}}
+	if dir, ok := refDir("b0"); ok {
+		cases = append(cases, warmCase{"b0", filepath.Join(dir, "evalmodel.pt"), func(t *testing.T, m *Model) ([]float32, []float32) {
 			input, _ := refdata.ReadBin(t, filepath.Join(dir, "input.bin"))
 			want, _ := refdata.ReadBin(t, filepath.Join(dir, "logits.bin"))
-			got, err := m.Logits(ctx, input[:3*224*224], 1, 224, 224)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := ref.MaxAbsDiff(got, want[:len(got)]); d > 2e-4 {
-				t.Errorf("logits after the warm-up differ by %.3g > 2e-4", d)
-			}
-			m.Close()
-			if err := m.Warmup(ctx, 1, 0); err != ErrClosed {
-				t.Errorf("Warmup after Close: %v, want ErrClosed", err)
-			}
-		})
+			return input[:3*224*224], want[:m.Info().Classes]
+		}})
+	}
+	for _, c := range cases {
+		for _, be := range []Backend{GPU, CPU} {
+			t.Run(c.name+"/"+be.String(), func(t *testing.T) {
+				if be == GPU {
+					gputest.Device(t)
+				}
+				m, err := Open(ctx, c.path, Options{Backend: be})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				for _, bad := range []struct{ n, size int }{{0, 224}, {1, 16}, {1, MaxLogitsSide + 1}, {1 << 20, 224}} {
+					if err := m.Warmup(ctx, bad.n, bad.size); err == nil || !strings.Contains(err.Error(), "warm-up") {
+						t.Errorf("Warmup(%d, %d): %v, want a warm-up error", bad.n, bad.size, err)
+					}
+				}
+				if err := m.Warmup(ctx, 1, 0); err != nil {
+					t.Fatal(err)
+				}
+				if got := m.GPUMemoryBytes(); (be == GPU) != (got > 0) {
+					t.Errorf("%d bytes of GPU memory after the warm-up on the %s", got, be)
+				}
+				input, want := c.reference(t, m)
+				s := m.Info().NativeSide
+				got, err := m.Logits(ctx, input, 1, s, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := ref.MaxAbsDiff(got, want); d > 2e-4 {
+					t.Errorf("logits after the warm-up differ by %.3g > 2e-4", d)
+				}
+				m.Close()
+				if err := m.Warmup(ctx, 1, 0); err != ErrClosed {
+					t.Errorf("Warmup after Close: %v, want ErrClosed", err)
+				}
+			})
+		}
 	}
 }
 
