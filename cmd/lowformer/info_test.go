@@ -84,7 +84,7 @@ func TestInfoJSON(t *testing.T) {
 // TestInfoErrors checks refusals of bad arguments and non-checkpoints.
 func TestInfoErrors(t *testing.T) {
 	dir := t.TempDir()
-	pt := b0Weights(t)
+	pt := tinyWeights(t)
 	checkErrors(t, []errCase{
 		{"no file", []string{"info"}, 1, "missing checkpoint FILE argument"},
 		{"two files", []string{"info", pt, pt}, 1, "unexpected arguments"},
