@@ -26,7 +26,7 @@ type infoRecord struct {
 	Params         int          `json:"params"`
 	Format         string       `json:"format"`
 	DType          string       `json:"dtype"`
-	InputSize      int          `json:"input_size"`
+	NativeSide     int          `json:"input_size"` // lowformer.Info.NativeSide, named as the metadata key
 	Classes        int          `json:"classes"`
 	Labels         []string     `json:"labels"`
 	OptimizerState bool         `json:"optimizer_state"`
@@ -51,7 +51,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	in := m.Info()
 	rec := infoRecord{
 		File: path, FileBytes: st.Size(), Variant: in.Variant, Architecture: in.Config.String(), Config: in.Config,
-		Params: in.Params, Format: in.Format, DType: in.DType, InputSize: in.NativeSide,
+		Params: in.Params, Format: in.Format, DType: in.DType, NativeSide: in.NativeSide,
 		Classes: in.Classes, Labels: in.Labels, OptimizerState: in.HasOptState,
 	}
 	if *asJSON {

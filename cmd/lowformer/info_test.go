@@ -71,7 +71,7 @@ func TestInfoJSON(t *testing.T) {
 			}
 			if rec.File != c.path || rec.FileBytes != st.Size() || rec.Variant != "B0" || rec.Config != want ||
 				rec.Architecture != want.String() || rec.Params != b0Params(t) || rec.Format != c.format ||
-				rec.DType != c.dtype || rec.InputSize != 224 || rec.Classes != 1000 || rec.OptimizerState {
+				rec.DType != c.dtype || rec.NativeSide != 224 || rec.Classes != 1000 || rec.OptimizerState {
 				t.Errorf("info -json gave %+v", rec)
 			}
 			if len(rec.Labels) != 1000 || rec.Labels[0] != labels.ImageNet[0] || rec.Labels[999] != labels.ImageNet[999] {
