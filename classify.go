@@ -166,7 +166,8 @@ func checkImage(i int, img image.Image) error {
 
 // TopK turns one image's logits into its k most probable classes (softmax
 // probabilities, computed in float64). k ≤ 0 or beyond the class count
-// returns every class.
+// returns every class (Classify's ClassifyOptions.TopK differs: 0 there
+// means DefaultTopK).
 func TopK(logits []float32, labels []string, k int) []Prediction {
 	maxv := math.Inf(-1)
 	for _, v := range logits {
