@@ -9,12 +9,61 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
-// DefaultSize is the input resolution of the released models' evaluation.
-const DefaultSize = 224
+// Input sides, in pixels. Three sides are easy to confuse:
+//
+//   - Info.NativeSide is the side of the square images the model was
+//     trained and evaluated at (224 for the released ImageNet models; the
+//     checkpoint's "input_size" metadata, else DefaultNativeSide).
+//   - ClassifyOptions.Side is the side Classify and ClassifyBatch resize
+//     and crop images to: 0 means NativeSide, anything else must be in
+//     MinSide..MaxClassifySide.
+//   - Logits (and Warmup) take already preprocessed tensors whose height
+//     and width may each be anything in MinSide..MaxLogitsSide, not only
+//     square.
+const (
+	// MinSide is the smallest input height or width (the network's total
+	// stride, model.MinInputSize).
+	MinSide = 32
+	// MaxClassifySide is the largest ClassifyOptions.Side.
+	MaxClassifySide = 2048
+	// MaxLogitsSide is the largest height or width of a Logits or Warmup
+	// input.
+	MaxLogitsSide = 16384
+	// DefaultNativeSide is the NativeSide of a checkpoint that does not
+	// record one.
+	DefaultNativeSide = 224
+)
+
+// DefaultTopK is the number of classes a classification returns when
+// ClassifyOptions.TopK is 0.
+const DefaultTopK = 5
+
+// ClassifyOptions configure Classify and ClassifyBatch. The zero value
+// returns the DefaultTopK most probable classes of images resized to the
+// model's NativeSide, as the official evaluation does.
+type ClassifyOptions struct {
+	// TopK is how many classes to return per image, most probable first:
+	// 0 means DefaultTopK; a value of Info().Classes or more returns every
+	// class. A negative TopK is an ErrBadInput error.
+	TopK int
+	// Side is the side of the square input the images are resized and
+	// cropped to: 0 means Info().NativeSide; otherwise it must be in
+	// MinSide..MaxClassifySide (else ErrBadInput).
+	Side int
+	// Timings, when not nil, receives how long each step of the call took.
+	// Each call writes its own: give concurrent calls different Timings.
+	Timings *Timings
+}
+
+// Timings is how long the steps of a classification took.
+type Timings struct {
+	Preprocess  time.Duration // resize, crop, normalize
+	Inference   time.Duration // Logits
+	Postprocess time.Duration // softmax and top-k
+}
 
 // Prediction is one class of a classification result.
 type Prediction struct {
@@ -25,84 +74,74 @@ type Prediction struct {
 
 // Classify preprocesses img exactly as the official evaluation does
 // (shorter side resized to ⌈r/0.95⌉ with Pillow's antialiased bicubic,
-// center crop r, ImageNet normalization, with r = Info().InputSize) and
-// returns the topK classes, most probable first.
-func (m *Model) Classify(ctx context.Context, img image.Image, topK int) ([]Prediction, error) {
-	res, err := m.ClassifyBatch(ctx, []image.Image{img}, topK, 0)
+// center crop r, ImageNet normalization, with r = opt.Side, by default
+// Info().NativeSide) and returns its opt.TopK most probable classes (by
+// default DefaultTopK), most probable first.
+func (m *Model) Classify(ctx context.Context, img image.Image, opt ClassifyOptions) ([]Prediction, error) {
+	res, err := m.ClassifyBatch(ctx, []image.Image{img}, opt)
 	if err != nil {
 		return nil, err
 	}
 	return res[0], nil
 }
 
-// ClassifyBatch classifies several images in one batch at resolution size
-// (0 means Info().InputSize) and returns each image's topK classes.
-func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, topK, size int) ([][]Prediction, error) {
-	preds, _, err := m.ClassifyBatchTimed(ctx, imgs, topK, size)
-	return preds, err
-}
-
-// Timings is how long the steps of a classification took, in milliseconds.
-type Timings struct {
-	Preprocess  float64 // resize, crop, normalize
-	Inference   float64 // Logits
-	Postprocess float64 // softmax and top-k
-}
-
-// ClassifyBatchTimed is ClassifyBatch that also reports how long each step
-// took.
-func (m *Model) ClassifyBatchTimed(ctx context.Context, imgs []image.Image, topK, size int) ([][]Prediction, Timings, error) {
-	var tm Timings
-	if len(imgs) == 0 {
-		return nil, tm, nil
-	}
-	size, err := m.InputSide(size)
+// ClassifyBatch classifies several images in one forward pass, each as
+// Classify does, and returns each image's classes in the order of imgs.
+func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt ClassifyOptions) ([][]Prediction, error) {
+	side, k, err := m.resolve(opt)
 	if err != nil {
-		return nil, tm, err
+		return nil, err
+	}
+	if len(imgs) == 0 {
+		return nil, nil
 	}
 	for i, img := range imgs {
 		if err := checkImage(i, img); err != nil {
-			return nil, tm, err
+			return nil, err
 		}
 	}
 	t0 := time.Now()
-	batch := preprocess.Tensor(imgs[0], size) // one image (the usual case): no copy
+	batch := preprocess.Tensor(imgs[0], side) // one image (the usual case): no copy
 	if len(imgs) > 1 {
 		batch = slices.Grow(batch, (len(imgs)-1)*len(batch))
 		for _, img := range imgs[1:] {
-			batch = append(batch, preprocess.Tensor(img, size)...)
+			batch = append(batch, preprocess.Tensor(img, side)...)
 		}
 	}
 	t1 := time.Now()
-	logits, err := m.Logits(ctx, batch, len(imgs), size, size)
+	logits, err := m.Logits(ctx, batch, len(imgs), side, side)
 	if err != nil {
-		return nil, tm, err
+		return nil, err
 	}
 	t2 := time.Now()
 	out := make([][]Prediction, len(imgs))
 	for i := range imgs {
-		out[i] = TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, topK)
+		out[i] = TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, k)
 	}
-	tm = Timings{Preprocess: msBetween(t0, t1), Inference: msBetween(t1, t2), Postprocess: msBetween(t2, time.Now())}
-	return out, tm, nil
+	if opt.Timings != nil {
+		*opt.Timings = Timings{Preprocess: t1.Sub(t0), Inference: t2.Sub(t1), Postprocess: time.Since(t2)}
+	}
+	return out, nil
 }
 
-// MaxInputSize is the largest side ClassifyBatch resizes images to.
-const MaxInputSize = 2048
-
-// InputSide resolves the side of the square input a classification uses:
-// 0 means Info().InputSize; any other size must be in 32..MaxInputSize.
-func (m *Model) InputSide(size int) (int, error) {
-	if size == 0 {
-		return m.info.InputSize, nil
+// resolve checks opt and fills in its defaults: the input side and the
+// number of classes to return.
+func (m *Model) resolve(opt ClassifyOptions) (side, topK int, err error) {
+	switch side, topK = opt.Side, opt.TopK; {
+	case topK < 0:
+		return 0, 0, badInput("ClassifyOptions.TopK %d is negative (0: the %d most probable classes)", topK, DefaultTopK)
+	case side != 0 && (side < MinSide || side > MaxClassifySide):
+		return 0, 0, badInput("ClassifyOptions.Side %d outside %d..%d (the input size images are resized to; 0: the model's native %d)",
+			side, MinSide, MaxClassifySide, m.info.NativeSide)
 	}
-	if size < model.MinInputSize || size > MaxInputSize {
-		return 0, badInput("input size %d outside %d..%d", size, model.MinInputSize, MaxInputSize)
+	if side == 0 {
+		side = m.info.NativeSide
 	}
-	return size, nil
+	if topK == 0 {
+		topK = DefaultTopK
+	}
+	return side, min(topK, m.info.Classes), nil
 }
-
-func msBetween(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
 
 // MaxPixels is the largest image (width·height) ClassifyBatch accepts, the
 // limit preprocess applies to decoded files: preprocessing may convert a
@@ -127,7 +166,8 @@ func checkImage(i int, img image.Image) error {
 
 // TopK turns one image's logits into its k most probable classes (softmax
 // probabilities, computed in float64). k ≤ 0 or beyond the class count
-// returns every class.
+// returns every class (Classify's ClassifyOptions.TopK differs: 0 there
+// means DefaultTopK).
 func TopK(logits []float32, labels []string, k int) []Prediction {
 	maxv := math.Inf(-1)
 	for _, v := range logits {

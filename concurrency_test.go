@@ -72,7 +72,7 @@ func checkConcurrent(t *testing.T, m *Model, goroutines, calls int) {
 	call := func(g, i int) (callResult, error) {
 		b := (g+i)%3 + 1
 		if i%5 == 4 {
-			p, err := m.ClassifyBatch(ctx, imgs[:b], 3, s)
+			p, err := m.ClassifyBatch(ctx, imgs[:b], ClassifyOptions{TopK: 3, Side: s})
 			return callResult{batch: b, preds: p}, err
 		}
 		l, err := m.Logits(ctx, inputs[b], b, s, s)

@@ -31,6 +31,8 @@ func TestErrorKinds(t *testing.T) {
 	nan := synthInput(1, 32, 32, 1)
 	nan[5] = float32(math.NaN())
 	open := func(b []byte, o Options) error { _, err := OpenBytes(ctx, b, o); return err }
+	classify := func(img image.Image, o ClassifyOptions) error { _, err := m.Classify(ctx, img, o); return err }
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
 	tests := []struct {
 		name  string
 		err   error
@@ -45,8 +47,10 @@ func TestErrorKinds(t *testing.T) {
 		{"wrong input length", func() error { _, err := m.Logits(ctx, make([]float32, 10), 1, 32, 32); return err }(), ErrBadInput, nil},
 		{"input too small", func() error { _, err := m.Logits(ctx, make([]float32, 3*8*8), 1, 8, 8); return err }(), ErrBadInput, nil},
 		{"NaN input", func() error { _, err := m.Logits(ctx, nan, 1, 32, 32); return err }(), ErrBadInput, nil},
-		{"nil image", func() error { _, err := m.Classify(ctx, nil, 1); return err }(), ErrBadInput, nil},
-		{"empty image", func() error { _, err := m.Classify(ctx, image.NewRGBA(image.Rect(0, 0, 0, 0)), 1); return err }(), ErrBadInput, nil},
+		{"nil image", classify(nil, ClassifyOptions{TopK: 1}), ErrBadInput, nil},
+		{"empty image", classify(image.NewRGBA(image.Rect(0, 0, 0, 0)), ClassifyOptions{TopK: 1}), ErrBadInput, nil},
+		{"negative TopK", classify(img, ClassifyOptions{TopK: -1}), ErrBadInput, nil},
+		{"Side too large", classify(img, ClassifyOptions{Side: MaxClassifySide + 1}), ErrBadInput, nil},
 		{"bad warm-up", m.Warmup(ctx, 0, 0), ErrBadInput, nil},
 		{"closed model", func() error { _, err := closed.Logits(ctx, synthInput(1, 32, 32, 1), 1, 32, 32); return err }(), ErrClosed, nil},
 	}

@@ -72,7 +72,7 @@ func FuzzOpenBytes(f *testing.F) {
 		f.Add(s)
 	}
 	quiet := func(string) {}
-	input := synthInput(1, model.MinInputSize, model.MinInputSize, 9)
+	input := synthInput(1, MinSide, MinSide, 9)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		var m *Model
@@ -95,7 +95,7 @@ func FuzzOpenBytes(f *testing.F) {
 		if info.Backend != CPU || info.Classes < 1 || len(info.Labels) != info.Classes || info.Params < 1 {
 			t.Fatalf("inconsistent info %+v", info)
 		}
-		logits, err := m.Logits(ctx, input, 1, model.MinInputSize, model.MinInputSize)
+		logits, err := m.Logits(ctx, input, 1, MinSide, MinSide)
 		if err != nil {
 			t.Fatalf("a model that opened cannot run: %v", err)
 		}

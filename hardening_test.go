@@ -256,7 +256,9 @@ func TestClassifyRefusesBadImages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
-			got := allocated(func() { _, err = m.ClassifyBatch(context.Background(), []image.Image{ok, tt.img}, 2, 32) })
+			got := allocated(func() {
+				_, err = m.ClassifyBatch(context.Background(), []image.Image{ok, tt.img}, ClassifyOptions{TopK: 2, Side: 32})
+			})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
@@ -265,7 +267,7 @@ func TestClassifyRefusesBadImages(t *testing.T) {
 			}
 		})
 	}
-	p, err := m.Classify(context.Background(), ok, 2)
+	p, err := m.Classify(context.Background(), ok, ClassifyOptions{TopK: 2})
 	if err != nil || len(p) != 2 {
 		t.Fatalf("a valid image: %v, %v", p, err)
 	}
@@ -285,10 +287,10 @@ func TestCallsAfterClose(t *testing.T) {
 			if _, err := m.Logits(context.Background(), synthInput(1, 32, 32, 1), 1, 32, 32); !errors.Is(err, ErrClosed) {
 				t.Errorf("Logits: %v, want ErrClosed", err)
 			}
-			if _, err := m.Classify(context.Background(), img, 1); !errors.Is(err, ErrClosed) {
+			if _, err := m.Classify(context.Background(), img, ClassifyOptions{TopK: 1}); !errors.Is(err, ErrClosed) {
 				t.Errorf("Classify: %v, want ErrClosed", err)
 			}
-			if _, err := m.ClassifyBatch(context.Background(), []image.Image{img, img}, 1, 32); !errors.Is(err, ErrClosed) {
+			if _, err := m.ClassifyBatch(context.Background(), []image.Image{img, img}, ClassifyOptions{TopK: 1, Side: 32}); !errors.Is(err, ErrClosed) {
 				t.Errorf("ClassifyBatch: %v, want ErrClosed", err)
 			}
 			if got := m.GPUMemoryBytes(); got != 0 {

@@ -16,16 +16,17 @@ const (
 	MetaConfig = "lowformer.config"
 	// MetaVariant holds the variant name ("B0", ..., "custom").
 	MetaVariant = "lowformer.variant"
-	// MetaInputSize holds the resolution the model was trained at ("48").
+	// MetaInputSize holds Info.NativeSide, the side the model was trained
+	// at ("48").
 	MetaInputSize = "input_size"
 )
 
-// inputSizeFor returns the input resolution recorded in the metadata, or
-// DefaultSize when it is absent or not a sane size.
-func inputSizeFor(meta map[string]string) int {
+// nativeSideFor returns the native side recorded in the metadata, or
+// DefaultNativeSide when it is absent or not a side Classify accepts.
+func nativeSideFor(meta map[string]string) int {
 	s, err := strconv.Atoi(meta[MetaInputSize])
-	if err != nil || s < 32 || s > 2048 {
-		return DefaultSize
+	if err != nil || s < MinSide || s > MaxClassifySide {
+		return DefaultNativeSide
 	}
 	return s
 }

@@ -6,6 +6,7 @@
 //
 //	m, err := lowformer.Open(ctx, "evalmodel.pt", lowformer.Options{})
 //	defer m.Close()
+//	preds, err := m.Classify(ctx, img, lowformer.ClassifyOptions{}) // top-5 classes
 //	logits, err := m.Logits(ctx, batch, n, 224, 224) // NCHW float32, normalized
 //
 // Weights are read directly from the official evalmodel.pt (a safe subset of
@@ -84,7 +85,7 @@ type Info struct {
 	Params      int          // number of parameters
 	Classes     int
 	Labels      []string // class names, Classes long
-	InputSize   int      // the resolution the model expects (metadata "input_size", else 224)
+	NativeSide  int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
 	Format      string   // "pytorch" or "safetensors"
 	DType       string   // dominant float dtype of the file
 	Backend     Backend  // GPU or CPU, as resolved
@@ -161,7 +162,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	}
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, info: Info{
-		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, InputSize: inputSizeFor(sd.Meta),
+		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
 	}}
 	if opt.Backend == CPU {
@@ -192,12 +193,9 @@ func warn(opt Options, msg string) {
 // Info describes the model.
 func (m *Model) Info() Info { return m.info }
 
-// MaxInputSide is the largest input height or width Logits accepts.
-const MaxInputSide = 16384
-
 // Logits runs a batch of n images of h×w pixels given as NCHW float32 RGB,
 // already normalized with the ImageNet mean and std, and returns the
-// n×Classes logits. Any h, w in 32..MaxInputSide works. Every input value
+// n×Classes logits. Any h, w in MinSide..MaxLogitsSide works. Every input value
 // must be finite: a NaN or ±Inf is refused with an error naming the first
 // one (its flat index and its image, channel, row and column), before any
 // work is done.
@@ -219,19 +217,19 @@ func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]flo
 	return model.RunCPU(m.graph, input, n, h, w)
 }
 
-// Warmup readies the model for batches of n images of size×size pixels
-// (size 0: Info().InputSize), so that the first real call runs as fast as
+// Warmup readies the model for batches of n images of side×side pixels
+// (side 0: Info().NativeSide, MinSide..MaxLogitsSide otherwise), so that the first real call runs as fast as
 // the later ones. On the GPU it builds the execution plan for that shape
 // and runs it once on blank images: that makes the driver compile every
 // shader, which on a CPU adapter with an empty shader cache takes seconds.
 // On the CPU backend there is nothing to prepare and it returns at once.
-func (m *Model) Warmup(ctx context.Context, n, size int) error {
-	if size == 0 {
-		size = m.info.InputSize
+func (m *Model) Warmup(ctx context.Context, n, side int) error {
+	if side == 0 {
+		side = m.info.NativeSide
 	}
-	if n < 1 || size < model.MinInputSize || size > MaxInputSide || n > maxWarmupFloats/(3*size*size) {
+	if n < 1 || side < MinSide || side > MaxLogitsSide || n > maxWarmupFloats/(3*side*side) {
 		return badInput("warm-up for %d images of %d×%d: need n ≥ 1, a side of %d..%d and at most %d input values",
-			n, size, size, model.MinInputSize, MaxInputSide, maxWarmupFloats)
+			n, side, side, MinSide, MaxLogitsSide, maxWarmupFloats)
 	}
 	if m.info.Backend == CPU {
 		if err := ctx.Err(); err != nil {
@@ -244,7 +242,7 @@ func (m *Model) Warmup(ctx context.Context, n, size int) error {
 		}
 		return nil
 	}
-	_, err := m.Logits(ctx, make([]float32, n*3*size*size), n, size, size)
+	_, err := m.Logits(ctx, make([]float32, n*3*side*side), n, side, side)
 	return err
 }
 
@@ -255,8 +253,8 @@ const maxWarmupFloats = 1 << 27
 // are compared without overflow: n·3·h·w is only formed once n is known to
 // be at most len(input)/(3·h·w).
 func checkInput(input []float32, n, h, w int) error {
-	if n < 1 || h < model.MinInputSize || w < model.MinInputSize || h > MaxInputSide || w > MaxInputSide {
-		return badInput("input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d and ≤ %d", n, h, w, model.MinInputSize, MaxInputSide)
+	if n < 1 || h < MinSide || w < MinSide || h > MaxLogitsSide || w > MaxLogitsSide {
+		return badInput("input shape [%d,3,%d,%d]: need n ≥ 1 and h, w ≥ %d and ≤ %d", n, h, w, MinSide, MaxLogitsSide)
 	}
 	per := 3 * h * w
 	if n > len(input)/per || n*per != len(input) {

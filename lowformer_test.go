@@ -2,6 +2,7 @@ package lowformer
 
 import (
 	"context"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/internal/refdata"
+	"github.com/lowformer/lowformer-webgpu/model"
 )
 
 // TestLogitsMatchReference opens the official-format checkpoints through
@@ -55,9 +57,10 @@ func TestLogitsMatchReference(t *testing.T) {
 	}
 }
 
+// TestOpenErrors opens broken files and valid ones of another variant than
+// requested; the tiny .pt fixture stands in for an official checkpoint.
 func TestOpenErrors(t *testing.T) {
-	dir := refdata.Dir(t, "b0")
-	pt := filepath.Join(dir, "evalmodel.pt")
+	pt := tinyPT
 	full, err := os.ReadFile(pt)
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +99,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestLogitsShapeErrors(t *testing.T) {
-	dir := refdata.Dir(t, "b0")
-	m, err := Open(context.Background(), filepath.Join(dir, "evalmodel.pt"), Options{Backend: CPU})
+	m, err := Open(context.Background(), tinySafetensors, Options{Backend: CPU})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,90 +134,187 @@ func TestTopK(t *testing.T) {
 	}
 }
 
-// TestWarmup readies the reference B0 for one image at its input size: on
-// the GPU that builds the plan (the model then holds GPU memory) and the
-// next call on that shape gives the reference logits; on the CPU it does
-// nothing. Bad shapes and closed models are refused.
+// TestWarmup readies a model for one image at its native side: on the GPU
+// that builds the plan (the model then holds GPU memory) and the next call
+// on that shape gives the reference logits; on the CPU it does nothing. Bad
+// shapes and closed models are refused. The tiny fixture always runs (its
+// reference is the pure-Go forward pass); the reference B0 too where the
+// shared data is present.
 func TestWarmup(t *testing.T) {
-	dir := refdata.Dir(t, "b0")
 	ctx := context.Background()
-	for _, be := range []Backend{GPU, CPU} {
-		t.Run(be.String(), func(t *testing.T) {
-			if be == GPU {
-				gputest.Device(t)
-			}
-			m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			for _, bad := range []struct{ n, size int }{{0, 224}, {1, 16}, {1, MaxInputSide + 1}, {1 << 20, 224}} {
-				if err := m.Warmup(ctx, bad.n, bad.size); err == nil || !strings.Contains(err.Error(), "warm-up") {
-					t.Errorf("Warmup(%d, %d): %v, want a warm-up error", bad.n, bad.size, err)
-				}
-			}
-			if err := m.Warmup(ctx, 1, 0); err != nil {
-				t.Fatal(err)
-			}
-			if got := m.GPUMemoryBytes(); (be == GPU) != (got > 0) {
-				t.Errorf("%d bytes of GPU memory after the warm-up on the %s", got, be)
-			}
+	// reference returns one input image at the model's native side and its
+	// logits.
+	type warmCase struct {
+		name, path string
+		reference  func(t *testing.T, m *Model) (input, logits []float32)
+	}
+	cases := []warmCase{{"tiny", tinySafetensors, func(t *testing.T, m *Model) ([]float32, []float32) {
+		s := m.Info().NativeSide
+		input := synthInput(1, s, s, 3)
+		want, err := model.RunCPU(m.graph, input, 1, s, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return input, want
+	}}}
+	if dir, ok := refDir("b0"); ok {
+		cases = append(cases, warmCase{"b0", filepath.Join(dir, "evalmodel.pt"), func(t *testing.T, m *Model) ([]float32, []float32) {
 			input, _ := refdata.ReadBin(t, filepath.Join(dir, "input.bin"))
 			want, _ := refdata.ReadBin(t, filepath.Join(dir, "logits.bin"))
-			got, err := m.Logits(ctx, input[:3*224*224], 1, 224, 224)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := ref.MaxAbsDiff(got, want[:len(got)]); d > 2e-4 {
-				t.Errorf("logits after the warm-up differ by %.3g > 2e-4", d)
-			}
-			m.Close()
-			if err := m.Warmup(ctx, 1, 0); err != ErrClosed {
-				t.Errorf("Warmup after Close: %v, want ErrClosed", err)
-			}
-		})
+			return input[:3*224*224], want[:m.Info().Classes]
+		}})
+	}
+	for _, c := range cases {
+		for _, be := range []Backend{GPU, CPU} {
+			t.Run(c.name+"/"+be.String(), func(t *testing.T) {
+				if be == GPU {
+					gputest.Device(t)
+				}
+				m, err := Open(ctx, c.path, Options{Backend: be})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				for _, bad := range []struct{ n, size int }{{0, 224}, {1, 16}, {1, MaxLogitsSide + 1}, {1 << 20, 224}} {
+					if err := m.Warmup(ctx, bad.n, bad.size); err == nil || !strings.Contains(err.Error(), "warm-up") {
+						t.Errorf("Warmup(%d, %d): %v, want a warm-up error", bad.n, bad.size, err)
+					}
+				}
+				if err := m.Warmup(ctx, 1, 0); err != nil {
+					t.Fatal(err)
+				}
+				if got := m.GPUMemoryBytes(); (be == GPU) != (got > 0) {
+					t.Errorf("%d bytes of GPU memory after the warm-up on the %s", got, be)
+				}
+				input, want := c.reference(t, m)
+				s := m.Info().NativeSide
+				got, err := m.Logits(ctx, input, 1, s, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := ref.MaxAbsDiff(got, want); d > 2e-4 {
+					t.Errorf("logits after the warm-up differ by %.3g > 2e-4", d)
+				}
+				m.Close()
+				if err := m.Warmup(ctx, 1, 0); err != ErrClosed {
+					t.Errorf("Warmup after Close: %v, want ErrClosed", err)
+				}
+			})
+		}
 	}
 }
 
-// TestInputSideAndTimings checks the classification input side (0: the
-// model's input size; 32..MaxInputSize otherwise) and that the timed
-// classification gives ClassifyBatch's predictions with its step times.
-func TestInputSideAndTimings(t *testing.T) {
+// TestClassifyOptions checks how ClassifyOptions resolve (the zero value:
+// DefaultTopK classes at the native side; TopK capped at the class count)
+// and that out-of-range values are ErrBadInput errors, on a 10-class model.
+func TestClassifyOptions(t *testing.T) {
+	ctx := context.Background()
+	file := safetensorsOf(t, synthStateDict(t, smallConfig), "F32", map[string]string{MetaInputSize: "48"})
+	m, err := OpenBytes(ctx, file, Options{Backend: CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if MinSide != model.MinInputSize {
+		t.Fatalf("MinSide %d, the network's smallest input %d", MinSide, model.MinInputSize)
+	}
+	if got := m.Info().NativeSide; got != 48 {
+		t.Fatalf("NativeSide %d, want the metadata's 48", got)
+	}
+	for _, tt := range []struct {
+		name              string
+		opt               ClassifyOptions
+		wantSide, wantTop int
+	}{
+		{"zero value", ClassifyOptions{}, 48, DefaultTopK},
+		{"TopK 1", ClassifyOptions{TopK: 1}, 48, 1},
+		{"TopK = classes", ClassifyOptions{TopK: 10}, 48, 10},
+		{"TopK beyond the classes", ClassifyOptions{TopK: 1000}, 48, 10},
+		{"smallest side", ClassifyOptions{Side: MinSide}, MinSide, DefaultTopK},
+		{"another side", ClassifyOptions{Side: 256, TopK: 3}, 256, 3},
+		{"largest side", ClassifyOptions{Side: MaxClassifySide}, MaxClassifySide, DefaultTopK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			side, k, err := m.resolve(tt.opt)
+			if err != nil || side != tt.wantSide || k != tt.wantTop {
+				t.Fatalf("resolve(%+v) = side %d, top %d, %v; want %d, %d", tt.opt, side, k, err, tt.wantSide, tt.wantTop)
+			}
+		})
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 50, 40))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	for _, tt := range []struct {
+		name string
+		opt  ClassifyOptions
+		want string
+	}{
+		{"negative TopK", ClassifyOptions{TopK: -1}, "TopK -1 is negative"},
+		{"negative side", ClassifyOptions{Side: -1}, "outside 32..2048"},
+		{"side below MinSide", ClassifyOptions{Side: MinSide - 1}, "outside 32..2048"},
+		{"side above MaxClassifySide", ClassifyOptions{Side: MaxClassifySide + 1}, "outside 32..2048"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, imgs := range [][]image.Image{{img}, nil} { // refused even without images
+				_, err := m.ClassifyBatch(ctx, imgs, tt.opt)
+				if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("ClassifyBatch(%d images, %+v): %v, want an ErrBadInput error mentioning %q", len(imgs), tt.opt, err, tt.want)
+				}
+			}
+		})
+	}
+	// The defaults classify as the explicit values do.
+	def, err := m.Classify(ctx, img, ClassifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	explicit, err := m.Classify(ctx, img, ClassifyOptions{TopK: DefaultTopK, Side: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(def) != DefaultTopK || !reflect.DeepEqual(def, explicit) {
+		t.Errorf("zero options gave %v, the explicit defaults %v", def, explicit)
+	}
+	all, err := m.Classify(ctx, img, ClassifyOptions{TopK: 1000})
+	if err != nil || len(all) != 10 {
+		t.Errorf("TopK 1000 on 10 classes: %d predictions, %v", len(all), err)
+	}
+}
+
+// TestClassifyTimings: ClassifyOptions.Timings receives the step times of
+// the call, which classifies exactly as a call without it does.
+func TestClassifyTimings(t *testing.T) {
 	ctx := context.Background()
 	m, err := Open(ctx, tinySafetensors, Options{Backend: CPU})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	for _, tt := range []struct{ size, want int }{{0, m.Info().InputSize}, {32, 32}, {256, 256}, {MaxInputSize, MaxInputSize}} {
-		if got, err := m.InputSide(tt.size); err != nil || got != tt.want {
-			t.Errorf("InputSide(%d) = %d, %v; want %d", tt.size, got, err, tt.want)
-		}
-	}
-	for _, bad := range []int{-1, 31, MaxInputSize + 1} {
-		if _, err := m.InputSide(bad); err == nil || !strings.Contains(err.Error(), "outside 32..2048") {
-			t.Errorf("InputSide(%d): %v, want an out-of-range error", bad, err)
-		}
-	}
 	img := image.NewRGBA(image.Rect(0, 0, 50, 40))
 	for i := range img.Pix {
 		img.Pix[i] = uint8(i * 7)
 	}
-	want, err := m.ClassifyBatch(ctx, []image.Image{img}, 2, 48)
+	imgs := []image.Image{img, img}
+	want, err := m.ClassifyBatch(ctx, imgs, ClassifyOptions{TopK: 2, Side: 48})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, tm, err := m.ClassifyBatchTimed(ctx, []image.Image{img}, 2, 48)
+	var tm Timings
+	got, err := m.ClassifyBatch(ctx, imgs, ClassifyOptions{TopK: 2, Side: 48, Timings: &tm})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("timed predictions %v, ClassifyBatch's %v", got, want)
+		t.Errorf("timed predictions %v, untimed %v", got, want)
 	}
 	if tm.Preprocess <= 0 || tm.Inference <= 0 || tm.Postprocess < 0 {
 		t.Errorf("timings %+v: want positive preprocess and inference times", tm)
 	}
-	if _, _, err := m.ClassifyBatchTimed(ctx, []image.Image{img}, 2, 31); err == nil {
-		t.Error("ClassifyBatchTimed accepted size 31")
+	tm = Timings{Inference: -1}
+	if _, err := m.ClassifyBatch(ctx, imgs, ClassifyOptions{Side: 31, Timings: &tm}); err == nil {
+		t.Error("ClassifyBatch accepted side 31")
+	} else if tm.Inference != -1 {
+		t.Errorf("a refused call wrote timings %+v", tm)
 	}
 }

@@ -51,7 +51,7 @@ func classify(t testing.TB, m *lowformer.Model, imgs []image.Image, batch int) [
 	t.Helper()
 	out := make([]int, 0, len(imgs))
 	for i := 0; i < len(imgs); i += batch {
-		res, err := m.ClassifyBatch(context.Background(), imgs[i:min(i+batch, len(imgs))], 1, FashionMNISTSize)
+		res, err := m.ClassifyBatch(context.Background(), imgs[i:min(i+batch, len(imgs))], lowformer.ClassifyOptions{TopK: 1, Side: FashionMNISTSize})
 		if err != nil {
 			t.Fatalf("ClassifyBatch of images %d..: %v", i, err)
 		}

@@ -2,7 +2,7 @@
 // the engine has a real trained model out of the box.
 //
 //	m, err := lowformer.OpenBytes(ctx, pretrained.FashionMNIST(), lowformer.Options{})
-//	preds, err := m.ClassifyBatch(ctx, imgs, 1, pretrained.FashionMNISTSize)
+//	preds, err := m.ClassifyBatch(ctx, imgs, lowformer.ClassifyOptions{TopK: 1})
 //
 // The network is a custom LowFormer (widths 8, 16, 32, 64, 96; one block per
 // stage; attention+MLP LowFormer blocks in stages 3-4; head 128/128; 10

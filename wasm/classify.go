@@ -10,17 +10,15 @@ import (
 	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
-// DefaultTopK is the number of predictions classify returns by default.
-const DefaultTopK = 5
-
 // maxPixels bounds width*height of the pixels handed to classify.
 const maxPixels = preprocess.DefaultMaxPixels
 
 // classification is the result of classify: the topK classes, most likely
-// first, and how long each Go-side step took in milliseconds.
+// first, and how long each Go-side step took.
 type classification struct {
 	Predictions []lowformer.Prediction
-	Timings     map[string]float64
+	Timings     lowformer.Timings
+	Decode      *time.Duration // decoding the file (classifyEncoded only)
 }
 
 // checkShape validates an NCHW shape [n,3,h,w] against the number of values
@@ -59,30 +57,20 @@ func pixelsImage(pix []byte, width, height int) (*image.NRGBA, error) {
 	return &image.NRGBA{Pix: pix, Stride: 4 * width, Rect: image.Rect(0, 0, width, height)}, nil
 }
 
-// checkTopK resolves the topK option: 0 means DefaultTopK, and it is capped
-// at the number of classes.
-func checkTopK(k, classes int) (int, error) {
-	switch {
-	case k == 0:
-		k = DefaultTopK
-	case k < 0:
-		return 0, fmt.Errorf("lowformer: topK must be a positive integer, got %d", k)
-	}
-	return min(k, classes), nil
-}
-
-// classifyImage classifies img with the model (lowformer.ClassifyBatchTimed:
-// the evaluation preprocessing, the model, lowformer.TopK) and returns the
-// k most likely classes with the time each step took.
-func classifyImage(ctx context.Context, m *lowformer.Model, img image.Image, size, k int) (classification, error) {
-	preds, tm, err := m.ClassifyBatchTimed(ctx, []image.Image{img}, k, size)
+// classifyImage classifies img with the model (lowformer.Model.Classify:
+// the evaluation preprocessing, the model, lowformer.TopK) and returns its
+// most likely classes with the time each step took.
+func classifyImage(ctx context.Context, m *lowformer.Model, img image.Image, opt lowformer.ClassifyOptions) (classification, error) {
+	c := classification{}
+	opt.Timings = &c.Timings
+	preds, err := m.Classify(ctx, img, opt)
 	if err != nil {
 		return classification{}, err
 	}
-	return classification{Predictions: preds[0], Timings: map[string]float64{
-		"preprocess": tm.Preprocess, "inference": tm.Inference, "postprocess": tm.Postprocess,
-	}}, nil
+	c.Predictions = preds
+	return c, nil
 }
 
-// ms converts a duration to milliseconds.
+// ms converts a duration to the milliseconds JavaScript reports times in;
+// every time the API returns goes through it.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

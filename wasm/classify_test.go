@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"image"
 	"strings"
 	"testing"
+
+	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
 func TestCheckShape(t *testing.T) {
@@ -59,13 +64,31 @@ func TestPixelsImage(t *testing.T) {
 	}
 }
 
-func TestCheckTopK(t *testing.T) {
-	for _, tt := range []struct{ k, classes, want int }{{0, 1000, 5}, {3, 1000, 3}, {2000, 1000, 1000}, {0, 2, 2}} {
-		if got, err := checkTopK(tt.k, tt.classes); err != nil || got != tt.want {
-			t.Errorf("checkTopK(%d, %d) = %d, %v; want %d", tt.k, tt.classes, got, err, tt.want)
+// TestClassifyImage: classify's options reach the model (zero values: the
+// model's defaults, here every class of the 3-class tiny model) and its
+// step times come back.
+func TestClassifyImage(t *testing.T) {
+	ctx := context.Background()
+	m, err := lowformer.Open(ctx, "../testdata/tiny.safetensors", lowformer.Options{Backend: lowformer.CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	img := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for _, tt := range []struct {
+		opt  lowformer.ClassifyOptions
+		want int
+	}{{lowformer.ClassifyOptions{}, 3}, {lowformer.ClassifyOptions{TopK: 1}, 1}, {lowformer.ClassifyOptions{TopK: 2, Side: 64}, 2}} {
+		c, err := classifyImage(ctx, m, img, tt.opt)
+		if err != nil || len(c.Predictions) != tt.want {
+			t.Errorf("classifyImage(%+v) = %d predictions, %v; want %d", tt.opt, len(c.Predictions), err, tt.want)
+		}
+		if c.Timings.Inference <= 0 || c.Decode != nil {
+			t.Errorf("classifyImage(%+v) timings %+v, decode %v", tt.opt, c.Timings, c.Decode)
 		}
 	}
-	if _, err := checkTopK(-1, 1000); err == nil {
-		t.Error("checkTopK(-1) accepted a negative topK")
+	if _, err := classifyImage(ctx, m, img, lowformer.ClassifyOptions{Side: 8}); !errors.Is(err, lowformer.ErrBadInput) ||
+		!strings.Contains(err.Error(), "size") {
+		t.Errorf("size 8: %v, want an ErrBadInput error naming the size", err)
 	}
 }

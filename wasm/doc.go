@@ -9,15 +9,25 @@
 // Go panics all reject the Promise with an Error; none stops the Go runtime.
 //
 //	__lowformer.version                                   string
-//	__lowformer.load(weights Uint8Array, {backend, variant}) → {id, info}
+//	__lowformer.load(weights Uint8Array, {backend, variant}) → {id, info, loadMs}
 //	__lowformer.logits(id, input Float32Array, [n,3,h,w])  → Float32Array (n×classes)
 //	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size})
 //	                                                       → {predictions, timings}
 //	__lowformer.classifyEncoded(id, file Uint8Array, {topK, size})
 //	                                                       → {predictions, timings, width, height}
+//	__lowformer.warmup(id)                                 → {ms}
 //	__lowformer.dispose(id)                                → true
 //	__lowformer.memory()  → {heapAlloc, heapObjects, goroutines, models}
 //	                        (after a forced Go GC; for leak tests)
+//
+// The classify options are lowformer.ClassifyOptions under their JavaScript
+// names: topK is TopK (0 or absent: lowformer.DefaultTopK, 5; more than the
+// classes: all of them) and size is Side (0 or absent: the model's native
+// side, info.inputSize; otherwise 32..2048). info.inputSize is
+// lowformer.Info.NativeSide. Times (loadMs, ms, and the timings of a
+// classification: preprocess, inference, postprocess, and decode for
+// classifyEncoded) are milliseconds, converted from the Go time.Durations
+// in one place (ms).
 //
 // Built natively, the command only explains how to build it.
 package main

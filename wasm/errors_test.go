@@ -19,7 +19,8 @@ func TestUserError(t *testing.T) {
 		{"nil", nil, ""},
 		{"already prefixed", errors.New("lowformer: input value 0 is NaN"), "lowformer: input value 0 is NaN"},
 		{"unprefixed", errors.New("model: planning x"), "lowformer: model: planning x"},
-		{"lost device", lost, "lowformer: the model's GPU device was lost or closed (gpu: map staging: gpu: device is closed or lost: Device was destroyed.); dispose the model and load it again"},
+		{"lost device", lost, "lowformer: the model's GPU device was lost or closed (gpu: map staging: " + lowformer.ErrDeviceLost.Error() +
+			": Device was destroyed.); dispose the model and load it again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,7 +93,6 @@ func (a *api) load(args []safejs.Value) (work, error) {
 		}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings
-		info["inputSize"] = m.Info().InputSize
 		return map[string]any{"id": a.models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
 	}, nil
 }
@@ -107,7 +106,7 @@ func infoJS(in lowformer.Info) map[string]any {
 	return map[string]any{
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
 		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
-		"hasOptimizerState": in.HasOptState,
+		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
 	}
 }
 
@@ -158,7 +157,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, size, err := classifyOptions(args, 4, hd)
+	opt, err := classifyOptions(args, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +173,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 		return nil, err
 	}
 	return func() (any, error) {
-		c, err := classifyImage(context.Background(), hd, img, size, k)
+		c, err := classifyImage(context.Background(), hd, img, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +193,7 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, size, err := classifyOptions(args, 2, hd)
+	opt, err := classifyOptions(args, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -204,43 +203,44 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	}
 	return func() (any, error) {
 		t0 := time.Now()
-		img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{Size: size})
+		img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
 		if err != nil {
 			if errors.Is(err, preprocess.ErrUnsupportedFormat) {
 				return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
 			}
 			return nil, fmt.Errorf("lowformer: %w", err)
 		}
-		decode := ms(time.Since(t0))
-		c, err := classifyImage(context.Background(), hd, img, size, k)
+		decode := time.Since(t0)
+		c, err := classifyImage(context.Background(), hd, img, opt)
 		if err != nil {
 			return nil, err
 		}
-		c.Timings["decode"] = decode
+		c.Decode = &decode
 		out := classificationJS(c)
 		out["width"], out["height"] = img.Bounds().Dx(), img.Bounds().Dy()
 		return out, nil
 	}, nil
 }
 
-// classifyOptions reads {topK, size} from args[i]; size is resolved by
-// Model.InputSide (0: the model's input size).
-func classifyOptions(args []safejs.Value, i int, m *lowformer.Model) (k, size int, err error) {
+// classifyOptions reads {topK, size} from args[i] as the
+// lowformer.ClassifyOptions TopK and Side, whose zero values (also when
+// absent) are the defaults: lowformer.DefaultTopK classes at the model's
+// native side. The model checks them; a negative topK is refused here
+// already, with its JavaScript name.
+func classifyOptions(args []safejs.Value, i int) (lowformer.ClassifyOptions, error) {
 	opt, err := argOptions(args, i)
 	if err != nil {
-		return 0, 0, err
+		return lowformer.ClassifyOptions{}, err
 	}
-	if k, err = opt.int("topK"); err != nil {
-		return 0, 0, err
+	k, err := opt.int("topK")
+	if err != nil {
+		return lowformer.ClassifyOptions{}, err
 	}
-	if k, err = checkTopK(k, m.Info().Classes); err != nil {
-		return 0, 0, err
+	if k < 0 {
+		return lowformer.ClassifyOptions{}, fmt.Errorf("lowformer: topK must be a positive integer, got %d", k)
 	}
-	if size, err = opt.int("size"); err != nil {
-		return 0, 0, err
-	}
-	size, err = m.InputSide(size)
-	return k, size, err
+	size, err := opt.int("size")
+	return lowformer.ClassifyOptions{TopK: k, Side: size}, err
 }
 
 // classificationJS converts a classification to a plain JavaScript object.
@@ -249,9 +249,10 @@ func classificationJS(c classification) map[string]any {
 	for i, p := range c.Predictions {
 		preds[i] = map[string]any{"index": p.Index, "label": p.Label, "probability": float64(p.Prob)}
 	}
-	t := map[string]any{}
-	for k, v := range c.Timings {
-		t[k] = v
+	t := map[string]any{"preprocess": ms(c.Timings.Preprocess), "inference": ms(c.Timings.Inference),
+		"postprocess": ms(c.Timings.Postprocess)}
+	if c.Decode != nil {
+		t["decode"] = ms(*c.Decode)
 	}
 	return map[string]any{"predictions": preds, "timings": t}
 }

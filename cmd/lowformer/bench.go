@@ -143,20 +143,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	defer m.Close()
 	input := ref.batchInput(f.batch, f.size)
-	run := func() ([]float32, float64, error) {
+	run := func() ([]float32, time.Duration, error) {
 		t0 := time.Now()
 		y, err := m.Logits(ctx, input, f.batch, f.size, f.size)
-		return y, msSince(t0), err
+		return y, time.Since(t0), err
 	}
-	first, firstMs, err := run()
+	first, firstRun, err := run()
 	if err != nil {
 		return err
 	}
 	info := m.Info()
 	r := &benchResult{
 		Engine: "lowformer-native", Adapter: info.Adapter, Model: info.Variant, Weights: f.weights, Backend: info.Backend.String(),
-		Batch: f.batch, Size: f.size, Warmup: f.warmup, ColdStartMs: float64(time.Since(start).Microseconds()) / 1000,
-		ColdStartFrom: startFrom + " to the first logits", FirstRunMs: firstMs,
+		Batch: f.batch, Size: f.size, Warmup: f.warmup, ColdStartMs: ms(time.Since(start)),
+		ColdStartFrom: startFrom + " to the first logits", FirstRunMs: ms(firstRun),
 	}
 	if r.Adapter == "" {
 		r.Adapter = "cpu (pure Go)"
@@ -192,15 +192,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 // timedRuns does the timed runs (-runs of them, or one per stdin line with
 // -interleave), records them in r and returns the last run's logits.
-func timedRuns(f *benchFlags, r *benchResult, run func() ([]float32, float64, error), in *bufio.Scanner, stdout io.Writer) ([]float32, error) {
+func timedRuns(f *benchFlags, r *benchResult, run func() ([]float32, time.Duration, error), in *bufio.Scanner, stdout io.Writer) ([]float32, error) {
 	var last []float32
 	once := func() error {
-		y, ms, err := run()
+		y, d, err := run()
 		if err != nil {
 			return err
 		}
 		last = y
-		r.TimesMs = append(r.TimesMs, ms)
+		r.TimesMs = append(r.TimesMs, ms(d))
 		return nil
 	}
 	if f.interleave {
@@ -241,7 +241,8 @@ func summarize(v []float64) (median, lo, hi float64) {
 	return median, s[0], s[n-1]
 }
 
-func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
+// ms converts a duration to the milliseconds of the bench's JSON records.
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
 // finite returns &v, or nil when v is NaN or infinite (JSON has no such
 // numbers).

@@ -192,8 +192,8 @@ func forwardAndCeiling(m *model.GPU, dev *gpu.Device, input []float32, n, size i
 		if _, err := m.Logits(input, n, size, size); err != nil {
 			return model.Ceiling{}, 0, err
 		}
-		if ms := msSince(t0); forward == 0 || ms < forward {
-			forward = ms
+		if t := ms(time.Since(t0)); forward == 0 || t < forward {
+			forward = t
 		}
 		c, err := gb.Time(best.Pointwise, reps)
 		if err != nil {

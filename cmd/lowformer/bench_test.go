@@ -23,11 +23,12 @@ func benchJSON(t *testing.T, args ...string) benchResult {
 	return res
 }
 
-// checkTimes checks the timing fields every result must have.
-func checkTimes(t *testing.T, r benchResult, runs int) {
+// checkTimes checks the timing fields every result must have, of runs
+// runs of the model variant.
+func checkTimes(t *testing.T, r benchResult, variant string, runs int) {
 	t.Helper()
-	if r.Engine != "lowformer-native" || r.Model != "B0" || r.Adapter == "" || r.Runs != runs || len(r.TimesMs) != runs {
-		t.Errorf("result %+v: want engine lowformer-native, model B0, an adapter and %d runs", r, runs)
+	if r.Engine != "lowformer-native" || r.Model != variant || r.Adapter == "" || r.Runs != runs || len(r.TimesMs) != runs {
+		t.Errorf("result %+v: want engine lowformer-native, model %s, an adapter and %d runs", r, variant, runs)
 	}
 	if !(r.MinMs > 0 && r.MinMs <= r.MedianMs && r.MedianMs <= r.MaxMs) {
 		t.Errorf("times min %.3f, median %.3f, max %.3f are not ordered positive numbers", r.MinMs, r.MedianMs, r.MaxMs)
@@ -45,7 +46,7 @@ func checkTimes(t *testing.T, r benchResult, runs int) {
 func TestBenchReference(t *testing.T) {
 	gputest.Device(t)
 	r := benchJSON(t, "-weights", b0Weights(t), "-batch", "3", "-runs", "2", "-warmup", "0")
-	checkTimes(t, r, 2)
+	checkTimes(t, r, "B0", 2)
 	if r.MaxAbsErr == nil || *r.MaxAbsErr > 2e-4 || r.ArgmaxOK == nil || !*r.ArgmaxOK {
 		t.Errorf("max_abs_err %v, argmax ok %v (%s): want ≤ 2e-4 against the reference", r.MaxAbsErr, r.ArgmaxOK, r.Check)
 	}
@@ -57,8 +58,8 @@ func TestBenchReference(t *testing.T) {
 // TestBenchCPUNoReference runs the CPU backend at a size the reference
 // does not have: synthetic input, no check, said so.
 func TestBenchCPUNoReference(t *testing.T) {
-	r := benchJSON(t, "-weights", b0Weights(t), "-backend", "cpu", "-size", "32", "-runs", "3", "-warmup", "1")
-	checkTimes(t, r, 3)
+	r := benchJSON(t, "-weights", tinyWeights(t), "-backend", "cpu", "-size", "32", "-runs", "3", "-warmup", "1")
+	checkTimes(t, r, "custom", 3)
 	if r.Backend != "cpu" || r.MaxAbsErr != nil || !strings.Contains(r.Check, "not checked") {
 		t.Errorf("backend %s, max_abs_err %v, check %q: want cpu, null and a note that nothing was checked", r.Backend, r.MaxAbsErr, r.Check)
 	}
@@ -116,7 +117,7 @@ func TestBenchInterleave(t *testing.T) {
 	gputest.Device(t)
 	benchStdin = strings.NewReader("run\n\nrun\nrun\n")
 	defer func() { benchStdin = os.Stdin }()
-	out := mustCLI(t, "bench", "-weights", b0Weights(t), "-size", "32", "-warmup", "0", "-interleave").stdout
+	out := mustCLI(t, "bench", "-weights", tinyWeights(t), "-size", "32", "-warmup", "0", "-interleave").stdout
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	var lines []string
@@ -136,7 +137,7 @@ func TestBenchInterleave(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[4]), &r); err != nil {
 		t.Fatal(err)
 	}
-	checkTimes(t, r, 3)
+	checkTimes(t, r, "custom", 3)
 }
 
 // TestSummarize checks median, minimum and maximum.
@@ -158,9 +159,19 @@ func TestSummarize(t *testing.T) {
 
 // TestBenchErrors checks that bad flags fail before any model is loaded.
 func TestBenchErrors(t *testing.T) {
-	weights := b0Weights(t)
+	weights := tinyWeights(t)
 	odd := tmpFile(t, "odd.bin", make([]byte, 4*3*100))
-	refIn, refLogits := filepath.Join(filepath.Dir(weights), "input.bin"), filepath.Join(filepath.Dir(weights), "logits.bin")
+	// a reference pair shaped as b0's: [2,3,224,224] inputs, [2,1000] logits
+	refDir := t.TempDir()
+	refIn, refLogits := filepath.Join(refDir, "input.bin"), filepath.Join(refDir, "logits.bin")
+	for name, data := range map[string][]byte{
+		"input.bin": make([]byte, 4*2*3*224*224), "input.json": []byte(`{"shape":[2,3,224,224]}`),
+		"logits.bin": make([]byte, 4*2*1000), "logits.json": []byte(`{"shape":[2,1000]}`),
+	} {
+		if err := os.WriteFile(filepath.Join(refDir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	base := func(extra ...string) []string { return append([]string{"bench", "-weights", weights}, extra...) }
 	checkErrors(t, []errCase{
 		{"zero batch", base("-batch", "0"), 1, "-batch 0"},

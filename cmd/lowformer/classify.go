@@ -56,7 +56,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	}
 	defer m.Close()
 
-	img.size = img.sizeOr(m.Info().InputSize)
+	img.size = img.sizeOr(m.Info().NativeSide)
 	out := classifyOutput{Variant: m.Info().Variant, Backend: m.Info().Backend.String(), Size: img.size}
 	paths, failed := fs.Args(), 0
 	for start := 0; start < len(paths); start += *batch {
@@ -107,7 +107,7 @@ func classifyBatch(ctx context.Context, m *lowformer.Model, f *imageFlags, paths
 	if len(imgs) == 0 {
 		return res, nil
 	}
-	preds, err := m.ClassifyBatch(ctx, imgs, top, f.size)
+	preds, err := m.ClassifyBatch(ctx, imgs, lowformer.ClassifyOptions{TopK: top, Side: f.size})
 	if err != nil {
 		return nil, err
 	}

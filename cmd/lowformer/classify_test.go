@@ -166,12 +166,12 @@ func TestClassifyText(t *testing.T) {
 // TestCommandsAgree chains preprocess and logits (through stdout) and
 // checks that classify gives the same top-5 at a small size.
 func TestCommandsAgree(t *testing.T) {
-	weights, img := b0Weights(t), testImage(t, "chelsea_420.jpg")
+	weights, img := tinyWeights(t), testImage(t, "chelsea_420.jpg")
 	tensor := mustCLI(t, "preprocess", "-size", "32", "-o", "-", img).stdout
 	in := tmpFile(t, "x.bin", []byte(tensor))
 	logits := decodeFloats(t, []byte(mustCLI(t, "logits", "-weights", weights, "-backend", "cpu",
 		"-input", in, "-shape", "1,3,32,32", "-o", "-").stdout))
-	want := lowformer.TopK(logits, labels.ImageNet[:], 5)
+	want := lowformer.TopK(logits, []string{"class 0", "class 1", "class 2"}, 5)
 	var out classifyOutput
 	if err := json.Unmarshal([]byte(mustCLI(t, "classify", "-weights", weights, "-backend", "cpu", "-size", "32", "-json", img).stdout), &out); err != nil {
 		t.Fatal(err)
@@ -190,14 +190,14 @@ func TestCommandsAgree(t *testing.T) {
 // TestClassifyDefaultWeights plugs in a built-in model: without -weights,
 // classify uses it, and its failures are reported.
 func TestClassifyDefaultWeights(t *testing.T) {
-	weights, img := b0Weights(t), testImage(t, "chelsea_420.jpg")
+	weights, img := tinyWeights(t), testImage(t, "chelsea_420.jpg")
 	data, err := os.ReadFile(weights)
 	if err != nil {
 		t.Fatal(err)
 	}
 	saved := defaultWeights
 	t.Cleanup(func() { defaultWeights = saved })
-	defaultWeights = func() ([]byte, string, error) { return data, "b0", nil }
+	defaultWeights = func() ([]byte, string, error) { return data, "tiny", nil }
 	withDefault := mustCLI(t, "classify", "-backend", "cpu", "-size", "32", "-json", img).stdout
 	withFlag := mustCLI(t, "classify", "-weights", weights, "-backend", "cpu", "-size", "32", "-json", img).stdout
 	if withDefault != withFlag {
@@ -205,16 +205,16 @@ func TestClassifyDefaultWeights(t *testing.T) {
 	}
 	defaultWeights = func() ([]byte, string, error) { return nil, "", errors.New("not embedded in this build") }
 	checkErrors(t, []errCase{{"failing default", []string{"classify", img}, 1, "loading the built-in weights: not embedded in this build"}})
-	defaultWeights = func() ([]byte, string, error) { return data[:1000], "b0-truncated", nil }
+	defaultWeights = func() ([]byte, string, error) { return data[:1000], "tiny-truncated", nil }
 	checkErrors(t, []errCase{{"broken default", []string{"classify", img}, 1, "checkpoint: file is truncated or corrupt"},
-		{"broken default names it", []string{"classify", img}, 1, "(in the built-in weights b0-truncated)"}})
+		{"broken default names it", []string{"classify", img}, 1, "(in the built-in weights tiny-truncated)"}})
 }
 
 // TestClassifyErrors checks refusals of bad command lines, weights and
 // images. Bad images are reported per image and fail the run.
 func TestClassifyErrors(t *testing.T) {
 	withoutDefaultWeights(t)
-	weights, cat := b0Weights(t), testImage(t, "chelsea_420.jpg")
+	weights, cat := tinyWeights(t), testImage(t, "chelsea_420.jpg")
 	dir := t.TempDir()
 	catBytes, err := os.ReadFile(cat)
 	if err != nil {
@@ -252,7 +252,7 @@ func TestClassifyErrors(t *testing.T) {
 func TestClassifyJSONErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.jpg")
 	bomb := tmpFile(t, "bomb.png", bombPNG(20000, 20000))
-	r := cli("classify", "-weights", b0Weights(t), "-backend", "cpu", "-json", missing, bomb)
+	r := cli("classify", "-weights", tinyWeights(t), "-backend", "cpu", "-json", missing, bomb)
 	if r.code != 1 || !strings.Contains(r.stderr, "2 of 2 images could not be classified") {
 		t.Errorf("exit %d, stderr %q; want 1 and the count", r.code, r.stderr)
 	}

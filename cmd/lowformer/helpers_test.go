@@ -107,6 +107,18 @@ func b0Weights(t *testing.T) string {
 	return filepath.Join(refdata.Dir(t, "b0"), "evalmodel.pt")
 }
 
+// tinyWeights is the tiny custom LowFormer of the root package's tests
+// (testdata/tiny.pt: 3 classes named "class 0".."class 2", native side
+// 224), for the tests the reference checkpoint is not the point of.
+func tinyWeights(t *testing.T) string {
+	t.Helper()
+	root, err := refdata.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, "testdata", "tiny.pt")
+}
+
 // b0Input1 writes the first image of the b0 reference input [2,3,224,224]
 // as a batch-1 input file and returns its path with the first image's
 // reference logits.
@@ -128,8 +140,14 @@ func b0Input1(t *testing.T) (string, []float32) {
 // test binary and returns the file.
 func converted(t *testing.T, dtype string) string {
 	t.Helper()
-	weights := b0Weights(t)
-	return cached(t, "b0_"+dtype+".safetensors", func(p string) {
+	return convertedFile(t, "b0", b0Weights(t), dtype)
+}
+
+// convertedFile converts the checkpoint weights (named name) to
+// safetensors of dtype once per test binary and returns the file.
+func convertedFile(t *testing.T, name, weights, dtype string) string {
+	t.Helper()
+	return cached(t, name+"_"+dtype+".safetensors", func(p string) {
 		mustCLI(t, "convert", "-in", weights, "-out", p, "-dtype", dtype)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 
+	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
@@ -19,7 +20,7 @@ type imageFlags struct {
 func addImageFlags(fs *flag.FlagSet) *imageFlags {
 	f := &imageFlags{}
 	fs.IntVar(&f.size, "size", 0,
-		"input resolution r: the shorter side is resized to ceil(r/0.95) (bicubic), then center-cropped to r×r (0: the model's, 224 for ImageNet models)")
+		"side r of the square model input: the shorter side is resized to ceil(r/0.95) (bicubic), then center-cropped to r×r (0: the model's native side, 224 for ImageNet models)")
 	fs.IntVar(&f.maxPixels, "max-pixels", preprocess.DefaultMaxPixels,
 		"refuse images whose header declares more pixels than this, before decoding (decompression-bomb guard)")
 	fs.BoolVar(&f.exif, "exif", false, "apply the EXIF orientation (the official evaluation ignores it)")
@@ -45,11 +46,10 @@ func (f *imageFlags) check() error {
 	return nil
 }
 
-// Input sizes the commands accept: the network's total stride, and the
-// bound of lowformer.Model.ClassifyBatch.
+// Input sides the commands accept (-size): those of lowformer.ClassifyOptions.Side.
 const (
-	minSize = 32
-	maxSize = 2048
+	minSize = lowformer.MinSide
+	maxSize = lowformer.MaxClassifySide
 )
 
 // decode reads and decodes the image file path; errors name the file.

@@ -26,7 +26,7 @@ type infoRecord struct {
 	Params         int          `json:"params"`
 	Format         string       `json:"format"`
 	DType          string       `json:"dtype"`
-	InputSize      int          `json:"input_size"`
+	NativeSide     int          `json:"input_size"` // lowformer.Info.NativeSide, named as the metadata key
 	Classes        int          `json:"classes"`
 	Labels         []string     `json:"labels"`
 	OptimizerState bool         `json:"optimizer_state"`
@@ -51,7 +51,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	in := m.Info()
 	rec := infoRecord{
 		File: path, FileBytes: st.Size(), Variant: in.Variant, Architecture: in.Config.String(), Config: in.Config,
-		Params: in.Params, Format: in.Format, DType: in.DType, InputSize: in.InputSize,
+		Params: in.Params, Format: in.Format, DType: in.DType, NativeSide: in.NativeSide,
 		Classes: in.Classes, Labels: in.Labels, OptimizerState: in.HasOptState,
 	}
 	if *asJSON {
@@ -64,7 +64,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "architecture:    %s\n", rec.Architecture)
 	fmt.Fprintf(stdout, "parameters:      %d (%.1f M)\n", in.Params, float64(in.Params)/1e6)
 	fmt.Fprintf(stdout, "format, dtype:   %s, %s\n", in.Format, in.DType)
-	fmt.Fprintf(stdout, "input size:      %d×%d (any size ≥ %d works)\n", in.InputSize, in.InputSize, minSize)
+	fmt.Fprintf(stdout, "input size:      %d×%d (any size ≥ %d works)\n", in.NativeSide, in.NativeSide, minSize)
 	fmt.Fprintf(stdout, "classes:         %d (%s)\n", in.Classes, labelPreview(in.Labels, 3))
 	fmt.Fprintf(stdout, "optimizer state: %s\n", map[bool]string{false: "no", true: "yes (ignored for inference; convert drops it)"}[in.HasOptState])
 	return nil

@@ -71,7 +71,7 @@ func TestInfoJSON(t *testing.T) {
 			}
 			if rec.File != c.path || rec.FileBytes != st.Size() || rec.Variant != "B0" || rec.Config != want ||
 				rec.Architecture != want.String() || rec.Params != b0Params(t) || rec.Format != c.format ||
-				rec.DType != c.dtype || rec.InputSize != 224 || rec.Classes != 1000 || rec.OptimizerState {
+				rec.DType != c.dtype || rec.NativeSide != 224 || rec.Classes != 1000 || rec.OptimizerState {
 				t.Errorf("info -json gave %+v", rec)
 			}
 			if len(rec.Labels) != 1000 || rec.Labels[0] != labels.ImageNet[0] || rec.Labels[999] != labels.ImageNet[999] {
@@ -84,7 +84,7 @@ func TestInfoJSON(t *testing.T) {
 // TestInfoErrors checks refusals of bad arguments and non-checkpoints.
 func TestInfoErrors(t *testing.T) {
 	dir := t.TempDir()
-	pt := b0Weights(t)
+	pt := tinyWeights(t)
 	checkErrors(t, []errCase{
 		{"no file", []string{"info"}, 1, "missing checkpoint FILE argument"},
 		{"two files", []string{"info", pt, pt}, 1, "unexpected arguments"},

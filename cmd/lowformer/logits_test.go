@@ -33,8 +33,8 @@ func TestLogitsReference(t *testing.T) {
 // naming the problem, before any model is loaded where possible.
 func TestLogitsErrors(t *testing.T) {
 	withoutDefaultWeights(t)
-	weights := b0Weights(t)
-	in, _ := b0Input1(t)
+	weights := tinyWeights(t)
+	in := tmpFile(t, "in.bin", make([]byte, 4*3*224*224)) // one 224×224 image
 	out := filepath.Join(t.TempDir(), "out.bin")
 	tiny := tmpFile(t, "tiny.bin", make([]byte, 4*3*16*16))
 	dir := t.TempDir()

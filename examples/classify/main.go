@@ -53,7 +53,7 @@ func run(ctx context.Context, weights, backend string, images []string, w io.Wri
 		if err != nil {
 			return err
 		}
-		preds, err := m.Classify(ctx, img, 5)
+		preds, err := m.Classify(ctx, img, lowformer.ClassifyOptions{}) // the zero value: the top 5 at the native side
 		if err != nil {
 			return err
 		}

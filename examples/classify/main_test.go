@@ -10,33 +10,53 @@ import (
 	"github.com/lowformer/lowformer-webgpu/labels"
 )
 
-// TestRun classifies a fixture photo with the b0 reference checkpoint on
-// the CPU. The expected classes are the float64 reference's top-5 for this
-// image (cmd/lowformer/testdata/classify_b0.json); their logits are at
-// least 0.009 apart, so the order is stable.
+// TestRun classifies a fixture photo with the tiny test checkpoint
+// (testdata/tiny.pt, 3 classes: every class printed) and refuses a missing
+// image; then, where the shared reference data is present, with the b0
+// reference checkpoint on the CPU. The expected B0 classes are the float64
+// reference's top-5 for this image (cmd/lowformer/testdata/classify_b0.json);
+// their logits are at least 0.009 apart, so the order is stable.
 func TestRun(t *testing.T) {
-	weights := filepath.Join(refdata.Dir(t, "b0"), "evalmodel.pt")
 	root, err := refdata.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	img := filepath.Join(root, "preprocess", "testdata", "coffee_444_progressive.jpg")
-	var out strings.Builder
-	if err := run(context.Background(), weights, "cpu", []string{img}, &out); err != nil {
-		t.Fatal(err)
+	tiny := filepath.Join(root, "testdata", "tiny.pt")
+	lines := runLines(t, tiny, img)
+	if len(lines) != 4 || lines[0] != img {
+		t.Fatalf("tiny model output %q: want the path and its 3 classes", lines)
 	}
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, "%  class ") {
+			t.Errorf("line %q: want a probability and a class name", l)
+		}
+	}
+	var out strings.Builder
+	if err := run(context.Background(), tiny, "cpu", []string{filepath.Join(t.TempDir(), "none.jpg")}, &out); err == nil ||
+		!strings.Contains(err.Error(), "none.jpg") {
+		t.Errorf("missing image: error %v", err)
+	}
+
+	lines = runLines(t, filepath.Join(refdata.Dir(t, "b0"), "evalmodel.pt"), img) // skips here without ../shared
 	want := []int{529, 505, 689, 696, 801}
 	if len(lines) != 1+len(want) || lines[0] != img {
-		t.Fatalf("output:\n%s", out.String())
+		t.Fatalf("output:\n%s", strings.Join(lines, "\n"))
 	}
 	for i, idx := range want {
 		if !strings.HasSuffix(lines[i+1], "%  "+labels.ImageNet[idx]) {
 			t.Errorf("rank %d: %q, want class %d %q", i+1, lines[i+1], idx, labels.ImageNet[idx])
 		}
 	}
-	if err := run(context.Background(), weights, "cpu", []string{filepath.Join(t.TempDir(), "none.jpg")}, &out); err == nil ||
-		!strings.Contains(err.Error(), "none.jpg") {
-		t.Errorf("missing image: error %v", err)
+}
+
+// runLines runs the example on the CPU with weights on img and returns its
+// output lines.
+func runLines(t *testing.T, weights, img string) []string {
+	t.Helper()
+	var out strings.Builder
+	if err := run(context.Background(), weights, "cpu", []string{img}, &out); err != nil {
+		t.Fatal(err)
 	}
+	return strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 }
