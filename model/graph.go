@@ -21,7 +21,7 @@ type Op interface {
 	Inputs() []Value
 	// Output is the value the op writes.
 	Output() Value
-	// Name is the dotted PyTorch-style path of the layer, for reports.
+	// Label is the dotted PyTorch-style path of the layer, for reports.
 	Label() string
 }
 

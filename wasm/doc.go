@@ -8,7 +8,7 @@
 // a js.FuncOf callback). Failures, bad arguments, JavaScript exceptions and
 // Go panics all reject the Promise with an Error; none stops the Go runtime.
 //
-//	__lowformer.version                                   string
+//	__lowformer.goVersion                                 string (runtime.Version())
 //	__lowformer.load(weights Uint8Array, {backend, variant}) → {id, info, loadMs}
 //	__lowformer.logits(id, input Float32Array, [n,3,h,w])  → Float32Array (n×classes)
 //	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size})
