@@ -54,7 +54,6 @@ func (k Attention) Label() string {
 	return fmt.Sprintf("attention_n%d_l%d_h%dx%d_q%d_wg%d", k.N, k.L, k.Heads, k.HeadDim, k.TQ, k.WG)
 }
 
-// validate checks the specialization.
 func (k Attention) validate() error {
 	switch {
 	case k.N < 1 || k.L < 1 || k.Heads < 1:
@@ -63,8 +62,9 @@ func (k Attention) validate() error {
 		return fmt.Errorf("attention: head dim %d must be a multiple of 4 in 4..128", k.HeadDim)
 	case k.TQ < 1 || k.TQ > 16:
 		return fmt.Errorf("attention: %d queries per invocation outside 1..16", k.TQ)
-	case k.WG < 1 || k.WG > 256:
-		return fmt.Errorf("attention: workgroup size %d outside 1..256", k.WG)
+	}
+	if err := validateWorkgroup(k.WG); err != nil {
+		return fmt.Errorf("attention: %w", err)
 	}
 	return nil
 }

@@ -49,6 +49,7 @@ func TestAttentionRejectsBadShapes(t *testing.T) {
 		{N: 1, L: 49, Heads: 2, HeadDim: 30, TQ: 7, WG: 8},
 		{N: 1, L: 0, Heads: 2, HeadDim: 32, TQ: 7, WG: 8},
 		{N: 1, L: 49, Heads: 2, HeadDim: 32, TQ: 0, WG: 8},
+		{N: 1, L: 49, Heads: 2, HeadDim: 32, TQ: 4, WG: 0},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())

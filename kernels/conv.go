@@ -73,7 +73,10 @@ func (k Conv) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("conv: %w", err)
 	}
-	return k.Epilogue.validate()
+	if err := k.Epilogue.validate(); err != nil {
+		return fmt.Errorf("conv: %w", err)
+	}
+	return nil
 }
 
 // convData is the template data of conv.wgsl.

@@ -55,6 +55,7 @@ func TestConvRejectsBadShapes(t *testing.T) {
 		{N: 0, H: 7, W: 7, Cin: 4, Cout: 16, K: 3, Stride: 1, Tile: ok},
 		{N: 1, H: 7, W: 7, Cin: 1024, Cout: 16, K: 3, Stride: 1, Tile: ok, Tex: true},
 		{N: 1, H: 7, W: 7, Cin: 4, Cout: 16, K: 3, Stride: 1, Tile: Tile{8, 16, 0}},
+		{N: 1, H: 7, W: 7, Cin: 4, Cout: 16, K: 3, Stride: 1, Tile: ok, Epilogue: Epilogue{Act: 3}},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: Source accepted an invalid specialization", k.Label())

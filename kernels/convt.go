@@ -70,7 +70,6 @@ func (k ConvTranspose) Label() string {
 		k.CropH, k.CropW, k.Tile, texLabel(k.Tex), k.Epilogue)
 }
 
-// validate checks the specialization.
 func (k ConvTranspose) validate() error {
 	switch {
 	case k.N < 1 || k.H < 1 || k.W < 1:

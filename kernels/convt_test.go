@@ -55,6 +55,7 @@ func TestConvTransposeRejectsBadShapes(t *testing.T) {
 		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 0, Tile: tile},
 		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 14, Tile: Tile{0, 8, 32}},
 		{N: 1, H: 7, W: 7, Cin: 1024, Cout: 8, CropH: 14, CropW: 14, Tile: tile, Tex: true},
+		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 14, Tile: tile, Epilogue: Epilogue{Act: -1}},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())

@@ -34,7 +34,7 @@ func TestDepthwise(t *testing.T) {
 		{1, 17, 9, 20, 5, 2, act.HSwish, true, 1, 1, 16},
 		{3, 112, 112, 64, 3, 1, act.None, false, 1, 4, 2}, // 75264 workgroups: a 2-D grid
 	} {
-		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.act, s.res)
+		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, Epilogue{s.act, s.res})
 		if s.tx != 0 {
 			k.TY, k.TX = s.ty, s.tx
 		}
@@ -104,7 +104,7 @@ func TestDepthwiseRejectsBadShapes(t *testing.T) {
 		{N: 1, H: 7, W: 7, C: 6, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64},
 		{N: 1, H: 7, W: 7, C: 8, K: 4, Stride: 1, TX: 7, TY: 1, WG: 64},
 		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 0, TX: 7, TY: 1, WG: 64},
-		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64, Act: 7},
+		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64, Epilogue: Epilogue{Act: 7}},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())
@@ -116,7 +116,7 @@ func BenchmarkDepthwise(b *testing.B) {
 	for _, s := range []struct{ h, w, c, k, stride int }{
 		{7, 7, 1024, 3, 1}, {14, 14, 128, 5, 2}, {7, 7, 256, 3, 1}, {14, 14, 512, 3, 1},
 	} {
-		k := ChooseDepthwise(1, s.h, s.w, s.c, s.k, s.stride, act.HSwish, false)
+		k := ChooseDepthwise(1, s.h, s.w, s.c, s.k, s.stride, Epilogue{Act: act.HSwish})
 		ho, wo := k.outSize()
 		b.Run(k.Label(), func(b *testing.B) {
 			benchKernel(b, k, k.FLOPs(), s.h*s.w*s.c, s.k*s.k*s.c, s.c, ho*wo*s.c)

@@ -48,7 +48,10 @@ func (k Pointwise) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("pointwise: %w", err)
 	}
-	return k.Epilogue.validate()
+	if err := k.Epilogue.validate(); err != nil {
+		return fmt.Errorf("pointwise: %w", err)
+	}
+	return nil
 }
 
 // pointwiseData is the template data of gemm.wgsl.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
@@ -116,5 +117,88 @@ func (c *Cache) Dispatch(k Kernel, res ...gpu.Resource) (gpu.Dispatch, error) {
 	return gpu.Dispatch{Pipeline: p, Group: bg, X: x, Y: y, Z: z}, nil
 }
 
+// Epilogue is the fused tail of the kernels that end in an activation and
+// an optional residual add: out = Act(acc + bias) + residual (the residual
+// only when Residual is set; it has the output's shape).
+type Epilogue struct {
+	Act      act.Func
+	Residual bool
+}
+
+// String names the epilogue for labels, e.g. "hswish_res" or "none".
+func (e Epilogue) String() string {
+	s := e.Act.String()
+	if e.Residual {
+		s += "_res"
+	}
+	return s
+}
+
+func (e Epilogue) validate() error { return validateAct(e.Act) }
+
+// validateAct rejects an activation that act does not define.
+func validateAct(a act.Func) error {
+	if !a.Valid() {
+		return fmt.Errorf("unknown activation %d", a)
+	}
+	return nil
+}
+
+// wgslAct is the name of the common.wgsl function applying a to a vec4,
+// a's name + "4" ("hswish4", "gelu4"), or "" for act.None: templates call
+// activations by this name, never by number.
+func wgslAct(a act.Func) string {
+	if a == act.None {
+		return ""
+	}
+	return a.String() + "4"
+}
+
 // ceilDiv is ⌈a/b⌉.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// grid splits a 1-D dispatch of count workgroups into x·y ≥ count with
+// x ≤ 65535 (the WebGPU per-dimension limit). Shaders rebuild the linear
+// workgroup index as wid.y·x + wid.x and must guard the tail.
+func grid(count int) (x, y int) {
+	const maxDim = 65535
+	if count <= maxDim {
+		return max(count, 1), 1
+	}
+	y = ceilDiv(count, maxDim)
+	return ceilDiv(count, y), y
+}
+
+// pickWorkgroup halves the workgroup size from hi down to lo until the
+// dispatch has at least 4 workgroups.
+func pickWorkgroup(invocations, hi, lo int) int {
+	wg := hi
+	for wg > lo && ceilDiv(invocations, wg) < 4 {
+		wg /= 2
+	}
+	return wg
+}
+
+// pickColumns picks a block size in lo..hi for n items: n itself when
+// n ≤ lo, else the one wasting the least in the last block, the largest
+// on ties.
+func pickColumns(n, lo, hi int) int {
+	if n <= lo {
+		return max(n, 1)
+	}
+	best, waste := hi, ceilDiv(n, hi)*hi-n
+	for t := hi - 1; t >= lo; t-- {
+		if w := ceilDiv(n, t)*t - n; w < waste {
+			best, waste = t, w
+		}
+	}
+	return best
+}
+
+// validateWorkgroup checks a 1-D workgroup size.
+func validateWorkgroup(wg int) error {
+	if wg < 1 || wg > 256 {
+		return fmt.Errorf("workgroup size %d outside 1..256", wg)
+	}
+	return nil
+}

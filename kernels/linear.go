@@ -56,7 +56,10 @@ func (k Linear) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("linear: %w", err)
 	}
-	return Epilogue{Act: k.Act}.validate()
+	if err := validateAct(k.Act); err != nil {
+		return fmt.Errorf("linear: %w", err)
+	}
+	return nil
 }
 
 func (k Linear) core() gemmCore {

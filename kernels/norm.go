@@ -87,7 +87,8 @@ func normWorkgroup(s4 int) int {
 	return wg
 }
 
-// validateNorm checks what the statistics template needs.
+// validateNorm checks what the statistics template needs: n images of
+// s values of c channels, one workgroup of wg invocations each.
 func validateNorm(family string, n, s, c, wg int) error {
 	switch {
 	case n < 1 || n > 65535 || s < 1:
@@ -100,6 +101,33 @@ func validateNorm(family string, n, s, c, wg int) error {
 	return nil
 }
 
+func (k GroupNormStats) validate() error {
+	return validateNorm("groupnorm stats", k.N, k.HW*k.C, k.C, k.WG)
+}
+
+func (k GroupNormApply) validate() error {
+	switch {
+	case k.N < 1 || k.HW < 1 || k.C < 4 || k.C%4 != 0:
+		return fmt.Errorf("groupnorm apply: bad shape N=%d HW=%d C=%d (C a multiple of 4)", k.N, k.HW, k.C)
+	case k.PX < 1 || k.PX > 16:
+		return fmt.Errorf("groupnorm apply: %d pixels per invocation outside 1..16", k.PX)
+	}
+	if err := validateWorkgroup(k.WG); err != nil {
+		return fmt.Errorf("groupnorm apply: %w", err)
+	}
+	return nil
+}
+
+func (k LayerNorm) validate() error {
+	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
+		return err
+	}
+	if err := validateAct(k.Act); err != nil {
+		return fmt.Errorf("layernorm: %w", err)
+	}
+	return nil
+}
+
 // Label implements Kernel.
 func (k GroupNormStats) Label() string {
 	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d", k.N, k.HW, k.C, k.WG)
@@ -107,7 +135,7 @@ func (k GroupNormStats) Label() string {
 
 // Source implements Kernel.
 func (k GroupNormStats) Source() (string, error) {
-	if err := validateNorm("groupnorm stats", k.N, k.HW*k.C, k.C, k.WG); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
 	}
 	return shaders.Render("gnstats.wgsl", struct {
@@ -137,11 +165,8 @@ func (k GroupNormApply) Label() string {
 
 // Source implements Kernel.
 func (k GroupNormApply) Source() (string, error) {
-	switch {
-	case k.N < 1 || k.HW < 1 || k.C < 4 || k.C%4 != 0:
-		return "", fmt.Errorf("groupnorm apply: bad shape N=%d HW=%d C=%d (C a multiple of 4)", k.N, k.HW, k.C)
-	case k.PX < 1 || k.PX > 16 || k.WG < 1 || k.WG > 256:
-		return "", fmt.Errorf("groupnorm apply: %d pixels per invocation or workgroup %d out of range", k.PX, k.WG)
+	if err := k.validate(); err != nil {
+		return "", err
 	}
 	gx, _ := k.grid()
 	return shaders.Render("gnapply.wgsl", struct {
@@ -168,16 +193,14 @@ func (k LayerNorm) Label() string {
 
 // Source implements Kernel.
 func (k LayerNorm) Source() (string, error) {
-	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
-	}
-	if err := (Epilogue{Act: k.Act}).validate(); err != nil {
-		return "", fmt.Errorf("layernorm: %w", err)
 	}
 	return shaders.Render("layernorm.wgsl", struct {
 		LayerNorm
-		S4 int
-	}{k, k.C / 4})
+		S4    int
+		ActFn string
+	}{k, k.C / 4, wgslAct(k.Act)})
 }
 
 // Bindings implements Kernel.

@@ -120,6 +120,7 @@ func TestNormRejectsBadShapes(t *testing.T) {
 		GroupNormStats{N: 1, HW: 49, C: 6, WG: 64},
 		GroupNormStats{N: 1, HW: 49, C: 8, WG: 48},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 0, WG: 64},
+		GroupNormApply{N: 1, HW: 49, C: 8, PX: 4, WG: 512},
 		LayerNorm{N: 1, C: 1600, WG: 64, Act: 9},
 		LayerNorm{N: 0, C: 1600, WG: 64},
 	} {

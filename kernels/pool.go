@@ -16,11 +16,7 @@ type MeanPool struct {
 
 // ChooseMeanPool picks the specialization for a shape.
 func ChooseMeanPool(n, h, w, c int) MeanPool {
-	wg := 64
-	for wg > 16 && ceilDiv(n*c/4, wg) < 4 {
-		wg /= 2
-	}
-	return MeanPool{N: n, H: h, W: w, C: c, WG: wg}
+	return MeanPool{N: n, H: h, W: w, C: c, WG: pickWorkgroup(n*c/4, 64, 16)}
 }
 
 // Label implements Kernel.
@@ -28,10 +24,23 @@ func (k MeanPool) Label() string {
 	return fmt.Sprintf("meanpool_n%d_h%d_w%d_c%d_wg%d", k.N, k.H, k.W, k.C, k.WG)
 }
 
+func (k MeanPool) validate() error {
+	switch {
+	case k.N < 1 || k.H < 1 || k.W < 1 || k.C < 4 || k.C%4 != 0:
+		return fmt.Errorf("meanpool: shape N=%d H=%d W=%d C=%d must be positive with C a multiple of 4", k.N, k.H, k.W, k.C)
+	case k.WG >= 1 && ceilDiv(k.N*k.C/4, k.WG) > 65535:
+		return fmt.Errorf("meanpool: %d workgroups exceed the 65535 of one dispatch dimension", ceilDiv(k.N*k.C/4, k.WG))
+	}
+	if err := validateWorkgroup(k.WG); err != nil {
+		return fmt.Errorf("meanpool: %w", err)
+	}
+	return nil
+}
+
 // Source implements Kernel.
 func (k MeanPool) Source() (string, error) {
-	if k.C%4 != 0 {
-		return "", fmt.Errorf("channels %d not a multiple of 4", k.C)
+	if err := k.validate(); err != nil {
+		return "", err
 	}
 	return shaders.Render("pool.wgsl", k)
 }

@@ -241,7 +241,7 @@ func linearCombination(coef []float64, name func(k int) string) string {
 type winogradXformData struct {
 	H, W, TW, TPI, C4, Plane, Total, GXI, WG int
 	M, Alpha                                 int
-	Act                                      int
+	ActFn                                    string // the activation's WGSL function, "" for none
 	Residual                                 bool
 	// Rows are the statements of the first half of the transform (Bᵀ d or
 	// Aᵀ m, one let per value), Cols the expressions of the second half in
@@ -264,8 +264,9 @@ func (s winogradShape) validate(what string) error {
 		return fmt.Errorf("winograd %s: shape N=%d H=%d W=%d C=%d must be positive with C a multiple of 4", what, s.N, s.H, s.W, s.C)
 	case s.M != 2 && s.M != 4:
 		return fmt.Errorf("winograd %s: output tile side %d: want 2 or 4", what, s.M)
-	case s.WG < 1 || s.WG > 256:
-		return fmt.Errorf("winograd %s: workgroup size %d outside 1..256", what, s.WG)
+	}
+	if err := validateWorkgroup(s.WG); err != nil {
+		return fmt.Errorf("winograd %s: %w", what, err)
 	}
 	return nil
 }
@@ -279,7 +280,7 @@ func (s winogradShape) data(e Epilogue, input bool) winogradXformData {
 	gx, _ := grid(ceilDiv(inv, s.WG))
 	tw := ceilDiv(s.W, s.M)
 	d := winogradXformData{H: s.H, W: s.W, TW: tw, TPI: ceilDiv(s.H, s.M) * tw, C4: s.C / 4, Plane: inv,
-		Total: inv, GXI: gx * s.WG, WG: s.WG, M: s.M, Alpha: s.M + 2, Act: int(e.Act), Residual: e.Residual}
+		Total: inv, GXI: gx * s.WG, WG: s.WG, M: s.M, Alpha: s.M + 2, ActFn: wgslAct(e.Act), Residual: e.Residual}
 	bt, _, at, _ := winogradMatrices(s.M)
 	if input { // e = Bᵀ d (α×α), V = e B
 		for i, row := range bt {
@@ -326,13 +327,14 @@ func (k WinogradInput) Label() string {
 	return fmt.Sprintf("winograd_in_f%d_n%d_%dx%d_c%d_wg%d", k.M, k.N, k.H, k.W, k.C, k.WG)
 }
 
+func (k WinogradInput) validate() error { return winogradShape(k).validate("input") }
+
 // Source implements Kernel.
 func (k WinogradInput) Source() (string, error) {
-	s := winogradShape(k)
-	if err := s.validate("input"); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
 	}
-	return shaders.Render("winograd_in.wgsl", s.data(Epilogue{}, true))
+	return shaders.Render("winograd_in.wgsl", winogradShape(k).data(Epilogue{}, true))
 }
 
 // Bindings implements Kernel.
@@ -366,13 +368,20 @@ func (k WinogradOutput) Label() string {
 	return fmt.Sprintf("winograd_out_f%d_n%d_%dx%d_c%d_wg%d_%s", k.M, k.N, k.H, k.W, k.C, k.WG, k.Epilogue)
 }
 
-// Source implements Kernel.
-func (k WinogradOutput) Source() (string, error) {
+func (k WinogradOutput) validate() error {
 	if err := k.shape().validate("output"); err != nil {
-		return "", err
+		return err
 	}
 	if err := k.Epilogue.validate(); err != nil {
-		return "", fmt.Errorf("winograd output: %w", err)
+		return fmt.Errorf("winograd output: %w", err)
+	}
+	return nil
+}
+
+// Source implements Kernel.
+func (k WinogradOutput) Source() (string, error) {
+	if err := k.validate(); err != nil {
+		return "", err
 	}
 	return shaders.Render("winograd_out.wgsl", k.shape().data(k.Epilogue, false))
 }

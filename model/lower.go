@@ -44,7 +44,7 @@ func (l *lowering) conv(i int, o *Conv) ([]step, error) {
 	}
 	e := kernels.Epilogue{Act: o.Activation, Residual: o.Residual != NoValue}
 	if o.Depthwise {
-		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, o.Activation, e.Residual)
+		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
 		w, err := l.m.weightBuffer(i, "w", o.Weight)
 		if err != nil {
 			return nil, err

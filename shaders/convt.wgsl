@@ -58,8 +58,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- range $j := seq $.TN4}}
         {{if $.RaggedCols}}if (col0 + {{$j}}u < N4) {{end}}{
           var v = acc{{$i}}_{{$j}} + bias{{$j}};
-{{- if $.Act}}
-          v = {{template "act4" $.Act}}(v);
+{{- if $.ActFn}}
+          v = {{$.ActFn}}(v);
 {{- end}}
 {{- if $.Residual}}
           v = v + R[o + n{{$j}}];

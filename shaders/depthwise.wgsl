@@ -98,7 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let o = ((n * HO + oy0 + {{u32 $ty}}) * WO + ox0) * C4 + c4;
 {{- range $t := seq $.TX}}
       if (ox0 + {{u32 $t}} < WO) {
-        Y[o + {{u32 $t}} * C4] = {{if $.Act}}{{template "act4" $.Act}}(acc{{$ty}}_{{$t}}){{else}}acc{{$ty}}_{{$t}}{{end}}{{if $.Residual}} + R[o + {{u32 $t}} * C4]{{end}};
+        Y[o + {{u32 $t}} * C4] = {{if $.ActFn}}{{$.ActFn}}(acc{{$ty}}_{{$t}}){{else}}acc{{$ty}}_{{$t}}{{end}}{{if $.Residual}} + R[o + {{u32 $t}} * C4]{{end}};
       }
 {{- end}}
     }

@@ -101,8 +101,8 @@ With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 {{- else}}
         var v = acc{{$i}}_{{$j}} + bias{{$j}};
 {{- end}}
-{{- if $.Act}}
-        v = {{template "act4" $.Act}}(v);
+{{- if $.ActFn}}
+        v = {{$.ActFn}}(v);
 {{- end}}
 {{- if $.Residual}}
         v = v + R[row * N4 + n{{$j}}];

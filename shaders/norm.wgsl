@@ -105,7 +105,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{define "layernorm.wgsl"}}
 {{- template "common"}}
 // LayerNorm over the {{.C}} values of each image, then the affine and
-// {{if .Act}}{{template "act4" .Act}}{{else}}no activation{{end}}: one workgroup per image.
+// {{if .ActFn}}{{.ActFn}}{{else}}no activation{{end}}: one workgroup per image.
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> Gamma: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Beta: array<vec4<f32>>;
@@ -117,7 +117,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let st = stats(base, lid);
   for (var i = lid; i < S4; i = i + WG) {
     let y = (X[base + i] - vec4<f32>(st.x)) * st.y * Gamma[i] + Beta[i];
-    Y[base + i] = {{if .Act}}{{template "act4" .Act}}(y){{else}}y{{end}};
+    Y[base + i] = {{if .ActFn}}{{.ActFn}}(y){{else}}y{{end}};
   }
 }
 {{end}}

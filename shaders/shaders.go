@@ -3,8 +3,9 @@
 // specialization (sizes, strides, flags baked in as WGSL const).
 //
 // Every template can use the shared definitions of common.wgsl through
-// {{template "common" .}}: the activation functions hswish and gelu (exact
-// erf form via a polynomial erf with error ≤ 1.5e-7) and act(v, kind).
+// {{template "common" .}}: the vec4 activation functions hswish4 and gelu4
+// (exact erf form via a polynomial erf with error ≤ 1.5e-7), which
+// templates call by the name their data carries.
 package shaders
 
 import (

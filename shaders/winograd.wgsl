@@ -132,8 +132,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (oy + {{$r}}u < u32(H) && ox + {{$c}}u < u32(W)) {
     let p = ((img * u32(H) + oy + {{$r}}u) * u32(W) + ox + {{$c}}u) * C4 + c4;
     var v = {{$v}} + bias;
-{{- if $.Act}}
-    v = {{template "act4" $.Act}}(v);
+{{- if $.ActFn}}
+    v = {{$.ActFn}}(v);
 {{- end}}
     Y[p] = v{{if $.Residual}} + R[p]{{end}};
   }
