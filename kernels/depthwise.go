@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
@@ -15,13 +14,13 @@ import (
 // 4 channels, loading each of the (TX-1)·S+K input columns of an input row
 // once; with TY = 1 the shader loops over the kernel rows.
 //
-// Bindings (the order of the dense families):
+// Bindings, in order (that of the dense families):
 //
-//	0  X         read storage, [N][H][W][C]
-//	1  weights   read storage, [K][K][C]
-//	2  bias      read storage, [C]
-//	3  residual  read storage, [N][HO][WO][C]; only when Residual
-//	3 or 4  Y    read-write storage, [N][HO][WO][C]
+//	X     [N][H][W][C]
+//	Wt    [K][K][C], the weights
+//	Bias  [C]
+//	R     [N][HO][WO][C], the residual; only when Residual is set
+//	Y     [N][HO][WO][C], the output
 type Depthwise struct {
 	N, H, W, C int // C is a multiple of 4
 	K, Stride  int // K odd
@@ -99,16 +98,18 @@ func (k Depthwise) Source() (string, error) {
 		Depthwise
 		HO, WO, XB, YB, Cols, Rows, Pad, Total, GX int
 		RowLoop                                    bool
-		ActFn                                      string
+		ActFn, Decls                               string
 	}{k, ho, wo, ceilDiv(wo, k.TX), ceilDiv(ho, k.TY), (k.TX-1)*k.Stride + k.K, (k.TY-1)*k.Stride + k.K, k.K / 2,
-		k.invocations(), gx, k.TY == 1, wgslAct(k.Act)})
+		k.invocations(), gx, k.TY == 1, wgslAct(k.Act), decls(k.Bindings())})
 }
 
 // grid is the dispatch grid.
 func (k Depthwise) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
 
 // Bindings implements Kernel.
-func (k Depthwise) Bindings() []gpu.BindingKind { return gemmBindings(false, k.Residual) }
+func (k Depthwise) Bindings() []Binding {
+	return withEpilogue([]Binding{input("X"), input("Wt"), input("Bias")}, k.Residual, output("Y"))
+}
 
 // Workgroups implements Kernel.
 func (k Depthwise) Workgroups() (x, y, z uint32) {

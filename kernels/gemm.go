@@ -1,10 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-
-	"github.com/lowformer/lowformer-webgpu/gpu"
-)
+import "fmt"
 
 // This file holds what the three dense families (Pointwise, Conv, Linear)
 // share: the register tile, the fused epilogue, and the template data of
@@ -47,10 +43,10 @@ type gemmCore struct {
 	Tex                bool   // B is an rgba32float texture, texel (n4, k)
 	ActFn              string // the activation's WGSL function, "" for none
 	Residual           bool
-	NOut               int // > 0: scalar stores of NOut columns (N not a multiple of 4)
-	OutBinding         int
-	Batched            bool // gid.z selects one of several GEMMs; raw accumulators, no bias
-	GX, GY             int  // dispatch grid
+	NOut               int    // > 0: scalar stores of NOut columns (N not a multiple of 4)
+	Batched            bool   // gid.z selects one of several GEMMs; raw accumulators, no bias
+	GX, GY             int    // dispatch grid
+	Decls              string // the WGSL declarations of the bindings
 }
 
 // newGemmCore derives the dispatch geometry of an M×(4·n4) output.
@@ -59,31 +55,20 @@ func newGemmCore(m, n4 int, t Tile, tex bool, e Epilogue, nOut int) gemmCore {
 	ncb := ceilDiv(n4, tn4)
 	total := ceilDiv(m, t.TM) * ncb
 	gx, gy := grid(ceilDiv(total, t.WG))
-	out := 3
-	if e.Residual {
-		out = 4
-	}
 	return gemmCore{
 		M: m, N4: n4, TM: t.TM, TN4: tn4, WG: t.WG,
 		NCB: ncb, Total: total, GXI: gx * t.WG,
 		RaggedRows: m%t.TM != 0, RaggedCols: n4%tn4 != 0,
-		Tex: tex, ActFn: wgslAct(e.Act), Residual: e.Residual, NOut: nOut, OutBinding: out,
+		Tex: tex, ActFn: wgslAct(e.Act), Residual: e.Residual, NOut: nOut,
 		GX: gx, GY: gy,
 	}
 }
 
-// gemmBindings is the binding list shared by the dense families:
-// 0 A (read), 1 B (read or texture), 2 bias (read), [3 residual (read)], C (write).
-func gemmBindings(tex, residual bool) []gpu.BindingKind {
-	b := gpu.ReadStorage
-	if tex {
-		b = gpu.Texture2D
-	}
-	k := []gpu.BindingKind{gpu.ReadStorage, b, gpu.ReadStorage}
-	if residual {
-		k = append(k, gpu.ReadStorage)
-	}
-	return append(k, gpu.WriteStorage)
+// gemmBindings is the binding list shared by the dense families: the
+// input A, the weights B (a texture when tex), Bias, the residual R (when
+// residual) and the output C.
+func gemmBindings(tex, residual bool) []Binding {
+	return withEpilogue([]Binding{input("A"), weights("B", tex), input("Bias")}, residual, output("C"))
 }
 
 // texFits reports whether a [k][n] weight matrix fits an rgba32float

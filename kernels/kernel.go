@@ -8,6 +8,7 @@ package kernels
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/lowformer/lowformer-webgpu/act"
@@ -22,11 +23,75 @@ type Kernel interface {
 	Label() string
 	// Source renders the specialized WGSL.
 	Source() (string, error)
-	// Bindings lists the kinds of the bind-group entries, in binding order.
-	// Each kernel type documents what each binding holds.
-	Bindings() []gpu.BindingKind
+	// Bindings lists the bind-group entries in binding order; Source
+	// declares exactly these. Each kernel type documents what each binding
+	// holds, by name.
+	Bindings() []Binding
 	// Workgroups is the dispatch geometry.
 	Workgroups() (x, y, z uint32)
+}
+
+// Binding is one entry of a kernel's bind group: binding i of a kernel is
+// entry i of its Bindings, and its WGSL declaration is rendered from it.
+type Binding struct {
+	Name string          // the WGSL variable, e.g. "A"
+	Kind gpu.BindingKind // how the pipeline layout binds it
+	Type string          // the WGSL type, e.g. "array<vec4<f32>>"
+}
+
+// vec4s is the WGSL type of a storage buffer of vec4 values.
+const vec4s = "array<vec4<f32>>"
+
+// input is a read-only storage buffer of vec4 values.
+func input(name string) Binding { return Binding{name, gpu.ReadStorage, vec4s} }
+
+// output is a read-write storage buffer of vec4 values.
+func output(name string) Binding { return Binding{name, gpu.WriteStorage, vec4s} }
+
+// weights is a weight matrix: an rgba32float texture when tex, else a
+// storage buffer of vec4 values.
+func weights(name string, tex bool) Binding {
+	if tex {
+		return Binding{name, gpu.Texture2D, "texture_2d<f32>"}
+	}
+	return input(name)
+}
+
+// withEpilogue appends the bindings of an epilogue to bs: the residual R
+// when residual, then the output out.
+func withEpilogue(bs []Binding, residual bool, out Binding) []Binding {
+	if residual {
+		bs = append(bs, input("R"))
+	}
+	return append(bs, out)
+}
+
+// decls renders the WGSL declarations of bs, one line each, binding i
+// being bs[i]; templates emit them as {{.Decls}}.
+func decls(bs []Binding) string {
+	lines := make([]string, len(bs))
+	for i, b := range bs {
+		v := "var"
+		switch b.Kind {
+		case gpu.ReadStorage:
+			v = "var<storage, read>"
+		case gpu.WriteStorage:
+			v = "var<storage, read_write>"
+		case gpu.Uniform:
+			v = "var<uniform>"
+		}
+		lines[i] = fmt.Sprintf("@group(0) @binding(%d) %s %s: %s;", i, v, b.Name, b.Type)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// kinds is the bind-group layout of bs.
+func kinds(bs []Binding) []gpu.BindingKind {
+	ks := make([]gpu.BindingKind, len(bs))
+	for i, b := range bs {
+		ks[i] = b.Kind
+	}
+	return ks
 }
 
 // Cache builds each distinct kernel's pipeline once per device.
@@ -70,7 +135,7 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
 		todo = append(todo, k)
-		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: k.Bindings()})
+		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
 	}
 	if len(specs) == 0 {
 		return nil

@@ -21,10 +21,10 @@ const StatsPerImage = 2
 // partial (count, mean, M2) with Chan's formula in a tree over workgroup
 // memory, so the variance stays accurate for values with a large mean.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X      read storage, [N][HW][C]
-//	1  stats  read-write storage, [N][StatsPerImage]
+//	X      [N][HW][C]
+//	Stats  [N][StatsPerImage], the output
 type GroupNormStats struct {
 	N, HW, C int // C a multiple of 4
 	WG       int // a power of two
@@ -34,13 +34,13 @@ type GroupNormStats struct {
 // Y = (X − mean)·rstd·gamma[c] + beta[c]. One invocation handles 4
 // channels of PX pixels.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X      read storage, [N][HW][C]
-//	1  stats  read storage, [N][StatsPerImage]
-//	2  gamma  read storage, [C]
-//	3  beta   read storage, [C]
-//	4  Y      read-write storage, [N][HW][C]
+//	X      [N][HW][C]
+//	Stats  [N][StatsPerImage], GroupNormStats' output
+//	Gamma  [C]
+//	Beta   [C]
+//	Y      [N][HW][C], the output
 type GroupNormApply struct {
 	N, HW, C int
 	PX       int // pixels per invocation
@@ -51,12 +51,12 @@ type GroupNormApply struct {
 // the affine and then Act: one workgroup per image, statistics as in
 // GroupNormStats.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X      read storage, [N][C]
-//	1  gamma  read storage, [C]
-//	2  beta   read storage, [C]
-//	3  Y      read-write storage, [N][C]
+//	X      [N][C]
+//	Gamma  [C]
+//	Beta   [C]
+//	Y      [N][C], the output
 type LayerNorm struct {
 	N, C int // C a multiple of 4
 	WG   int // a power of two
@@ -140,13 +140,18 @@ func (k GroupNormStats) Source() (string, error) {
 	}
 	return shaders.Render("gnstats.wgsl", struct {
 		GroupNormStats
-		S4 int
-	}{k, k.HW * k.C / 4})
+		S4    int
+		Decls string
+	}{k, k.HW * k.C / 4, decls(k.Bindings())})
 }
 
+// statsBinding is the per-image statistics of GroupNormStats as the given
+// kind.
+func statsBinding(kind gpu.BindingKind) Binding { return Binding{"Stats", kind, "array<vec2<f32>>"} }
+
 // Bindings implements Kernel.
-func (k GroupNormStats) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
+func (k GroupNormStats) Bindings() []Binding {
+	return []Binding{input("X"), statsBinding(gpu.WriteStorage)}
 }
 
 // Workgroups implements Kernel.
@@ -172,12 +177,13 @@ func (k GroupNormApply) Source() (string, error) {
 	return shaders.Render("gnapply.wgsl", struct {
 		GroupNormApply
 		PB, Total, GX int
-	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx})
+		Decls         string
+	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx, decls(k.Bindings())})
 }
 
 // Bindings implements Kernel.
-func (k GroupNormApply) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+func (k GroupNormApply) Bindings() []Binding {
+	return []Binding{input("X"), statsBinding(gpu.ReadStorage), input("Gamma"), input("Beta"), output("Y")}
 }
 
 // Workgroups implements Kernel.
@@ -198,14 +204,14 @@ func (k LayerNorm) Source() (string, error) {
 	}
 	return shaders.Render("layernorm.wgsl", struct {
 		LayerNorm
-		S4    int
-		ActFn string
-	}{k, k.C / 4, wgslAct(k.Act)})
+		S4           int
+		ActFn, Decls string
+	}{k, k.C / 4, wgslAct(k.Act), decls(k.Bindings())})
 }
 
 // Bindings implements Kernel.
-func (k LayerNorm) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+func (k LayerNorm) Bindings() []Binding {
+	return []Binding{input("X"), input("Gamma"), input("Beta"), output("Y")}
 }
 
 // Workgroups implements Kernel.

@@ -3,12 +3,16 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
 // MeanPool is the global average pool of an NHWC tensor [N,H,W,C] to
-// [N,C]. Bindings: 0 input (read), 1 output (write).
+// [N,C].
+//
+// Bindings, in order:
+//
+//	X  [N][H][W][C]
+//	Y  [N][C], the output
 type MeanPool struct {
 	N, H, W, C int // C is a multiple of 4
 	WG         int // workgroup size
@@ -42,13 +46,14 @@ func (k MeanPool) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
-	return shaders.Render("pool.wgsl", k)
+	return shaders.Render("pool.wgsl", struct {
+		MeanPool
+		Decls string
+	}{k, decls(k.Bindings())})
 }
 
 // Bindings implements Kernel.
-func (k MeanPool) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
-}
+func (k MeanPool) Bindings() []Binding { return []Binding{input("X"), output("Y")} }
 
 // Workgroups implements Kernel.
 func (k MeanPool) Workgroups() (x, y, z uint32) {
