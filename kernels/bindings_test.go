@@ -10,10 +10,10 @@ import (
 	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
-// bindingSpecializations are specializations of every kernel family
+// familySpecializations are specializations of every kernel type
 // covering what changes the binding list: residual or not, weights in a
 // texture or a buffer, Linear's scalar output, the batched Winograd GEMM.
-func bindingSpecializations() []Kernel {
+func familySpecializations() []Kernel {
 	var ks []Kernel
 	for _, e := range []Epilogue{{}, {Act: act.HSwish, Residual: true}} {
 		for _, tex := range []bool{false, true} {
@@ -57,7 +57,7 @@ func wgslKind(space, typ string) (gpu.BindingKind, bool) {
 // TestBindingsMatchWGSL parses the binding declarations of every family's
 // WGSL and checks them against its Bindings, entry by entry.
 func TestBindingsMatchWGSL(t *testing.T) {
-	for _, k := range bindingSpecializations() {
+	for _, k := range familySpecializations() {
 		src, err := k.Source()
 		if err != nil {
 			t.Fatalf("%s: %v", k.Label(), err)

@@ -42,3 +42,19 @@ func TestCachePrepare(t *testing.T) {
 		t.Errorf("a failed Prepare kept %d pipelines, want the 2 built before", c.Len())
 	}
 }
+
+// TestEveryKernelValidates checks that every kernel type follows the one
+// validation convention: a validate method, which accepts the chosen
+// specializations.
+func TestEveryKernelValidates(t *testing.T) {
+	for _, k := range familySpecializations() {
+		v, ok := k.(interface{ validate() error })
+		if !ok {
+			t.Errorf("%T has no validate method", k)
+			continue
+		}
+		if err := v.validate(); err != nil {
+			t.Errorf("%s: %v", k.Label(), err)
+		}
+	}
+}
