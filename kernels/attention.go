@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -22,10 +21,10 @@ import (
 // 168 µs at L 49, 4×32), and blocks of several keys per softmax rescale
 // were slower (more live registers) and much slower to compile.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  QKV  read storage, [N][L][3·Heads·HeadDim]
-//	1  O    read-write storage, [N][L][Heads·HeadDim]
+//	X  [N][L][3·Heads·HeadDim], the queries, keys and values
+//	O  [N][L][Heads·HeadDim], the output
 type Attention struct {
 	N, L           int // images, tokens per image (H·W)
 	Heads, HeadDim int // HeadDim a multiple of 4
@@ -54,7 +53,6 @@ func (k Attention) Label() string {
 	return fmt.Sprintf("attention_n%d_l%d_h%dx%d_q%d_wg%d", k.N, k.L, k.Heads, k.HeadDim, k.TQ, k.WG)
 }
 
-// validate checks the specialization.
 func (k Attention) validate() error {
 	switch {
 	case k.N < 1 || k.L < 1 || k.Heads < 1:
@@ -63,8 +61,9 @@ func (k Attention) validate() error {
 		return fmt.Errorf("attention: head dim %d must be a multiple of 4 in 4..128", k.HeadDim)
 	case k.TQ < 1 || k.TQ > 16:
 		return fmt.Errorf("attention: %d queries per invocation outside 1..16", k.TQ)
-	case k.WG < 1 || k.WG > 256:
-		return fmt.Errorf("attention: workgroup size %d outside 1..256", k.WG)
+	}
+	if err := validateWorkgroup(k.WG); err != nil {
+		return fmt.Errorf("attention: %w", err)
 	}
 	return nil
 }
@@ -79,16 +78,15 @@ func (k Attention) Source() (string, error) {
 		Attention
 		D4, QB, Total, GX int
 		Scale             float64
-	}{k, k.HeadDim / 4, ceilDiv(k.L, k.TQ), k.invocations(), gx, 1 / math.Sqrt(float64(k.HeadDim))})
+		Decls             string
+	}{k, k.HeadDim / 4, ceilDiv(k.L, k.TQ), k.invocations(), gx, 1 / math.Sqrt(float64(k.HeadDim)), decls(k.Bindings())})
 }
 
 // grid is the dispatch grid.
 func (k Attention) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
 
 // Bindings implements Kernel.
-func (k Attention) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
-}
+func (k Attention) Bindings() []Binding { return []Binding{input("X"), output("O")} }
 
 // Workgroups implements Kernel.
 func (k Attention) Workgroups() (x, y, z uint32) {

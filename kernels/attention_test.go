@@ -7,31 +7,51 @@ import (
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
+// attentionCase is an Attention conformance case: heads heads of hd
+// channels over the h·w tokens of each of n images.
+type attentionCase struct {
+	n, h, w, heads, hd int
+	tq, wg             int // 0: as chosen
+}
+
+func (s attentionCase) kernel() Attention {
+	k := ChooseAttention(s.n, s.h*s.w, s.heads, s.hd)
+	if s.tq != 0 {
+		k.TQ = s.tq
+	}
+	if s.wg != 0 {
+		k.WG = s.wg
+	}
+	return k
+}
+
+// attentionShapes are LowFormer's attention shapes that BenchmarkAttention
+// times and TestAttention checks.
+var attentionShapes = []attentionCase{
+	{1, 7, 7, 4, 32, 0, 0},
+	{1, 7, 7, 2, 32, 0, 0},
+	{1, 14, 14, 4, 32, 0, 0},
+}
+
+// attentionCases are the conformance cases: edge cases of the query
+// blocks and the grid, then attentionShapes.
+var attentionCases = append([]attentionCase{
+	{2, 8, 8, 5, 32, 0, 0},
+	{1, 12, 12, 2, 40, 0, 0},
+	{1, 16, 16, 8, 32, 0, 0},
+	{1, 17, 9, 2, 32, 0, 0}, // L 153: a partial query block
+	{3, 1, 1, 2, 32, 0, 0},
+	{1, 7, 7, 2, 40, 2, 64},  // partial block, one workgroup
+	{2, 3, 5, 1, 4, 16, 0},   // a query block longer than L
+	{168, 7, 7, 8, 32, 1, 1}, // 65856 workgroups: a 2-D grid
+}, attentionShapes...)
+
 func TestAttention(t *testing.T) {
-	for _, s := range []struct {
-		n, h, w, heads, hd int
-		tq, wg             int // 0: as chosen
-	}{
-		{1, 7, 7, 4, 32, 0, 0},
-		{2, 8, 8, 5, 32, 0, 0},
-		{1, 12, 12, 2, 40, 0, 0},
-		{1, 16, 16, 8, 32, 0, 0},
-		{1, 17, 9, 2, 32, 0, 0}, // L 153: a partial query block
-		{3, 1, 1, 2, 32, 0, 0},
-		{1, 7, 7, 2, 40, 2, 64},  // partial block, one workgroup
-		{2, 3, 5, 1, 4, 16, 0},   // a query block longer than L
-		{168, 7, 7, 8, 32, 1, 1}, // 65856 workgroups: a 2-D grid
-	} {
+	for _, s := range attentionCases {
 		if s.n > 100 && testing.Short() {
 			continue
 		}
-		k := ChooseAttention(s.n, s.h*s.w, s.heads, s.hd)
-		if s.tq != 0 {
-			k.TQ = s.tq
-		}
-		if s.wg != 0 {
-			k.WG = s.wg
-		}
+		k := s.kernel()
 		t.Run(k.Label(), func(t *testing.T) {
 			c := 3 * s.heads * s.hd
 			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: c, Data: randomFloats(s.n*s.h*s.w*c, 1)}
@@ -49,6 +69,7 @@ func TestAttentionRejectsBadShapes(t *testing.T) {
 		{N: 1, L: 49, Heads: 2, HeadDim: 30, TQ: 7, WG: 8},
 		{N: 1, L: 0, Heads: 2, HeadDim: 32, TQ: 7, WG: 8},
 		{N: 1, L: 49, Heads: 2, HeadDim: 32, TQ: 0, WG: 8},
+		{N: 1, L: 49, Heads: 2, HeadDim: 32, TQ: 4, WG: 0},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())
@@ -57,10 +78,10 @@ func TestAttentionRejectsBadShapes(t *testing.T) {
 }
 
 func BenchmarkAttention(b *testing.B) {
-	for _, s := range []struct{ l, heads, hd int }{{49, 4, 32}, {49, 2, 32}, {196, 4, 32}} {
-		k := ChooseAttention(1, s.l, s.heads, s.hd)
+	for _, s := range attentionShapes {
+		k := s.kernel()
 		b.Run(k.Label(), func(b *testing.B) {
-			benchKernel(b, k, k.FLOPs(), s.l*3*s.heads*s.hd, s.l*s.heads*s.hd)
+			benchKernel(b, k, k.FLOPs(), k.N*k.L*3*s.heads*s.hd, k.N*k.L*s.heads*s.hd)
 		})
 	}
 }

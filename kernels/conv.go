@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
@@ -17,15 +16,15 @@ import (
 // The shader runs one loop over taps × channel groups (two groups per step
 // when Cin is a multiple of 8).
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X         read storage, [N,H,W,Cin]
-//	1  B         the IR weights [K][K][Cin][Cout] unchanged (no packing):
-//	             read storage, or with Tex an rgba32float texture of width
-//	             Cout/4 and height K·K·Cin, texel (o4, (ky·K+kx)·Cin+ci)
-//	2  bias      read storage, [Cout]
-//	3  residual  read storage, [N,HO,WO,Cout]; only when Residual is set
-//	3 or 4  C    read-write storage, [N,HO,WO,Cout]
+//	A     [N,H,W,Cin], the input X
+//	B     the IR weights [K][K][Cin][Cout] unchanged (no packing): a
+//	      storage buffer, or with Tex an rgba32float texture of width
+//	      Cout/4 and height K·K·Cin, texel (o4, (ky·K+kx)·Cin+ci)
+//	Bias  [Cout]
+//	R     [N,HO,WO,Cout], the residual; only when Residual is set
+//	C     [N,HO,WO,Cout], the output
 type Conv struct {
 	N, H, W, Cin, Cout int // Cin and Cout are multiples of 4
 	K, Stride          int
@@ -73,7 +72,10 @@ func (k Conv) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("conv: %w", err)
 	}
-	return k.Epilogue.validate()
+	if err := k.Epilogue.validate(); err != nil {
+		return fmt.Errorf("conv: %w", err)
+	}
+	return nil
 }
 
 // convData is the template data of conv.wgsl.
@@ -91,12 +93,14 @@ func (k Conv) Source() (string, error) {
 		return "", err
 	}
 	ho, wo := k.OutSize()
-	return shaders.Render("conv.wgsl", convData{gemmCore: k.core(), H: k.H, W: k.W, WO: wo, HWO: ho * wo,
+	c := k.core()
+	c.Decls = decls(k.Bindings())
+	return shaders.Render("conv.wgsl", convData{gemmCore: c, H: k.H, W: k.W, WO: wo, HWO: ho * wo,
 		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Pairs: k.Cin%8 == 0})
 }
 
 // Bindings implements Kernel.
-func (k Conv) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, k.Residual) }
+func (k Conv) Bindings() []Binding { return gemmBindings(k.Tex, k.Residual) }
 
 // Workgroups implements Kernel.
 func (k Conv) Workgroups() (x, y, z uint32) {

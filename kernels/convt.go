@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -20,15 +19,15 @@ import (
 // to whole row blocks so that a tile never mixes parities), K is 4 taps ×
 // Cin, columns are Cout.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X         read storage, [N][H][W][Cin]
-//	1  B         read storage [4][4][Cin][Cout] (W[ky][kx][i][o] = torch
-//	             W[i][o][ky][kx]), or with Tex the same as an rgba32float
-//	             texture of width Cout/4 and height 16·Cin
-//	2  bias      read storage, [Cout]
-//	3  residual  read storage, [N][CropH][CropW][Cout]; only when Residual
-//	3 or 4  Y    read-write storage, [N][CropH][CropW][Cout]
+//	A     [N][H][W][Cin], the input X
+//	B     [4][4][Cin][Cout] (W[ky][kx][i][o] = torch W[i][o][ky][kx]) as
+//	      a storage buffer, or with Tex the same as an rgba32float texture
+//	      of width Cout/4 and height 16·Cin
+//	Bias  [Cout]
+//	R     [N][CropH][CropW][Cout], the residual; only when Residual is set
+//	C     [N][CropH][CropW][Cout], the output
 type ConvTranspose struct {
 	N, H, W      int
 	Cin, Cout    int // multiples of 4
@@ -70,7 +69,6 @@ func (k ConvTranspose) Label() string {
 		k.CropH, k.CropW, k.Tile, texLabel(k.Tex), k.Epilogue)
 }
 
-// validate checks the specialization.
 func (k ConvTranspose) validate() error {
 	switch {
 	case k.N < 1 || k.H < 1 || k.W < 1:
@@ -96,14 +94,16 @@ func (k ConvTranspose) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
+	c := k.core()
+	c.Decls = decls(k.Bindings())
 	return shaders.Render("convt.wgsl", struct {
 		gemmCore
 		H, W, NHW, PRB, CI4, CropH, CropW int
-	}{k.core(), k.H, k.W, k.N * k.H * k.W, k.rowBlocks(), k.Cin / 4, k.CropH, k.CropW})
+	}{c, k.H, k.W, k.N * k.H * k.W, k.rowBlocks(), k.Cin / 4, k.CropH, k.CropW})
 }
 
 // Bindings implements Kernel.
-func (k ConvTranspose) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, k.Residual) }
+func (k ConvTranspose) Bindings() []Binding { return gemmBindings(k.Tex, k.Residual) }
 
 // Workgroups implements Kernel.
 func (k ConvTranspose) Workgroups() (x, y, z uint32) {

@@ -7,29 +7,49 @@ import (
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
+// convTransposeCase is a ConvTranspose conformance case: an [n,h,w,cin]
+// input to cout channels, cropped to cropH×cropW.
+type convTransposeCase struct {
+	n, h, w, cin, cout, cropH, cropW int
+	e                                Epilogue
+	tile                             Tile // zero: as chosen
+	buf                              bool // storage-buffer weights instead of the chosen texture
+}
+
+func (s convTransposeCase) kernel() ConvTranspose {
+	k := ChooseConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)
+	if s.tile != (Tile{}) {
+		k.Tile = s.tile
+	}
+	k.Tex = k.Tex && !s.buf
+	return k
+}
+
+// convTransposeShapes are the stage-4 attention upsamplings of LowFormer
+// that BenchmarkConvTranspose times (with either weight source) and
+// TestConvTranspose checks.
+var convTransposeShapes = []convTransposeCase{
+	{1, 7, 7, 64, 128, 14, 14, Epilogue{Residual: true}, Tile{}, false},
+	{1, 7, 7, 80, 160, 14, 14, Epilogue{Residual: true}, Tile{}, false},
+}
+
+// convTransposeCases are the conformance cases: edge cases of the crop,
+// the tiling and the epilogue, then convTransposeShapes.
+var convTransposeCases = append([]convTransposeCase{
+	{1, 7, 7, 64, 128, 14, 14, Epilogue{}, Tile{}, true},
+	{3, 8, 8, 80, 160, 15, 15, Epilogue{Residual: true}, Tile{}, false},
+	{2, 9, 5, 20, 40, 17, 9, Epilogue{Act: act.HSwish}, Tile{}, true},
+	{1, 1, 1, 4, 4, 1, 1, Epilogue{Residual: true}, Tile{}, false},
+	{1, 1, 1, 4, 4, 2, 2, Epilogue{}, Tile{}, false},
+	{1, 4, 4, 40, 20, 7, 8, Epilogue{Residual: true}, Tile{}, false},
+	{1, 7, 7, 64, 128, 13, 14, Epilogue{}, Tile{5, 8, 16}, false},                           // padded row blocks, TN 8
+	{2, 4, 4, 8, 320, 8, 7, Epilogue{Act: act.GELU, Residual: true}, Tile{8, 12, 32}, true}, // ragged columns
+	{1, 3, 5, 4, 12, 6, 9, Epilogue{}, Tile{3, 4, 8}, false},
+}, convTransposeShapes...)
+
 func TestConvTranspose(t *testing.T) {
-	for _, s := range []struct {
-		n, h, w, cin, cout, cropH, cropW int
-		e                                Epilogue
-		tile                             Tile // zero: as chosen
-		buf                              bool // storage-buffer weights instead of the chosen texture
-	}{
-		{1, 7, 7, 64, 128, 14, 14, Epilogue{Residual: true}, Tile{}, false},
-		{1, 7, 7, 64, 128, 14, 14, Epilogue{}, Tile{}, true},
-		{3, 8, 8, 80, 160, 15, 15, Epilogue{Residual: true}, Tile{}, false},
-		{2, 9, 5, 20, 40, 17, 9, Epilogue{Act: act.HSwish}, Tile{}, true},
-		{1, 1, 1, 4, 4, 1, 1, Epilogue{Residual: true}, Tile{}, false},
-		{1, 1, 1, 4, 4, 2, 2, Epilogue{}, Tile{}, false},
-		{1, 4, 4, 40, 20, 7, 8, Epilogue{Residual: true}, Tile{}, false},
-		{1, 7, 7, 64, 128, 13, 14, Epilogue{}, Tile{5, 8, 16}, false},                           // padded row blocks, TN 8
-		{2, 4, 4, 8, 320, 8, 7, Epilogue{Act: act.GELU, Residual: true}, Tile{8, 12, 32}, true}, // ragged columns
-		{1, 3, 5, 4, 12, 6, 9, Epilogue{}, Tile{3, 4, 8}, false},
-	} {
-		k := ChooseConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)
-		if s.tile != (Tile{}) {
-			k.Tile = s.tile
-		}
-		k.Tex = k.Tex && !s.buf
+	for _, s := range convTransposeCases {
+		k := s.kernel()
 		t.Run(k.Label(), func(t *testing.T) {
 			c := newDenseCase(s.n, s.h, s.w, s.cin, 16*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.cropH, s.cropW, s.cout}, 1)
 			want := ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, c.res)
@@ -55,6 +75,7 @@ func TestConvTransposeRejectsBadShapes(t *testing.T) {
 		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 0, Tile: tile},
 		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 14, Tile: Tile{0, 8, 32}},
 		{N: 1, H: 7, W: 7, Cin: 1024, Cout: 8, CropH: 14, CropW: 14, Tile: tile, Tex: true},
+		{N: 1, H: 7, W: 7, Cin: 8, Cout: 8, CropH: 14, CropW: 14, Tile: tile, Epilogue: Epilogue{Act: -1}},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())
@@ -63,12 +84,12 @@ func TestConvTransposeRejectsBadShapes(t *testing.T) {
 }
 
 func BenchmarkConvTranspose(b *testing.B) {
-	for _, s := range []struct{ h, w, cin, cout int }{{7, 7, 64, 128}, {7, 7, 80, 160}} {
+	for _, s := range convTransposeShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChooseConvTranspose(1, s.h, s.w, s.cin, s.cout, 2*s.h, 2*s.w, Epilogue{Residual: true})
+			k := s.kernel()
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) {
-				benchDense(b, k, tex, true, s.h*s.w*s.cin, 16*s.cin, s.cout, 4*s.h*s.w*s.cout, k.FLOPs())
+				benchDense(b, k, tex, k.Residual, s.n*s.h*s.w*s.cin, 16*s.cin, s.cout, s.n*s.cropH*s.cropW*s.cout, k.FLOPs())
 			})
 		}
 	}

@@ -3,8 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/act"
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
@@ -16,20 +14,19 @@ import (
 // 4 channels, loading each of the (TX-1)·S+K input columns of an input row
 // once; with TY = 1 the shader loops over the kernel rows.
 //
-// Bindings (the order of the dense families):
+// Bindings, in order (that of the dense families):
 //
-//	0  X         read storage, [N][H][W][C]
-//	1  weights   read storage, [K][K][C]
-//	2  bias      read storage, [C]
-//	3  residual  read storage, [N][HO][WO][C]; only when Residual
-//	3 or 4  Y    read-write storage, [N][HO][WO][C]
+//	X     [N][H][W][C]
+//	Wt    [K][K][C], the weights
+//	Bias  [C]
+//	R     [N][HO][WO][C], the residual; only when Residual is set
+//	Y     [N][HO][WO][C], the output
 type Depthwise struct {
 	N, H, W, C int // C is a multiple of 4
 	K, Stride  int // K odd
 	TX, TY     int // output columns and rows per invocation
 	WG         int // workgroup size
-	Act        act.Func
-	Residual   bool
+	Epilogue
 }
 
 // ChooseDepthwise picks the specialization for a shape: one output row
@@ -44,46 +41,11 @@ type Depthwise struct {
 // 3.2 s for 14×14×128 5×5 s2 at TY×TX 7×7 (run 0.08 ms) against 0.13 s for
 // the row loop at 1×7 (run 0.08 ms), and 0.42 s against 0.15 s for
 // 7×7×1024 3×3 at 4×7 (run 0.15 ms against 0.17 ms).
-func ChooseDepthwise(n, h, w, c, k, stride int, act act.Func, residual bool) Depthwise {
+func ChooseDepthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
 	wo := ref.ConvOutSize(w, k, stride)
-	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: pickColumns(wo, 4, 7), TY: 1, Act: act, Residual: residual}
+	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: pickColumns(wo, 4, 7), TY: 1, Epilogue: e}
 	d.WG = pickWorkgroup(d.invocations(), 32, 8)
 	return d
-}
-
-func pickColumns(n, lo, hi int) int {
-	if n <= lo {
-		return max(n, 1)
-	}
-	best, waste := hi, ceilDiv(n, hi)*hi-n
-	for t := hi - 1; t >= lo; t-- {
-		if w := ceilDiv(n, t)*t - n; w < waste {
-			best, waste = t, w
-		}
-	}
-	return best
-}
-
-// pickWorkgroup halves the workgroup size from hi down to lo until the
-// dispatch has at least 4 workgroups.
-func pickWorkgroup(invocations, hi, lo int) int {
-	wg := hi
-	for wg > lo && ceilDiv(invocations, wg) < 4 {
-		wg /= 2
-	}
-	return wg
-}
-
-// grid splits a 1-D dispatch of count workgroups into x·y ≥ count with
-// x ≤ 65535 (the WebGPU per-dimension limit). Shaders rebuild the linear
-// workgroup index as wid.y·x + wid.x and must guard the tail.
-func grid(count int) (x, y int) {
-	const maxDim = 65535
-	if count <= maxDim {
-		return max(count, 1), 1
-	}
-	y = ceilDiv(count, maxDim)
-	return ceilDiv(count, y), y
 }
 
 // outSize is the output height and width.
@@ -99,20 +61,11 @@ func (k Depthwise) invocations() int {
 
 // Label implements Kernel.
 func (k Depthwise) Label() string {
-	return fmt.Sprintf("dw%dx%d_s%d_n%d_h%d_w%d_c%d_r%dx%d_wg%d_%s%s", k.K, k.K, k.Stride, k.N, k.H, k.W, k.C,
-		k.TY, k.TX, k.WG, k.Act, residualSuffix(k.Residual))
+	return fmt.Sprintf("dw%dx%d_s%d_n%d_h%d_w%d_c%d_r%dx%d_wg%d_%s", k.K, k.K, k.Stride, k.N, k.H, k.W, k.C,
+		k.TY, k.TX, k.WG, k.Epilogue)
 }
 
-// residualSuffix is the label suffix of a fused residual add.
-func residualSuffix(r bool) string {
-	if r {
-		return "_res"
-	}
-	return ""
-}
-
-// check validates the specialization.
-func (k Depthwise) check() error {
+func (k Depthwise) validate() error {
 	switch {
 	case k.N < 1 || k.H < 1 || k.W < 1 || k.C < 4:
 		return fmt.Errorf("depthwise: bad shape N=%d H=%d W=%d C=%d", k.N, k.H, k.W, k.C)
@@ -124,10 +77,11 @@ func (k Depthwise) check() error {
 		return fmt.Errorf("depthwise: stride %d must be positive", k.Stride)
 	case k.TX < 1 || k.TX > 16 || k.TY < 1 || k.TY > 8:
 		return fmt.Errorf("depthwise: block of %d rows × %d columns per invocation outside 8×16", k.TY, k.TX)
-	case k.WG < 1 || k.WG > 256:
-		return fmt.Errorf("depthwise: workgroup size %d outside 1..256", k.WG)
 	}
-	if err := (Epilogue{Act: k.Act}).validate(); err != nil {
+	if err := validateWorkgroup(k.WG); err != nil {
+		return fmt.Errorf("depthwise: %w", err)
+	}
+	if err := k.Epilogue.validate(); err != nil {
 		return fmt.Errorf("depthwise: %w", err)
 	}
 	return nil
@@ -135,7 +89,7 @@ func (k Depthwise) check() error {
 
 // Source implements Kernel.
 func (k Depthwise) Source() (string, error) {
-	if err := k.check(); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
 	}
 	ho, wo := k.outSize()
@@ -144,15 +98,18 @@ func (k Depthwise) Source() (string, error) {
 		Depthwise
 		HO, WO, XB, YB, Cols, Rows, Pad, Total, GX int
 		RowLoop                                    bool
+		ActFn, Decls                               string
 	}{k, ho, wo, ceilDiv(wo, k.TX), ceilDiv(ho, k.TY), (k.TX-1)*k.Stride + k.K, (k.TY-1)*k.Stride + k.K, k.K / 2,
-		k.invocations(), gx, k.TY == 1})
+		k.invocations(), gx, k.TY == 1, wgslAct(k.Act), decls(k.Bindings())})
 }
 
 // grid is the dispatch grid.
 func (k Depthwise) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
 
 // Bindings implements Kernel.
-func (k Depthwise) Bindings() []gpu.BindingKind { return gemmBindings(false, k.Residual) }
+func (k Depthwise) Bindings() []Binding {
+	return withEpilogue([]Binding{input("X"), input("Wt"), input("Bias")}, k.Residual, output("Y"))
+}
 
 // Workgroups implements Kernel.
 func (k Depthwise) Workgroups() (x, y, z uint32) {

@@ -6,45 +6,64 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
+// depthwiseCase is a Depthwise conformance case: a k×k depthwise
+// convolution of an [n,h,w,c] input.
+type depthwiseCase struct {
+	n, h, w, c, k, stride int
+	e                     Epilogue
+	ty, tx, wg            int // 0: as chosen
+}
+
+func (s depthwiseCase) kernel() Depthwise {
+	k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.e)
+	if s.tx != 0 {
+		k.TY, k.TX = s.ty, s.tx
+	}
+	if s.wg != 0 {
+		k.WG = s.wg
+	}
+	return k
+}
+
+// depthwiseShapes are LowFormer's depthwise convolutions that
+// BenchmarkDepthwise times and TestDepthwise checks.
+var depthwiseShapes = []depthwiseCase{
+	{1, 7, 7, 1024, 3, 1, Epilogue{Act: hs}, 0, 0, 0},
+	{1, 14, 14, 128, 5, 2, Epilogue{Act: hs}, 0, 0, 0},
+	{1, 7, 7, 256, 3, 1, Epilogue{Act: hs}, 0, 0, 0},
+	{1, 14, 14, 512, 3, 1, Epilogue{Act: hs}, 0, 0, 0},
+}
+
+// depthwiseCases are the conformance cases: edge cases of the blocks, the
+// grid and the epilogue, then depthwiseShapes.
+var depthwiseCases = append([]depthwiseCase{
+	{1, 1, 1, 4, 3, 1, Epilogue{none, false}, 0, 0, 0},
+	{1, 7, 7, 256, 3, 1, Epilogue{none, true}, 0, 0, 0},
+	{1, 14, 14, 128, 5, 2, Epilogue{none, false}, 0, 0, 0},
+	{1, 14, 14, 512, 3, 1, Epilogue{hs, true}, 0, 0, 0},
+	{3, 15, 15, 40, 5, 2, Epilogue{ge, true}, 0, 0, 0},
+	{2, 17, 9, 20, 3, 1, Epilogue{hs, false}, 0, 0, 0},
+	{1, 17, 9, 128, 5, 2, Epilogue{none, true}, 0, 0, 0},
+	{1, 15, 15, 20, 3, 2, Epilogue{none, false}, 0, 0, 0},
+	{1, 9, 17, 4, 7, 1, Epilogue{none, false}, 0, 0, 0},
+	{2, 7, 7, 320, 3, 1, Epilogue{none, true}, 3, 4, 32}, // partial last blocks in both directions
+	{1, 15, 15, 40, 3, 1, Epilogue{ge, false}, 2, 6, 0},
+	{1, 17, 9, 20, 5, 2, Epilogue{hs, true}, 1, 1, 16},
+	{3, 112, 112, 64, 3, 1, Epilogue{none, false}, 1, 4, 2}, // 75264 workgroups: a 2-D grid
+}, depthwiseShapes...)
+
 func TestDepthwise(t *testing.T) {
-	for _, s := range []struct {
-		n, h, w, c, k, stride int
-		act                   act.Func
-		res                   bool
-		ty, tx, wg            int // 0: as chosen
-	}{
-		{1, 1, 1, 4, 3, 1, act.None, false, 0, 0, 0},
-		{1, 7, 7, 256, 3, 1, act.None, true, 0, 0, 0},
-		{1, 7, 7, 1024, 3, 1, act.HSwish, false, 0, 0, 0},
-		{1, 14, 14, 128, 5, 2, act.None, false, 0, 0, 0},
-		{1, 14, 14, 512, 3, 1, act.HSwish, true, 0, 0, 0},
-		{3, 15, 15, 40, 5, 2, act.GELU, true, 0, 0, 0},
-		{2, 17, 9, 20, 3, 1, act.HSwish, false, 0, 0, 0},
-		{1, 17, 9, 128, 5, 2, act.None, true, 0, 0, 0},
-		{1, 15, 15, 20, 3, 2, act.None, false, 0, 0, 0},
-		{1, 9, 17, 4, 7, 1, act.None, false, 0, 0, 0},
-		{2, 7, 7, 320, 3, 1, act.None, true, 3, 4, 32}, // partial last blocks in both directions
-		{1, 15, 15, 40, 3, 1, act.GELU, false, 2, 6, 0},
-		{1, 17, 9, 20, 5, 2, act.HSwish, true, 1, 1, 16},
-		{3, 112, 112, 64, 3, 1, act.None, false, 1, 4, 2}, // 75264 workgroups: a 2-D grid
-	} {
-		k := ChooseDepthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.act, s.res)
-		if s.tx != 0 {
-			k.TY, k.TX = s.ty, s.tx
-		}
-		if s.wg != 0 {
-			k.WG = s.wg
-		}
+	for _, s := range depthwiseCases {
+		k := s.kernel()
 		t.Run(k.Label(), func(t *testing.T) {
 			ho, wo := k.outSize()
-			c := newDenseCase(s.n, s.h, s.w, s.c, s.k*s.k*s.c, s.c, s.res, [4]int{s.n, ho, wo, s.c}, 1)
-			want := ref.DepthwiseConv2D(c.x, c.w, c.bias, s.k, s.stride, s.act, c.res).Data
+			c := newDenseCase(s.n, s.h, s.w, s.c, s.k*s.k*s.c, s.c, s.e.Residual, [4]int{s.n, ho, wo, s.c}, 1)
+			want := ref.DepthwiseConv2D(c.x, c.w, c.bias, s.k, s.stride, s.e.Act, c.res).Data
 			checkGuarded(t, k, c.inputs(t, false, s.k*s.k, s.c), want)
 		})
 	}
@@ -104,7 +123,7 @@ func TestDepthwiseRejectsBadShapes(t *testing.T) {
 		{N: 1, H: 7, W: 7, C: 6, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64},
 		{N: 1, H: 7, W: 7, C: 8, K: 4, Stride: 1, TX: 7, TY: 1, WG: 64},
 		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 0, TX: 7, TY: 1, WG: 64},
-		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64, Act: 7},
+		{N: 1, H: 7, W: 7, C: 8, K: 3, Stride: 1, TX: 7, TY: 1, WG: 64, Epilogue: Epilogue{Act: 7}},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())
@@ -113,13 +132,11 @@ func TestDepthwiseRejectsBadShapes(t *testing.T) {
 }
 
 func BenchmarkDepthwise(b *testing.B) {
-	for _, s := range []struct{ h, w, c, k, stride int }{
-		{7, 7, 1024, 3, 1}, {14, 14, 128, 5, 2}, {7, 7, 256, 3, 1}, {14, 14, 512, 3, 1},
-	} {
-		k := ChooseDepthwise(1, s.h, s.w, s.c, s.k, s.stride, act.HSwish, false)
+	for _, s := range depthwiseShapes {
+		k := s.kernel()
 		ho, wo := k.outSize()
 		b.Run(k.Label(), func(b *testing.B) {
-			benchKernel(b, k, k.FLOPs(), s.h*s.w*s.c, s.k*s.k*s.c, s.c, ho*wo*s.c)
+			benchKernel(b, k, k.FLOPs(), s.n*s.h*s.w*s.c, s.k*s.k*s.c, s.c, s.n*ho*wo*s.c)
 		})
 	}
 }

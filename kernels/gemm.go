@@ -1,11 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-
-	"github.com/lowformer/lowformer-webgpu/act"
-	"github.com/lowformer/lowformer-webgpu/gpu"
-)
+import "fmt"
 
 // This file holds what the three dense families (Pointwise, Conv, Linear)
 // share: the register tile, the fused epilogue, and the template data of
@@ -34,50 +29,24 @@ func (t Tile) validate() error {
 		return fmt.Errorf("tile rows %d outside 1..32", t.TM)
 	case t.TN < 4 || t.TN > 32 || t.TN%4 != 0:
 		return fmt.Errorf("tile columns %d not a multiple of 4 in 4..32", t.TN)
-	case t.WG < 1 || t.WG > 256:
-		return fmt.Errorf("workgroup size %d outside 1..256", t.WG)
 	}
-	return nil
-}
-
-// Epilogue is the fused tail of the dense kernels:
-// out = Act(acc + bias) + residual (the residual only when Residual is set;
-// it has the output's shape).
-type Epilogue struct {
-	Act      act.Func
-	Residual bool
-}
-
-// String names the epilogue for labels, e.g. "hswish_res".
-func (e Epilogue) String() string {
-	s := e.Act.String()
-	if e.Residual {
-		s += "_res"
-	}
-	return s
-}
-
-func (e Epilogue) validate() error {
-	if e.Act != act.None && e.Act != act.HSwish && e.Act != act.GELU {
-		return fmt.Errorf("unknown activation %d", e.Act)
-	}
-	return nil
+	return validateWorkgroup(t.WG)
 }
 
 // gemmCore is the template data of the shared GEMM core: rows M of the
 // output, N4 vec4 output columns, the tile, the B source and the epilogue.
 type gemmCore struct {
 	M, N4, TM, TN4, WG int
-	NCB, Total, GXI    int  // column blocks, invocations, invocations per grid row
-	RaggedRows         bool // TM does not divide M
-	RaggedCols         bool // TN/4 does not divide N4
-	Tex                bool // B is an rgba32float texture, texel (n4, k)
-	Act                int
+	NCB, Total, GXI    int    // column blocks, invocations, invocations per grid row
+	RaggedRows         bool   // TM does not divide M
+	RaggedCols         bool   // TN/4 does not divide N4
+	Tex                bool   // B is an rgba32float texture, texel (n4, k)
+	ActFn              string // the activation's WGSL function, "" for none
 	Residual           bool
-	NOut               int // > 0: scalar stores of NOut columns (N not a multiple of 4)
-	OutBinding         int
-	Batched            bool // gid.z selects one of several GEMMs; raw accumulators, no bias
-	GX, GY             int  // dispatch grid
+	NOut               int    // > 0: scalar stores of NOut columns (N not a multiple of 4)
+	Batched            bool   // gid.z selects one of several GEMMs; raw accumulators, no bias
+	GX, GY             int    // dispatch grid
+	Decls              string // the WGSL declarations of the bindings
 }
 
 // newGemmCore derives the dispatch geometry of an M×(4·n4) output.
@@ -86,31 +55,20 @@ func newGemmCore(m, n4 int, t Tile, tex bool, e Epilogue, nOut int) gemmCore {
 	ncb := ceilDiv(n4, tn4)
 	total := ceilDiv(m, t.TM) * ncb
 	gx, gy := grid(ceilDiv(total, t.WG))
-	out := 3
-	if e.Residual {
-		out = 4
-	}
 	return gemmCore{
 		M: m, N4: n4, TM: t.TM, TN4: tn4, WG: t.WG,
 		NCB: ncb, Total: total, GXI: gx * t.WG,
 		RaggedRows: m%t.TM != 0, RaggedCols: n4%tn4 != 0,
-		Tex: tex, Act: int(e.Act), Residual: e.Residual, NOut: nOut, OutBinding: out,
+		Tex: tex, ActFn: wgslAct(e.Act), Residual: e.Residual, NOut: nOut,
 		GX: gx, GY: gy,
 	}
 }
 
-// gemmBindings is the binding list shared by the dense families:
-// 0 A (read), 1 B (read or texture), 2 bias (read), [3 residual (read)], C (write).
-func gemmBindings(tex, residual bool) []gpu.BindingKind {
-	b := gpu.ReadStorage
-	if tex {
-		b = gpu.Texture2D
-	}
-	k := []gpu.BindingKind{gpu.ReadStorage, b, gpu.ReadStorage}
-	if residual {
-		k = append(k, gpu.ReadStorage)
-	}
-	return append(k, gpu.WriteStorage)
+// gemmBindings is the binding list shared by the dense families: the
+// input A, the weights B (a texture when tex), Bias, the residual R (when
+// residual) and the output C.
+func gemmBindings(tex, residual bool) []Binding {
+	return withEpilogue([]Binding{input("A"), weights("B", tex), input("Bias")}, residual, output("C"))
 }
 
 // texFits reports whether a [k][n] weight matrix fits an rgba32float

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 )
@@ -45,17 +44,10 @@ func denseOperands(b *testing.B, k Kernel, tex, residual bool, aLen, wk, wn, out
 	return benchStep{k, append(res, benchBuffer(b, outLen, 5))}
 }
 
-// pointwiseBenchShapes are LowFormer's 1×1 convolutions at 224 px (B0),
-// the first three being the ones the team tracks.
-var pointwiseBenchShapes = []struct{ m, k, n int }{
-	{196, 128, 512}, {49, 1024, 256}, {49, 256, 1536},
-	{12544, 16, 64}, {3136, 64, 32}, {784, 128, 64}, {196, 512, 128}, {49, 256, 1024}, {49, 128, 192},
-}
-
 func BenchmarkPointwise(b *testing.B) {
-	for _, s := range pointwiseBenchShapes {
+	for _, s := range pointwiseShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChoosePointwise(s.m, s.k, s.n, Epilogue{Act: act.HSwish})
+			k := s.kernel()
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) { benchPointwise(b, k) })
 		}
@@ -65,10 +57,10 @@ func BenchmarkPointwise(b *testing.B) {
 // BenchmarkPointwiseTiles times every candidate tile on the tracked
 // shapes, to calibrate ChoosePointwise.
 func BenchmarkPointwiseTiles(b *testing.B) {
-	for _, s := range pointwiseBenchShapes[:3] {
+	for _, s := range pointwiseShapes[:3] {
 		for _, c := range gemmTiles {
 			for _, wg := range []int{16, 32} {
-				k := Pointwise{M: s.m, K: s.k, N: s.n, Tile: Tile{c.TM, c.TN, wg}, Tex: true}
+				k := Pointwise{M: s.n * s.h * s.w, K: s.k, N: s.cout, Tile: Tile{c.TM, c.TN, wg}, Tex: true}
 				b.Run(k.Label(), func(b *testing.B) { benchPointwise(b, k) })
 			}
 		}
@@ -79,18 +71,10 @@ func benchPointwise(b *testing.B, k Pointwise) {
 	benchDense(b, k, k.Tex, k.Residual, k.M*k.K, k.K, k.N, k.M*k.N, 2*float64(k.M*k.K*k.N))
 }
 
-// convBenchShapes are LowFormer's dense convolutions at 224 px (B0): the
-// stage-3 local conv the team tracks first, then the stem, the stride-2
-// downsamplers and the stage-4 attention's 3×3 ConvTranspose as a conv.
-var convBenchShapes = []struct{ h, w, cin, cout, stride int }{
-	{14, 14, 128, 512, 1}, {224, 224, 4, 16, 2}, {112, 112, 16, 64, 2}, {56, 56, 32, 128, 2},
-	{28, 28, 64, 256, 2}, {14, 14, 128, 512, 2}, {7, 7, 128, 256, 1},
-}
-
 func BenchmarkConv(b *testing.B) {
-	for _, s := range convBenchShapes {
+	for _, s := range convShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChooseConv(1, s.h, s.w, s.cin, s.cout, 3, s.stride, Epilogue{Act: act.HSwish})
+			k := s.kernel()
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) { benchConv(b, k) })
 		}
@@ -101,16 +85,10 @@ func benchConv(b *testing.B, k Conv) {
 	benchDense(b, k, k.Tex, k.Residual, k.N*k.H*k.W*k.Cin, k.K*k.K*k.Cin, k.Cout, k.Rows()*k.Cout, k.FLOPs())
 }
 
-// linearBenchShapes are the classifier heads: B0/B1 (1536→1600→1000) and
-// B1.5/E1 (2304→2560→1000), at batch 1 and 8.
-var linearBenchShapes = []struct{ batch, k, n int }{
-	{1, 1536, 1600}, {1, 1600, 1000}, {1, 2304, 2560}, {1, 2560, 1000}, {8, 1536, 1600}, {8, 1600, 1000},
-}
-
 func BenchmarkLinear(b *testing.B) {
-	for _, s := range linearBenchShapes {
+	for _, s := range linearShapes {
 		for _, tex := range []bool{true, false} {
-			k := ChooseLinear(s.batch, s.k, s.n, act.None)
+			k := s.kernel()
 			k.Tex = tex
 			b.Run(k.Label(), func(b *testing.B) { benchLinear(b, k) })
 		}
@@ -120,7 +98,7 @@ func BenchmarkLinear(b *testing.B) {
 // BenchmarkLinearTiles times every column width at batch 1 and 8, to
 // calibrate ChooseLinear.
 func BenchmarkLinearTiles(b *testing.B) {
-	for _, s := range linearBenchShapes {
+	for _, s := range linearShapes {
 		for _, c := range linearTiles {
 			for _, wg := range []int{8, 16, 32} {
 				k := Linear{Batch: s.batch, K: s.k, N: s.n, Tile: Tile{min(s.batch, 8), c.TN, wg}, Tex: true}

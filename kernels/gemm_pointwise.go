@@ -2,8 +2,6 @@ package kernels
 
 import (
 	"fmt"
-
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -13,17 +11,16 @@ import (
 // Each invocation computes a Tile of TM rows × TN columns from vec4 loads
 // of A (along K) and B (along N), without workgroup memory.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  A         read storage, [M][K] (NHWC activation)
-//	1  B         read storage [K][N], or with Tex an rgba32float texture of
-//	             width N/4 and height K whose texel (n4, k) is
-//	             B[k][4·n4 .. 4·n4+3]; both are the IR layout [Cin][Cout]
-//	             unchanged, so there is no packing step
-//	2  bias      read storage, [N]
-//	3  residual  read storage, [M][N]; this binding exists only when
-//	             Residual is set
-//	3 or 4  C    read-write storage, [M][N]
+//	A     [M][K] (NHWC activation)
+//	B     [K][N] as a storage buffer, or with Tex an rgba32float texture
+//	      of width N/4 and height K whose texel (n4, k) is
+//	      B[k][4·n4 .. 4·n4+3]; both are the IR layout [Cin][Cout]
+//	      unchanged, so there is no packing step
+//	Bias  [N]
+//	R     [M][N], the residual; only when Residual is set
+//	C     [M][N], the output
 type Pointwise struct {
 	M, K, N int // K and N are multiples of 4
 	Tile
@@ -48,7 +45,10 @@ func (k Pointwise) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("pointwise: %w", err)
 	}
-	return k.Epilogue.validate()
+	if err := k.Epilogue.validate(); err != nil {
+		return fmt.Errorf("pointwise: %w", err)
+	}
+	return nil
 }
 
 // pointwiseData is the template data of gemm.wgsl.
@@ -64,11 +64,13 @@ func (k Pointwise) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
-	return shaders.Render("gemm.wgsl", pointwiseData{k.core(), k.K / 4})
+	c := k.core()
+	c.Decls = decls(k.Bindings())
+	return shaders.Render("gemm.wgsl", pointwiseData{c, k.K / 4})
 }
 
 // Bindings implements Kernel.
-func (k Pointwise) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, k.Residual) }
+func (k Pointwise) Bindings() []Binding { return gemmBindings(k.Tex, k.Residual) }
 
 // Workgroups implements Kernel.
 func (k Pointwise) Workgroups() (x, y, z uint32) {

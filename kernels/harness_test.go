@@ -6,9 +6,13 @@ import (
 
 	"github.com/cogentcore/webgpu/wgpu"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 )
+
+// none, hs and ge are short names of the activations for case tables.
+const none, hs, ge = act.None, act.HSwish, act.GELU
 
 // tolerance is the conformance bound for fp32 kernels: max-abs error at
 // most 1e-5 of the reference output's max-abs.

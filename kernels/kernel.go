@@ -8,8 +8,10 @@ package kernels
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
@@ -21,11 +23,75 @@ type Kernel interface {
 	Label() string
 	// Source renders the specialized WGSL.
 	Source() (string, error)
-	// Bindings lists the kinds of the bind-group entries, in binding order.
-	// Each kernel type documents what each binding holds.
-	Bindings() []gpu.BindingKind
+	// Bindings lists the bind-group entries in binding order; Source
+	// declares exactly these. Each kernel type documents what each binding
+	// holds, by name.
+	Bindings() []Binding
 	// Workgroups is the dispatch geometry.
 	Workgroups() (x, y, z uint32)
+}
+
+// Binding is one entry of a kernel's bind group: binding i of a kernel is
+// entry i of its Bindings, and its WGSL declaration is rendered from it.
+type Binding struct {
+	Name string          // the WGSL variable, e.g. "A"
+	Kind gpu.BindingKind // how the pipeline layout binds it
+	Type string          // the WGSL type, e.g. "array<vec4<f32>>"
+}
+
+// vec4s is the WGSL type of a storage buffer of vec4 values.
+const vec4s = "array<vec4<f32>>"
+
+// input is a read-only storage buffer of vec4 values.
+func input(name string) Binding { return Binding{name, gpu.ReadStorage, vec4s} }
+
+// output is a read-write storage buffer of vec4 values.
+func output(name string) Binding { return Binding{name, gpu.WriteStorage, vec4s} }
+
+// weights is a weight matrix: an rgba32float texture when tex, else a
+// storage buffer of vec4 values.
+func weights(name string, tex bool) Binding {
+	if tex {
+		return Binding{name, gpu.Texture2D, "texture_2d<f32>"}
+	}
+	return input(name)
+}
+
+// withEpilogue appends the bindings of an epilogue to bs: the residual R
+// when residual, then the output out.
+func withEpilogue(bs []Binding, residual bool, out Binding) []Binding {
+	if residual {
+		bs = append(bs, input("R"))
+	}
+	return append(bs, out)
+}
+
+// decls renders the WGSL declarations of bs, one line each, binding i
+// being bs[i]; templates emit them as {{.Decls}}.
+func decls(bs []Binding) string {
+	lines := make([]string, len(bs))
+	for i, b := range bs {
+		v := "var"
+		switch b.Kind {
+		case gpu.ReadStorage:
+			v = "var<storage, read>"
+		case gpu.WriteStorage:
+			v = "var<storage, read_write>"
+		case gpu.Uniform:
+			v = "var<uniform>"
+		}
+		lines[i] = fmt.Sprintf("@group(0) @binding(%d) %s %s: %s;", i, v, b.Name, b.Type)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// kinds is the bind-group layout of bs.
+func kinds(bs []Binding) []gpu.BindingKind {
+	ks := make([]gpu.BindingKind, len(bs))
+	for i, b := range bs {
+		ks[i] = b.Kind
+	}
+	return ks
 }
 
 // Cache builds each distinct kernel's pipeline once per device.
@@ -69,7 +135,7 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
 		todo = append(todo, k)
-		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: k.Bindings()})
+		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
 	}
 	if len(specs) == 0 {
 		return nil
@@ -116,5 +182,88 @@ func (c *Cache) Dispatch(k Kernel, res ...gpu.Resource) (gpu.Dispatch, error) {
 	return gpu.Dispatch{Pipeline: p, Group: bg, X: x, Y: y, Z: z}, nil
 }
 
+// Epilogue is the fused tail of the kernels that end in an activation and
+// an optional residual add: out = Act(acc + bias) + residual (the residual
+// only when Residual is set; it has the output's shape).
+type Epilogue struct {
+	Act      act.Func
+	Residual bool
+}
+
+// String names the epilogue for labels, e.g. "hswish_res" or "none".
+func (e Epilogue) String() string {
+	s := e.Act.String()
+	if e.Residual {
+		s += "_res"
+	}
+	return s
+}
+
+func (e Epilogue) validate() error { return validateAct(e.Act) }
+
+// validateAct rejects an activation that act does not define.
+func validateAct(a act.Func) error {
+	if !a.Valid() {
+		return fmt.Errorf("unknown activation %d", a)
+	}
+	return nil
+}
+
+// wgslAct is the name of the common.wgsl function applying a to a vec4,
+// a's name + "4" ("hswish4", "gelu4"), or "" for act.None: templates call
+// activations by this name, never by number.
+func wgslAct(a act.Func) string {
+	if a == act.None {
+		return ""
+	}
+	return a.String() + "4"
+}
+
 // ceilDiv is ⌈a/b⌉.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// grid splits a 1-D dispatch of count workgroups into x·y ≥ count with
+// x ≤ 65535 (the WebGPU per-dimension limit). Shaders rebuild the linear
+// workgroup index as wid.y·x + wid.x and must guard the tail.
+func grid(count int) (x, y int) {
+	const maxDim = 65535
+	if count <= maxDim {
+		return max(count, 1), 1
+	}
+	y = ceilDiv(count, maxDim)
+	return ceilDiv(count, y), y
+}
+
+// pickWorkgroup halves the workgroup size from hi down to lo until the
+// dispatch has at least 4 workgroups.
+func pickWorkgroup(invocations, hi, lo int) int {
+	wg := hi
+	for wg > lo && ceilDiv(invocations, wg) < 4 {
+		wg /= 2
+	}
+	return wg
+}
+
+// pickColumns picks a block size in lo..hi for n items: n itself when
+// n ≤ lo, else the one wasting the least in the last block, the largest
+// on ties.
+func pickColumns(n, lo, hi int) int {
+	if n <= lo {
+		return max(n, 1)
+	}
+	best, waste := hi, ceilDiv(n, hi)*hi-n
+	for t := hi - 1; t >= lo; t-- {
+		if w := ceilDiv(n, t)*t - n; w < waste {
+			best, waste = t, w
+		}
+	}
+	return best
+}
+
+// validateWorkgroup checks a 1-D workgroup size.
+func validateWorkgroup(wg int) error {
+	if wg < 1 || wg > 256 {
+		return fmt.Errorf("workgroup size %d outside 1..256", wg)
+	}
+	return nil
+}

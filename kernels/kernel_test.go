@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 )
 
@@ -15,7 +14,7 @@ func TestCachePrepare(t *testing.T) {
 	c := NewCache(gputest.Device(t))
 	defer c.Release()
 	a := ChoosePointwise(49, 64, 32, Epilogue{})
-	b := ChooseDepthwise(1, 7, 7, 16, 3, 1, act.None, false)
+	b := ChooseDepthwise(1, 7, 7, 16, 3, 1, Epilogue{})
 	if err := c.Prepare(a, b, a, b, a); err != nil {
 		t.Fatal(err)
 	}
@@ -34,12 +33,28 @@ func TestCachePrepare(t *testing.T) {
 	}
 	bad := b
 	bad.C = 6 // not a multiple of 4
-	fresh := ChooseDepthwise(1, 7, 7, 32, 3, 1, act.None, false)
+	fresh := ChooseDepthwise(1, 7, 7, 32, 3, 1, Epilogue{})
 	err = c.Prepare(fresh, bad)
 	if err == nil || !strings.Contains(err.Error(), bad.Label()) {
 		t.Fatalf("Prepare with an invalid kernel: error %v, want one naming %s", err, bad.Label())
 	}
 	if c.Len() != 2 {
 		t.Errorf("a failed Prepare kept %d pipelines, want the 2 built before", c.Len())
+	}
+}
+
+// TestEveryKernelValidates checks that every kernel type follows the one
+// validation convention: a validate method, which accepts the chosen
+// specializations.
+func TestEveryKernelValidates(t *testing.T) {
+	for _, k := range familySpecializations() {
+		v, ok := k.(interface{ validate() error })
+		if !ok {
+			t.Errorf("%T has no validate method", k)
+			continue
+		}
+		if err := v.validate(); err != nil {
+			t.Errorf("%s: %v", k.Label(), err)
+		}
 	}
 }

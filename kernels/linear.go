@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/lowformer/lowformer-webgpu/act"
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -19,13 +18,14 @@ import (
 // stride N, so the output is exactly [Batch][N]. When N is a multiple of 4
 // the packing functions return their argument (the IR layout [K][N]).
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  A     read storage, [Batch][K]
-//	1  W     PackWeights(w) = [K][N4·4]: read storage, or with Tex an
-//	         rgba32float texture of width N4 and height K, N4 = ⌈N/4⌉
-//	2  bias  read storage, PackBias(b) = [N4·4]
-//	3  C     read-write storage, [Batch][N]
+//	A     [Batch][K]
+//	B     PackWeights(w) = [K][N4·4] as a storage buffer, or with Tex an
+//	      rgba32float texture of width N4 and height K, N4 = ⌈N/4⌉
+//	Bias  PackBias(b) = [N4·4]
+//	C     [Batch][N], the output (of f32, not vec4, when N is not a
+//	      multiple of 4)
 type Linear struct {
 	Batch, K, N int // K is a multiple of 4
 	Tile
@@ -56,7 +56,10 @@ func (k Linear) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("linear: %w", err)
 	}
-	return Epilogue{Act: k.Act}.validate()
+	if err := validateAct(k.Act); err != nil {
+		return fmt.Errorf("linear: %w", err)
+	}
+	return nil
 }
 
 func (k Linear) core() gemmCore {
@@ -72,11 +75,19 @@ func (k Linear) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
-	return shaders.Render("gemm.wgsl", pointwiseData{k.core(), k.K / 4})
+	c := k.core()
+	c.Decls = decls(k.Bindings())
+	return shaders.Render("gemm.wgsl", pointwiseData{c, k.K / 4})
 }
 
 // Bindings implements Kernel.
-func (k Linear) Bindings() []gpu.BindingKind { return gemmBindings(k.Tex, false) }
+func (k Linear) Bindings() []Binding {
+	bs := gemmBindings(k.Tex, false)
+	if k.N%4 != 0 {
+		bs[len(bs)-1].Type = "array<f32>"
+	}
+	return bs
+}
 
 // Workgroups implements Kernel.
 func (k Linear) Workgroups() (x, y, z uint32) {
@@ -84,7 +95,7 @@ func (k Linear) Workgroups() (x, y, z uint32) {
 	return uint32(c.GX), uint32(c.GY), 1
 }
 
-// PackWeights returns the [K][N] weights w in the layout binding 1 reads:
+// PackWeights returns the [K][N] weights w in the layout its B binding reads:
 // w itself when N is a multiple of 4, else a copy with each row padded by
 // zeros to ⌈N/4⌉·4 columns. It fails when len(w) ≠ K·N.
 func (k Linear) PackWeights(w []float32) ([]float32, error) {
@@ -94,7 +105,7 @@ func (k Linear) PackWeights(w []float32) ([]float32, error) {
 	return padColumns(w, k.K, k.N, 4*k.n4()), nil
 }
 
-// PackBias returns the [N] bias in the layout binding 2 reads: b itself
+// PackBias returns the [N] bias in the layout its Bias binding reads: b itself
 // when N is a multiple of 4, else zero-padded to ⌈N/4⌉·4 values. A nil b
 // means no bias and gives zeros. It fails when len(b) ∉ {0, N}.
 func (k Linear) PackBias(b []float32) ([]float32, error) {

@@ -8,30 +8,49 @@ import (
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
+// linearCase is a Linear conformance case: batch vectors of k features to n.
+type linearCase struct {
+	batch, k, n int
+	tile        Tile // zero: ChooseLinear's
+	tex         bool
+	act         act.Func
+}
+
+func (s linearCase) kernel() Linear {
+	k := ChooseLinear(s.batch, s.k, s.n, s.act)
+	if s.tile != (Tile{}) {
+		k.Tile = s.tile
+	}
+	k.Tex = s.tex
+	return k
+}
+
+// linearShapes are the classifier heads: B0/B1 (1536→1600→1000) and
+// B1.5/E1 (2304→2560→1000), at batch 1 and 8. BenchmarkLinear times them
+// (with either weight source), TestLinear checks them.
+var linearShapes = []linearCase{
+	{1, 1536, 1600, Tile{}, true, none}, {1, 1600, 1000, Tile{}, true, none},
+	{1, 2304, 2560, Tile{}, true, none}, {1, 2560, 1000, Tile{}, true, none},
+	{8, 1536, 1600, Tile{}, true, none}, {8, 1600, 1000, Tile{}, true, none},
+}
+
+// linearCases are the conformance cases: edge cases of the tiling, the
+// padded columns and the activation, then linearShapes.
+var linearCases = append([]linearCase{
+	{1, 4, 4, Tile{}, false, none},
+	{1, 320, 1000, Tile{}, true, none},
+	{1, 320, 1000, Tile{1, 8, 16}, false, hs},
+	{3, 40, 37, Tile{}, true, ge},
+	{3, 40, 37, Tile{3, 16, 8}, false, hs},
+	{2, 128, 1, Tile{}, false, none},
+	{9, 128, 20, Tile{8, 4, 16}, true, hs},
+	{9, 320, 130, Tile{4, 16, 8}, false, ge},
+	{5, 1536, 1600, Tile{}, true, hs},
+}, linearShapes...)
+
 func TestLinear(t *testing.T) {
-	none, hs, ge := act.None, act.HSwish, act.GELU
-	for _, s := range []struct {
-		batch, k, n int
-		tile        Tile // zero: ChooseLinear's
-		tex         bool
-		act         act.Func
-	}{
-		{1, 4, 4, Tile{}, false, none},
-		{1, 320, 1000, Tile{}, true, none},
-		{1, 320, 1000, Tile{1, 8, 16}, false, hs},
-		{3, 40, 37, Tile{}, true, ge},
-		{3, 40, 37, Tile{3, 16, 8}, false, hs},
-		{2, 128, 1, Tile{}, false, none},
-		{8, 1600, 1000, Tile{}, true, none},
-		{9, 128, 20, Tile{8, 4, 16}, true, hs},
-		{9, 320, 130, Tile{4, 16, 8}, false, ge},
-		{5, 1536, 1600, Tile{}, true, hs},
-	} {
-		k := ChooseLinear(s.batch, s.k, s.n, s.act)
-		if s.tile != (Tile{}) {
-			k.Tile = s.tile
-		}
-		k.Tex = s.tex
+	for _, s := range linearCases {
+		k := s.kernel()
 		t.Run(k.Label(), func(t *testing.T) {
 			c := newDenseCase(s.batch, 1, 1, s.k, s.k*s.n, s.n, false, [4]int{}, 5)
 			want := ref.Linear(c.x, c.w, c.bias, s.n, s.act).Data

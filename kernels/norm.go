@@ -21,10 +21,10 @@ const StatsPerImage = 2
 // partial (count, mean, M2) with Chan's formula in a tree over workgroup
 // memory, so the variance stays accurate for values with a large mean.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X      read storage, [N][HW][C]
-//	1  stats  read-write storage, [N][StatsPerImage]
+//	X      [N][HW][C]
+//	Stats  [N][StatsPerImage], the output
 type GroupNormStats struct {
 	N, HW, C int // C a multiple of 4
 	WG       int // a power of two
@@ -34,13 +34,13 @@ type GroupNormStats struct {
 // Y = (X − mean)·rstd·gamma[c] + beta[c]. One invocation handles 4
 // channels of PX pixels.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X      read storage, [N][HW][C]
-//	1  stats  read storage, [N][StatsPerImage]
-//	2  gamma  read storage, [C]
-//	3  beta   read storage, [C]
-//	4  Y      read-write storage, [N][HW][C]
+//	X      [N][HW][C]
+//	Stats  [N][StatsPerImage], GroupNormStats' output
+//	Gamma  [C]
+//	Beta   [C]
+//	Y      [N][HW][C], the output
 type GroupNormApply struct {
 	N, HW, C int
 	PX       int // pixels per invocation
@@ -51,12 +51,12 @@ type GroupNormApply struct {
 // the affine and then Act: one workgroup per image, statistics as in
 // GroupNormStats.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X      read storage, [N][C]
-//	1  gamma  read storage, [C]
-//	2  beta   read storage, [C]
-//	3  Y      read-write storage, [N][C]
+//	X      [N][C]
+//	Gamma  [C]
+//	Beta   [C]
+//	Y      [N][C], the output
 type LayerNorm struct {
 	N, C int // C a multiple of 4
 	WG   int // a power of two
@@ -87,7 +87,8 @@ func normWorkgroup(s4 int) int {
 	return wg
 }
 
-// validateNorm checks what the statistics template needs.
+// validateNorm checks what the statistics template needs: n images of
+// s values of c channels, one workgroup of wg invocations each.
 func validateNorm(family string, n, s, c, wg int) error {
 	switch {
 	case n < 1 || n > 65535 || s < 1:
@@ -100,6 +101,33 @@ func validateNorm(family string, n, s, c, wg int) error {
 	return nil
 }
 
+func (k GroupNormStats) validate() error {
+	return validateNorm("groupnorm stats", k.N, k.HW*k.C, k.C, k.WG)
+}
+
+func (k GroupNormApply) validate() error {
+	switch {
+	case k.N < 1 || k.HW < 1 || k.C < 4 || k.C%4 != 0:
+		return fmt.Errorf("groupnorm apply: bad shape N=%d HW=%d C=%d (C a multiple of 4)", k.N, k.HW, k.C)
+	case k.PX < 1 || k.PX > 16:
+		return fmt.Errorf("groupnorm apply: %d pixels per invocation outside 1..16", k.PX)
+	}
+	if err := validateWorkgroup(k.WG); err != nil {
+		return fmt.Errorf("groupnorm apply: %w", err)
+	}
+	return nil
+}
+
+func (k LayerNorm) validate() error {
+	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
+		return err
+	}
+	if err := validateAct(k.Act); err != nil {
+		return fmt.Errorf("layernorm: %w", err)
+	}
+	return nil
+}
+
 // Label implements Kernel.
 func (k GroupNormStats) Label() string {
 	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d", k.N, k.HW, k.C, k.WG)
@@ -107,18 +135,23 @@ func (k GroupNormStats) Label() string {
 
 // Source implements Kernel.
 func (k GroupNormStats) Source() (string, error) {
-	if err := validateNorm("groupnorm stats", k.N, k.HW*k.C, k.C, k.WG); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
 	}
 	return shaders.Render("gnstats.wgsl", struct {
 		GroupNormStats
-		S4 int
-	}{k, k.HW * k.C / 4})
+		S4    int
+		Decls string
+	}{k, k.HW * k.C / 4, decls(k.Bindings())})
 }
 
+// statsBinding is the per-image statistics of GroupNormStats as the given
+// kind.
+func statsBinding(kind gpu.BindingKind) Binding { return Binding{"Stats", kind, "array<vec2<f32>>"} }
+
 // Bindings implements Kernel.
-func (k GroupNormStats) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
+func (k GroupNormStats) Bindings() []Binding {
+	return []Binding{input("X"), statsBinding(gpu.WriteStorage)}
 }
 
 // Workgroups implements Kernel.
@@ -137,22 +170,20 @@ func (k GroupNormApply) Label() string {
 
 // Source implements Kernel.
 func (k GroupNormApply) Source() (string, error) {
-	switch {
-	case k.N < 1 || k.HW < 1 || k.C < 4 || k.C%4 != 0:
-		return "", fmt.Errorf("groupnorm apply: bad shape N=%d HW=%d C=%d (C a multiple of 4)", k.N, k.HW, k.C)
-	case k.PX < 1 || k.PX > 16 || k.WG < 1 || k.WG > 256:
-		return "", fmt.Errorf("groupnorm apply: %d pixels per invocation or workgroup %d out of range", k.PX, k.WG)
+	if err := k.validate(); err != nil {
+		return "", err
 	}
 	gx, _ := k.grid()
 	return shaders.Render("gnapply.wgsl", struct {
 		GroupNormApply
 		PB, Total, GX int
-	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx})
+		Decls         string
+	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx, decls(k.Bindings())})
 }
 
 // Bindings implements Kernel.
-func (k GroupNormApply) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+func (k GroupNormApply) Bindings() []Binding {
+	return []Binding{input("X"), statsBinding(gpu.ReadStorage), input("Gamma"), input("Beta"), output("Y")}
 }
 
 // Workgroups implements Kernel.
@@ -168,21 +199,19 @@ func (k LayerNorm) Label() string {
 
 // Source implements Kernel.
 func (k LayerNorm) Source() (string, error) {
-	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
-	}
-	if err := (Epilogue{Act: k.Act}).validate(); err != nil {
-		return "", fmt.Errorf("layernorm: %w", err)
 	}
 	return shaders.Render("layernorm.wgsl", struct {
 		LayerNorm
-		S4 int
-	}{k, k.C / 4})
+		S4           int
+		ActFn, Decls string
+	}{k, k.C / 4, wgslAct(k.Act), decls(k.Bindings())})
 }
 
 // Bindings implements Kernel.
-func (k LayerNorm) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage, gpu.ReadStorage, gpu.WriteStorage}
+func (k LayerNorm) Bindings() []Binding {
+	return []Binding{input("X"), input("Gamma"), input("Beta"), output("Y")}
 }
 
 // Workgroups implements Kernel.

@@ -49,21 +49,35 @@ func checkStats(t *testing.T, got, x []float32, n int) {
 	}
 }
 
+// groupNormCase is a GroupNorm conformance case: n images of h×w×c values
+// around offset.
+type groupNormCase struct {
+	n, h, w, c    int
+	offset, spike float32 // spike: added to each image's first value
+}
+
+// groupNormShapes are LowFormer's GroupNorm shapes that BenchmarkGroupNorm
+// times and TestGroupNorm checks.
+var groupNormShapes = []groupNormCase{
+	{1, 14, 14, 128, 0, 0},
+	{1, 7, 7, 256, 0, 0},
+}
+
+// groupNormCases are the conformance cases: edge cases of the statistics
+// and the grid, then groupNormShapes.
+var groupNormCases = append([]groupNormCase{
+	{1, 14, 14, 128, 100, 0}, // large mean: the variance must not cancel
+	{3, 15, 15, 40, 1000, 0},
+	{2, 17, 9, 20, -50, 0},
+	{1, 1, 1, 4, 0, 0},
+	{1, 7, 7, 320, 3, 0},
+	{2, 7, 7, 1024, 100, 0},
+	{2, 14, 14, 128, 100, 300}, // an outlier first value, whose shift is far from the mean
+	{2, 56, 56, 64, 0, 0},      // with the apply forced to 100352 workgroups: a 2-D grid
+}, groupNormShapes...)
+
 func TestGroupNorm(t *testing.T) {
-	for _, s := range []struct {
-		n, h, w, c    int
-		offset, spike float32 // spike: added to each image's first value
-	}{
-		{1, 14, 14, 128, 0, 0},
-		{1, 14, 14, 128, 100, 0}, // large mean: the variance must not cancel
-		{3, 15, 15, 40, 1000, 0},
-		{2, 17, 9, 20, -50, 0},
-		{1, 1, 1, 4, 0, 0},
-		{1, 7, 7, 320, 3, 0},
-		{2, 7, 7, 1024, 100, 0},
-		{2, 14, 14, 128, 100, 300}, // an outlier first value, whose shift is far from the mean
-		{2, 56, 56, 64, 0, 0},      // with the apply forced to 100352 workgroups: a 2-D grid
-	} {
+	for _, s := range groupNormCases {
 		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
 		if s.h == 56 {
 			ak.PX, ak.WG = 1, 1
@@ -89,23 +103,39 @@ func TestGroupNorm(t *testing.T) {
 	}
 }
 
+// layerNormCase is a LayerNorm conformance case: n images of c values
+// around offset.
+type layerNormCase struct {
+	n, c   int
+	act    act.Func
+	offset float32
+	wg     int // 0: as chosen
+}
+
+func (s layerNormCase) kernel() LayerNorm {
+	k := ChooseLayerNorm(s.n, s.c, s.act)
+	if s.wg != 0 {
+		k.WG = s.wg
+	}
+	return k
+}
+
+// layerNormShapes are LowFormer's LayerNorm shapes that BenchmarkLayerNorm
+// times and TestLayerNorm checks.
+var layerNormShapes = []layerNormCase{{1, 1600, hs, 0, 0}}
+
+// layerNormCases are the conformance cases: edge cases of the statistics,
+// the workgroup and the activation, then layerNormShapes.
+var layerNormCases = append([]layerNormCase{
+	{3, 2560, none, 100, 0},
+	{2, 20, ge, -30, 0},
+	{1, 4, hs, 0, 0},
+	{2, 1600, hs, 10, 2}, // a small workgroup: many values per invocation
+}, layerNormShapes...)
+
 func TestLayerNorm(t *testing.T) {
-	for _, s := range []struct {
-		n, c   int
-		act    act.Func
-		offset float32
-		wg     int // 0: as chosen
-	}{
-		{1, 1600, act.HSwish, 0, 0},
-		{3, 2560, act.None, 100, 0},
-		{2, 20, act.GELU, -30, 0},
-		{1, 4, act.HSwish, 0, 0},
-		{2, 1600, act.HSwish, 10, 2}, // a small workgroup: many values per invocation
-	} {
-		k := ChooseLayerNorm(s.n, s.c, s.act)
-		if s.wg != 0 {
-			k.WG = s.wg
-		}
+	for _, s := range layerNormCases {
+		k := s.kernel()
 		t.Run(fmt.Sprintf("%s_offset%g", k.Label(), s.offset), func(t *testing.T) {
 			x := &ref.Tensor{N: s.n, H: 1, W: 1, C: s.c, Data: normInput(s.n, s.c, s.c, s.offset)}
 			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
@@ -120,6 +150,7 @@ func TestNormRejectsBadShapes(t *testing.T) {
 		GroupNormStats{N: 1, HW: 49, C: 6, WG: 64},
 		GroupNormStats{N: 1, HW: 49, C: 8, WG: 48},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 0, WG: 64},
+		GroupNormApply{N: 1, HW: 49, C: 8, PX: 4, WG: 512},
 		LayerNorm{N: 1, C: 1600, WG: 64, Act: 9},
 		LayerNorm{N: 0, C: 1600, WG: 64},
 	} {
@@ -130,15 +161,20 @@ func TestNormRejectsBadShapes(t *testing.T) {
 }
 
 func BenchmarkGroupNorm(b *testing.B) {
-	for _, s := range []struct{ h, w, c int }{{14, 14, 128}, {7, 7, 256}} {
-		sk, ak := ChooseGroupNorm(1, s.h, s.w, s.c)
-		size := s.h * s.w * s.c
-		b.Run(sk.Label(), func(b *testing.B) { benchKernel(b, sk, 3*float64(size), size, 2) })
-		b.Run(ak.Label(), func(b *testing.B) { benchKernel(b, ak, 2*float64(size), size, 2, s.c, s.c, size) })
+	for _, s := range groupNormShapes {
+		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
+		size := s.n * s.h * s.w * s.c
+		b.Run(sk.Label(), func(b *testing.B) { benchKernel(b, sk, 3*float64(size), size, StatsPerImage*s.n) })
+		b.Run(ak.Label(), func(b *testing.B) {
+			benchKernel(b, ak, 2*float64(size), size, StatsPerImage*s.n, s.c, s.c, size)
+		})
 	}
 }
 
 func BenchmarkLayerNorm(b *testing.B) {
-	k := ChooseLayerNorm(1, 1600, act.HSwish)
-	b.Run(k.Label(), func(b *testing.B) { benchKernel(b, k, 8*1600, 1600, 1600, 1600, 1600) })
+	for _, s := range layerNormShapes {
+		k := s.kernel()
+		size := s.n * s.c
+		b.Run(k.Label(), func(b *testing.B) { benchKernel(b, k, 8*float64(size), size, s.c, s.c, size) })
+	}
 }

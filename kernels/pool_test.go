@@ -22,3 +22,18 @@ func TestMeanPool(t *testing.T) {
 		})
 	}
 }
+
+func TestMeanPoolRejectsBadShapes(t *testing.T) {
+	for _, k := range []MeanPool{
+		{N: 1, H: 7, W: 7, C: 6, WG: 64},
+		{N: 0, H: 7, W: 7, C: 8, WG: 64},
+		{N: 1, H: 0, W: 7, C: 8, WG: 64},
+		{N: 1, H: 7, W: 7, C: 8, WG: 0},
+		{N: 1, H: 7, W: 7, C: 8, WG: 512},
+		{N: 65536, H: 1, W: 1, C: 4, WG: 1},
+	} {
+		if _, err := k.Source(); err == nil {
+			t.Errorf("%s: no error", k.Label())
+		}
+	}
+}

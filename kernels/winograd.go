@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -171,7 +170,7 @@ func winogradMatrices(m int) (bt, g, at [][]float64, err error) {
 
 // WinogradWeights transforms the [3][3][cin][cout] weights of a 3×3
 // convolution (the IR layout) into the α² = (m+2)² matrices
-// U[ξ][cin][cout] = (G g Gᵀ)[ξ] that WinogradGemm reads (binding 1) for
+// U[ξ][cin][cout] = (G g Gᵀ)[ξ] that WinogradGemm reads (its B) for
 // output tiles of m×m, computed in float64 and rounded once.
 func WinogradWeights(w []float32, cin, cout, m int) ([]float32, error) {
 	if cin < 1 || cout < 1 || len(w) != 9*cin*cout {
@@ -241,7 +240,8 @@ func linearCombination(coef []float64, name func(k int) string) string {
 type winogradXformData struct {
 	H, W, TW, TPI, C4, Plane, Total, GXI, WG int
 	M, Alpha                                 int
-	Act                                      int
+	ActFn                                    string // the activation's WGSL function, "" for none
+	Decls                                    string // the WGSL declarations of the bindings
 	Residual                                 bool
 	// Rows are the statements of the first half of the transform (Bᵀ d or
 	// Aᵀ m, one let per value), Cols the expressions of the second half in
@@ -264,8 +264,9 @@ func (s winogradShape) validate(what string) error {
 		return fmt.Errorf("winograd %s: shape N=%d H=%d W=%d C=%d must be positive with C a multiple of 4", what, s.N, s.H, s.W, s.C)
 	case s.M != 2 && s.M != 4:
 		return fmt.Errorf("winograd %s: output tile side %d: want 2 or 4", what, s.M)
-	case s.WG < 1 || s.WG > 256:
-		return fmt.Errorf("winograd %s: workgroup size %d outside 1..256", what, s.WG)
+	}
+	if err := validateWorkgroup(s.WG); err != nil {
+		return fmt.Errorf("winograd %s: %w", what, err)
 	}
 	return nil
 }
@@ -279,7 +280,7 @@ func (s winogradShape) data(e Epilogue, input bool) winogradXformData {
 	gx, _ := grid(ceilDiv(inv, s.WG))
 	tw := ceilDiv(s.W, s.M)
 	d := winogradXformData{H: s.H, W: s.W, TW: tw, TPI: ceilDiv(s.H, s.M) * tw, C4: s.C / 4, Plane: inv,
-		Total: inv, GXI: gx * s.WG, WG: s.WG, M: s.M, Alpha: s.M + 2, Act: int(e.Act), Residual: e.Residual}
+		Total: inv, GXI: gx * s.WG, WG: s.WG, M: s.M, Alpha: s.M + 2, ActFn: wgslAct(e.Act), Residual: e.Residual}
 	bt, _, at, _ := winogradMatrices(s.M)
 	if input { // e = Bᵀ d (α×α), V = e B
 		for i, row := range bt {
@@ -315,10 +316,10 @@ func (s winogradShape) workgroups() (x, y, z uint32) {
 
 // WinogradInput is the input transform of Winograd.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  X  read storage, [N,H,W,C]
-//	1  V  read-write storage, [α²][T][C]
+//	X  [N,H,W,C]
+//	V  [α²][T][C], the output
 type WinogradInput winogradShape
 
 // Label implements Kernel.
@@ -326,19 +327,20 @@ func (k WinogradInput) Label() string {
 	return fmt.Sprintf("winograd_in_f%d_n%d_%dx%d_c%d_wg%d", k.M, k.N, k.H, k.W, k.C, k.WG)
 }
 
+func (k WinogradInput) validate() error { return winogradShape(k).validate("input") }
+
 // Source implements Kernel.
 func (k WinogradInput) Source() (string, error) {
-	s := winogradShape(k)
-	if err := s.validate("input"); err != nil {
+	if err := k.validate(); err != nil {
 		return "", err
 	}
-	return shaders.Render("winograd_in.wgsl", s.data(Epilogue{}, true))
+	d := winogradShape(k).data(Epilogue{}, true)
+	d.Decls = decls(k.Bindings())
+	return shaders.Render("winograd_in.wgsl", d)
 }
 
 // Bindings implements Kernel.
-func (k WinogradInput) Bindings() []gpu.BindingKind {
-	return []gpu.BindingKind{gpu.ReadStorage, gpu.WriteStorage}
-}
+func (k WinogradInput) Bindings() []Binding { return []Binding{input("X"), output("V")} }
 
 // Workgroups implements Kernel.
 func (k WinogradInput) Workgroups() (x, y, z uint32) { return winogradShape(k).workgroups() }
@@ -346,12 +348,12 @@ func (k WinogradInput) Workgroups() (x, y, z uint32) { return winogradShape(k).w
 // WinogradOutput is the output transform of Winograd with the fused
 // epilogue.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  M         read storage, [α²][T][C]
-//	1  bias      read storage, [C]
-//	2  residual  read storage, [N,H,W,C]; only when Residual is set
-//	2 or 3  Y    read-write storage, [N,H,W,C]
+//	Mt    [α²][T][C], the products M of WinogradGemm
+//	Bias  [C]
+//	R     [N,H,W,C], the residual; only when Residual is set
+//	Y     [N,H,W,C], the output
 type WinogradOutput struct {
 	N, H, W, C int // C is a multiple of 4
 	M          int // output tile side, 2 or 4
@@ -366,24 +368,29 @@ func (k WinogradOutput) Label() string {
 	return fmt.Sprintf("winograd_out_f%d_n%d_%dx%d_c%d_wg%d_%s", k.M, k.N, k.H, k.W, k.C, k.WG, k.Epilogue)
 }
 
-// Source implements Kernel.
-func (k WinogradOutput) Source() (string, error) {
+func (k WinogradOutput) validate() error {
 	if err := k.shape().validate("output"); err != nil {
-		return "", err
+		return err
 	}
 	if err := k.Epilogue.validate(); err != nil {
-		return "", fmt.Errorf("winograd output: %w", err)
+		return fmt.Errorf("winograd output: %w", err)
 	}
-	return shaders.Render("winograd_out.wgsl", k.shape().data(k.Epilogue, false))
+	return nil
+}
+
+// Source implements Kernel.
+func (k WinogradOutput) Source() (string, error) {
+	if err := k.validate(); err != nil {
+		return "", err
+	}
+	d := k.shape().data(k.Epilogue, false)
+	d.Decls = decls(k.Bindings())
+	return shaders.Render("winograd_out.wgsl", d)
 }
 
 // Bindings implements Kernel.
-func (k WinogradOutput) Bindings() []gpu.BindingKind {
-	b := []gpu.BindingKind{gpu.ReadStorage, gpu.ReadStorage}
-	if k.Residual {
-		b = append(b, gpu.ReadStorage)
-	}
-	return append(b, gpu.WriteStorage)
+func (k WinogradOutput) Bindings() []Binding {
+	return withEpilogue([]Binding{input("Mt"), input("Bias")}, k.Residual, output("Y"))
 }
 
 // Workgroups implements Kernel.
@@ -392,12 +399,12 @@ func (k WinogradOutput) Workgroups() (x, y, z uint32) { return k.shape().workgro
 // WinogradGemm is the α² products M[ξ][T×Cout] = V[ξ][T×Cin]·U[ξ][Cin×Cout]
 // of Winograd, one per gid.z, with the Pointwise register tiling.
 //
-// Bindings:
+// Bindings, in order:
 //
-//	0  V  read storage, [α²][T][Cin]
-//	1  U  WinogradWeights(w, m) = [α²][Cin][Cout]: read storage, or with
-//	      Tex an rgba32float texture of width Cout/4 and height α²·Cin
-//	2  M  read-write storage, [α²][T][Cout]
+//	A  [α²][T][Cin], the transformed input V of WinogradInput
+//	B  WinogradWeights(w, m) = [α²][Cin][Cout] as a storage buffer, or
+//	   with Tex an rgba32float texture of width Cout/4 and height α²·Cin
+//	C  [α²][T][Cout], the products M
 type WinogradGemm struct {
 	Planes           int // α² = 16 (m = 2) or 36 (m = 4)
 	Tiles, Cin, Cout int // Cin and Cout are multiples of 4
@@ -436,16 +443,14 @@ func (k WinogradGemm) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
-	return shaders.Render("winograd_gemm.wgsl", pointwiseData{k.core(), k.Cin / 4})
+	c := k.core()
+	c.Decls = decls(k.Bindings())
+	return shaders.Render("winograd_gemm.wgsl", pointwiseData{c, k.Cin / 4})
 }
 
 // Bindings implements Kernel.
-func (k WinogradGemm) Bindings() []gpu.BindingKind {
-	b := gpu.ReadStorage
-	if k.Tex {
-		b = gpu.Texture2D
-	}
-	return []gpu.BindingKind{gpu.ReadStorage, b, gpu.WriteStorage}
+func (k WinogradGemm) Bindings() []Binding {
+	return []Binding{input("A"), weights("B", k.Tex), output("C")}
 }
 
 // Workgroups implements Kernel.

@@ -4,27 +4,17 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 )
-
-// winogradBenchShapes are stride-1 3×3 convolutions: B0's stage-3 local
-// conv and stage-4 attention conv (ConvTranspose k3 s1), at batch 1 and 2,
-// and smaller channel counts at higher resolutions.
-var winogradBenchShapes = []struct{ n, h, w, cin, cout int }{
-	{1, 14, 14, 128, 512}, {1, 7, 7, 128, 256}, {2, 14, 14, 128, 512}, {2, 7, 7, 128, 256},
-	{1, 28, 28, 64, 256}, {1, 56, 56, 32, 128}, {1, 14, 14, 32, 64},
-}
 
 // BenchmarkWinograd times the Winograd chain against the direct
 // convolution ChooseConv picks, alternately (best-ratio1 < 1: Winograd is
 // faster).
 func BenchmarkWinograd(b *testing.B) {
-	e := Epilogue{Act: act.HSwish, Residual: true}
-	for _, s := range winogradBenchShapes {
-		direct := ChooseConv(s.n, s.h, s.w, s.cin, s.cout, 3, 1, e)
-		wino := ChooseWinograd(s.n, s.h, s.w, s.cin, s.cout, e)
+	for _, s := range winogradShapes {
+		direct := ChooseConv(s.n, s.h, s.w, s.cin, s.cout, 3, 1, s.e)
+		wino := ChooseWinograd(s.n, s.h, s.w, s.cin, s.cout, s.e)
 		b.Run(fmt.Sprintf("n%d_%dx%d_%dto%d", s.n, s.h, s.w, s.cin, s.cout), func(b *testing.B) {
 			benchCompare(b, 4, convRun(b, direct), winogradRun(b, wino))
 		})
@@ -35,10 +25,8 @@ func BenchmarkWinograd(b *testing.B) {
 // alternately (best-ratio1 < 1: 4×4 tiles are faster), to calibrate
 // ChooseWinograd.
 func BenchmarkWinogradTileSide(b *testing.B) {
-	e := Epilogue{Act: act.HSwish, Residual: true}
-	for _, s := range winogradBenchShapes {
-		f2, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, 2, e)
-		f4, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, 4, e)
+	for _, s := range winogradShapes {
+		f2, f4 := s.kernels(2), s.kernels(4)
 		b.Run(fmt.Sprintf("n%d_%dx%d_%dto%d", s.n, s.h, s.w, s.cin, s.cout), func(b *testing.B) {
 			benchCompare(b, 4, winogradRun(b, f2), winogradRun(b, f4))
 		})

@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
@@ -29,6 +28,56 @@ func runWinograd(t *testing.T, k Winograd, c denseCase, outLen int) []float32 {
 	}, out, outLen)
 }
 
+// winogradCase is a Winograd conformance case: a stride-1 3×3 convolution
+// of an [n,h,w,cin] input to cout channels.
+type winogradCase struct {
+	n, h, w, cin, cout int
+	tile               Tile // zero: ChooseWinograd's
+	tex                bool
+	e                  Epilogue
+}
+
+// kernels is the case's Winograd convolution with m×m output tiles.
+func (s winogradCase) kernels(m int) Winograd {
+	k, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, m, s.e)
+	if s.tile != (Tile{}) {
+		k.Gemm.Tile = s.tile
+	}
+	k.Gemm.Tex = s.tex && texFits(k.Gemm.Planes*s.cin, s.cout)
+	return k
+}
+
+// winogradShapes are stride-1 3×3 convolutions: B0's stage-3 local conv
+// and stage-4 attention conv (ConvTranspose k3 s1), at batch 1 and 2, and
+// smaller channel counts at higher resolutions. The benchmarks time them,
+// TestWinograd checks them.
+var winogradShapes = []winogradCase{
+	{1, 14, 14, 128, 512, Tile{}, true, Epilogue{hs, true}},
+	{1, 7, 7, 128, 256, Tile{}, true, Epilogue{hs, true}},
+	{2, 14, 14, 128, 512, Tile{}, true, Epilogue{hs, true}},
+	{2, 7, 7, 128, 256, Tile{}, true, Epilogue{hs, true}},
+	{1, 28, 28, 64, 256, Tile{}, true, Epilogue{hs, true}},
+	{1, 56, 56, 32, 128, Tile{}, true, Epilogue{hs, true}},
+	{1, 14, 14, 32, 64, Tile{}, true, Epilogue{hs, true}},
+}
+
+// winogradCases are the conformance cases: edge cases of the tiles, the
+// GEMM tiling and the epilogue, then winogradShapes.
+var winogradCases = append([]winogradCase{
+	{1, 1, 1, 4, 4, Tile{}, false, Epilogue{none, false}},
+	{1, 1, 1, 40, 20, Tile{}, true, Epilogue{hs, true}},
+	{1, 7, 7, 128, 256, Tile{}, true, Epilogue{none, true}},
+	{1, 7, 7, 128, 320, Tile{14, 16, 16}, false, Epilogue{hs, true}},
+	{3, 7, 7, 128, 128, Tile{}, true, Epilogue{ge, false}},
+	{1, 15, 15, 20, 40, Tile{7, 8, 8}, true, Epilogue{ge, true}},
+	{3, 15, 15, 40, 20, Tile{}, false, Epilogue{hs, false}},
+	{1, 17, 9, 4, 128, Tile{4, 16, 16}, true, Epilogue{ge, false}},
+	{3, 17, 9, 128, 4, Tile{}, true, Epilogue{none, true}},
+	{2, 8, 6, 20, 20, Tile{3, 4, 8}, false, Epilogue{hs, true}},
+	{1, 2, 3, 8, 8, Tile{}, false, Epilogue{none, true}},
+	{1, 7, 7, 64, 128, Tile{}, true, Epilogue{ge, false}},
+}, winogradShapes...)
+
 // TestWinograd checks the three kernels together against the direct
 // convolution of internal/ref, for both output tile sides, with the
 // tolerance of the direct kernels: F(2×2,3×3) adds only a few roundings per
@@ -37,32 +86,9 @@ func runWinograd(t *testing.T, k Winograd, c denseCase, outLen int) []float32 {
 // of max|ref|, direct conv ≤ 1.3e-6); F(4×4,3×3)'s sums of ≤ 6 terms with
 // coefficients up to 8 stay within it too.
 func TestWinograd(t *testing.T) {
-	none, hs, ge := act.None, act.HSwish, act.GELU
-	for _, s := range []struct {
-		n, h, w, cin, cout int
-		tile               Tile // zero: ChooseWinograd's
-		tex                bool
-		e                  Epilogue
-	}{
-		{1, 1, 1, 4, 4, Tile{}, false, Epilogue{none, false}},
-		{1, 1, 1, 40, 20, Tile{}, true, Epilogue{hs, true}},
-		{1, 7, 7, 128, 256, Tile{}, true, Epilogue{none, true}},
-		{1, 7, 7, 128, 320, Tile{14, 16, 16}, false, Epilogue{hs, true}},
-		{3, 7, 7, 128, 128, Tile{}, true, Epilogue{ge, false}},
-		{1, 15, 15, 20, 40, Tile{7, 8, 8}, true, Epilogue{ge, true}},
-		{3, 15, 15, 40, 20, Tile{}, false, Epilogue{hs, false}},
-		{1, 17, 9, 4, 128, Tile{4, 16, 16}, true, Epilogue{ge, false}},
-		{3, 17, 9, 128, 4, Tile{}, true, Epilogue{none, true}},
-		{2, 8, 6, 20, 20, Tile{3, 4, 8}, false, Epilogue{hs, true}},
-		{1, 14, 14, 128, 512, Tile{}, true, Epilogue{hs, true}},
-		{1, 2, 3, 8, 8, Tile{}, false, Epilogue{none, true}},
-	} {
+	for _, s := range winogradCases {
 		for _, m := range winogradTileSizes {
-			k, _ := winogradFor(s.n, s.h, s.w, s.cin, s.cout, m, s.e)
-			if s.tile != (Tile{}) {
-				k.Gemm.Tile = s.tile
-			}
-			k.Gemm.Tex = s.tex && texFits(k.Gemm.Planes*s.cin, s.cout)
+			k := s.kernels(m)
 			t.Run(k.Gemm.Label()+"_"+k.Out.Label(), func(t *testing.T) {
 				outShape := [4]int{s.n, s.h, s.w, s.cout}
 				c := newDenseCase(s.n, s.h, s.w, s.cin, 9*s.cin*s.cout, s.cout, s.e.Residual, outShape, 13)
@@ -162,13 +188,12 @@ func TestWinogradRejectsBadShapes(t *testing.T) {
 	}
 }
 
-// TestChooseWinograd checks that the batched GEMM's workgroups hold no
-// idle lanes where a smaller size avoids them (7×7 images give 16 tiles:
-// one 16-invocation block per product at 64→128 channels).
+// TestChooseWinograd checks, for every case's shape, that the batched
+// GEMM's workgroups hold no idle lanes where a smaller size avoids them
+// (7×7 images give 16 tiles: one 16-invocation block per product at
+// 64→128 channels).
 func TestChooseWinograd(t *testing.T) {
-	for _, s := range []struct{ n, h, w, cin, cout int }{
-		{1, 7, 7, 64, 128}, {1, 7, 7, 128, 256}, {1, 14, 14, 128, 512}, {3, 15, 15, 20, 40}, {1, 1, 1, 4, 4},
-	} {
+	for _, s := range winogradCases {
 		k := ChooseWinograd(s.n, s.h, s.w, s.cin, s.cout, Epilogue{})
 		g := k.Gemm
 		inv := ceilDiv(g.Tiles, g.TM) * ceilDiv(g.Cout, g.TN)
@@ -177,7 +202,7 @@ func TestChooseWinograd(t *testing.T) {
 		}
 		for _, k := range k.Kernels() {
 			if _, err := k.Source(); err != nil {
-				t.Errorf("%v: %v", s, err)
+				t.Errorf("%+v: %v", s, err)
 			}
 		}
 	}

@@ -157,7 +157,7 @@ func lowerConv(i int, o *Conv, s Shape) []step {
 	}
 	switch {
 	case o.Depthwise:
-		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, o.Activation, e.Residual)
+		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
 		return out(k, buffer(i, "w", o.Weight))
 	case kernels.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
 		return lowerWinograd(i, o, s, bias, e)

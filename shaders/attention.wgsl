@@ -5,8 +5,7 @@
 // softmax: per query a running max m, sum l and output o, rescaled by
 // exp(m_old - m_new) at each key. K and V are read from storage and shared by
 // the {{.TQ}} queries. Input channels [head][q|k|v][d], output [head][d].
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
+{{.Decls}}
 const L = {{u32 .L}};
 const D4 = {{u32 .D4}};
 const CI4 = {{u32 (mul (mul .Heads 3) .D4)}};

@@ -1,5 +1,6 @@
 {{define "common"}}
-// Activations shared by every kernel. ACT_NONE = 0, ACT_HSWISH = 1, ACT_GELU = 2.
+// Activations shared by every kernel, one vec4 function per act.Func named
+// after it (hswish4, gelu4): templates call the name in their data (ActFn).
 fn hswish4(x: vec4<f32>) -> vec4<f32> {
   return x * clamp(x + vec4<f32>(3.0), vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0;
 }
@@ -15,4 +16,3 @@ fn gelu4(x: vec4<f32>) -> vec4<f32> {
   return 0.5 * x * (vec4<f32>(1.0) + erf4(x * 0.70710678118654752));
 }
 {{end}}
-{{define "act4"}}{{if eq . 1}}hswish4{{else if eq . 2}}gelu4{{end}}{{end}}

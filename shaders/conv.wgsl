@@ -25,8 +25,8 @@ gemm.wgsl. Template data: kernels.convData.
 // row p = (image, oy, ox), K order (ky, kx, cin). Every invocation computes
 // TM rows × TN4 vec4 columns. No workgroup memory.
 {{- template "common"}}
-@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
-{{- template "gemm_decls" .}}
+{{.Decls}}
+{{- template "gemm_consts" .}}
 const H = {{i32 .H}};
 const W = {{i32 .W}};
 const S = {{i32 .Stride}};

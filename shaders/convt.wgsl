@@ -5,8 +5,8 @@
 // Output (2m+py, 2n+px) reads input (m-1+py+dy, n-1+px+dx) through tap
 // (3-py-2dy, 3-px-2dx), dy, dx in {0,1}; B row = tap * Cin + cin.
 {{- template "common"}}
-@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
-{{- template "gemm_decls" .}}
+{{.Decls}}
+{{- template "gemm_consts" .}}
 const H = {{i32 .H}};
 const W = {{i32 .W}};
 const NHW = {{u32 .NHW}};
@@ -58,8 +58,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- range $j := seq $.TN4}}
         {{if $.RaggedCols}}if (col0 + {{$j}}u < N4) {{end}}{
           var v = acc{{$i}}_{{$j}} + bias{{$j}};
-{{- if $.Act}}
-          v = {{template "act4" $.Act}}(v);
+{{- if $.ActFn}}
+          v = {{$.ActFn}}(v);
 {{- end}}
 {{- if $.Residual}}
           v = v + R[o + n{{$j}}];

@@ -7,15 +7,7 @@
 // each of the {{.Rows}} input rows once. Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
 // With one output row (RowLoop) the kernel rows are a loop, not unrolled:
 // lavapipe's JIT time grows with every unrolled load.
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> Bias: array<vec4<f32>>;
-{{- if .Residual}}
-@group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> Y: array<vec4<f32>>;
-{{- else}}
-@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
-{{- end}}
+{{.Decls}}
 const H = {{i32 .H}};
 const W = {{i32 .W}};
 const C4 = {{u32 (div .C 4)}};
@@ -98,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let o = ((n * HO + oy0 + {{u32 $ty}}) * WO + ox0) * C4 + c4;
 {{- range $t := seq $.TX}}
       if (ox0 + {{u32 $t}} < WO) {
-        Y[o + {{u32 $t}} * C4] = {{if $.Act}}{{template "act4" $.Act}}(acc{{$ty}}_{{$t}}){{else}}acc{{$ty}}_{{$t}}{{end}}{{if $.Residual}} + R[o + {{u32 $t}} * C4]{{end}};
+        Y[o + {{u32 $t}} * C4] = {{if $.ActFn}}{{$.ActFn}}(acc{{$ty}}_{{$t}}){{else}}acc{{$ty}}_{{$t}}{{end}}{{if $.Residual}} + R[o + {{u32 $t}} * C4]{{end}};
       }
 {{- end}}
     }

@@ -1,34 +1,14 @@
 {{/*
-GEMM core shared by gemm.wgsl (1×1 conv), conv.wgsl (implicit-GEMM k×k
-conv) and linear.wgsl: bindings 1.. and constants, tile indexing, the
-unrolled k step, and the fused epilogue. Template data: kernels.gemmCore.
+GEMM core shared by gemm.wgsl (1×1 conv and Linear), conv.wgsl
+(implicit-GEMM k×k conv), convt.wgsl and winograd_gemm.wgsl: constants,
+tile indexing, the unrolled k step, and the fused epilogue. The bindings
+(A, B, Bias, R, C) are declared by .Decls. Template data: kernels.gemmCore.
 */}}
-{{define "gemm_decls"}}
-{{- template "gemm_bdecl" .}}
-@group(0) @binding(2) var<storage, read> Bias: array<vec4<f32>>;
-{{- if .Residual}}
-@group(0) @binding(3) var<storage, read> R: array<vec4<f32>>;
-{{- end}}
-{{- if gt .NOut 0}}
-@group(0) @binding({{.OutBinding}}) var<storage, read_write> C: array<f32>;
-const NOUT = {{u32 .NOut}};
-{{- else}}
-@group(0) @binding({{.OutBinding}}) var<storage, read_write> C: array<vec4<f32>>;
-{{- end}}
-{{- template "gemm_consts" .}}
-{{- end}}
-
-{{/* Binding 1: the B operand, a texture or a storage buffer. */}}
-{{define "gemm_bdecl"}}
-{{- if .Tex}}
-@group(0) @binding(1) var B: texture_2d<f32>;
-{{- else}}
-@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
-{{- end}}
-{{- end}}
-
 {{/* The sizes and the tiling of the core. */}}
 {{define "gemm_consts"}}
+{{- if gt .NOut 0}}
+const NOUT = {{u32 .NOut}};
+{{- end}}
 const M = {{u32 .M}};
 const N4 = {{u32 .N4}};
 const TM = {{u32 .TM}};
@@ -101,8 +81,8 @@ With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 {{- else}}
         var v = acc{{$i}}_{{$j}} + bias{{$j}};
 {{- end}}
-{{- if $.Act}}
-        v = {{template "act4" $.Act}}(v);
+{{- if $.ActFn}}
+        v = {{$.ActFn}}(v);
 {{- end}}
 {{- if $.Residual}}
         v = v + R[row * N4 + n{{$j}}];
@@ -127,8 +107,8 @@ With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 // + bias, act, (+ residual). Every invocation computes TM rows × TN4 vec4
 // columns. No workgroup memory.
 {{- template "common"}}
-@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
-{{- template "gemm_decls" .}}
+{{.Decls}}
+{{- template "gemm_consts" .}}
 const K4 = {{u32 .K4}};
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -57,8 +57,7 @@ fn stats(base: u32, lid: u32) -> vec2<f32> {
 // GroupNorm(1, C) statistics: one workgroup per image over its H*W*C values.
 // Stats[n] = (mean, rstd = 1/sqrt(biased variance + 1e-5)), i.e. a flat
 // [N][2] f32 buffer.
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> Stats: array<vec2<f32>>;
+{{.Decls}}
 {{- template "norm_stats" .}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -73,11 +72,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 // GroupNorm(1, C) apply: Y = (X - mean) * rstd * gamma[c] + beta[c] with the
 // per-image (mean, rstd) of Stats. One invocation handles 4 channels of
 // {{.PX}} pixels (index: c4 fastest, then pixel block, then image).
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> Stats: array<vec2<f32>>;
-@group(0) @binding(2) var<storage, read> Gamma: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> Beta: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> Y: array<vec4<f32>>;
+{{.Decls}}
 const C4 = {{u32 (div .C 4)}};
 const HW = {{u32 .HW}};
 const PB = {{u32 .PB}};
@@ -105,11 +100,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{define "layernorm.wgsl"}}
 {{- template "common"}}
 // LayerNorm over the {{.C}} values of each image, then the affine and
-// {{if .Act}}{{template "act4" .Act}}{{else}}no activation{{end}}: one workgroup per image.
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> Gamma: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> Beta: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+// {{if .ActFn}}{{.ActFn}}{{else}}no activation{{end}}: one workgroup per image.
+{{.Decls}}
 {{- template "norm_stats" .}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -117,7 +109,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let st = stats(base, lid);
   for (var i = lid; i < S4; i = i + WG) {
     let y = (X[base + i] - vec4<f32>(st.x)) * st.y * Gamma[i] + Beta[i];
-    Y[base + i] = {{if .Act}}{{template "act4" .Act}}(y){{else}}y{{end}};
+    Y[base + i] = {{if .ActFn}}{{.ActFn}}(y){{else}}y{{end}};
   }
 }
 {{end}}

@@ -1,8 +1,7 @@
 {{define "pool.wgsl"}}
 // Global average pool over H×W of an NHWC tensor: one invocation per
 // (image, 4 channels). Out is [N][C].
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> Y: array<vec4<f32>>;
+{{.Decls}}
 const N = {{u32 .N}};
 const HW = {{u32 (mul .H .W)}};
 const C4 = {{u32 (div .C 4)}};

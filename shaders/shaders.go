@@ -3,8 +3,13 @@
 // specialization (sizes, strides, flags baked in as WGSL const).
 //
 // Every template can use the shared definitions of common.wgsl through
-// {{template "common" .}}: the activation functions hswish and gelu (exact
-// erf form via a polynomial erf with error ≤ 1.5e-7) and act(v, kind).
+// {{template "common" .}}: the vec4 activation functions hswish4 and gelu4
+// (exact erf form via a polynomial erf with error ≤ 1.5e-7), which
+// templates call by the name their data carries.
+//
+// No template declares a binding itself: each emits {{.Decls}}, the
+// declarations package kernels renders from the kernel's binding list, so
+// that the WGSL and the pipeline layout cannot disagree.
 package shaders
 
 import (

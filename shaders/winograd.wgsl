@@ -11,8 +11,7 @@ Template data: kernels.winogradXformData and kernels.pointwiseData.
 // Winograd F({{.M}}×{{.M}},3×3) input transform: V[ξ][tile][c] = (Bᵀ d B)[ξ] of the
 // {{.Alpha}}×{{.Alpha}} patch d at ({{.M}}·ty − 1, {{.M}}·tx − 1), zero outside the image. One
 // invocation handles one tile and 4 channels.
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> V: array<vec4<f32>>;
+{{.Decls}}
 {{- template "winograd_consts" .}}
 {{- template "winograd_tile" .}}
   let py = i32(tt / TW) * {{.M}} - 1;
@@ -77,9 +76,7 @@ const GXI = {{u32 .GXI}};
 // C[ξ][M×4·N4] = A[ξ][M×4·K4]·B[ξ], B[ξ] being rows ξ·4·K4 .. of the
 // stacked transformed weights. Every invocation computes TM rows × TN4
 // vec4 columns. No workgroup memory.
-@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
-{{- template "gemm_bdecl" .}}
-@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>;
+{{.Decls}}
 {{- template "gemm_consts" .}}
 const K4 = {{u32 .K4}};
 @compute @workgroup_size({{.WG}})
@@ -106,14 +103,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Y = act(Aᵀ m A + bias) + residual for the {{.M}}×{{.M}} outputs of one tile and 4
 // channels, m[ξ] = M[ξ][tile][c]; outputs past the image edge are dropped.
 {{- template "common"}}
-@group(0) @binding(0) var<storage, read> Mt: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> Bias: array<vec4<f32>>;
-{{- if .Residual}}
-@group(0) @binding(2) var<storage, read> R: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
-{{- else}}
-@group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
-{{- end}}
+{{.Decls}}
 {{- template "winograd_consts" .}}
 {{- template "winograd_tile" .}}
   let oy = (tt / TW) * {{.M}}u;
@@ -132,8 +122,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (oy + {{$r}}u < u32(H) && ox + {{$c}}u < u32(W)) {
     let p = ((img * u32(H) + oy + {{$r}}u) * u32(W) + ox + {{$c}}u) * C4 + c4;
     var v = {{$v}} + bias;
-{{- if $.Act}}
-    v = {{template "act4" $.Act}}(v);
+{{- if $.ActFn}}
+    v = {{$.ActFn}}(v);
 {{- end}}
     Y[p] = v{{if $.Residual}} + R[p]{{end}};
   }
