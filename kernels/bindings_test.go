@@ -21,7 +21,7 @@ func familySpecializations() []Kernel {
 			c := ChooseConv(1, 9, 9, 8, 16, 3, 2, e)
 			ct := ChooseConvTranspose(1, 7, 7, 16, 8, 13, 13, e)
 			w := ChooseWinograd(1, 8, 8, 64, 16, e)
-			scalar, vec4 := ChooseLinear(2, 40, 37, e.Act), ChooseLinear(2, 40, 32, e.Act)
+			scalar, vec4 := ChooseLinear(2, 40, 37, Epilogue{Act: e.Act}), ChooseLinear(2, 40, 32, Epilogue{Act: e.Act})
 			p.Tex, c.Tex, ct.Tex, w.Gemm.Tex, scalar.Tex, vec4.Tex = tex, tex, tex, tex, tex, tex
 			ks = append(ks, p, c, ct, scalar, vec4)
 			ks = append(ks, w.Kernels()...)
@@ -29,7 +29,7 @@ func familySpecializations() []Kernel {
 		d := ChooseDepthwise(1, 7, 7, 16, 3, 1, e)
 		unrolled := d
 		unrolled.TY = 2
-		ks = append(ks, d, unrolled, ChooseLayerNorm(2, 64, e.Act))
+		ks = append(ks, d, unrolled, ChooseLayerNorm(2, 64, Epilogue{Act: e.Act}))
 	}
 	s, a := ChooseGroupNorm(2, 7, 7, 16)
 	return append(ks, s, a, ChooseMeanPool(2, 7, 7, 16), ChooseAttention(2, 49, 2, 16))

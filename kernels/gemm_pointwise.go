@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 

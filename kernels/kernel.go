@@ -201,6 +201,15 @@ func (e Epilogue) String() string {
 
 func (e Epilogue) validate() error { return validateAct(e.Act) }
 
+// validateNoResidual is validate for the families that bind no residual
+// (Linear, LayerNorm): they fuse only the activation.
+func (e Epilogue) validateNoResidual() error {
+	if e.Residual {
+		return fmt.Errorf("no residual input (epilogue %s)", e)
+	}
+	return e.validate()
+}
+
 // validateAct rejects an activation that act does not define.
 func validateAct(a act.Func) error {
 	if !a.Valid() {

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -29,8 +28,8 @@ import (
 type Linear struct {
 	Batch, K, N int // K is a multiple of 4
 	Tile
-	Tex bool // W is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
-	Act act.Func
+	Tex      bool // W is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
+	Epilogue      // activation only: Linear binds no residual
 }
 
 // n4 is the padded vec4 column count.
@@ -41,7 +40,7 @@ func (k Linear) FLOPs() float64 { return 2 * float64(k.Batch) * float64(k.K) * f
 
 // Label implements Kernel.
 func (k Linear) Label() string {
-	return fmt.Sprintf("linear_b%d_k%d_n%d_%s_%s_%s", k.Batch, k.K, k.N, k.Tile, texLabel(k.Tex), k.Act)
+	return fmt.Sprintf("linear_b%d_k%d_n%d_%s_%s_%s", k.Batch, k.K, k.N, k.Tile, texLabel(k.Tex), k.Epilogue)
 }
 
 func (k Linear) validate() error {
@@ -56,7 +55,7 @@ func (k Linear) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("linear: %w", err)
 	}
-	if err := validateAct(k.Act); err != nil {
+	if err := k.Epilogue.validateNoResidual(); err != nil {
 		return fmt.Errorf("linear: %w", err)
 	}
 	return nil
@@ -67,7 +66,7 @@ func (k Linear) core() gemmCore {
 	if k.N%4 != 0 {
 		nOut = k.N
 	}
-	return newGemmCore(k.Batch, k.n4(), k.Tile, k.Tex, Epilogue{Act: k.Act}, nOut)
+	return newGemmCore(k.Batch, k.n4(), k.Tile, k.Tex, k.Epilogue, nOut)
 }
 
 // Source implements Kernel.
@@ -143,11 +142,11 @@ var linearTiles = []struct {
 // holding the whole batch (at most 8 rows, so each weight is streamed once
 // per 8 images), the column width with the best estimated speed given the
 // padding and ≥ 4 workgroups, and texture weights whenever they fit.
-func ChooseLinear(batch, k, n int, act act.Func) Linear {
+func ChooseLinear(batch, k, n int, e Epilogue) Linear {
 	tm := min(batch, 8)
 	tiles := make([]gemmTile, len(linearTiles))
 	for i, c := range linearTiles {
 		tiles[i] = gemmTile{TM: tm, TN: c.TN, speed: c.speed}
 	}
-	return Linear{Batch: batch, K: k, N: n, Tile: chooseGemmTile(batch, ceilDiv(n, 4), tiles), Tex: texFits(k, n), Act: act}
+	return Linear{Batch: batch, K: k, N: n, Tile: chooseGemmTile(batch, ceilDiv(n, 4), tiles), Tex: texFits(k, n), Epilogue: e}
 }

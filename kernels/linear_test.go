@@ -17,7 +17,7 @@ type linearCase struct {
 }
 
 func (s linearCase) kernel() Linear {
-	k := ChooseLinear(s.batch, s.k, s.n, s.act)
+	k := ChooseLinear(s.batch, s.k, s.n, Epilogue{Act: s.act})
 	if s.tile != (Tile{}) {
 		k.Tile = s.tile
 	}
@@ -99,7 +99,8 @@ func TestLinearRejectsBadShapes(t *testing.T) {
 		{Batch: 1, K: 16, N: 0, Tile: ok},
 		{Batch: 1, K: 16384, N: 16, Tile: ok, Tex: true},
 		{Batch: 1, K: 16, N: 16, Tile: Tile{1, 10, 16}},
-		{Batch: 1, K: 16, N: 16, Tile: ok, Act: 9},
+		{Batch: 1, K: 16, N: 16, Tile: ok, Epilogue: Epilogue{Act: 9}},
+		{Batch: 1, K: 16, N: 16, Tile: ok, Epilogue: Epilogue{Residual: true}},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: Source accepted an invalid specialization", k.Label())

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
@@ -58,9 +57,9 @@ type GroupNormApply struct {
 //	Beta   [C]
 //	Y      [N][C], the output
 type LayerNorm struct {
-	N, C int // C a multiple of 4
-	WG   int // a power of two
-	Act  act.Func
+	N, C     int // C a multiple of 4
+	WG       int // a power of two
+	Epilogue     // activation only: LayerNorm binds no residual
 }
 
 // ChooseGroupNorm picks the statistics and apply kernels of a GroupNorm
@@ -73,8 +72,8 @@ func ChooseGroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
 }
 
 // ChooseLayerNorm picks the LayerNorm kernel of [n,c].
-func ChooseLayerNorm(n, c int, act act.Func) LayerNorm {
-	return LayerNorm{N: n, C: c, WG: normWorkgroup(c / 4), Act: act}
+func ChooseLayerNorm(n, c int, e Epilogue) LayerNorm {
+	return LayerNorm{N: n, C: c, WG: normWorkgroup(c / 4), Epilogue: e}
 }
 
 // normWorkgroup is the reduction workgroup for s4 vec4 per image: 256
@@ -122,7 +121,7 @@ func (k LayerNorm) validate() error {
 	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
 		return err
 	}
-	if err := validateAct(k.Act); err != nil {
+	if err := k.Epilogue.validateNoResidual(); err != nil {
 		return fmt.Errorf("layernorm: %w", err)
 	}
 	return nil
@@ -194,7 +193,7 @@ func (k GroupNormApply) Workgroups() (x, y, z uint32) {
 
 // Label implements Kernel.
 func (k LayerNorm) Label() string {
-	return fmt.Sprintf("layernorm_n%d_c%d_wg%d_%s", k.N, k.C, k.WG, k.Act)
+	return fmt.Sprintf("layernorm_n%d_c%d_wg%d_%s", k.N, k.C, k.WG, k.Epilogue)
 }
 
 // Source implements Kernel.

@@ -113,7 +113,7 @@ type layerNormCase struct {
 }
 
 func (s layerNormCase) kernel() LayerNorm {
-	k := ChooseLayerNorm(s.n, s.c, s.act)
+	k := ChooseLayerNorm(s.n, s.c, Epilogue{Act: s.act})
 	if s.wg != 0 {
 		k.WG = s.wg
 	}
@@ -151,7 +151,8 @@ func TestNormRejectsBadShapes(t *testing.T) {
 		GroupNormStats{N: 1, HW: 49, C: 8, WG: 48},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 0, WG: 64},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 4, WG: 512},
-		LayerNorm{N: 1, C: 1600, WG: 64, Act: 9},
+		LayerNorm{N: 1, C: 1600, WG: 64, Epilogue: Epilogue{Act: 9}},
+		LayerNorm{N: 1, C: 1600, WG: 64, Epilogue: Epilogue{Residual: true}},
 		LayerNorm{N: 0, C: 1600, WG: 64},
 	} {
 		if _, err := k.Source(); err == nil {

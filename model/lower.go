@@ -141,7 +141,7 @@ func lowerOp(i int, op Op, shapes []Shape) ([]step, error) {
 		}, nil
 	case *LayerNorm:
 		s := shapes[o.In]
-		k := kernels.ChooseLayerNorm(s.N, s.C, o.Activation)
+		k := kernels.ChooseLayerNorm(s.N, s.C, kernels.Epilogue{Act: o.Activation})
 		return single(k, val(o.In), buffer(i, "gamma", o.Gamma), buffer(i, "beta", o.Beta), val(o.Out)), nil
 	}
 	return nil, fmt.Errorf("no GPU kernel for %T", op)
@@ -191,7 +191,7 @@ func lowerWinograd(i int, o *Conv, s Shape, bias operand, e kernels.Epilogue) []
 // lowerLinear lowers a fully connected layer whose input has shape s, with
 // weights and bias packed as the kernel reads them.
 func lowerLinear(i int, o *Linear, s Shape) ([]step, error) {
-	k := kernels.ChooseLinear(s.N, o.K, o.N, o.Activation)
+	k := kernels.ChooseLinear(s.N, o.K, o.N, kernels.Epilogue{Act: o.Activation})
 	// Packing validates the sizes, so it runs on every lowering; the packed
 	// floats are only uploaded once.
 	w, err := k.PackWeights(o.Weight)
