@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -30,18 +29,17 @@ func openTinyDumping(t *testing.T, dir string) *Model {
 	return m
 }
 
-// wgslFiles lists the names in dir.
+// wgslFiles lists the names in dir (temporary files included), sorted.
 func wgslFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
 	return names
 }
 

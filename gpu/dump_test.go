@@ -4,7 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -76,7 +76,7 @@ func TestDumpDirErrors(t *testing.T) {
 	if d, err := gpu.Open(gpu.Options{}); err == nil {
 		d.Close()
 		t.Fatalf("Open with %s=%s (a file) succeeded", gpu.EnvDumpWGSL, file)
-	} else if !errors.Is(err, gpu.ErrDumpWGSL) || !strings.Contains(err.Error(), gpu.EnvDumpWGSL+"="+file) {
-		t.Errorf("Open: error %q, want one wrapping ErrDumpWGSL naming the variable", err)
+	} else if want := "^gpu: " + regexp.QuoteMeta(gpu.EnvDumpWGSL+"="+file) + ": "; !errors.Is(err, gpu.ErrDumpWGSL) || !regexp.MustCompile(want).MatchString(err.Error()) {
+		t.Errorf("Open: error %q, want one wrapping ErrDumpWGSL matching %s", err, want)
 	}
 }

@@ -6,7 +6,7 @@
 //
 //   make web && cd web && node --test test/debug.test.mjs
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,27 +43,11 @@ function checkShaders(shaders, what) {
 }
 
 describe('debug.dumpWGSL', { skip: why || noModel }, () => {
-  let srv;
-  let ctx;
-  let page;
-
-  before(async () => {
-    srv = await h.startServer();
-    ctx = await h.launchBrowser();
-    page = await h.openPage(ctx, `${srv.url}/test.html`);
-    assert.ok(await h.adapterInfo(page), 'Chromium offers no WebGPU adapter: the GPU tests need one');
-  });
-
-  after(async () => {
-    const errors = page ? page.log.filter((l) => l.startsWith('[pageerror]') || /fatal error|panic|\[gpu-uncaptured\]/.test(l)) : [];
-    await ctx?.close(); // before asserting: an open browser would keep node running
-    await srv?.close();
-    assert.deepEqual(errors, [], 'the page logged uncaught errors, uncaptured WebGPU errors or a Go panic');
-  });
+  const s = h.usePage();
 
   it('true logs every shader; a function gets the same; the worker forwards them; new shapes add theirs', { timeout: 240000 }, async () => {
-    const from = page.log.length;
-    const r = await page.evaluate(async (weights) => {
+    const from = s.page.log.length;
+    const r = await s.page.evaluate(async (weights) => {
       const load = (opts) => LowFormer.load({ weights, cache: false, ...opts });
       const logged = await load({ debug: { dumpWGSL: true } });
       const backend = logged.info.backend;
@@ -82,7 +66,7 @@ describe('debug.dumpWGSL', { skip: why || noModel }, () => {
       return { backend, atLoad: viaFn.slice(0, atLoad), afterShape, again, inWorker };
     }, WEIGHTS);
     assert.equal(r.backend, 'gpu');
-    const logged = loggedShaders(page.log, from);
+    const logged = loggedShaders(s.page.log, from);
     checkShaders(logged, 'console');
     // The same model on a fresh device builds the same pipelines: the
     // callback sees exactly what the console showed.
@@ -95,8 +79,8 @@ describe('debug.dumpWGSL', { skip: why || noModel }, () => {
   });
 
   it('true in a Worker logs on the page; a throwing function is logged, not fatal; bad values are refused', { timeout: 120000 }, async () => {
-    const from = page.log.length;
-    const r = await page.evaluate(async (weights) => {
+    const from = s.page.log.length;
+    const r = await s.page.evaluate(async (weights) => {
       const w = await LowFormer.load({ weights, cache: false, worker: true, debug: { dumpWGSL: true } });
       await w.dispose();
       // A callback that throws: the error is logged and inference goes on.
@@ -111,7 +95,7 @@ describe('debug.dumpWGSL', { skip: why || noModel }, () => {
       const off = await outcome(LowFormer.load({ weights, cache: false, debug: { dumpWGSL: false } }).then((m) => m.dispose()));
       return { calls, logits: y.length, bad, off };
     }, WEIGHTS);
-    const errors = page.log.splice(from).filter((l) => {
+    const errors = s.page.log.splice(from).filter((l) => {
       if (l.startsWith('[error] lowformer: debug.dumpWGSL threw')) return false;
       return true;
     });
