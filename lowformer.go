@@ -73,8 +73,8 @@ type Options struct {
 	// them to stderr.
 	Warn func(msg string)
 	// DumpWGSL, when set, receives the label and the exact WGSL of every
-	// GPU pipeline as it is created, during Open and at the first call of a
-	// new input shape (see gpu.Options.DumpWGSL); an error it returns fails
+	// GPU pipeline as it is created, by Warmup or the first call with a new
+	// input shape (see gpu.Options.DumpWGSL); an error it returns fails
 	// that call. Natively, when nil, LOWFORMER_DUMP_WGSL=DIR writes each to
 	// DIR/<label>.wgsl (gpu.DumpDir); a DIR that cannot be created fails
 	// Open even with Backend Auto.

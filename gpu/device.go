@@ -73,10 +73,11 @@ type Device struct {
 	Info   AdapterInfo
 	Limits wgpu.Limits
 
-	mu       sync.Mutex // serializes submits and readbacks
-	closed   bool
-	lost     string
-	native   nativeHandles
+	mu     sync.Mutex // serializes submits and readbacks
+	closed bool
+	lost   string
+	native nativeHandles
+
 	dumpWGSL func(label, wgsl string) error // Options.DumpWGSL, or the LOWFORMER_DUMP_WGSL folder's writer
 }
 
