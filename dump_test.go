@@ -52,8 +52,8 @@ func TestDumpWGSLEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := m.gpu.Kernels()
-	if len(ks) == 0 || len(ks) != m.gpu.Pipelines() {
-		t.Fatalf("%d kernels listed, the cache holds %d pipelines", len(ks), m.gpu.Pipelines())
+	if len(ks) == 0 || len(ks) != len(m.gpu.Kernels()) {
+		t.Fatalf("%d kernels listed, the cache holds %d pipelines", len(ks), len(m.gpu.Kernels()))
 	}
 	files := wgslFiles(t, dir)
 	if len(files) != len(ks) {
@@ -79,7 +79,7 @@ func TestDumpWGSLEnv(t *testing.T) {
 	if _, err := m.Logits(context.Background(), synthInput(1, 64, 64, 2), 1, 64, 64); err != nil {
 		t.Fatal(err)
 	}
-	if n, files := m.gpu.Pipelines(), wgslFiles(t, dir); len(files) != n || n <= len(ks) {
+	if n, files := len(m.gpu.Kernels()), wgslFiles(t, dir); len(files) != n || n <= len(ks) {
 		t.Errorf("after a second shape: %d files for %d pipelines (%d before)", len(files), n, len(ks))
 	}
 }
@@ -140,8 +140,8 @@ func TestDumpWGSLWriteFailure(t *testing.T) {
 	if _, err := m.Logits(context.Background(), x, 1, 32, 32); err != nil {
 		t.Fatalf("Logits once the folder is back: %v", err)
 	}
-	if files := wgslFiles(t, dir); len(files) != m.gpu.Pipelines() {
-		t.Errorf("%d files for %d pipelines: %v", len(files), m.gpu.Pipelines(), files)
+	if files := wgslFiles(t, dir); len(files) != len(m.gpu.Kernels()) {
+		t.Errorf("%d files for %d pipelines: %v", len(files), len(m.gpu.Kernels()), files)
 	}
 }
 
