@@ -4,7 +4,10 @@
 // shader errors as Go errors, and readback.
 //
 // Everything above this package is backend-agnostic; the differences live in
-// the build-tagged open_*.go, await_*.go and scope_*.go files.
+// the build-tagged files: open_*.go (opening the device, error scopes,
+// pipeline creation), callbacks_*.go (waiting for buffer maps and device
+// loss), upload_*.go (buffer and texture writes) and live_*.go (counting the
+// live GPU objects, for leak tests).
 //
 // # Seeing the WGSL
 //
