@@ -2,6 +2,16 @@
 #   make demo   the main job (see README)
 #   make test   everything CI runs: setup, gofmt, go vet, all tests
 GO ?= go
+# The toolchain of go.mod: a fresh machine's Go (whose go.env says
+# GOTOOLCHAIN=local) fetches it from the module proxy once (~76 MB).
+export GOTOOLCHAIN ?= go1.27.3
+# The SIMD CPU kernels (files tagged goexperiment.simd; scalar twins build
+# without it).
+export GOEXPERIMENT ?= simd
+# The default build has the WebGPU backend, which needs cgo and a C compiler
+# (without one the go command would quietly build CPU-only binaries);
+# CGO_ENABLED=0 make build makes a cgo-free, CPU-only one (README, "Builds").
+export CGO_ENABLED ?= 1
 export XDG_RUNTIME_DIR ?= /tmp
 
 .PHONY: test check fmt vet build clean
