@@ -1,10 +1,14 @@
+//go:build js || cgo
+
 // Package gpu is the thin WebGPU device layer shared by the native
 // (wgpu-native) and browser (GOOS=js) builds: opening a device with the
 // limits the kernels need, buffers, explicit bind-group and pipeline layouts,
 // shader errors as Go errors, and readback.
 //
 // Everything above this package is backend-agnostic; the differences live in
-// the build-tagged open_*.go, await_*.go and scope_*.go files.
+// the build-tagged *_native.go and *_js.go files. The package needs cgo
+// natively (wgpu-native): a native build without cgo has no GPU support and
+// holds only errors.go.
 package gpu
 
 import (
@@ -17,9 +21,6 @@ import (
 
 // ErrNoAdapter is returned by Open when no WebGPU adapter exists.
 var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
-
-// ErrDeviceLost is returned by calls on a lost, destroyed or closed device.
-var ErrDeviceLost = errors.New("gpu: device is closed or lost")
 
 // Options select the adapter. The zero value is the default adapter.
 type Options struct {
