@@ -3,7 +3,6 @@ package lowformer
 import (
 	"context"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,19 +26,9 @@ func TestWithoutGPUSupport(t *testing.T) {
 	if in := m.Info(); in.Backend != CPU || in.Adapter != "" || len(warnings) != 0 {
 		t.Errorf("Auto: backend %v, adapter %q, warnings %q; want cpu, none, none", in.Backend, in.Adapter, warnings)
 	}
-	cpu := openOn(t, file, CPU)
-	defer cpu.Close()
-	in := synthInput(2, 32, 32, 3)
-	got, err := m.Logits(ctx, in, 2, 32, 32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := cpu.Logits(ctx, in, 2, 32, 32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) || m.GPUMemoryBytes() != 0 {
-		t.Errorf("Auto's logits differ from the CPU backend's, or it holds %d bytes of GPU memory", m.GPUMemoryBytes())
+	checkCPULogits(t, "Auto", m)
+	if n := m.GPUMemoryBytes(); n != 0 {
+		t.Errorf("Auto holds %d bytes of GPU memory", n)
 	}
 	_, err = OpenBytes(ctx, file, Options{Backend: GPU})
 	if !errors.Is(err, ErrNoGPUSupport) || !strings.Contains(err.Error(), "CGO_ENABLED=1") {
