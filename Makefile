@@ -1,10 +1,21 @@
 # LowFormer on WebGPU. The two commands that matter:
 #   make demo   the main job (see README)
-#   make test   everything CI runs: setup, gofmt, go vet, all tests
+#   make test   everything CI runs: setup, gofmt, go vet (with and without
+#               cgo), all tests, the cgo-free tests and cross-builds
 GO ?= go
+# The toolchain of go.mod: a fresh machine's Go (whose go.env says
+# GOTOOLCHAIN=local) fetches it from the module proxy once (~76 MB).
+export GOTOOLCHAIN ?= go1.27.3
+# The SIMD CPU kernels (files tagged goexperiment.simd; scalar twins build
+# without it).
+export GOEXPERIMENT ?= simd
+# The default build has the WebGPU backend, which needs cgo and a C compiler
+# (without one the go command would quietly build CPU-only binaries);
+# CGO_ENABLED=0 make build makes a cgo-free, CPU-only one (README, "Builds").
+export CGO_ENABLED ?= 1
 export XDG_RUNTIME_DIR ?= /tmp
 
-.PHONY: test check fmt vet build clean
+.PHONY: test check fmt vet build clean nocgo-test cross
 
 build:
 	$(GO) build -o bin/lowformer ./cmd/lowformer
@@ -14,6 +25,7 @@ test:
 	$(MAKE) check
 	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 -timeout 60m ./...
 	LOWFORMER_REQUIRE_GPU=1 $(MAKE) race RACE_RUN='Concurrent|OpenClose|DeviceFailure|CallsAfterClose'
+	$(MAKE) nocgo-test cross
 	$(MAKE) build web
 	cd bench && npm test
 
@@ -24,7 +36,21 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./gpu ./wasm
+
+# The cgo-free build (README, "Builds"): natively without cgo the GPU backend
+# is compiled out and everything runs on the CPU. Its tests (-short: no
+# binary build), then CLI builds for other systems without cgo (not run).
+CROSS ?= darwin/arm64 windows/amd64
+nocgo-test:
+	CGO_ENABLED=0 $(GO) test -short -timeout 30m ./...
+
+cross:
+	@set -e; for p in $(CROSS); do \
+	  echo "CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/lowformer"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/lowformer; \
+	done
 
 clean:
 	rm -rf bin web/dist

@@ -26,6 +26,11 @@ var (
 	// wrong shape, a non-finite value, an input size out of range, a nil,
 	// empty, oversized or undecodable image, an unknown option value.
 	ErrBadInput = errors.New("lowformer: bad input")
+	// ErrNoGPUSupport is returned by Open for Backend GPU in a build
+	// without GPU support (GPUSupported is false): a native build without
+	// cgo, which runs on the CPU only.
+	ErrNoGPUSupport = errors.New("lowformer: this build has no GPU support (it was built without cgo); " +
+		"for the WebGPU backend build with cgo: CGO_ENABLED=1 and a C compiler such as gcc")
 )
 
 // kindError is an error of one of the kinds above that keeps its cause.

@@ -33,12 +33,13 @@ func TestErrorKinds(t *testing.T) {
 	open := func(b []byte, o Options) error { _, err := OpenBytes(ctx, b, o); return err }
 	classify := func(img image.Image, o ClassifyOptions) error { _, err := m.Classify(ctx, img, o); return err }
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
-	tests := []struct {
+	type kindCase struct {
 		name  string
 		err   error
 		kind  error
 		cause error // also reachable, when set
-	}{
+	}
+	tests := []kindCase{
 		{"truncated checkpoint", open(tiny[:len(tiny)/2], Options{}), ErrBadCheckpoint, checkpoint.ErrTruncated},
 		{"not a checkpoint", open([]byte("hello, world, not a checkpoint at all"), Options{}), ErrBadCheckpoint, checkpoint.ErrNotCheckpoint},
 		{"another variant", open(tiny, Options{Backend: CPU, Variant: "B0"}), ErrBadCheckpoint, nil},
@@ -54,7 +55,10 @@ func TestErrorKinds(t *testing.T) {
 		{"bad warm-up", m.Warmup(ctx, 0, 0), ErrBadInput, nil},
 		{"closed model", func() error { _, err := closed.Logits(ctx, synthInput(1, 32, 32, 1), 1, 32, 32); return err }(), ErrClosed, nil},
 	}
-	kinds := []error{ErrClosed, ErrDeviceLost, ErrBadCheckpoint, ErrBadInput}
+	if !GPUSupported {
+		tests = append(tests, kindCase{"GPU in a build without GPU support", open(tiny, Options{Backend: GPU}), ErrNoGPUSupport, nil})
+	}
+	kinds := []error{ErrClosed, ErrDeviceLost, ErrBadCheckpoint, ErrBadInput, ErrNoGPUSupport}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.err == nil {

@@ -1,3 +1,5 @@
+//go:build js || cgo
+
 package lowformer
 
 import (
@@ -37,21 +39,7 @@ func checkDeviceFailure(t *testing.T, dev gpu.Options) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "no WebGPU device") || !strings.Contains(warnings[0], "running on the CPU") {
 		t.Fatalf("warnings %q, want one saying the CPU is used and why", warnings)
 	}
-	cpu := tinyModel(t)
-	in := synthInput(2, 40, 40, 4)
-	got, err := m.Logits(ctx, in, 2, 40, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := cpu.Logits(ctx, in, 2, 40, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("fallback logit %d = %v, the CPU backend gives %v", i, got[i], want[i])
-		}
-	}
+	checkCPULogits(t, "fallback", m)
 	m2, err := OpenBytes(ctx, file, Options{Backend: GPU, device: dev})
 	if err == nil {
 		m2.Close()

@@ -182,6 +182,27 @@ func tinyModel(t *testing.T) *Model {
 	return m
 }
 
+// checkCPULogits requires m, a model of tinyConfig, to give the CPU
+// backend's logits for two 40×40 images, bit for bit.
+func checkCPULogits(t *testing.T, what string, m *Model) {
+	t.Helper()
+	ctx := context.Background()
+	in := synthInput(2, 40, 40, 4)
+	got, err := m.Logits(ctx, in, 2, 40, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := tinyModel(t).Logits(ctx, in, 2, 40, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s: logit %d = %v, the CPU backend gives %v", what, i, got[i], want[i])
+		}
+	}
+}
+
 // TestLogitsRefusesNonFinite puts one NaN or ±Inf into a batch of two 40×36
 // images: Logits must refuse it, naming the flat index and its position.
 func TestLogitsRefusesNonFinite(t *testing.T) {

@@ -73,7 +73,7 @@ func refDir(variant string) (string, bool) {
 // LOWFORMER_REQUIRE_GPU=1), as every GPU test of the project does.
 func requireGPU(t *testing.T) {
 	t.Helper()
-	gputest.Device(t)
+	gputest.Require(t)
 }
 
 // openOn opens a checkpoint held in memory on be; GPU skips (or fails in

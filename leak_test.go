@@ -1,3 +1,5 @@
+//go:build js || cgo
+
 package lowformer
 
 import (
@@ -56,10 +58,10 @@ func openFDs() int {
 // liveObjects returns the model's live GPU objects (nil on the CPU).
 func liveObjects(t *testing.T, m *Model) map[string]int {
 	t.Helper()
-	if m.dev == nil {
+	if m.gpu == nil {
 		return nil
 	}
-	live, ok := m.dev.LiveObjects()
+	live, ok := m.gpu.(*deviceModel).dev.LiveObjects()
 	if !ok {
 		t.Fatal("the device gives no object report")
 	}
@@ -108,7 +110,7 @@ func checkCloseReleasesAll(t *testing.T, m *Model) {
 	if m.gpu == nil {
 		t.Fatal("not a GPU model")
 	}
-	m.gpu.Close() // what Model.Close does first; the device stays open
+	m.gpu.(*deviceModel).GPU.Close() // what Model.Close does first; the device stays open
 	live := liveObjects(t, m)
 	for k, v := range live {
 		if v != 0 && k != "devices" && k != "adapters" && k != "queues" {

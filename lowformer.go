@@ -4,6 +4,11 @@
 // compiled to GOOS=js GOARCH=wasm. A pure-Go CPU path runs the same model
 // without a GPU.
 //
+// The GPU backend needs cgo natively (wgpu-native); a native build without
+// cgo (CGO_ENABLED=0) runs on the CPU only: GPUSupported is false there,
+// Auto means the CPU and GPU fails with ErrNoGPUSupport. The browser build
+// (GOOS=js GOARCH=wasm) always has it.
+//
 //	m, err := lowformer.Open(ctx, "evalmodel.pt", lowformer.Options{})
 //	defer m.Close()
 //	preds, err := m.Classify(ctx, img, lowformer.ClassifyOptions{}) // top-5 classes
@@ -32,7 +37,8 @@ import (
 type Backend int
 
 // Backends. Auto uses the GPU when a WebGPU adapter exists and falls back to
-// the CPU with a warning otherwise.
+// the CPU with a warning otherwise; in a build without GPU support it is the
+// CPU, without a warning, and GPU fails with ErrNoGPUSupport.
 const (
 	Auto Backend = iota
 	GPU
@@ -83,7 +89,7 @@ type Options struct {
 
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.
-	device gpu.Options
+	device deviceOptions
 }
 
 // Info describes an open model.
@@ -105,8 +111,7 @@ type Info struct {
 type Model struct {
 	info  Info
 	graph *model.Graph
-	gpu   *model.GPU
-	dev   *gpu.Device
+	gpu   gpuModel // nil on the CPU
 
 	mu     sync.RWMutex
 	closed bool
@@ -151,6 +156,9 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if opt.Backend == GPU && !GPUSupported {
+		return nil, ErrNoGPUSupport
+	}
 	if opt.Variant != "" {
 		if _, err := model.ConfigByName(opt.Variant); err != nil {
 			return nil, badInput("Options.Variant: %w", err)
@@ -173,14 +181,10 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
 	}}
-	if opt.Backend == CPU {
+	if opt.Backend == CPU || !GPUSupported {
 		return m, nil
 	}
-	devOpt := opt.device
-	if opt.DumpWGSL != nil {
-		devOpt.DumpWGSL = opt.DumpWGSL
-	}
-	dev, err := gpu.Open(devOpt)
+	gm, adapter, err := openGPU(g, opt)
 	if err != nil {
 		if opt.Backend == GPU || errors.Is(err, gpu.ErrDumpWGSL) {
 			return nil, fmt.Errorf("lowformer: %w", err)
@@ -188,10 +192,17 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", err))
 		return m, nil
 	}
-	m.dev = dev
-	m.gpu = model.NewGPU(dev, g)
-	m.info.Backend, m.info.Adapter = GPU, dev.Info.Description
+	m.gpu = gm
+	m.info.Backend, m.info.Adapter = GPU, adapter
 	return m, nil
+}
+
+// gpuModel is a model on a WebGPU device of its own (openGPU's): Close
+// releases its GPU objects, then the device.
+type gpuModel interface {
+	Logits(input []float32, n, h, w int) ([]float32, error)
+	MemoryBytes() int64
+	Close()
 }
 
 func warn(opt Options, msg string) {
@@ -308,7 +319,6 @@ func (m *Model) Close() error {
 	m.closed = true
 	if m.gpu != nil {
 		m.gpu.Close()
-		m.dev.Close()
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func TestLogitsMatchReference(t *testing.T) {
 			t.Run(variant+"/"+be.String(), func(t *testing.T) {
 				dir := refdata.Dir(t, variant)
 				if be == GPU {
-					gputest.Device(t) // skips (or fails in CI) without an adapter
+					gputest.Require(t) // skips (or fails in CI) without an adapter
 				}
 				ctx := context.Background()
 				m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be, Variant: variant})
@@ -168,7 +168,7 @@ func TestWarmup(t *testing.T) {
 		for _, be := range []Backend{GPU, CPU} {
 			t.Run(c.name+"/"+be.String(), func(t *testing.T) {
 				if be == GPU {
-					gputest.Device(t)
+					gputest.Require(t)
 				}
 				m, err := Open(ctx, c.path, Options{Backend: be})
 				if err != nil {

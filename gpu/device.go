@@ -1,3 +1,5 @@
+//go:build js || cgo
+
 // Package gpu is the thin WebGPU device layer shared by the native
 // (wgpu-native) and browser (GOOS=js) builds: opening a device with the
 // limits the kernels need, buffers, explicit bind-group and pipeline layouts,
@@ -7,7 +9,9 @@
 // the build-tagged files: open_*.go (opening the device, error scopes,
 // pipeline creation), callbacks_*.go (waiting for buffer maps and device
 // loss), upload_*.go (buffer and texture writes) and live_*.go (counting the
-// live GPU objects, for leak tests).
+// live GPU objects, for leak tests). The package needs cgo natively
+// (wgpu-native): a native build without cgo has no GPU support and holds
+// only errors.go.
 //
 // # Seeing the WGSL
 //
@@ -36,9 +40,6 @@ import (
 
 // ErrNoAdapter is returned by Open when no WebGPU adapter exists.
 var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
-
-// ErrDeviceLost is returned by calls on a lost, destroyed or closed device.
-var ErrDeviceLost = errors.New("gpu: device is closed or lost")
 
 // Options select the adapter. The zero value is the default adapter.
 type Options struct {

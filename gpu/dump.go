@@ -1,3 +1,5 @@
+//go:build js || cgo
+
 package gpu
 
 import (
@@ -11,11 +13,6 @@ import (
 // EnvDumpWGSL names the environment variable that, natively, makes Open
 // write every pipeline's WGSL to DIR/<label>.wgsl (see Options.DumpWGSL).
 const EnvDumpWGSL = "LOWFORMER_DUMP_WGSL"
-
-// ErrDumpWGSL is wrapped by the errors of a WGSL dump that cannot be made:
-// an unusable dump folder at Open, or a failed write or Options.DumpWGSL
-// callback when a pipeline is created.
-var ErrDumpWGSL = errors.New("cannot dump the WGSL")
 
 // DumpDir returns an Options.DumpWGSL that writes each pipeline's WGSL to
 // dir/<label>.wgsl, creating dir (and its parents) now. The content is

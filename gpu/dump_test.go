@@ -1,3 +1,5 @@
+//go:build !js && cgo
+
 package gpu_test
 
 import (

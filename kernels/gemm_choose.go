@@ -1,3 +1,5 @@
+//go:build js || cgo
+
 package kernels
 
 // Specialization choice for the dense families (Pointwise, Conv, Linear),

@@ -1,3 +1,5 @@
+//go:build js || cgo
+
 // Package kernels holds one Go type per WGSL kernel family. A value of such
 // a type is a complete specialization of its family (shapes, strides, tile,
 // workgroup size, epilogue flags), is comparable so that it keys the

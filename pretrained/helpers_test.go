@@ -28,11 +28,11 @@ var classNames = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 var backends = []lowformer.Backend{lowformer.CPU, lowformer.GPU}
 
 // openModel opens the embedded model on be; a GPU test without an adapter
-// is skipped by gputest.Device.
+// is skipped by gputest.Require.
 func openModel(t testing.TB, be lowformer.Backend) *lowformer.Model {
 	t.Helper()
 	if be == lowformer.GPU {
-		gputest.Device(t)
+		gputest.Require(t)
 	}
 	m, err := lowformer.OpenBytes(context.Background(), FashionMNIST(), lowformer.Options{Backend: be})
 	if err != nil {

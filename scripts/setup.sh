@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, only where missing:
 # the lavapipe Vulkan driver (WebGPU on the CPU) and, with --browser, Debian's
-# Chromium and the npm packages of the browser tests.
+# Chromium and the npm packages of the browser tests; then it makes sure the Go
+# toolchain of go.mod is here (a fresh machine's Go fetches it once, ~76 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}" GOEXPERIMENT="${GOEXPERIMENT:-simd}"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 need=()
@@ -24,4 +26,7 @@ if [ "${1:-}" = "--browser" ]; then
       (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
     fi
   done
+fi
+if command -v "${GO:-go}" >/dev/null; then
+  "${GO:-go}" version >/dev/null || { echo "setup: cannot run Go $GOTOOLCHAIN (the go command fetches it from the module proxy on first use)" >&2; exit 1; }
 fi

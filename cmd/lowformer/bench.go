@@ -37,7 +37,7 @@ type benchFlags struct {
 func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 	f := &benchFlags{}
 	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors); default ../shared/testdata/lowformer/b0/evalmodel.pt when present")
-	fs.StringVar(&f.backend, "backend", "gpu", "gpu or cpu")
+	fs.StringVar(&f.backend, "backend", defaultBenchBackend(), "gpu or cpu (cpu only in a build without GPU support)")
 	fs.StringVar(&f.refInput, "ref-input", "", "reference input `file`: raw float32 [k,3,size,size]; image i of the batch is image i mod k (default: input.bin beside the weights when it has this size)")
 	fs.StringVar(&f.refLogits, "ref-logits", "", "reference logits `file`: raw float32 [k,classes] (default: logits.bin beside the weights)")
 	fs.IntVar(&f.batch, "batch", 1, "images per run")
@@ -48,6 +48,15 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.BoolVar(&f.interleave, "interleave", false, "for bench/: after the warm-up, do one timed run per line read from stdin, answering each with a JSON line {\"ms\":…}; at end of input print the JSON result")
 	addProfileFlags(fs, &f.profile)
 	return f
+}
+
+// defaultBenchBackend is bench's default -backend: gpu, or cpu in a build
+// without GPU support.
+func defaultBenchBackend() string {
+	if lowformer.GPUSupported {
+		return "gpu"
+	}
+	return "cpu"
 }
 
 // check validates the flag values before anything slow happens and fills
@@ -66,6 +75,8 @@ func (f *benchFlags) check() error {
 		return fmt.Errorf("-backend %q: want gpu or cpu", f.backend)
 	case (f.refInput == "") != (f.refLogits == ""):
 		return errors.New("-ref-input and -ref-logits go together")
+	case !lowformer.GPUSupported && (f.backend == "gpu" || f.profile.on):
+		return lowformer.ErrNoGPUSupport
 	case f.profile.on && f.backend != "gpu":
 		return errors.New("-profile needs -backend gpu")
 	}
@@ -174,8 +185,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	r.PeakMemoryMB, r.MemoryMethod = peakRSSMB(), "process peak RSS (VmHWM), weights file parsed in memory included"
 	r.GPUMemoryMB = float64(m.GPUMemoryBytes()) / 1e6
 	if prof != nil {
-		prof.MedianMs = r.MedianMs
-		r.Profile = prof
+		prof.finish(r)
 	}
 	r.Load = loadAverage()
 	if f.jsonOut || f.interleave {
@@ -251,4 +261,45 @@ func finite(v float64) *float64 {
 		return nil
 	}
 	return &v
+}
+
+// profileFlags are bench's -profile flags.
+type profileFlags struct {
+	on                     bool
+	reps, top, ceilingSize int
+}
+
+func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
+	fs.BoolVar(&f.on, "profile", false, "first time each pipeline's first use (shader compilation), then every dispatch in isolation, grouped by kernel family and block, with GFLOP/s, GB/s and the measured GEMM ceiling")
+	fs.IntVar(&f.reps, "profile-reps", 10, "least repetitions of each dispatch per submit with -profile (short dispatches get more, up to a 10 ms submit)")
+	fs.IntVar(&f.top, "top", 10, "slowest dispatches listed with -profile")
+	fs.IntVar(&f.ceilingSize, "ceiling-size", 512, "M = N = K of the GEMM whose speed is the ceiling (a multiple of 4)")
+}
+
+func (f *profileFlags) check() error {
+	switch {
+	case f.reps < 1:
+		return fmt.Errorf("-profile-reps %d: want at least 1", f.reps)
+	case f.top < 0:
+		return fmt.Errorf("-top %d: want 0 or more", f.top)
+	case f.ceilingSize < 4 || f.ceilingSize%4 != 0 || f.ceilingSize > 4096:
+		return fmt.Errorf("-ceiling-size %d: want a multiple of 4 in 4..4096", f.ceilingSize)
+	}
+	return nil
+}
+
+// printBench writes the human-readable report.
+func printBench(w io.Writer, r *benchResult, top int) {
+	fmt.Fprintf(w, "%s %s on %s, batch %d, %dx%d\n", r.Engine, r.Model, r.Adapter, r.Batch, r.Size, r.Size)
+	fmt.Fprintf(w, "  %d runs: median %.1f ms, min %.1f, max %.1f (first run %.1f ms, %d warm-up)\n", r.Runs, r.MedianMs, r.MinMs, r.MaxMs, r.FirstRunMs, r.Warmup)
+	fmt.Fprintf(w, "  cold start %.0f ms (%s)\n", r.ColdStartMs, r.ColdStartFrom)
+	if r.MaxAbsErr != nil {
+		fmt.Fprintf(w, "  max |logits - reference| %.3g, argmax ok %v (%s)\n", *r.MaxAbsErr, *r.ArgmaxOK, r.Check)
+	} else {
+		fmt.Fprintf(w, "  accuracy: %s\n", r.Check)
+	}
+	fmt.Fprintf(w, "  peak memory %.0f MB (%s), GPU memory %.1f MB; load average %s\n", r.PeakMemoryMB, r.MemoryMethod, r.GPUMemoryMB, r.Load)
+	if r.Profile != nil {
+		printProfile(w, r.Profile, top)
+	}
 }

@@ -1,7 +1,8 @@
+//go:build js || cgo
+
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -12,31 +13,6 @@ import (
 	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
-
-// profileFlags are bench's -profile flags.
-type profileFlags struct {
-	on                     bool
-	reps, top, ceilingSize int
-}
-
-func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
-	fs.BoolVar(&f.on, "profile", false, "first time each pipeline's first use (shader compilation), then every dispatch in isolation, grouped by kernel family and block, with GFLOP/s, GB/s and the measured GEMM ceiling")
-	fs.IntVar(&f.reps, "profile-reps", 10, "least repetitions of each dispatch per submit with -profile (short dispatches get more, up to a 10 ms submit)")
-	fs.IntVar(&f.top, "top", 10, "slowest dispatches listed with -profile")
-	fs.IntVar(&f.ceilingSize, "ceiling-size", 512, "M = N = K of the GEMM whose speed is the ceiling (a multiple of 4)")
-}
-
-func (f *profileFlags) check() error {
-	switch {
-	case f.reps < 1:
-		return fmt.Errorf("-profile-reps %d: want at least 1", f.reps)
-	case f.top < 0:
-		return fmt.Errorf("-top %d: want 0 or more", f.top)
-	case f.ceilingSize < 4 || f.ceilingSize%4 != 0 || f.ceilingSize > 4096:
-		return fmt.Errorf("-ceiling-size %d: want a multiple of 4 in 4..4096", f.ceilingSize)
-	}
-	return nil
-}
 
 // profile is the -profile part of bench's result.
 type profile struct {
@@ -145,6 +121,12 @@ func runProfile(weights string, input []float32, n, size int, f *profileFlags) (
 	return p, nil
 }
 
+// finish completes p with the bench's result r and attaches it to r.
+func (p *profile) finish(r *benchResult) {
+	p.MedianMs = r.MedianMs
+	r.Profile = p
+}
+
 // firstUseReport groups fu's kernels by family and keeps the top slowest.
 func firstUseReport(fu model.FirstUse, top int) firstUse {
 	r := firstUse{PlanMs: fu.PlanMs, Pipelines: fu.Pipelines, Ms: fu.Ms}
@@ -221,21 +203,8 @@ func pct(part, total float64) float64 {
 	return 100 * part / total
 }
 
-// printBench writes the human-readable report.
-func printBench(w io.Writer, r *benchResult, top int) {
-	fmt.Fprintf(w, "%s %s on %s, batch %d, %dx%d\n", r.Engine, r.Model, r.Adapter, r.Batch, r.Size, r.Size)
-	fmt.Fprintf(w, "  %d runs: median %.1f ms, min %.1f, max %.1f (first run %.1f ms, %d warm-up)\n", r.Runs, r.MedianMs, r.MinMs, r.MaxMs, r.FirstRunMs, r.Warmup)
-	fmt.Fprintf(w, "  cold start %.0f ms (%s)\n", r.ColdStartMs, r.ColdStartFrom)
-	if r.MaxAbsErr != nil {
-		fmt.Fprintf(w, "  max |logits - reference| %.3g, argmax ok %v (%s)\n", *r.MaxAbsErr, *r.ArgmaxOK, r.Check)
-	} else {
-		fmt.Fprintf(w, "  accuracy: %s\n", r.Check)
-	}
-	fmt.Fprintf(w, "  peak memory %.0f MB (%s), GPU memory %.1f MB; load average %s\n", r.PeakMemoryMB, r.MemoryMethod, r.GPUMemoryMB, r.Load)
-	p := r.Profile
-	if p == nil {
-		return
-	}
+// printProfile writes the -profile part of the human-readable report.
+func printProfile(w io.Writer, p *profile, top int) {
 	fmt.Fprintf(w, "\nProfile (%s; R ≥ %d)\n", p.Method, p.Reps)
 	fmt.Fprintf(w, "  %d dispatches, %.1f ms summed in isolation; forward %.1f ms (best of %d, alternating with the ceiling kernel; median run %.1f ms)\n", p.Dispatches, p.SumMs, p.ForwardMs, ceilingRounds, p.MedianMs)
 	fmt.Fprintf(w, "  forward at %.1f GFLOP/s (%.3f GFLOP) = %.0f %% of the measured ceiling %.1f GFLOP/s (%s, %d³, best of all its timings)\n",

@@ -67,7 +67,16 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "input size:      %d×%d (any size ≥ %d works)\n", in.NativeSide, in.NativeSide, minSize)
 	fmt.Fprintf(stdout, "classes:         %d (%s)\n", in.Classes, labelPreview(in.Labels, 3))
 	fmt.Fprintf(stdout, "optimizer state: %s\n", map[bool]string{false: "no", true: "yes (ignored for inference; convert drops it)"}[in.HasOptState])
+	fmt.Fprintf(stdout, "backends:        %s\n", backends())
 	return nil
+}
+
+// backends says where this build runs models.
+func backends() string {
+	if lowformer.GPUSupported {
+		return "gpu (WebGPU), cpu"
+	}
+	return "cpu only (this build has no GPU support: it was built without cgo)"
 }
 
 // labelPreview joins the first names (up to the first comma) of the first

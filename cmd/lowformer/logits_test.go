@@ -14,7 +14,7 @@ func TestLogitsReference(t *testing.T) {
 	for _, backend := range []string{"cpu", "gpu"} {
 		t.Run(backend, func(t *testing.T) {
 			if backend == "gpu" {
-				gputest.Device(t)
+				gputest.Require(t)
 			}
 			in, want := b0Input1(t)
 			out := filepath.Join(t.TempDir(), "logits.bin")

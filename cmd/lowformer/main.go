@@ -103,6 +103,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun \"lowformer <command> -h\" for the flags of a command.")
+	fmt.Fprintf(w, "Backends of this build: %s.\n", backends())
 }
 
 // newFlags returns a flag set for command name that prints its help (a

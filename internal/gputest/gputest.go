@@ -3,35 +3,19 @@ package gputest
 
 import (
 	"os"
-	"sync"
 	"testing"
-
-	"github.com/lowformer/lowformer-webgpu/gpu"
 )
 
-var (
-	once   sync.Once
-	dev    *gpu.Device
-	devErr error
-)
-
-// Device returns a device shared by the tests of one test binary. It skips
-// the test, naming the reason, only where no adapter exists at all; with
-// LOWFORMER_REQUIRE_GPU=1 (set in CI) that is a failure instead.
-// The adapter in use is logged once per test binary.
-func Device(t testing.TB) *gpu.Device {
+// Require skips the test, naming the reason, where this test binary has no
+// WebGPU device: no adapter exists, or the binary was built without GPU
+// support (natively without cgo). With LOWFORMER_REQUIRE_GPU=1 (set in CI)
+// that is a failure instead.
+func Require(t testing.TB) {
 	t.Helper()
-	once.Do(func() {
-		dev, devErr = gpu.Open(gpu.Options{})
-		if devErr == nil {
-			os.Stderr.WriteString("gputest: WebGPU adapter: " + dev.Info.Description + "\n")
-		}
-	})
-	if devErr != nil {
+	if err := openErr(); err != nil {
 		if os.Getenv("LOWFORMER_REQUIRE_GPU") == "1" {
-			t.Fatalf("no WebGPU adapter although LOWFORMER_REQUIRE_GPU=1: %v", devErr)
+			t.Fatalf("no WebGPU device although LOWFORMER_REQUIRE_GPU=1: %v", err)
 		}
-		t.Skipf("skipping: no WebGPU adapter on this machine (%v)", devErr)
+		t.Skipf("skipping: no WebGPU device (%v)", err)
 	}
-	return dev
 }

@@ -1,0 +1,18 @@
+//go:build !js && !cgo
+
+package lowformer
+
+import "github.com/lowformer/lowformer-webgpu/model"
+
+// GPUSupported reports whether this build has the WebGPU backend: true with
+// cgo natively and in the browser (GOOS=js), false in a native build without
+// cgo, which runs on the CPU only.
+const GPUSupported = false
+
+// deviceOptions stands for the adapter options, which need the GPU backend.
+type deviceOptions struct{}
+
+// openGPU is not reached: Open checks GPUSupported first.
+func openGPU(*model.Graph, Options) (gpuModel, string, error) {
+	return nil, "", ErrNoGPUSupport
+}
