@@ -40,7 +40,8 @@ var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
 // ErrDeviceLost is returned by calls on a lost, destroyed or closed device.
 var ErrDeviceLost = errors.New("gpu: device is closed or lost")
 
-// Options select the adapter. The zero value is the default adapter.
+// Options select the adapter and receive the WGSL of the pipelines
+// (DumpWGSL). The zero value is the default adapter.
 type Options struct {
 	// PreferFallback asks for a software fallback adapter.
 	PreferFallback bool
