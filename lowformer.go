@@ -297,8 +297,9 @@ func product(n, per int) string {
 	return new(big.Int).Mul(big.NewInt(int64(n)), big.NewInt(int64(per))).String()
 }
 
-// GPUMemoryBytes is the GPU memory the model holds (weights and the
-// activation arenas of the input shapes used so far); 0 on the CPU.
+// GPUMemoryBytes is the GPU memory the model holds (weights, scratch
+// buffers and the activation arenas of the input shapes used so far); 0 on
+// the CPU.
 func (m *Model) GPUMemoryBytes() int64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

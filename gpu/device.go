@@ -41,7 +41,8 @@ import (
 // ErrNoAdapter is returned by Open when no WebGPU adapter exists.
 var ErrNoAdapter = errors.New("gpu: no WebGPU adapter available")
 
-// Options select the adapter. The zero value is the default adapter.
+// Options select the adapter and receive the WGSL of the pipelines
+// (DumpWGSL). The zero value is the default adapter.
 type Options struct {
 	// PreferFallback asks for a software fallback adapter.
 	PreferFallback bool

@@ -4,9 +4,10 @@ package kernels
 
 import "fmt"
 
-// This file holds what the three dense families (Pointwise, Conv, Linear)
-// share: the register tile, the fused epilogue, and the template data of
-// the common GEMM core in shaders/gemm.wgsl.
+// This file holds what the dense families (Pointwise, Conv, Linear,
+// ConvTranspose, WinogradGemm) share: the register tile, the fused
+// epilogue, and the template data of the common GEMM core in
+// shaders/gemm.wgsl.
 
 // MaxTextureDim is the 2-D texture side every WebGPU device supports
 // (maxTextureDimension2D default). Weights go into a texture only when both

@@ -2,8 +2,8 @@
 
 package kernels
 
-// Specialization choice for the dense families (Pointwise, Conv, Linear),
-// kept apart from the WGSL generation.
+// Specialization choice for the dense families (Pointwise, Conv, Linear,
+// the Winograd GEMM), kept apart from the WGSL generation.
 
 // gemmTile is a candidate register tile with its speed per useful FMA
 // relative to 14×16, measured on lavapipe (process CPU time, texture

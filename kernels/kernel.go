@@ -22,7 +22,7 @@ import (
 // structs, so a Kernel value is its own pipeline-cache key.
 type Kernel interface {
 	// Label names the kernel and its specialization, e.g.
-	// "gemm_m196_n512_k128_r14x16_wg32_hswish_res".
+	// "pointwise_m196_k128_n512_r14x16_wg32_tex_hswish_res".
 	Label() string
 	// Source renders the specialized WGSL.
 	Source() (string, error)

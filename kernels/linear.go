@@ -30,7 +30,7 @@ import (
 type Linear struct {
 	Batch, K, N int // K is a multiple of 4
 	Tile
-	Tex      bool // W is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
+	Tex      bool // B is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
 	Epilogue      // activation only: Linear binds no residual
 }
 

@@ -17,10 +17,11 @@ import (
 const StatsPerImage = 2
 
 // GroupNormStats computes the GroupNorm(1, C) statistics of an NHWC tensor
-// [N,HW,C]: one workgroup of WG invocations per image; each invocation sums
-// its values shifted by its first value, and the workgroup merges the
-// partial (count, mean, M2) with Chan's formula in a tree over workgroup
-// memory, so the variance stays accurate for values with a large mean.
+// [N,HW,C]: one workgroup of WG invocations per image; each invocation runs
+// Welford's update over its values taken relative to the image's first
+// value, and the workgroup merges the partial (count, mean, M2) with Chan's
+// formula in a tree over workgroup memory, so the variance stays accurate
+// for values with a large mean.
 //
 // Bindings, in order:
 //

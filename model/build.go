@@ -15,8 +15,9 @@ import (
 // the layouts of graph.go, the stride-1 ConvTranspose becomes a flipped
 // conv and the stem conv gets a zero fourth input channel; subnormal
 // weights become zeros (flushSubnormals). sd is not
-// modified and the graph does not alias its slices except for GroupNorm,
-// LayerNorm and ConvTranspose bias vectors.
+// modified and the graph does not alias its slices except for the GroupNorm
+// and LayerNorm vectors and the biases of ConvTranspose, Linear and the
+// convs without a BatchNorm.
 func Build(cfg Config, sd *checkpoint.StateDict) (*Graph, error) {
 	if sd == nil || sd.Tensors == nil {
 		return nil, fmt.Errorf("model: Build needs a state dict, got none")

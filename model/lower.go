@@ -57,7 +57,7 @@ type weightKey struct {
 	tex  bool
 }
 
-// scratchKey names a scratch buffer of floats float32 for intermediate
+// scratchKey names a scratch buffer of float32 values for intermediate
 // results that live within one op, shared by all ops and plans asking for
 // the same role and size (the dispatches of a submit run in order, and
 // submits never overlap).

@@ -56,9 +56,10 @@ func rate(amount, ms float64) float64 {
 }
 
 // Profile times every dispatch of the plan for n images of h×w pixels in
-// isolation (see ProfileMethod), repeating each reps times per submit, and
-// returns the times in plan order. The plan runs once first on the inputs
-// it holds, so every dispatch reads valid activations.
+// isolation (see ProfileMethod), repeating each reps times per submit (a
+// short dispatch more, see profileSubmitMs), and returns the times in plan
+// order. The plan runs once first on the inputs it holds, so every dispatch
+// reads valid activations.
 func (m *GPU) Profile(n, h, w, reps int) ([]DispatchTime, error) {
 	if reps < 1 {
 		return nil, fmt.Errorf("model: profile repetitions %d: need at least 1", reps)

@@ -57,7 +57,8 @@ func OpMACs(g *Graph, n, h, w int) (float64, error) {
 }
 
 // opCost is the cost of op, or of the part of it that kernel k does when
-// an op takes several dispatches (GroupNorm: statistics, then apply).
+// an op takes several dispatches (GroupNorm: statistics, then apply;
+// a Winograd conv: input transform, GEMM, output transform).
 func opCost(op Op, k kernels.Kernel, shapes []Shape) Cost {
 	const f32 = 4
 	numel := func(v Value) float64 { return float64(shapes[v].Numel()) }
@@ -112,8 +113,9 @@ func opCost(op Op, k kernels.Kernel, shapes []Shape) Cost {
 }
 
 // Family is the kernel family of a step: the kernel's Go type name
-// (Pointwise, Conv, Depthwise, ConvTranspose, Attention, GroupNormStats,
-// GroupNormApply, LayerNorm, MeanPool, Linear).
+// (Pointwise, Conv, Depthwise, WinogradInput, WinogradGemm, WinogradOutput,
+// ConvTranspose, Attention, GroupNormStats, GroupNormApply, LayerNorm,
+// MeanPool, Linear).
 func Family(k kernels.Kernel) string {
 	s := fmt.Sprintf("%T", k)
 	return s[strings.LastIndexByte(s, '.')+1:]

@@ -1,7 +1,8 @@
 {{/*
 GEMM core shared by gemm.wgsl (1×1 conv and Linear), conv.wgsl
-(implicit-GEMM k×k conv), convt.wgsl and winograd_gemm.wgsl: constants,
-tile indexing, the unrolled k step, and the fused epilogue. The bindings
+(implicit-GEMM k×k conv), convt.wgsl and winograd_gemm.wgsl (in
+winograd.wgsl): constants, tile indexing, the unrolled k step, and the
+fused epilogue. The bindings
 (A, B, Bias, R, C) are declared by .Decls. Template data: kernels.gemmCore.
 */}}
 {{/* The sizes and the tiling of the core. */}}

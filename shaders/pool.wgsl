@@ -1,6 +1,6 @@
 {{define "pool.wgsl"}}
 // Global average pool over H×W of an NHWC tensor: one invocation per
-// (image, 4 channels). Out is [N][C].
+// (image, 4 channels). Y is [N][C].
 {{.Decls}}
 const N = {{u32 .N}};
 const HW = {{u32 (mul .H .W)}};

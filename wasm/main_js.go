@@ -263,7 +263,7 @@ func classificationJS(c classification) map[string]any {
 	return map[string]any{"predictions": preds, "timings": t}
 }
 
-// warmup(id) → {ms}: readies the model for one image at its input size
+// warmup(id) → {ms}: readies the model for one image at its native side
 // (Model.Warmup): on the GPU, every shader is compiled now rather than on
 // the first classification.
 func (a *api) warmup(args []safejs.Value) (work, error) {

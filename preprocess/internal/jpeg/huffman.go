@@ -19,7 +19,7 @@ const lutSize = 8
 
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
-	// length is the number of codes in the tree.
+	// nCodes is the number of codes in the tree.
 	nCodes int32
 	// lut is the look-up table for the next lutSize bits in the bit-stream.
 	// The high 8 bits of the uint16 are the encoded value. The low 8 bits
