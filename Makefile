@@ -93,7 +93,7 @@ bench bench-quick: build web
 # The root package (public API: concurrency, leak, fallback and reference
 # tests, cgo included) under the race detector: about 3 minutes on a busy
 # 2-core machine, most of it the b0/E1 reference checks at 224x224;
-# RACE_RUN='Concurrent|OpenClose|DeviceFailure' runs the fast subset (20 s).
+# RACE_RUN='Concurrent|OpenClose|DeviceFailure|CallsAfterClose' runs the fast subset make test runs (20 s).
 .PHONY: race
 race:
 	$(GO) test -race -count=1 -timeout 30m -run '$(or $(RACE_RUN),.)' .

@@ -59,7 +59,7 @@ func (a *api) publish(obj safejs.Value) error {
 // dumpWGSL(label, wgsl), when given, receives every pipeline's WGSL as it is
 // created (lowformer.Options.DumpWGSL), during load and later calls.
 func (a *api) load(args []safejs.Value) (work, error) {
-	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, variant}?)"); err != nil {
+	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, variant, dumpWGSL}?)"); err != nil {
 		return nil, err
 	}
 	b, err := argBytes(args[0], "weights")
