@@ -197,3 +197,59 @@ func internalNames(t types.Type, seen map[types.Type]bool) []string {
 	}
 	return nil
 }
+
+// layers ranks the module's packages (paths relative to the module): a
+// package may import only packages of a lower rank, so the import graph
+// keeps its one-way layering web → wasm → root API → model → kernels →
+// shaders/gpu. A new package must be given its place here.
+var layers = map[string]int{
+	"act": 0, "shaders": 0, "gpu": 0, "labels": 0, "preprocess/internal/jpeg": 0,
+	"model/checkpoint": 0, "pretrained": 0, "internal/refdata": 0, "internal/ziptest": 0,
+	"internal/ref": 1, "internal/synth": 1, "internal/gputest": 1, "preprocess": 1,
+	"kernels": 2,
+	"model":   3,
+	"":        4, // the root package: the public Go API
+	"wasm":    5, "cmd/lowformer": 5, "examples/classify": 5, "web": 5, "web/devserver": 5, "web/test/mksafetensors": 5,
+}
+
+// TestImportLayering checks every import between the module's packages
+// against layers.
+func TestImportLayering(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const module = "github.com/lowformer/lowformer-webgpu"
+	rel := func(path string) (string, bool) {
+		if path == module {
+			return "", true
+		}
+		r, ok := strings.CutPrefix(path, module+"/")
+		return r, ok
+	}
+	edges := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		from, _ := rel(fields[0])
+		rank, ok := layers[from]
+		if !ok {
+			t.Errorf("package %q has no place in the layers table", from)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			to, inModule := rel(imp)
+			if !inModule {
+				continue
+			}
+			edges++
+			if r, ok := layers[to]; !ok || r >= rank {
+				t.Errorf("%q (layer %d) imports %q (layer %d): imports must go to a lower layer", from, rank, to, r)
+			}
+		}
+	}
+	if edges < 10 {
+		t.Fatalf("found only %d imports inside the module; the listing is broken", edges)
+	}
+}

@@ -15,6 +15,7 @@ package lowformer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -72,6 +73,13 @@ type Options struct {
 	// Warn receives warnings (such as falling back to the CPU); nil prints
 	// them to stderr.
 	Warn func(msg string)
+	// DumpWGSL, when set, receives the label and the exact WGSL of every
+	// GPU pipeline as it is created, by Warmup or the first call with a new
+	// input shape (see gpu.Options.DumpWGSL); an error it returns fails
+	// that call. Natively, when nil, LOWFORMER_DUMP_WGSL=DIR writes each to
+	// DIR/<label>.wgsl (gpu.DumpDir); a DIR that cannot be created fails
+	// Open even with Backend Auto.
+	DumpWGSL func(label, wgsl string) error
 
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.
@@ -168,9 +176,13 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	if opt.Backend == CPU {
 		return m, nil
 	}
-	dev, err := gpu.Open(opt.device)
+	devOpt := opt.device
+	if opt.DumpWGSL != nil {
+		devOpt.DumpWGSL = opt.DumpWGSL
+	}
+	dev, err := gpu.Open(devOpt)
 	if err != nil {
-		if opt.Backend == GPU {
+		if opt.Backend == GPU || errors.Is(err, gpu.ErrDumpWGSL) {
 			return nil, fmt.Errorf("lowformer: %w", err)
 		}
 		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", err))

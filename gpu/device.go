@@ -4,7 +4,26 @@
 // shader errors as Go errors, and readback.
 //
 // Everything above this package is backend-agnostic; the differences live in
-// the build-tagged open_*.go, await_*.go and scope_*.go files.
+// the build-tagged files: open_*.go (opening the device, error scopes,
+// pipeline creation), callbacks_*.go (waiting for buffer maps and device
+// loss), upload_*.go (buffer and texture writes) and live_*.go (counting the
+// live GPU objects, for leak tests).
+//
+// # Seeing the WGSL
+//
+// Every pipeline is created by Device.CreatePipelines, which first hands
+// each pipeline's label and exact WGSL source to Options.DumpWGSL. Natively,
+// setting the environment variable LOWFORMER_DUMP_WGSL=DIR makes Open
+// write them to DIR/<label>.wgsl (see DumpDir), for every program built on
+// this package (the lowformer CLI, the library, the tests and benchmarks):
+//
+//	LOWFORMER_DUMP_WGSL=/tmp/wgsl lowformer classify -weights evalmodel.pt photo.jpg
+//
+// DIR is created when the device is opened; if it cannot be, Open fails,
+// and a file that cannot be written fails the creation of its pipeline (and
+// so the inference that needed it) with an error wrapping ErrDumpWGSL: a
+// dump never silently misses a shader. A kernel's label is its
+// kernels.Kernel Label(), so DIR/<label>.wgsl is exactly its Source().
 package gpu
 
 import (
@@ -30,6 +49,14 @@ type Options struct {
 	// takes any. The browser ignores it. Tests name a backend this machine
 	// lacks (Metal, D3D12 on Linux) to make device creation fail for real.
 	Backend wgpu.BackendType
+	// DumpWGSL, when set, receives the label and the exact WGSL source of
+	// every compute pipeline the device creates, before the source is
+	// compiled (so a shader the driver rejects is dumped too). It may be
+	// called from several goroutines. An error it returns fails that
+	// pipeline's creation with an error wrapping ErrDumpWGSL. Natively, when
+	// it is nil, LOWFORMER_DUMP_WGSL=DIR makes Open use DumpDir(DIR); the
+	// browser has no environment and ignores the variable.
+	DumpWGSL func(label, wgsl string) error
 }
 
 // AdapterInfo describes the adapter in use, for reports.
@@ -53,6 +80,8 @@ type Device struct {
 	closed bool
 	lost   string
 	native nativeHandles
+
+	dumpWGSL func(label, wgsl string) error // Options.DumpWGSL, or the LOWFORMER_DUMP_WGSL folder's writer
 }
 
 // BindingKind is the kind of one binding of a pipeline's single bind group.
@@ -109,6 +138,9 @@ func (d *Device) CreatePipelines(specs []PipelineSpec) ([]*Pipeline, error) {
 			return nil, fmt.Errorf("gpu: pipeline %s: %w", s.Label, err)
 		}
 		entries[i] = e
+	}
+	if err := d.dump(specs); err != nil {
+		return nil, err
 	}
 	out := make([]*Pipeline, 0, len(specs))
 	var temps []interface{ Release() } // layouts and modules, released once the pipelines exist

@@ -69,7 +69,7 @@ func Open(opt Options) (*Device, error) {
 		return nil, errors.New("gpu: requesting a device returned nothing")
 	}
 	dev := wgpu.NewDevice(jsDev)
-	d := &Device{Dev: &dev}
+	d := &Device{Dev: &dev, dumpWGSL: opt.DumpWGSL}
 	d.Queue = d.Dev.GetQueue()
 	d.Limits = d.Dev.GetLimits().Limits
 	d.native = nativeHandles{device: jsDev}

@@ -29,6 +29,10 @@ func init() {
 // and requests a device whose limits are raised to what the adapter offers
 // for the limits the kernels use.
 func Open(opt Options) (*Device, error) {
+	dump, err := dumpFromEnv(opt)
+	if err != nil {
+		return nil, err
+	}
 	inst, err := createInstance()
 	if err != nil {
 		return nil, err
@@ -41,7 +45,7 @@ func Open(opt Options) (*Device, error) {
 	al := ad.GetLimits().Limits
 	req := wgpu.DefaultLimits()
 	raiseLimits(&req, al)
-	d := &Device{}
+	d := &Device{dumpWGSL: dump}
 	// No DeviceLostCallback: cogentcore/webgpu v0.23.0 passes a Go pointer
 	// to C for it, which cgocheck rejects. Natively a lost device surfaces
 	// as failing map/submit calls instead.

@@ -9,7 +9,7 @@ import (
 // ConvTranspose is the dense ConvTranspose2d with kernel 4, stride 2 and
 // padding 1 of the stride-2 attention: [N,H,W,Cin] → [N,2H,2W,Cout],
 // cropped to the top-left CropH×CropW, with the fused epilogue
-// Y = Act(crop(convT(X)) + bias) + residual (the attention uses ActNone).
+// Y = Act(crop(convT(X)) + bias) + residual (the attention uses act.None).
 //
 // Each output parity (oy mod 2, ox mod 2) = (py, px) is a 2×2 convolution
 // of the input: output (2m+py, 2n+px) reads input (m-1+py+dy, n-1+px+dx)

@@ -8,6 +8,7 @@ package kernels
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -148,6 +149,18 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 		c.m[k] = ps[i]
 	}
 	return nil
+}
+
+// Kernels lists the kernels whose pipelines the cache holds, by label.
+func (c *Cache) Kernels() []Kernel {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks := make([]Kernel, 0, len(c.m))
+	for k := range c.m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i].Label() < ks[j].Label() })
+	return ks
 }
 
 // Len is the number of pipelines built.

@@ -147,3 +147,7 @@ func (m *GPU) runActs(input []float32, n, h, w int, keep []Value) ([]float32, ma
 	}
 	return logits, acts, nil
 }
+
+// Kernels lists the kernels whose pipelines the model has built so far (one
+// per pipeline), by label.
+func (m *GPU) Kernels() []kernels.Kernel { return m.cache.Kernels() }

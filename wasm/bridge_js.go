@@ -289,6 +289,22 @@ func (o options) string(name string) (string, error) {
 	return v.String()
 }
 
+// callback reads a function option as a Go function of two strings that
+// calls it; absent gives nil. An exception it throws is the Go error.
+func (o options) callback(name string) (func(a, b string) error, error) {
+	v := o.get(name)
+	if v.IsUndefined() || v.IsNull() {
+		return nil, nil
+	}
+	if v.Type() != safejs.TypeFunction {
+		return nil, fmt.Errorf("lowformer: option %s must be a function, got %s", name, describe(v))
+	}
+	return func(a, b string) error {
+		_, err := v.Invoke(a, b)
+		return err
+	}, nil
+}
+
 // describe names the JavaScript type of v for error messages.
 func describe(v safejs.Value) string {
 	switch v.Type() {

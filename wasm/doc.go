@@ -9,7 +9,9 @@
 // Go panics all reject the Promise with an Error; none stops the Go runtime.
 //
 //	__lowformer.goVersion                                 string (runtime.Version())
-//	__lowformer.load(weights Uint8Array, {backend, variant}) → {id, info, loadMs}
+//	__lowformer.load(weights Uint8Array, {backend, variant, dumpWGSL}) → {id, info, loadMs}
+//	                        (dumpWGSL(label, wgsl): optional, called with the
+//	                        WGSL of every pipeline as it is created)
 //	__lowformer.logits(id, input Float32Array, [n,3,h,w])  → Float32Array (n×classes)
 //	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size})
 //	                                                       → {predictions, timings}

@@ -55,7 +55,9 @@ func (a *api) publish(obj safejs.Value) error {
 	return nil
 }
 
-// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", variant}) → {id, info, loadMs}
+// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", variant, dumpWGSL}) → {id, info, loadMs}
+// dumpWGSL(label, wgsl), when given, receives every pipeline's WGSL as it is
+// created (lowformer.Options.DumpWGSL), during load and later calls.
 func (a *api) load(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, variant}?)"); err != nil {
 		return nil, err
@@ -83,10 +85,14 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	dump, err := opt.callback("dumpWGSL")
+	if err != nil {
+		return nil, err
+	}
 	return func() (any, error) {
 		var warnings []any
 		t0 := time.Now()
-		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Variant: variant,
+		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Variant: variant, DumpWGSL: dump,
 			Warn: func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }})
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@
 // WebAssembly runtime and the WebGPU device off the main thread, one model
 // per worker, and answers the messages of lowformer.js's Remote class:
 //   {id, op, args}  →  {id, result} | {id, error: {message, code, name}} | {id, progress}
+//   and, with debug.dumpWGSL, {wgsl: {label, source}} for each compute shader.
 // Result buffers (logits) are transferred, not copied.
 
 import { _internal } from './lowformer.js';
@@ -14,7 +15,10 @@ let model = null;
 const ops = {
   async load(id, args) {
     if (model) throw new Error('lowformer: this worker already holds a model');
-    const r = await Local.load({ ...args, onProgress: (progress) => postMessage({ id, progress }) });
+    // dumpWGSL is a flag here: the shaders go to the page, which logs them
+    // or calls the caller's function (lowformer.js, Remote).
+    const dumpWGSL = args.dumpWGSL ? (label, source) => postMessage({ wgsl: { label, source } }) : null;
+    const r = await Local.load({ ...args, dumpWGSL, onProgress: (progress) => postMessage({ id, progress }) });
     model = r.local;
     return [{ info: r.info, timings: r.timings }, []];
   },

@@ -354,6 +354,39 @@ async function toPixels(src) {
 }
 
 // ---------------------------------------------------------------------------
+// Debugging.
+
+/**
+ * The page-side receiver of options.debug.dumpWGSL: null, a console logger
+ * (true), or the caller's function, whose exceptions are logged and never
+ * reach the engine.
+ * @returns {((label: string, wgsl: string) => void)|null}
+ */
+function wgslDumper(debug) {
+  if (debug == null) return null;
+  if (typeof debug !== 'object') throw new TypeError('lowformer: options.debug must be an object: {dumpWGSL}');
+  const d = debug.dumpWGSL;
+  if (d == null || d === false) return null;
+  if (d === true) {
+    return (label, wgsl) => {
+      console.groupCollapsed(`lowformer: WGSL ${label}`);
+      console.log(wgsl);
+      console.groupEnd();
+    };
+  }
+  if (typeof d === 'function') {
+    return (label, wgsl) => {
+      try {
+        d(label, wgsl);
+      } catch (err) {
+        console.error('lowformer: debug.dumpWGSL threw', err);
+      }
+    };
+  }
+  throw new TypeError('lowformer: options.debug.dumpWGSL must be true or a function (label, wgsl) => void');
+}
+
+// ---------------------------------------------------------------------------
 // Back ends: Local runs Go in this realm, Remote proxies to a Worker.
 
 /** Runs the model in this realm (main thread or inside the worker). */
@@ -363,7 +396,7 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress }) {
+  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress, dumpWGSL }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
@@ -374,7 +407,7 @@ class Local {
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { backend, variant });
+    const r = await rt.call('load', bytes, { backend, variant, dumpWGSL });
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);
@@ -429,6 +462,8 @@ class Remote {
     this.pending = new Map();
     this.next = 1;
     this.dead = null;
+    /** @type {((label: string, wgsl: string) => void)|null} receives the worker's shaders (debug.dumpWGSL) */
+    this.onWGSL = null;
     worker.onmessage = (e) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault?.();
@@ -447,9 +482,10 @@ class Remote {
     const remote = new Remote(worker);
     let { weights } = opts;
     if (typeof weights === 'string' || weights instanceof URL) weights = new URL(weights, globalThis.location?.href).href;
-    const { onProgress, ...rest } = opts;
+    const { onProgress, dumpWGSL, ...rest } = opts;
+    remote.onWGSL = dumpWGSL; // the worker forwards each shader (see #receive)
     try {
-      const r = await remote.call('load', { ...rest, weights }, [], onProgress);
+      const r = await remote.call('load', { ...rest, weights, dumpWGSL: !!dumpWGSL }, [], onProgress);
       return { remote, info: r.info, timings: r.timings };
     } catch (err) {
       remote.terminate();
@@ -471,7 +507,11 @@ class Remote {
     });
   }
 
-  #receive({ id, result, error, progress }) {
+  #receive({ id, result, error, progress, wgsl }) {
+    if (wgsl) {
+      this.onWGSL?.(wgsl.label, wgsl.source);
+      return;
+    }
     const p = this.pending.get(id);
     if (!p) return;
     if (progress) {
@@ -645,6 +685,10 @@ export class LowFormer {
    *   SIMD, is (default: next to wasmURL)
    * @param {string} [options.wasmExecURL] where wasm_exec.js is (default: next to this module)
    * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
+   * @param {{dumpWGSL?: boolean|((label: string, wgsl: string) => void)}} [options.debug] dumpWGSL:
+   *   true logs every compute shader's WGSL to the console as its pipeline is created (one
+   *   collapsed group "lowformer: WGSL <label>" each); a function receives (label, wgsl) instead.
+   *   Pipelines are created during load and warm-up and at the first call with a new input shape.
    * @returns {Promise<LowFormer>}
    */
   static async load(options = {}) {
@@ -656,6 +700,7 @@ export class LowFormer {
     const wasmURL = new URL(options.wasmURL || 'lowformer.wasm', HERE).href;
     const opts = {
       weights, onProgress, backend, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
+      dumpWGSL: wgslDumper(options.debug),
       wasmURL,
       wasmScalarURL: new URL(options.wasmScalarURL || 'lowformer-scalar.wasm', wasmURL).href,
       wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,

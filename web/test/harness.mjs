@@ -8,8 +8,10 @@
 //                            Vulkan llvmpipe, compatibility mode) or swiftshader
 //   CI=true                  missing prerequisites fail instead of skipping
 
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADAPTER_FLAGS, chromiumPath, launchChromium, serveStatic } from './chromium.mjs';
@@ -128,6 +130,30 @@ export async function openPage(ctx, url, { waitReady = true } = {}) {
   await page.goto(url);
   if (waitReady) await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
   return page;
+}
+
+/**
+ * Registers before/after hooks in the current describe block: the server,
+ * Chromium (launchBrowser options) and the test page with a WebGPU adapter
+ * (asserted) before the tests; after them the browser and server are closed
+ * and uncaught page errors, uncaptured WebGPU errors or a Go panic fail.
+ * Returns an object whose page, ctx and srv are set once before has run.
+ */
+export function usePage(launch = {}) {
+  const s = { srv: null, ctx: null, page: null };
+  before(async () => {
+    s.srv = await startServer();
+    s.ctx = await launchBrowser(launch);
+    s.page = await openPage(s.ctx, `${s.srv.url}/test.html`);
+    assert.ok(await adapterInfo(s.page), 'Chromium offers no WebGPU adapter: the GPU tests need one');
+  });
+  after(async () => {
+    const errors = s.page ? s.page.log.filter((l) => l.startsWith('[pageerror]') || /fatal error|panic:|\[gpu-uncaptured\]/.test(l)) : [];
+    await s.ctx?.close(); // before asserting: an open browser would keep node running
+    await s.srv?.close();
+    assert.deepEqual(errors, [], 'the page logged uncaught errors, uncaptured WebGPU errors or a Go panic');
+  });
+  return s;
 }
 
 /** Describes the WebGPU adapter the page gets, as lowformer requests it. */
