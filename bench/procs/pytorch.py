@@ -84,13 +84,31 @@ def check(runs):
 
 
 err, ok, problem = check([first, last])
+
+
+def blas():
+    """Which BLAS library torch's matrix products went to (Debian's torch links the generic
+    libblas.so.3, which update-alternatives points at the reference BLAS, OpenBLAS, ...)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if ".so" in line}
+    except OSError:
+        return "BLAS unknown"
+    for name, what in (("libopenblas", "OpenBLAS"), ("libblis", "BLIS"), ("libmkl", "MKL"), ("atlas", "ATLAS")):
+        if any(name in l for l in libs):
+            return what
+    if any("/blas/libblas.so" in l for l in libs):
+        return "reference BLAS (netlib; apt-get install libopenblas0-pthread for OpenBLAS)"
+    return "BLAS unknown"
+
+
 peak = None
 with open("/proc/self/status") as f:
     for line in f:
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 1000
 print(json.dumps({
-    "engine": "pytorch-cpu", "adapter": f"CPU, PyTorch {torch.__version__} fp32, {threads} threads",
+    "engine": "pytorch-cpu", "adapter": f"CPU, PyTorch {torch.__version__} fp32, {threads} threads, {blas()}",
     "model": variant.upper(), "cold_start_ms": cold, "first_run_ms": first_ms, "max_abs_err": err, "argmax_ok": ok,
     "check": problem or "first and last run against the reference logits", "peak_memory_mb": peak,
     "memory_method": "process peak RSS (VmHWM)", "times_ms": times,
