@@ -15,6 +15,9 @@ import json, os, sys, time
 spawned = float(os.environ.get("BENCH_SPAWN_MS") or time.time() * 1000)
 shared, variant, batch, size, warmup, threads = sys.argv[1:7]
 batch, size, warmup, threads = int(batch), int(size), int(warmup), int(threads)
+# torch parallelizes with its own OpenMP threads (set_num_threads); OpenBLAS's pthreads on top of
+# them oversubscribe the cores: B0 went from 40 ms to 0.1-1.8 s on 2 loaded cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import numpy as np
 import torch
