@@ -30,6 +30,8 @@ const x = tile(refInput, cfg.batch, per);
 const classes = ref.length / (refInput.length / per);
 const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), {
   executionProviders: ['cpu'], intraOpNumThreads: cfg.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+  // No spinning between runs: the interleaved engines run in between and would lose a core to it.
+  ...(process.env.ORT_SPIN === '1' ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
 });
 const [inName] = session.inputNames;
 const [outName] = session.outputNames;

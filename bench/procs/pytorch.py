@@ -18,6 +18,10 @@ batch, size, warmup, threads = int(batch), int(size), int(warmup), int(threads)
 # torch parallelizes with its own OpenMP threads (set_num_threads); OpenBLAS's pthreads on top of
 # them oversubscribe the cores: B0 went from 40 ms to 0.1-1.8 s on 2 loaded cores.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# OpenMP threads that spin between runs (the default policy) take cores from the engines that run
+# in between, and spin against them: interleaved with the others, B0's median went from 50 ms
+# (passive) to 830 ms.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import numpy as np
 import torch
