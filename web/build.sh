@@ -18,6 +18,12 @@ mkdir -p "$out"
 # both always on).
 GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
 GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
+# The scalar build must load where wasm SIMD is missing: not one SIMD
+# instruction (checked where Debian's wabt is installed).
+if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/lowformer-scalar.wasm"; then
+  echo "web: $out/lowformer-scalar.wasm uses wasm SIMD (wasm-validate --disable-simd fails): a simd import without a scalar twin?" >&2
+  exit 1
+fi
 cp "$("$GO" env GOROOT)/lib/wasm/wasm_exec.js" "$out/"
 cp web/lowformer.js web/lowformer-worker.js web/index.html web/demo.css web/demo.js web/favicon.svg "$out/"
 cp examples/web/index.html "$out/example.html"
