@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// Side-by-side benchmark of LowFormer against onnxruntime-web on one
-// machine, in one go: lowformer-native (bin/lowformer bench -interleave),
-// lowformer-web (web/dist in headless Chromium), ort-web-webgpu and
-// ort-web-wasm (onnxruntime-web on the same network's ONNX export, same
-// Chromium, same lavapipe-compat adapter; wasm with all cores). Runs are
-// interleaved round-robin. Writes bench/out/results.json and results.md.
+// Side-by-side benchmark of LowFormer against onnxruntime-web, onnxruntime-node
+// and PyTorch on one machine, in one go. GPU: lowformer-native (bin/lowformer
+// bench -interleave), lowformer-web (web/dist in headless Chromium) and
+// ort-web-webgpu (onnxruntime-web on the same network's ONNX export, same
+// Chromium, same lavapipe-compat adapter). CPU: lowformer-native-cpu
+// (bin/lowformer bench -backend cpu), lowformer-web-cpu (web/dist, backend
+// 'cpu'), ort-web-wasm-1t and ort-web-wasm-2t (onnxruntime-web's wasm EP, 1
+// and 2 threads), ort-node-cpu (onnxruntime-node's CPU EP) and pytorch-cpu
+// (tools/lowformer_torch.py on Debian's python3-torch, when installed). Runs
+// are interleaved round-robin. Writes bench/out/results.json and results.md.
 //
 //   node bench/bench.mjs --quick          B0, batch 1, 224×224
 //   node bench/bench.mjs                  every variant of ../shared, batch 1 and 8
 //
-// Options: --runs N (10), --warmup N (2), --variants b0,E1, --batches 1,8,
-// --size 224, --engines lowformer-native,lowformer-web,ort-web-webgpu,ort-web-wasm,
+// Options: --runs N (10; --quick: 6), --warmup N (2; --quick: 1), --variants b0,E1, --batches 1,8,
+// --size 224, --engines lowformer-native,lowformer-web,… (default: all of ENGINES in lib/engines.mjs),
 // --out DIR (bench/out), --no-profile, --setup-timeout SECONDS (600),
 // --ort-webgpu-bundle FILE (ort.all.min.mjs: the webgpu EP on JSEP, the faster
 // of ORT's two here; ort.webgpu.min.mjs is the native WebGPU EP).
@@ -29,8 +33,8 @@ function options(argv) {
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
-      runs: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
       variants: { type: 'string' },
       batches: { type: 'string' },
       size: { type: 'string', default: '224' },
@@ -47,7 +51,8 @@ function options(argv) {
     return n;
   });
   const o = {
-    runs: ints(values.runs)[0], warmup: ints(values.warmup)[0], size: ints(values.size)[0],
+    // --quick keeps make bench-quick, nine engines, under 5 minutes on 2 cores.
+    runs: ints(values.runs ?? (values.quick ? '6' : '10'))[0], warmup: ints(values.warmup ?? (values.quick ? '1' : '2'))[0], size: ints(values.size)[0],
     engines: values.engines.split(','), out: values.out, profile: !values['no-profile'],
     setupTimeoutMs: 1000 * ints(values['setup-timeout'])[0], ortBundle: values['ort-webgpu-bundle'],
     variants: values.variants?.split(','), batches: values.batches ? ints(values.batches) : null, quick: values.quick,

@@ -121,8 +121,8 @@ async function loadWeights(weights, name) {
     resetStats();
     showInfo(m, name);
     $('stat-load').textContent = fmtMs(m.timings.total);
-    $('stat-adapter').textContent = m.info.backend === 'gpu' ? shortAdapter(m.info.adapter) : 'CPU (WebAssembly)';
-    $('stat-adapter').title = m.info.adapter || 'pure-Go CPU path';
+    $('stat-adapter').textContent = m.info.backend === 'gpu' ? shortAdapter(m.info.adapter) : cpuLabel(m);
+    $('stat-adapter').title = m.info.adapter || `pure-Go CPU path, ${wasmBuild(m)}`;
     $('bench-btn').disabled = false;
     if (!sticky) for (const w of m.info.warnings || []) showBanner('Note:', w, 'warn');
     const first = state.image ? await classify() : null;
@@ -133,6 +133,17 @@ async function loadWeights(weights, name) {
   } finally {
     state.loading = false;
   }
+}
+
+/** Where a CPU model runs: "CPU" when chosen, "CPU — no WebGPU in this browser" when it fell back. */
+function cpuLabel(m) {
+  if (m.info.backend !== 'cpu') return '';
+  return m.info.fallback ? 'CPU — no WebGPU in this browser' : 'CPU';
+}
+
+/** The WebAssembly build in use, in words. */
+function wasmBuild(m) {
+  return m.info.wasm === 'scalar' ? 'WebAssembly without SIMD' : 'WebAssembly SIMD';
 }
 
 /** A short device name: "llvmpipe (LLVM 15.0.6 256 bits)" from Chromium's ANGLE description. */
@@ -157,8 +168,8 @@ function showInfo(m, name) {
     ['File', `${name} (${fmtBytes(i.weightsBytes)}${i.weightsSource === 'cache' ? ', from cache' : ''})`],
     ['Variant', `LowFormer-${i.variant} · ${(i.params / 1e6).toFixed(2)} M parameters · ${i.classes} classes`],
     ['Format', `${i.format} · ${i.dtype} · input ${i.inputSize}×${i.inputSize}`],
-    ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : 'CPU (pure Go in WebAssembly)'],
-    ['Thread', i.worker ? 'dedicated Worker' : 'main thread'],
+    ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : `${cpuLabel(m)} (pure Go, ${wasmBuild(m)})`],
+    ['Thread', i.workers > 1 ? `${i.workers} Workers` : i.worker ? 'dedicated Worker' : 'main thread'],
     ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)}` +
       `${m.timings.warmup ? `, shaders ${fmtMs(m.timings.warmup)}` : ''})`],
   ];

@@ -21,18 +21,52 @@ export const DEFAULT_TOP_K = 5;
 const SIZE_PARAM = 'lowformer-size';
 
 // ---------------------------------------------------------------------------
+// wasm SIMD detection: lowformer.wasm uses SIMD128 instructions, and a module
+// with them does not compile at all where wasm SIMD is missing (Safari
+// before 16.4, old engines); lowformer-scalar.wasm is its twin without them.
+
+/**
+ * The smallest module that needs wasm SIMD: one function returning
+ * v128.const 0. An engine without SIMD rejects it.
+ */
+export const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code section: no locals, v128.const
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b, // 16 zero bytes, end
+]);
+
+/**
+ * Whether this JavaScript engine compiles wasm SIMD128, tested with
+ * WebAssembly.validate on probe (SIMD_PROBE by default).
+ * @param {Uint8Array} [probe]
+ * @returns {boolean}
+ */
+export function hasWasmSIMD(probe = SIMD_PROBE) {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(probe);
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Go runtime (one per JavaScript realm: the page, or each worker).
 
 let runtimePromise = null;
 
 /**
- * Starts lowformer.wasm in this realm, once, and returns its runtime.
+ * Starts lowformer.wasm in this realm, once, and returns its runtime: later
+ * calls get the running one, whichever build (rt.build: 'simd' or
+ * 'scalar') it is.
  * @param {string} wasmURL
  * @param {string} wasmExecURL
+ * @param {'simd'|'scalar'} build
  */
-function runtime(wasmURL, wasmExecURL) {
+function runtime(wasmURL, wasmExecURL, build) {
   if (!runtimePromise) {
-    runtimePromise = startRuntime(wasmURL, wasmExecURL).catch((err) => {
+    runtimePromise = startRuntime(wasmURL, wasmExecURL, build).catch((err) => {
       runtimePromise = null;
       throw err;
     });
@@ -40,7 +74,7 @@ function runtime(wasmURL, wasmExecURL) {
   return runtimePromise;
 }
 
-async function startRuntime(wasmURL, wasmExecURL) {
+async function startRuntime(wasmURL, wasmExecURL, build) {
   if (typeof WebAssembly !== 'object') {
     throw new Error('lowformer: this browser has no WebAssembly support');
   }
@@ -67,6 +101,7 @@ async function startRuntime(wasmURL, wasmExecURL) {
   // it must be the instance that runs our Go program, set before go.run.
   globalThis.wasm = result;
   const rt = new Runtime();
+  rt.build = build;
   const exit = go.exit;
   go.exit = (code) => {
     rt.stopped = `the Go runtime exited with code ${code} (see the console for its last words)`;
@@ -89,6 +124,7 @@ class Runtime {
   constructor() {
     /** @type {any} */ this.api = null;
     /** @type {string|null} */ this.stopped = null;
+    /** @type {'simd'|'scalar'} */ this.build = 'simd';
   }
 
   /** Calls an exported Go function; all of them return Promises. */
@@ -360,12 +396,14 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmExecURL, onProgress, dumpWGSL }) {
+  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress, dumpWGSL }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
+    // Each realm (the page, each worker) tests wasm SIMD itself.
+    const useSIMD = simd == null ? hasWasmSIMD() : Boolean(simd);
     const [{ bytes, source }, rt] = await Promise.all([
       readWeights(weights, cache, report),
-      runtime(wasmURL, wasmExecURL),
+      useSIMD ? runtime(wasmURL, wasmExecURL, 'simd') : runtime(wasmScalarURL, wasmExecURL, 'scalar'),
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
@@ -378,7 +416,7 @@ class Local {
     report('ready', 1, 1, true);
     const t3 = performance.now();
     const timings = { weights: t1 - t0, init: t2 - t1, warmup: t3 - t2, total: t3 - t0 };
-    return { local: new Local(rt, r.id), info: { ...r.info, weightsSource: source, weightsBytes: bytes.length }, timings };
+    return { local: new Local(rt, r.id), info: { ...r.info, fallback: r.info.backend === 'cpu' && backend !== 'cpu', wasm: rt.build, weightsSource: source, weightsBytes: bytes.length }, timings };
   }
 
   async logits(input, shape) {
@@ -530,6 +568,82 @@ class Remote {
   }
 }
 
+/**
+ * Spreads the images of a CPU batch over several Workers, each with its own
+ * Go runtime and its own copy of the model (Go's wasm runs one thread): the
+ * load option workers: N with backend 'cpu'. A batch of n images goes to
+ * min(n, N) workers in contiguous slices, the logits come back in order;
+ * single images (classify) take turns.
+ */
+class Pool {
+  constructor(remotes) {
+    this.remotes = remotes;
+    this.turn = 0;
+  }
+
+  static async load(opts, workerURL, n) {
+    const { onProgress, ...rest } = opts;
+    const report = progressReporter(onProgress);
+    const t0 = performance.now();
+    // Read (download, cache) the weights once here; each worker gets a copy.
+    const { bytes, source } = await readWeights(opts.weights, opts.cache, report);
+    const t1 = performance.now();
+    report('init', 0, 1, true);
+    const settled = await Promise.allSettled(Array.from({ length: n }, () =>
+      Remote.load({ ...rest, weights: bytes, cache: false }, workerURL)));
+    const remotes = settled.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of remotes) r.remote.terminate();
+      throw failed.reason;
+    }
+    report('ready', 1, 1, true);
+    const t2 = performance.now();
+    const info = { ...remotes[0].info, weightsSource: source, weightsBytes: bytes.length };
+    return { pool: new Pool(remotes.map((r) => r.remote)), info, timings: { weights: t1 - t0, init: t2 - t1, warmup: 0 } };
+  }
+
+  #one() {
+    const r = this.remotes[this.turn];
+    this.turn = (this.turn + 1) % this.remotes.length;
+    return r;
+  }
+
+  async logits(input, shape) {
+    const n = shape[0];
+    const k = Math.min(this.remotes.length, Number.isInteger(n) ? n : 0);
+    const per = input.length / n;
+    // Anything odd (one image, a bad shape) goes to one worker, which says what is wrong.
+    if (k < 2 || shape.length !== 4 || !Number.isInteger(per)) return this.#one().logits(input, shape);
+    const ys = await Promise.all(Array.from({ length: k }, (_, i) => {
+      const a = Math.floor((i * n) / k);
+      const b = Math.floor(((i + 1) * n) / k);
+      return this.remotes[i].logits(input.subarray(a * per, b * per), [b - a, ...shape.slice(1)]);
+    }));
+    const out = new Float32Array(ys.reduce((sum, y) => sum + y.length, 0));
+    let off = 0;
+    for (const y of ys) {
+      out.set(y, off);
+      off += y.length;
+    }
+    return out;
+  }
+
+  classifyPixels(px, opts) {
+    return this.#one().classifyPixels(px, opts);
+  }
+
+  classifyBlob(blob, opts) {
+    return this.#one().classifyBlob(blob, opts);
+  }
+
+  async dispose() {
+    const rs = await Promise.allSettled(this.remotes.map((r) => r.dispose()));
+    const failed = rs.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Public API.
 
@@ -561,7 +675,14 @@ export class LowFormer {
    * @param {boolean} [options.warmup=true] on the GPU, compile every shader during load (one
    *   forward on a blank image, progress phase 'compile'), so that the first classification is
    *   as fast as the later ones; false leaves that to the first call
+   * @param {number} [options.workers=1] with backend 'cpu': spread the images of a batch over
+   *   this many Workers (each its own wasm instance), results in order; 1 is the worker option's
+   *   behaviour
+   * @param {boolean} [options.simd] use the wasm SIMD build (default: where the engine has wasm
+   *   SIMD, tested with WebAssembly.validate); false forces the scalar build
    * @param {string} [options.wasmURL] where lowformer.wasm is (default: next to this module)
+   * @param {string} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
+   *   SIMD, is (default: next to wasmURL)
    * @param {string} [options.wasmExecURL] where wasm_exec.js is (default: next to this module)
    * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
    * @param {{dumpWGSL?: boolean|((label: string, wgsl: string) => void)}} [options.debug] dumpWGSL:
@@ -572,21 +693,31 @@ export class LowFormer {
    */
   static async load(options = {}) {
     if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
-    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true, warmup = true } = options;
+    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
+    if (!Number.isInteger(workers) || workers < 1) throw new TypeError(`lowformer: workers must be a whole number ≥ 1, not ${JSON.stringify(workers)}`);
+    if (workers > 1 && backend !== 'cpu') throw new TypeError(`lowformer: workers: ${workers} needs backend: 'cpu' (on the GPU one device serves a batch)`);
+    const wasmURL = new URL(options.wasmURL || 'lowformer.wasm', HERE).href;
     const opts = {
-      weights, onProgress, backend, variant, cache, warmup, dumpWGSL: wgslDumper(options.debug),
-      wasmURL: new URL(options.wasmURL || 'lowformer.wasm', HERE).href,
+      weights, onProgress, backend, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
+      dumpWGSL: wgslDumper(options.debug),
+      wasmURL,
+      wasmScalarURL: new URL(options.wasmScalarURL || 'lowformer-scalar.wasm', wasmURL).href,
       wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,
     };
     const t0 = performance.now();
+    if (workers > 1) {
+      const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
+      const { pool, info, timings } = await Pool.load(opts, workerURL, workers);
+      return new LowFormer(pool, { ...info, worker: true, workers }, { ...timings, total: performance.now() - t0 });
+    }
     if (worker) {
       const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
       const { remote, info, timings } = await Remote.load(opts, workerURL);
-      return new LowFormer(remote, { ...info, worker: true }, { ...timings, total: performance.now() - t0 });
+      return new LowFormer(remote, { ...info, worker: true, workers: 1 }, { ...timings, total: performance.now() - t0 });
     }
     const { local, info, timings } = await Local.load(opts);
-    return new LowFormer(local, { ...info, worker: false }, { ...timings, total: performance.now() - t0 });
+    return new LowFormer(local, { ...info, worker: false, workers: 0 }, { ...timings, total: performance.now() - t0 });
   }
 
   /** Deletes every cached weights file (see clearCache). */

@@ -1,28 +1,59 @@
-// The four benchmarked engines behind one driver interface:
+// The benchmarked engines behind one driver interface:
 //   const d = await startEngine(name, cfg, env)   // loads it: cold start, first run, warm-up
 //   d.info                                        // {adapter, coldStartMs, firstRunMs, notes}
 //   await d.runOnce()                             // one timed run, milliseconds
 //   await d.finish()                              // {maxAbsErr, argmaxOk, check, memoryMB, memoryMethod}
 //   await d.close()
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { chromiumPath, nativeBin, ortDist, sharedDir, webDist } from './env.mjs';
+import { benchDir, chromiumPath, nativeBin, ortDist, repoRoot, sharedDir, webDist } from './env.mjs';
 
-export const ENGINES = ['lowformer-native', 'lowformer-web', 'ort-web-webgpu', 'ort-web-wasm'];
+/**
+ * Every engine, in the order of the report. The GPU engines: lowformer-native
+ * (bin/lowformer bench, wgpu-native), lowformer-web (web/dist in Chromium),
+ * ort-web-webgpu. The CPU engines: lowformer-native-cpu (bin/lowformer bench
+ * -backend cpu), lowformer-web-cpu (web/dist, backend 'cpu', in Chromium),
+ * ort-web-wasm-1t and -2t (onnxruntime-web's wasm EP, 1 and 2 threads),
+ * ort-node-cpu (onnxruntime-node's CPU EP) and pytorch-cpu (Debian's
+ * python3-torch, when installed).
+ */
+export const ENGINES = ['lowformer-native', 'lowformer-web', 'ort-web-webgpu', 'lowformer-native-cpu', 'lowformer-web-cpu',
+  'ort-web-wasm-1t', 'ort-web-wasm-2t', 'ort-node-cpu', 'pytorch-cpu'];
 
-const BROWSER_ENGINES = new Set(['lowformer-web', 'ort-web-webgpu', 'ort-web-wasm']);
+const BROWSER_ENGINES = new Set(['lowformer-web', 'lowformer-web-cpu', 'ort-web-webgpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
+
+/** Threads of the CPU engines that take a number (ort-node-cpu, pytorch-cpu): every core. */
+export const cpuThreads = () => cpus().length;
+
+export const python = process.env.PYTHON || '/usr/bin/python3';
+const ortNode = join(benchDir, 'node_modules', 'onnxruntime-node');
+let torchWhy; // cached: spawning python to import torch takes a second
+
+/** Why pytorch-cpu cannot run here, or null. */
+function noTorch() {
+  if (torchWhy === undefined) {
+    const r = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 60_000 });
+    torchWhy = r.status === 0 ? null : `${python} cannot import torch and numpy (apt-get install python3-torch)`;
+    if (!torchWhy && !existsSync(join(repoRoot, 'tools', 'lowformer_torch.py'))) torchWhy = 'tools/lowformer_torch.py is missing';
+  }
+  return torchWhy;
+}
 
 /** Why engine cannot run on variant here, or null. */
 export function unavailable(engine, variant) {
-  if (engine === 'lowformer-native') return existsSync(nativeBin) ? null : `${nativeBin} is not built (make build)`;
+  if (!ENGINES.includes(engine)) return `unknown engine ${engine}`;
+  if (engine === 'lowformer-native' || engine === 'lowformer-native-cpu') return existsSync(nativeBin) ? null : `${nativeBin} is not built (make build)`;
+  if (engine === 'pytorch-cpu') return noTorch();
+  const onnx = existsSync(join(sharedDir, variant, 'model.onnx')) ? null : `no ONNX export of ${variant} in ../shared (model.onnx)`;
+  if (engine === 'ort-node-cpu') return existsSync(join(ortNode, 'package.json')) ? onnx : 'onnxruntime-node is not installed (npm install in bench/)';
   if (!existsSync(chromiumPath)) return `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`;
-  if (engine === 'lowformer-web') return existsSync(join(webDist, 'lowformer.wasm')) ? null : 'web/dist is not built (make web)';
+  if (engine.startsWith('lowformer-web')) return existsSync(join(webDist, 'lowformer.wasm')) ? null : 'web/dist is not built (make web)';
   if (!existsSync(join(ortDist, 'ort.wasm.min.mjs'))) return 'onnxruntime-web is not installed (npm install in bench/)';
-  if (!existsSync(join(sharedDir, variant, 'model.onnx'))) return `no ONNX export of ${variant} in ../shared (model.onnx)`;
-  return null;
+  return onnx;
 }
 
 /** Whether the engine runs in the browser. */
@@ -34,7 +65,7 @@ export const inBrowser = (engine) => BROWSER_ENGINES.has(engine);
  * own, given at launch); env = {browser, url} for the browser engines.
  */
 export function startEngine(engine, cfg, env) {
-  return engine === 'lowformer-native' ? startNative(cfg) : startPage(engine, cfg, env);
+  return inBrowser(engine) ? startPage(engine, cfg, env) : startProcess(engine, cfg);
 }
 
 function withTimeout(p, ms, what) {
@@ -43,22 +74,54 @@ function withTimeout(p, ms, what) {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-async function startNative(cfg) {
-  const args = ['bench', '-interleave', '-weights', join(sharedDir, cfg.variant, 'evalmodel.pt'),
-    '-batch', String(cfg.batch), '-size', String(cfg.size), '-warmup', String(cfg.warmup)];
-  const proc = spawn(nativeBin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...cfg.env } });
+/** The command line of a process engine: [program, args, notes]. */
+export function processCommand(engine, cfg) {
+  const dims = [String(cfg.batch), String(cfg.size), String(cfg.warmup)];
+  switch (engine) {
+    case 'lowformer-native':
+    case 'lowformer-native-cpu':
+      return [nativeBin, ['bench', '-interleave', '-weights', join(sharedDir, cfg.variant, 'evalmodel.pt'), '-batch', dims[0], '-size', dims[1],
+        '-warmup', dims[2], ...(engine === 'lowformer-native-cpu' ? ['-backend', 'cpu'] : [])],
+      engine === 'lowformer-native' ? 'native process' : 'native process, pure-Go CPU path'];
+    case 'ort-node-cpu':
+      return [process.execPath, [join(benchDir, 'procs', 'ort-node.mjs'), sharedDir, cfg.variant, ...dims, String(cpuThreads())],
+        `node process, onnxruntime-node CPU EP on model.onnx, ${cpuThreads()} threads`];
+    case 'pytorch-cpu':
+      return [python, [join(benchDir, 'procs', 'pytorch.py'), sharedDir, cfg.variant, ...dims, String(cpuThreads())],
+        `python process, tools/lowformer_torch.py fp32 on evalmodel.pt, torch.set_num_threads(${cpuThreads()})`];
+    default:
+      throw new Error(`${engine} is not a process engine`);
+  }
+}
+
+/**
+ * A process engine (lowformer bench -interleave, procs/ort-node.mjs,
+ * procs/pytorch.py), all speaking one line protocol on stdin/stdout: a
+ * ready line {cold_start_ms} after the warm-up, {ms} per stdin line, the
+ * result at the end of stdin.
+ */
+async function startProcess(engine, cfg) {
+  const [program, args, notes] = processCommand(engine, cfg);
+  const proc = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...cfg.env, BENCH_SPAWN_MS: String(Date.now()) } });
   let stderr = '';
   proc.stderr.on('data', (b) => { stderr += b; });
+  proc.on('error', (e) => { stderr += e.message; });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const exited = new Promise((ok) => proc.on('close', (code) => ok(code)));
   const next = async (what) => {
-    const r = await withTimeout(lines.next(), cfg.setupTimeoutMs, `lowformer-native ${what}`);
-    if (r.done) throw new Error(`lowformer-native exited (${await exited}) during ${what}: ${stderr.trim()}`);
+    const r = await withTimeout(lines.next(), cfg.setupTimeoutMs, `${engine} ${what}`);
+    if (r.done) throw new Error(`${engine} exited (${await exited}) during ${what}: ${stderr.trim().slice(-2000)}`);
     return JSON.parse(r.value);
   };
-  const ready = await next('start-up');
+  let ready;
+  try {
+    ready = await next('start-up');
+  } catch (e) {
+    if (proc.exitCode === null) proc.kill();
+    throw e;
+  }
   return {
-    info: { adapter: '', coldStartMs: ready.cold_start_ms, firstRunMs: null, notes: 'native process' },
+    info: { adapter: '', coldStartMs: ready.cold_start_ms, firstRunMs: null, notes },
     runOnce: async () => {
       proc.stdin.write('run\n');
       return (await next('a timed run')).ms;

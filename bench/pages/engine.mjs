@@ -1,5 +1,5 @@
 // One benchmarked engine in a page: loaded from the query string
-// (?engine=lowformer-web|ort-web-webgpu|ort-web-wasm&variant=b0&batch=1&size=224&warmup=2
+// (?engine=lowformer-web|lowformer-web-cpu|ort-web-webgpu|ort-web-wasm-1t|ort-web-wasm-2t&variant=b0&batch=1&size=224&warmup=2
 // [&ortbundle=ort.all.min.mjs]),
 // timed from the navigation start (performance.timeOrigin) to the first
 // logits, then driven by the harness through window.bench.
@@ -90,6 +90,19 @@ const engines = {
       run: (x) => m.logits(x, [cfg.batch, 3, cfg.size, cfg.size]),
     };
   },
+  'lowformer-web-cpu': async (marks) => {
+    const mod = await import('/web/lowformer.js');
+    const LowFormer = mod.LowFormer || mod.default;
+    marks.imported = performance.now();
+    // The pure-Go CPU path, on the main thread (one Go thread), the wasm build lowformer.js picks.
+    const m = await LowFormer.load({ weights: `/shared/${cfg.variant}/evalmodel.pt`, cache: false, backend: 'cpu' });
+    marks.session = performance.now();
+    return {
+      adapter: `CPU, pure Go in wasm (${m.info.wasm === 'scalar' ? 'lowformer-scalar.wasm' : 'lowformer.wasm, SIMD build'}), 1 thread`,
+      notes: `main thread; weights ${m.info.weightsSource}; ${m.info.wasm} build`,
+      run: (x) => m.logits(x, [cfg.batch, 3, cfg.size, cfg.size]),
+    };
+  },
   'ort-web-webgpu': async (marks) => {
     const picked = await pickAdapter();
     // ort.all.min.mjs runs the webgpu EP on JSEP; ort.webgpu.min.mjs (the
@@ -103,16 +116,20 @@ const engines = {
     s.notes += `; ${cfg.ortBundle}`;
     return s;
   },
-  'ort-web-wasm': async (marks) => {
-    const ort = await import('/ort/ort.wasm.min.mjs');
-    ort.env.wasm.wasmPaths = '/ort/';
-    ort.env.wasm.numThreads = navigator.hardwareConcurrency;
-    marks.imported = performance.now();
-    const s = await ortSession(ort, 'wasm', `wasm SIMD, ${navigator.hardwareConcurrency} threads`, marks);
-    if (!crossOriginIsolated) s.notes += '; NOT cross-origin isolated: ORT runs 1 thread';
-    return s;
-  },
+  'ort-web-wasm-1t': (marks) => ortWasm(marks, 1),
+  'ort-web-wasm-2t': (marks) => ortWasm(marks, 2),
 };
+
+/** onnxruntime-web's wasm EP (SIMD) with threads threads. */
+async function ortWasm(marks, threads) {
+  const ort = await import('/ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = '/ort/';
+  ort.env.wasm.numThreads = threads;
+  marks.imported = performance.now();
+  const s = await ortSession(ort, 'wasm', `CPU, wasm SIMD, ${threads} thread${threads > 1 ? 's' : ''}`, marks);
+  if (threads > 1 && !crossOriginIsolated) s.notes += '; NOT cross-origin isolated: ORT runs 1 thread';
+  return s;
+}
 
 async function ortSession(ort, ep, adapter, marks) {
   const session = await ort.InferenceSession.create(`/shared/${cfg.variant}/model.onnx`, { executionProviders: [ep] });

@@ -128,12 +128,45 @@ describe('demo page', { skip: why || false }, () => {
       banner: !document.getElementById('banner').hidden && document.getElementById('banner').textContent,
       backend: window.demo.state.model.info.backend,
       adapter: document.getElementById('stat-adapter').textContent,
+      info: document.getElementById('model-info').textContent,
+      first: document.getElementById('stat-first').textContent,
+      detail: document.getElementById('run-detail').textContent,
+      preds: document.querySelectorAll('#predictions .pred').length,
     }));
     assert.match(r.chip, /No WebGPU/);
     assert.match(r.banner, /WebGPU is not available in this browser/);
     assert.equal(r.backend, 'cpu');
-    assert.match(r.adapter, /CPU/);
+    assert.equal(r.adapter, 'CPU — no WebGPU in this browser');
+    assert.match(r.info, /Runs onCPU — no WebGPU in this browser \(pure Go, WebAssembly SIMD\)/);
+    assert.match(r.first, /\d/, 'the first run\'s time');
+    assert.match(r.detail, /inference \d/, 'the timings of the last run');
+    assert.equal(r.preds, 5);
     await shot(page, 'demo-no-webgpu.png');
+    await page.close();
+  });
+
+  it('with the CPU backend chosen the page says CPU', { timeout: 300000 }, async () => {
+    const page = await h.openPage(ctx, `${srv.url}/`, { waitReady: false });
+    await page.waitForFunction(() => window.demo?.state.model && document.querySelectorAll('#predictions .pred').length > 0, null, { timeout: 240000 });
+    await page.evaluate(() => window.demo.idle());
+    await page.selectOption('#backend', 'cpu');
+    const before = await page.evaluate(() => window.demo.state.runs.length);
+    await page.click('#preset-list button'); // the embedded model again, now on the CPU
+    await page.waitForFunction(() => window.demo.state.model?.info.backend === 'cpu' && window.demo.state.runs.length > 0, null, { timeout: 240000 });
+    await page.evaluate(() => window.demo.idle());
+    const r = await page.evaluate(() => ({
+      adapter: document.getElementById('stat-adapter').textContent,
+      info: document.getElementById('model-info').textContent,
+      first: document.getElementById('stat-first').textContent,
+      preds: document.querySelectorAll('#predictions .pred').length,
+      banner: document.getElementById('banner').hidden,
+    }));
+    assert.ok(before > 0);
+    assert.equal(r.adapter, 'CPU');
+    assert.match(r.info, /Runs onCPU \(pure Go, WebAssembly SIMD\)/);
+    assert.match(r.first, /\d/);
+    assert.equal(r.preds, 5);
+    assert.ok(r.banner, 'no error banner');
     await page.close();
   });
 
