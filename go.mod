@@ -1,6 +1,6 @@
 module github.com/lowformer/lowformer-webgpu
 
-go 1.26.8
+go 1.27.3
 
 require (
 	github.com/cogentcore/webgpu v0.23.0
