@@ -46,56 +46,34 @@ func GemmBlock(c []float32, ldc int, a []float32, lda, m int, b *PackedB, p0, p1
 	}
 }
 
-// Gemm is one GEMM with its split into tasks for ForEach: blocks of rows
-// times groups of column panels, sized so that every worker gets several.
+// Gemm is one GEMM, C = epilogue(A·B) over M rows, with its split into
+// tasks for ForEach.
 type Gemm struct {
-	C        []float32
-	Ldc      int
-	A        []float32
-	Lda, M   int
-	B        *PackedB
-	Ep       Epilogue
-	rowsPer  int
-	rowTasks int
-	panelsPe int
-	panTasks int
-	task     func(t, worker int) // g.Task, bound once so that Run allocates nothing
+	C      []float32
+	Ldc    int
+	A      []float32
+	Lda, M int
+	B      *PackedB
+	Ep     Epilogue
+	split  split
+	task   func(t, worker int) // g.Task, bound once so that Run allocates nothing
 }
 
 // NewGemm prepares C = epilogue(A·B) over m rows for up to workers workers.
 func NewGemm(c []float32, ldc int, a []float32, lda, m int, b *PackedB, ep Epilogue, workers int) *Gemm {
-	g := &Gemm{C: c, Ldc: ldc, A: a, Lda: lda, M: m, B: b, Ep: ep}
-	want := 4 * workers
-	if workers == 1 {
-		want = 1
-	}
-	g.rowsPer = min(64, max(mr, roundUp((m+want-1)/want, mr)))
-	g.rowTasks = (m + g.rowsPer - 1) / g.rowsPer
-	panels := b.Panels()
-	g.panTasks = 1
-	if g.rowTasks < want {
-		g.panTasks = min(panels, (want+g.rowTasks-1)/g.rowTasks)
-	}
-	g.panelsPe = (panels + g.panTasks - 1) / g.panTasks
-	g.panTasks = (panels + g.panelsPe - 1) / g.panelsPe
+	g := &Gemm{C: c, Ldc: ldc, A: a, Lda: lda, M: m, B: b, Ep: ep, split: newSplit(m, b.Panels(), workers)}
 	g.task = g.Task
 	return g
 }
 
 // Tasks is the number of tasks of the GEMM.
-func (g *Gemm) Tasks() int { return g.rowTasks * g.panTasks }
+func (g *Gemm) Tasks() int { return g.split.tasks() }
 
 // Task computes task t.
 func (g *Gemm) Task(t, _ int) {
-	rt, pt := t/g.panTasks, t%g.panTasks
-	i0 := rt * g.rowsPer
-	m := min(g.rowsPer, g.M-i0)
-	p0 := pt * g.panelsPe
-	p1 := min(p0+g.panelsPe, g.B.Panels())
+	i0, m, p0, p1 := g.split.at(t)
 	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0))
 }
 
 // Run runs every task with ForEach.
 func (g *Gemm) Run() { ForEach(g.Tasks(), g.task) }
-
-func roundUp(x, m int) int { return (x + m - 1) / m * m }

@@ -18,3 +18,19 @@ func finishRow(dst, acc, bias, res []float32, fn act.Func) {
 		dst[i] = v
 	}
 }
+
+// axpy adds a·x[i] to dst[i] for i < len(dst).
+func axpy(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}
+
+// normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
+func normalizeRow(dst, x, scale, shift []float32, mean float32) {
+	x, scale, shift = x[:len(dst)], scale[:len(dst)], shift[:len(dst)]
+	for i, v := range x {
+		dst[i] = (v-mean)*scale[i] + shift[i]
+	}
+}

@@ -57,3 +57,32 @@ func hswishVec(x simd.Float32s) simd.Float32s {
 	r := x.Add(simd.BroadcastFloat32s(3)).Max(simd.BroadcastFloat32s(0)).Min(simd.BroadcastFloat32s(6))
 	return x.Mul(r).Div(simd.BroadcastFloat32s(6))
 }
+
+// axpy adds a·x[i] to dst[i] for i < len(dst).
+func axpy(dst, x []float32, a float32) {
+	av := simd.BroadcastFloat32s(a)
+	l := av.Len()
+	i := 0
+	for ; i+l <= len(dst); i += l {
+		simd.LoadFloat32s(x[i:]).MulAdd(av, simd.LoadFloat32s(dst[i:])).Store(dst[i:])
+	}
+	if i < len(dst) {
+		xv, _ := simd.LoadFloat32sPart(x[i:len(dst)])
+		dv, _ := simd.LoadFloat32sPart(dst[i:])
+		xv.MulAdd(av, dv).StorePart(dst[i:])
+	}
+}
+
+// normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
+func normalizeRow(dst, x, scale, shift []float32, mean float32) {
+	mv := simd.BroadcastFloat32s(mean)
+	l := mv.Len()
+	i := 0
+	for ; i+l <= len(dst); i += l {
+		v := simd.LoadFloat32s(x[i:]).Sub(mv)
+		v.MulAdd(simd.LoadFloat32s(scale[i:]), simd.LoadFloat32s(shift[i:])).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = (x[i]-mean)*scale[i] + shift[i]
+	}
+}

@@ -1,0 +1,87 @@
+package cpukernels
+
+import (
+	"math"
+)
+
+// Attention is softmax(q·kᵀ/√d)·v per (image, head) over the H·W tokens of
+// an input whose channels are ordered [head][q|k|v][d]; the output has
+// Heads·HeadDim channels ordered [head][d]. A task is one (image, head):
+// it transposes the head's keys into its worker's scratch so that the
+// scores of a query are axpys over keys, and sums the values with axpys
+// over d.
+type Attention struct {
+	X              []float32
+	In             Geom
+	Out            []float32
+	Heads, HeadDim int
+	scratch        [][]float32 // per worker: keysᵀ [d][L], then scores [L]
+	task           func(t, worker int)
+}
+
+// NewAttention prepares the attention of x (in.C = heads·3·headDim).
+func NewAttention(x []float32, in Geom, out []float32, heads, headDim, workers int) *Attention {
+	if in.C != heads*3*headDim {
+		panic("cpukernels: Attention input channels are not heads·3·headDim")
+	}
+	a := &Attention{X: x, In: in, Out: out, Heads: heads, HeadDim: headDim}
+	L := in.H * in.W
+	a.scratch = make([][]float32, workers)
+	for i := range a.scratch {
+		a.scratch[i] = make([]float32, (headDim+1)*L)
+	}
+	a.task = a.Task
+	return a
+}
+
+// Tasks is the number of (image, head) pairs.
+func (a *Attention) Tasks() int { return a.In.N * a.Heads }
+
+// Task computes head t%Heads of image t/Heads.
+func (a *Attention) Task(t, worker int) {
+	n, j := t/a.Heads, t%a.Heads
+	L, d, c := a.In.H*a.In.W, a.HeadDim, a.In.C
+	oc := a.Heads * d
+	x := a.X[n*L*c:][:L*c]
+	kt := a.scratch[worker][:d*L]
+	p := a.scratch[worker][d*L:][:L]
+	for s := 0; s < L; s++ {
+		for i, v := range x[s*c+(j*3+1)*d:][:d] {
+			kt[i*L+s] = v
+		}
+	}
+	scale := float32(1 / math.Sqrt(float64(d)))
+	for q := 0; q < L; q++ {
+		clear(p)
+		for i, v := range x[q*c+j*3*d:][:d] {
+			axpy(p, kt[i*L:], v*scale)
+		}
+		softmax(p)
+		o := a.Out[(n*L+q)*oc+j*d:][:d]
+		clear(o)
+		for s, ps := range p {
+			axpy(o, x[s*c+(j*3+2)*d:], ps)
+		}
+	}
+}
+
+// Run runs every task with ForEach.
+func (a *Attention) Run() { ForEach(a.Tasks(), a.task) }
+
+// softmax replaces p by exp(p−max)/Σ.
+func softmax(p []float32) {
+	m := p[0]
+	for _, v := range p {
+		m = max(m, v)
+	}
+	var sum float32
+	for i, v := range p {
+		e := float32(math.Exp(float64(v - m)))
+		p[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range p {
+		p[i] *= inv
+	}
+}
