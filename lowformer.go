@@ -97,6 +97,7 @@ type Model struct {
 	info  Info
 	graph *model.Graph
 	gpu   *model.GPU
+	cpu   *model.CPU
 	dev   *gpu.Device
 
 	mu     sync.RWMutex
@@ -160,7 +161,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		return nil, badCheckpoint("%w", err)
 	}
 	params, _ := cfg.ParamCount()
-	m := &Model{graph: g, info: Info{
+	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, InputSize: inputSizeFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
 	}}
@@ -216,7 +217,7 @@ func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]flo
 	if m.gpu != nil {
 		return m.gpu.Logits(input, n, h, w)
 	}
-	return model.RunCPU(m.graph, input, n, h, w)
+	return m.cpu.Logits(input, n, h, w)
 }
 
 // Warmup readies the model for batches of n images of size×size pixels

@@ -15,21 +15,17 @@ type Attention struct {
 	In             Geom
 	Out            []float32
 	Heads, HeadDim int
-	scratch        [][]float32 // per worker: keysᵀ [d][L], then scores [L]
+	scratch        *Scratch // per worker: keysᵀ [d][L], then scores [L]
 	task           func(t, worker int)
 }
 
 // NewAttention prepares the attention of x (in.C = heads·3·headDim).
-func NewAttention(x []float32, in Geom, out []float32, heads, headDim, workers int) *Attention {
+func NewAttention(x []float32, in Geom, out []float32, heads, headDim int, s *Scratch) *Attention {
 	if in.C != heads*3*headDim {
 		panic("cpukernels: Attention input channels are not heads·3·headDim")
 	}
-	a := &Attention{X: x, In: in, Out: out, Heads: heads, HeadDim: headDim}
-	L := in.H * in.W
-	a.scratch = make([][]float32, workers)
-	for i := range a.scratch {
-		a.scratch[i] = make([]float32, (headDim+1)*L)
-	}
+	a := &Attention{X: x, In: in, Out: out, Heads: heads, HeadDim: headDim, scratch: s}
+	s.need((headDim + 1) * in.H * in.W)
 	a.task = a.Task
 	return a
 }
@@ -43,8 +39,8 @@ func (a *Attention) Task(t, worker int) {
 	L, d, c := a.In.H*a.In.W, a.HeadDim, a.In.C
 	oc := a.Heads * d
 	x := a.X[n*L*c:][:L*c]
-	kt := a.scratch[worker][:d*L]
-	p := a.scratch[worker][d*L:][:L]
+	buf := a.scratch.get(worker, (d+1)*L)
+	kt, p := buf[:d*L], buf[d*L:]
 	for s := 0; s < L; s++ {
 		for i, v := range x[s*c+(j*3+1)*d:][:d] {
 			kt[i*L+s] = v

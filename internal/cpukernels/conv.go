@@ -24,23 +24,20 @@ type Conv struct {
 	B       *PackedB
 	Ep      Epilogue
 	split   split
-	scratch [][]float32
+	scratch *Scratch
 	task    func(t, worker int)
 }
 
-// NewConv prepares out = epilogue(conv(x)) for up to workers workers; w
-// holds the packed HWIO weights (PackB(w, k·k·Cin, Cout)).
-func NewConv(x []float32, in Geom, k, stride int, out []float32, w *PackedB, ep Epilogue, workers int) *Conv {
-	c := &Conv{X: x, In: in, K: k, Str: stride, Out: out, B: w, Ep: ep,
+// NewConv prepares out = epilogue(conv(x)) for the workers of s; w holds
+// the packed HWIO weights (PackB(w, k·k·Cin, Cout)).
+func NewConv(x []float32, in Geom, k, stride int, out []float32, w *PackedB, ep Epilogue, s *Scratch) *Conv {
+	c := &Conv{X: x, In: in, K: k, Str: stride, Out: out, B: w, Ep: ep, scratch: s,
 		Ho: ConvOutSize(in.H, k, stride), Wo: ConvOutSize(in.W, k, stride)}
 	if w.K != k*k*in.C {
 		panic("cpukernels: Conv weights do not have k·k·Cin rows")
 	}
-	c.split = newSplit(in.N*c.Ho*c.Wo, w.Panels(), workers)
-	c.scratch = make([][]float32, workers)
-	for i := range c.scratch {
-		c.scratch[i] = make([]float32, c.split.rowsPer*w.K)
-	}
+	c.split = newSplit(in.N*c.Ho*c.Wo, w.Panels(), s.Workers())
+	s.need(c.split.rowsPer * w.K)
 	c.task = c.Task
 	return c
 }
@@ -51,7 +48,7 @@ func (c *Conv) Tasks() int { return c.split.tasks() }
 // Task computes task t as worker.
 func (c *Conv) Task(t, worker int) {
 	i0, rows, p0, p1 := c.split.at(t)
-	a := c.scratch[worker][:rows*c.B.K]
+	a := c.scratch.get(worker, rows*c.B.K)
 	c.im2col(a, i0, rows)
 	cout := c.B.N
 	GemmBlock(c.Out[i0*cout:], cout, a, c.B.K, rows, c.B, p0, p1, c.Ep.rows(i0))

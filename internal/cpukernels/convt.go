@@ -13,7 +13,7 @@ type ConvT struct {
 	CropH, CropW int
 	B            [2][2]*PackedB // by (ry, rx)
 	Ep           Epilogue
-	scratch      [][]float32
+	scratch      *Scratch
 	task         func(t, worker int)
 }
 
@@ -38,12 +38,9 @@ func PackConvT(w []float32, cin, cout int) [2][2]*PackedB {
 
 // NewConvT prepares out = crop(convT(x) + bias) + residual (ep.Act must be
 // act.None; ep.Res, if any, has out's layout with LdRes = Cout).
-func NewConvT(x []float32, in Geom, out []float32, cropH, cropW int, w [2][2]*PackedB, ep Epilogue, workers int) *ConvT {
-	c := &ConvT{X: x, In: in, Out: out, CropH: cropH, CropW: cropW, B: w, Ep: ep}
-	c.scratch = make([][]float32, workers)
-	for i := range c.scratch {
-		c.scratch[i] = make([]float32, (cropW+1)/2*4*in.C)
-	}
+func NewConvT(x []float32, in Geom, out []float32, cropH, cropW int, w [2][2]*PackedB, ep Epilogue, s *Scratch) *ConvT {
+	c := &ConvT{X: x, In: in, Out: out, CropH: cropH, CropW: cropW, B: w, Ep: ep, scratch: s}
+	s.need((cropW + 1) / 2 * 4 * in.C)
 	c.task = c.Task
 	return c
 }
@@ -62,7 +59,7 @@ func (c *ConvT) Task(t, worker int) {
 	}
 	count := (c.CropW - ox0 + 1) / 2
 	cin := c.In.C
-	a := c.scratch[worker][:count*4*cin]
+	a := c.scratch.get(worker, count*4*cin)
 	for i := 0; i < count; i++ {
 		qx := (ox0 + 2*i + 1) / 2
 		for ty := 0; ty < 2; ty++ {

@@ -49,7 +49,7 @@ func TestConvMatchesOracle(t *testing.T) {
 					ep, res := epilogue(bias, fn, withRes, tc.n, ho, wo, tc.cout)
 					want := ref.Conv2D(x, w, bias, tc.k, tc.stride, tc.cout, fn, res)
 					got := make([]float32, len(want.Data))
-					NewConv(x.Data, Geom{tc.n, tc.h, tc.w, tc.cin}, tc.k, tc.stride, got, PackB(w, tc.k*tc.k*tc.cin, tc.cout), ep, Workers()).Run()
+					NewConv(x.Data, Geom{tc.n, tc.h, tc.w, tc.cin}, tc.k, tc.stride, got, PackB(w, tc.k*tc.k*tc.cin, tc.cout), ep, NewScratch(Workers())).Run()
 					check(t, got, want, tc.k*tc.k*tc.cin)
 				})
 			}
@@ -93,7 +93,7 @@ func TestConvTMatchesOracle(t *testing.T) {
 				ep, res := epilogue(bias, act.None, withRes, tc.n, tc.cropH, tc.cropW, tc.cout)
 				want := ref.ConvTranspose4x4S2(x, w, bias, tc.cout, tc.cropH, tc.cropW, res)
 				got := make([]float32, len(want.Data))
-				NewConvT(x.Data, Geom{tc.n, tc.h, tc.w, tc.cin}, got, tc.cropH, tc.cropW, PackConvT(w, tc.cin, tc.cout), ep, Workers()).Run()
+				NewConvT(x.Data, Geom{tc.n, tc.h, tc.w, tc.cin}, got, tc.cropH, tc.cropW, PackConvT(w, tc.cin, tc.cout), ep, NewScratch(Workers())).Run()
 				check(t, got, want, 4*tc.cin)
 			})
 		}
@@ -108,7 +108,7 @@ func TestAttentionMatchesOracle(t *testing.T) {
 			x := randTensor(1, tc.n, tc.h, tc.w, tc.heads*3*tc.hd)
 			want := ref.Attention(x, tc.heads, tc.hd)
 			got := make([]float32, len(want.Data))
-			NewAttention(x.Data, Geom{tc.n, tc.h, tc.w, x.C}, got, tc.heads, tc.hd, Workers()).Run()
+			NewAttention(x.Data, Geom{tc.n, tc.h, tc.w, x.C}, got, tc.heads, tc.hd, NewScratch(Workers())).Run()
 			check(t, got, want, tc.h*tc.w+tc.hd)
 		})
 	}
