@@ -35,6 +35,7 @@ func (a *Attention) Tasks() int { return a.In.N * a.Heads }
 
 // Task computes head t%Heads of image t/Heads.
 func (a *Attention) Task(t, worker int) {
+	defer clearUpper()
 	n, j := t/a.Heads, t%a.Heads
 	L, d, c := a.In.H*a.In.W, a.HeadDim, a.In.C
 	oc := a.Heads * d
@@ -63,21 +64,3 @@ func (a *Attention) Task(t, worker int) {
 
 // Run runs every task with ForEach.
 func (a *Attention) Run() { ForEach(a.Tasks(), a.task) }
-
-// softmax replaces p by exp(p−max)/Σ.
-func softmax(p []float32) {
-	m := p[0]
-	for _, v := range p {
-		m = max(m, v)
-	}
-	var sum float32
-	for i, v := range p {
-		e := float32(math.Exp(float64(v - m)))
-		p[i] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for i := range p {
-		p[i] *= inv
-	}
-}

@@ -47,6 +47,7 @@ func (c *Conv) Tasks() int { return c.split.tasks() }
 
 // Task computes task t as worker.
 func (c *Conv) Task(t, worker int) {
+	defer clearUpper()
 	i0, rows, p0, p1 := c.split.at(t)
 	a := c.scratch.get(worker, rows*c.B.K)
 	c.im2col(a, i0, rows)

@@ -50,6 +50,7 @@ func (c *ConvT) Tasks() int { return c.In.N * c.CropH * 2 }
 
 // Task computes the output pixels of row t/2 whose ox+1 has parity t%2.
 func (c *ConvT) Task(t, worker int) {
+	defer clearUpper()
 	rx, row := t%2, t/2
 	n, oy := row/c.CropH, row%c.CropH
 	ry, qy := (oy+1)%2, (oy+1)/2

@@ -27,6 +27,7 @@ func (d *Depthwise) Tasks() int { return d.In.N * d.Ho }
 
 // Task computes output row t.
 func (d *Depthwise) Task(t, _ int) {
+	defer clearUpper()
 	n, oy := t/d.Ho, t%d.Ho
 	in, k, c := d.In, d.K, d.In.C
 	pad := k / 2

@@ -8,6 +8,7 @@ import "simd"
 // ky ∈ [ky0, ky1), kx ∈ [kx0, kx1) (those inside the image), one vector of
 // channels at a time.
 func dwPixel(d *Depthwise, n, iy0, ix0, ky0, ky1, kx0, kx1, o int, ep Epilogue) {
+	defer clearUpper()
 	c, k := d.In.C, d.K
 	var zero simd.Float32s
 	l := zero.Len()

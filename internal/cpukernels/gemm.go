@@ -71,6 +71,7 @@ func (g *Gemm) Tasks() int { return g.split.tasks() }
 
 // Task computes task t.
 func (g *Gemm) Task(t, _ int) {
+	defer clearUpper()
 	i0, m, p0, p1 := g.split.at(t)
 	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0))
 }

@@ -8,6 +8,7 @@ import "simd"
 // the k-major panel, then the epilogue for columns [j0, j0+cols) of the
 // first rows rows of c.
 func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, ep Epilogue) {
+	defer clearUpper()
 	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
 	l := c00.Len()
 	nr := 2 * l

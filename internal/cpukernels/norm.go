@@ -28,6 +28,7 @@ func stats(x []float32) (mean, inv float32) {
 // GroupNorm is GroupNorm(1, C) over n images of size = H·W·C values each:
 // out = (x−mean)·inv·gamma[c] + beta[c]. scale is C values of scratch.
 func GroupNorm(x, out []float32, n, size int, gamma, beta, scale []float32) {
+	defer clearUpper()
 	c := len(gamma)
 	for b := 0; b < n; b++ {
 		src, dst := x[b*size:][:size], out[b*size:][:size]
@@ -38,6 +39,7 @@ func GroupNorm(x, out []float32, n, size int, gamma, beta, scale []float32) {
 		for p := 0; p < size; p += c {
 			normalizeRow(dst[p:p+c], src[p:], scale, beta, mean)
 		}
+		clearUpper()
 	}
 }
 
@@ -57,6 +59,7 @@ func LayerNorm(x, out []float32, n int, gamma, beta []float32, fn act.Func) {
 // MeanPool averages each channel of n images of hw pixels × c channels,
 // writing n×c values.
 func MeanPool(x, out []float32, n, hw, c int) {
+	defer clearUpper()
 	inv := 1 / float32(hw)
 	for b := 0; b < n; b++ {
 		acc := out[b*c:][:c]

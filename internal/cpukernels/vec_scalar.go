@@ -2,7 +2,11 @@
 
 package cpukernels
 
-import "github.com/lowformer/lowformer-webgpu/act"
+import (
+	"math"
+
+	"github.com/lowformer/lowformer-webgpu/act"
+)
 
 // lanes is the vector width the scalar loops are blocked for.
 func lanes() int { return 4 }
@@ -32,5 +36,23 @@ func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 	x, scale, shift = x[:len(dst)], scale[:len(dst)], shift[:len(dst)]
 	for i, v := range x {
 		dst[i] = (v-mean)*scale[i] + shift[i]
+	}
+}
+
+// softmax replaces p by exp(p−max)/Σ.
+func softmax(p []float32) {
+	m := p[0]
+	for _, v := range p {
+		m = max(m, v)
+	}
+	var sum float32
+	for i, v := range p {
+		e := float32(math.Exp(float64(v - m)))
+		p[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range p {
+		p[i] *= inv
 	}
 }

@@ -28,15 +28,7 @@ func finishVec(v simd.Float32s, dst, bias, res []float32, fn act.Func, n int) {
 	case act.HSwish:
 		v = hswishVec(v)
 	case act.GELU:
-		n = v.StorePart(dst[:n])
-		for i, x := range dst[:n] {
-			x = fn.Apply(x)
-			if res != nil {
-				x += res[i]
-			}
-			dst[i] = x
-		}
-		return
+		v = geluVec(v)
 	}
 	if n == l {
 		if res != nil {
@@ -60,6 +52,7 @@ func hswishVec(x simd.Float32s) simd.Float32s {
 
 // axpy adds a·x[i] to dst[i] for i < len(dst).
 func axpy(dst, x []float32, a float32) {
+	defer clearUpper()
 	av := simd.BroadcastFloat32s(a)
 	l := av.Len()
 	i := 0
@@ -75,6 +68,7 @@ func axpy(dst, x []float32, a float32) {
 
 // normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
 func normalizeRow(dst, x, scale, shift []float32, mean float32) {
+	defer clearUpper()
 	mv := simd.BroadcastFloat32s(mean)
 	l := mv.Len()
 	i := 0
