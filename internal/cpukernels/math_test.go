@@ -50,4 +50,3 @@ func TestSoftmax(t *testing.T) {
 		}
 	}
 }
-
