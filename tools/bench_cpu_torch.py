@@ -1,0 +1,30 @@
+"""Median time of one LowFormer forward pass in PyTorch on the CPU, for the side-by-side with the Go CPU plan.
+
+usage: python3 tools/bench_cpu_torch.py [variant] [batch] [size] [threads] [runs]
+(defaults b0 1 224 2 20). Weights are the random initialization (speed does not depend on values);
+eval mode, torch.inference_mode, after 3 warm-up runs. Prints "torch <variant> median-ms <ms>".
+"""
+import statistics, sys, time
+
+import torch
+
+from lowformer_torch import PRESETS, LowFormer
+
+
+def main():
+    variant, batch, size, threads, runs = (sys.argv[1:] + ["b0", "1", "224", "2", "20"][len(sys.argv) - 1:])[:5]
+    torch.set_num_threads(int(threads))
+    model = LowFormer(PRESETS[variant]).eval()
+    x = torch.randn(int(batch), 3, int(size), int(size))
+    times = []
+    with torch.inference_mode():
+        for i in range(3 + int(runs)):
+            start = time.perf_counter()
+            model(x)
+            if i >= 3:
+                times.append(time.perf_counter() - start)
+    print(f"torch {variant} median-ms {1000 * statistics.median(times):.2f}")
+
+
+if __name__ == "__main__":
+    main()
