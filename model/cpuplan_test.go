@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -19,26 +18,27 @@ func patternInput(n, h, w int) []float32 {
 	return input
 }
 
-// TestCPUPlanMatchesReference runs the reference checkpoints of
-// shared/testdata/lowformer (batch 2 at 224×224) through the CPU plan and
-// compares its logits with the reference logits.
-func TestCPUPlanMatchesReference(t *testing.T) {
-	for _, v := range []string{"b0", "E1"} {
-		t.Run(v, func(t *testing.T) {
-			g, cfg, dir := referenceGraph(t, v)
-			input, im := readBin(t, filepath.Join(dir, "input.bin"))
-			want, _ := readBin(t, filepath.Join(dir, "logits.bin"))
-			got, err := NewCPU(g).Logits(input, im.Shape[0], im.Shape[2], im.Shape[3])
-			if err != nil {
-				t.Fatal(err)
-			}
-			diff := ref.MaxAbsDiff(got, want)
-			t.Logf("%s CPU plan logits max-abs diff %.3e (max-abs %.3f)", cfg.Name, diff, ref.MaxAbs(want))
-			if diff > logitTol {
-				t.Errorf("logits differ by %.3g > %.0e", diff, logitTol)
-			}
-		})
+// synthGraph builds a released variant with the synthetic weights.
+func synthGraph(tb testing.TB, variant string) *Graph {
+	tb.Helper()
+	cfg := mustConfig(tb, variant)
+	g, err := Build(cfg, synthStateDict(tb, cfg))
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return g
+}
+
+// synthPlan builds the CPU plan of a synthetic-weight variant for n
+// images of h×w.
+func synthPlan(tb testing.TB, variant string, n, h, w int) (*Graph, *CPUPlan) {
+	tb.Helper()
+	g := synthGraph(tb, variant)
+	p, err := NewCPU(g).Plan(n, h, w)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g, p
 }
 
 // TestCPUPlanVariantsMatchRefPath runs every released variant with the
@@ -48,10 +48,7 @@ func TestCPUPlanVariantsMatchRefPath(t *testing.T) {
 	sizes := []struct{ n, h, w int }{{2, 64, 64}, {1, 80, 56}, {1, 33, 47}}
 	for _, c := range Configs() {
 		t.Run(c.Name, func(t *testing.T) {
-			g, err := Build(c, synthStateDict(t, c))
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := synthGraph(t, c.Name)
 			m := NewCPU(g)
 			for _, s := range sizes {
 				input := patternInput(s.n, s.h, s.w)
@@ -76,14 +73,7 @@ func TestCPUPlanVariantsMatchRefPath(t *testing.T) {
 // TestCPUPlanAllocatesNothing checks that an inference on a built plan
 // allocates nothing.
 func TestCPUPlanAllocatesNothing(t *testing.T) {
-	g, err := Build(mustConfig(t, "b0"), synthStateDict(t, mustConfig(t, "b0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewCPU(g).Plan(1, 64, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, p := synthPlan(t, "b0", 1, 64, 64)
 	input, out := patternInput(1, 64, 64), make([]float32, g.Classes)
 	allocs := testing.AllocsPerRun(5, func() {
 		if err := p.Run(out, input); err != nil {
@@ -98,12 +88,10 @@ func TestCPUPlanAllocatesNothing(t *testing.T) {
 // TestCPUConcurrent runs shapes on one CPU model from many goroutines and
 // checks each result against a serial run; plans are cached per shape.
 func TestCPUConcurrent(t *testing.T) {
-	g, err := Build(mustConfig(t, "E1"), synthStateDict(t, mustConfig(t, "E1")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := synthGraph(t, "E1")
 	sizes := []struct{ n, h, w int }{{1, 64, 64}, {2, 48, 40}, {1, 64, 64}, {1, 32, 32}}
 	want := make([][]float32, len(sizes))
+	var err error
 	for i, s := range sizes {
 		if want[i], err = NewCPU(g).Logits(patternInput(s.n, s.h, s.w), s.n, s.h, s.w); err != nil {
 			t.Fatal(err)
@@ -141,14 +129,7 @@ func TestCPUConcurrent(t *testing.T) {
 
 // TestCPUPlanRunErrors checks the plan's argument checks.
 func TestCPUPlanRunErrors(t *testing.T) {
-	g, err := Build(mustConfig(t, "E1"), synthStateDict(t, mustConfig(t, "E1")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewCPU(g).Plan(1, 32, 32)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, p := synthPlan(t, "E1", 1, 32, 32)
 	if err := p.Run(make([]float32, 3), patternInput(1, 32, 32)); err == nil {
 		t.Error("short logits buffer accepted")
 	}

@@ -16,7 +16,7 @@ type Attention struct {
 	Out            []float32
 	Heads, HeadDim int
 	scratch        *Scratch // per worker: keysᵀ [d][L], then scores [L]
-	task           func(t, worker int)
+	runner
 }
 
 // NewAttention prepares the attention of x (in.C = heads·3·headDim).
@@ -26,12 +26,9 @@ func NewAttention(x []float32, in Geom, out []float32, heads, headDim int, s *Sc
 	}
 	a := &Attention{X: x, In: in, Out: out, Heads: heads, HeadDim: headDim, scratch: s}
 	s.need((headDim + 1) * in.H * in.W)
-	a.task = a.Task
+	a.runner = runner{in.N * heads, a.Task} // one task per (image, head)
 	return a
 }
-
-// Tasks is the number of (image, head) pairs.
-func (a *Attention) Tasks() int { return a.In.N * a.Heads }
 
 // Task computes head t%Heads of image t/Heads.
 func (a *Attention) Task(t, worker int) {
@@ -61,6 +58,3 @@ func (a *Attention) Task(t, worker int) {
 		}
 	}
 }
-
-// Run runs every task with ForEach.
-func (a *Attention) Run() { ForEach(a.Tasks(), a.task) }

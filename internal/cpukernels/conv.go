@@ -25,7 +25,7 @@ type Conv struct {
 	Ep      Epilogue
 	split   split
 	scratch *Scratch
-	task    func(t, worker int)
+	runner
 }
 
 // NewConv prepares out = epilogue(conv(x)) for the workers of s; w holds
@@ -38,12 +38,9 @@ func NewConv(x []float32, in Geom, k, stride int, out []float32, w *PackedB, ep 
 	}
 	c.split = newSplit(in.N*c.Ho*c.Wo, w.Panels(), s.Workers())
 	s.need(c.split.rowsPer * w.K)
-	c.task = c.Task
+	c.runner = runner{c.split.tasks(), c.Task}
 	return c
 }
-
-// Tasks is the number of tasks.
-func (c *Conv) Tasks() int { return c.split.tasks() }
 
 // Task computes task t as worker.
 func (c *Conv) Task(t, worker int) {
@@ -54,9 +51,6 @@ func (c *Conv) Task(t, worker int) {
 	cout := c.B.N
 	GemmBlock(c.Out[i0*cout:], cout, a, c.B.K, rows, c.B, p0, p1, c.Ep.rows(i0))
 }
-
-// Run runs every task with ForEach.
-func (c *Conv) Run() { ForEach(c.Tasks(), c.task) }
 
 // im2col writes the input patches of output pixels [p0, p0+rows) to a,
 // one row of k·k·Cin values each ([ky][kx][ci], zeros outside the image).

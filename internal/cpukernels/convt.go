@@ -14,7 +14,7 @@ type ConvT struct {
 	B            [2][2]*PackedB // by (ry, rx)
 	Ep           Epilogue
 	scratch      *Scratch
-	task         func(t, worker int)
+	runner
 }
 
 // PackConvT packs the [4][4][Cin][Cout] weights of a ConvTranspose k4 s2
@@ -41,12 +41,9 @@ func PackConvT(w []float32, cin, cout int) [2][2]*PackedB {
 func NewConvT(x []float32, in Geom, out []float32, cropH, cropW int, w [2][2]*PackedB, ep Epilogue, s *Scratch) *ConvT {
 	c := &ConvT{X: x, In: in, Out: out, CropH: cropH, CropW: cropW, B: w, Ep: ep, scratch: s}
 	s.need((cropW + 1) / 2 * 4 * in.C)
-	c.task = c.Task
+	c.runner = runner{in.N * cropH * 2, c.Task} // one task per output row and column parity
 	return c
 }
-
-// Tasks is the number of tasks: one per output row and column parity.
-func (c *ConvT) Tasks() int { return c.In.N * c.CropH * 2 }
 
 // Task computes the output pixels of row t/2 whose ox+1 has parity t%2.
 func (c *ConvT) Task(t, worker int) {
@@ -86,6 +83,3 @@ func stride2(e Epilogue, cout int) Epilogue {
 	e.LdRes = 2 * cout
 	return e
 }
-
-// Run runs every task with ForEach.
-func (c *ConvT) Run() { ForEach(c.Tasks(), c.task) }

@@ -11,19 +11,16 @@ type Depthwise struct {
 	Out    []float32
 	Ho, Wo int
 	Ep     Epilogue // LdRes = C
-	task   func(t, worker int)
+	runner
 }
 
 // NewDepthwise prepares out = epilogue(depthwise(x)).
 func NewDepthwise(x []float32, in Geom, k, stride int, w, out []float32, ep Epilogue) *Depthwise {
 	d := &Depthwise{X: x, In: in, K: k, Str: stride, W: w, Out: out, Ep: ep,
 		Ho: ConvOutSize(in.H, k, stride), Wo: ConvOutSize(in.W, k, stride)}
-	d.task = d.Task
+	d.runner = runner{in.N * d.Ho, d.Task} // one task per output row
 	return d
 }
-
-// Tasks is the number of output rows.
-func (d *Depthwise) Tasks() int { return d.In.N * d.Ho }
 
 // Task computes output row t.
 func (d *Depthwise) Task(t, _ int) {
@@ -39,9 +36,6 @@ func (d *Depthwise) Task(t, _ int) {
 		dwPixel(d, n, oy*d.Str-pad, ix0, ky0, ky1, kx0, kx1, p*c, d.Ep.rows(p))
 	}
 }
-
-// Run runs every task with ForEach.
-func (d *Depthwise) Run() { ForEach(d.Tasks(), d.task) }
 
 // tapOffset returns, for the output pixel whose window starts at (iy0,
 // ix0), the offset in X of input pixel (iy0+ky, ix0+kx) for ky, kx.

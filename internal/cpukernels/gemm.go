@@ -56,18 +56,15 @@ type Gemm struct {
 	B      *PackedB
 	Ep     Epilogue
 	split  split
-	task   func(t, worker int) // g.Task, bound once so that Run allocates nothing
+	runner
 }
 
 // NewGemm prepares C = epilogue(A·B) over m rows for up to workers workers.
 func NewGemm(c []float32, ldc int, a []float32, lda, m int, b *PackedB, ep Epilogue, workers int) *Gemm {
 	g := &Gemm{C: c, Ldc: ldc, A: a, Lda: lda, M: m, B: b, Ep: ep, split: newSplit(m, b.Panels(), workers)}
-	g.task = g.Task
+	g.runner = runner{g.split.tasks(), g.Task}
 	return g
 }
-
-// Tasks is the number of tasks of the GEMM.
-func (g *Gemm) Tasks() int { return g.split.tasks() }
 
 // Task computes task t.
 func (g *Gemm) Task(t, _ int) {
@@ -75,6 +72,3 @@ func (g *Gemm) Task(t, _ int) {
 	i0, m, p0, p1 := g.split.at(t)
 	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0))
 }
-
-// Run runs every task with ForEach.
-func (g *Gemm) Run() { ForEach(g.Tasks(), g.task) }

@@ -9,20 +9,19 @@ import (
 // normEps is the epsilon of every LowFormer GroupNorm and LayerNorm.
 const normEps = 1e-5
 
-// stats returns the mean and 1/√(biased variance + eps) of x, summed in
-// float64.
+// stats returns the mean and 1/√(biased variance + eps) of x from one
+// pass of float64 sums of x and x² (float64 keeps E[x²]−E[x]² exact enough
+// for activations).
 func stats(x []float32) (mean, inv float32) {
-	var sum float64
+	var s, s2 float64
 	for _, v := range x {
-		sum += float64(v)
+		f := float64(v)
+		s += f
+		s2 += f * f
 	}
-	m := sum / float64(len(x))
-	var sq float64
-	for _, v := range x {
-		d := float64(v) - m
-		sq += d * d
-	}
-	return float32(m), float32(1 / math.Sqrt(sq/float64(len(x))+normEps))
+	m := s / float64(len(x))
+	variance := max(0, s2/float64(len(x))-m*m)
+	return float32(m), float32(1 / math.Sqrt(variance+normEps))
 }
 
 // GroupNorm is GroupNorm(1, C) over n images of size = H·W·C values each:
