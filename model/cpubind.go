@@ -7,6 +7,10 @@ import (
 	"github.com/lowformer/lowformer-webgpu/internal/cpukernels"
 )
 
+// maxWinogradFloats bounds the shared scratch of a Winograd conv (16 MiB):
+// larger 3×3 stride-1 convs (high-resolution stem blocks) use im2col.
+const maxWinogradFloats = 4 << 20
+
 // bind returns the step that runs op with the plan's operands. Called with
 // m.mu held (it packs weights on first use).
 func (m *CPU) bind(op Op, p *CPUPlan, shapes []Shape) func() {
@@ -23,6 +27,9 @@ func (m *CPU) bind(op Op, p *CPUPlan, shapes []Shape) func() {
 		case o.K == 1 && o.Stride == 1:
 			b := m.packedB(o, o.Weight, o.Cin, o.Cout)
 			return cpukernels.NewGemm(out, o.Cout, x, o.Cin, geom.Pixels(), b, ep, workers).Run
+		case o.K == 3 && o.Stride == 1 && cpukernels.WinogradSharedFloats(geom, o.Cout) <= maxWinogradFloats:
+			u := m.packed(o, func() any { return cpukernels.PackWinograd(o.Weight, o.Cin, o.Cout) }).(*cpukernels.WinogradWeights)
+			return cpukernels.NewWinograd(x, geom, out, u, ep, p.scratch).Run
 		default:
 			b := m.packedB(o, o.Weight, o.K*o.K*o.Cin, o.Cout)
 			return cpukernels.NewConv(x, geom, o.K, o.Stride, out, b, ep, p.scratch).Run

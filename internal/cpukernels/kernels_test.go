@@ -142,3 +142,24 @@ func TestNormsAndPoolMatchOracle(t *testing.T) {
 		}
 	}
 }
+
+func TestWinogradMatchesOracle(t *testing.T) {
+	for _, tc := range []convCase{
+		{1, 14, 14, 128, 512, 3, 1}, {1, 7, 7, 128, 256, 3, 1}, {2, 5, 6, 3, 5, 3, 1}, {1, 9, 7, 17, 33, 3, 1}, {1, 1, 2, 4, 3, 3, 1},
+	} {
+		for _, fn := range acts {
+			for _, withRes := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%+v/%v/res=%v", tc, fn, withRes), func(t *testing.T) {
+					x := randTensor(1, tc.n, tc.h, tc.w, tc.cin)
+					w := randSlice(2, 9*tc.cin*tc.cout)
+					bias := randSlice(3, tc.cout)
+					ep, res := epilogue(bias, fn, withRes, tc.n, tc.h, tc.w, tc.cout)
+					want := ref.Conv2D(x, w, bias, 3, 1, tc.cout, fn, res)
+					got := make([]float32, len(want.Data))
+					NewWinograd(x.Data, Geom{tc.n, tc.h, tc.w, tc.cin}, got, PackWinograd(w, tc.cin, tc.cout), ep, NewScratch(Workers())).Run()
+					check(t, got, want, 9*tc.cin)
+				})
+			}
+		}
+	}
+}

@@ -56,3 +56,12 @@ func softmax(p []float32) {
 		p[i] *= inv
 	}
 }
+
+// addScaled writes a[i] + sign·b[i] to dst[i] for i < len(dst); sign is
+// 1 or −1, so the result is the exact sum or difference.
+func addScaled(dst, a, b []float32, sign float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + sign*b[i]
+	}
+}

@@ -80,3 +80,39 @@ func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 		dst[i] = (x[i]-mean)*scale[i] + shift[i]
 	}
 }
+
+// finishRow applies the epilogue to acc and stores it to dst:
+// act(acc + bias) + res, res nil for none.
+func finishRow(dst, acc, bias, res []float32, fn act.Func) {
+	defer clearUpper()
+	var v simd.Float32s
+	l := v.Len()
+	for i := 0; i < len(acc); i += l {
+		n := min(l, len(acc)-i)
+		if n == l {
+			v = simd.LoadFloat32s(acc[i:])
+		} else {
+			v, _ = simd.LoadFloat32sPart(acc[i:][:n])
+		}
+		var r []float32
+		if res != nil {
+			r = res[i:]
+		}
+		finishVec(v, dst[i:], bias[i:], r, fn, n)
+	}
+}
+
+// addScaled writes a[i] + sign·b[i] to dst[i] for i < len(dst); sign is
+// 1 or −1, so the result is the exact sum or difference.
+func addScaled(dst, a, b []float32, sign float32) {
+	defer clearUpper()
+	sv := simd.BroadcastFloat32s(sign)
+	l := sv.Len()
+	i := 0
+	for ; i+l <= len(dst); i += l {
+		simd.LoadFloat32s(b[i:]).MulAdd(sv, simd.LoadFloat32s(a[i:])).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = a[i] + sign*b[i]
+	}
+}
