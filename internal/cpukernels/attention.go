@@ -48,13 +48,13 @@ func (a *Attention) Task(t, worker int) {
 	for q := 0; q < L; q++ {
 		clear(p)
 		for i, v := range x[q*c+j*3*d:][:d] {
-			axpy(p, kt[i*L:], v*scale)
+			addScaled(p, p, kt[i*L:], v*scale)
 		}
 		softmax(p)
 		o := a.Out[(n*L+q)*oc+j*d:][:d]
 		clear(o)
 		for s, ps := range p {
-			axpy(o, x[s*c+(j*3+2)*d:], ps)
+			addScaled(o, o, x[s*c+(j*3+2)*d:], ps)
 		}
 	}
 }

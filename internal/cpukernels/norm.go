@@ -64,7 +64,7 @@ func MeanPool(x, out []float32, n, hw, c int) {
 		acc := out[b*c:][:c]
 		clear(acc)
 		for p := 0; p < hw; p++ {
-			axpy(acc, x[(b*hw+p)*c:], 1)
+			addScaled(acc, acc, x[(b*hw+p)*c:], 1)
 		}
 		for i := range acc {
 			acc[i] *= inv

@@ -23,14 +23,6 @@ func finishRow(dst, acc, bias, res []float32, fn act.Func) {
 	}
 }
 
-// axpy adds a·x[i] to dst[i] for i < len(dst).
-func axpy(dst, x []float32, a float32) {
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] += a * v
-	}
-}
-
 // normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
 func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 	x, scale, shift = x[:len(dst)], scale[:len(dst)], shift[:len(dst)]
@@ -57,8 +49,9 @@ func softmax(p []float32) {
 	}
 }
 
-// addScaled writes a[i] + sign·b[i] to dst[i] for i < len(dst); sign is
-// 1 or −1, so the result is the exact sum or difference.
+// addScaled writes a[i] + sign·b[i] to dst[i] for i < len(dst) (dst may
+// be a: addScaled(y, y, x, s) is y += s·x). With sign ±1 the result is the
+// exact sum or difference.
 func addScaled(dst, a, b []float32, sign float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {

@@ -50,22 +50,6 @@ func hswishVec(x simd.Float32s) simd.Float32s {
 	return x.Mul(r).Div(simd.BroadcastFloat32s(6))
 }
 
-// axpy adds a·x[i] to dst[i] for i < len(dst).
-func axpy(dst, x []float32, a float32) {
-	defer clearUpper()
-	av := simd.BroadcastFloat32s(a)
-	l := av.Len()
-	i := 0
-	for ; i+l <= len(dst); i += l {
-		simd.LoadFloat32s(x[i:]).MulAdd(av, simd.LoadFloat32s(dst[i:])).Store(dst[i:])
-	}
-	if i < len(dst) {
-		xv, _ := simd.LoadFloat32sPart(x[i:len(dst)])
-		dv, _ := simd.LoadFloat32sPart(dst[i:])
-		xv.MulAdd(av, dv).StorePart(dst[i:])
-	}
-}
-
 // normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
 func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 	defer clearUpper()
@@ -102,8 +86,9 @@ func finishRow(dst, acc, bias, res []float32, fn act.Func) {
 	}
 }
 
-// addScaled writes a[i] + sign·b[i] to dst[i] for i < len(dst); sign is
-// 1 or −1, so the result is the exact sum or difference.
+// addScaled writes a[i] + sign·b[i] to dst[i] for i < len(dst) (dst may
+// be a: addScaled(y, y, x, s) is y += s·x). With sign ±1 the result is the
+// exact sum or difference.
 func addScaled(dst, a, b []float32, sign float32) {
 	defer clearUpper()
 	sv := simd.BroadcastFloat32s(sign)
