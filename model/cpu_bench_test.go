@@ -17,12 +17,12 @@ func BenchmarkCPUPlan(b *testing.B) {
 			g, p := synthPlan(b, c.variant, c.n, 224, 224)
 			input, out := make([]float32, c.n*3*224*224), make([]float32, c.n*g.Classes)
 			b.ReportAllocs()
-			b.ReportMetric(float64(p.MemoryBytes())/1e6, "plan-MB")
 			for b.Loop() {
 				if err := p.Run(out, input); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(p.MemoryBytes())/1e6, "plan-MB")
 		})
 	}
 }
