@@ -9,6 +9,10 @@ import "simd"
 // first rows rows of c.
 func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, ep Epilogue) {
 	defer clearUpper()
+	if rows == 1 {
+		tileRow(c[0], a[0], res[0], panel, k, j0, cols, ep)
+		return
+	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
 	l := c00.Len()
 	nr := 2 * l
@@ -71,5 +75,31 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 	}
 	if rows > 3 {
 		store(3, c30, c31)
+	}
+}
+
+// tileRow is tile for a single row (a linear layer at batch 1), without
+// the three repeated rows.
+func tileRow(c, a, res, panel []float32, k, j0, cols int, ep Epilogue) {
+	var c0, c1 simd.Float32s
+	l := c0.Len()
+	nr := 2 * l
+	panel = panel[:k*nr]
+	for kk, v := range a[:k] {
+		p := panel[kk*nr:][:nr]
+		x := simd.BroadcastFloat32s(v)
+		c0, c1 = x.MulAdd(simd.LoadFloat32s(p), c0), x.MulAdd(simd.LoadFloat32s(p[l:]), c1)
+	}
+	var r0, r1 []float32
+	if ep.Res != nil {
+		r0 = res[j0:]
+	}
+	n0, n1 := min(cols, l), cols-l
+	finishVec(c0, c[j0:], ep.Bias[j0:], r0, ep.Act, n0)
+	if n1 > 0 {
+		if r0 != nil {
+			r1 = r0[l:]
+		}
+		finishVec(c1, c[j0+l:], ep.Bias[j0+l:], r1, ep.Act, n1)
 	}
 }
