@@ -6,10 +6,11 @@ import "simd"
 
 // dwPixel computes one depthwise output pixel at out offset o over the taps
 // ky ∈ [ky0, ky1), kx ∈ [kx0, kx1) (those inside the image), one vector of
-// channels at a time.
+// channels at a time, then applies the epilogue to the whole pixel.
 func dwPixel(d *Depthwise, n, iy0, ix0, ky0, ky1, kx0, kx1, o int, ep Epilogue) {
 	defer clearUpper()
 	c, k := d.In.C, d.K
+	out := d.Out[o:][:c]
 	var zero simd.Float32s
 	l := zero.Len()
 	for c0 := 0; c0 < c; c0 += l {
@@ -28,10 +29,11 @@ func dwPixel(d *Depthwise, n, iy0, ix0, ky0, ky1, kx0, kx1, o int, ep Epilogue) 
 				}
 			}
 		}
-		var res []float32
-		if ep.Res != nil {
-			res = ep.Res[c0:]
-		}
-		finishVec(acc, d.Out[o+c0:], ep.Bias[c0:], res, ep.Act, cn)
+		acc.StorePart(out[c0:][:cn])
 	}
+	var res []float32
+	if ep.Res != nil {
+		res = ep.Res[:c]
+	}
+	finishRow(out, out, ep.Bias, res, ep.Act)
 }

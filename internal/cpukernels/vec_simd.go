@@ -17,31 +17,39 @@ func lanes() int {
 // finishVec applies the epilogue to the first n (≤ lanes) values of v and
 // stores them to dst: act(v + bias) + res, res nil for none.
 func finishVec(v simd.Float32s, dst, bias, res []float32, fn act.Func, n int) {
-	l := v.Len()
-	if n == l {
-		v = v.Add(simd.LoadFloat32s(bias))
-	} else {
-		b, _ := simd.LoadFloat32sPart(bias[:n])
-		v = v.Add(b)
-	}
-	switch fn {
-	case act.HSwish:
-		v = hswishVec(v)
-	case act.GELU:
-		v = geluVec(v)
-	}
-	if n == l {
-		if res != nil {
-			v = v.Add(simd.LoadFloat32s(res))
-		}
-		v.Store(dst)
+	if n == v.Len() {
+		finishFull(v, simd.LoadFloat32s(bias), dst, res, fn)
 		return
 	}
+	b, _ := simd.LoadFloat32sPart(bias[:n])
+	v = actVec(v.Add(b), fn)
 	if res != nil {
 		r, _ := simd.LoadFloat32sPart(res[:n])
 		v = v.Add(r)
 	}
 	v.StorePart(dst[:n])
+}
+
+// finishFull is finishVec for a full vector with the bias loaded: small
+// enough to inline into the GEMM micro-tile, so that a tile's epilogue
+// makes no calls (for hswish and none).
+func finishFull(v, bias simd.Float32s, dst, res []float32, fn act.Func) {
+	v = actVec(v.Add(bias), fn)
+	if res != nil {
+		v = v.Add(simd.LoadFloat32s(res))
+	}
+	v.Store(dst)
+}
+
+// actVec applies fn per lane.
+func actVec(v simd.Float32s, fn act.Func) simd.Float32s {
+	switch fn {
+	case act.HSwish:
+		return hswishVec(v)
+	case act.GELU:
+		return geluVec(v)
+	}
+	return v
 }
 
 // hswishVec is x·clamp(x+3, 0, 6)/6 per lane, dividing by multiplying with
@@ -68,23 +76,29 @@ func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 }
 
 // finishRow applies the epilogue to acc and stores it to dst:
-// act(acc + bias) + res, res nil for none.
+// act(acc + bias) + res, res nil for none. The loop over full vectors has
+// no calls (hswish inlines), which matters in wasm where a call costs as
+// much as the arithmetic of a vector.
 func finishRow(dst, acc, bias, res []float32, fn act.Func) {
 	defer clearUpper()
 	var v simd.Float32s
 	l := v.Len()
-	for i := 0; i < len(acc); i += l {
-		n := min(l, len(acc)-i)
-		if n == l {
-			v = simd.LoadFloat32s(acc[i:])
-		} else {
-			v, _ = simd.LoadFloat32sPart(acc[i:][:n])
-		}
+	n := len(acc)
+	i := 0
+	for ; i+l <= n; i += l {
 		var r []float32
 		if res != nil {
 			r = res[i:]
 		}
-		finishVec(v, dst[i:], bias[i:], r, fn, n)
+		finishFull(simd.LoadFloat32s(acc[i:]), simd.LoadFloat32s(bias[i:]), dst[i:], r, fn)
+	}
+	if i < n {
+		var r []float32
+		if res != nil {
+			r = res[i:]
+		}
+		v, _ = simd.LoadFloat32sPart(acc[i:n])
+		finishVec(v, dst[i:], bias[i:], r, fn, n-i)
 	}
 }
 
