@@ -6,7 +6,9 @@
 #
 #   tools/bench_cpu.sh [rounds] [threads]    (defaults 5 and 2)
 #
-# Needs go1.27.3 (GOTOOLCHAIN) and /usr/bin/python3 with torch.
+# Both sides use the weights of ../shared/testdata/lowformer/b0/evalmodel.pt
+# when it is there (else synthetic and random ones). Needs go1.27.3
+# (GOTOOLCHAIN) and /usr/bin/python3 with torch.
 set -eu
 rounds=${1:-5}
 threads=${2:-2}
@@ -16,14 +18,19 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 GOEXPERIMENT=simd go test -c -o "$tmp/simd.test" ./model
 go test -c -o "$tmp/scalar.test" ./model
-ms() { # ns/op of the b0/batch1 line of a Go benchmark, in ms
-	awk '/CPUPlan\/b0\/batch1/ {printf "%.2f\n", $3 / 1e6}'
+ckpt=$(realpath ../shared/testdata/lowformer/b0/evalmodel.pt 2>/dev/null || true)
+which=b0
+if [ -f "$ckpt" ]; then
+	which=b0-ref # the reference checkpoint on both sides
+fi
+ms() { # ns/op of the benchmark line, in ms
+	awk '/CPUPlan\// {printf "%.2f\n", $3 / 1e6}'
 }
 for r in $(seq "$rounds"); do
 	for k in simd scalar; do
-		(cd model && GOMAXPROCS=$threads "$tmp/$k.test" -test.run x -test.bench 'CPUPlan/b0/batch1$' -test.benchtime 10x) | ms >>"$tmp/$k"
+		(cd model && GOMAXPROCS=$threads "$tmp/$k.test" -test.run x -test.bench "CPUPlan/$which/batch1\$" -test.benchtime 10x) | ms >>"$tmp/$k"
 	done
-	(cd tools && /usr/bin/python3 bench_cpu_torch.py b0 1 224 "$threads" 10) >"$tmp/round"
+	(cd tools && /usr/bin/python3 bench_cpu_torch.py b0 1 224 "$threads" 10 $ckpt) >"$tmp/round"
 	awk '$1 == "torch-eager" {print $4}' "$tmp/round" >>"$tmp/torch"
 	awk '$1 == "torch-frozen" {print $4}' "$tmp/round" >>"$tmp/frozen"
 	echo "round $r: go-simd $(tail -1 "$tmp/simd") ms, go-scalar $(tail -1 "$tmp/scalar") ms, torch eager $(tail -1 "$tmp/torch") ms, torch frozen $(tail -1 "$tmp/frozen") ms (load $(cut -d' ' -f1 /proc/loadavg))"
