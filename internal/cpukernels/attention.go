@@ -8,8 +8,8 @@ import (
 // an input whose channels are ordered [head][q|k|v][d]; the output has
 // Heads·HeadDim channels ordered [head][d]. A task is one (image, head):
 // it transposes the head's keys into its worker's scratch so that the
-// scores of a query are axpys over keys, and sums the values with axpys
-// over d.
+// scores of a query are one combination of key rows vectorized over keys,
+// and its output one combination of value rows vectorized over d.
 type Attention struct {
 	X              []float32
 	In             Geom
@@ -46,15 +46,9 @@ func (a *Attention) Task(t, worker int) {
 	}
 	scale := float32(1 / math.Sqrt(float64(d)))
 	for q := 0; q < L; q++ {
-		clear(p)
-		for i, v := range x[q*c+j*3*d:][:d] {
-			addScaled(p, p, kt[i*L:], v*scale)
-		}
+		combineRows(p, kt, L, x[q*c+j*3*d:][:d], scale) // scores: scale·Σ_i q[i]·keysᵀ[i]
 		softmax(p)
 		o := a.Out[(n*L+q)*oc+j*d:][:d]
-		clear(o)
-		for s, ps := range p {
-			addScaled(o, o, x[s*c+(j*3+2)*d:], ps)
-		}
+		combineRows(o, x[(j*3+2)*d:], c, p, 1) // Σ_s p[s]·v_s
 	}
 }

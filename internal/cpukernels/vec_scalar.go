@@ -58,3 +58,17 @@ func addScaled(dst, a, b []float32, sign float32) {
 		dst[i] = a[i] + sign*b[i]
 	}
 }
+
+// combineRows writes scale·Σ_r coef[r]·src[r·stride+k] to dst[k] for
+// k < len(dst): a small matrix-vector product in one call.
+func combineRows(dst, src []float32, stride int, coef []float32, scale float32) {
+	clear(dst)
+	for r, cr := range coef {
+		for k, v := range src[r*stride:][:len(dst)] {
+			dst[k] += cr * v
+		}
+	}
+	for k := range dst {
+		dst[k] *= scale
+	}
+}
