@@ -67,6 +67,7 @@ func softmax(p []float32) {
 	}
 	var lanesum [64]float32
 	sum.Store(lanesum[:l])
+	clearUpper() // the scalar sums below are SSE code
 	var s float32
 	for _, v := range lanesum[:l] {
 		s += v
@@ -75,7 +76,8 @@ func softmax(p []float32) {
 	for i = 0; i+l <= len(p); i += l {
 		simd.LoadFloat32s(p[i:]).Mul(inv).Store(p[i:])
 	}
-	for ; i < len(p); i++ {
-		p[i] /= s
+	if i < len(p) {
+		v, n := simd.LoadFloat32sPart(p[i:])
+		v.Mul(inv).StorePart(p[i:][:n])
 	}
 }

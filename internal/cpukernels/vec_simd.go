@@ -56,7 +56,8 @@ func actVec(v simd.Float32s, fn act.Func) simd.Float32s {
 // 1/6 (within an ulp of act.HSwish; a vector divide costs several
 // multiplies).
 func hswishVec(x simd.Float32s) simd.Float32s {
-	r := x.Add(simd.BroadcastFloat32s(3)).Max(simd.BroadcastFloat32s(0)).Min(simd.BroadcastFloat32s(6))
+	var zero simd.Float32s // not BroadcastFloat32s(0): that compiles to an SSE XORPS, slow after AVX code
+	r := x.Add(simd.BroadcastFloat32s(3)).Max(zero).Min(simd.BroadcastFloat32s(6))
 	return x.Mul(r).Mul(simd.BroadcastFloat32s(1.0 / 6))
 }
 
@@ -70,8 +71,12 @@ func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 		v := simd.LoadFloat32s(x[i:]).Sub(mv)
 		v.MulAdd(simd.LoadFloat32s(scale[i:]), simd.LoadFloat32s(shift[i:])).Store(dst[i:])
 	}
-	for ; i < len(dst); i++ {
-		dst[i] = (x[i]-mean)*scale[i] + shift[i]
+	if i < len(dst) { // the tail with partial vectors: scalar float code here would be SSE
+		n := len(dst) - i
+		v, _ := simd.LoadFloat32sPart(x[i:][:n])
+		sc, _ := simd.LoadFloat32sPart(scale[i:][:n])
+		sh, _ := simd.LoadFloat32sPart(shift[i:][:n])
+		v.Sub(mv).MulAdd(sc, sh).StorePart(dst[i:][:n])
 	}
 }
 
@@ -113,8 +118,11 @@ func addScaled(dst, a, b []float32, sign float32) {
 	for ; i+l <= len(dst); i += l {
 		simd.LoadFloat32s(b[i:]).MulAdd(sv, simd.LoadFloat32s(a[i:])).Store(dst[i:])
 	}
-	for ; i < len(dst); i++ {
-		dst[i] = a[i] + sign*b[i]
+	if i < len(dst) { // the tail with partial vectors: scalar float code here would be SSE
+		n := len(dst) - i
+		bv, _ := simd.LoadFloat32sPart(b[i:][:n])
+		av, _ := simd.LoadFloat32sPart(a[i:][:n])
+		bv.MulAdd(sv, av).StorePart(dst[i:][:n])
 	}
 }
 
