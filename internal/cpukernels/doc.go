@@ -23,5 +23,8 @@
 //
 // On amd64 every vector routine ends with VZEROUPPER (clearUpper): Go's
 // scalar float code, math and memmove use SSE encodings, which run several
-// times slower while the upper halves of the AVX registers are dirty.
+// times slower while the upper halves of the AVX registers are dirty. For
+// the same reason the vector routines take zero vectors as zero values
+// (BroadcastFloat32s(0) compiles to an SSE XORPS) and handle tails with
+// partial vectors rather than scalar loops.
 package cpukernels
