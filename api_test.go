@@ -206,10 +206,10 @@ var layers = map[string]int{
 	"act": 0, "shaders": 0, "gpu": 0, "labels": 0, "preprocess/internal/jpeg": 0,
 	"model/checkpoint": 0, "pretrained": 0, "internal/refdata": 0, "internal/ziptest": 0,
 	"internal/ref": 1, "internal/synth": 1, "internal/gputest": 1, "preprocess": 1,
-	"kernels": 2,
-	"model":   3,
-	"":        4, // the root package: the public Go API
-	"wasm":    5, "cmd/lowformer": 5, "examples/classify": 5, "web": 5, "web/devserver": 5, "web/test/mksafetensors": 5,
+	"kernels": 2, "internal/cpukernels": 2,
+	"model": 3,
+	"":      4, // the root package: the public Go API
+	"wasm":  5, "cmd/lowformer": 5, "examples/classify": 5, "web": 5, "web/devserver": 5, "web/test/mksafetensors": 5,
 }
 
 // TestImportLayering checks every import between the module's packages

@@ -111,7 +111,8 @@ type Info struct {
 type Model struct {
 	info  Info
 	graph *model.Graph
-	gpu   gpuModel // nil on the CPU
+	gpu   gpuModel   // nil on the CPU
+	cpu   *model.CPU // runs the model when gpu is nil
 
 	mu     sync.RWMutex
 	closed bool
@@ -177,7 +178,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		return nil, badCheckpoint("%w", err)
 	}
 	params, _ := cfg.ParamCount()
-	m := &Model{graph: g, info: Info{
+	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
 	}}
@@ -237,7 +238,7 @@ func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]flo
 	if m.gpu != nil {
 		return m.gpu.Logits(input, n, h, w)
 	}
-	return model.RunCPU(m.graph, input, n, h, w)
+	return m.cpu.Logits(input, n, h, w)
 }
 
 // Warmup readies the model for batches of n images of side×side pixels
@@ -245,7 +246,8 @@ func (m *Model) Logits(ctx context.Context, input []float32, n, h, w int) ([]flo
 // the later ones. On the GPU it builds the execution plan for that shape
 // and runs it once on blank images: that makes the driver compile every
 // shader, which on a CPU adapter with an empty shader cache takes seconds.
-// On the CPU backend there is nothing to prepare and it returns at once.
+// On the CPU backend it builds the plan for that shape (packs the weights
+// for the SIMD kernels and allocates the activation arena) without running it.
 func (m *Model) Warmup(ctx context.Context, n, side int) error {
 	if side == 0 {
 		side = m.info.NativeSide
@@ -263,7 +265,8 @@ func (m *Model) Warmup(ctx context.Context, n, side int) error {
 		if m.closed {
 			return ErrClosed
 		}
-		return nil
+		_, err := m.cpu.Plan(n, side, side) // packs the weights, allocates the arena
+		return err
 	}
 	_, err := m.Logits(ctx, make([]float32, n*3*side*side), n, side, side)
 	return err

@@ -16,8 +16,8 @@ func InputNHWC4(input []float32, n, h, w int) ([]float32, error) {
 // inputNHWC4Into is InputNHWC4 writing into dst when it has the right
 // length (a plan reuses one buffer for every inference).
 func inputNHWC4Into(dst, input []float32, n, h, w int) ([]float32, error) {
-	if n < 1 || h < 1 || w < 1 || n > len(input)/(3*h*w) || len(input) != n*3*h*w {
-		return nil, fmt.Errorf("model: input has %d values, a batch of %d RGB images of %dx%d needs %d", len(input), n, h, w, n*3*h*w)
+	if err := checkInputLen(input, n, h, w); err != nil {
+		return nil, err
 	}
 	out := dst
 	if len(out) != n*h*w*InputChannels {
@@ -34,14 +34,23 @@ func inputNHWC4Into(dst, input []float32, n, h, w int) ([]float32, error) {
 	return out, nil
 }
 
-// RunCPU runs the graph on the CPU (internal/ref ops) for n NCHW RGB images
-// of h×w pixels and returns the logits, n×Classes.
-func RunCPU(g *Graph, input []float32, n, h, w int) ([]float32, error) {
-	logits, _, err := runCPUActs(g, input, n, h, w, func(Value) bool { return false })
-	return logits, err
+// checkInputLen checks that input holds n NCHW RGB images of h×w pixels.
+func checkInputLen(input []float32, n, h, w int) error {
+	if n < 1 || h < 1 || w < 1 || n > len(input)/(3*h*w) || len(input) != n*3*h*w {
+		return fmt.Errorf("model: input has %d values, a batch of %d RGB images of %dx%d needs %d", len(input), n, h, w, n*3*h*w)
+	}
+	return nil
 }
 
-// runCPUActs is RunCPU that also returns the activations of the values for
+// RunCPU runs the graph on the CPU for n NCHW RGB images of h×w pixels and
+// returns the logits, n×Classes. It builds a CPU plan (packing the weights)
+// for this one call: to run a graph more than once, keep a NewCPU model.
+func RunCPU(g *Graph, input []float32, n, h, w int) ([]float32, error) {
+	return NewCPU(g).Logits(input, n, h, w)
+}
+
+// runCPUActs runs the graph op by op with the internal/ref oracle (float64
+// accumulators) and returns the logits and the activations of the values for
 // which keep returns true (every value when keep is nil), for comparisons
 // with reference activations. Other values are dropped after their last use.
 func runCPUActs(g *Graph, input []float32, n, h, w int, keep func(Value) bool) ([]float32, map[Value]*ref.Tensor, error) {

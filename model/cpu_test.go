@@ -48,8 +48,9 @@ func tapDiff(t *testing.T, got *ref.Tensor, want []float32, meta binMeta) (diff,
 }
 
 // TestCPUMatchesReference runs the official-format checkpoints of
-// shared/testdata/lowformer through the CPU back end and compares the
-// logits and every reference activation that maps to a graph value.
+// shared/testdata/lowformer through the internal/ref path, comparing the
+// logits and every reference activation that maps to a graph value, and
+// through the CPU plan, comparing the logits.
 func TestCPUMatchesReference(t *testing.T) {
 	for _, v := range []string{"b0", "E1"} {
 		t.Run(v, func(t *testing.T) {
@@ -95,6 +96,16 @@ func TestCPUMatchesReference(t *testing.T) {
 			t.Logf("%s logits max-abs diff %.3e (max-abs %.3f)", cfg.Name, diff, ref.MaxAbs(wantLogits))
 			if diff > logitTol {
 				t.Errorf("logits differ by %.3g > %.0e", diff, logitTol)
+			}
+			start = time.Now()
+			planned, err := NewCPU(g).Logits(input, im.Shape[0], im.Shape[2], im.Shape[3])
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff = ref.MaxAbsDiff(planned, wantLogits)
+			t.Logf("%s CPU plan logits max-abs diff %.3e (%v with plan build)", cfg.Name, diff, time.Since(start).Round(time.Millisecond))
+			if diff > logitTol {
+				t.Errorf("CPU plan logits differ by %.3g > %.0e", diff, logitTol)
 			}
 			if firstBad != "" {
 				t.Errorf("first diverging activation: %s", firstBad)

@@ -29,8 +29,6 @@ type GPU struct {
 // errClosed is returned by calls on a closed GPU model.
 var errClosed = errors.New("model: the GPU model is closed")
 
-type planKey struct{ n, h, w int }
-
 // NewGPU prepares g for dev. Weights are uploaded, in the layout their
 // kernels want, when the first plan that uses them is built, and are then
 // shared by every plan.

@@ -29,7 +29,7 @@ func readBin(t *testing.T, path string) ([]float32, binMeta) { return refdata.Re
 
 // referenceGraph reads shared/testdata/lowformer/<v>/evalmodel.pt and builds
 // its graph; it returns the graph and the reference folder.
-func referenceGraph(t *testing.T, v string) (*Graph, Config, string) {
+func referenceGraph(t testing.TB, v string) (*Graph, Config, string) {
 	t.Helper()
 	dir := refdata.Dir(t, v)
 	sd, err := checkpoint.ReadFile(filepath.Join(dir, "evalmodel.pt"))

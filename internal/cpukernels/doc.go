@@ -1,0 +1,30 @@
+// Package cpukernels holds the fast float32 CPU kernels of the CPU back
+// end: a packed, register-blocked GEMM with a fused epilogue (bias,
+// activation, residual) for 1×1 convolutions and linear layers, Winograd
+// F(2×2, 3×3) for dense 3×3 stride-1 convolutions, im2col + GEMM for the
+// other dense convolutions and the ConvTranspose, a depthwise convolution
+// vectorized over channels, attention, GroupNorm, LayerNorm and the mean
+// pool. Every kernel accumulates in float32 (FMA where the hardware has
+// it). Activations are NHWC float32, weights in the layouts
+// of model.Graph.
+//
+// Built with GOEXPERIMENT=simd the inner loops use the portable simd
+// package (AVX2/AVX-512 natively, SIMD128 in wasm); without it scalar twins
+// of the same loops run. internal/ref stays the plain oracle the tests
+// compare against.
+//
+// Kernels are split into independent tasks (an output row block, a panel
+// group, an attention head) so that a caller can spread them over workers
+// with ForEach; every task writes its own part of the output and uses only
+// the scratch of the worker running it. Natively ForEach uses GOMAXPROCS
+// workers; in js/wasm it runs on the one thread. A kernel is built once
+// per plan with its operands bound (weights packed once per model with
+// PackB, PackConvT or PackWinograd), so running it allocates nothing.
+//
+// On amd64 every vector routine ends with VZEROUPPER (clearUpper): Go's
+// scalar float code, math and memmove use SSE encodings, which run several
+// times slower while the upper halves of the AVX registers are dirty. For
+// the same reason the vector routines take zero vectors as zero values
+// (BroadcastFloat32s(0) compiles to an SSE XORPS) and handle tails with
+// partial vectors rather than scalar loops.
+package cpukernels

@@ -1,0 +1,74 @@
+package cpukernels
+
+import "github.com/lowformer/lowformer-webgpu/act"
+
+// Epilogue is what a kernel applies to each accumulated output value of
+// column j in row i: Act(acc + Bias[j]) + Res[i·LdRes + j]. Bias has one
+// value per output column (zeros when the layer has none); Res is nil when
+// there is no residual.
+type Epilogue struct {
+	Bias  []float32
+	Act   act.Func
+	Res   []float32
+	LdRes int
+}
+
+// rows returns the epilogue of the rows from row i on.
+func (e Epilogue) rows(i int) Epilogue {
+	if e.Res != nil {
+		e.Res = e.Res[i*e.LdRes:]
+	}
+	return e
+}
+
+// GemmBlock computes rows [0, m) and column panels [p0, p1) of
+// C = epilogue(A·B): row i of A is a[i·lda:][:B.K], row i of C is
+// c[i·ldc:]. Rows are taken mr at a time; each micro-tile keeps its
+// accumulators in registers over the whole K.
+func GemmBlock(c []float32, ldc int, a []float32, lda, m int, b *PackedB, p0, p1 int, ep Epilogue) {
+	nr := PanelWidth()
+	var rowsA [mr][]float32
+	var rowsC, rowsR [mr][]float32
+	for i := 0; i < m; i += mr {
+		rows := min(mr, m-i)
+		for r := 0; r < mr; r++ {
+			src := i + min(r, rows-1) // short tiles repeat their last row
+			rowsA[r] = a[src*lda:][:b.K]
+			rowsC[r] = c[src*ldc:]
+			if ep.Res != nil {
+				rowsR[r] = ep.Res[src*ep.LdRes:]
+			}
+		}
+		for p := p0; p < p1; p++ {
+			j0 := p * nr
+			tile(&rowsC, &rowsA, &rowsR, rows, b.panel(p), b.K, j0, min(nr, b.N-j0), ep)
+		}
+	}
+}
+
+// Gemm is one GEMM, C = epilogue(A·B) over M rows, with its split into
+// tasks for ForEach.
+type Gemm struct {
+	C      []float32
+	Ldc    int
+	A      []float32
+	Lda, M int
+	B      *PackedB
+	Ep     Epilogue
+	split  split
+	runner
+}
+
+// NewGemm prepares C = epilogue(A·B) over m rows for up to workers workers.
+func NewGemm(c []float32, ldc int, a []float32, lda, m int, b *PackedB, ep Epilogue, workers int) *Gemm {
+	g := &Gemm{C: c, Ldc: ldc, A: a, Lda: lda, M: m, B: b, Ep: ep, split: newSplit(m, b.Panels(), workers)}
+	g.runner = runner{g.split.tasks(), g.Task}
+	return g
+}
+
+// Task computes task t.
+func (g *Gemm) Task(t, _ int) {
+	defer clearUpper()
+	i0, m, p0, p1 := g.split.at(t)
+	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0))
+}

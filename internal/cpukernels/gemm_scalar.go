@@ -1,0 +1,31 @@
+//go:build !goexperiment.simd
+
+package cpukernels
+
+// tile computes one mr×PanelWidth micro-tile: rows of a (each k long) times
+// the k-major panel, then the epilogue for columns [j0, j0+cols) of the
+// first rows rows of c. Each row keeps its eight sums in locals.
+func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, ep Epilogue) {
+	const nr = 8 // 2·lanes()
+	panel = panel[:k*nr]
+	for r := 0; r < rows; r++ {
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
+		for kk, x := range a[r][:k] {
+			p := (*[nr]float32)(panel[kk*nr:])
+			s0 += x * p[0]
+			s1 += x * p[1]
+			s2 += x * p[2]
+			s3 += x * p[3]
+			s4 += x * p[4]
+			s5 += x * p[5]
+			s6 += x * p[6]
+			s7 += x * p[7]
+		}
+		acc := [nr]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+		var rr []float32
+		if ep.Res != nil {
+			rr = res[r][j0:][:cols]
+		}
+		finishRow(c[r][j0:][:cols], acc[:cols], ep.Bias[j0:][:cols], rr, ep.Act)
+	}
+}

@@ -1,0 +1,105 @@
+//go:build goexperiment.simd
+
+package cpukernels
+
+import "simd"
+
+// tile computes one mr×PanelWidth micro-tile: rows of a (each k long) times
+// the k-major panel, then the epilogue for columns [j0, j0+cols) of the
+// first rows rows of c.
+func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, ep Epilogue) {
+	defer clearUpper()
+	if rows == 1 {
+		tileRow(c[0], a[0], res[0], panel, k, j0, cols, ep)
+		return
+	}
+	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
+	l := c00.Len()
+	nr := 2 * l
+	a0, a1, a2, a3 := a[0][:k], a[1][:k], a[2][:k], a[3][:k]
+	panel = panel[:k*nr]
+	kk := 0
+	for ; kk+2 <= k; kk += 2 { // two steps per iteration halve the loop overhead
+		p := panel[kk*nr:][:2*nr]
+		b0 := simd.LoadFloat32s(p)
+		b1 := simd.LoadFloat32s(p[l:])
+		b2 := simd.LoadFloat32s(p[nr:])
+		b3 := simd.LoadFloat32s(p[nr+l:])
+		x, y := simd.BroadcastFloat32s(a0[kk]), simd.BroadcastFloat32s(a0[kk+1])
+		c00 = y.MulAdd(b2, x.MulAdd(b0, c00))
+		c01 = y.MulAdd(b3, x.MulAdd(b1, c01))
+		x, y = simd.BroadcastFloat32s(a1[kk]), simd.BroadcastFloat32s(a1[kk+1])
+		c10 = y.MulAdd(b2, x.MulAdd(b0, c10))
+		c11 = y.MulAdd(b3, x.MulAdd(b1, c11))
+		x, y = simd.BroadcastFloat32s(a2[kk]), simd.BroadcastFloat32s(a2[kk+1])
+		c20 = y.MulAdd(b2, x.MulAdd(b0, c20))
+		c21 = y.MulAdd(b3, x.MulAdd(b1, c21))
+		x, y = simd.BroadcastFloat32s(a3[kk]), simd.BroadcastFloat32s(a3[kk+1])
+		c30 = y.MulAdd(b2, x.MulAdd(b0, c30))
+		c31 = y.MulAdd(b3, x.MulAdd(b1, c31))
+	}
+	if kk < k { // odd k: the last step
+		p := panel[kk*nr:][:nr]
+		b0, b1 := simd.LoadFloat32s(p), simd.LoadFloat32s(p[l:])
+		x := simd.BroadcastFloat32s(a0[kk])
+		c00, c01 = x.MulAdd(b0, c00), x.MulAdd(b1, c01)
+		x = simd.BroadcastFloat32s(a1[kk])
+		c10, c11 = x.MulAdd(b0, c10), x.MulAdd(b1, c11)
+		x = simd.BroadcastFloat32s(a2[kk])
+		c20, c21 = x.MulAdd(b0, c20), x.MulAdd(b1, c21)
+		x = simd.BroadcastFloat32s(a3[kk])
+		c30, c31 = x.MulAdd(b0, c30), x.MulAdd(b1, c31)
+	}
+	n0, n1 := min(cols, l), cols-l
+	bias := ep.Bias[j0:]
+	store := func(r int, v0, v1 simd.Float32s) {
+		var r0, r1 []float32
+		if ep.Res != nil {
+			r0 = res[r][j0:]
+			if n1 > 0 {
+				r1 = r0[l:]
+			}
+		}
+		dst := c[r][j0:]
+		finishVec(v0, dst, bias, r0, ep.Act, n0)
+		if n1 > 0 {
+			finishVec(v1, dst[l:], bias[l:], r1, ep.Act, n1)
+		}
+	}
+	store(0, c00, c01)
+	if rows > 1 {
+		store(1, c10, c11)
+	}
+	if rows > 2 {
+		store(2, c20, c21)
+	}
+	if rows > 3 {
+		store(3, c30, c31)
+	}
+}
+
+// tileRow is tile for a single row (a linear layer at batch 1), without
+// the three repeated rows.
+func tileRow(c, a, res, panel []float32, k, j0, cols int, ep Epilogue) {
+	var c0, c1 simd.Float32s
+	l := c0.Len()
+	nr := 2 * l
+	panel = panel[:k*nr]
+	for kk, v := range a[:k] {
+		p := panel[kk*nr:][:nr]
+		x := simd.BroadcastFloat32s(v)
+		c0, c1 = x.MulAdd(simd.LoadFloat32s(p), c0), x.MulAdd(simd.LoadFloat32s(p[l:]), c1)
+	}
+	var r0, r1 []float32
+	if ep.Res != nil {
+		r0 = res[j0:]
+	}
+	n0, n1 := min(cols, l), cols-l
+	finishVec(c0, c[j0:], ep.Bias[j0:], r0, ep.Act, n0)
+	if n1 > 0 {
+		if r0 != nil {
+			r1 = r0[l:]
+		}
+		finishVec(c1, c[j0+l:], ep.Bias[j0+l:], r1, ep.Act, n1)
+	}
+}

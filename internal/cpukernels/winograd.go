@@ -1,0 +1,215 @@
+package cpukernels
+
+// Winograd is the dense 3×3 stride-1 convolution with padding 1 as
+// Winograd F(2×2, 3×3): each 2×2 block of output pixels (a tile) comes
+// from its 4×4 input patch d as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so the channel
+// mixing is 16 GEMMs (one per element of the 4×4 transform) of tiles×Cin
+// by Cin×Cout, 16 multiplies per tile instead of 36. It runs in three
+// phases, each spread with ForEach: the input transform (one task per
+// tile, vectorized over channels), the GEMMs (element × row block ×
+// panel group) and the output transform with the fused epilogue (one task
+// per tile). The transforms only add and subtract, so the result stays
+// within float32 rounding of the direct convolution.
+type Winograd struct {
+	X       []float32
+	In      Geom
+	Out     []float32
+	U       *WinogradWeights
+	Ep      Epilogue // LdRes = Cout
+	tilesY  int      // tile rows per image
+	tilesX  int      // tile columns per image
+	tiles   int      // over the batch
+	split   split    // of one element's GEMM
+	zero    Epilogue // for the GEMMs: zero bias, no activation
+	scratch *Scratch
+	phases  [3]runner
+}
+
+// WinogradWeights are a 3×3 conv's weights transformed (G g Gᵀ) and packed
+// as 16 Cin×Cout matrices, one per transform element.
+type WinogradWeights struct {
+	Cin, Cout int
+	U         [16]*PackedB
+}
+
+// winogradG is the 4×3 weight transform of F(2×2, 3×3).
+var winogradG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+
+// PackWinograd transforms and packs the [3][3][Cin][Cout] weights.
+func PackWinograd(w []float32, cin, cout int) *WinogradWeights {
+	if len(w) != 9*cin*cout {
+		panic("cpukernels: PackWinograd weight length does not match 3×3×Cin×Cout")
+	}
+	var mats [16][]float32
+	for e := range mats {
+		mats[e] = make([]float32, cin*cout)
+	}
+	for ci := 0; ci < cin; ci++ {
+		for co := 0; co < cout; co++ {
+			var g [3][3]float64
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					g[ky][kx] = float64(w[((ky*3+kx)*cin+ci)*cout+co])
+				}
+			}
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					var u float64
+					for a := 0; a < 3; a++ {
+						for b := 0; b < 3; b++ {
+							u += winogradG[i][a] * g[a][b] * winogradG[j][b]
+						}
+					}
+					mats[i*4+j][ci*cout+co] = float32(u)
+				}
+			}
+		}
+	}
+	ww := &WinogradWeights{Cin: cin, Cout: cout}
+	for e, m := range mats {
+		ww.U[e] = PackB(m, cin, cout)
+	}
+	return ww
+}
+
+// WinogradSharedFloats is the shared scratch a Winograd conv needs: the
+// transformed input and the GEMM results of every tile.
+func WinogradSharedFloats(in Geom, cout int) int {
+	tiles := in.N * ((in.H + 1) / 2) * ((in.W + 1) / 2)
+	return 16 * tiles * (in.C + cout)
+}
+
+// NewWinograd prepares out = epilogue(conv3×3(x)) for the workers of s.
+func NewWinograd(x []float32, in Geom, out []float32, u *WinogradWeights, ep Epilogue, s *Scratch) *Winograd {
+	if u.Cin != in.C {
+		panic("cpukernels: Winograd weights do not match the input channels")
+	}
+	c := &Winograd{X: x, In: in, Out: out, U: u, Ep: ep, scratch: s,
+		tilesY: (in.H + 1) / 2, tilesX: (in.W + 1) / 2,
+		zero: Epilogue{Bias: make([]float32, u.Cout)}}
+	c.tiles = in.N * c.tilesY * c.tilesX
+	c.split = newSplit(c.tiles, u.U[0].Panels(), s.Workers())
+	s.need(max(32*in.C, 12*u.Cout))
+	s.needShared(WinogradSharedFloats(in, u.Cout))
+	c.phases = [3]runner{{c.tiles, c.inputTask}, {16 * c.split.tasks(), c.gemmTask}, {c.tiles, c.outputTask}}
+	return c
+}
+
+// Run runs the three phases.
+func (c *Winograd) Run() {
+	for i := range c.phases {
+		c.phases[i].Run()
+	}
+}
+
+// v is transform element e's transformed input, tiles×Cin.
+func (c *Winograd) v(e int) []float32 {
+	n := c.tiles * c.In.C
+	return c.scratch.shared[e*n:][:n]
+}
+
+// m is transform element e's GEMM result, tiles×Cout.
+func (c *Winograd) m(e int) []float32 {
+	n := c.tiles * c.U.Cout
+	return c.scratch.shared[16*c.tiles*c.In.C+e*n:][:n]
+}
+
+// tile returns tile t's image and top-left output pixel.
+func (c *Winograd) tile(t int) (n, oy, ox int) {
+	per := c.tilesY * c.tilesX
+	return t / per, 2 * (t % per / c.tilesX), 2 * (t % c.tilesX)
+}
+
+// inputTask writes Bᵀ d B of tile t's 4×4 input patch d (zeros outside
+// the image) to row t of the 16 transformed inputs.
+func (c *Winograd) inputTask(t, worker int) {
+	cin := c.In.C
+	buf := c.scratch.get(worker, 32*cin)
+	var d, tmp, v [16][]float32
+	for e := range d {
+		d[e], tmp[e] = buf[e*cin:][:cin], buf[(16+e)*cin:][:cin]
+		v[e] = c.v(e)[t*cin:][:cin]
+	}
+	n, oy, ox := c.tile(t)
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			iy, ix := oy-1+i, ox-1+j
+			if iy < 0 || iy >= c.In.H || ix < 0 || ix >= c.In.W {
+				clear(d[i*4+j])
+				continue
+			}
+			copy(d[i*4+j], c.X[((n*c.In.H+iy)*c.In.W+ix)*cin:][:cin])
+		}
+	}
+	for j := 0; j < 4; j++ { // tmp = Bᵀ d, column by column
+		inputTransform(tmp[j], tmp[4+j], tmp[8+j], tmp[12+j], d[j], d[4+j], d[8+j], d[12+j])
+	}
+	for i := 0; i < 4; i++ { // v = tmp B, row by row
+		inputTransform(v[i*4], v[i*4+1], v[i*4+2], v[i*4+3], tmp[i*4], tmp[i*4+1], tmp[i*4+2], tmp[i*4+3])
+	}
+}
+
+// inputTransform applies Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1] to
+// four channel vectors x0..x3.
+func inputTransform(y0, y1, y2, y3, x0, x1, x2, x3 []float32) {
+	addScaled(y0, x0, x2, -1)
+	addScaled(y1, x1, x2, 1)
+	addScaled(y2, x2, x1, -1)
+	addScaled(y3, x1, x3, -1)
+}
+
+// gemmTask multiplies one transform element's inputs by its weights for
+// one row block and panel group.
+func (c *Winograd) gemmTask(t, _ int) {
+	defer clearUpper()
+	per := c.split.tasks()
+	e := t / per
+	i0, rows, p0, p1 := c.split.at(t % per)
+	cin, cout := c.In.C, c.U.Cout
+	GemmBlock(c.m(e)[i0*cout:], cout, c.v(e)[i0*cin:], cin, rows, c.U.U[e], p0, p1, c.zero)
+}
+
+// outputTask writes the 2×2 output pixels of tile t (those inside the
+// image): Aᵀ m A with the epilogue.
+func (c *Winograd) outputTask(t, worker int) {
+	cout := c.U.Cout
+	buf := c.scratch.get(worker, 12*cout)
+	var m [16][]float32
+	var s [8][]float32
+	var y [4][]float32
+	for e := range m {
+		m[e] = c.m(e)[t*cout:][:cout]
+	}
+	for i := range s {
+		s[i] = buf[i*cout:][:cout]
+	}
+	for i := range y {
+		y[i] = buf[(8+i)*cout:][:cout]
+	}
+	for j := 0; j < 4; j++ { // s = Aᵀ m, column by column
+		outputTransform(s[j], s[4+j], m[j], m[4+j], m[8+j], m[12+j])
+	}
+	for i := 0; i < 2; i++ { // y = s A, row by row
+		outputTransform(y[i*2], y[i*2+1], s[i*4], s[i*4+1], s[i*4+2], s[i*4+3])
+	}
+	n, oy, ox := c.tile(t)
+	for r := 0; r < 2 && oy+r < c.In.H; r++ {
+		for q := 0; q < 2 && ox+q < c.In.W; q++ {
+			p := (n*c.In.H+oy+r)*c.In.W + ox + q
+			var res []float32
+			if c.Ep.Res != nil {
+				res = c.Ep.Res[p*c.Ep.LdRes:][:cout]
+			}
+			finishRow(c.Out[p*cout:][:cout], y[r*2+q], c.Ep.Bias, res, c.Ep.Act)
+		}
+	}
+}
+
+// outputTransform applies Aᵀ = [1 1 1 0; 0 1 −1 −1] to four channel
+// vectors x0..x3.
+func outputTransform(y0, y1, x0, x1, x2, x3 []float32) {
+	addScaled(y0, x0, x1, 1)
+	addScaled(y0, y0, x2, 1)
+	addScaled(y1, x1, x2, -1)
+	addScaled(y1, y1, x3, -1)
+}
