@@ -1,0 +1,60 @@
+package cpukernels
+
+import (
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/act"
+)
+
+// BenchmarkKernels times every kernel family on the shapes of
+// LowFormer-B0 at batch 1 and 224×224 input (the B0 tables of
+// kernels_test.go), as family/shape, with the hswish epilogue and no
+// residual, and reports GFLOP/s where the FLOPs are meaningful (Winograd
+// counts the direct convolution's). With and without GOEXPERIMENT=simd it
+// times the vector and the scalar kernels:
+//
+//	GOEXPERIMENT=simd go test -run x -bench Kernels -benchtime 20x ./internal/cpukernels
+//	GOEXPERIMENT=simd go test -run x -bench Kernels/gemm ./internal/cpukernels
+func BenchmarkKernels(b *testing.B) {
+	type named struct {
+		name string
+		bind func() bound
+	}
+	var all []named
+	add := func(family, name string, bind func() bound) { all = append(all, named{family + "/" + name, bind}) }
+	for _, c := range gemmB0 {
+		add(c.family, c.name, func() bound { return c.c.bind(act.HSwish, false) })
+	}
+	for _, c := range convB0 {
+		add(c.family, c.name, func() bound { return c.c.conv(act.HSwish, false) })
+	}
+	for _, c := range winogradB0 {
+		add(c.family, c.name, func() bound { return c.c.winograd(act.HSwish, false) })
+	}
+	for _, c := range depthwiseB0 {
+		add(c.family, c.name, func() bound { return c.c.depthwise(act.HSwish, false) })
+	}
+	for _, c := range convTB0 {
+		add(c.family, c.name, func() bound { return c.c.bind(false) })
+	}
+	for _, c := range attentionB0 {
+		add(c.family, c.name, c.c.bind)
+	}
+	for _, c := range normB0 {
+		add(c.family, c.name, func() bound { return c.c.bind(c.family, act.HSwish) })
+	}
+	for _, c := range all {
+		b.Run(c.name, func(b *testing.B) {
+			k := c.bind()
+			k.run() // first run: scratch and pool warm-up
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				k.run()
+			}
+			if k.flops > 0 {
+				b.ReportMetric(k.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			}
+		})
+	}
+}
