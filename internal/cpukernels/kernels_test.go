@@ -53,7 +53,8 @@ func (b bound) test(t *testing.T) {
 
 // b0Case is a kernel shape of LowFormer-B0 at batch 1 and 224×224 input:
 // the tests check it against the oracle along with the small cases, and
-// BenchmarkKernels times it as family/name.
+// BenchmarkKernels times it as family/name (a name ending in -N would
+// read as the GOMAXPROCS suffix, hence 16to64 rather than 16-64).
 type b0Case[T any] struct {
 	family, name string
 	c            T
@@ -145,11 +146,11 @@ func (tc convCase) operands(fn act.Func, withRes bool) (x *ref.Tensor, w, bias [
 }
 
 var convB0 = []b0Case[convCase]{
-	{"conv", "stem-3x3s2/224x224x4-16", convCase{1, 224, 224, 4, 16, 3, 2}},
-	{"conv", "stage1-3x3s2/112x112x16-64", convCase{1, 112, 112, 16, 64, 3, 2}},
-	{"conv", "stage2-3x3s2/56x56x32-128", convCase{1, 56, 56, 32, 128, 3, 2}},
-	{"conv", "stage3-3x3s2/28x28x64-256", convCase{1, 28, 28, 64, 256, 3, 2}},
-	{"conv", "stage4-3x3s2/14x14x128-512", convCase{1, 14, 14, 128, 512, 3, 2}},
+	{"conv", "stem-3x3s2/224x224x4to16", convCase{1, 224, 224, 4, 16, 3, 2}},
+	{"conv", "stage1-3x3s2/112x112x16to64", convCase{1, 112, 112, 16, 64, 3, 2}},
+	{"conv", "stage2-3x3s2/56x56x32to128", convCase{1, 56, 56, 32, 128, 3, 2}},
+	{"conv", "stage3-3x3s2/28x28x64to256", convCase{1, 28, 28, 64, 256, 3, 2}},
+	{"conv", "stage4-3x3s2/14x14x128to512", convCase{1, 14, 14, 128, 512, 3, 2}},
 }
 
 // conv binds the im2col + GEMM convolution.
@@ -202,8 +203,8 @@ func TestDepthwiseMatchesOracle(t *testing.T) {
 }
 
 var winogradB0 = []b0Case[convCase]{
-	{"winograd", "stage3-3x3/14x14x128-512", convCase{1, 14, 14, 128, 512, 3, 1}},
-	{"winograd", "stage4-upsampling-3x3/7x7x128-256", convCase{1, 7, 7, 128, 256, 3, 1}},
+	{"winograd", "stage3-3x3/14x14x128to512", convCase{1, 14, 14, 128, 512, 3, 1}},
+	{"winograd", "stage4-upsampling-3x3/7x7x128to256", convCase{1, 7, 7, 128, 256, 3, 1}},
 }
 
 // winograd binds the Winograd F(2×2, 3×3) convolution (k 3, stride 1);
@@ -228,7 +229,7 @@ func TestWinogradMatchesOracle(t *testing.T) {
 type convTCase struct{ n, h, w, cin, cout, cropH, cropW int }
 
 var convTB0 = []b0Case[convTCase]{
-	{"convt", "stage3-upsampling-4x4s2/7x7x64-14x14x128", convTCase{1, 7, 7, 64, 128, 14, 14}},
+	{"convt", "stage3-upsampling-4x4s2/7x7x64to14x14x128", convTCase{1, 7, 7, 64, 128, 14, 14}},
 }
 
 // bind binds the 4×4 stride-2 ConvTranspose; flops counts the 2×2 taps
