@@ -11,7 +11,9 @@ import (
 // kernels_test.go), as family/shape, with the hswish epilogue and no
 // residual, and reports GFLOP/s where the FLOPs are meaningful (Winograd
 // counts the direct convolution's). With and without GOEXPERIMENT=simd it
-// times the vector and the scalar kernels:
+// times the vector and the scalar kernels. Give each -cpu value its own
+// process: the worker pool keeps the GOMAXPROCS of its first use, so the
+// later values of a -cpu list run that many workers on fewer threads.
 //
 //	GOEXPERIMENT=simd go test -run x -bench Kernels -benchtime 20x ./internal/cpukernels
 //	GOEXPERIMENT=simd go test -run x -bench Kernels/gemm ./internal/cpukernels
