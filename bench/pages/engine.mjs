@@ -8,6 +8,8 @@
 // image i of the batch being reference image i mod k; the first and the
 // last run's logits are compared with /shared/<variant>/logits.bin.
 
+import { check } from './check.mjs';
+
 const q = new URLSearchParams(location.search);
 const cfg = {
   engine: q.get('engine'),
@@ -146,27 +148,6 @@ async function ortSession(ort, ep, adapter, marks) {
   };
 }
 
-/** max |a - b| of each run against the reference rows, and argmax agreement. */
-function check(runs, ref, classes) {
-  let maxAbs = 0;
-  let argmaxOk = true;
-  const am = (a, o) => { let k = 0; for (let i = 1; i < classes; i++) if (a[o + i] > a[o + k]) k = i; return k; };
-  const k = ref.length / classes;
-  for (const y of runs) {
-    if (y.length !== cfg.batch * classes) return { maxAbs: null, argmaxOk: false, error: `${y.length} logits, want ${cfg.batch * classes}` };
-    for (let b = 0; b < cfg.batch; b++) {
-      const r = (b % k) * classes;
-      for (let c = 0; c < classes; c++) {
-        const d = Math.abs(y[b * classes + c] - ref[r + c]);
-        if (Number.isNaN(d)) return { maxAbs: null, argmaxOk: false, error: 'the logits are not finite' };
-        if (d > maxAbs) maxAbs = d;
-      }
-      if (am(y, b * classes) !== am(ref, r)) argmaxOk = false;
-    }
-  }
-  return { maxAbs, argmaxOk };
-}
-
 /** The page's wasm heaps (high-water marks) plus its JS heap now. */
 function memory() {
   let bytes = 0;
@@ -195,7 +176,7 @@ async function main() {
       last = await engine.run(x);
       return performance.now() - t0;
     },
-    finish: async () => ({ ...check([first, last], ref, classes), memory: memory() }),
+    finish: async () => ({ ...check([first, last], ref, classes, cfg.batch), memory: memory() }),
   };
   return {
     adapter: engine.adapter,
