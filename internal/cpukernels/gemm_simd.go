@@ -50,6 +50,11 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 		x = simd.BroadcastFloat32s(a3[kk])
 		c30, c31 = x.MulAdd(b0, c30), x.MulAdd(b1, c31)
 	}
+	if separateEpilogue {
+		acc := [mr][2]simd.Float32s{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}}
+		tileEpilogue(c, res, &acc, rows, j0, cols, ep)
+		return
+	}
 	n0, n1 := min(cols, l), cols-l
 	bias := ep.Bias[j0:]
 	store := func(r int, v0, v1 simd.Float32s) {
@@ -75,6 +80,40 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 	}
 	if rows > 3 {
 		store(3, c30, c31)
+	}
+}
+
+// tileEpilogue is tile's epilogue where separateEpilogue is set (wasm):
+// one call per tile instead of one finishVec call per vector (calls are
+// costly in Go's wasm code), full tiles with the bias loaded once and
+// finishFull inlined, and tile itself stays small, which keeps its k loop
+// fast.
+func tileEpilogue(c, res *[mr][]float32, acc *[mr][2]simd.Float32s, rows, j0, cols int, ep Epilogue) {
+	l := acc[0][0].Len()
+	nr := 2 * l
+	if cols == nr { // full tile: the bias loaded once, finishFull inlined
+		bias := ep.Bias[j0:][:nr]
+		bv0, bv1 := simd.LoadFloat32s(bias), simd.LoadFloat32s(bias[l:])
+		for r := range rows {
+			var r0, r1 []float32
+			if ep.Res != nil {
+				r0 = res[r][j0:][:nr]
+				r1 = r0[l:]
+			}
+			dst := c[r][j0:][:nr]
+			finishFull(acc[r][0], bv0, dst, r0, ep.Act)
+			finishFull(acc[r][1], bv1, dst[l:], r1, ep.Act)
+		}
+		return
+	}
+	for r := range rows { // the last, partial panel
+		for j := j0; j < j0+cols; j += l {
+			var rr []float32
+			if ep.Res != nil {
+				rr = res[r][j:]
+			}
+			finishVec(acc[r][(j-j0)/l], c[r][j:], ep.Bias[j:], rr, ep.Act, min(l, j0+cols-j))
+		}
 	}
 }
 

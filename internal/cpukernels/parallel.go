@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 )
 
+// separateEpilogue: see parallel_js.go.
+const separateEpilogue = false
+
 // Workers is the number of workers ForEach spreads tasks over (and so the
 // number of per-worker scratch buffers a caller needs).
 func Workers() int { return thePool().workers }
