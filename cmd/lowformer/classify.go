@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"os"
+	"sync"
+	"time"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
 )
@@ -31,12 +34,13 @@ type classifyOutput struct {
 }
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", "[-weights FILE] [-top 5] [-size R] [-backend gpu|cpu] [-json] IMAGE...", stderr)
+	fs := newFlags("classify", "[-weights FILE] [-top 5] [-size R] [-backend gpu|cpu] [-json] [-q] IMAGE...", stderr)
 	mf := addModelFlags(fs)
 	img := addImageFlags(fs)
 	top := fs.Int("top", 5, "number of classes to print per image")
 	batch := fs.Int("batch", 8, "images per forward pass")
 	asJSON := fs.Bool("json", false, "print one JSON document (per image: file, predictions or error)")
+	quiet := fs.Bool("q", false, "quiet: no model line and no shader-compilation progress on stderr (warnings and errors still go there)")
 	if err := parseArgs(fs, args, 1, -1, "IMAGE"); err != nil {
 		return err
 	}
@@ -55,12 +59,25 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	if !*quiet {
+		fmt.Fprintln(stderr, modelLine(m.Info(), mf.weights))
+	}
+	if note := testWeightsNote(m.Info()); note != "" {
+		fmt.Fprintf(stderr, "lowformer classify: note: %s\n", note)
+	}
 
 	img.size = img.sizeOr(m.Info().NativeSide)
 	out := classifyOutput{Variant: m.Info().Variant, Backend: m.Info().Backend.String(), Size: img.size}
 	paths, failed := fs.Args(), 0
 	for start := 0; start < len(paths); start += *batch {
+		var stop func()
+		if start == 0 && !*quiet && m.Info().Backend == lowformer.GPU && isTerminal(stderr) {
+			stop = showProgress(stderr, "compiling GPU shaders (first run only: the driver caches them)")
+		}
 		res, err := classifyBatch(ctx, m, img, paths[start:min(start+*batch, len(paths))], *top)
+		if stop != nil {
+			stop()
+		}
 		if err != nil {
 			return err
 		}
@@ -85,6 +102,72 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d of %d images could not be classified", failed, len(paths))
 	}
 	return nil
+}
+
+// modelLine says which model classify uses, for stderr:
+//
+//	lowformer classify: model B0, 1000 classes, file evalmodel.pt, on gpu (NVIDIA H100)
+//	lowformer classify: model custom, 10 classes, built-in Fashion-MNIST LowFormer, on cpu
+func modelLine(in lowformer.Info, weights string) string {
+	src := "file " + weights
+	if weights == "" {
+		src = "built-in"
+		if _, name, err := defaultWeights(); err == nil && name != "" {
+			src += " " + name
+		}
+	}
+	where := in.Backend.String()
+	if in.Adapter != "" {
+		where += " (" + in.Adapter + ")"
+	}
+	return fmt.Sprintf("lowformer classify: model %s, %d classes, %s, on %s", in.Variant, in.Classes, src, where)
+}
+
+// isTerminal reports whether w is a terminal (a character device); it is
+// a variable so that tests can pretend.
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressTick is how often showProgress updates its elapsed seconds.
+var progressTick = time.Second
+
+// showProgress writes msg with the seconds elapsed on one line of w,
+// updated every progressTick, until the returned stop erases the line.
+func showProgress(w io.Writer, msg string) (stop func()) {
+	t0 := time.Now()
+	var mu sync.Mutex
+	draw := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "\r\x1b[K%s… %ds", msg, int(time.Since(t0).Seconds()))
+	}
+	draw()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(progressTick)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				draw()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		fmt.Fprint(w, "\r\x1b[K")
+	}
 }
 
 // classifyBatch decodes paths and classifies those that decode in one
