@@ -7,7 +7,6 @@ import (
 	"image"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
@@ -72,7 +71,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	for start := 0; start < len(paths); start += *batch {
 		var stop func()
 		if start == 0 && !*quiet && m.Info().Backend == lowformer.GPU && isTerminal(stderr) {
-			stop = showProgress(stderr, "compiling GPU shaders (first run only: the driver caches them)")
+			stop = showProgress(stderr, "first run on the GPU: compiling the shaders (the driver caches them)")
 		}
 		res, err := classifyBatch(ctx, m, img, paths[start:min(start+*batch, len(paths))], *top)
 		if stop != nil {
@@ -134,39 +133,45 @@ var isTerminal = func(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressTick is how often showProgress updates its elapsed seconds.
-var progressTick = time.Second
+// progressDelay is how long showProgress waits before it draws (so that a
+// fast step, such as shaders already in the driver's cache, prints
+// nothing); progressTick is how often it then updates the elapsed seconds.
+var progressDelay, progressTick = 300 * time.Millisecond, time.Second
 
-// showProgress writes msg with the seconds elapsed on one line of w,
-// updated every progressTick, until the returned stop erases the line.
+// showProgress writes msg with the seconds elapsed on one line of w, from
+// progressDelay on and updated every progressTick, until the returned stop
+// erases the line.
 func showProgress(w io.Writer, msg string) (stop func()) {
 	t0 := time.Now()
-	var mu sync.Mutex
-	draw := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(w, "\r\x1b[K%s… %ds", msg, int(time.Since(t0).Seconds()))
-	}
-	draw()
 	done := make(chan struct{})
-	finished := make(chan struct{})
+	drawn := make(chan bool, 1)
 	go func() {
-		defer close(finished)
+		shown := false
+		defer func() { drawn <- shown }()
+		wait := time.NewTimer(progressDelay)
+		defer wait.Stop()
+		select {
+		case <-done:
+			return
+		case <-wait.C:
+		}
 		tick := time.NewTicker(progressTick)
 		defer tick.Stop()
 		for {
+			fmt.Fprintf(w, "\r\x1b[K%s… %ds", msg, int(time.Since(t0).Seconds()))
+			shown = true
 			select {
 			case <-done:
 				return
 			case <-tick.C:
-				draw()
 			}
 		}
 	}()
 	return func() {
 		close(done)
-		<-finished
-		fmt.Fprint(w, "\r\x1b[K")
+		if <-drawn {
+			fmt.Fprint(w, "\r\x1b[K")
+		}
 	}
 }
 

@@ -78,11 +78,12 @@ func TestClassifyStderr(t *testing.T) {
 	}
 }
 
-// TestShowProgress checks the progress line: drawn, updated, then erased.
+// TestShowProgress checks the progress line: drawn after the delay,
+// updated, then erased; nothing at all for a step shorter than the delay.
 func TestShowProgress(t *testing.T) {
-	saved := progressTick
-	t.Cleanup(func() { progressTick = saved })
-	progressTick = time.Millisecond
+	savedDelay, savedTick := progressDelay, progressTick
+	t.Cleanup(func() { progressDelay, progressTick = savedDelay, savedTick })
+	progressDelay, progressTick = 0, time.Millisecond
 	var b bytes.Buffer
 	stop := showProgress(&b, "compiling")
 	time.Sleep(20 * time.Millisecond)
@@ -90,6 +91,12 @@ func TestShowProgress(t *testing.T) {
 	out := b.String()
 	if !strings.HasPrefix(out, "\r\x1b[Kcompiling… 0s") || !strings.HasSuffix(out, "\r\x1b[K") || strings.Count(out, "compiling…") < 2 {
 		t.Errorf("progress output %q: want the line drawn, redrawn and erased", out)
+	}
+	progressDelay = time.Hour
+	b.Reset()
+	showProgress(&b, "compiling")()
+	if b.Len() != 0 {
+		t.Errorf("a step shorter than the delay wrote %q", b.String())
 	}
 }
 
