@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("info", "describe a checkpoint: variant, parameters, dtype, classes, size", runInfo)
+	register("info", "describe a checkpoint: variant, parameters, dtype, classes, size, recorded training", runInfo)
 }
 
 // infoRecord is the -json output of info.
