@@ -105,6 +105,10 @@ type Info struct {
 	Backend     Backend  // GPU or CPU, as resolved
 	Adapter     string   // the WebGPU adapter, empty on the CPU
 	HasOptState bool     // the .pt file carries optimizer state
+	// Training is what the checkpoint records about its training (epoch,
+	// accuracy, dataset); Training.Known is false for weights that record
+	// none, such as test checkpoints (TestWeightsNote).
+	Training Training
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -181,6 +185,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
+		Training: trainingFor(sd),
 	}}
 	if opt.Backend == CPU || !GPUSupported {
 		return m, nil

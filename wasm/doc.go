@@ -26,7 +26,10 @@
 // names: topK is TopK (0 or absent: lowformer.DefaultTopK, 5; more than the
 // classes: all of them) and size is Side (0 or absent: the model's native
 // side, info.inputSize; otherwise 32..2048). info.inputSize is
-// lowformer.Info.NativeSide. Times (loadMs, ms, and the timings of a
+// lowformer.Info.NativeSide; info.training is lowformer.Info.Training
+// ({known, epoch, accuracy, accuracySplit, dataset, trainImages} and its
+// one-line summary), and info.note is lowformer.TestWeightsNote when
+// training.known is false ("" otherwise). Times (loadMs, ms, and the timings of a
 // classification: preprocess, inference, postprocess, and decode for
 // classifyEncoded) are milliseconds, converted from the Go time.Durations
 // in one place (ms).

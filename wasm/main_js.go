@@ -105,6 +105,10 @@ func (a *api) load(args []safejs.Value) (work, error) {
 
 // infoJS converts Info to a plain JavaScript object.
 func infoJS(in lowformer.Info) map[string]any {
+	t, note := in.Training, ""
+	if !t.Known {
+		note = lowformer.TestWeightsNote
+	}
 	labels := make([]any, len(in.Labels))
 	for i, l := range in.Labels {
 		labels[i] = l
@@ -113,6 +117,11 @@ func infoJS(in lowformer.Info) map[string]any {
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
 		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
+		"training": map[string]any{
+			"known": t.Known, "epoch": t.Epoch, "accuracy": t.Accuracy, "accuracySplit": t.AccuracySplit,
+			"dataset": t.Dataset, "trainImages": t.TrainImages, "summary": t.String(),
+		},
+		"note": note,
 	}
 }
 

@@ -9,6 +9,7 @@ const state = {
   model: null,
   loading: false,
   image: null, // the current source: Blob | HTMLVideoElement
+  imageDomain: '', // what the current image is: 'fashion-mnist' (a 28×28 clothing sample) or 'photo'
   runs: [], // total ms of each classification with the current model
   stream: null,
   live: false,
@@ -168,6 +169,7 @@ function showInfo(m, name) {
     ['File', `${name} (${fmtBytes(i.weightsBytes)}${i.weightsSource === 'cache' ? ', from cache' : ''})`],
     ['Variant', `LowFormer-${i.variant} · ${(i.params / 1e6).toFixed(2)} M parameters · ${i.classes} classes`],
     ['Format', `${i.format} · ${i.dtype} · input ${i.inputSize}×${i.inputSize}`],
+    ['Training', i.training?.summary || '—'],
     ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : `${cpuLabel(m)} (pure Go, ${wasmBuild(m)})`],
     ['Thread', i.workers > 1 ? `${i.workers} Workers` : i.worker ? 'dedicated Worker' : 'main thread'],
     ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)}` +
@@ -183,6 +185,42 @@ function showInfo(m, name) {
   }));
   dl.hidden = false;
   $('progress').hidden = true;
+  const note = $('weights-note');
+  note.textContent = i.note ? `${i.note[0].toUpperCase()}${i.note.slice(1)} (the checkpoint records no training).` : '';
+  note.hidden = !i.note;
+  showSamplesFor(m);
+  updateDomainHint();
+}
+
+// ---------------------------------------------------------------------------
+// Samples that fit the model.
+
+const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+/** The kind of image a model was trained on: 'fashion-mnist', 'photo' (1000 ImageNet classes) or '' (unknown). */
+function modelDomain(info) {
+  if (!info) return '';
+  if (/fashion/i.test(info.training?.dataset || '') ||
+    (info.labels?.length === FASHION_MNIST.length && info.labels.every((l, k) => l === FASHION_MNIST[k]))) return 'fashion-mnist';
+  return info.classes === 1000 ? 'photo' : '';
+}
+
+/** Offers the samples of the model's domain (all of them when none fits or the domain is unknown). */
+function showSamplesFor(m) {
+  const want = modelDomain(m?.info);
+  const buttons = [...document.querySelectorAll('#samples button')];
+  const fits = want && buttons.some((b) => b.dataset.domain === want);
+  for (const b of buttons) b.hidden = Boolean(fits) && b.dataset.domain !== want;
+}
+
+/** One line when a photo meets the clothing model. */
+function updateDomainHint() {
+  const hint = $('domain-hint');
+  const show = Boolean(state.image) && state.imageDomain === 'photo' && modelDomain(state.model?.info) === 'fashion-mnist';
+  hint.textContent = show
+    ? 'This model knows only 10 kinds of clothing (Fashion-MNIST, 28×28 grayscale): a photo gets one of them anyway.'
+    : '';
+  hint.hidden = !show;
 }
 
 // ---------------------------------------------------------------------------
@@ -261,12 +299,18 @@ async function benchmark() {
   }
 }
 
-function setImage(source, previewURL, truth = '') {
+function setImage(source, previewURL, truth = '', domain = 'photo') {
   state.image = source;
+  state.imageDomain = domain;
   const img = $('preview');
   if (previewURL) {
     if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
-    img.onload = () => img.classList.toggle('pixelated', img.naturalWidth < 128 && img.naturalHeight < 128);
+    img.onload = () => {
+      img.classList.toggle('pixelated', img.naturalWidth < 128 && img.naturalHeight < 128);
+      // A chosen file as small as a Fashion-MNIST picture is taken for one.
+      if (source instanceof File && !truth && img.naturalWidth <= 64 && img.naturalHeight <= 64) state.imageDomain = 'fashion-mnist';
+      updateDomainHint();
+    };
     img.src = previewURL;
     img.hidden = false;
     $('camera').hidden = true;
@@ -274,6 +318,7 @@ function setImage(source, previewURL, truth = '') {
   $('truth').textContent = truth ? `True class: ${truth}` : '';
   $('truth').hidden = !truth;
   $('image-hint').hidden = true;
+  updateDomainHint();
   if (state.model) classify();
 }
 
@@ -316,6 +361,8 @@ async function startCamera() {
   $('live-wrap').hidden = false;
   $('camera-label').textContent = 'Stop the camera';
   state.image = v;
+  state.imageDomain = 'photo';
+  updateDomainHint();
 }
 
 function stopCamera() {
@@ -331,6 +378,7 @@ function stopCamera() {
     state.image = null;
     $('image-hint').hidden = false;
   }
+  updateDomainHint();
 }
 
 function setLive(on) {
@@ -366,6 +414,13 @@ async function offers() {
       b.type = 'button';
       b.className = 'pill';
       b.textContent = `${w.name} · ${fmtBytes(w.size)}`;
+      if (w.note) {
+        const tag = document.createElement('span');
+        tag.className = 'tag';
+        tag.textContent = ` · ${w.note}`;
+        b.append(tag);
+        b.title = `${w.name}: ${w.note} (synthetic weights for the tests; predictions are meaningless)`;
+      }
       b.onclick = () => loadWeights(w.url, w.name);
       return b;
     }));
@@ -375,7 +430,7 @@ async function offers() {
     for (const o of document.querySelectorAll('.samples button')) o.classList.toggle('active', o === b);
     stopCamera();
     const blob = await (await fetch(s.url)).blob();
-    setImage(new File([blob], s.name.split('/').pop(), { type: blob.type }), s.url, s.truth);
+    setImage(new File([blob], s.name.split('/').pop(), { type: blob.type }), s.url, s.truth, s.domain || 'photo');
   };
   if (samples.length) {
     $('samples').replaceChildren(...samples.map((s) => {
@@ -389,10 +444,12 @@ async function offers() {
       img.onload = () => img.classList.toggle('pixelated', img.naturalWidth < 64);
       b.append(img);
       b.title = s.truth ? `${s.name} (true class: ${s.truth})` : s.name;
+      b.dataset.domain = s.domain || 'photo';
       b.onclick = () => pick(s, b);
       return b;
     }));
     $('samples').hidden = false;
+    showSamplesFor(state.model);
   }
   // Start with something to see: the server's autoload model on its first sample.
   const auto = weights.find((w) => w.autoload);

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"os"
+	"time"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
 )
@@ -31,12 +33,13 @@ type classifyOutput struct {
 }
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", "[-weights FILE] [-top 5] [-size R] [-backend gpu|cpu] [-json] IMAGE...", stderr)
+	fs := newFlags("classify", "[-weights FILE] [-top 5] [-size R] [-backend gpu|cpu] [-json] [-q] IMAGE...", stderr)
 	mf := addModelFlags(fs)
 	img := addImageFlags(fs)
 	top := fs.Int("top", 5, "number of classes to print per image")
 	batch := fs.Int("batch", 8, "images per forward pass")
 	asJSON := fs.Bool("json", false, "print one JSON document (per image: file, predictions or error)")
+	quiet := fs.Bool("q", false, "quiet: no model line and no shader-compilation progress on stderr (warnings and errors still go there)")
 	if err := parseArgs(fs, args, 1, -1, "IMAGE"); err != nil {
 		return err
 	}
@@ -55,12 +58,25 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	if !*quiet {
+		fmt.Fprintln(stderr, modelLine(m.Info(), mf.weights))
+	}
+	if note := testWeightsNote(m.Info()); note != "" {
+		fmt.Fprintf(stderr, "lowformer classify: note: %s\n", note)
+	}
 
 	img.size = img.sizeOr(m.Info().NativeSide)
 	out := classifyOutput{Variant: m.Info().Variant, Backend: m.Info().Backend.String(), Size: img.size}
 	paths, failed := fs.Args(), 0
 	for start := 0; start < len(paths); start += *batch {
+		var stop func()
+		if start == 0 && !*quiet && m.Info().Backend == lowformer.GPU && isTerminal(stderr) {
+			stop = showProgress(stderr, "first run on the GPU: compiling the shaders (the driver caches them)")
+		}
 		res, err := classifyBatch(ctx, m, img, paths[start:min(start+*batch, len(paths))], *top)
+		if stop != nil {
+			stop()
+		}
 		if err != nil {
 			return err
 		}
@@ -85,6 +101,78 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d of %d images could not be classified", failed, len(paths))
 	}
 	return nil
+}
+
+// modelLine says which model classify uses, for stderr:
+//
+//	lowformer classify: model B0, 1000 classes, file evalmodel.pt, on gpu (NVIDIA H100)
+//	lowformer classify: model custom, 10 classes, built-in Fashion-MNIST LowFormer, on cpu
+func modelLine(in lowformer.Info, weights string) string {
+	src := "file " + weights
+	if weights == "" {
+		src = "built-in"
+		if _, name, err := defaultWeights(); err == nil && name != "" {
+			src += " " + name
+		}
+	}
+	where := in.Backend.String()
+	if in.Adapter != "" {
+		where += " (" + in.Adapter + ")"
+	}
+	return fmt.Sprintf("lowformer classify: model %s, %d classes, %s, on %s", in.Variant, in.Classes, src, where)
+}
+
+// isTerminal reports whether w is a terminal (a character device); it is
+// a variable so that tests can pretend.
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressDelay is how long showProgress waits before it draws (so that a
+// fast step, such as shaders already in the driver's cache, prints
+// nothing); progressTick is how often it then updates the elapsed seconds.
+var progressDelay, progressTick = 300 * time.Millisecond, time.Second
+
+// showProgress writes msg with the seconds elapsed on one line of w, from
+// progressDelay on and updated every progressTick, until the returned stop
+// erases the line.
+func showProgress(w io.Writer, msg string) (stop func()) {
+	t0 := time.Now()
+	done := make(chan struct{})
+	drawn := make(chan bool, 1)
+	go func() {
+		shown := false
+		defer func() { drawn <- shown }()
+		wait := time.NewTimer(progressDelay)
+		defer wait.Stop()
+		select {
+		case <-done:
+			return
+		case <-wait.C:
+		}
+		tick := time.NewTicker(progressTick)
+		defer tick.Stop()
+		for {
+			fmt.Fprintf(w, "\r\x1b[K%s… %ds", msg, int(time.Since(t0).Seconds()))
+			shown = true
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		if <-drawn {
+			fmt.Fprint(w, "\r\x1b[K")
+		}
+	}
 }
 
 // classifyBatch decodes paths and classifies those that decode in one

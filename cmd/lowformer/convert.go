@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
@@ -52,6 +53,7 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	trainerMeta(meta, sd.Trainer)
 	if _, err := model.Build(cfg, sd); err != nil {
 		return fmt.Errorf("%s is not a usable LowFormer checkpoint: %w", *in, err)
 	}
@@ -115,6 +117,18 @@ func chooseLabels(file string, meta map[string]string, classes int) ([]string, e
 		names = labels.ImageNet[:]
 	}
 	return names, nil
+}
+
+// trainerMeta carries a .pt trainer dict's epoch and best_val (percent)
+// into the metadata keys that lowformer.Info.Training reads, so that a
+// converted file still says how it was trained.
+func trainerMeta(meta map[string]string, r checkpoint.TrainerRecord) {
+	if r.HasEpoch {
+		meta[lowformer.MetaEpoch] = strconv.FormatInt(r.Epoch, 10)
+	}
+	if r.HasBestVal && r.BestVal > 0 && r.BestVal <= 100 {
+		meta[lowformer.MetaValAccuracy] = strconv.FormatFloat(r.BestVal/100, 'f', -1, 64)
+	}
 }
 
 // convertMeta returns the output metadata: the input's, with the config,

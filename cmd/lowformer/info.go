@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("info", "describe a checkpoint: variant, parameters, dtype, classes, size", runInfo)
+	register("info", "describe a checkpoint: variant, parameters, dtype, classes, size, recorded training", runInfo)
 }
 
 // infoRecord is the -json output of info.
@@ -30,6 +30,18 @@ type infoRecord struct {
 	Classes        int          `json:"classes"`
 	Labels         []string     `json:"labels"`
 	OptimizerState bool         `json:"optimizer_state"`
+	Training       trainingJSON `json:"training"`
+	Note           string       `json:"note,omitempty"` // lowformer.TestWeightsNote when the file records no training
+}
+
+// trainingJSON is lowformer.Training in the -json output of info.
+type trainingJSON struct {
+	Known         bool    `json:"known"`
+	Epoch         int     `json:"epoch"`    // -1: none recorded
+	Accuracy      float64 `json:"accuracy"` // fraction; 0: none recorded
+	AccuracySplit string  `json:"accuracy_split,omitempty"`
+	Dataset       string  `json:"dataset,omitempty"`
+	TrainImages   int     `json:"train_images,omitempty"`
 }
 
 func runInfo(args []string, stdout, stderr io.Writer) error {
@@ -53,6 +65,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 		File: path, FileBytes: st.Size(), Variant: in.Variant, Architecture: in.Config.String(), Config: in.Config,
 		Params: in.Params, Format: in.Format, DType: in.DType, NativeSide: in.NativeSide,
 		Classes: in.Classes, Labels: in.Labels, OptimizerState: in.HasOptState,
+		Training: trainingJSON(in.Training), Note: testWeightsNote(in),
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -67,8 +80,21 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "input size:      %d×%d (any size ≥ %d works)\n", in.NativeSide, in.NativeSide, minSize)
 	fmt.Fprintf(stdout, "classes:         %d (%s)\n", in.Classes, labelPreview(in.Labels, 3))
 	fmt.Fprintf(stdout, "optimizer state: %s\n", map[bool]string{false: "no", true: "yes (ignored for inference; convert drops it)"}[in.HasOptState])
+	fmt.Fprintf(stdout, "training:        %s\n", in.Training)
 	fmt.Fprintf(stdout, "backends:        %s\n", backends())
+	if rec.Note != "" {
+		fmt.Fprintf(stdout, "note:            %s\n", rec.Note)
+	}
 	return nil
+}
+
+// testWeightsNote returns lowformer.TestWeightsNote for a model whose
+// checkpoint records no training, else "".
+func testWeightsNote(in lowformer.Info) string {
+	if in.Training.Known {
+		return ""
+	}
+	return lowformer.TestWeightsNote
 }
 
 // backends says where this build runs models.

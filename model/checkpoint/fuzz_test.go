@@ -41,6 +41,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(checkpointZip(f, stateDictPickle("torch.FloatStorage", 6, 0, []int32{2, 3}, []int32{1, 2}), f32Bytes(1, 2, 3, 4, 5, 6)))
 	f.Add(stFile(`{"__metadata__":{"a":"b"},"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, []byte{1, 2, 3, 4}))
+	f.Add(trainerCheckpoint(f, func(p *pk) *pk { return p.int(12) }, func(p *pk) *pk { return p.binFloat(79.5) }))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sd, err := ReadBytes(data)
 		if err != nil {
@@ -50,6 +51,10 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		checkConsistent(t, sd)
+		if r := sd.Trainer; (!r.HasEpoch && r.Epoch != 0) || (!r.HasBestVal && r.BestVal != 0) ||
+			math.IsNaN(r.BestVal) || math.IsInf(r.BestVal, 0) || (sd.Format == FormatSafetensors && r != TrainerRecord{}) {
+			t.Fatalf("inconsistent trainer record %+v of a %s file", r, sd.Format)
+		}
 		var buf bytes.Buffer
 		if err := WriteSafetensors(&buf, sd, F32, sd.Meta); err != nil {
 			if strings.Contains(err.Error(), "may not be named") {

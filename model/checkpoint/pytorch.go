@@ -25,6 +25,7 @@ func readPyTorch(r io.ReaderAt, size int64) (*StateDict, error) {
 	}
 	b := newBuilder(FormatPyTorch)
 	b.sd.HasOptimizerState = hasOpt
+	b.sd.Trainer = trainerRecord(root)
 	budget := 2*size + inflateSlack // bytes of storage the tensors may view
 	var scratch, gathered []byte
 	for i, k := range dict.keys {
@@ -79,6 +80,34 @@ func selectStateDict(root any) (*pyDict, bool, error) {
 		return nil, false, errorf(ErrCorrupt, "the trainer dict's state_dict is a %s, not a dict", pyTypeName(v))
 	}
 	return sd, hasOpt, nil
+}
+
+// trainerRecord reads the scalar "epoch" and "best_val" entries of a
+// top-level trainer dict; values of other types (or a bare state dict,
+// whose values are tensors) leave them unset. best_val may be an int or a
+// finite float.
+func trainerRecord(root any) TrainerRecord {
+	var r TrainerRecord
+	top, ok := root.(*pyDict)
+	if !ok {
+		return r
+	}
+	if v, ok := top.get("epoch"); ok {
+		if e, ok := v.(int64); ok {
+			r.HasEpoch, r.Epoch = true, e
+		}
+	}
+	if v, ok := top.get("best_val"); ok {
+		switch b := v.(type) {
+		case float64:
+			if !math.IsNaN(b) && !math.IsInf(b, 0) {
+				r.HasBestVal, r.BestVal = true, b
+			}
+		case int64:
+			r.HasBestVal, r.BestVal = true, float64(b)
+		}
+	}
+	return r
 }
 
 // decodeRef reads the elements a tensor view covers and converts them.

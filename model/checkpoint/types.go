@@ -46,7 +46,18 @@ type StateDict struct {
 	Meta              map[string]string // safetensors __metadata__ (nil for .pt)
 	Format            string            // "pytorch" or "safetensors"
 	HasOptimizerState bool              // .pt trainer dict carried non-empty optimizer state
+	Trainer           TrainerRecord     // .pt trainer dict's "epoch" and "best_val" (zero for safetensors)
 	FileDType         DType             // dominant float dtype of the file
+}
+
+// TrainerRecord is what a .pt trainer dict records besides its weights:
+// the top-level scalars "epoch" and "best_val". Only int and float scalars
+// of the top-level dict are read; anything else leaves the field unset.
+type TrainerRecord struct {
+	HasEpoch   bool
+	Epoch      int64 // "epoch": the trainer writes -1 into evalmodel.pt
+	HasBestVal bool
+	BestVal    float64 // "best_val": best validation top-1 accuracy as the trainer logged it (percent)
 }
 
 // Formats reported in StateDict.Format.

@@ -35,6 +35,8 @@ type entry struct {
 	Size     int64  `json:"size"`
 	Truth    string `json:"truth,omitempty"`    // a sample's true class
 	Autoload bool   `json:"autoload,omitempty"` // weights the page loads at once
+	Domain   string `json:"domain,omitempty"`   // a sample's kind: "fashion-mnist" (28×28 clothing) or "photo"
+	Note     string `json:"note,omitempty"`     // weights: "test weights" for the synthetic checkpoints of ../shared/testdata
 	path     string // the file, or
 	data     []byte // its content
 }
@@ -90,13 +92,30 @@ func files(prefix, list string) ([]entry, error) {
 			return nil, fmt.Errorf("%s is a folder, not a file", p)
 		}
 		base := filepath.Base(p)
-		out = append(out, entry{
+		e := entry{
 			Name: filepath.Join(filepath.Base(filepath.Dir(p)), base),
 			URL:  fmt.Sprintf("%s/%d/%s", prefix, i, base),
 			Size: st.Size(), path: p,
-		})
+		}
+		switch {
+		case prefix == "samples":
+			e.Domain = "photo"
+		case isTestData(p):
+			e.Note = "test weights"
+		}
+		out = append(out, e)
 	}
 	return out, nil
+}
+
+// isTestData reports whether p lies in a shared/testdata folder: the
+// synthetic checkpoints of the tests, whose predictions mean nothing.
+func isTestData(p string) bool {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	return strings.Contains(filepath.ToSlash(abs), "/shared/testdata/")
 }
 
 // mount serves entries under /prefix/ and their list at /prefix.json.

@@ -30,7 +30,7 @@ func pretrainedEntries() (weights, samples []entry, err error) {
 			return nil, nil, err
 		}
 		name := fmt.Sprintf("fashion-%02d.png", i)
-		e := entry{Name: "fashion-mnist/" + name, URL: "samples/pretrained/" + name, Size: int64(buf.Len()), data: buf.Bytes()}
+		e := entry{Name: "fashion-mnist/" + name, URL: "samples/pretrained/" + name, Size: int64(buf.Len()), Domain: "fashion-mnist", data: buf.Bytes()}
 		if truth[i] >= 0 && truth[i] < len(labels) {
 			e.Truth = labels[truth[i]]
 		}

@@ -5,33 +5,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as h from './harness.mjs';
 
 const why = h.missingPrerequisite();
 if (why && h.CI) throw new Error(`browser tests cannot run: ${why}`);
-
-/** Builds and starts web/devserver on a free port; resolves to {url, stop}. */
-async function startDevServer(args) {
-  mkdirSync(h.outDir, { recursive: true });
-  const bin = join(h.outDir, 'devserver');
-  execFileSync('go', ['build', '-o', bin, './web/devserver'], { cwd: h.repoRoot, stdio: 'inherit' });
-  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-dir', h.distDir, ...args], { cwd: h.repoRoot });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/http:\/\/[\d.:]+\//);
-      if (m) resolve(m[0].replace(/\/$/, ''));
-    });
-    proc.on('exit', (code) => reject(new Error(`devserver exited with ${code}: ${err}`)));
-  });
-  return { url, stop: () => proc.kill() };
-}
 
 const shot = (page, name) => page.screenshot({ path: join(h.outDir, name), fullPage: true });
 
@@ -42,7 +21,7 @@ describe('demo page', { skip: why || false }, () => {
   before(async () => {
     const b0 = join(h.sharedDir, 'b0', 'evalmodel.pt');
     const chelsea = join(h.imagesDir, 'chelsea_420.jpg');
-    srv = await startDevServer(['-weights', existsSync(b0) ? b0 : '', '-images', existsSync(chelsea) ? chelsea : '']);
+    srv = await h.startDevServer(['-weights', existsSync(b0) ? b0 : '', '-images', existsSync(chelsea) ? chelsea : '']);
     ctx = await h.launchBrowser();
   });
 

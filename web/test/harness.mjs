@@ -9,8 +9,8 @@
 //   CI=true                  missing prerequisites fail instead of skipping
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, before } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,26 @@ window.f32 = f32;
 window.LowFormer = LowFormer;
 window.ready = true;
 </script>`;
+
+/** Builds and starts web/devserver on a free port; resolves to {url, stop}. */
+export async function startDevServer(args) {
+  mkdirSync(outDir, { recursive: true });
+  const bin = join(outDir, 'devserver');
+  execFileSync('go', ['build', '-o', bin, './web/devserver'], { cwd: repoRoot, stdio: 'inherit' });
+  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-dir', distDir, ...args], { cwd: repoRoot });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/http:\/\/[\d.:]+\//);
+      if (m) resolve(m[0].replace(/\/$/, ''));
+    });
+    proc.on('exit', (code) => reject(new Error(`devserver exited with ${code}: ${err}`)));
+  });
+  return { url, stop: () => proc.kill() };
+}
 
 /** Serves the folders the tests need; resolves to {url, close}. */
 export function startServer() {
