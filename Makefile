@@ -20,14 +20,25 @@ export XDG_RUNTIME_DIR ?= /tmp
 build:
 	$(GO) build -o bin/lowformer ./cmd/lowformer
 
+# make test ends with "N passed, N failed, N skipped" over the Go tests (the
+# browser tests run inside them: web/web_test.go), the race pass, the
+# cgo-free tests and the bench tests: each step's output goes through
+# internal/testsummary, which counts its tests into $(SUMMARY) and fails the
+# step when a test or a package failed.
+SUMMARY = bin/test-summary.txt
+TESTSUMMARY = bin/testsummary
+
 test: 
 	./scripts/setup.sh --browser
 	$(MAKE) check
-	LOWFORMER_REQUIRE_GPU=1 $(GO) test -count=1 -timeout 60m ./...
-	LOWFORMER_REQUIRE_GPU=1 $(MAKE) race RACE_RUN='Concurrent|OpenClose|DeviceFailure|CallsAfterClose'
-	$(MAKE) nocgo-test cross
+	$(GO) build -o $(TESTSUMMARY) ./internal/testsummary
+	rm -f $(SUMMARY)
+	LOWFORMER_REQUIRE_GPU=1 $(GO) test -json -count=1 -timeout 60m ./... | $(TESTSUMMARY) -counts $(SUMMARY) -name 'go test'
+	LOWFORMER_REQUIRE_GPU=1 $(MAKE) race RACE_RUN='Concurrent|OpenClose|DeviceFailure|CallsAfterClose' RACE_JSON=1
+	$(MAKE) nocgo-test cross NOCGO_JSON=1
 	$(MAKE) build web
-	cd bench && npm test
+	cd bench && npm test 2>&1 | ../$(TESTSUMMARY) -tap -counts ../$(SUMMARY) -name bench
+	@$(TESTSUMMARY) -report $(SUMMARY)
 
 check: fmt vet
 
@@ -44,7 +55,11 @@ vet:
 # binary build), then CLI builds for other systems without cgo (not run).
 CROSS ?= darwin/arm64 windows/amd64
 nocgo-test:
+ifdef NOCGO_JSON
+	CGO_ENABLED=0 $(GO) test -json -short -timeout 30m ./... | $(TESTSUMMARY) -counts $(SUMMARY) -name 'cgo-free'
+else
 	CGO_ENABLED=0 $(GO) test -short -timeout 30m ./...
+endif
 
 cross:
 	@set -e; for p in $(CROSS); do \
@@ -96,4 +111,8 @@ bench bench-quick: build web
 # RACE_RUN='Concurrent|OpenClose|DeviceFailure|CallsAfterClose' runs the fast subset make test runs (20 s).
 .PHONY: race
 race:
+ifdef RACE_JSON
+	$(GO) test -json -race -count=1 -timeout 30m -run '$(or $(RACE_RUN),.)' . | $(TESTSUMMARY) -counts $(SUMMARY) -name race
+else
 	$(GO) test -race -count=1 -timeout 30m -run '$(or $(RACE_RUN),.)' .
+endif

@@ -19,6 +19,7 @@
 package lowformer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -123,6 +124,10 @@ type Model struct {
 }
 
 // Open reads a checkpoint file (.pt or .safetensors) and prepares the model.
+// path may also be a zip archive of checkpoints (see OpenReader) or a folder
+// such as the official download (.exp/cls/imagenet/<variant>/checkpoint/
+// evalmodel.pt, or <variant>/checkpoint/evalmodel.pt): Options.Variant picks
+// one when it holds several, and an error lists them when it is not set.
 func Open(ctx context.Context, path string, opt Options) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -134,24 +139,36 @@ func Open(ctx context.Context, path string, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("lowformer: opening weights: %w", err)
 	}
 	if st.IsDir() {
-		return nil, badCheckpoint("weights %s is a directory, not a checkpoint file", path)
+		f.Close()
+		file, err := findCheckpoint(path, opt.Variant)
+		if err != nil {
+			return nil, err
+		}
+		return Open(ctx, file, opt)
 	}
 	return OpenReader(ctx, f, st.Size(), opt)
 }
 
-// OpenBytes prepares the model from a checkpoint held in memory.
+// OpenBytes prepares the model from a checkpoint held in memory (or a zip
+// archive of checkpoints, as OpenReader).
 func OpenBytes(ctx context.Context, b []byte, opt Options) (*Model, error) {
-	sd, err := checkpoint.ReadBytes(b)
-	if err != nil {
-		return nil, badCheckpoint("%w", err)
-	}
-	return openStateDict(ctx, sd, opt)
+	return OpenReader(ctx, bytes.NewReader(b), int64(len(b)), opt)
 }
 
-// OpenReader prepares the model from a checkpoint of size bytes read from r.
+// OpenReader prepares the model from a checkpoint of size bytes read from r:
+// a .pt or .safetensors file, or a zip archive holding them (such as a zip
+// of the official download folder, .exp/cls/imagenet/<variant>/checkpoint/
+// evalmodel.pt), from which Options.Variant picks one when there are several.
 func OpenReader(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Model, error) {
+	r, size, entry, err := checkpoint.Unbundle(r, size, opt.Variant)
+	if err != nil {
+		return nil, badCheckpoint("checkpoint: %w", err)
+	}
 	sd, err := checkpoint.Read(r, size)
 	if err != nil {
+		if entry != "" {
+			return nil, badCheckpoint("%s in the zip archive: %w", entry, err)
+		}
 		return nil, badCheckpoint("%w", err)
 	}
 	return openStateDict(ctx, sd, opt)

@@ -78,7 +78,7 @@ func TestOpenErrors(t *testing.T) {
 		name, path, variant, want string
 	}{
 		{"missing file", filepath.Join(tmp, "nope.pt"), "", "no such file"},
-		{"directory", tmp, "", "directory"},
+		{"folder of several checkpoints", tmp, "", "holds 2 checkpoints; name the variant to load"},
 		{"truncated", truncated, "", "truncated"},
 		{"not a checkpoint", notCkpt, "", "not a checkpoint"},
 		{"wrong variant", pt, "E1", "not the requested E1"},

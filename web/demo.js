@@ -72,7 +72,7 @@ async function checkWebGPU() {
     if (!a) throw new Error('no adapter');
     const i = a.info || {};
     chip.textContent = `WebGPU: ${shortAdapter(i.description || [i.vendor, i.architecture].filter(Boolean).join(' '))}`;
-    chip.title = `${i.description || ''} ${a.info?.isFallbackAdapter ? '(software fallback)' : ''}`.trim();
+    chip.title = `${i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ')} ${a.info?.isFallbackAdapter ? '(software fallback)' : ''}`.trim();
     chip.className = 'chip ok';
   } catch {
     chip.textContent = 'WebGPU: no adapter — CPU fallback';
@@ -126,14 +126,22 @@ async function loadWeights(weights, name) {
     $('stat-adapter').title = m.info.adapter || `pure-Go CPU path, ${wasmBuild(m)}`;
     $('bench-btn').disabled = false;
     if (!sticky) for (const w of m.info.warnings || []) showBanner('Note:', w, 'warn');
+    setPlaceholder('Pick an image to see the top classes.');
     const first = state.image ? await classify() : null;
     if (first && (m.info.backend === 'gpu' || first.timings.total < 1000)) await classify({ quiet: true }); // a warm run for the steady state
   } catch (err) {
     $('progress').hidden = true;
     showBanner(`Could not load ${name}.`, explain(err));
+    setPlaceholder(state.model ? 'Pick an image to see the top classes.' : 'Load weights to see the top classes.');
   } finally {
     state.loading = false;
   }
+}
+
+/** Sets the predictions card's placeholder text, while it shows no predictions. */
+function setPlaceholder(text) {
+  const li = document.querySelector('#predictions .placeholder');
+  if (li) li.textContent = text;
 }
 
 /** Where a CPU model runs: "CPU" when chosen, "CPU — no WebGPU in this browser" when it fell back. */
@@ -147,12 +155,20 @@ function wasmBuild(m) {
   return m.info.wasm === 'scalar' ? 'WebAssembly without SIMD' : 'WebAssembly SIMD';
 }
 
-/** A short device name: "llvmpipe (LLVM 15.0.6 256 bits)" from Chromium's ANGLE description. */
+/**
+ * A short device name, "llvmpipe" or "NVIDIA GeForce RTX 4090", from an adapter string such as
+ * Chromium's ANGLE description or "llvmpipe (LLVM 15.0.6, 256 bits) (webgpu, cpu)": the details
+ * in parentheses go, and a long name is cut at 32 characters (the page puts the full string in a
+ * title attribute).
+ */
 function shortAdapter(s) {
   let name = (s || 'WebGPU').replace(/\s*\(webgpu[^)]*\)$/, '');
   const angle = name.match(/^ANGLE \([^,]+, (.+?)(?:, [^,()]*)?\)$/);
   if (angle) name = angle[1].replace(/^(Vulkan|OpenGL( ES)?|Direct3D\d*|D3D\d+|Metal)[^(]*\((.*)\)$/, '$3');
-  return name.replace(/\s*\(0x[0-9a-f]+\)\s*$/i, '').trim() || 'WebGPU';
+  name = name.replace(/\s*\(0x[0-9a-f]+\)\s*$/i, '').trim();
+  const bare = name.replace(/\s*\([^()]*\)/g, '').trim();
+  if (bare) name = bare;
+  return (name.length > 32 ? `${name.slice(0, 31)}…` : name) || 'WebGPU';
 }
 
 function explain(err) {
@@ -170,17 +186,19 @@ function showInfo(m, name) {
     ['Variant', `LowFormer-${i.variant} · ${(i.params / 1e6).toFixed(2)} M parameters · ${i.classes} classes`],
     ['Format', `${i.format} · ${i.dtype} · input ${i.inputSize}×${i.inputSize}`],
     ['Training', i.training?.summary || '—'],
-    ['Runs on', i.backend === 'gpu' ? `WebGPU — ${i.adapter}` : `${cpuLabel(m)} (pure Go, ${wasmBuild(m)})`],
+    ['Runs on', i.backend === 'gpu' ? `WebGPU — ${shortAdapter(i.adapter)}` : `${cpuLabel(m)} (pure Go, ${wasmBuild(m)})`,
+      i.backend === 'gpu' ? i.adapter : ''],
     ['Thread', i.workers > 1 ? `${i.workers} Workers` : i.worker ? 'dedicated Worker' : 'main thread'],
     ['Load time', `${fmtMs(m.timings.total)} (weights ${fmtMs(m.timings.weights)}, model ${fmtMs(m.timings.init)}` +
       `${m.timings.warmup ? `, shaders ${fmtMs(m.timings.warmup)}` : ''})`],
   ];
   const dl = $('model-info');
-  dl.replaceChildren(...rows.flatMap(([k, v]) => {
+  dl.replaceChildren(...rows.flatMap(([k, v, title]) => {
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
     dd.textContent = v;
+    if (title) dd.title = title; // the full string where the text is shortened
     return [dt, dd];
   }));
   dl.hidden = false;

@@ -235,7 +235,7 @@ func TestClassifyErrors(t *testing.T) {
 		{"bad backend", cl("-backend", "tpu", cat), 1, `unknown backend "tpu"`},
 		{"top not a number", cl("-top", "five", cat), 2, `invalid value "five" for flag -top`},
 		{"missing weights", []string{"classify", "-weights", filepath.Join(dir, "none.pt"), cat}, 1, "opening weights: open " + filepath.Join(dir, "none.pt")},
-		{"weights directory", []string{"classify", "-weights", dir, cat}, 1, "is a directory, not a checkpoint file"},
+		{"weights directory", []string{"classify", "-weights", dir, cat}, 1, "holds no checkpoint (no .pt, .pth or .safetensors file"},
 		{"weights not a checkpoint", []string{"classify", "-weights", cat, cat}, 1, "not a checkpoint"},
 		{"wrong variant", cl("-variant", "b3", cat), 1, "not the requested B3"},
 		{"missing image", cl(filepath.Join(dir, "none.jpg")), 1, "none.jpg: no such file"},

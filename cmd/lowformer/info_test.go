@@ -89,7 +89,7 @@ func TestInfoErrors(t *testing.T) {
 		{"no file", []string{"info"}, 1, "missing checkpoint FILE argument"},
 		{"two files", []string{"info", pt, pt}, 1, "unexpected arguments"},
 		{"missing file", []string{"info", filepath.Join(dir, "none.pt")}, 1, "none.pt: no such file"},
-		{"directory", []string{"info", dir}, 1, "is a directory, not a checkpoint file"},
+		{"directory", []string{"info", dir}, 1, "holds no checkpoint (no .pt, .pth or .safetensors file"},
 		{"image", []string{"info", testImage(t, "coffee.bmp")}, 1, "not a checkpoint"},
 		{"truncated", []string{"info", tmpFile(t, "cut.pt", fileBytes(t, pt)[:4096])}, 1, "checkpoint: file is truncated or corrupt"},
 	})

@@ -56,7 +56,7 @@ func TestLogitsErrors(t *testing.T) {
 		{"tiny input", []string{"logits", "-weights", weights, "-input", tiny, "-shape", "1,3,32,32", "-o", out}, 1, "has 3072 bytes, the shape needs 12288"},
 		{"missing input", base("-shape", "1,3,224,224", "-input", filepath.Join(dir, "none.bin")), 1, "none.bin: no such file"},
 		{"missing weights", base("-shape", "1,3,224,224", "-weights", filepath.Join(dir, "none.pt")), 1, "opening weights"},
-		{"weights directory", base("-shape", "1,3,224,224", "-weights", dir), 1, "is a directory, not a checkpoint file"},
+		{"weights directory", base("-shape", "1,3,224,224", "-weights", dir), 1, "holds no checkpoint (no .pt, .pth or .safetensors file"},
 		{"bad backend", base("-shape", "1,3,224,224", "-backend", "tpu"), 1, `unknown backend "tpu"`},
 		{"wrong variant", base("-shape", "1,3,224,224", "-variant", "E1"), 1, "E1"},
 		{"positional argument", base("-shape", "1,3,224,224", "extra"), 1, `unexpected arguments ["extra"]`},

@@ -27,7 +27,7 @@ type modelFlags struct {
 // addModelFlags registers -weights, -backend and -variant on fs.
 func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	f := &modelFlags{}
-	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors)")
+	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors), or a folder or .zip of the official download (pick one with -variant)")
 	fs.StringVar(&f.backend, "backend", "auto", "where to run: auto (GPU if there is one, else CPU), gpu or cpu")
 	fs.StringVar(&f.variant, "variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
 	return f

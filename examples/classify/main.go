@@ -2,9 +2,12 @@
 // LowFormer checkpoint, classifies image files and prints the five most
 // probable classes of each.
 //
-// Run it from the repository root with an official checkpoint (evalmodel.pt)
+// Run it from the repository root; without -weights it uses the built-in
+// LowFormer trained on Fashion-MNIST (pretrained/), like the CLI, and with
+// -weights an official checkpoint (evalmodel.pt, its download folder or zip)
 // or a safetensors file written by "lowformer convert":
 //
+//	go run ./examples/classify photo.png
 //	go run ./examples/classify -weights evalmodel.pt cat.jpg dog.png
 //
 // It uses the GPU through WebGPU when there is one and the CPU otherwise;
@@ -22,28 +25,35 @@ import (
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
+	"github.com/lowformer/lowformer-webgpu/pretrained"
 )
 
 func main() {
-	weights := flag.String("weights", "", "checkpoint file (.pt or .safetensors)")
+	weights := flag.String("weights", "", "checkpoint file (.pt or .safetensors); empty: the built-in Fashion-MNIST model")
 	backend := flag.String("backend", "auto", "auto, gpu or cpu")
 	flag.Parse()
 	log.SetFlags(0)
-	if *weights == "" || flag.NArg() == 0 {
-		log.Fatal("usage: classify -weights FILE [-backend auto|gpu|cpu] IMAGE...")
+	if flag.NArg() == 0 {
+		log.Fatal("usage: classify [-weights FILE] [-backend auto|gpu|cpu] IMAGE...")
 	}
 	if err := run(context.Background(), *weights, *backend, flag.Args(), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// run opens the model and prints the top-5 classes of each image to w.
+// run opens the model (the built-in one when weights is empty) and prints
+// the top-5 classes of each image to w.
 func run(ctx context.Context, weights, backend string, images []string, w io.Writer) error {
 	be, err := lowformer.ParseBackend(backend)
 	if err != nil {
 		return err
 	}
-	m, err := lowformer.Open(ctx, weights, lowformer.Options{Backend: be})
+	var m *lowformer.Model
+	if weights == "" {
+		m, err = lowformer.OpenBytes(ctx, pretrained.FashionMNIST(), lowformer.Options{Backend: be})
+	} else {
+		m, err = lowformer.Open(ctx, weights, lowformer.Options{Backend: be})
+	}
 	if err != nil {
 		return err
 	}

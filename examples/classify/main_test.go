@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"image/png"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/internal/refdata"
 	"github.com/lowformer/lowformer-webgpu/labels"
+	"github.com/lowformer/lowformer-webgpu/pretrained"
 )
 
 // TestRun classifies a fixture photo with the tiny test checkpoint
@@ -59,4 +63,31 @@ func runLines(t *testing.T, weights, img string) []string {
 		t.Fatal(err)
 	}
 	return strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+}
+
+// TestRunBuiltIn: without -weights the example uses the built-in
+// Fashion-MNIST model, like the CLI, and names its classes.
+func TestRunBuiltIn(t *testing.T) {
+	imgs, classes := pretrained.Samples()
+	p := filepath.Join(t.TempDir(), "sample.png")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, imgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	lines := runLines(t, "", p)
+	if len(lines) != 6 || lines[0] != p {
+		t.Fatalf("output %q: want the path and 5 classes", lines)
+	}
+	m, err := lowformer.OpenBytes(context.Background(), pretrained.FashionMNIST(), lowformer.Options{Backend: lowformer.CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if want := m.Info().Labels[classes[0]]; !strings.HasSuffix(lines[1], "%  "+want) {
+		t.Errorf("top class %q, want %q", lines[1], want)
+	}
 }

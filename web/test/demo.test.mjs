@@ -52,6 +52,11 @@ describe('demo page', { skip: why || false }, () => {
     t.diagnostic(`adapter ${r.adapter}; load ${r.load}; first run ${r.first}; top: ${r.preds.map((p) => `${p.label} ${p.pct}`).join(', ')}; ${r.truth}`);
     assert.equal(r.backend, 'gpu');
     assert.match(r.chip, /^WebGPU: /);
+    // A short adapter name, the full string on hover.
+    const full = await page.evaluate(() => window.demo.state.model.info.adapter);
+    assert.ok(r.adapter.length <= 32 && !r.adapter.includes('('), `short adapter name: ${r.adapter}`);
+    assert.equal(await page.getAttribute('#stat-adapter', 'title'), full);
+    assert.equal(await page.getAttribute('#model-info dd:nth-of-type(4)', 'title'), full);
     assert.ok(r.banner, 'no error banner');
     assert.equal(r.preds.length, 5);
     for (const p of r.preds) assert.ok(r.labels.includes(p.label), `${p.label} is a class name`);
@@ -67,6 +72,13 @@ describe('demo page', { skip: why || false }, () => {
     t.diagnostic(`steady state ${steady}`);
     assert.match(steady, /\d/);
     await page.close();
+  });
+
+  it('the predictions card says loading while the page loads, and where to get real checkpoints', async () => {
+    const html = await (await fetch(`${srv.url}/`)).text();
+    assert.match(html, /<li class="placeholder">Loading the model…<\/li>/);
+    assert.doesNotMatch(html, /Load weights and pick an image/);
+    assert.match(html, /href="https:\/\/github.com\/altair199797\/LowFormer#readme"/);
   });
 
   it('bad files show clear messages and the page keeps working', { timeout: 300000 }, async () => {
@@ -150,8 +162,10 @@ describe('demo page', { skip: why || false }, () => {
   });
 
   it('the minimal example classifies a chosen image', { timeout: 300000 }, async () => {
-    const page = await h.openPage(ctx, `${srv.url}/example.html?weights=weights/pretrained/fashion_mnist.safetensors`, { waitReady: false });
+    // Without ?weights= the page loads the built-in Fashion-MNIST model.
+    const page = await h.openPage(ctx, `${srv.url}/example.html`, { waitReady: false });
     await page.waitForFunction(() => /^ready: /.test(document.getElementById('status').textContent), null, { timeout: 240000 });
+    assert.match(await page.textContent('#status'), /^ready: LowFormer-custom on /);
     const png = await (await fetch(`${srv.url}/samples/pretrained/fashion-01.png`)).arrayBuffer();
     await page.setInputFiles('#file', { name: 'pullover.png', mimeType: 'image/png', buffer: Buffer.from(png) });
     await page.waitForFunction(() => document.querySelectorAll('#out li').length === 5, null, { timeout: 120000 });
