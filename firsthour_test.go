@@ -1,6 +1,7 @@
 package lowformer
 
 import (
+	"bytes"
 	"image/png"
 	"os"
 	"os/exec"
@@ -47,7 +48,8 @@ func TestFirstHour(t *testing.T) {
 	}
 
 	dir := filepath.Join(t.TempDir(), "lowformer-webgpu")
-	run := func(name string, args ...string) string {
+	// run returns the command's stdout and stderr.
+	run := func(name string, args ...string) (string, string) {
 		t.Helper()
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
@@ -55,11 +57,12 @@ func TestFirstHour(t *testing.T) {
 			cmd.Dir = ""
 		}
 		cmd.Env = append(os.Environ(), "GOPROXY=off") // no network: the module cache has what the build needs
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
 		}
-		return string(out)
+		return stdout.String(), stderr.String()
 	}
 	run("git", "clone", "-q", "--no-hardlinks", root, dir)
 
@@ -74,7 +77,10 @@ func TestFirstHour(t *testing.T) {
 	f.Close()
 
 	run("make", "build")
-	out := run(filepath.Join(dir, "bin", "lowformer"), "classify", "photo.jpg")
+	out, errOut := run(filepath.Join(dir, "bin", "lowformer"), "classify", "photo.jpg")
+	if !strings.Contains(errOut, "built-in Fashion-MNIST") {
+		t.Errorf("classify's stderr does not say which model ran:\n%s", errOut)
+	}
 	m, err := OpenBytes(t.Context(), pretrained.FashionMNIST(), Options{Backend: CPU})
 	if err != nil {
 		t.Fatal(err)

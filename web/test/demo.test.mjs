@@ -56,7 +56,9 @@ describe('demo page', { skip: why || false }, () => {
     const full = await page.evaluate(() => window.demo.state.model.info.adapter);
     assert.ok(r.adapter.length <= 32 && !r.adapter.includes('('), `short adapter name: ${r.adapter}`);
     assert.equal(await page.getAttribute('#stat-adapter', 'title'), full);
-    assert.equal(await page.getAttribute('#model-info dd:nth-of-type(4)', 'title'), full);
+    const runsOnTitle = await page.evaluate(() => [...document.querySelectorAll('#model-info dt')]
+      .find((dt) => dt.textContent === 'Runs on')?.nextElementSibling?.title ?? null);
+    assert.equal(runsOnTitle, full);
     assert.ok(r.banner, 'no error banner');
     assert.equal(r.preds.length, 5);
     for (const p of r.preds) assert.ok(r.labels.includes(p.label), `${p.label} is a class name`);
