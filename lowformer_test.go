@@ -151,7 +151,7 @@ func TestWarmup(t *testing.T) {
 	cases := []warmCase{{"tiny", tinySafetensors, func(t *testing.T, m *Model) ([]float32, []float32) {
 		s := m.Info().NativeSide
 		input := synthInput(1, s, s, 3)
-		want, err := model.RunCPU(m.graph, input, 1, s, s)
+		want, err := model.NewCPU(m.graph).Logits(input, 1, s, s)
 		if err != nil {
 			t.Fatal(err)
 		}

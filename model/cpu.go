@@ -42,13 +42,6 @@ func checkInputLen(input []float32, n, h, w int) error {
 	return nil
 }
 
-// RunCPU runs the graph on the CPU for n NCHW RGB images of h×w pixels and
-// returns the logits, n×Classes. It builds a CPU plan (packing the weights)
-// for this one call: to run a graph more than once, keep a NewCPU model.
-func RunCPU(g *Graph, input []float32, n, h, w int) ([]float32, error) {
-	return NewCPU(g).Logits(input, n, h, w)
-}
-
 // runCPUActs runs the graph op by op with the internal/ref oracle (float64
 // accumulators) and returns the logits and the activations of the values for
 // which keep returns true (every value when keep is nil), for comparisons

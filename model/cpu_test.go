@@ -160,7 +160,7 @@ func TestVariantsSynthetic(t *testing.T) {
 				input := readF32(t, filepath.Join("testdata", "variants", vc.Input))
 				want := readF32(t, filepath.Join("testdata", "variants", vc.Logits))
 				start := time.Now()
-				logits, err := RunCPU(g, input, 1, vc.H, vc.W)
+				logits, err := NewCPU(g).Logits(input, 1, vc.H, vc.W)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -206,7 +206,7 @@ func TestInputNHWC4(t *testing.T) {
 	}
 }
 
-func TestRunCPUErrors(t *testing.T) {
+func TestCPULogitsErrors(t *testing.T) {
 	g, err := Build(mustConfig(t, "E1"), synthStateDict(t, mustConfig(t, "E1")))
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestRunCPUErrors(t *testing.T) {
 		{"too large", 1 << 17, 32, 32, 0, "input has 0 values"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := RunCPU(g, make([]float32, tt.values), tt.n, tt.h, tt.w)
+			_, err := NewCPU(g).Logits(make([]float32, tt.values), tt.n, tt.h, tt.w)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
 			}

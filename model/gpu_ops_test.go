@@ -134,7 +134,7 @@ func TestFailedPlanKeepsEarlierWeights(t *testing.T) {
 // 1e-5 of their max-abs.
 func checkAgainstCPU(t *testing.T, m *GPU, g *Graph, input []float32, n, h, w int, what string) {
 	t.Helper()
-	want, err := RunCPU(g, input, n, h, w)
+	want, err := NewCPU(g).Logits(input, n, h, w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func TestGPUOtherSizes(t *testing.T) {
 		for i := range input {
 			input[i] = float32((i*7919)%2001)/1000 - 1
 		}
-		want, err := RunCPU(g, input, 1, s.h, s.w)
+		want, err := NewCPU(g).Logits(input, 1, s.h, s.w)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,7 +45,7 @@ func TestShapesNonSquare(t *testing.T) {
 }
 
 // TestShapesRejectsBrokenGraphs checks that graph inconsistencies are
-// errors (so that RunCPU never panics on a hand-made graph).
+// errors (so that the CPU model never panics on a hand-made graph).
 func TestShapesRejectsBrokenGraphs(t *testing.T) {
 	conv := func(in, out Value, cin, cout int, weights int) *Conv {
 		return &Conv{Name: "c", In: in, Out: out, Residual: NoValue, K: 1, Stride: 1, Cin: cin, Cout: cout,
