@@ -129,6 +129,9 @@ type Model struct {
 // evalmodel.pt, or <variant>/checkpoint/evalmodel.pt): Options.Variant picks
 // one when it holds several, and an error lists them when it is not set.
 func Open(ctx context.Context, path string, opt Options) (*Model, error) {
+	if err := checkOptions(opt); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("lowformer: opening weights: %w", err)
@@ -160,6 +163,9 @@ func OpenBytes(ctx context.Context, b []byte, opt Options) (*Model, error) {
 // of the official download folder, .exp/cls/imagenet/<variant>/checkpoint/
 // evalmodel.pt), from which Options.Variant picks one when there are several.
 func OpenReader(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Model, error) {
+	if err := checkOptions(opt); err != nil {
+		return nil, err
+	}
 	r, size, entry, err := checkpoint.Unbundle(r, size, opt.Variant)
 	if err != nil {
 		return nil, badCheckpoint("checkpoint: %w", err)
@@ -174,17 +180,23 @@ func OpenReader(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*M
 	return openStateDict(ctx, sd, opt)
 }
 
-func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (*Model, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+// checkOptions refuses options that cannot work before any checkpoint is
+// read: the GPU backend in a build without it, an unknown variant name.
+func checkOptions(opt Options) error {
 	if opt.Backend == GPU && !GPUSupported {
-		return nil, ErrNoGPUSupport
+		return ErrNoGPUSupport
 	}
 	if opt.Variant != "" {
 		if _, err := model.ConfigByName(opt.Variant); err != nil {
-			return nil, badInput("Options.Variant: %w", err)
+			return badInput("Options.Variant: %w", err)
 		}
+	}
+	return nil
+}
+
+func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (*Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	cfg, err := model.ResolveConfig(opt.Variant, sd)
 	if err != nil {
