@@ -117,7 +117,7 @@ type Model struct {
 	info  Info
 	graph *model.Graph
 	gpu   gpuModel   // nil on the CPU
-	cpu   *model.CPU // runs the model when gpu is nil
+	cpu   *model.CPU // runs the model when gpu is nil (nil otherwise)
 
 	mu     sync.RWMutex
 	closed bool
@@ -227,7 +227,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", err))
 		return m, nil
 	}
-	m.gpu = gm
+	m.gpu, m.cpu = gm, nil // the CPU model is only for the CPU backend
 	m.info.Backend, m.info.Adapter = GPU, adapter
 	return m, nil
 }
