@@ -4,6 +4,7 @@ package lowformer
 
 import (
 	"github.com/lowformer/lowformer-webgpu/gpu"
+	"github.com/lowformer/lowformer-webgpu/kernels"
 	"github.com/lowformer/lowformer-webgpu/model"
 )
 
@@ -38,5 +39,5 @@ func openGPU(g *model.Graph, opt Options) (gpuModel, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return &deviceModel{model.NewGPU(dev, g), dev}, dev.Info.Description, nil
+	return &deviceModel{model.NewGPU(dev, g, kernels.Target{}), dev}, dev.Info.Description, nil
 }

@@ -18,6 +18,8 @@ type GPU struct {
 	dev   *gpu.Device
 	graph *Graph
 	cache *kernels.Cache
+	// target is what the plans' kernels are specialized for.
+	target kernels.Target
 
 	mu      sync.Mutex
 	weights weightStore
@@ -29,12 +31,12 @@ type GPU struct {
 // errClosed is returned by calls on a closed GPU model.
 var errClosed = errors.New("model: the GPU model is closed")
 
-// NewGPU prepares g for dev. Weights are uploaded, in the layout their
+// NewGPU prepares g for dev, with kernels specialized for t. Weights are uploaded, in the layout their
 // kernels want, when the first plan that uses them is built, and are then
 // shared by every plan.
-func NewGPU(dev *gpu.Device, g *Graph) *GPU {
+func NewGPU(dev *gpu.Device, g *Graph, t kernels.Target) *GPU {
 	return &GPU{
-		dev: dev, graph: g, cache: kernels.NewCache(dev),
+		dev: dev, graph: g, cache: kernels.NewCache(dev), target: t,
 		weights: weightStore{dev: dev}, scratch: scratchStore{dev: dev},
 		plans: map[planKey]*Plan{},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
 // randomWeights is a deterministic pseudo-random slice in [-s, s).
@@ -51,7 +52,7 @@ func epilogueGraph() *Graph {
 func TestGPUEveryEpilogue(t *testing.T) {
 	dev := gputest.Device(t)
 	g := epilogueGraph()
-	m := NewGPU(dev, g)
+	m := NewGPU(dev, g, kernels.Target{})
 	defer m.Close()
 	for _, s := range []struct{ n, h, w int }{{2, 33, 47}, {1, 32, 32}} {
 		checkAgainstCPU(t, m, g, randomWeights(s.n*3*s.h*s.w, 99, 2), s.n, s.h, s.w, fmt.Sprintf("%dx%dx%d", s.n, s.h, s.w))
@@ -69,7 +70,7 @@ func TestFailedPlanLeavesNoWeights(t *testing.T) {
 	g := epilogueGraph()
 	good := slices.Clone(g.Ops)
 	g.Ops = wideAttention(good, 132)
-	m := NewGPU(dev, g)
+	m := NewGPU(dev, g, kernels.Target{})
 	defer m.Close()
 	input := randomWeights(3*32*32, 99, 2)
 	if _, err := m.Logits(input, 1, 32, 32); err == nil || !strings.Contains(err.Error(), "attention") {
@@ -106,7 +107,7 @@ func TestFailedPlanKeepsEarlierWeights(t *testing.T) {
 	g.Ops = append(slices.Clone(good[:5]),
 		&MeanPool{Name: "pool", In: 5, Out: 6},
 		&Linear{Name: "fc", In: 6, Out: 7, K: 8, N: 10, Weight: randomWeights(80, 20, 0.5), Bias: randomWeights(10, 21, 0.5)})
-	m := NewGPU(dev, g)
+	m := NewGPU(dev, g, kernels.Target{})
 	defer m.Close()
 	if _, err := m.Plan(1, 32, 32); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
 // TestGPUMatchesReference runs the reference checkpoints on the WebGPU
@@ -23,7 +24,7 @@ func TestGPUMatchesReference(t *testing.T) {
 	for _, v := range []string{"b0", "E1"} {
 		t.Run(v, func(t *testing.T) {
 			g, cfg, dir := referenceGraph(t, v)
-			m := NewGPU(dev, g)
+			m := NewGPU(dev, g, kernels.Target{})
 			defer m.Close()
 			input, im := readBin(t, filepath.Join(dir, "input.bin"))
 			want, _ := readBin(t, filepath.Join(dir, "logits.bin"))

@@ -10,6 +10,7 @@ import (
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
+	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
 // TestGPUVariants runs every released variant on the WebGPU adapter with
@@ -79,7 +80,7 @@ func synthGPU(t testing.TB, dev *gpu.Device, c Config) *GPU {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewGPU(dev, g)
+	m := NewGPU(dev, g, kernels.Target{})
 	t.Cleanup(m.Close)
 	return m
 }

@@ -116,26 +116,26 @@ func single(k kernels.Kernel, operands ...operand) []step {
 }
 
 // lowerOp lowers op i of a graph whose values have the given shapes.
-func lowerOp(i int, op Op, shapes []Shape) ([]step, error) {
+func lowerOp(t kernels.Target, i int, op Op, shapes []Shape) ([]step, error) {
 	switch o := op.(type) {
 	case *Conv:
-		return lowerConv(i, o, shapes[o.In]), nil
+		return lowerConv(t, i, o, shapes[o.In]), nil
 	case *ConvTranspose:
 		s, crop := shapes[o.In], shapes[o.CropTo]
-		k := kernels.ChooseConvTranspose(s.N, s.H, s.W, o.Cin, o.Cout, crop.H, crop.W, kernels.Epilogue{Residual: o.Residual != NoValue})
+		k := t.ConvTranspose(s.N, s.H, s.W, o.Cin, o.Cout, crop.H, crop.W, kernels.Epilogue{Residual: o.Residual != NoValue})
 		w := rawMatrix(i, "w", k.Tex, 16*o.Cin, o.Weight)
 		return single(k, thenOutput([]operand{val(o.In), w, buffer(i, "b", o.Bias)}, o.Residual, o.Out)...), nil
 	case *MeanPool:
 		s := shapes[o.In]
-		return single(kernels.ChooseMeanPool(s.N, s.H, s.W, s.C), vals(o.In, o.Out)...), nil
+		return single(t.MeanPool(s.N, s.H, s.W, s.C), vals(o.In, o.Out)...), nil
 	case *Attention:
 		s := shapes[o.In]
-		return single(kernels.ChooseAttention(s.N, s.H*s.W, o.Heads, o.HeadDim), vals(o.In, o.Out)...), nil
+		return single(t.Attention(s.N, s.H*s.W, o.Heads, o.HeadDim), vals(o.In, o.Out)...), nil
 	case *Linear:
-		return lowerLinear(i, o, shapes[o.In])
+		return lowerLinear(t, i, o, shapes[o.In])
 	case *GroupNorm:
 		s := shapes[o.In]
-		stats, apply := kernels.ChooseGroupNorm(s.N, s.H, s.W, s.C)
+		stats, apply := t.GroupNorm(s.N, s.H, s.W, s.C)
 		st := scratch("groupnorm.stats", kernels.StatsPerImage*s.N)
 		return []step{
 			{stats, []operand{val(o.In), st}},
@@ -143,7 +143,7 @@ func lowerOp(i int, op Op, shapes []Shape) ([]step, error) {
 		}, nil
 	case *LayerNorm:
 		s := shapes[o.In]
-		k := kernels.ChooseLayerNorm(s.N, s.C, kernels.Epilogue{Act: o.Activation})
+		k := t.LayerNorm(s.N, s.C, kernels.Epilogue{Act: o.Activation})
 		return single(k, val(o.In), buffer(i, "gamma", o.Gamma), buffer(i, "beta", o.Beta), val(o.Out)), nil
 	}
 	return nil, fmt.Errorf("no GPU kernel for %T", op)
@@ -151,7 +151,7 @@ func lowerOp(i int, op Op, shapes []Shape) ([]step, error) {
 
 // lowerConv lowers a convolution whose input has shape s: depthwise, a
 // stride-1 3×3 Winograd conv, a pointwise GEMM or a direct conv.
-func lowerConv(i int, o *Conv, s Shape) []step {
+func lowerConv(t kernels.Target, i int, o *Conv, s Shape) []step {
 	e := kernels.Epilogue{Act: o.Activation, Residual: o.Residual != NoValue}
 	bias := buffer(i, "b", o.Bias)
 	out := func(k kernels.Kernel, w operand) []step {
@@ -159,15 +159,15 @@ func lowerConv(i int, o *Conv, s Shape) []step {
 	}
 	switch {
 	case o.Depthwise:
-		k := kernels.ChooseDepthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
+		k := t.Depthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
 		return out(k, buffer(i, "w", o.Weight))
-	case kernels.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
-		return lowerWinograd(i, o, s, bias, e)
+	case t.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
+		return lowerWinograd(t, i, o, s, bias, e)
 	case o.K == 1 && o.Stride == 1:
-		k := kernels.ChoosePointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)
+		k := t.Pointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)
 		return out(k, rawMatrix(i, "w", k.Tex, o.Cin, o.Weight))
 	default:
-		k := kernels.ChooseConv(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e)
+		k := t.Conv(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e)
 		return out(k, rawMatrix(i, "w", k.Tex, o.K*o.K*o.Cin, o.Weight))
 	}
 }
@@ -176,8 +176,8 @@ func lowerConv(i int, o *Conv, s Shape) []step {
 // kernels, with the transformed weights as the op's "winograd<m>" part
 // (transformed once per model and tile side m, not per plan) and scratch
 // buffers for V and M shared by every such conv of that size.
-func lowerWinograd(i int, o *Conv, s Shape, bias operand, e kernels.Epilogue) []step {
-	k := kernels.ChooseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
+func lowerWinograd(t kernels.Target, i int, o *Conv, s Shape, bias operand, e kernels.Epilogue) []step {
+	k := t.Winograd(s.N, s.H, s.W, o.Cin, o.Cout, e)
 	m := k.TileSide()
 	u := matrix(i, fmt.Sprintf("winograd%d", m), k.Gemm.Tex, k.Gemm.Planes*o.Cin, func() ([]float32, error) {
 		return kernels.WinogradWeights(o.Weight, o.Cin, o.Cout, m)
@@ -192,8 +192,8 @@ func lowerWinograd(i int, o *Conv, s Shape, bias operand, e kernels.Epilogue) []
 
 // lowerLinear lowers a fully connected layer whose input has shape s, with
 // weights and bias packed as the kernel reads them.
-func lowerLinear(i int, o *Linear, s Shape) ([]step, error) {
-	k := kernels.ChooseLinear(s.N, o.K, o.N, kernels.Epilogue{Act: o.Activation})
+func lowerLinear(t kernels.Target, i int, o *Linear, s Shape) ([]step, error) {
+	k := t.Linear(s.N, o.K, o.N, kernels.Epilogue{Act: o.Activation})
 	// Packing validates the sizes, so it runs on every lowering; the packed
 	// floats are only uploaded once.
 	w, err := k.PackWeights(o.Weight)

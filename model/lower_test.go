@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/act"
+	"github.com/lowformer/lowformer-webgpu/kernels"
 )
 
 // describeSteps writes the lowering of one op as "Family(operands) ...":
@@ -69,7 +70,7 @@ func TestLowerOpKernelsAndOperands(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			steps, err := lowerOp(3, c.op, c.shapes)
+			steps, err := lowerOp(kernels.Target{}, 3, c.op, c.shapes)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +105,7 @@ func TestLowerOpWeightData(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, op := range g.Ops {
-		steps, err := lowerOp(i, op, shapes)
+		steps, err := lowerOp(kernels.Target{}, i, op, shapes)
 		if err != nil {
 			t.Fatalf("op %d (%s): %v", i, op.Label(), err)
 		}
@@ -124,7 +125,7 @@ func TestLowerOpWeightData(t *testing.T) {
 		}
 	}
 	bad := &Linear{In: 0, Out: 1, K: 8, N: 10, Weight: make([]float32, 79)}
-	if _, err := lowerOp(0, bad, []Shape{{1, 1, 1, 8}, {1, 1, 1, 10}}); err == nil {
+	if _, err := lowerOp(kernels.Target{}, 0, bad, []Shape{{1, 1, 1, 8}, {1, 1, 1, 10}}); err == nil {
 		t.Error("a linear layer with 79 of 80 weights was lowered")
 	}
 }

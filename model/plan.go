@@ -93,7 +93,7 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
 func (b *planBuilder) lower(shapes []Shape) ([][]operand, error) {
 	var operands [][]operand
 	for i, op := range b.m.graph.Ops {
-		steps, err := lowerOp(i, op, shapes)
+		steps, err := lowerOp(b.m.target, i, op, shapes)
 		if err != nil {
 			return nil, b.opErr(i, err)
 		}

@@ -209,7 +209,7 @@ func checkStepCosts(t *testing.T, m *GPU, n, h, w int) {
 // that computes the right logits.
 func TestMeasureFirstUse(t *testing.T) {
 	g := epilogueGraph()
-	m := NewGPU(gputest.Device(t), g)
+	m := NewGPU(gputest.Device(t), g, kernels.Target{})
 	defer m.Close()
 	fu, err := m.MeasureFirstUse(1, 32, 32)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
+	"github.com/lowformer/lowformer-webgpu/kernels"
 	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
@@ -92,7 +93,7 @@ func runProfile(weights string, input []float32, n, size int, f *profileFlags) (
 		return nil, err
 	}
 	defer dev.Close()
-	m := model.NewGPU(dev, g)
+	m := model.NewGPU(dev, g, kernels.Target{})
 	defer m.Close()
 	fu, err := m.MeasureFirstUse(n, size, size) // builds the plan, compiles the shaders
 	if err != nil {

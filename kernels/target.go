@@ -1,0 +1,84 @@
+//go:build js || cgo
+
+package kernels
+
+// Set names a family of kernel specializations, each shaped for one kind
+// of adapter. Both sets compute the same results within f32 rounding; they
+// differ in how the work is cut into invocations and workgroups.
+type Set string
+
+const (
+	// SetCPU is shaped for CPU adapters (lavapipe, SwiftShader): large
+	// per-invocation register tiles, 8–32 invocations per workgroup and
+	// no workgroup memory, tuned for a few CPU threads.
+	SetCPU Set = "cpu"
+	// SetGPU is shaped for real GPUs: many invocations in flight,
+	// workgroup-cooperative tiles staged in workgroup memory and modest
+	// registers per invocation.
+	SetGPU Set = "gpu"
+)
+
+// Target is what the Choose methods specialize kernels for: the kernel set
+// and the optional adapter features the set may use. The zero Target is
+// the CPU set without optional features.
+type Target struct {
+	Set Set
+	// F16 reports that the adapter offers shader-f16.
+	F16 bool
+	// Subgroups reports that the adapter offers subgroup operations.
+	Subgroups bool
+}
+
+// GPU reports whether t chooses from the GPU-shaped set.
+func (t Target) GPU() bool { return t.Set == SetGPU }
+
+// The Choose methods below are the one place a lowering asks for a
+// specialization; each family's rules for the CPU set are its Choose
+// function, and the GPU set's rules live beside them.
+
+// Pointwise chooses a 1×1 convolution (an m×k by k×n GEMM).
+func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise { return ChoosePointwise(m, k, n, e) }
+
+// Conv chooses a dense k×k convolution.
+func (t Target) Conv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	return ChooseConv(n, h, w, cin, cout, k, stride, e)
+}
+
+// UseWinograd reports whether a dense convolution should run as Winograd.
+func (t Target) UseWinograd(h, w, cin, cout, k, stride int) bool {
+	return UseWinograd(h, w, cin, cout, k, stride)
+}
+
+// Winograd chooses a stride-1 3×3 convolution through Winograd.
+func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
+	return ChooseWinograd(n, h, w, cin, cout, e)
+}
+
+// Linear chooses a fully connected layer.
+func (t Target) Linear(batch, k, n int, e Epilogue) Linear { return ChooseLinear(batch, k, n, e) }
+
+// Depthwise chooses a depthwise k×k convolution.
+func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
+	return ChooseDepthwise(n, h, w, c, k, stride, e)
+}
+
+// Attention chooses the slimmed multi-head attention.
+func (t Target) Attention(n, l, heads, headDim int) Attention {
+	return ChooseAttention(n, l, heads, headDim)
+}
+
+// GroupNorm chooses the two kernels of a GroupNorm (statistics, apply).
+func (t Target) GroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
+	return ChooseGroupNorm(n, h, w, c)
+}
+
+// LayerNorm chooses a LayerNorm over the channels.
+func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm { return ChooseLayerNorm(n, c, e) }
+
+// ConvTranspose chooses a 4×4 stride-2 transposed convolution.
+func (t Target) ConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	return ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW, e)
+}
+
+// MeanPool chooses the global mean pool.
+func (t Target) MeanPool(n, h, w, c int) MeanPool { return ChooseMeanPool(n, h, w, c) }
