@@ -55,11 +55,11 @@ func (a *api) publish(obj safejs.Value) error {
 	return nil
 }
 
-// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", variant, dumpWGSL}) → {id, info, loadMs}
+// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", kernels: "auto"|"cpu"|"gpu", variant, dumpWGSL}) → {id, info, loadMs}
 // dumpWGSL(label, wgsl), when given, receives every pipeline's WGSL as it is
 // created (lowformer.Options.DumpWGSL), during load and later calls.
 func (a *api) load(args []safejs.Value) (work, error) {
-	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, variant, dumpWGSL}?)"); err != nil {
+	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, kernels, variant, dumpWGSL}?)"); err != nil {
 		return nil, err
 	}
 	b, err := argBytes(args[0], "weights")
@@ -85,6 +85,14 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	ks, err := opt.string("kernels")
+	if err != nil {
+		return nil, err
+	}
+	kernels, err := lowformer.ParseKernels(ks)
+	if err != nil {
+		return nil, err
+	}
 	dump, err := opt.callback("dumpWGSL")
 	if err != nil {
 		return nil, err
@@ -92,7 +100,7 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	return func() (any, error) {
 		var warnings []any
 		t0 := time.Now()
-		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Variant: variant, DumpWGSL: dump,
+		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump,
 			Warn: func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }})
 		if err != nil {
 			return nil, err
@@ -116,6 +124,7 @@ func infoJS(in lowformer.Info) map[string]any {
 	return map[string]any{
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
 		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
+		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
 		"training": map[string]any{
 			"known": t.Known, "epoch": t.Epoch, "accuracy": t.Accuracy, "accuracySplit": t.AccuracySplit,

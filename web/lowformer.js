@@ -396,7 +396,7 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress, dumpWGSL }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress, dumpWGSL }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
@@ -407,7 +407,7 @@ class Local {
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { backend, variant, dumpWGSL });
+    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL });
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);
@@ -670,6 +670,9 @@ export class LowFormer {
    * @param {(p: {phase: string, loaded: number, total: number}) => void} [options.onProgress]
    * @param {boolean} [options.worker=false] run everything in a dedicated Worker
    * @param {'auto'|'gpu'|'cpu'} [options.backend='auto']
+   * @param {'auto'|'gpu'|'cpu'} [options.kernels='auto'] the GPU kernel set: 'auto' picks 'cpu' on
+   *   a CPU adapter (lavapipe, SwiftShader) and 'gpu' otherwise; info.kernels and
+   *   info.kernelsReason say which ran and why
    * @param {string} [options.variant] expected variant ("b0", "E1", ...)
    * @param {boolean} [options.cache=true] keep downloaded weights in the Cache API
    * @param {boolean} [options.warmup=true] on the GPU, compile every shader during load (one
@@ -693,13 +696,13 @@ export class LowFormer {
    */
   static async load(options = {}) {
     if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
-    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
+    const { weights, onProgress, worker = false, backend = 'auto', kernels = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
     if (!Number.isInteger(workers) || workers < 1) throw new TypeError(`lowformer: workers must be a whole number ≥ 1, not ${JSON.stringify(workers)}`);
     if (workers > 1 && backend !== 'cpu') throw new TypeError(`lowformer: workers: ${workers} needs backend: 'cpu' (on the GPU one device serves a batch)`);
     const wasmURL = new URL(options.wasmURL || 'lowformer.wasm', HERE).href;
     const opts = {
-      weights, onProgress, backend, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
+      weights, onProgress, backend, kernels, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
       dumpWGSL: wgslDumper(options.debug),
       wasmURL,
       wasmScalarURL: new URL(options.wasmScalarURL || 'lowformer-scalar.wasm', wasmURL).href,

@@ -119,6 +119,9 @@ func modelLine(in lowformer.Info, weights string) string {
 	if in.Adapter != "" {
 		where += " (" + in.Adapter + ")"
 	}
+	if in.Kernels != "" {
+		where += ", kernels " + string(in.Kernels) + " (" + in.KernelsReason + ")"
+	}
 	return fmt.Sprintf("lowformer classify: model %s, %d classes, %s, on %s", in.Variant, in.Classes, src, where)
 }
 
