@@ -37,25 +37,50 @@ func (t Target) GPU() bool { return t.Set == SetGPU }
 // function, and the GPU set's rules live beside them.
 
 // Pointwise chooses a 1×1 convolution (an m×k by k×n GEMM).
-func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise { return ChoosePointwise(m, k, n, e) }
+func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
+	if t.GPU() {
+		return pointwiseGPU(m, k, n, e)
+	}
+	return ChoosePointwise(m, k, n, e)
+}
 
 // Conv chooses a dense k×k convolution.
 func (t Target) Conv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	if t.GPU() {
+		return convGPU(n, h, w, cin, cout, k, stride, e)
+	}
 	return ChooseConv(n, h, w, cin, cout, k, stride, e)
 }
 
-// UseWinograd reports whether a dense convolution should run as Winograd.
-func (t Target) UseWinograd(h, w, cin, cout, k, stride int) bool {
+// UseWinograd reports whether a dense convolution of n images should run
+// as Winograd (the CPU set ignores n; see useWinogradGPU for the GPU set).
+func (t Target) UseWinograd(n, h, w, cin, cout, k, stride int) bool {
+	if t.GPU() {
+		return useWinogradGPU(n, h, w, cin, cout, k, stride)
+	}
 	return UseWinograd(h, w, cin, cout, k, stride)
 }
 
-// Winograd chooses a stride-1 3×3 convolution through Winograd.
+// Winograd chooses a stride-1 3×3 convolution through Winograd: the
+// transforms and tile side of ChooseWinograd, and in the GPU set a
+// cooperative tile for its products.
 func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
-	return ChooseWinograd(n, h, w, cin, cout, e)
+	k := ChooseWinograd(n, h, w, cin, cout, e)
+	if t.GPU() {
+		g := &k.Gemm
+		g.Tile, g.Coop = chooseCoopTile(g.Tiles, g.Cout/4, g.Cin/4, g.Planes)
+		g.Tex = false
+	}
+	return k
 }
 
 // Linear chooses a fully connected layer.
-func (t Target) Linear(batch, k, n int, e Epilogue) Linear { return ChooseLinear(batch, k, n, e) }
+func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
+	if t.GPU() {
+		return linearGPU(batch, k, n, e)
+	}
+	return ChooseLinear(batch, k, n, e)
+}
 
 // Depthwise chooses a depthwise k×k convolution.
 func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
