@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,3 +94,90 @@ func TestCoopRejectsBad(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestConvCoop runs the GPU set's implicit-GEMM convolution on every
+// conformance shape of TestConv, and every cooperative tile on ragged
+// shapes (strides 1 and 2, 1×1/3×3/5×5 taps, batch > 1).
+func TestConvCoop(t *testing.T) {
+	type cc struct {
+		s    convCase
+		tile coopTile // zero: the GPU set's choice
+	}
+	var cases []cc
+	for _, s := range convCases {
+		if s.n*s.h*s.w <= 224*224/4 { // the 224×224 stem: slow on lavapipe, its shape is in the model tests
+			cases = append(cases, cc{s: s})
+		}
+	}
+	ragged := []convCase{
+		{3, 15, 15, 20, 40, 3, 1, Tile{}, false, Epilogue{ge, true}},
+		{2, 17, 9, 40, 12, 3, 2, Tile{}, false, Epilogue{hs, false}},
+		{1, 15, 15, 20, 20, 5, 2, Tile{}, false, Epilogue{none, true}},
+	}
+	for i, c := range coopTiles {
+		cases = append(cases, cc{ragged[i%len(ragged)], c}, cc{ragged[(i+1)%len(ragged)], c})
+	}
+	for _, c := range cases {
+		s := c.s
+		k := gpuSet.Conv(s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.e)
+		if c.tile != (coopTile{}) {
+			k.Tile, k.Coop = c.tile.Tile, c.tile.Coop
+		}
+		if !k.Coop.On() {
+			t.Fatalf("%s: not a cooperative tile", k.Label())
+		}
+		t.Run(k.Label(), func(t *testing.T) {
+			ho, wo := k.OutSize()
+			dc := newDenseCase(s.n, s.h, s.w, s.cin, s.k*s.k*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, ho, wo, s.cout}, 11)
+			want := ref.Conv2D(dc.x, dc.w, dc.bias, s.k, s.stride, s.cout, s.e.Act, dc.res).Data
+			dc.run(t, k, k.Tex, s.k*s.k*s.cin, s.cout, want)
+		})
+	}
+}
+
+// TestLinearCoop runs the GPU set's Linear on every conformance shape of
+// TestLinear (padded columns, batch 1–9) and at batch 32.
+func TestLinearCoop(t *testing.T) {
+	cases := append(slices.Clone(linearCases), linearCase{32, 320, 1000, Tile{}, false, hs})
+	for _, s := range cases {
+		k := gpuSet.Linear(s.batch, s.k, s.n, Epilogue{Act: s.act})
+		if !k.Coop.On() || k.Tex {
+			t.Fatalf("%s: the GPU set chose a register tile or texture weights", k.Label())
+		}
+		t.Run(k.Label(), func(t *testing.T) {
+			c := newDenseCase(s.batch, 1, 1, s.k, s.k*s.n, s.n, false, [4]int{}, 5)
+			want := ref.Linear(c.x, c.w, c.bias, s.n, s.act).Data
+			var err error
+			if c.w, err = k.PackWeights(c.w); err != nil {
+				t.Fatal(err)
+			}
+			if c.bias, err = k.PackBias(c.bias); err != nil {
+				t.Fatal(err)
+			}
+			c.run(t, k, false, s.k, 4*k.n4(), want)
+		})
+	}
+}
+
+// TestWinogradCoop runs Winograd with the GPU set's cooperative products
+// on every conformance shape of TestWinograd, for both tile sides.
+func TestWinogradCoop(t *testing.T) {
+	for _, s := range winogradCases {
+		for _, m := range winogradTileSizes {
+			k := s.kernels(m)
+			g := &k.Gemm
+			g.Tile, g.Coop = chooseCoopTile(g.Tiles, g.Cout/4, g.Cin/4, g.Planes)
+			g.Tex = false
+			t.Run(k.Gemm.Label()+"_"+k.Out.Label(), func(t *testing.T) {
+				c := newDenseCase(s.n, s.h, s.w, s.cin, 9*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.h, s.w, s.cout}, 13)
+				want := ref.Conv2D(c.x, c.w, c.bias, 3, 1, s.cout, s.e.Act, c.res).Data
+				checkClose(t, k.Gemm.Label(), runWinograd(t, k, c, len(want)), want)
+			})
+		}
+	}
+	// The target's choice: the GPU set's tile for the products.
+	k := gpuSet.Winograd(2, 14, 14, 128, 512, Epilogue{})
+	if !k.Gemm.Coop.On() || k.Gemm.Tex {
+		t.Errorf("%s: the GPU set chose a register tile or texture weights", k.Gemm.Label())
+	}
+}
