@@ -57,7 +57,7 @@ func UseWinograd(h, w, cin, cout, k, stride int) bool {
 //     dispatches: at least gpuWinogradMinFLOPs (≈ 10 µs at the 5 TFLOP/s
 //     effective and 60 % saved that the rule assumes) — B0 at batch 1
 //     keeps its 14×14 128→512 convolutions (231 MFLOP) and runs its 7×7
-//     128→256 ones (58 MFLOP) directly; at batch ≥ 2 both are Winograd;
+//     128→256 ones (29 MFLOP) directly, up to batch 3;
 //   - per pixel, the saved FLOPs outweigh the scratch traffic:
 //     0.6·18·cin·cout / 5e12 s > 18·(cin+cout) bytes / 300 GB/s, i.e.
 //     cin·cout ≥ 32·(cin+cout) (64→64 and wider).
