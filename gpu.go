@@ -41,7 +41,7 @@ func openGPU(g *model.Graph, opt Options, kc kernelChoice) (gpuModel, openedDevi
 	if err != nil {
 		return nil, openedDevice{}, err
 	}
-	t, reason := selectTarget(dev.Info, dev.Features, kc)
+	t, reason := selectTarget(kernels.ProfileOf(dev), kc)
 	return &deviceModel{model.NewGPU(dev, g, t), dev},
 		openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason}, nil
 }
@@ -49,16 +49,16 @@ func openGPU(g *model.Graph, opt Options, kc kernelChoice) (gpuModel, openedDevi
 // selectTarget is kernels.SelectTarget for the choice kc, with the reason
 // saying where a forced set came from ("forced by Options.Kernels") or
 // that auto chose it ("auto: CPU adapter").
-func selectTarget(info gpu.AdapterInfo, features []string, kc kernelChoice) (kernels.Target, string) {
+func selectTarget(p kernels.Profile, kc kernelChoice) (kernels.Target, string) {
 	want := kernels.Set(kc.set) // the same names
-	t, why := kernels.SelectTarget(info, features, want)
+	t, why := kernels.SelectTarget(p, want)
 	if want == kernels.SetAuto {
 		why = "auto: " + why
 	} else {
 		why = "forced by " + kc.from
 	}
-	if len(features) > 0 {
-		why += " (features: " + strings.Join(features, ", ") + ")"
+	if len(p.Features) > 0 {
+		why += " (features: " + strings.Join(p.Features, ", ") + ")"
 	}
 	return t, why
 }

@@ -173,18 +173,21 @@ var coopTiles = []coopTile{
 	{Tile{TM: 4, TN: 4, WG: 64}, Coop{WM: 4, WN: 4, KS: 4, KC: 8}},
 }
 
-// chooseCoopTile picks the GPU-set tile of batch GEMMs of M×(4·n4) outputs
+// chooseCoopTile picks the GPU-set tile, among those within t's limits, of batch GEMMs of M×(4·n4) outputs
 // and k4 vec4s along K: the first of coopTiles (the most reuse) that fills
 // gpuGroupTarget workgroups with at least 3/4 of its block outputs used and
 // gives each K group at least one full chunk; when none does, the one with
 // the most useful parallel work (workgroups × used fraction), the earlier on
 // ties. This is a rule from the anchors' facts and FLOP/bandwidth counts,
 // not a measurement: no GPU was at hand (see the package README).
-func chooseCoopTile(m, n4, k4, batch int) (Tile, Coop) {
+func (t Target) chooseCoopTile(m, n4, k4, batch int) (Tile, Coop) {
 	best, bestWork := coopTiles[len(coopTiles)-1], -1.0
 	for _, c := range coopTiles {
 		if c.KS > 1 && k4 < c.KS*c.KC/4*2 {
 			continue // too little K to split
+		}
+		if !t.fits(c.WG, c.sharedBytes(c.Tile)) {
+			continue // over the device's limits (all fit the WebGPU defaults but 64×64's 256 invocations)
 		}
 		bm, bn4 := c.WM*c.TM, c.WN*c.TN/4
 		rb, cb := ceilDiv(m, bm), ceilDiv(n4, bn4)
@@ -203,20 +206,20 @@ func chooseCoopTile(m, n4, k4, batch int) (Tile, Coop) {
 // pointwiseGPU is the GPU set's 1×1 convolution: a cooperative tile and
 // the weights in a storage buffer (staged through workgroup memory with
 // coalesced vec4 loads, no texture-size limit).
-func pointwiseGPU(m, k, n int, e Epilogue) Pointwise {
-	t, co := chooseCoopTile(m, n/4, k/4, 1)
-	return Pointwise{M: m, K: k, N: n, Tile: t, Coop: co, Epilogue: e}
+func (t Target) pointwiseGPU(m, k, n int, e Epilogue) Pointwise {
+	tile, co := t.chooseCoopTile(m, n/4, k/4, 1)
+	return Pointwise{M: m, K: k, N: n, Tile: tile, Coop: co, Epilogue: e}
 }
 
 // convGPU is the GPU set's dense k×k convolution (implicit GEMM).
-func convGPU(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+func (t Target) convGPU(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
 	c := Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Epilogue: e}
-	c.Tile, c.Coop = chooseCoopTile(c.Rows(), cout/4, k*k*cin/4, 1)
+	c.Tile, c.Coop = t.chooseCoopTile(c.Rows(), cout/4, k*k*cin/4, 1)
 	return c
 }
 
 // linearGPU is the GPU set's fully connected layer.
-func linearGPU(batch, k, n int, e Epilogue) Linear {
-	t, co := chooseCoopTile(batch, ceilDiv(n, 4), k/4, 1)
-	return Linear{Batch: batch, K: k, N: n, Tile: t, Coop: co, Epilogue: e}
+func (t Target) linearGPU(batch, k, n int, e Epilogue) Linear {
+	tile, co := t.chooseCoopTile(batch, ceilDiv(n, 4), k/4, 1)
+	return Linear{Batch: batch, K: k, N: n, Tile: tile, Coop: co, Epilogue: e}
 }

@@ -166,7 +166,7 @@ func TestWinogradCoop(t *testing.T) {
 		for _, m := range winogradTileSizes {
 			k := s.kernels(m)
 			g := &k.Gemm
-			g.Tile, g.Coop = chooseCoopTile(g.Tiles, g.Cout/4, g.Cin/4, g.Planes)
+			g.Tile, g.Coop = gpuSet.chooseCoopTile(g.Tiles, g.Cout/4, g.Cin/4, g.Planes)
 			g.Tex = false
 			t.Run(k.Gemm.Label()+"_"+k.Out.Label(), func(t *testing.T) {
 				c := newDenseCase(s.n, s.h, s.w, s.cin, 9*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.h, s.w, s.cout}, 13)

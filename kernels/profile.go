@@ -19,11 +19,27 @@ const SetAuto Set = "auto"
 // adapter described as "ANGLE (Mesa, Vulkan 1.3.230 (llvmpipe …))").
 var softwareAdapters = []string{"llvmpipe", "lavapipe", "swiftshader", "softpipe", "microsoft basic render"}
 
-// SelectTarget chooses the kernel target for a device: want is SetCPU or
-// SetGPU to force that set, SetAuto to choose from the adapter (an invalid
-// want is SetAuto), and features are the optional features enabled on the
-// device (gpu.Device.Features). It returns the target and why that set,
-// for reports. With SetAuto the rules, first match wins:
+// Profile is what the kernel choice knows of a device: the adapter's
+// description, type, vendor, architecture and backend (Info), the optional
+// features enabled on the device (gpu.Device.Features) and its workgroup
+// limits.
+type Profile struct {
+	Info                                gpu.AdapterInfo
+	Features                            []string
+	MaxInvocations, MaxWorkgroupStorage int
+}
+
+// ProfileOf is the profile of an open device.
+func ProfileOf(d *gpu.Device) Profile {
+	return Profile{Info: d.Info, Features: d.Features,
+		MaxInvocations: int(d.Limits.MaxComputeInvocationsPerWorkgroup), MaxWorkgroupStorage: int(d.Limits.MaxComputeWorkgroupStorageSize)}
+}
+
+// SelectTarget chooses the kernel target for a device of profile p: want
+// is SetCPU or SetGPU to force that set, SetAuto to choose from the
+// adapter (an invalid want is SetAuto). It returns the target (with the
+// features and limits of p) and why that set, for reports. With SetAuto
+// the rules, first match wins:
 //
 //   - a software fallback adapter → cpu;
 //   - an adapter of type "cpu" → cpu;
@@ -34,9 +50,9 @@ var softwareAdapters = []string{"llvmpipe", "lavapipe", "swiftshader", "softpipe
 //     may say "unknown") → gpu: an adapter that is neither a fallback nor a
 //     known CPU renderer is a hardware GPU in practice, and the gpu set is
 //     correct on any adapter, only slower on a CPU.
-func SelectTarget(info gpu.AdapterInfo, features []string, want Set) (Target, string) {
-	t := Target{}
-	for _, f := range features {
+func SelectTarget(p Profile, want Set) (Target, string) {
+	t := Target{MaxInvocations: p.MaxInvocations, MaxWorkgroupStorage: p.MaxWorkgroupStorage}
+	for _, f := range p.Features {
 		switch f {
 		case gpu.FeatureShaderF16:
 			t.F16 = true
@@ -49,7 +65,7 @@ func SelectTarget(info gpu.AdapterInfo, features []string, want Set) (Target, st
 	case SetCPU, SetGPU:
 		t.Set, why = want, "forced"
 	default:
-		t.Set, why = autoSet(info)
+		t.Set, why = autoSet(p.Info)
 	}
 	return t, why
 }

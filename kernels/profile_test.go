@@ -48,8 +48,8 @@ func TestSelectTarget(t *testing.T) {
 		{"unrelated features", gpu.AdapterInfo{Type: "discrete gpu"}, []string{"timestamp-query"}, SetAuto, SetGPU, "discrete gpu", false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tg, why := SelectTarget(c.info, c.features, c.want)
-			if tg.Set != c.set || tg.F16 != c.f16 || tg.Subgroups != c.sg || !strings.Contains(why, c.why) {
+			tg, why := SelectTarget(Profile{Info: c.info, Features: c.features, MaxInvocations: 128}, c.want)
+			if tg.Set != c.set || tg.F16 != c.f16 || tg.Subgroups != c.sg || tg.MaxInvocations != 128 || !strings.Contains(why, c.why) {
 				t.Errorf("SelectTarget = %+v, %q; want set %s (f16 %v, subgroups %v) because %q", tg, why, c.set, c.f16, c.sg, c.why)
 			}
 		})
@@ -135,5 +135,24 @@ func TestUseWinogradGPU(t *testing.T) {
 		if got := gpuSet.UseWinograd(s.n, s.h, s.w, s.cin, s.cout, 3, 1); got != s.want {
 			t.Errorf("GPU set UseWinograd%+v = %v, want %v", s, got, s.want)
 		}
+	}
+}
+
+// TestGPUSetLimits checks that the GPU set stays within a device's
+// workgroup limits: a compatibility-mode adapter may allow 128 invocations.
+func TestGPUSetLimits(t *testing.T) {
+	for _, lim := range []Target{
+		{Set: SetGPU, MaxInvocations: 128},
+		{Set: SetGPU, MaxInvocations: 64, MaxWorkgroupStorage: 8192},
+	} {
+		for _, s := range pointwiseCases {
+			k := lim.Pointwise(s.n*s.h*s.w, s.k, s.cout, s.e)
+			if !lim.fits(k.WG, k.Coop.sharedBytes(k.Tile)) {
+				t.Errorf("limits %d invocations, %d bytes: chose %s", lim.MaxInvocations, lim.MaxWorkgroupStorage, k.Label())
+			}
+		}
+	}
+	if k := gpuSet.Pointwise(3136, 64, 256, Epilogue{}); k.WG != 256 {
+		t.Errorf("default limits: %s, want the 256-invocation 64×64 block for a 3136×256 output", k.Label())
 	}
 }

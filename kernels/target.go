@@ -27,6 +27,25 @@ type Target struct {
 	F16 bool
 	// Subgroups reports that the adapter offers subgroup operations.
 	Subgroups bool
+	// MaxInvocations and MaxWorkgroupStorage are the device's
+	// maxComputeInvocationsPerWorkgroup and maxComputeWorkgroupStorageSize,
+	// which the GPU set's workgroups stay within (a compatibility-mode
+	// adapter may offer 128 invocations); zero means the WebGPU defaults,
+	// 256 and 16384 bytes.
+	MaxInvocations, MaxWorkgroupStorage int
+}
+
+// fits reports whether a workgroup of wg invocations using shared bytes of
+// workgroup memory fits t's device limits.
+func (t Target) fits(wg, shared int) bool {
+	inv, mem := t.MaxInvocations, t.MaxWorkgroupStorage
+	if inv == 0 {
+		inv = 256
+	}
+	if mem == 0 {
+		mem = maxWorkgroupStorage
+	}
+	return wg <= inv && shared <= mem
 }
 
 // GPU reports whether t chooses from the GPU-shaped set.
@@ -39,7 +58,7 @@ func (t Target) GPU() bool { return t.Set == SetGPU }
 // Pointwise chooses a 1×1 convolution (an m×k by k×n GEMM).
 func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
 	if t.GPU() {
-		return pointwiseGPU(m, k, n, e)
+		return t.pointwiseGPU(m, k, n, e)
 	}
 	return ChoosePointwise(m, k, n, e)
 }
@@ -47,7 +66,7 @@ func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
 // Conv chooses a dense k×k convolution.
 func (t Target) Conv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
 	if t.GPU() {
-		return convGPU(n, h, w, cin, cout, k, stride, e)
+		return t.convGPU(n, h, w, cin, cout, k, stride, e)
 	}
 	return ChooseConv(n, h, w, cin, cout, k, stride, e)
 }
@@ -68,7 +87,7 @@ func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
 	k := ChooseWinograd(n, h, w, cin, cout, e)
 	if t.GPU() {
 		g := &k.Gemm
-		g.Tile, g.Coop = chooseCoopTile(g.Tiles, g.Cout/4, g.Cin/4, g.Planes)
+		g.Tile, g.Coop = t.chooseCoopTile(g.Tiles, g.Cout/4, g.Cin/4, g.Planes)
 		g.Tex = false
 	}
 	return k
@@ -77,7 +96,7 @@ func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
 // Linear chooses a fully connected layer.
 func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
 	if t.GPU() {
-		return linearGPU(batch, k, n, e)
+		return t.linearGPU(batch, k, n, e)
 	}
 	return ChooseLinear(batch, k, n, e)
 }
