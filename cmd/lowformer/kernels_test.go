@@ -49,3 +49,19 @@ func TestBenchKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestLogitsKernels runs logits on B0's reference image with each -kernels
+// value on the GPU and checks every result against the reference logits.
+func TestLogitsKernels(t *testing.T) {
+	gputest.Require(t)
+	in, want := b0Input1(t)
+	for _, k := range []string{"gpu", "cpu", "auto"} {
+		out := filepath.Join(t.TempDir(), "logits.bin")
+		mustCLI(t, "logits", "-weights", b0Weights(t), "-input", in, "-shape", "1,3,224,224", "-o", out, "-backend", "gpu", "-kernels", k)
+		if d := maxAbsDiff(t, readOutput(t, out), want); d > 2e-4 {
+			t.Errorf("-kernels %s: max |logits - reference| = %.3g, want ≤ 2e-4", k, d)
+		} else {
+			t.Logf("-kernels %s: max |logits - reference| = %.3g", k, d)
+		}
+	}
+}
