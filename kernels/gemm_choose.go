@@ -158,8 +158,8 @@ type coopTile struct {
 //	64×64 block, 16×16 invocations, K chunk 16 (8 KiB)
 //	64×32 block,  8×8 invocations of 8×4, K chunk 16 (6 KiB)
 //	32×32 block,  8×8 invocations, K chunk 32 (8 KiB): tfjs's shape
-//	32×16 block,  8×4 invocations × 2 K groups of 16 (6.5 KiB)
-//	16×16 block,  4×4 invocations × 4 K groups of 8 (4.75 KiB)
+//	32×16 block,  8×4 invocations × 2 K groups of 16 (8 KiB)
+//	16×16 block,  4×4 invocations × 4 K groups of 8 (7 KiB)
 //
 // The split-K blocks serve B0's 7×7 stages at batch 1 (49 rows): the
 // 32×32 block gives 2 × N/32 workgroups there (16 for N = 256), the 16×16
@@ -175,8 +175,9 @@ var coopTiles = []coopTile{
 
 // chooseCoopTile picks the GPU-set tile, among those within t's limits, of batch GEMMs of M×(4·n4) outputs
 // and k4 vec4s along K: the first of coopTiles (the most reuse) that fills
-// gpuGroupTarget workgroups with at least 3/4 of its block outputs used and
-// gives each K group at least one full chunk; when none does, the one with
+// gpuGroupTarget workgroups with at least 3/4 of its block outputs used
+// (a split-K tile only when K spans at least two staged steps, else its
+// groups would idle); when none does, the one with
 // the most useful parallel work (workgroups × used fraction), the earlier on
 // ties. This is a rule from the anchors' facts and FLOP/bandwidth counts,
 // not a measurement: no GPU was at hand (see the package README).
@@ -184,7 +185,7 @@ func (t Target) chooseCoopTile(m, n4, k4, batch int) (Tile, Coop) {
 	best, bestWork := coopTiles[len(coopTiles)-1], -1.0
 	for _, c := range coopTiles {
 		if c.KS > 1 && k4 < c.KS*c.KC/4*2 {
-			continue // too little K to split
+			continue // too little K to split: fewer than two staged steps
 		}
 		if !t.fits(c.WG, c.sharedBytes(c.Tile)) {
 			continue // over the device's limits (all fit the WebGPU defaults but 64×64's 256 invocations)

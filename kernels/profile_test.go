@@ -156,3 +156,17 @@ func TestGPUSetLimits(t *testing.T) {
 		t.Errorf("default limits: %s, want the 256-invocation 64×64 block for a 3136×256 output", k.Label())
 	}
 }
+
+// TestCoopTilesShared pins the workgroup memory of the GPU set's tiles
+// (the numbers coopTiles' comment gives).
+func TestCoopTilesShared(t *testing.T) {
+	want := []int{8192, 6144, 8192, 8192, 7168}
+	for i, c := range coopTiles {
+		if got := c.sharedBytes(c.Tile); got != want[i] {
+			t.Errorf("%s%s: %d bytes of workgroup memory, want %d", c.Tile, c.label(), got, want[i])
+		}
+		if err := c.Coop.validate(c.Tile); err != nil {
+			t.Errorf("%s%s: %v", c.Tile, c.label(), err)
+		}
+	}
+}
