@@ -95,17 +95,21 @@ type Options struct {
 
 // Info describes an open model.
 type Info struct {
-	Variant     string       // "B0", ..., or "custom"
-	Config      model.Config // the full architecture
-	Params      int          // number of parameters
-	Classes     int
-	Labels      []string // class names, Classes long
-	NativeSide  int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
-	Format      string   // "pytorch" or "safetensors"
-	DType       string   // dominant float dtype of the file
-	Backend     Backend  // GPU or CPU, as resolved
-	Adapter     string   // the WebGPU adapter, empty on the CPU
-	HasOptState bool     // the .pt file carries optimizer state
+	Variant    string       // "B0", ..., or "custom"
+	Config     model.Config // the full architecture
+	Params     int          // number of parameters
+	Classes    int
+	Labels     []string // class names, Classes long
+	NativeSide int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
+	Format     string   // "pytorch" or "safetensors"
+	DType      string   // dominant dtype of the file: "F32", "F16", "BF16", or "I8" for int8 weights
+	// Quantization is the scheme of an int8 file's weights
+	// ("int8_symmetric_per_channel", checkpoint.QuantInt8), dequantized to
+	// float32 when the file is read; "" for a float file.
+	Quantization string
+	Backend      Backend // GPU or CPU, as resolved
+	Adapter      string  // the WebGPU adapter, empty on the CPU
+	HasOptState  bool    // the .pt file carries optimizer state
 	// Training is what the checkpoint records about its training (epoch,
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).
@@ -213,7 +217,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
-		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
+		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
 		Training: trainingFor(sd),
 	}}
 	if opt.Backend == CPU || !GPUSupported {

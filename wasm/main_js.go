@@ -115,7 +115,7 @@ func infoJS(in lowformer.Info) map[string]any {
 	}
 	return map[string]any{
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
-		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
+		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
 		"training": map[string]any{
 			"known": t.Known, "epoch": t.Epoch, "accuracy": t.Accuracy, "accuracySplit": t.AccuracySplit,

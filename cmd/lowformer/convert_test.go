@@ -203,7 +203,7 @@ func TestConvertErrors(t *testing.T) {
 		{"no input", []string{"convert", "-out", out}, 1, "-in is required"},
 		{"no output", []string{"convert", "-in", f16}, 1, "-out is required"},
 		{"positional", []string{"convert", "-in", f16, "-out", out, "x.pt"}, 1, "unexpected arguments"},
-		{"bad dtype", conv(f16, "-dtype", "f8"), 1, `-dtype "f8": want f32, f16 or bf16`},
+		{"bad dtype", conv(f16, "-dtype", "f8"), 1, `-dtype "f8": want f32, f16, bf16 or int8`},
 		{"missing input", conv(filepath.Join(dir, "none.pt")), 1, "none.pt: no such file"},
 		{"image input", conv(testImage(t, "coffee.bmp")), 1, "not a checkpoint"},
 		{"foreign network", conv(files["foreign"]), 1, "foreign.safetensors is not a usable LowFormer checkpoint"},
