@@ -60,7 +60,7 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	outSD, floatType := sd, dtype
 	delete(meta, checkpoint.MetaQuantization) // an int8 input was dequantized when read
 	if dtype == checkpoint.I8 {
-		if outSD, err = model.QuantizeInt8(cfg, sd); err != nil {
+		if outSD, err = model.QuantizeInt8(cfg, sd, model.MinQuantElements); err != nil {
 			return err
 		}
 		meta[checkpoint.MetaQuantization], floatType = checkpoint.QuantInt8, checkpoint.F32
