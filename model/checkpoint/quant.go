@@ -198,15 +198,22 @@ func applyScales(k string, t *Tensor, sk string, s *Tensor) error {
 			return errorf(ErrCorrupt, "scale tensor %q: scale %d is %v; scales must be finite and ≥ 0", sk, i, v)
 		}
 	}
-	chans, inner := 1, 1
+	chans, inner := 1, len(t.F32)
 	if axis >= 0 {
-		chans = t.Shape[axis]
+		chans, inner = t.Shape[axis], 1
 		for _, d := range t.Shape[axis+1:] {
 			inner *= d
 		}
 	}
-	for i, v := range t.F32 {
-		t.F32[i] = v * s.F32[i/inner%chans]
+	// The values are outer × chans × inner blocks: one scale per block.
+	for i := 0; i < len(t.F32); {
+		for _, sc := range s.F32[:chans] {
+			blk := t.F32[i : i+inner]
+			for j, v := range blk {
+				blk[j] = v * sc
+			}
+			i += inner
+		}
 	}
 	t.DType = F32
 	return nil
