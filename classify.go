@@ -81,8 +81,9 @@ type Rect struct {
 	Left, Top, Right, Bottom float64
 }
 
-// check validates r.
-func (r Rect) check() error {
+// Validate reports whether r is a usable region: an ErrBadInput error
+// saying what is wrong, or nil.
+func (r Rect) Validate() error {
 	for _, v := range []float64{r.Left, r.Top, r.Right, r.Bottom} {
 		if !(v >= 0 && v <= 1) {
 			return badInput("ClassifyOptions.RegionOfInterest %+v: coordinates must be in 0..1 (normalized to the image size)", r)
@@ -236,7 +237,7 @@ func (m *Model) resolve(opt ClassifyOptions) (resolved, error) {
 		return r, badInput("ClassifyOptions.CategoryAllowlist and CategoryDenylist are mutually exclusive; set one")
 	}
 	if opt.RegionOfInterest != nil {
-		if err := opt.RegionOfInterest.check(); err != nil {
+		if err := opt.RegionOfInterest.Validate(); err != nil {
 			return r, err
 		}
 	}
