@@ -474,7 +474,7 @@ class Local {
     const items = await Promise.all(images.map(async (im) => {
       if (!isBlob(im)) return { item: { data: im.data, width: im.width, height: im.height }, decoder: 'pixels' };
       if (browser) return { item: await toPixels(im), decoder: 'browser' };
-      return { item: new Uint8Array(await im.arrayBuffer()), decoder: 'go', blob: im };
+      return { item: new Uint8Array(await im.arrayBuffer()), decoder: 'go' };
     }));
     let rs;
     try {

@@ -58,7 +58,6 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s is not a usable LowFormer checkpoint: %w", *in, err)
 	}
 	outSD, floatType := sd, dtype
-	delete(meta, checkpoint.MetaQuantization) // an int8 input was dequantized when read
 	if dtype == checkpoint.I8 {
 		if outSD, err = model.QuantizeInt8(cfg, sd, model.MinQuantElements); err != nil {
 			return err

@@ -17,7 +17,8 @@ import (
 // W ≈ Q·scale, broadcast along the other axes; symmetric: no zero point,
 // Q in -127..127 with scale = max|W over the channel| / 127. The metadata
 // entry MetaQuantization = QuantInt8 says so; Read dequantizes such files
-// to float32 (see StateDict.Quantization).
+// to float32 (see StateDict.Quantization): what it returns is a float
+// state dict, which writes as a float file.
 const (
 	// MetaQuantization is the safetensors metadata key naming the
 	// quantization scheme of the file's I8 tensors.

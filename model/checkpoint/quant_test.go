@@ -87,7 +87,7 @@ func TestQuantizeInt8RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(back.Keys, sd.Keys) || back.FileDType != I8 || back.Quantization != QuantInt8 || !reflect.DeepEqual(back.Meta, meta) {
+	if !reflect.DeepEqual(back.Keys, sd.Keys) || back.FileDType != I8 || back.Quantization != QuantInt8 || !reflect.DeepEqual(back.Meta, map[string]string{"k": "v"}) {
 		t.Fatalf("read back keys %v, dtype %s, quantization %q, meta %v", back.Keys, back.FileDType, back.Quantization, back.Meta)
 	}
 	for k, axis := range fixtureAxes {

@@ -78,7 +78,11 @@ func readSafetensors(r io.ReaderAt, size int64) (*StateDict, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tensors are float32 now: the scheme moves from Meta to Quantization,
+	// so that Meta describes what the state dict holds (writing it again
+	// gives a float file).
 	b.sd.Quantization = quant
+	delete(b.sd.Meta, MetaQuantization)
 	b.counts[I8] += n
 	return b.finish(), nil
 }

@@ -49,7 +49,8 @@ type StateDict struct {
 	Trainer           TrainerRecord     // .pt trainer dict's "epoch" and "best_val" (zero for safetensors)
 	FileDType         DType             // dominant float dtype of the file (I8 when int8 weights dominate)
 	// Quantization is the scheme of the file's int8 weights (QuantInt8),
-	// which Read has dequantized to F32 tensors; "" for a file without.
+	// which Read has dequantized to F32 tensors, taking the entry
+	// MetaQuantization out of Meta; "" for a file without.
 	Quantization string
 }
 
