@@ -110,9 +110,13 @@ type Info struct {
 	Labels     []string // class names, Classes long
 	NativeSide int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
 	Format     string   // "pytorch" or "safetensors"
-	DType      string   // dominant float dtype of the file
-	Backend    Backend  // GPU or CPU, as resolved
-	Adapter    string   // the WebGPU adapter, empty on the CPU
+	DType      string   // dominant dtype of the file: "F32", "F16", "BF16", or "I8" for int8 weights
+	// Quantization is the scheme of an int8 file's weights
+	// ("int8_symmetric_per_channel", checkpoint.QuantInt8), dequantized to
+	// float32 when the file is read; "" for a float file.
+	Quantization string
+	Backend      Backend // GPU or CPU, as resolved
+	Adapter      string  // the WebGPU adapter, empty on the CPU
 	// Kernels is the GPU kernel set in use (KernelsCPU or KernelsGPU),
 	// empty on the CPU backend; KernelsReason says why, e.g. "auto: CPU
 	// renderer llvmpipe" or "forced by LOWFORMER_KERNELS".
@@ -227,7 +231,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
-		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
+		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
 		Training: trainingFor(sd),
 	}}
 	if opt.Backend == CPU || !GPUSupported {

@@ -354,6 +354,44 @@ async function toPixels(src) {
 }
 
 // ---------------------------------------------------------------------------
+// Classify options.
+
+function isBlob(x) {
+  return typeof Blob !== 'undefined' && x instanceof Blob;
+}
+
+/**
+ * @typedef {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} ImageSource
+ * @typedef {{predictions: {index: number, label: string, probability: number}[],
+ *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
+ *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}} ClassifyResult
+ */
+
+/**
+ * The options of classify with their defaults; the Go side checks the
+ * values (and names the option in its errors).
+ */
+function classifyOptions(options) {
+  if (options == null || typeof options !== 'object') throw new TypeError('lowformer: classify options must be an object');
+  const opts = {
+    topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go',
+    scoreThreshold: options.scoreThreshold ?? 0,
+    categoryAllowlist: options.categoryAllowlist ?? null, categoryDenylist: options.categoryDenylist ?? null,
+    regionOfInterest: options.regionOfInterest ?? null,
+  };
+  if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
+    throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
+  }
+  return opts;
+}
+
+/** The options the Go side reads (wasm/main_js.go, classifyOptions). */
+function goOptions(o) {
+  const { topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest } = o;
+  return { topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest };
+}
+
+// ---------------------------------------------------------------------------
 // Debugging.
 
 /**
@@ -423,15 +461,36 @@ class Local {
     return this.rt.call('logits', this.id, input, shape);
   }
 
-  async classifyPixels({ data, width, height }, { topK, size }) {
-    return this.rt.call('classify', this.id, data, width, height, { topK, size });
+  async classifyPixels({ data, width, height }, opts) {
+    return this.rt.call('classify', this.id, data, width, height, goOptions(opts));
+  }
+
+  /**
+   * Classifies several images as one batch: each is RGBA pixels
+   * ({data, width, height}) or a Blob (decoded as classifyBlob does).
+   */
+  async classifyMany(images, opts) {
+    const browser = opts.decoder === 'browser';
+    const items = await Promise.all(images.map(async (im) => {
+      if (!isBlob(im)) return { item: { data: im.data, width: im.width, height: im.height }, decoder: 'pixels' };
+      if (browser) return { item: await toPixels(im), decoder: 'browser' };
+      return { item: new Uint8Array(await im.arrayBuffer()), decoder: 'go' };
+    }));
+    let rs;
+    try {
+      rs = await this.rt.call('classifyBatch', this.id, items.map((x) => x.item), goOptions(opts));
+    } catch (err) {
+      if (err.code !== 'unsupported-format' || browser) throw err;
+      return this.classifyMany(images, { ...opts, decoder: 'browser' }); // formats only the browser reads
+    }
+    return rs.map((r, i) => Object.assign(r, { decoder: items[i].decoder }));
   }
 
   async classifyBlob(blob, opts) {
     if (opts.decoder === 'browser') return this.#browserDecode(blob, opts);
     const bytes = new Uint8Array(await blob.arrayBuffer());
     try {
-      const r = await this.rt.call('classifyEncoded', this.id, bytes, { topK: opts.topK, size: opts.size });
+      const r = await this.rt.call('classifyEncoded', this.id, bytes, goOptions(opts));
       r.decoder = 'go';
       return r;
     } catch (err) {
@@ -554,6 +613,17 @@ class Remote {
     return this.call('classifyBlob', { blob, opts });
   }
 
+  classifyMany(images, opts) {
+    const transfer = [];
+    const sent = images.map((im) => {
+      if (isBlob(im)) return im;
+      const data = im.owned ? im.data : im.data.slice();
+      transfer.push(data.buffer);
+      return { data, width: im.width, height: im.height };
+    });
+    return this.call('classifyMany', { images: sent, opts }, transfer);
+  }
+
   async dispose() {
     try {
       return await this.call('dispose', {});
@@ -635,6 +705,10 @@ class Pool {
 
   classifyBlob(blob, opts) {
     return this.#one().classifyBlob(blob, opts);
+  }
+
+  classifyMany(images, opts) {
+    return this.#one().classifyMany(images, opts); // one batch, one worker
   }
 
   async dispose() {
@@ -746,20 +820,28 @@ export class LowFormer {
   }
 
   /**
-   * Classifies one image.
-   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
-   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser'}} [options]
-   * @returns {Promise<{predictions: {index: number, label: string, probability: number}[],
+   * Classifies one image, or an array of images as one batch (one forward pass; the result is
+   * then an array, in the order of the images).
+   * @param {ImageSource|ImageSource[]} source an HTMLImageElement, HTMLVideoElement,
+   *   HTMLCanvasElement, ImageBitmap, OffscreenCanvas, VideoFrame, ImageData or Blob, or an array
+   *   of them
+   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser', scoreThreshold?: number,
+   *   categoryAllowlist?: string[], categoryDenylist?: string[],
+   *   regionOfInterest?: {left: number, top: number, right: number, bottom: number}}} [options]
+   *   scoreThreshold: drop classes of a lower probability; categoryAllowlist / categoryDenylist
+   *   (one or the other): keep only / drop these labels (names of info.labels);
+   *   regionOfInterest: classify only this part of the image, in coordinates normalized to 0..1
+   *   (as MediaPipe's), cropped before the preprocessing
+   * @returns {Promise<ClassifyResult|ClassifyResult[]>} ClassifyResult:
+   *   {predictions: {index: number, label: string, probability: number}[],
    *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
-   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}>}
+   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}
    */
   async classify(source, options = {}) {
     this.#check();
     const t0 = performance.now();
-    const opts = { topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go' };
-    if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
-      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
-    }
+    const opts = classifyOptions(options);
+    if (Array.isArray(source)) return this.#classifyMany(source, opts, t0);
     let r;
     if (typeof Blob !== 'undefined' && source instanceof Blob) {
       r = await this.#impl.classifyBlob(source, opts);
@@ -772,6 +854,19 @@ export class LowFormer {
     }
     r.timings.total = performance.now() - t0;
     return r;
+  }
+
+  async #classifyMany(sources, opts, t0) {
+    if (sources.length === 0) throw new TypeError('lowformer: classify was given an empty array of images');
+    const images = await Promise.all(sources.map((s) => (isBlob(s) ? s : toPixels(s))));
+    const t1 = performance.now();
+    const rs = await this.#impl.classifyMany(images, opts);
+    const total = performance.now() - t0;
+    return rs.map((r, i) => {
+      if (!isBlob(sources[i])) Object.assign(r, { width: images[i].width, height: images[i].height });
+      r.timings = { ...r.timings, pixels: t1 - t0, total };
+      return r;
+    });
   }
 
   /** Frees the model (its GPU memory; in worker mode the worker too). Safe to call twice. */
