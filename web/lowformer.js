@@ -11,8 +11,8 @@
 // Error whose message starts with "lowformer:"; a failed call never breaks the
 // page or the other models.
 //
-// Bundler-, worker- and CSP-safe: Go's wasm_exec.js is a static import (it
-// runs as a module: it only defines globalThis.Go, and uses no eval), and the
+// Bundler-, worker- and CSP-safe: Go's wasm_exec.js is imported statically,
+// as a module (it only defines globalThis.Go, and uses no eval), and the
 // assets are found with the literal new URL('./file', import.meta.url) and
 // new Worker(new URL(...), {type: 'module'}) patterns that Vite, webpack 5,
 // Rollup and Parcel follow (esbuild leaves them as they are: copy the assets
