@@ -295,7 +295,7 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
     mkdirSync(join(root, 'public'));
     for (const f of ['model.safetensors', 'sample.png']) copyFileSync(join(p.dir, f), join(root, 'public', f));
     const out = join(p.dir, 'vite-out');
-    await build({ root, configFile: false, logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
+    await build({ root, configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
     const assets = readdirSync(join(out, 'assets'));
     t.diagnostic(`vite emitted: ${assets.join(', ')}`);
     assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar')), 'Vite emitted lowformer.wasm');
