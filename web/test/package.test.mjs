@@ -307,4 +307,20 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
     t.diagnostic(`Vite main thread: backend ${main.info.backend}`);
     assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'Vite, module Worker', { backend: 'cpu', worker: true });
   });
+
+  it('Vite dev server (dependency pre-bundling on): main thread and module Worker', { timeout: 300000 }, async () => {
+    const { createServer } = await import('vite');
+    const root = join(p.dir, 'vite-src');
+    assert.ok(existsSync(join(root, 'public', 'sample.png')), 'the Vite build test made the app');
+    const server = await createServer({ root, configFile: false, logLevel: 'error', cacheDir: join(p.dir, 'vite-cache'),
+      server: { host: '127.0.0.1', port: 0, strictPort: false } });
+    await server.listen();
+    try {
+      const url = server.resolvedUrls.local[0].replace(/\/$/, '');
+      assertClassified(await outcome(`${url}/index.html?backend=cpu`), 'vite dev, main thread', { backend: 'cpu', worker: false });
+      assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'vite dev, module Worker', { backend: 'cpu', worker: true });
+    } finally {
+      await server.close();
+    }
+  });
 });
