@@ -28,7 +28,7 @@ func Open(opt Options) (*Device, error) {
 		gpuObj = nav.Get("gpu")
 	}
 	if !gpuObj.Truthy() {
-		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled)", ErrNoAdapter)
+		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled; Node has none)", ErrNoAdapter)
 	}
 	opts := map[string]any{"powerPreference": "high-performance"}
 	if opt.PreferFallback {
