@@ -751,7 +751,8 @@ export class LowFormer {
   /**
    * Loads a LowFormer checkpoint (.pt or .safetensors).
    * @param {object} options
-   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights
+   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights a URL (in Node: a
+   *   path, or a file: URL), a file, or the bytes
    * @param {(p: {phase: string, loaded: number, total: number}) => void} [options.onProgress]
    * @param {boolean} [options.worker=false] run everything in a dedicated Worker
    * @param {'auto'|'gpu'|'cpu'} [options.backend='auto']
@@ -765,10 +766,11 @@ export class LowFormer {
    *   behaviour
    * @param {boolean} [options.simd] use the wasm SIMD build (default: where the engine has wasm
    *   SIMD, tested with WebAssembly.validate); false forces the scalar build
-   * @param {string} [options.wasmURL] where lowformer.wasm is (default: next to this module)
-   * @param {string} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
-   *   SIMD, is (default: next to wasmURL)
-   * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
+   * @param {string|URL} [options.wasmURL] where lowformer.wasm is (default: the package's, as a
+   *   bundler emitted it)
+   * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
+   *   SIMD, is (default: next to wasmURL when that is set, else the package's)
+   * @param {string|URL} [options.workerURL] where lowformer-worker.js is (default: the package's)
    * @param {{dumpWGSL?: boolean|((label: string, wgsl: string) => void)}} [options.debug] dumpWGSL:
    *   true logs every compute shader's WGSL to the console as its pipeline is created (one
    *   collapsed group "lowformer: WGSL <label>" each); a function receives (label, wgsl) instead.
