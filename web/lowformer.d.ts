@@ -1,6 +1,10 @@
 // Types of lowformer.js (and of lowformer-node.js, which exports the same
 // API): the npm package lowformer-webgpu. The API is documented in README.md;
-// each name here says what it is in one line and links nothing else.
+// each name here says what it is in one line.
+//
+// The image sources are DOM types, so the DOM library comes along, also in a
+// Node project whose tsconfig has no "dom" in lib.
+/// <reference lib="dom" />
 
 /** Name of the Cache API cache holding downloaded weights. */
 export declare const CACHE_NAME: 'lowformer-weights-v1';

@@ -12,8 +12,9 @@
 //     does; what Node lacks (WebGPU, Workers) is refused clearly;
 //   - Chromium: test/package/main.js bundled with esbuild and with Vite,
 //     served with a strict CSP (script-src 'self' 'wasm-unsafe-eval'),
-//     classifies on the main thread, in the module Worker and (esbuild) in a
-//     module service worker; without 'wasm-unsafe-eval' the load fails,
+//     classifies on the main thread, in the package's module Worker (worker:
+//     true), inside the app's own module Worker and (esbuild) in a module
+//     service worker; without 'wasm-unsafe-eval' the load fails,
 //     which shows that the policy is in force.
 // The scratch project is deleted afterwards; nothing is written in the
 // checkout.
@@ -128,7 +129,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
       readFileSync(join(goroot, 'lib', 'wasm', 'wasm_exec.js'), 'utf8'));
   });
 
-  it('types: tsc --strict accepts the example (bundler and nodenext resolution) and rejects a wrong option', (t) => {
+  it('types: tsc --strict accepts the example (bundler and nodenext resolution) and a Node program without the DOM lib, and rejects a wrong option', (t) => {
     copyFileSync(join(srcDir, 'example.ts'), join(p.dir, 'example.ts'));
     copyFileSync(join(srcDir, 'tsconfig.json'), join(p.dir, 'tsconfig.json'));
     const tsconfig = JSON.parse(readFileSync(join(srcDir, 'tsconfig.json'), 'utf8'));
@@ -140,6 +141,9 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
       return name;
     };
     run(tool('tsc'), ['-p', variant('tsconfig.node.json', { module: 'nodenext', moduleResolution: 'nodenext' }, ['example.ts'])], p.dir);
+    // A Node project without the DOM library: the package's types bring it.
+    copyFileSync(join(srcDir, 'nodeapp.ts'), join(p.dir, 'nodeapp.ts'));
+    run(tool('tsc'), ['-p', variant('tsconfig.nodeapp.json', { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'] }, ['nodeapp.ts'])], p.dir);
     // The check can fail: a backend the API does not have is a type error.
     writeFileSync(join(p.dir, 'bad.ts'), readFileSync(join(srcDir, 'example.ts'), 'utf8').replace("backend: 'auto',", "backend: 'tpu',"));
     let out = '';
@@ -257,7 +261,7 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
   function appSource(name) {
     const dir = join(p.dir, name);
     mkdirSync(dir, { recursive: true });
-    for (const f of ['main.js', 'sw.js', 'index.html']) copyFileSync(join(srcDir, f), join(dir, f));
+    for (const f of ['main.js', 'sw.js', 'user-worker.js', 'index.html']) copyFileSync(join(srcDir, f), join(dir, f));
     return dir;
   }
 
@@ -270,7 +274,7 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
     // follow new URL(..., import.meta.url)).
     await esbuild.build({
       absWorkingDir: p.dir,
-      entryPoints: { main: join(src, 'main.js'), sw: join(src, 'sw.js'), 'lowformer-worker': 'lowformer-webgpu/worker' },
+      entryPoints: { main: join(src, 'main.js'), sw: join(src, 'sw.js'), 'user-worker': join(src, 'user-worker.js'), 'lowformer-worker': 'lowformer-webgpu/worker' },
       bundle: true, format: 'esm', outdir: out, logLevel: 'warning',
     });
     for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
@@ -279,8 +283,9 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
     const main = await outcome(`${url}/index.html?backend=auto`);
     assertClassified(main, 'esbuild, main thread', { worker: false });
     t.diagnostic(`esbuild main thread: backend ${main.info.backend} (${main.info.adapter || 'no adapter'})`);
-    assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'esbuild, module Worker', { backend: 'cpu', worker: true });
-    const sw = await outcome(`${url}/index.html?backend=auto&sw=1`);
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'esbuild, worker: true', { backend: 'cpu', worker: true });
+    assertClassified(await outcome(`${url}/index.html?backend=auto&in=worker`), "esbuild, the app's own module Worker", { worker: false });
+    const sw = await outcome(`${url}/index.html?backend=auto&in=sw`);
     assertClassified(sw, 'esbuild, service worker', { worker: false });
     t.diagnostic(`esbuild service worker: backend ${sw.info.backend}`);
     // The policy is in force: without 'wasm-unsafe-eval' WebAssembly cannot compile.
@@ -301,11 +306,13 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
     assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar')), 'Vite emitted lowformer.wasm');
     assert.ok(assets.some((f) => /^lowformer-scalar-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-scalar.wasm');
     assert.ok(assets.some((f) => /^lowformer-worker-[\w-]+\.js$/.test(f)), 'Vite emitted the worker');
+    assert.ok(assets.some((f) => /^user-worker-[\w-]+\.js$/.test(f)), "Vite emitted the app's worker");
     const url = await serve(out, STRICT_CSP);
     const main = await outcome(`${url}/index.html?backend=auto`);
     assertClassified(main, 'Vite, main thread', { worker: false });
     t.diagnostic(`Vite main thread: backend ${main.info.backend}`);
-    assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'Vite, module Worker', { backend: 'cpu', worker: true });
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'Vite, worker: true', { backend: 'cpu', worker: true });
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&in=worker`), "Vite, the app's own module Worker", { backend: 'cpu', worker: false });
   });
 
   it('Vite dev server (dependency pre-bundling on): main thread and module Worker', { timeout: 300000 }, async () => {

@@ -2,7 +2,9 @@
 // the installed package by name and is bundled by esbuild or Vite. It runs by
 // itself (a strict CSP forbids inline scripts and test-injected code is not
 // the point): the query says how, the outcome lands in window.outcome.
-//   ?backend=auto|gpu|cpu  &worker=1  &sw=1 (classify in the service worker sw.js)
+//   ?backend=auto|gpu|cpu  &worker=1 (the package's worker mode)
+//   &in=worker (load and classify inside this app's own module Worker, user-worker.js)
+//   &in=sw (inside the module service worker sw.js)
 import { LowFormer, hasWasmSIMD } from 'lowformer-webgpu';
 
 const q = new URLSearchParams(location.search);
@@ -26,6 +28,16 @@ async function here() {
   }
 }
 
+/** The same inside the app's module Worker user-worker.js: it answers one message. */
+function inWorker() {
+  const w = new Worker(new URL('./user-worker.js', import.meta.url), { type: 'module' });
+  return new Promise((ok, fail) => {
+    w.onmessage = ({ data }) => (data.error ? fail(new Error(data.error)) : ok(data));
+    w.onerror = (e) => fail(new Error(`user-worker.js failed: ${e.message}`));
+    w.postMessage({ weights: new URL('model.safetensors', location.href).href, image: new URL('sample.png', location.href).href, backend: q.get('backend') || 'auto' });
+  }).finally(() => w.terminate());
+}
+
 /** The same in the module service worker sw.js: it answers one message. */
 async function inServiceWorker() {
   const reg = await navigator.serviceWorker.register('sw.js', { type: 'module', scope: './' });
@@ -43,7 +55,8 @@ async function inServiceWorker() {
 
 (async () => {
   try {
-    const r = q.get('sw') === '1' ? await inServiceWorker() : await here();
+    const where = { sw: inServiceWorker, worker: inWorker }[q.get('in')] || here;
+    const r = await where();
     window.outcome = { ok: true, simd: hasWasmSIMD(), ...r, violations };
   } catch (err) {
     window.outcome = { ok: false, message: String(err && err.message), violations };
