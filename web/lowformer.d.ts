@@ -49,6 +49,8 @@ export interface LoadOptions {
   worker?: boolean;
   /** 'auto' (default): WebGPU, falling back to the CPU; 'gpu': WebGPU or fail; 'cpu': the wasm CPU path. */
   backend?: 'auto' | 'gpu' | 'cpu';
+  /** The GPU kernel set: 'auto' (default) picks 'cpu' on a CPU adapter (lavapipe, SwiftShader), 'gpu' otherwise. */
+  kernels?: 'auto' | 'gpu' | 'cpu';
   /** Expected variant ('b0', 'E1', ...): another one is an error; picks a checkpoint in a .zip. */
   variant?: string;
   /** Keep weights downloaded from an http(s) URL in the Cache API (default true). */
@@ -100,11 +102,17 @@ export interface ModelInfo {
   /** Class names, classes long. */
   labels: readonly string[];
   format: 'pytorch' | 'safetensors';
-  /** Dominant float type of the file ('F32', 'F16', 'BF16', ...). */
+  /** Dominant type of the file's weights: 'F32', 'F16', 'BF16', or 'I8' for int8 weights. */
   dtype: string;
+  /** The scheme of int8 weights ('int8_symmetric_per_channel'), '' for a float file. */
+  quantization: string;
   backend: 'gpu' | 'cpu';
   /** The WebGPU adapter, '' on the CPU. */
   adapter: string;
+  /** The GPU kernel set in use ('cpu' or 'gpu'), '' on the CPU backend. */
+  kernels: '' | 'cpu' | 'gpu';
+  /** Why that kernel set, e.g. 'auto: CPU renderer llvmpipe'. */
+  kernelsReason: string;
   /** The model's native input side, which classify resizes images to by default. */
   inputSize: number;
   /** The .pt carried optimizer state (ignored). */
@@ -164,6 +172,22 @@ export interface ClassifyOptions {
   size?: number;
   /** For a Blob: 'go' (default; other formats fall back to the browser) or 'browser' (createImageBitmap). */
   decoder?: 'go' | 'browser';
+  /** Drop classes whose probability is below this, 0..1 (default 0). */
+  scoreThreshold?: number;
+  /** Keep only these labels (whole names); not with categoryDenylist. */
+  categoryAllowlist?: string[];
+  /** Drop these labels (whole names); not with categoryAllowlist. */
+  categoryDenylist?: string[];
+  /** Classify this part of the image, in fractions of its size (0..1, left < right, top < bottom). */
+  regionOfInterest?: RegionOfInterest;
+}
+
+/** A rectangle in fractions of an image's width and height, as MediaPipe's regionOfInterest. */
+export interface RegionOfInterest {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
 }
 
 /** One class of a classification. */
@@ -227,6 +251,8 @@ export declare class LowFormer {
   logits(input: Float32Array, shape: readonly [number, number, number, number] | number[]): Promise<Float32Array>;
   /** Classifies one image. */
   classify(source: ImageSource, options?: ClassifyOptions): Promise<ClassifyResult>;
+  /** Classifies 1–256 images as one batch; the results are in the images' order. */
+  classify(sources: readonly ImageSource[], options?: ClassifyOptions): Promise<ClassifyResult[]>;
   /** Frees the model (and its worker); calls after it reject. Safe to call twice. */
   dispose(): Promise<void>;
 }

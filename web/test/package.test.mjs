@@ -174,6 +174,10 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.equal(r.backend, 'cpu');
     assert.equal(r.fallback, true, "backend 'auto' in Node falls back to the CPU");
     assert.equal(r.logits, 2 * r.classes);
+    assert.equal(r.batch, 2, 'classify([a, b]) gives two results');
+    assert.equal(r.allowed.length, 1, 'categoryAllowlist of one label keeps one class');
+    assert.deepEqual(r.kernels, ['', true], 'no kernel set on the CPU backend');
+    assert.equal(r.quantization, '');
     assert.equal(r.error.isError, true);
     assert.match(r.error.message, /^lowformer: shape \[1 3 2 2\] needs 12 values/);
     assert.deepEqual(r.cleared, [false, false], 'no Cache API in Node');

@@ -9,7 +9,7 @@ import LowFormerDefault, {
 } from 'lowformer-webgpu';
 import type {
   ClassifyOptions, ClassifyResult, ClassifyTimings, DebugOptions, ImageSource, LoadOptions, LoadTimings,
-  LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, TrainingInfo, Weights,
+  LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, RegionOfInterest, TrainingInfo, Weights,
 } from 'lowformer-webgpu';
 
 declare const process: { argv: string[] };
@@ -20,6 +20,7 @@ const debug: DebugOptions = { dumpWGSL: (label: string, wgsl: string) => void (l
 const options: LoadOptions = {
   weights,
   backend: 'auto',
+  kernels: 'auto',
   variant: '',
   cache: true,
   warmup: true,
@@ -43,6 +44,12 @@ const copts: ClassifyOptions = { topK: DEFAULT_TOP_K, size: info.inputSize, deco
 const result: ClassifyResult = await model.classify(pixels, copts);
 const top: Prediction = result.predictions[0];
 const ctimes: ClassifyTimings = result.timings;
+const roi: RegionOfInterest = { left: 0, top: 0, right: 1, bottom: 1 };
+const filtered: ClassifyResult[] = await model.classify([pixels, pixels], {
+  scoreThreshold: 0, categoryDenylist: [], regionOfInterest: roi,
+});
+const allowed: ClassifyResult = await model.classify(pixels, { categoryAllowlist: [info.labels[0]] });
+const kernelSet: '' | 'cpu' | 'gpu' = info.kernels;
 
 const n = 2;
 const input = new Float32Array(n * 3 * info.inputSize * info.inputSize);
@@ -84,6 +91,10 @@ console.log(JSON.stringify({
   fallback: info.fallback,
   logits: logits.length,
   classes: info.classes,
+  batch: filtered.length,
+  allowed: allowed.predictions.map((p) => p.label),
+  kernels: [kernelSet, info.kernelsReason.length > 0 || kernelSet === ''],
+  quantization: info.quantization,
   error: error && { message: error.message, isError: error instanceof Error },
   cleared: [cleared, cleared2],
 }));
