@@ -59,6 +59,9 @@ func (t Target) Linear(batch, k, n int, e Epilogue) Linear { return ChooseLinear
 
 // Depthwise chooses a depthwise k×k convolution.
 func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
+	if t.GPU() {
+		return chooseDepthwiseGPU(n, h, w, c, k, stride, e)
+	}
 	return ChooseDepthwise(n, h, w, c, k, stride, e)
 }
 
