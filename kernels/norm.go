@@ -23,13 +23,21 @@ const StatsPerImage = 2
 // formula in a tree over workgroup memory, so the variance stays accurate
 // for values with a large mean.
 //
+// With Subgroups (an adapter with the subgroups feature; see
+// Kernel.Fallback for adapters without) the workgroup instead reduces in
+// two sums, each a subgroupAdd plus one pass over the subgroups' partials
+// in workgroup memory: Σn and Σn·mean give the image's mean μ, then
+// Σ(M2 + n·(mean − μ)²) its M2 (Chan's formula as a sum), two barriers
+// instead of log2(WG).
+//
 // Bindings, in order:
 //
 //	X      [N][HW][C]
 //	Stats  [N][StatsPerImage], the output
 type GroupNormStats struct {
-	N, HW, C int // C a multiple of 4
-	WG       int // a power of two
+	N, HW, C  int // C a multiple of 4
+	WG        int // a power of two
+	Subgroups bool
 }
 
 // GroupNormApply normalizes with the statistics of GroupNormStats:
@@ -60,9 +68,10 @@ type GroupNormApply struct {
 //	Beta   [C]
 //	Y      [N][C], the output
 type LayerNorm struct {
-	N, C     int // C a multiple of 4
-	WG       int // a power of two
-	Epilogue     // activation only: LayerNorm binds no residual
+	N, C      int // C a multiple of 4
+	WG        int // a power of two
+	Subgroups bool
+	Epilogue  // activation only: LayerNorm binds no residual
 }
 
 // ChooseGroupNorm picks the statistics and apply kernels of a GroupNorm
@@ -77,6 +86,26 @@ func ChooseGroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
 // ChooseLayerNorm picks the LayerNorm kernel of [n,c].
 func ChooseLayerNorm(n, c int, e Epilogue) LayerNorm {
 	return LayerNorm{N: n, C: c, WG: normWorkgroup(c / 4), Epilogue: e}
+}
+
+// chooseGroupNormGPU is the GPU set's choice: 256 invocations per image
+// for the statistics (the most one workgroup has in flight) and one vec4
+// per invocation in workgroups of 256 (fewer for 4 workgroups) to apply.
+func chooseGroupNormGPU(n, h, w, c int, subgroups bool) (GroupNormStats, GroupNormApply) {
+	s := GroupNormStats{N: n, HW: h * w, C: c, WG: 256, Subgroups: subgroups}
+	a := GroupNormApply{N: n, HW: h * w, C: c, PX: 1}
+	a.WG = pickWorkgroup(a.invocations(), 256, 64)
+	return s, a
+}
+
+// chooseLayerNormGPU is the GPU set's choice: one vec4 per invocation, in
+// a workgroup of the power of two in 32..256 nearest above C/4.
+func chooseLayerNormGPU(n, c int, e Epilogue, subgroups bool) LayerNorm {
+	wg := 32
+	for wg < 256 && wg < c/4 {
+		wg *= 2
+	}
+	return LayerNorm{N: n, C: c, WG: wg, Subgroups: subgroups, Epilogue: e}
 }
 
 // normWorkgroup is the reduction workgroup for s4 vec4 per image: 256
@@ -132,7 +161,15 @@ func (k LayerNorm) validate() error {
 
 // Label implements Kernel.
 func (k GroupNormStats) Label() string {
-	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d", k.N, k.HW, k.C, k.WG)
+	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d%s", k.N, k.HW, k.C, k.WG, subgroupsLabel(k.Subgroups))
+}
+
+// Fallback implements Optional: with Subgroups, the same statistics by the
+// workgroup tree.
+func (k GroupNormStats) Fallback() (Kernel, bool) {
+	ok := k.Subgroups
+	k.Subgroups = false
+	return k, ok
 }
 
 // Source implements Kernel.
@@ -142,9 +179,9 @@ func (k GroupNormStats) Source() (string, error) {
 	}
 	return shaders.Render("gnstats.wgsl", struct {
 		GroupNormStats
-		S4    int
-		Decls string
-	}{k, k.HW * k.C / 4, decls(k.Bindings())})
+		S4            int
+		Decls, Enable string
+	}{k, k.HW * k.C / 4, decls(k.Bindings()), enables(k.Subgroups)})
 }
 
 // statsBinding is the per-image statistics of GroupNormStats as the given
@@ -196,7 +233,15 @@ func (k GroupNormApply) Workgroups() (x, y, z uint32) {
 
 // Label implements Kernel.
 func (k LayerNorm) Label() string {
-	return fmt.Sprintf("layernorm_n%d_c%d_wg%d_%s", k.N, k.C, k.WG, k.Epilogue)
+	return fmt.Sprintf("layernorm_n%d_c%d_wg%d%s_%s", k.N, k.C, k.WG, subgroupsLabel(k.Subgroups), k.Epilogue)
+}
+
+// Fallback implements Optional: with Subgroups, the same LayerNorm by the
+// workgroup tree.
+func (k LayerNorm) Fallback() (Kernel, bool) {
+	ok := k.Subgroups
+	k.Subgroups = false
+	return k, ok
 }
 
 // Source implements Kernel.
@@ -206,9 +251,9 @@ func (k LayerNorm) Source() (string, error) {
 	}
 	return shaders.Render("layernorm.wgsl", struct {
 		LayerNorm
-		S4           int
-		ActFn, Decls string
-	}{k, k.C / 4, wgslAct(k.Act), decls(k.Bindings())})
+		S4                   int
+		ActFn, Decls, Enable string
+	}{k, k.C / 4, wgslAct(k.Act), decls(k.Bindings()), enables(k.Subgroups)})
 }
 
 // Bindings implements Kernel.

@@ -80,29 +80,38 @@ var groupNormCases = append([]groupNormCase{
 
 func TestGroupNorm(t *testing.T) {
 	for _, s := range groupNormCases {
-		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
-		if s.h == 56 {
-			ak.PX, ak.WG = 1, 1
+		for _, set := range []Set{SetCPU, SetGPU} {
+			sk, ak := Target{Set: set}.GroupNorm(s.n, s.h, s.w, s.c)
+			if s.h == 56 && set == SetCPU {
+				ak.PX, ak.WG = 1, 1
+			}
+			testGroupNorm(t, s, sk, ak)
 		}
-		t.Run(fmt.Sprintf("%s_%s_offset%g_spike%g", sk.Label(), ak.Label(), s.offset, s.spike), func(t *testing.T) {
-			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: normInput(s.n, s.h*s.w*s.c, s.c, s.offset)}
-			for b := 0; b < s.n; b++ {
-				x.Data[b*s.h*s.w*s.c] += s.spike
-			}
-			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
-			want := ref.GroupNorm(x, gamma, beta).Data
-			in, stats := buffer(t, x.Data, 0), buffer(t, nil, StatsPerImage*s.n)
-			got := runKernels(t, []Kernel{sk}, [][]gpu.Resource{{in.res(), stats.res()}}, stats, StatsPerImage*s.n)
-			checkStats(t, got, x.Data, s.n)
-			if math.Abs(float64(s.offset)) > 100 {
-				// The f32 mean itself is off by up to half an ulp (3e-5 at
-				// 1000), more than the output tolerance allows: statistics only.
-				return
-			}
-			checkGuarded(t, ak, []gpu.Resource{in.res(), stats.res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()},
-				want, pass{sk, []gpu.Resource{in.res(), stats.res()}})
-		})
 	}
+}
+
+// testGroupNorm checks the statistics sk of the case against float64
+// ones and the apply ak against internal/ref.
+func testGroupNorm(t *testing.T, s groupNormCase, sk GroupNormStats, ak GroupNormApply) {
+	t.Helper()
+	t.Run(fmt.Sprintf("%s_%s_offset%g_spike%g", sk.Label(), ak.Label(), s.offset, s.spike), func(t *testing.T) {
+		x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: normInput(s.n, s.h*s.w*s.c, s.c, s.offset)}
+		for b := 0; b < s.n; b++ {
+			x.Data[b*s.h*s.w*s.c] += s.spike
+		}
+		gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
+		want := ref.GroupNorm(x, gamma, beta).Data
+		in, stats := buffer(t, x.Data, 0), buffer(t, nil, StatsPerImage*s.n)
+		got := runKernels(t, []Kernel{sk}, [][]gpu.Resource{{in.res(), stats.res()}}, stats, StatsPerImage*s.n)
+		checkStats(t, got, x.Data, s.n)
+		if math.Abs(float64(s.offset)) > 100 {
+			// The f32 mean itself is off by up to half an ulp (3e-5 at
+			// 1000), more than the output tolerance allows: statistics only.
+			return
+		}
+		checkGuarded(t, ak, []gpu.Resource{in.res(), stats.res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()},
+			want, pass{sk, []gpu.Resource{in.res(), stats.res()}})
+	})
 }
 
 // layerNormCase is a LayerNorm conformance case: n images of c values
@@ -137,14 +146,22 @@ var layerNormCases = append([]layerNormCase{
 
 func TestLayerNorm(t *testing.T) {
 	for _, s := range layerNormCases {
-		k := s.kernel()
-		t.Run(fmt.Sprintf("%s_offset%g", k.Label(), s.offset), func(t *testing.T) {
-			x := &ref.Tensor{N: s.n, H: 1, W: 1, C: s.c, Data: normInput(s.n, s.c, s.c, s.offset)}
-			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
-			want := ref.LayerNorm(x, gamma, beta, s.act).Data
-			checkGuarded(t, k, []gpu.Resource{buffer(t, x.Data, 0).res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()}, want)
-		})
+		testLayerNorm(t, s, s.kernel())
+		if s.wg == 0 {
+			testLayerNorm(t, s, Target{Set: SetGPU}.LayerNorm(s.n, s.c, Epilogue{Act: s.act}))
+		}
 	}
+}
+
+// testLayerNorm checks k, a LayerNorm of the case, against internal/ref.
+func testLayerNorm(t *testing.T, s layerNormCase, k LayerNorm) {
+	t.Helper()
+	t.Run(fmt.Sprintf("%s_offset%g", k.Label(), s.offset), func(t *testing.T) {
+		x := &ref.Tensor{N: s.n, H: 1, W: 1, C: s.c, Data: normInput(s.n, s.c, s.c, s.offset)}
+		gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
+		want := ref.LayerNorm(x, gamma, beta, s.act).Data
+		checkGuarded(t, k, []gpu.Resource{buffer(t, x.Data, 0).res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()}, want)
+	})
 }
 
 func TestNormRejectsBadShapes(t *testing.T) {

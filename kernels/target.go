@@ -67,16 +67,27 @@ func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
 
 // Attention chooses the slimmed multi-head attention.
 func (t Target) Attention(n, l, heads, headDim int) Attention {
+	if t.GPU() {
+		return chooseAttentionGPU(n, l, heads, headDim)
+	}
 	return ChooseAttention(n, l, heads, headDim)
 }
 
 // GroupNorm chooses the two kernels of a GroupNorm (statistics, apply).
 func (t Target) GroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
+	if t.GPU() {
+		return chooseGroupNormGPU(n, h, w, c, t.Subgroups)
+	}
 	return ChooseGroupNorm(n, h, w, c)
 }
 
 // LayerNorm chooses a LayerNorm over the channels.
-func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm { return ChooseLayerNorm(n, c, e) }
+func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm {
+	if t.GPU() {
+		return chooseLayerNormGPU(n, c, e, t.Subgroups)
+	}
+	return ChooseLayerNorm(n, c, e)
+}
 
 // ConvTranspose chooses a 4×4 stride-2 transposed convolution.
 func (t Target) ConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {

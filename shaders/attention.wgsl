@@ -1,4 +1,5 @@
 {{define "attention.wgsl"}}
+{{- if .Tiled}}{{template "attention_tiled" .}}{{else}}
 // Softmax attention over L = {{.L}} tokens, {{.Heads}} heads x {{.HeadDim}}: one invocation
 // handles {{.TQ}} queries of one (image, head) (index: query block fastest, then
 // head, then image) and streams over the keys one at a time with an online
@@ -62,6 +63,84 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- end}}
     }
 {{- end}}
+  }
+}
+{{end}}
+{{end}}
+
+{{define "attention_tiled"}}
+// Softmax attention over L = {{.L}} tokens, {{.Heads}} heads x {{.HeadDim}}, for GPUs: one
+// workgroup handles {{.TQ}} queries of one (image, head) (workgroup index: query block
+// fastest, then head, then image), one output vec4 per invocation (query lid / D4,
+// vec4 lid % D4). It stages the scaled queries once, then per chunk of {{.KB}} keys the
+// keys and values, computes the {{.TQ}}x{{.KB}} scores cooperatively into workgroup
+// memory, and each invocation updates its query's online softmax (max m, sum l,
+// output o rescaled by exp(m_old - m_new)) from the chunk's scores and values.
+// Input channels [head][q|k|v][d], output [head][d].
+{{.Decls}}
+const L = {{u32 .L}};
+const D4 = {{u32 .D4}};
+const CI4 = {{u32 (mul (mul .Heads 3) .D4)}};
+const CO4 = {{u32 (mul .Heads .D4)}};
+const QB = {{u32 .QB}};
+const HEADS = {{u32 .Heads}};
+const TQ = {{u32 .TQ}};
+const KB = {{u32 .KB}};
+const WG = {{u32 .WG}};
+const TILES = {{u32 .Tiles}};
+const SCALE = {{f32 .Scale}};
+var<workgroup> qs: array<vec4<f32>, {{mul .TQ .D4}}>;
+var<workgroup> ks: array<vec4<f32>, {{mul .KB .D4}}>;
+var<workgroup> vs: array<vec4<f32>, {{mul .KB .D4}}>;
+var<workgroup> sc: array<f32, {{mul .TQ .KB}}>;
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let wgi = wid.y * {{u32 .GX}} + wid.x;
+  let t = min(wgi, TILES - 1u);
+  let q0 = (t % QB) * TQ;
+  let head = (t / QB) % HEADS;
+  let tok0 = (t / QB / HEADS) * L;
+  let koff = head * 3u * D4 + D4;
+  for (var i = lid; i < TQ * D4; i = i + WG) {
+    qs[i] = X[(tok0 + min(q0 + i / D4, L - 1u)) * CI4 + koff - D4 + i % D4] * SCALE;
+  }
+  let qi = lid / D4;
+  let d4 = lid % D4;
+  var m = -1e30;
+  var l = 0.0;
+  var o = vec4<f32>(0.0);
+  for (var c0 = 0u; c0 < L; c0 = c0 + KB) {
+    for (var i = lid; i < KB * D4; i = i + WG) {
+      let a = (tok0 + min(c0 + i / D4, L - 1u)) * CI4 + koff + i % D4;
+      ks[i] = X[a];
+      vs[i] = X[a + D4];
+    }
+    workgroupBarrier();
+    for (var e = lid; e < TQ * KB; e = e + WG) {
+      let qb = (e / KB) * D4;
+      let kb = (e % KB) * D4;
+      let s = {{range $d := seq .D4}}{{if $d}} + {{end}}dot(qs[qb + {{u32 $d}}], ks[kb + {{u32 $d}}]){{end}};
+      sc[e] = select(-3e38, s, c0 + e % KB < L);
+    }
+    workgroupBarrier();
+    let row = qi * KB;
+    var mx = m;
+    for (var k = 0u; k < KB; k = k + 1u) {
+      mx = max(mx, sc[row + k]);
+    }
+    let cr = exp(m - mx);
+    l = l * cr;
+    o = o * cr;
+    for (var k = 0u; k < KB; k = k + 1u) {
+      let p = exp(sc[row + k] - mx);
+      l = l + p;
+      o = fma(vec4<f32>(p), vs[k * D4 + d4], o);
+    }
+    m = mx;
+    workgroupBarrier();
+  }
+  if (wgi < TILES && q0 + qi < L) {
+    O[(tok0 + q0 + qi) * CO4 + head * D4 + d4] = o / l;
   }
 }
 {{end}}

@@ -15,6 +15,7 @@ image) and the shader declares X.
 const S4 = {{u32 .S4}};
 const WG = {{u32 .WG}};
 const EPS = 1e-5;
+{{- if not .Subgroups}}
 var<workgroup> red: array<vec3<f32>, {{.WG}}>;
 // chan merges two (count, mean, M2) triples.
 fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
@@ -24,9 +25,20 @@ fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let f = b.x / n;
   return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
+{{- end}}
+{{- if .Subgroups}}
+// With subgroups: two workgroup sums instead of the tree. Each subgroup
+// adds its values with subgroupAdd and its first lane stores the sum in the
+// subgroup's slot, taken from a counter (no assumption on how invocations
+// form subgroups); every invocation then adds the slots in slot order, so
+// all get the same total.
+var<workgroup> part1: array<vec2<f32>, {{.WG}}>;
+var<workgroup> part2: array<f32, {{.WG}}>;
+var<workgroup> nsub: atomic<u32>;
+{{- end}}
 // stats returns (mean, 1/sqrt(biased variance + eps)) of X[base .. base+S4);
 // every invocation of the workgroup must call it (it has barriers).
-fn stats(base: u32, lid: u32) -> vec2<f32> {
+fn stats(base: u32, lid: u32{{if .Subgroups}}, lane: u32{{end}}) -> vec2<f32> {
   let k = vec4<f32>(X[base].x);
   var mc = vec4<f32>(0.0);
   var m2c = vec4<f32>(0.0);
@@ -40,7 +52,36 @@ fn stats(base: u32, lid: u32) -> vec2<f32> {
   }
   let mean = (mc.x + mc.y + mc.z + mc.w) * 0.25;
   let dm = mc - vec4<f32>(mean);
-  red[lid] = vec3<f32>(4.0 * n, mean, m2c.x + m2c.y + m2c.z + m2c.w + n * dot(dm, dm));
+  let m2 = m2c.x + m2c.y + m2c.z + m2c.w + n * dot(dm, dm);
+{{- if .Subgroups}}
+  var slot = 0u;
+  if (lane == 0u) {
+    slot = atomicAdd(&nsub, 1u);
+  }
+  let s1 = subgroupAdd(vec2<f32>(4.0 * n, 4.0 * n * mean));
+  if (lane == 0u) {
+    part1[slot] = s1;
+  }
+  workgroupBarrier();
+  let count = atomicLoad(&nsub);
+  var t1 = vec2<f32>(0.0);
+  for (var j = 0u; j < count; j = j + 1u) {
+    t1 = t1 + part1[j];
+  }
+  let mu = t1.y / t1.x;
+  let s2 = subgroupAdd(m2 + 4.0 * n * (mean - mu) * (mean - mu));
+  if (lane == 0u) {
+    part2[slot] = s2;
+  }
+  workgroupBarrier();
+  var t2 = 0.0;
+  for (var j = 0u; j < count; j = j + 1u) {
+    t2 = t2 + part2[j];
+  }
+  return vec2<f32>(k.x + mu, 1.0 / sqrt(max(t2, 0.0) / t1.x + EPS));
+}
+{{- else}}
+  red[lid] = vec3<f32>(4.0 * n, mean, m2);
   workgroupBarrier();
   for (var st = WG / 2u; st > 0u; st = st / 2u) {
     if (lid < st) {
@@ -51,17 +92,21 @@ fn stats(base: u32, lid: u32) -> vec2<f32> {
   let r = red[0];
   return vec2<f32>(k.x + r.y, 1.0 / sqrt(max(r.z, 0.0) / r.x + EPS));
 }
+{{- end}}
 {{end}}
 
 {{define "gnstats.wgsl"}}
+{{- if .Enable}}
+{{.Enable}}
+{{- end}}
 // GroupNorm(1, C) statistics: one workgroup per image over its H*W*C values.
 // Stats[n] = (mean, rstd = 1/sqrt(biased variance + 1e-5)), i.e. a flat
 // [N][2] f32 buffer.
 {{.Decls}}
 {{- template "norm_stats" .}}
 @compute @workgroup_size({{.WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let st = stats(wid.x * S4, lid);
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{if .Subgroups}}, @builtin(subgroup_invocation_id) lane: u32{{end}}) {
+  let st = stats(wid.x * S4, lid{{if .Subgroups}}, lane{{end}});
   if (lid == 0u) {
     Stats[wid.x] = st;
   }
@@ -98,15 +143,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{end}}
 
 {{define "layernorm.wgsl"}}
+{{- if .Enable}}
+{{.Enable}}
+{{- end}}
 {{- template "common"}}
 // LayerNorm over the {{.C}} values of each image, then the affine and
 // {{if .ActFn}}{{.ActFn}}{{else}}no activation{{end}}: one workgroup per image.
 {{.Decls}}
 {{- template "norm_stats" .}}
 @compute @workgroup_size({{.WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{if .Subgroups}}, @builtin(subgroup_invocation_id) lane: u32{{end}}) {
   let base = wid.x * S4;
-  let st = stats(base, lid);
+  let st = stats(base, lid{{if .Subgroups}}, lane{{end}});
   for (var i = lid; i < S4; i = i + WG) {
     let y = (X[base + i] - vec4<f32>(st.x)) * st.y * Gamma[i] + Beta[i];
     Y[base + i] = {{if .ActFn}}{{.ActFn}}(y){{else}}y{{end}};
