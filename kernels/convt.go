@@ -57,6 +57,17 @@ func ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvT
 	return k
 }
 
+// chooseConvTransposeGPU is the GPU set's choice: 4 rows × 4 columns per
+// invocation (4 vec4 accumulators), storage-buffer weights read as
+// coalesced vec4 rows by neighbouring invocations, and workgroups of 256
+// invocations, halved down to 64 to make at least 4 workgroups.
+func chooseConvTransposeGPU(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	k := ConvTranspose{N: n, H: h, W: w, Cin: cin, Cout: cout, CropH: cropH, CropW: cropW, Epilogue: e}
+	k.TM, k.TN = min(4, n*h*w), 4
+	k.WG = pickWorkgroup(4*k.rowBlocks()*ceilDiv(cout, k.TN), 256, 64)
+	return k
+}
+
 // rowBlocks is the number of row blocks of one parity.
 func (k ConvTranspose) rowBlocks() int { return ceilDiv(k.N*k.H*k.W, k.TM) }
 

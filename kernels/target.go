@@ -91,8 +91,16 @@ func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm {
 
 // ConvTranspose chooses a 4×4 stride-2 transposed convolution.
 func (t Target) ConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	if t.GPU() {
+		return chooseConvTransposeGPU(n, h, w, cin, cout, cropH, cropW, e)
+	}
 	return ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW, e)
 }
 
 // MeanPool chooses the global mean pool.
-func (t Target) MeanPool(n, h, w, c int) MeanPool { return ChooseMeanPool(n, h, w, c) }
+func (t Target) MeanPool(n, h, w, c int) MeanPool {
+	if t.GPU() {
+		return chooseMeanPoolGPU(n, h, w, c)
+	}
+	return ChooseMeanPool(n, h, w, c)
+}
