@@ -20,7 +20,7 @@ import (
 func TestGPUKernelSetMatchesReference(t *testing.T) {
 	dev := gputest.Device(t)
 	for name, target := range map[string]kernels.Target{
-		"gpu":                {Set: kernels.SetGPU},
+		"gpu":               {Set: kernels.SetGPU},
 		"gpu_f16_subgroups": {Set: kernels.SetGPU, F16: true, Subgroups: true},
 	} {
 		for _, v := range []string{"b0", "E1"} {
