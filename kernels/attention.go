@@ -30,6 +30,11 @@ import (
 // into workgroup memory, and every invocation then takes its query's
 // running max over the chunk's scores and accumulates exp(s − max)·V and
 // the softmax sum from there (an online softmax over chunks, as above).
+// With Subgroups as well (an adapter with the subgroups feature; the
+// fallback twin is the same kernel without), subgroups compute each
+// query's chunk max and sum with subgroupMax and subgroupAdd and turn the
+// scores into probabilities once, instead of every invocation of the
+// query taking the max and the exponentials itself.
 //
 // Bindings, in order:
 //
@@ -41,16 +46,17 @@ type Attention struct {
 	TQ             int // queries per invocation (Tiled: per workgroup)
 	WG             int // workgroup size
 	Tiled          bool
-	KB             int // Tiled: keys per chunk
+	KB             int  // Tiled: keys per chunk
+	Subgroups      bool // Tiled: softmax statistics by subgroup reductions
 }
 
 // chooseAttentionGPU is the GPU set's choice: a workgroup of 8 or 16
 // queries (the one wasting fewer query slots on L, 16 on ties; fewer for
 // head dims over 64, so that WG ≤ 256) × HeadDim/4, and chunks of 16..32
 // keys (the least waste on L, as large as workgroup memory allows).
-func chooseAttentionGPU(n, l, heads, headDim int) Attention {
+func chooseAttentionGPU(n, l, heads, headDim int, subgroups bool) Attention {
 	d4 := headDim / 4
-	k := Attention{N: n, L: l, Heads: heads, HeadDim: headDim, Tiled: true}
+	k := Attention{N: n, L: l, Heads: heads, HeadDim: headDim, Tiled: true, Subgroups: subgroups}
 	k.TQ = 16
 	if ceilDiv(l, 8)*8 < ceilDiv(l, 16)*16 {
 		k.TQ = 8
@@ -72,7 +78,7 @@ const maxSharedBytes = 16384
 // chunk of keys and values (vec4) and the chunk's scores (f32).
 func (k Attention) sharedBytes() int {
 	d4 := k.HeadDim / 4
-	return 16*(k.TQ*d4+2*k.KB*d4) + 4*k.TQ*k.KB
+	return 16*(k.TQ*d4+2*k.KB*d4) + 4*k.TQ*k.KB + 12*k.TQ + 4 // + Subgroups' row statistics and counter
 }
 
 // workgroups is the number of workgroups of a Tiled kernel.
@@ -104,7 +110,7 @@ func (k Attention) invocations() int {
 func (k Attention) Label() string {
 	tiled := ""
 	if k.Tiled {
-		tiled = fmt.Sprintf("_tiled_kb%d", k.KB)
+		tiled = fmt.Sprintf("_tiled_kb%d%s", k.KB, subgroupsLabel(k.Subgroups))
 	}
 	return fmt.Sprintf("attention_n%d_l%d_h%dx%d_q%d_wg%d%s", k.N, k.L, k.Heads, k.HeadDim, k.TQ, k.WG, tiled)
 }
@@ -120,6 +126,8 @@ func (k Attention) validate() error {
 	case k.Tiled && (k.TQ < 1 || k.KB < 1 || k.WG != k.TQ*k.HeadDim/4):
 		return fmt.Errorf("attention: %d queries × %d keys per chunk with a workgroup of %d, want queries × head dim/4 = %d",
 			k.TQ, k.KB, k.WG, k.TQ*k.HeadDim/4)
+	case k.Subgroups && !k.Tiled:
+		return fmt.Errorf("attention: subgroups only in the tiled kernel")
 	case k.Tiled && k.sharedBytes() > maxSharedBytes:
 		return fmt.Errorf("attention: %d bytes of workgroup memory exceed %d", k.sharedBytes(), maxSharedBytes)
 	}
@@ -139,9 +147,16 @@ func (k Attention) Source() (string, error) {
 		Attention
 		D4, QB, Total, GX, Tiles int
 		Scale                    float64
-		Decls                    string
+		Decls, Enable            string
 	}{k, k.HeadDim / 4, ceilDiv(k.L, k.TQ), k.invocations(), gx, k.workgroups(), 1 / math.Sqrt(float64(k.HeadDim)),
-		decls(k.Bindings())})
+		decls(k.Bindings()), enables(k.Subgroups)})
+}
+
+// Fallback implements Optional: with Subgroups, the same kernel without.
+func (k Attention) Fallback() (Kernel, bool) {
+	ok := k.Subgroups
+	k.Subgroups = false
+	return k, ok
 }
 
 // grid is the dispatch grid.

@@ -73,7 +73,7 @@ func TestCacheFallbackKeepsOtherErrors(t *testing.T) {
 }
 
 // TestSubgroupKernelsOnThisAdapter builds the GPU set's subgroup kernels
-// (GroupNorm statistics, LayerNorm) through a cache on the test adapter:
+// (GroupNorm statistics, LayerNorm, attention) through a cache on the test adapter:
 // where their WGSL compiles they run as they are, elsewhere (lavapipe:
 // wgpu-native here does not offer subgroups) as their twins; either way the
 // results must match the reference, and the cache must report a fallback
@@ -83,7 +83,8 @@ func TestSubgroupKernelsOnThisAdapter(t *testing.T) {
 	sg := Target{Set: SetGPU, Subgroups: true, F16: true}
 	stats, _ := sg.GroupNorm(2, 14, 14, 128)
 	ln := sg.LayerNorm(2, 1600, Epilogue{Act: hs})
-	for _, k := range []Optional{stats, ln} {
+	at := sg.Attention(2, 49, 3, 32)
+	for _, k := range []Optional{stats, ln, at} {
 		if _, ok := k.Fallback(); !ok {
 			t.Fatalf("%s: the GPU set with Subgroups chose no subgroup kernel", k.Label())
 		}
@@ -109,4 +110,5 @@ func TestSubgroupKernelsOnThisAdapter(t *testing.T) {
 	checkStats(t, got, x.Data, 2)
 	s := layerNormCase{n: 2, c: 1600, act: hs, offset: 10}
 	testLayerNorm(t, s, ln)
+	testAttention(t, at)
 }

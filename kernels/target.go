@@ -68,7 +68,7 @@ func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
 // Attention chooses the slimmed multi-head attention.
 func (t Target) Attention(n, l, heads, headDim int) Attention {
 	if t.GPU() {
-		return chooseAttentionGPU(n, l, heads, headDim)
+		return chooseAttentionGPU(n, l, heads, headDim, t.Subgroups)
 	}
 	return ChooseAttention(n, l, heads, headDim)
 }
