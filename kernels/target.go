@@ -21,6 +21,7 @@ const (
 // Target is what the Choose methods specialize kernels for: the kernel set
 // and the optional adapter features the set may use. The zero Target is
 // the CPU set without optional features.
+//
 // The CPU set ignores the optional features. The GPU set's per-op use of
 // them:
 //
