@@ -11,7 +11,7 @@ package kernels
 // the analysis cannot see.
 func enables(subgroups bool) string {
 	if subgroups {
-		return "enable subgroups;\ndiagnostic(off, subgroup_uniformity);"
+		return subgroupsDirectivesJS
 	}
 	return ""
 }

@@ -29,3 +29,7 @@ func fallback(k Kernel) (Kernel, bool) {
 	}
 	return k, false
 }
+
+// subgroupsDirectivesJS are the lines a browser's WGSL needs before the
+// subgroup built-ins (see enables in enable_js.go).
+const subgroupsDirectivesJS = "enable subgroups;\ndiagnostic(off, subgroup_uniformity);"
