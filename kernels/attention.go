@@ -75,10 +75,10 @@ func chooseAttentionGPU(n, l, heads, headDim int, subgroups bool) Attention {
 const maxSharedBytes = 16384
 
 // sharedBytes is the workgroup memory of a Tiled kernel: the queries, a
-// chunk of keys and values (vec4) and the chunk's scores (f32).
+// chunk of keys (rows padded by a vec4) and values and the chunk's scores.
 func (k Attention) sharedBytes() int {
 	d4 := k.HeadDim / 4
-	return 16*(k.TQ*d4+2*k.KB*d4) + 4*k.TQ*k.KB + 12*k.TQ + 4 // + Subgroups' row statistics and counter
+	return 16*(k.TQ*d4+k.KB*(2*d4+1)) + 4*k.TQ*k.KB + 12*k.TQ + 4 // + Subgroups' row statistics and counter
 }
 
 // workgroups is the number of workgroups of a Tiled kernel.

@@ -102,7 +102,10 @@ const WG = {{u32 .WG}};
 const TILES = {{u32 .Tiles}};
 const SCALE = {{f32 .Scale}};
 var<workgroup> qs: array<vec4<f32>, {{mul .TQ .D4}}>;
-var<workgroup> ks: array<vec4<f32>, {{mul .KB .D4}}>;
+// ks rows are padded by one vec4 (KS4 = D4 + 1): neighbouring invocations
+// read neighbouring keys' rows, which then fall in different memory banks.
+const KS4 = {{u32 (add .D4 1)}};
+var<workgroup> ks: array<vec4<f32>, {{mul .KB (add .D4 1)}}>;
 var<workgroup> vs: array<vec4<f32>, {{mul .KB .D4}}>;
 var<workgroup> sc: array<f32, {{mul .TQ .KB}}>;
 {{- if .Subgroups}}
@@ -144,13 +147,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var c0 = 0u; c0 < L; c0 = c0 + KB) {
     for (var i = lid; i < KB * D4; i = i + WG) {
       let a = (tok0 + min(c0 + i / D4, L - 1u)) * CI4 + koff + i % D4;
-      ks[i] = X[a];
+      ks[(i / D4) * KS4 + i % D4] = X[a];
       vs[i] = X[a + D4];
     }
     workgroupBarrier();
     for (var e = lid; e < TQ * KB; e = e + WG) {
       let qb = (e / KB) * D4;
-      let kb = (e % KB) * D4;
+      let kb = (e % KB) * KS4;
       let s = {{range $d := seq .D4}}{{if $d}} + {{end}}dot(qs[qb + {{u32 $d}}], ks[kb + {{u32 $d}}]){{end}};
       sc[e] = select(-3e38, s, c0 + e % KB < L);
     }
