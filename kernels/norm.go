@@ -23,6 +23,10 @@ const StatsPerImage = 2
 // formula in a tree over workgroup memory, so the variance stays accurate
 // for values with a large mean.
 //
+// With Loads ≥ 2 (the GPU set) each invocation loads that many vec4 before
+// updating with them, so that a single workgroup per image keeps several
+// memory requests in flight per invocation.
+//
 // With Subgroups (an adapter with the subgroups feature; see
 // Kernel.Fallback for adapters without) the workgroup instead reduces in
 // two sums, each a subgroupAdd plus one pass over the subgroups' partials
@@ -37,6 +41,7 @@ const StatsPerImage = 2
 type GroupNormStats struct {
 	N, HW, C  int // C a multiple of 4
 	WG        int // a power of two
+	Loads     int // ≥ 2: vec4 loads each invocation issues before their updates
 	Subgroups bool
 }
 
@@ -89,10 +94,11 @@ func ChooseLayerNorm(n, c int, e Epilogue) LayerNorm {
 }
 
 // chooseGroupNormGPU is the GPU set's choice: 256 invocations per image
-// for the statistics (the most one workgroup has in flight) and one vec4
+// for the statistics (the most one workgroup has), 4 loads in flight each,
+// and one vec4
 // per invocation in workgroups of 256 (fewer for 4 workgroups) to apply.
 func chooseGroupNormGPU(n, h, w, c int, subgroups bool) (GroupNormStats, GroupNormApply) {
-	s := GroupNormStats{N: n, HW: h * w, C: c, WG: 256, Subgroups: subgroups}
+	s := GroupNormStats{N: n, HW: h * w, C: c, WG: 256, Loads: 4, Subgroups: subgroups}
 	a := GroupNormApply{N: n, HW: h * w, C: c, PX: 1}
 	a.WG = pickWorkgroup(a.invocations(), 256, 64)
 	return s, a
@@ -133,6 +139,9 @@ func validateNorm(family string, n, s, c, wg int) error {
 }
 
 func (k GroupNormStats) validate() error {
+	if k.Loads < 0 || k.Loads > 8 {
+		return fmt.Errorf("groupnorm stats: %d loads per step outside 0..8", k.Loads)
+	}
 	return validateNorm("groupnorm stats", k.N, k.HW*k.C, k.C, k.WG)
 }
 
@@ -161,7 +170,11 @@ func (k LayerNorm) validate() error {
 
 // Label implements Kernel.
 func (k GroupNormStats) Label() string {
-	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d%s", k.N, k.HW, k.C, k.WG, subgroupsLabel(k.Subgroups))
+	loads := ""
+	if k.Loads > 1 {
+		loads = fmt.Sprintf("_ld%d", k.Loads)
+	}
+	return fmt.Sprintf("gnstats_n%d_hw%d_c%d_wg%d%s%s", k.N, k.HW, k.C, k.WG, loads, subgroupsLabel(k.Subgroups))
 }
 
 // Fallback implements Optional: with Subgroups, the same statistics by the
@@ -251,9 +264,9 @@ func (k LayerNorm) Source() (string, error) {
 	}
 	return shaders.Render("layernorm.wgsl", struct {
 		LayerNorm
-		S4                   int
+		S4, Loads            int
 		ActFn, Decls, Enable string
-	}{k, k.C / 4, wgslAct(k.Act), decls(k.Bindings()), enables(k.Subgroups)})
+	}{k, k.C / 4, 1, wgslAct(k.Act), decls(k.Bindings()), enables(k.Subgroups)})
 }
 
 // Bindings implements Kernel.

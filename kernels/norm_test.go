@@ -88,6 +88,13 @@ func TestGroupNorm(t *testing.T) {
 			testGroupNorm(t, s, sk, ak)
 		}
 	}
+	// GPU-set statistics with loads past the image's end in every step but
+	// the first, and a workgroup larger than the image.
+	for _, s := range []groupNormCase{{2, 5, 7, 20, 3, 0}, {1, 3, 3, 4, 0, 0}, {1, 17, 13, 36, 50, 10}} {
+		sk, ak := Target{Set: SetGPU}.GroupNorm(s.n, s.h, s.w, s.c)
+		sk.WG, sk.Loads = 32, 3
+		testGroupNorm(t, s, sk, ak)
+	}
 }
 
 // testGroupNorm checks the statistics sk of the case against float64
@@ -168,6 +175,7 @@ func TestNormRejectsBadShapes(t *testing.T) {
 	for _, k := range []Kernel{
 		GroupNormStats{N: 1, HW: 49, C: 6, WG: 64},
 		GroupNormStats{N: 1, HW: 49, C: 8, WG: 48},
+		GroupNormStats{N: 1, HW: 49, C: 8, WG: 64, Loads: 9},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 0, WG: 64},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 4, WG: 512},
 		LayerNorm{N: 1, C: 1600, WG: 64, Epilogue: Epilogue{Act: 9}},

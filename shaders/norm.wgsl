@@ -1,7 +1,8 @@
 {{/*
 Per-image statistics shared by the GroupNorm statistics kernel and the
 LayerNorm kernel: the template data has WG (a power of two), S4 (vec4 per
-image) and the shader declares X.
+image), Loads (vec4 loads in flight per invocation and loop step), Subgroups
+and the shader declares X.
 */}}
 {{define "norm_stats"}}
 // Statistics of S4 vec4 values in one workgroup of WG invocations. All
@@ -43,6 +44,23 @@ fn stats(base: u32, lid: u32{{if .Subgroups}}, lane: u32{{end}}) -> vec2<f32> {
   var mc = vec4<f32>(0.0);
   var m2c = vec4<f32>(0.0);
   var n = 0.0;
+{{- if gt .Loads 1}}
+  // {{.Loads}} loads in flight per step, then their Welford updates in order.
+  for (var i0 = lid; i0 < S4; i0 = i0 + {{mul .Loads .WG}}u) {
+{{- range $j := seq .Loads}}
+    let i{{$j}} = i0 + {{mul $j $.WG}}u;
+    let x{{$j}} = X[base + min(i{{$j}}, S4 - 1u)] - k;
+{{- end}}
+{{- range $j := seq .Loads}}
+    if (i{{$j}} < S4) {
+      n = n + 1.0;
+      let d = x{{$j}} - mc;
+      mc = mc + d / n;
+      m2c = fma(d, x{{$j}} - mc, m2c);
+    }
+{{- end}}
+  }
+{{- else}}
   for (var i = lid; i < S4; i = i + WG) {
     let x = X[base + i] - k;
     n = n + 1.0;
@@ -50,6 +68,7 @@ fn stats(base: u32, lid: u32{{if .Subgroups}}, lane: u32{{end}}) -> vec2<f32> {
     mc = mc + d / n;
     m2c = fma(d, x - mc, m2c);
   }
+{{- end}}
   let mean = (mc.x + mc.y + mc.z + mc.w) * 0.25;
   let dm = mc - vec4<f32>(mean);
   let m2 = m2c.x + m2c.y + m2c.z + m2c.w + n * dot(dm, dm);
