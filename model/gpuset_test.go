@@ -4,7 +4,9 @@ package model
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
@@ -83,4 +85,40 @@ func checkFallbacks(t *testing.T, m *GPU, target kernels.Target) {
 	if len(fb) != broken {
 		t.Errorf("%d fallbacks, but %d kernels do not compile", len(fb), broken)
 	}
+}
+
+// BenchmarkKernelSetsB0 times b0 (batch 1, 224×224) with the CPU and the
+// GPU kernel set on the test adapter, interleaved (one run of each per
+// round, after a warm-up), and reports each set's median and the GPU set's
+// median over the CPU set's (gpu/cpu; < 1: the GPU set is faster).
+//
+//	go test -run x -bench KernelSetsB0 -benchtime 10x ./model
+func BenchmarkKernelSetsB0(b *testing.B) {
+	dev := gputest.Device(b)
+	g, _, _ := referenceGraph(b, "b0")
+	input := make([]float32, 3*224*224)
+	var ms []*GPU
+	for _, t := range []kernels.Target{{Set: kernels.SetCPU}, {Set: kernels.SetGPU}} {
+		m := NewGPU(dev, g, t)
+		b.Cleanup(m.Close)
+		if _, err := m.Logits(input, 1, 224, 224); err != nil {
+			b.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	times := make([][]float64, len(ms))
+	for b.Loop() {
+		for i, m := range ms {
+			start := time.Now()
+			if _, err := m.Logits(input, 1, 224, 224); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start).Seconds()*1e3)
+		}
+	}
+	med := func(s []float64) float64 { s = slices.Sorted(slices.Values(s)); return s[len(s)/2] }
+	b.ReportMetric(med(times[0]), "cpu-set-median-ms")
+	b.ReportMetric(med(times[1]), "gpu-set-median-ms")
+	b.ReportMetric(med(times[1])/med(times[0]), "gpu/cpu")
+	b.ReportMetric(0, "ns/op")
 }
