@@ -80,8 +80,8 @@ func TestKernelsInChromium(t *testing.T) {
 		// GroupNorm statistics around a large mean.
 		st, _ := tg.GroupNorm(2, 14, 14, 128)
 		gx := normInput(2, 14*14*128, 128, 100)
-		ks = append(ks, newChromiumKernel(t, st, func(t *testing.T, got []float32) { checkStats(t, got, gx, 2) },
-			gx, make([]float32, StatsPerImage*2)))
+		ks = append(ks, newChromiumKernel(t, st, func(t *testing.T, got []float32) { checkStats(t, statsOf(st, got), gx, 2) },
+			gx, make([]float32, st.StatsFloats())))
 		// LayerNorm of the head.
 		ln := tg.LayerNorm(2, 1600, Epilogue{Act: hs})
 		lx := &ref.Tensor{N: 2, H: 1, W: 1, C: 1600, Data: normInput(2, 1600, 1600, 10)}

@@ -105,9 +105,9 @@ func TestSubgroupKernelsOnThisAdapter(t *testing.T) {
 		}
 	}
 	x := &ref.Tensor{N: 2, H: 14, W: 14, C: 128, Data: normInput(2, 14*14*128, 128, 10)}
-	in, out := buffer(t, x.Data, 0), buffer(t, nil, StatsPerImage*2)
-	got := runKernels(t, []Kernel{stats}, [][]gpu.Resource{{in.res(), out.res()}}, out, StatsPerImage*2)
-	checkStats(t, got, x.Data, 2)
+	in, out := buffer(t, x.Data, 0), buffer(t, nil, stats.StatsFloats())
+	got := runKernels(t, []Kernel{stats}, [][]gpu.Resource{{in.res(), out.res()}}, out, stats.StatsFloats())
+	checkStats(t, statsOf(stats, got), x.Data, 2)
 	s := layerNormCase{n: 2, c: 1600, act: hs, offset: 10}
 	testLayerNorm(t, s, ln)
 	testAttention(t, at)

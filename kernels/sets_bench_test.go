@@ -62,7 +62,7 @@ func BenchmarkKernelSets(b *testing.B) {
 			size := s.n * s.h * s.w * s.c
 			benchCompare(b, rounds, setRuns(b, "groupnorm", 5*float64(size), func(t Target) []benchStep {
 				sk, ak := t.GroupNorm(s.n, s.h, s.w, s.c)
-				x, st := benchBuffer(b, size, 1), benchBuffer(b, StatsPerImage*s.n, 2)
+				x, st := benchBuffer(b, size, 1), benchBuffer(b, sk.StatsFloats(), 2)
 				return []benchStep{{sk, []gpu.Resource{x, st}},
 					{ak, []gpu.Resource{x, st, benchBuffer(b, s.c, 3), benchBuffer(b, s.c, 4), benchBuffer(b, size, 5)}}}
 			})...)
