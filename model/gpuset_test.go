@@ -122,3 +122,47 @@ func BenchmarkKernelSetsB0(b *testing.B) {
 	b.ReportMetric(med(times[1])/med(times[0]), "gpu/cpu")
 	b.ReportMetric(0, "ns/op")
 }
+
+// TestGPUKernelSetVariants runs the deepest variants, B3 and E3 (no
+// GroupNorm), with the GPU kernel set (claiming subgroups too, so that
+// their kernels fall back on an adapter without them) and the synthetic
+// weights of gen_variants.py at 64×64 and 80×56 (odd stage sizes, cropped
+// ConvTranspose), as a batch of 3 copies of the input, against the fp64
+// reference forward's logits. (All seven variants were within 3.1e-6 to
+// 6.3e-6 of it when this was written; the other five add minutes of
+// lavapipe shader compiles on a cold cache.)
+func TestGPUKernelSetVariants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("shader compiles on lavapipe")
+	}
+	dev := gputest.Device(t)
+	cases := variantCases(t)
+	for _, name := range []string{"b3", "E3"} {
+		c := mustConfig(t, name)
+		t.Run(c.Name, func(t *testing.T) {
+			g, err := Build(c, synthStateDict(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := NewGPU(dev, g, kernels.Target{Set: kernels.SetGPU, Subgroups: true})
+			defer m.Close()
+			for _, vc := range cases {
+				if vc.Variant != c.OfficialName() {
+					continue
+				}
+				one := readF32(t, filepath.Join("testdata", "variants", vc.Input))
+				want := readF32(t, filepath.Join("testdata", "variants", vc.Logits))
+				const batch = 3
+				got, err := m.Logits(slices.Repeat(one, batch), batch, vc.H, vc.W)
+				if err != nil {
+					t.Fatal(err)
+				}
+				diff := ref.MaxAbsDiff(got, slices.Repeat(want, batch))
+				t.Logf("%s %dx%d, batch %d, GPU kernel set: logits max-abs diff %.3e", c.Name, vc.H, vc.W, batch, diff)
+				if diff > logitTol {
+					t.Errorf("%dx%d: logits differ by %.3g > %.0e", vc.H, vc.W, diff, logitTol)
+				}
+			}
+		})
+	}
+}
