@@ -31,17 +31,21 @@ func ChooseMeanPool(n, h, w, c int) MeanPool {
 }
 
 // chooseMeanPoolGPU is the GPU set's choice: up to 16 pixel lanes (a power
-// of two no larger than H·W) per channel group in workgroups of 64, or
-// the CPU set's kernel with workgroups of 64..256 for a single pixel.
+// of two no larger than H·W) per channel group in workgroups of 64 (256
+// where 64 would need more than 65535 workgroups), or the CPU set's kernel
+// with workgroups of 64..256 for a single pixel or a batch too large even
+// then.
 func chooseMeanPoolGPU(n, h, w, c int) MeanPool {
 	pl := 1
 	for pl < 16 && 2*pl <= h*w {
 		pl *= 2
 	}
-	if pl == 1 {
-		return MeanPool{N: n, H: h, W: w, C: c, WG: pickWorkgroup(n*c/4, 256, 64)}
+	for _, wg := range []int{64, 256} {
+		if k := (MeanPool{N: n, H: h, W: w, C: c, WG: wg, PL: pl}); pl > 1 && k.workgroups() <= 65535 {
+			return k
+		}
 	}
-	return MeanPool{N: n, H: h, W: w, C: c, WG: 64, PL: pl}
+	return MeanPool{N: n, H: h, W: w, C: c, WG: pickWorkgroup(n*c/4, 256, 64)}
 }
 
 // lanes reports whether k is the GPU set's form, with PL pixel lanes.

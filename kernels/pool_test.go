@@ -28,6 +28,17 @@ func TestMeanPool(t *testing.T) {
 	}
 }
 
+// TestMeanPoolGPUChoiceFitsTheGrid: the GPU set's pool stays within one
+// dispatch dimension's 65535 workgroups for large batches.
+func TestMeanPoolGPUChoiceFitsTheGrid(t *testing.T) {
+	for _, n := range []int{1, 682, 683, 2730, 2731, 20000} {
+		k := Target{Set: SetGPU}.MeanPool(n, 7, 7, 1536)
+		if err := k.validate(); err != nil {
+			t.Errorf("batch %d: %s: %v", n, k.Label(), err)
+		}
+	}
+}
+
 func TestMeanPoolRejectsBadShapes(t *testing.T) {
 	for _, k := range []MeanPool{
 		{N: 1, H: 7, W: 7, C: 6, WG: 64},
