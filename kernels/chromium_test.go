@@ -55,10 +55,13 @@ func newChromiumKernel(t *testing.T, k Kernel, check func(*testing.T, []float32)
 }
 
 // TestKernelsInChromium runs the GPU set's kernels of the families with
-// GPU specializations of their own in headless Chromium on SwiftShader,
-// whose WebGPU offers the subgroups feature (subgroup size 4): the
-// subgroup kernels run there for real, in the browser's WGSL dialect
-// (Tint), against internal/ref, beside their twins.
+// GPU specializations of their own in headless Chromium, in the browser's
+// WGSL dialect (Tint), against internal/ref: on SwiftShader, whose WebGPU
+// offers the subgroups feature (subgroup size 4), so that the subgroup
+// kernels run there for real beside their twins, and on lavapipe through
+// ANGLE in compatibility mode (the browser tests' adapter), which does not
+// offer subgroups: there the subgroup kernels must fail to compile (what
+// makes a Cache build their twins) and the others must pass.
 func TestKernelsInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("launches Chromium")
@@ -129,7 +132,15 @@ func TestKernelsInChromium(t *testing.T) {
 	if err := os.WriteFile(path, spec, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(node, filepath.Join("testdata", "chromiumrun.mjs"), web, path).Output()
+	for _, adapter := range []string{"swiftshader", "lavapipe"} {
+		t.Run(adapter, func(t *testing.T) { runInChromium(t, node, web, adapter, path, ks) })
+	}
+}
+
+// runInChromium runs the kernels ks, whose spec is at path, in Chromium on
+// adapter and checks their outputs.
+func runInChromium(t *testing.T, node, web, adapter, path string, ks []chromiumKernel) {
+	out, err := exec.Command(node, filepath.Join("testdata", "chromiumrun.mjs"), web, adapter, path).Output()
 	if err != nil {
 		t.Fatalf("chromiumrun.mjs: %v: %s", err, out)
 	}
@@ -151,13 +162,16 @@ func TestKernelsInChromium(t *testing.T) {
 	for i, r := range res.Results {
 		k := ks[i]
 		t.Run(k.Label, func(t *testing.T) {
-			if r.Error != "" {
-				if k.subgroups && !hasSubgroups {
-					t.Skipf("no subgroups on this adapter: %s", r.Error)
-				}
+			switch {
+			case k.subgroups && !hasSubgroups && r.Error == "":
+				t.Fatalf("compiled and ran without the subgroups feature")
+			case k.subgroups && !hasSubgroups:
+				t.Logf("does not compile without subgroups, as it must not: %.200s", r.Error)
+			case r.Error != "":
 				t.Fatal(r.Error)
+			default:
+				k.check(t, r.Out)
 			}
-			k.check(t, r.Out)
 		})
 	}
 }

@@ -1,7 +1,10 @@
-// chromiumrun.mjs WEB_DIR SPEC.json: runs WGSL compute kernels in headless
-// Chromium's WebGPU on SwiftShader (which offers the subgroups feature,
-// requested here) and prints {adapter, features, results} as JSON, each
-// result {label, out} (the output binding's floats) or {label, error}.
+// chromiumrun.mjs WEB_DIR ADAPTER SPEC.json: runs WGSL compute kernels in
+// headless Chromium's WebGPU on ADAPTER (swiftshader, which offers the
+// subgroups feature, or lavapipe through ANGLE in compatibility mode; see
+// ADAPTER_FLAGS in web/test/chromium.mjs), on a device with the adapter's
+// limits and subgroups where offered (as gpu/open_js.go asks), and prints
+// {adapter, features, results} as JSON, each result {label, out} (the
+// output binding's floats) or {label, error}.
 // SPEC is a list of {label, wgsl, workgroups: [x, y, z], bindings:
 // [{write: bool, data: [floats]}], out: binding index}. WEB_DIR holds the
 // playwright-core install and test/chromium.mjs (the browser tests' launch
@@ -10,21 +13,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [webDir, specPath] = process.argv.slice(2);
+const [webDir, adapterName, specPath] = process.argv.slice(2);
 const { chromium } = await import(pathToFileURL(join(webDir, 'node_modules', 'playwright-core', 'index.mjs')).href);
-const { launchChromium, serveStatic } = await import(pathToFileURL(join(webDir, 'test', 'chromium.mjs')).href);
+const { launchChromium, serveStatic, ADAPTER_FLAGS } = await import(pathToFileURL(join(webDir, 'test', 'chromium.mjs')).href);
 const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 const srv = await serveStatic({ roots: {}, pages: { '/': '<!doctype html><title>kernels</title>' } });
-const ctx = await launchChromium(chromium, {});
+const ctx = await launchChromium(chromium, { args: ADAPTER_FLAGS[adapterName] });
 try {
   const page = await ctx.newPage();
   await page.goto(srv.url + '/');
-  const res = await page.evaluate(async (spec) => {
-    const ad = await navigator.gpu.requestAdapter();
+  const res = await page.evaluate(async ([spec, compat]) => {
+    const ad = await navigator.gpu.requestAdapter(compat ? { featureLevel: 'compatibility' } : {});
     if (!ad) return { error: 'no WebGPU adapter' };
     const features = [...ad.features];
     const want = ['subgroups'].filter((f) => ad.features.has(f));
-    const dev = await ad.requestDevice({ requiredFeatures: want });
+    const requiredLimits = {};
+    for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension',
+      'maxStorageBuffersPerShaderStage']) {
+      requiredLimits[name] = ad.limits[name];
+    }
+    const dev = await ad.requestDevice({ requiredFeatures: want, requiredLimits });
     const results = [];
     for (const k of spec) {
       dev.pushErrorScope('validation');
@@ -64,7 +73,7 @@ try {
       bufs.forEach((b) => b.destroy());
     }
     return { adapter: ad.info ? `${ad.info.vendor} ${ad.info.architecture} ${ad.info.description}` : '', features, results };
-  }, spec);
+  }, [spec, adapterName === 'lavapipe']);
   console.log(JSON.stringify(res));
 } finally {
   await ctx.close();
