@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -24,7 +25,11 @@ func setRuns(b *testing.B, label string, flops float64, steps func(Target) []ben
 	var runs []*benchRun
 	for _, t := range []Target{{Set: SetCPU}, {Set: SetGPU}} {
 		s := steps(t)
-		runs = append(runs, newBenchRun(b, NewCache(gputest.Device(b)), string(t.Set)+" "+s[0].k.Label(), flops, s...))
+		labels := make([]string, len(s))
+		for i, st := range s {
+			labels[i] = st.k.Label()
+		}
+		runs = append(runs, newBenchRun(b, NewCache(gputest.Device(b)), string(t.Set)+" "+strings.Join(labels, " + "), flops, s...))
 	}
 	return runs
 }
