@@ -21,7 +21,7 @@ func bufStep(b *testing.B, k Kernel, sizes ...int) benchStep {
 
 // setRuns builds the benchmark run of one op in the CPU and the GPU kernel
 // set: steps gives the chain of an op's kernels for a target.
-func setRuns(b *testing.B, label string, flops float64, steps func(Target) []benchStep) []*benchRun {
+func setRuns(b *testing.B, flops float64, steps func(Target) []benchStep) []*benchRun {
 	var runs []*benchRun
 	for _, t := range []Target{{Set: SetCPU}, {Set: SetGPU}} {
 		s := steps(t)
@@ -48,7 +48,7 @@ func BenchmarkKernelSets(b *testing.B) {
 		b.Run("depthwise", func(b *testing.B) {
 			k0 := s.kernel()
 			ho, wo := k0.outSize()
-			benchCompare(b, rounds, setRuns(b, k0.Label(), k0.FLOPs(), func(t Target) []benchStep {
+			benchCompare(b, rounds, setRuns(b, k0.FLOPs(), func(t Target) []benchStep {
 				return []benchStep{bufStep(b, t.Depthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.e),
 					s.n*s.h*s.w*s.c, s.k*s.k*s.c, s.c, s.n*ho*wo*s.c)}
 			})...)
@@ -57,7 +57,7 @@ func BenchmarkKernelSets(b *testing.B) {
 	for _, heads := range []int{2, 4} {
 		b.Run("attention", func(b *testing.B) {
 			k0 := ChooseAttention(1, 49, heads, 32)
-			benchCompare(b, rounds, setRuns(b, k0.Label(), k0.FLOPs(), func(t Target) []benchStep {
+			benchCompare(b, rounds, setRuns(b, k0.FLOPs(), func(t Target) []benchStep {
 				return []benchStep{bufStep(b, t.Attention(1, 49, heads, 32), 49*3*heads*32, 49*heads*32)}
 			})...)
 		})
@@ -65,7 +65,7 @@ func BenchmarkKernelSets(b *testing.B) {
 	for _, s := range groupNormShapes {
 		b.Run("groupnorm", func(b *testing.B) {
 			size := s.n * s.h * s.w * s.c
-			benchCompare(b, rounds, setRuns(b, "groupnorm", 5*float64(size), func(t Target) []benchStep {
+			benchCompare(b, rounds, setRuns(b, 5*float64(size), func(t Target) []benchStep {
 				sk, ak := t.GroupNorm(s.n, s.h, s.w, s.c)
 				x, st := benchBuffer(b, size, 1), benchBuffer(b, sk.StatsFloats(), 2)
 				return []benchStep{{sk, []gpu.Resource{x, st}},
@@ -74,19 +74,19 @@ func BenchmarkKernelSets(b *testing.B) {
 		})
 	}
 	b.Run("layernorm", func(b *testing.B) {
-		benchCompare(b, rounds, setRuns(b, "layernorm", 8*1600, func(t Target) []benchStep {
+		benchCompare(b, rounds, setRuns(b, 8*1600, func(t Target) []benchStep {
 			return []benchStep{bufStep(b, t.LayerNorm(1, 1600, Epilogue{Act: hs}), 1600, 1600, 1600, 1600)}
 		})...)
 	})
 	b.Run("convtranspose", func(b *testing.B) {
 		k0 := ChooseConvTranspose(1, 7, 7, 64, 128, 14, 14, Epilogue{Residual: true})
-		benchCompare(b, rounds, setRuns(b, k0.Label(), k0.FLOPs(), func(t Target) []benchStep {
+		benchCompare(b, rounds, setRuns(b, k0.FLOPs(), func(t Target) []benchStep {
 			k := t.ConvTranspose(1, 7, 7, 64, 128, 14, 14, Epilogue{Residual: true})
 			return []benchStep{denseOperands(b, k, k.Tex, true, 49*64, 16*64, 128, 14*14*128)}
 		})...)
 	})
 	b.Run("meanpool", func(b *testing.B) {
-		benchCompare(b, rounds, setRuns(b, "meanpool", 49*1536, func(t Target) []benchStep {
+		benchCompare(b, rounds, setRuns(b, 49*1536, func(t Target) []benchStep {
 			return []benchStep{bufStep(b, t.MeanPool(1, 7, 7, 1536), 49*1536, 1536)}
 		})...)
 	})
