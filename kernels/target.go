@@ -22,14 +22,15 @@ const (
 // and the optional adapter features the set may use. The zero Target is
 // the CPU set without optional features.
 //
-// The CPU set ignores the optional features. The GPU set's per-op use of
-// them:
+// The CPU set ignores the optional features. The GPU set's use of them in
+// the depthwise, attention, GroupNorm, LayerNorm, ConvTranspose and
+// mean-pool families:
 //
-//   - F16: no family uses it. Even the most conservative use, f16 storage
-//     of the depthwise weights with f32 accumulation, moves b0's logits
-//     6.0e-3 from the reference (E1's 2.5e-4), over the 2e-4 budget
-//     (model's TestF16DepthwiseWeightsExceedBudget); f16 activations or
-//     math lose more.
+//   - F16: none. Even the most conservative use, f16 storage of the
+//     depthwise weights with f32 accumulation, moves b0's logits 6.0e-3
+//     from the reference (E1's 2.5e-4), over the 2e-4 budget (model's
+//     TestF16DepthwiseWeightsExceedBudget); f16 activations or math lose
+//     more.
 //   - Subgroups: the GroupNorm statistics and LayerNorm reduce with
 //     subgroupAdd (two workgroup sums instead of a tree), the attention
 //     takes its softmax max and sum with subgroupMax and subgroupAdd. Each

@@ -80,7 +80,7 @@ func checkFallbacks(t *testing.T, m *GPU, target kernels.Target) {
 	if target.Subgroups && optional == 0 {
 		t.Errorf("%+v: the model uses no kernel with an optional feature", target)
 	}
-	fb := m.cache.Fallbacks()
+	fb := m.Fallbacks()
 	t.Logf("%d kernels with optional features, %d do not compile on %s; fallbacks: %q", optional, broken, m.dev.Info, fb)
 	if len(fb) != broken {
 		t.Errorf("%d fallbacks, but %d kernels do not compile", len(fb), broken)
