@@ -75,7 +75,7 @@ func TestKernelsInChromium(t *testing.T) {
 		_, err = os.Stat(chromiumPath())
 	}
 	if err != nil {
-		t.Skipf("no node, playwright-core (cd web && npm ci) or Chromium: %v", err)
+		skipOrFailInCI(t, "no node, playwright-core (cd web && npm ci) or Chromium: %v", err)
 	}
 	var ks []chromiumKernel
 	for _, sg := range []bool{true, false} {

@@ -53,12 +53,12 @@ func gpuSetSpecializations() []Kernel {
 // `enable subgroups;`; the browser build adds that one line.
 func TestWGSLValidatesWithNaga(t *testing.T) {
 	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found: WGSL not validated with naga")
-	}
 	naga, _ := filepath.Abs(filepath.Join("..", "web", "node_modules", "naga-wasm"))
-	if _, err := os.Stat(filepath.Join(naga, "dist", "node.js")); err != nil {
-		t.Skipf("naga-wasm not installed (cd web && npm ci): WGSL not validated with naga: %v", err)
+	if err == nil {
+		_, err = os.Stat(filepath.Join(naga, "dist", "node.js"))
+	}
+	if err != nil {
+		skipOrFailInCI(t, "no node or naga-wasm (cd web && npm ci): WGSL not validated with naga: %v", err)
 	}
 	dir := t.TempDir()
 	seen := map[Kernel]bool{}
@@ -106,4 +106,14 @@ func countErrors(lines []string) int {
 		}
 	}
 	return n
+}
+
+// skipOrFailInCI skips t for a missing prerequisite, or fails it when
+// CI=true (as the browser tests do, web/web_test.go).
+func skipOrFailInCI(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if ci := os.Getenv("CI"); ci == "true" || ci == "1" {
+		t.Fatalf("CI=true: "+format, args...)
+	}
+	t.Skipf(format, args...)
 }
