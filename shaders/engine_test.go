@@ -17,7 +17,7 @@ import (
 
 // textTemplates parses the embedded templates with text/template, the way
 // shaders rendered them before it had its own engine.
-func textTemplates(t *testing.T) *template.Template {
+func textTemplates(t testing.TB) *template.Template {
 	t.Helper()
 	tt, err := template.New("").Funcs(template.FuncMap(shaders.Funcs)).Option("missingkey=error").ParseFS(shaders.Files, "*.wgsl")
 	if err != nil {

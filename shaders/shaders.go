@@ -23,8 +23,8 @@ package shaders
 import (
 	"embed"
 	"fmt"
-	"io/fs"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -81,18 +81,24 @@ func Render(name string, data any) (string, error) {
 	return out, nil
 }
 
-// parseAll parses every *.wgsl file of fsys into one set.
-func parseAll(fsys fs.FS) (*tmplSet, error) {
+// parseAll parses every *.wgsl file of fsys into one set. (embed.FS, not
+// fs.FS: calls through the fs interfaces keep the methods of every fs
+// implementation in the binary.)
+func parseAll(fsys embed.FS) (*tmplSet, error) {
 	set, err := newSet(funcs)
 	if err != nil {
 		return nil, err
 	}
-	names, err := fs.Glob(fsys, "*.wgsl")
+	entries, err := fsys.ReadDir(".")
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		b, err := fs.ReadFile(fsys, name)
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".wgsl") {
+			continue
+		}
+		b, err := fsys.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}

@@ -2,11 +2,10 @@ package shaders
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
+	"sort"
 	"strings"
 )
 
@@ -276,14 +275,27 @@ func (s *state) walkRange(dot reflect.Value, n *controlNode) int {
 		if len(decl) > 1 {
 			s.errorf("can't use %v to iterate over more than one variable", val)
 		}
-		run := false
-		for v := range val.Seq() {
-			run = true
-			if one(reflect.Value{}, v); stop {
-				break
+		// 0 .. val-1 in val's type (not reflect.Value.Seq, whose code for
+		// every kind weighs in the wasm).
+		n, signed := int64(0), true
+		switch val.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			n = val.Int()
+		default:
+			if n, signed = int64(val.Uint()), false; n < 0 {
+				s.errorf("range over %v: too many iterations", val)
 			}
 		}
-		if run {
+		for i := int64(0); i < n && !stop; i++ {
+			v := reflect.New(val.Type()).Elem()
+			if signed {
+				v.SetInt(i)
+			} else {
+				v.SetUint(uint64(i))
+			}
+			one(reflect.Value{}, v)
+		}
+		if n > 0 {
 			return ctlNone
 		}
 	case reflect.Array, reflect.Slice:
@@ -313,32 +325,25 @@ func (s *state) walkRange(dot reflect.Value, n *controlNode) int {
 // sortedKeys returns the keys of a map with basic keys, in order.
 func (s *state) sortedKeys(m reflect.Value) []reflect.Value {
 	keys := m.MapKeys()
-	var c func(a, b reflect.Value) int
+	var less func(a, b reflect.Value) bool
 	switch k, _ := basicKind(keys[0]); k {
 	case intKind:
-		c = func(a, b reflect.Value) int { return cmp.Compare(a.Int(), b.Int()) }
+		less = func(a, b reflect.Value) bool { return a.Int() < b.Int() }
 	case uintKind:
-		c = func(a, b reflect.Value) int { return cmp.Compare(a.Uint(), b.Uint()) }
+		less = func(a, b reflect.Value) bool { return a.Uint() < b.Uint() }
 	case floatKind:
-		c = func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) }
+		less = func(a, b reflect.Value) bool { return a.Float() < b.Float() }
 	case stringKind:
-		c = func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) }
+		less = func(a, b reflect.Value) bool { return a.String() < b.String() }
 	case boolKind:
-		c = func(a, b reflect.Value) int {
-			return cmp.Compare(b2i(a.Bool()), b2i(b.Bool()))
-		}
+		less = func(a, b reflect.Value) bool { return !a.Bool() && b.Bool() }
 	default:
 		s.errorf("range over a map with keys of type %s (only basic key types are supported)", m.Type().Key())
 	}
-	slices.SortFunc(keys, c)
+	// sort.Slice rather than slices.SortFunc: the wasm build has sort's
+	// code already, and a generic sort over reflect.Value is 60 KB more.
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
 	return keys
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // evalPipeline returns the value of a pipeline and declares or assigns its

@@ -425,6 +425,7 @@ type parser struct {
 	i     int
 	vars  []string // variables in scope
 	loops int      // depth of enclosing ranges
+	depth int      // depth of enclosing if, with and range
 }
 
 // errorf formats a parse error at line.
@@ -468,7 +469,7 @@ func (p *parser) parseList() (list []node, term *item, err error) {
 			}
 			list = append(list, n)
 		case "define":
-			if len(p.vars) != 1 || p.loops != 0 || p.set.defining {
+			if p.depth != 0 || p.set.defining {
 				return nil, nil, p.errorf(it.line, "unexpected define inside another template")
 			}
 			if err := p.parseDefine(at, a[1:]); err != nil {
@@ -502,7 +503,8 @@ func (p *parser) parseList() (list []node, term *item, err error) {
 // parseControl parses if, with or range: a is the action after the keyword.
 func (p *parser) parseControl(kind string, at pos, a []token) (node, error) {
 	mark := len(p.vars)
-	defer func() { p.vars = p.vars[:mark] }()
+	p.depth++
+	defer func() { p.vars, p.depth = p.vars[:mark], p.depth-1 }()
 	pipe, err := p.parsePipe(at, a, true)
 	if err != nil {
 		return nil, err
