@@ -4,9 +4,10 @@
 # lowformer.wasm with GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses
 # the simd packages) and lowformer-scalar.wasm without it, for browsers
 # without wasm SIMD (lowformer.js picks one at run time) — Go's wasm_exec.js,
-# the demo page and the minimal example (example.html). Serve the folder with
-# any static server (make web-demo runs one that also sends the COOP/COEP
-# headers).
+# the demo page and the minimal example (example.html), and each .wasm
+# precompressed (.wasm.gz, .wasm.br). Serve the folder with any static
+# server (make demo runs one that also sends the COOP/COEP headers and
+# serves the precompressed .wasm to browsers that accept it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
@@ -27,12 +28,36 @@ fi
 cp "$("$GO" env GOROOT)/lib/wasm/wasm_exec.js" "$out/"
 cp web/lowformer.js web/lowformer-worker.js web/index.html web/demo.css web/demo.js web/favicon.svg "$out/"
 cp examples/web/index.html "$out/example.html"
+# Precompressed twins for servers that send them to browsers that accept
+# them (web/devserver does): .wasm.gz (gzip -9) and .wasm.br (brotli
+# quality $BROTLI_QUALITY, default 11, window 2^24; Debian's brotli when
+# installed, else Node's zlib). Both wasm files compress at once.
+quality=${BROTLI_QUALITY:-11}
+brotli_file() {
+  if command -v brotli >/dev/null; then
+    brotli -q "$quality" -w 24 -f -o "$1.br" "$1"
+  else
+    node -e '
+      const z = require("zlib"), fs = require("fs");
+      const [f, q] = process.argv.slice(1), b = fs.readFileSync(f);
+      fs.writeFileSync(f + ".br", z.brotliCompressSync(b, { params: {
+        [z.constants.BROTLI_PARAM_QUALITY]: +q, [z.constants.BROTLI_PARAM_LGWIN]: 24,
+        [z.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }));' "$1" "$quality"
+  fi
+}
+pids=()
+for f in lowformer.wasm lowformer-scalar.wasm; do
+  gzip -9 -n -c "$out/$f" >"$out/$f.gz"
+  brotli_file "$out/$f" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
 for f in lowformer.wasm lowformer-scalar.wasm; do
   raw=$(wc -c <"$out/$f")
-  gz=$(gzip -9 -c "$out/$f" | wc -c)
+  gz=$(wc -c <"$out/$f.gz")
+  br=$(wc -c <"$out/$f.br")
   simd='? (apt-get install wabt to count them)'
   if command -v wasm-objdump >/dev/null; then
     simd=$(wasm-objdump -d "$out/$f" | grep -cE '\b(v128|[if](8x16|16x8|32x4|64x2))\.' || true)
   fi
-  awk -v f="$f" -v r="$raw" -v g="$gz" -v o="$out" -v s="$simd" 'BEGIN { printf "web: %s/%s %d bytes (%.2f MiB) raw, %d bytes (%.2f MiB) gzip -9; SIMD instructions: %s\n", o, f, r, r/1048576, g, g/1048576, s }'
+  awk -v f="$f" -v r="$raw" -v g="$gz" -v b="$br" -v q="$quality" -v o="$out" -v s="$simd" 'BEGIN { printf "web: %s/%s %d bytes (%.2f MiB) raw, %d bytes (%.2f MiB) gzip -9, %d bytes (%.2f MiB) brotli -q %s; SIMD instructions: %s\n", o, f, r, r/1048576, g, g/1048576, b, b/1048576, q, s }'
 done
