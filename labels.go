@@ -1,10 +1,10 @@
 package lowformer
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
+	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 	"github.com/lowformer/lowformer-webgpu/labels"
 )
 
@@ -35,8 +35,8 @@ func nativeSideFor(meta map[string]string) int {
 // metadata, the ImageNet-1k names for 1000 classes, or "class i".
 func labelsFor(meta map[string]string, classes int) ([]string, error) {
 	if s, ok := meta[MetaLabels]; ok {
-		var l []string
-		if err := json.Unmarshal([]byte(s), &l); err != nil {
+		l, err := stringList(s)
+		if err != nil {
 			return nil, badCheckpoint("metadata %q is not a JSON list of strings: %v", MetaLabels, err)
 		}
 		if len(l) != classes {
@@ -53,4 +53,28 @@ func labelsFor(meta map[string]string, classes int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// stringList parses a JSON array of strings as encoding/json decodes one
+// into a []string: null is an empty list, a null element an empty string.
+func stringList(s string) ([]string, error) {
+	v, err := jsonlite.Parse([]byte(s))
+	if err != nil {
+		return nil, err
+	}
+	switch v.Kind {
+	case jsonlite.Null:
+		return nil, nil
+	case jsonlite.Array:
+	default:
+		return nil, fmt.Errorf("a JSON %s, not an array", v.Kind)
+	}
+	l := make([]string, len(v.Items))
+	for i, it := range v.Items {
+		if it.Kind != jsonlite.String && it.Kind != jsonlite.Null {
+			return nil, fmt.Errorf("element %d is a JSON %s, not a string", i, it.Kind)
+		}
+		l[i] = it.Text
+	}
+	return l, nil
 }

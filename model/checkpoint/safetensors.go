@@ -3,19 +3,23 @@ package checkpoint
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
+
+	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 )
 
-// Bounds of a safetensors header. Parsing allocates roughly 1.4 KB per
-// entry, so the entry cap bounds what a hostile header of many tiny entries
-// can make the reader allocate (about 25 MB) independently of the file size.
-// LowFormer checkpoints have at most a few hundred tensors and headers of
-// tens of KB.
+// Bounds of a safetensors header. The JSON parser allocates about 100
+// bytes per value, so the cap on values (room for maxTensors entries of
+// 6 + rank values, rank 10 on average, and some metadata) bounds what a
+// hostile header of many tiny values can make the reader allocate (about
+// 35 MB) independently of the file size. LowFormer checkpoints have at most a few
+// hundred tensors and headers of tens of KB.
 const (
-	maxHeaderLen = 16 << 20
-	maxTensors   = 16384
+	maxHeaderLen    = 16 << 20
+	maxTensors      = 16384
+	maxHeaderValues = maxTensors*16 + 1<<16
 )
 
 // metadataKey is the reserved header entry holding string metadata.
@@ -67,41 +71,44 @@ func readSafetensors(r io.ReaderAt, size int64) (*StateDict, error) {
 	return b.finish(), nil
 }
 
-// rawEntry is a header entry as JSON spells it.
+// rawEntry is a header entry as JSON spells it; Shape is nil when the
+// entry has none (or null).
 type rawEntry struct {
-	DType       string  `json:"dtype"`
-	Shape       []int64 `json:"shape"`
-	DataOffsets []int64 `json:"data_offsets"`
+	DType       string
+	Shape       []int64
+	DataOffsets []int64
 }
 
-// parseHeader decodes the JSON header in order and validates every entry
+// parseHeader decodes the JSON header and validates every entry, in order,
 // against the dataLen bytes of the data section.
 func parseHeader(header []byte, dataLen int64) ([]stEntry, map[string]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(header))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	root, n, err := jsonlite.ParsePrefix(header, maxHeaderValues)
+	if t := bytes.TrimLeft(header, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return nil, nil, errorf(ErrCorrupt, "safetensors header is not a JSON object")
+	}
+	if err != nil {
+		return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
+	}
+	if n < len(header) {
+		return nil, nil, errorf(ErrCorrupt, "safetensors header has %d bytes of trailing data", len(header)-n)
 	}
 	var entries []stEntry
 	var meta map[string]string
 	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
-		}
-		name, _ := tok.(string)
+	for _, m := range root.Members {
+		name := m.Name
 		if seen[name] {
 			return nil, nil, errorf(ErrCorrupt, "safetensors header lists %q twice", name)
 		}
 		seen[name] = true
 		if name == metadataKey {
-			if err := dec.Decode(&meta); err != nil {
+			if meta, err = stringMap(m.Value); err != nil {
 				return nil, nil, errorf(ErrCorrupt, "safetensors __metadata__ must map strings to strings: %v", err)
 			}
 			continue
 		}
-		var raw rawEntry
-		if err := dec.Decode(&raw); err != nil {
+		raw, err := entryOf(m.Value)
+		if err != nil {
 			return nil, nil, errorf(ErrCorrupt, "safetensors entry %q is malformed: %v", name, err)
 		}
 		e, err := checkEntry(name, raw, dataLen)
@@ -113,13 +120,78 @@ func parseHeader(header []byte, dataLen int64) ([]stEntry, map[string]string, er
 		}
 		entries = append(entries, e)
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
-	}
-	if rest := bytes.TrimRight(header[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return nil, nil, errorf(ErrCorrupt, "safetensors header has %d bytes of trailing data", len(rest))
-	}
 	return entries, meta, checkOverlaps(entries)
+}
+
+// stringMap reads __metadata__: an object of strings, or null (nil), as
+// encoding/json decodes it into a map[string]string (a repeated name keeps
+// its last value).
+func stringMap(v jsonlite.Value) (map[string]string, error) {
+	switch v.Kind {
+	case jsonlite.Null:
+		return nil, nil
+	case jsonlite.Object:
+	default:
+		return nil, fmt.Errorf("%s, not an object", v.Kind)
+	}
+	m := make(map[string]string, len(v.Members))
+	for _, mem := range v.Members {
+		// null reads as "", as encoding/json decodes it into a string.
+		if k := mem.Value.Kind; k != jsonlite.String && k != jsonlite.Null {
+			return nil, fmt.Errorf("%q is a %s", mem.Name, k)
+		}
+		m[mem.Name] = mem.Value.Text
+	}
+	return m, nil
+}
+
+// entryOf reads a tensor entry: an object with dtype (a string), shape
+// and data_offsets (arrays of integers, or null); other members are
+// ignored and a repeated one keeps its last value.
+func entryOf(v jsonlite.Value) (rawEntry, error) {
+	var raw rawEntry
+	if v.Kind != jsonlite.Object {
+		return raw, fmt.Errorf("%s, not an object", v.Kind)
+	}
+	for _, m := range v.Members {
+		var err error
+		switch m.Name {
+		case "dtype":
+			if m.Value.Kind != jsonlite.String {
+				return raw, fmt.Errorf("dtype is a %s, not a string", m.Value.Kind)
+			}
+			raw.DType = m.Value.Text
+		case "shape":
+			raw.Shape, err = intList(m.Value)
+		case "data_offsets":
+			raw.DataOffsets, err = intList(m.Value)
+		}
+		if err != nil {
+			return raw, fmt.Errorf("%s: %v", m.Name, err)
+		}
+	}
+	return raw, nil
+}
+
+// intList reads an array of integers (an empty, non-nil slice for []), or
+// null (nil).
+func intList(v jsonlite.Value) ([]int64, error) {
+	switch v.Kind {
+	case jsonlite.Null:
+		return nil, nil
+	case jsonlite.Array:
+	default:
+		return nil, fmt.Errorf("%s, not an array", v.Kind)
+	}
+	out := make([]int64, len(v.Items))
+	for i, it := range v.Items {
+		n, err := it.Int64()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // checkEntry validates dtype, shape and offsets of one entry.
