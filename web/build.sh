@@ -17,8 +17,39 @@ mkdir -p "$out"
 # The Go 1.27 wasm backend emits SIMD128 for the simd/archsimd operations
 # under GOEXPERIMENT=simd alone (GOWASM knows only satconv and signext,
 # both always on).
-GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
-GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
+#
+# Both builds patch one file of a dependency: github.com/cogentcore/webgpu's
+# jsx/jsx.go, whose one log/slog call keeps encoding/json's engine in the
+# wasm (~0.4 MB of gzip). They build against a temporary copy of the
+# module's Go sources (jsx and wgpu, not the native libraries) with
+# web/overlay/jsx.go.overlay in place of jsx.go, through a temporary
+# go.mod that replaces the module by the copy (go build -modfile); the
+# checkout's go.mod is not touched. The original is checked against the
+# hash of the file the overlay was made from, so that a new webgpu version
+# fails here until the overlay is redone; LOWFORMER_WASM_OVERLAY=0 builds
+# without it.
+mod_args=()
+if [ "${LOWFORMER_WASM_OVERLAY:-1}" != 0 ]; then
+  src=$(GOOS=js GOARCH=wasm "$GO" list -m -f '{{.Dir}}' github.com/cogentcore/webgpu)
+  want=fd91edbd10b997d945bd6691799f86701488222078742b748dbcdcb9fefb1fd1 # webgpu v0.23.0
+  if [ "$(sha256sum "$src/jsx/jsx.go" | cut -d' ' -f1)" != "$want" ]; then
+    echo "web: $src/jsx/jsx.go is not the file web/overlay/jsx.go.overlay replaces (a new github.com/cogentcore/webgpu?): redo the overlay from it and update the hash in web/build.sh, or build with LOWFORMER_WASM_OVERLAY=0" >&2
+    exit 1
+  fi
+  tmp=$(mktemp -d)
+  trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/webgpu/jsx" "$tmp/webgpu/wgpu"
+  cp "$src/go.mod" "$src/LICENSE" "$tmp/webgpu/"
+  cp "$src"/wgpu/*.go "$tmp/webgpu/wgpu/"
+  cp web/overlay/jsx.go.overlay "$tmp/webgpu/jsx/jsx.go"
+  chmod -R u+w "$tmp"
+  cp go.mod "$tmp/go.mod"
+  cp go.sum "$tmp/go.sum"
+  "$GO" mod edit -modfile="$tmp/go.mod" -replace "github.com/cogentcore/webgpu=$tmp/webgpu"
+  mod_args=(-modfile="$tmp/go.mod")
+fi
+GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
+GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
 # The scalar build must load where wasm SIMD is missing: not one SIMD
 # instruction (checked where Debian's wabt is installed).
 if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/lowformer-scalar.wasm"; then
