@@ -58,23 +58,25 @@ func labelsFor(meta map[string]string, classes int) ([]string, error) {
 // stringList parses a JSON array of strings as encoding/json decodes one
 // into a []string: null is an empty list, a null element an empty string.
 func stringList(s string) ([]string, error) {
-	v, err := jsonlite.Parse([]byte(s))
-	if err != nil {
-		return nil, err
-	}
-	switch v.Kind {
-	case jsonlite.Null:
-		return nil, nil
-	case jsonlite.Array:
-	default:
-		return nil, fmt.Errorf("a JSON %s, not an array", v.Kind)
-	}
-	l := make([]string, len(v.Items))
-	for i, it := range v.Items {
-		if it.Kind != jsonlite.String && it.Kind != jsonlite.Null {
-			return nil, fmt.Errorf("element %d is a JSON %s, not a string", i, it.Kind)
+	dec := jsonlite.NewDecoder([]byte(s))
+	var l []string
+	if !dec.Null() {
+		l = []string{}
+		err := dec.Array(func() error {
+			if dec.Null() {
+				l = append(l, "")
+				return nil
+			}
+			v, err := dec.String()
+			l = append(l, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		l[i] = it.Text
+	}
+	if n := dec.Offset(); n < len(s) {
+		return nil, fmt.Errorf("invalid character %q after the list", s[n])
 	}
 	return l, nil
 }

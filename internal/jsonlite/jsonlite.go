@@ -3,9 +3,11 @@
 // without encoding/json, whose reflection-driven engine is most of a
 // megabyte of the browser's wasm.
 //
-// Parse reads one JSON value (RFC 8259) into a tree that keeps object
-// members in order, duplicates included; strings are decoded as
-// encoding/json decodes them (invalid UTF-8 becomes U+FFFD). AppendString
+// A Decoder reads one JSON value (RFC 8259) as a stream: the caller walks
+// objects and arrays with callbacks and takes the scalars it wants, so
+// that nothing but those is allocated (a hostile document of many tiny
+// values costs no memory). Strings are decoded as encoding/json decodes
+// them (invalid UTF-8 and lone surrogates become U+FFFD). AppendString
 // writes a string byte for byte as encoding/json's Marshal does.
 package jsonlite
 
@@ -40,70 +42,263 @@ func (k Kind) String() string {
 	return kindNames[k]
 }
 
-// Value is a parsed JSON value.
-type Value struct {
-	Kind    Kind
-	Bool    bool     // a Bool's value
-	Text    string   // a String's decoded text, or a Number as written
-	Items   []Value  // an Array's elements
-	Members []Member // an Object's members, in order
+// maxDepth bounds the nesting of arrays and objects (as encoding/json does).
+const maxDepth = 10000
+
+// Decoder reads the JSON value at the start of its input. Each method
+// reads one value (or, Object and Array, one container through its
+// callback, which must read each member's or element's value exactly
+// once); the first error sticks.
+type Decoder struct {
+	p     parser
+	depth int
+	err   error
 }
 
-// Member is one name/value pair of an object.
-type Member struct {
-	Name  string
-	Value Value
+// NewDecoder returns a Decoder of data.
+func NewDecoder(data []byte) *Decoder {
+	d := &Decoder{p: parser{data: data}}
+	d.p.space()
+	return d
 }
 
-// Int64 returns a Number that is an integer within int64 (written without
-// fraction or exponent).
-func (v Value) Int64() (int64, error) {
-	if v.Kind != Number {
-		return 0, fmt.Errorf("%s is not a number", v.Kind)
+// Offset is the offset of the input after what was read and the white
+// space after it: where trailing data would begin.
+func (d *Decoder) Offset() int { return d.p.i }
+
+func (d *Decoder) fail(err error) error {
+	if d.err == nil {
+		d.err = err
 	}
-	n, err := strconv.ParseInt(v.Text, 10, 64)
+	return d.err
+}
+
+// Peek returns the kind of the next value without reading it.
+func (d *Decoder) Peek() (Kind, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	p := &d.p
+	if p.i >= len(p.data) {
+		return 0, d.fail(p.errorf("%v", errEOF))
+	}
+	switch c := p.data[p.i]; {
+	case c == '{':
+		return Object, nil
+	case c == '[':
+		return Array, nil
+	case c == '"':
+		return String, nil
+	case c == '-' || c >= '0' && c <= '9':
+		return Number, nil
+	case c == 'n':
+		return Null, nil
+	case c == 't' || c == 'f':
+		return Bool, nil
+	}
+	return 0, d.fail(p.errorf("invalid character %q looking for a value", p.data[p.i]))
+}
+
+// expect fails unless the next value is of kind k.
+func (d *Decoder) expect(k Kind) error {
+	got, err := d.Peek()
 	if err != nil {
-		return 0, fmt.Errorf("%s is not an integer within int64", v.Text)
+		return err
+	}
+	if got != k {
+		return d.fail(fmt.Errorf("jsonlite: at byte %d: %s where %s was expected", d.p.i, got, k))
+	}
+	return nil
+}
+
+// Null reads a null if one is next and reports whether it did.
+func (d *Decoder) Null() bool {
+	if k, err := d.Peek(); err != nil || k != Null {
+		return false
+	}
+	_, err := d.literal()
+	return err == nil
+}
+
+// Bool reads a boolean.
+func (d *Decoder) Bool() (bool, error) {
+	if err := d.expect(Bool); err != nil {
+		return false, err
+	}
+	return d.literal()
+}
+
+// literal reads null, true or false.
+func (d *Decoder) literal() (bool, error) {
+	p := &d.p
+	for _, lit := range []string{"null", "true", "false"} {
+		if len(p.data)-p.i >= len(lit) && string(p.data[p.i:p.i+len(lit)]) == lit {
+			p.i += len(lit)
+			p.space()
+			return lit == "true", nil
+		}
+	}
+	return false, d.fail(p.errorf("invalid character %q looking for a value", p.data[p.i]))
+}
+
+// String reads a string.
+func (d *Decoder) String() (string, error) {
+	if err := d.expect(String); err != nil {
+		return "", err
+	}
+	s, err := d.p.str()
+	if err != nil {
+		return "", d.fail(err)
+	}
+	d.p.space()
+	return s, nil
+}
+
+// Number reads a number and returns it as written.
+func (d *Decoder) Number() (string, error) {
+	if err := d.expect(Number); err != nil {
+		return "", err
+	}
+	s, err := d.p.number()
+	if err != nil {
+		return "", d.fail(err)
+	}
+	d.p.space()
+	return s, nil
+}
+
+// Int64 reads a number that is an integer within int64 (written without
+// fraction or exponent).
+func (d *Decoder) Int64() (int64, error) {
+	s, err := d.Number()
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, d.fail(fmt.Errorf("jsonlite: at byte %d: %s is not an integer within int64", d.p.i, s))
 	}
 	return n, nil
 }
 
-// maxDepth bounds the nesting of arrays and objects (as encoding/json does).
-const maxDepth = 10000
-
-// Parse reads data as one JSON value, surrounded by nothing but white space.
-func Parse(data []byte) (Value, error) {
-	v, n, err := ParsePrefix(data, 0)
-	if err != nil {
-		return Value{}, err
+// Object reads an object, calling member with each member's name, in
+// order (repeated names included), for it to read the value.
+func (d *Decoder) Object(member func(name string) error) error {
+	if err := d.expect(Object); err != nil {
+		return err
 	}
-	if n < len(data) {
-		return Value{}, fmt.Errorf("jsonlite: at byte %d: invalid character %q after the top-level value", n, data[n])
-	}
-	return v, nil
+	return d.container('}', func() error {
+		p := &d.p
+		if p.i >= len(p.data) {
+			return d.fail(p.errorf("%v", errEOF))
+		}
+		if p.data[p.i] != '"' {
+			return d.fail(p.errorf("invalid character %q looking for an object member name", p.data[p.i]))
+		}
+		name, err := p.str()
+		if err != nil {
+			return d.fail(err)
+		}
+		p.space()
+		if p.i >= len(p.data) {
+			return d.fail(p.errorf("%v", errEOF))
+		}
+		if p.data[p.i] != ':' {
+			return d.fail(p.errorf("invalid character %q after object member name", p.data[p.i]))
+		}
+		p.i++
+		p.space()
+		return d.one(func() error { return member(name) })
+	})
 }
 
-// ParsePrefix reads the JSON value at the start of data (after white
-// space) and returns it and the offset after it and the white space that
-// follows. With maxValues > 0, a document of more values (each scalar,
-// array and object counts one) is an error, which bounds what a hostile
-// document can make the parser allocate (about 100 bytes a value).
-func ParsePrefix(data []byte, maxValues int) (v Value, n int, err error) {
-	p := &parser{data: data, max: maxValues}
-	p.space()
-	v, err = p.value(0)
-	if err != nil {
-		return Value{}, 0, err
+// Array reads an array, calling elem to read each element.
+func (d *Decoder) Array(elem func() error) error {
+	if err := d.expect(Array); err != nil {
+		return err
 	}
+	return d.container(']', func() error { return d.one(elem) })
+}
+
+// one runs read, which must read exactly one value.
+func (d *Decoder) one(read func() error) error {
+	start := d.p.i
+	if err := read(); err != nil {
+		return d.fail(err)
+	}
+	if d.p.i == start && d.err == nil {
+		return d.fail(errors.New("jsonlite: a callback read no value"))
+	}
+	return nil
+}
+
+// container reads the items of an object or array up to end.
+func (d *Decoder) container(end byte, item func() error) error {
+	p := &d.p
+	if d.depth >= maxDepth {
+		return d.fail(p.errorf("nesting deeper than %d", maxDepth))
+	}
+	d.depth++
+	defer func() { d.depth-- }()
+	p.i++ // { or [
 	p.space()
-	return v, p.i, nil
+	if p.i < len(p.data) && p.data[p.i] == end {
+		p.i++
+		p.space()
+		return nil
+	}
+	what := "array element"
+	if end == '}' {
+		what = "object member value"
+	}
+	for {
+		if err := item(); err != nil {
+			return err
+		}
+		if p.i >= len(p.data) {
+			return d.fail(p.errorf("%v", errEOF))
+		}
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+			p.space()
+			if end == ']' && p.i < len(p.data) && p.data[p.i] == ']' {
+				return d.fail(p.errorf("invalid character ']' looking for a value"))
+			}
+		case end:
+			p.i++
+			p.space()
+			return nil
+		default:
+			return d.fail(p.errorf("invalid character %q after %s", p.data[p.i], what))
+		}
+	}
+}
+
+// Skip reads any value, checking it, and keeps nothing.
+func (d *Decoder) Skip() error {
+	k, err := d.Peek()
+	if err != nil {
+		return err
+	}
+	switch k {
+	case Object:
+		return d.Object(func(string) error { return d.Skip() })
+	case Array:
+		return d.Array(d.Skip)
+	case String:
+		_, err = d.String()
+	case Number:
+		_, err = d.Number()
+	default:
+		_, err = d.literal()
+	}
+	return err
 }
 
 type parser struct {
-	data  []byte
-	i     int
-	count int // values read
-	max   int // bound on count, if > 0
+	data []byte
+	i    int
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -123,123 +318,8 @@ func (p *parser) space() {
 	}
 }
 
-func (p *parser) value(depth int) (Value, error) {
-	if p.i >= len(p.data) {
-		return Value{}, p.errorf("%v", errEOF)
-	}
-	if p.count++; p.max > 0 && p.count > p.max {
-		return Value{}, p.errorf("more than %d values", p.max)
-	}
-	switch c := p.data[p.i]; {
-	case c == '{' || c == '[':
-		if depth >= maxDepth {
-			return Value{}, p.errorf("nesting deeper than %d", maxDepth)
-		}
-		if c == '{' {
-			return p.object(depth + 1)
-		}
-		return p.array(depth + 1)
-	case c == '"':
-		s, err := p.str()
-		return Value{Kind: String, Text: s}, err
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	}
-	for _, lit := range []struct {
-		text string
-		v    Value
-	}{{"null", Value{Kind: Null}}, {"true", Value{Kind: Bool, Bool: true}}, {"false", Value{Kind: Bool}}} {
-		if len(p.data)-p.i >= len(lit.text) && string(p.data[p.i:p.i+len(lit.text)]) == lit.text {
-			p.i += len(lit.text)
-			return lit.v, nil
-		}
-	}
-	return Value{}, p.errorf("invalid character %q looking for a value", p.data[p.i])
-}
-
-func (p *parser) object(depth int) (Value, error) {
-	p.i++ // {
-	v := Value{Kind: Object, Members: []Member{}}
-	p.space()
-	if p.i < len(p.data) && p.data[p.i] == '}' {
-		p.i++
-		return v, nil
-	}
-	for {
-		p.space()
-		if p.i >= len(p.data) {
-			return Value{}, p.errorf("%v", errEOF)
-		}
-		if p.data[p.i] != '"' {
-			return Value{}, p.errorf("invalid character %q looking for an object member name", p.data[p.i])
-		}
-		name, err := p.str()
-		if err != nil {
-			return Value{}, err
-		}
-		p.space()
-		if p.i >= len(p.data) {
-			return Value{}, p.errorf("%v", errEOF)
-		}
-		if p.data[p.i] != ':' {
-			return Value{}, p.errorf("invalid character %q after object member name", p.data[p.i])
-		}
-		p.i++
-		p.space()
-		val, err := p.value(depth)
-		if err != nil {
-			return Value{}, err
-		}
-		v.Members = append(v.Members, Member{name, val})
-		p.space()
-		if p.i >= len(p.data) {
-			return Value{}, p.errorf("%v", errEOF)
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return v, nil
-		default:
-			return Value{}, p.errorf("invalid character %q after object member value", p.data[p.i])
-		}
-	}
-}
-
-func (p *parser) array(depth int) (Value, error) {
-	p.i++ // [
-	v := Value{Kind: Array, Items: []Value{}}
-	p.space()
-	if p.i < len(p.data) && p.data[p.i] == ']' {
-		p.i++
-		return v, nil
-	}
-	for {
-		p.space()
-		item, err := p.value(depth)
-		if err != nil {
-			return Value{}, err
-		}
-		v.Items = append(v.Items, item)
-		p.space()
-		if p.i >= len(p.data) {
-			return Value{}, p.errorf("%v", errEOF)
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return v, nil
-		default:
-			return Value{}, p.errorf("invalid character %q after array element", p.data[p.i])
-		}
-	}
-}
-
 // number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
-func (p *parser) number() (Value, error) {
+func (p *parser) number() (string, error) {
 	start := p.i
 	digits := func() int {
 		n := 0
@@ -255,12 +335,12 @@ func (p *parser) number() (Value, error) {
 	if p.i < len(p.data) && p.data[p.i] == '0' {
 		p.i++
 	} else if digits() == 0 {
-		return Value{}, p.errorf("invalid number %q", p.data[start:p.i])
+		return "", p.errorf("invalid number %q", p.data[start:p.i])
 	}
 	if p.i < len(p.data) && p.data[p.i] == '.' {
 		p.i++
 		if digits() == 0 {
-			return Value{}, p.errorf("invalid number %q: no digits after the decimal point", p.data[start:p.i])
+			return "", p.errorf("invalid number %q: no digits after the decimal point", p.data[start:p.i])
 		}
 	}
 	if p.i < len(p.data) && (p.data[p.i] == 'e' || p.data[p.i] == 'E') {
@@ -269,10 +349,10 @@ func (p *parser) number() (Value, error) {
 			p.i++
 		}
 		if digits() == 0 {
-			return Value{}, p.errorf("invalid number %q: no digits in the exponent", p.data[start:p.i])
+			return "", p.errorf("invalid number %q: no digits in the exponent", p.data[start:p.i])
 		}
 	}
-	return Value{Kind: Number, Text: string(p.data[start:p.i])}, nil
+	return string(p.data[start:p.i]), nil
 }
 
 // str decodes a string, p.i at its opening quote.

@@ -2,35 +2,59 @@ package jsonlite
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-// toAny converts a parsed value to what encoding/json decodes into any
-// (numbers as json.Number), so that the two parsers can be compared.
-func toAny(v Value) any {
-	switch v.Kind {
+// decodeAny reads a value into what encoding/json decodes into any
+// (numbers as json.Number), so that the two decoders can be compared.
+func decodeAny(d *Decoder) (any, error) {
+	k, err := d.Peek()
+	if err != nil {
+		return nil, err
+	}
+	switch k {
 	case Null:
-		return nil
+		d.Null()
+		return nil, d.err
 	case Bool:
-		return v.Bool
+		return d.Bool()
 	case Number:
-		return json.Number(v.Text)
+		n, err := d.Number()
+		return json.Number(n), err
 	case String:
-		return v.Text
+		return d.String()
 	case Array:
-		out := make([]any, len(v.Items))
-		for i, it := range v.Items {
-			out[i] = toAny(it)
-		}
-		return out
+		out := []any{}
+		err := d.Array(func() error {
+			v, err := decodeAny(d)
+			out = append(out, v)
+			return err
+		})
+		return out, err
 	}
 	out := map[string]any{}
-	for _, m := range v.Members {
-		out[m.Name] = toAny(m.Value) // the last of repeated names, as encoding/json
+	err = d.Object(func(name string) error {
+		v, err := decodeAny(d)
+		out[name] = v // the last of repeated names, as encoding/json
+		return err
+	})
+	return out, err
+}
+
+// parse decodes data as one value with nothing but white space after it.
+func parse(data []byte) (any, error) {
+	d := NewDecoder(data)
+	v, err := decodeAny(d)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	if d.Offset() < len(data) {
+		return nil, fmt.Errorf("at byte %d: invalid character %q after the top-level value", d.Offset(), data[d.Offset()])
+	}
+	return v, nil
 }
 
 // TestParseMatchesEncodingJSON parses valid documents with both parsers.
@@ -48,9 +72,9 @@ func TestParseMatchesEncodingJSON(t *testing.T) {
 		"\t\r\n[1]\n",
 	}
 	for _, d := range docs {
-		got, err := Parse([]byte(d))
+		got, err := parse([]byte(d))
 		if err != nil {
-			t.Errorf("Parse(%q): %v", d, err)
+			t.Errorf("parse(%q): %v", d, err)
 			continue
 		}
 		dec := json.NewDecoder(strings.NewReader(d))
@@ -59,35 +83,66 @@ func TestParseMatchesEncodingJSON(t *testing.T) {
 		if err := dec.Decode(&want); err != nil {
 			t.Fatalf("encoding/json cannot parse %q: %v", d, err)
 		}
-		if !reflect.DeepEqual(toAny(got), want) {
-			t.Errorf("Parse(%q) = %#v, encoding/json %#v", d, toAny(got), want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("parse(%q) = %#v, encoding/json %#v", d, got, want)
+		}
+		// Skip reads the same extent.
+		sk := NewDecoder([]byte(d))
+		if err := sk.Skip(); err != nil || sk.Offset() != len(d) {
+			t.Errorf("Skip of %q: offset %d, %v", d, sk.Offset(), err)
 		}
 	}
 }
 
-// TestParseOrderAndInt64 checks member order, duplicates and Int64.
-func TestParseOrderAndInt64(t *testing.T) {
-	v, err := Parse([]byte(`{"z":1,"a":-9223372036854775808,"z":[]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Members) != 3 || v.Members[0].Name != "z" || v.Members[1].Name != "a" || v.Members[2].Name != "z" {
-		t.Fatalf("members %+v", v.Members)
-	}
-	if n, err := v.Members[1].Value.Int64(); err != nil || n != -1<<63 {
-		t.Errorf("Int64 = %d, %v", n, err)
-	}
-	if v.Members[2].Value.Items == nil {
-		t.Error("[] parsed to a nil slice; callers tell [] from null by it")
-	}
-	for _, bad := range []string{`1.5`, `1e3`, `9223372036854775808`, `"1"`} {
-		v, err := Parse([]byte(bad))
-		if err != nil {
-			t.Fatal(err)
+// TestDecoderOrderAndInt64 checks member order, duplicates, Int64 and
+// the kind checks.
+func TestDecoderOrderAndInt64(t *testing.T) {
+	doc := []byte(`{"z":1,"a":-9223372036854775808,"z":[],"s":"x"} `)
+	d := NewDecoder(doc)
+	var names []string
+	var a int64
+	err := d.Object(func(name string) error {
+		names = append(names, name)
+		if name == "a" {
+			var err error
+			a, err = d.Int64()
+			return err
 		}
-		if _, err := v.Int64(); err == nil {
+		return d.Skip()
+	})
+	if err != nil || strings.Join(names, ",") != "z,a,z,s" || a != -1<<63 || d.Offset() != len(doc) {
+		t.Fatalf("names %v, a %d, offset %d, %v", names, a, d.Offset(), err)
+	}
+	for _, bad := range []string{`1.5`, `1e3`, `9223372036854775808`, `"1"`, `null`} {
+		if _, err := NewDecoder([]byte(bad)).Int64(); err == nil {
 			t.Errorf("Int64 of %s: no error", bad)
 		}
+	}
+	if _, err := NewDecoder([]byte(`5`)).String(); err == nil || !strings.Contains(err.Error(), "number where string was expected") {
+		t.Errorf("String of a number: %v", err)
+	}
+	if err := NewDecoder([]byte(`[1]`)).Object(func(string) error { return nil }); err == nil || !strings.Contains(err.Error(), "array where object was expected") {
+		t.Errorf("Object of an array: %v", err)
+	}
+	if err := NewDecoder([]byte(`[1]`)).Array(func() error { return nil }); err == nil || !strings.Contains(err.Error(), "read no value") {
+		t.Errorf("a callback that reads nothing: %v", err)
+	}
+	if !NewDecoder([]byte(`null`)).Null() || NewDecoder([]byte(`0`)).Null() {
+		t.Error("Null")
+	}
+}
+
+// TestDecoderAllocatesNothingForSkippedValues checks that a document of
+// many tiny values costs no memory when skipped.
+func TestDecoderAllocatesNothingForSkippedValues(t *testing.T) {
+	doc := []byte("[" + strings.Repeat("0,[],{},", 100000) + "0]")
+	allocs := testing.AllocsPerRun(3, func() {
+		if err := NewDecoder(doc).Skip(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 5 {
+		t.Errorf("skipping 300 000 values allocates %v times", allocs)
 	}
 }
 
@@ -115,31 +170,19 @@ func TestParseErrors(t *testing.T) {
 		{`"\u12"`, "unexpected end"},
 		{`"\u12g4"`, "invalid \\u escape"},
 		{`{} x`, "at byte 3: invalid character 'x' after the top-level value"},
+		{`[1,]`, "looking for a value"},
+		{`{"a":1}}`, "after the top-level value"},
 		{strings.Repeat("[", maxDepth+1), "nesting deeper than"},
 	}
 	for _, tt := range tests {
-		_, err := Parse([]byte(tt.doc))
+		_, err := parse([]byte(tt.doc))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("Parse(%q) error %v, want one containing %q", tt.doc, err, tt.want)
+			t.Errorf("parse(%q) error %v, want one containing %q", tt.doc, err, tt.want)
 		}
 		var x any
 		if json.Unmarshal([]byte(tt.doc), &x) == nil {
-			t.Errorf("encoding/json accepts %q, which Parse rejects", tt.doc)
+			t.Errorf("encoding/json accepts %q, which the Decoder rejects", tt.doc)
 		}
-	}
-}
-
-// TestParsePrefixLimit checks the value cap and the offset after a value.
-func TestParsePrefixLimit(t *testing.T) {
-	if _, _, err := ParsePrefix([]byte(`[1,2,3]`), 4); err != nil {
-		t.Errorf("4 values under a cap of 4: %v", err)
-	}
-	if _, _, err := ParsePrefix([]byte(`[1,2,3,4]`), 4); err == nil || !strings.Contains(err.Error(), "more than 4 values") {
-		t.Errorf("5 values under a cap of 4: %v", err)
-	}
-	_, n, err := ParsePrefix([]byte(" {} \n x"), 0)
-	if err != nil || n != 6 {
-		t.Errorf("ParsePrefix offset %d, %v; want 6", n, err)
 	}
 }
 
@@ -160,11 +203,11 @@ func TestAppendStringMatchesMarshal(t *testing.T) {
 			t.Errorf("AppendString(%q) = %s, encoding/json %s", s, got, want)
 		}
 		// And it reads back (invalid UTF-8 as U+FFFD, as encoding/json).
-		v, err := Parse(AppendString([]byte("x"), s)[1:])
+		v, err := NewDecoder(AppendString([]byte("x"), s)[1:]).String()
 		var back string
 		json.Unmarshal(want, &back)
-		if err != nil || v.Text != back {
-			t.Errorf("round trip of %q: %q, %v; encoding/json %q", s, v.Text, err, back)
+		if err != nil || v != back {
+			t.Errorf("round trip of %q: %q, %v; encoding/json %q", s, v, err, back)
 		}
 	}
 }

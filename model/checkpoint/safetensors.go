@@ -1,25 +1,23 @@
 package checkpoint
 
 import (
-	"bytes"
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"io"
 	"sort"
+	"strconv"
 
 	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 )
 
-// Bounds of a safetensors header. The JSON parser allocates about 100
-// bytes per value, so the cap on values (room for maxTensors entries of
-// 6 + rank values, rank 10 on average, and some metadata) bounds what a
-// hostile header of many tiny values can make the reader allocate (about
-// 35 MB) independently of the file size. LowFormer checkpoints have at most a few
-// hundred tensors and headers of tens of KB.
+// Bounds of a safetensors header. The header is decoded as a stream
+// (internal/jsonlite) that keeps only the entries, so the entry cap bounds
+// what a hostile header of many tiny entries can make the reader allocate
+// (about 25 MB) independently of the file size. LowFormer checkpoints have
+// at most a few hundred tensors and headers of tens of KB.
 const (
-	maxHeaderLen    = 16 << 20
-	maxTensors      = 16384
-	maxHeaderValues = maxTensors*16 + 1<<16
+	maxHeaderLen = 16 << 20
+	maxTensors   = 16384
 )
 
 // metadataKey is the reserved header entry holding string metadata.
@@ -79,119 +77,117 @@ type rawEntry struct {
 	DataOffsets []int64
 }
 
-// parseHeader decodes the JSON header and validates every entry, in order,
+// parseHeader decodes the JSON header in order and validates every entry
 // against the dataLen bytes of the data section.
 func parseHeader(header []byte, dataLen int64) ([]stEntry, map[string]string, error) {
-	root, n, err := jsonlite.ParsePrefix(header, maxHeaderValues)
-	if t := bytes.TrimLeft(header, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+	dec := jsonlite.NewDecoder(header)
+	if k, err := dec.Peek(); err != nil || k != jsonlite.Object {
 		return nil, nil, errorf(ErrCorrupt, "safetensors header is not a JSON object")
-	}
-	if err != nil {
-		return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
-	}
-	if n < len(header) {
-		return nil, nil, errorf(ErrCorrupt, "safetensors header has %d bytes of trailing data", len(header)-n)
 	}
 	var entries []stEntry
 	var meta map[string]string
 	seen := map[string]bool{}
-	for _, m := range root.Members {
-		name := m.Name
+	var bad error // a validation error, which stops the walk
+	err := dec.Object(func(name string) error {
 		if seen[name] {
-			return nil, nil, errorf(ErrCorrupt, "safetensors header lists %q twice", name)
+			bad = errorf(ErrCorrupt, "safetensors header lists %q twice", name)
+			return bad
 		}
 		seen[name] = true
 		if name == metadataKey {
-			if meta, err = stringMap(m.Value); err != nil {
-				return nil, nil, errorf(ErrCorrupt, "safetensors __metadata__ must map strings to strings: %v", err)
+			var err error
+			if meta, err = stringMap(dec); err != nil {
+				bad = errorf(ErrCorrupt, "safetensors __metadata__ must map strings to strings: %v", err)
 			}
-			continue
+			return bad
 		}
-		raw, err := entryOf(m.Value)
+		raw, err := entryOf(dec)
 		if err != nil {
-			return nil, nil, errorf(ErrCorrupt, "safetensors entry %q is malformed: %v", name, err)
+			bad = errorf(ErrCorrupt, "safetensors entry %q is malformed: %v", name, err)
+			return bad
 		}
 		e, err := checkEntry(name, raw, dataLen)
 		if err != nil {
-			return nil, nil, err
+			bad = err
+			return bad
 		}
 		if len(entries) == maxTensors {
-			return nil, nil, errorf(ErrUnsupported, "safetensors header lists more than %d tensors", maxTensors)
+			bad = errorf(ErrUnsupported, "safetensors header lists more than %d tensors", maxTensors)
+			return bad
 		}
 		entries = append(entries, e)
+		return nil
+	})
+	if bad != nil {
+		return nil, nil, bad
+	}
+	if err != nil {
+		return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
+	}
+	if n := dec.Offset(); n < len(header) {
+		return nil, nil, errorf(ErrCorrupt, "safetensors header has %d bytes of trailing data", len(header)-n)
 	}
 	return entries, meta, checkOverlaps(entries)
 }
 
-// stringMap reads __metadata__: an object of strings, or null (nil), as
-// encoding/json decodes it into a map[string]string (a repeated name keeps
-// its last value).
-func stringMap(v jsonlite.Value) (map[string]string, error) {
-	switch v.Kind {
-	case jsonlite.Null:
+// stringMap reads __metadata__ as encoding/json decodes it into a
+// map[string]string: an object of strings (null reads as "", a repeated
+// name keeps its last value), or null (nil).
+func stringMap(dec *jsonlite.Decoder) (map[string]string, error) {
+	if dec.Null() {
 		return nil, nil
-	case jsonlite.Object:
-	default:
-		return nil, fmt.Errorf("%s, not an object", v.Kind)
 	}
-	m := make(map[string]string, len(v.Members))
-	for _, mem := range v.Members {
-		// null reads as "", as encoding/json decodes it into a string.
-		if k := mem.Value.Kind; k != jsonlite.String && k != jsonlite.Null {
-			return nil, fmt.Errorf("%q is a %s", mem.Name, k)
+	m := map[string]string{}
+	return m, dec.Object(func(name string) error {
+		if dec.Null() {
+			m[name] = ""
+			return nil
 		}
-		m[mem.Name] = mem.Value.Text
-	}
-	return m, nil
+		v, err := dec.String()
+		m[name] = v
+		return err
+	})
 }
 
 // entryOf reads a tensor entry: an object with dtype (a string), shape
 // and data_offsets (arrays of integers, or null); other members are
-// ignored and a repeated one keeps its last value.
-func entryOf(v jsonlite.Value) (rawEntry, error) {
+// skipped and a repeated one keeps its last value.
+func entryOf(dec *jsonlite.Decoder) (rawEntry, error) {
 	var raw rawEntry
-	if v.Kind != jsonlite.Object {
-		return raw, fmt.Errorf("%s, not an object", v.Kind)
-	}
-	for _, m := range v.Members {
+	err := dec.Object(func(name string) error {
 		var err error
-		switch m.Name {
+		switch name {
 		case "dtype":
-			if m.Value.Kind != jsonlite.String {
-				return raw, fmt.Errorf("dtype is a %s, not a string", m.Value.Kind)
-			}
-			raw.DType = m.Value.Text
+			raw.DType, err = dec.String()
 		case "shape":
-			raw.Shape, err = intList(m.Value)
+			raw.Shape, err = intList(dec)
 		case "data_offsets":
-			raw.DataOffsets, err = intList(m.Value)
+			raw.DataOffsets, err = intList(dec)
+		default:
+			err = dec.Skip()
 		}
-		if err != nil {
-			return raw, fmt.Errorf("%s: %v", m.Name, err)
-		}
-	}
-	return raw, nil
+		return err
+	})
+	return raw, err
 }
 
-// intList reads an array of integers (an empty, non-nil slice for []), or
-// null (nil).
-func intList(v jsonlite.Value) ([]int64, error) {
-	switch v.Kind {
-	case jsonlite.Null:
+// intList reads an array of at most maxDims+1 integers (an empty, non-nil
+// slice for []; more cannot be a valid shape or data_offsets), or null
+// (nil).
+func intList(dec *jsonlite.Decoder) ([]int64, error) {
+	if dec.Null() {
 		return nil, nil
-	case jsonlite.Array:
-	default:
-		return nil, fmt.Errorf("%s, not an array", v.Kind)
 	}
-	out := make([]int64, len(v.Items))
-	for i, it := range v.Items {
-		n, err := it.Int64()
-		if err != nil {
-			return nil, err
+	out := []int64{}
+	err := dec.Array(func() error {
+		if len(out) > maxDims {
+			return errors.New("more than " + strconv.Itoa(maxDims+1) + " integers")
 		}
-		out[i] = n
-	}
-	return out, nil
+		n, err := dec.Int64()
+		out = append(out, n)
+		return err
+	})
+	return out, err
 }
 
 // checkEntry validates dtype, shape and offsets of one entry.
