@@ -434,16 +434,12 @@ func (s *state) evalChain(dot reflect.Value, n *chainNode, args []node, final re
 		s.errorf("indirection through explicit nil")
 	}
 	recv := s.evalArg(dot, nil, n.node)
-	return s.evalFieldChainFrom(recv, n.names, args, final, hasFinal)
+	return s.evalFieldChain(recv, n.names, args, final, hasFinal)
 }
 
-func (s *state) evalFieldChain(dot reflect.Value, names []string, args []node, final reflect.Value, hasFinal bool) reflect.Value {
-	return s.evalFieldChainFrom(dot, names, args, final, hasFinal)
-}
-
-// evalFieldChainFrom evaluates the fields names on recv; only the last one
+// evalFieldChain evaluates the fields names on recv; only the last one
 // sees the command's arguments (an error: fields take none).
-func (s *state) evalFieldChainFrom(recv reflect.Value, names []string, args []node, final reflect.Value, hasFinal bool) reflect.Value {
+func (s *state) evalFieldChain(recv reflect.Value, names []string, args []node, final reflect.Value, hasFinal bool) reflect.Value {
 	for _, name := range names[:len(names)-1] {
 		recv = s.evalField(name, recv, false)
 	}
