@@ -25,8 +25,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
+	"math/bits"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -352,9 +353,18 @@ func checkInput(input []float32, n, h, w int) error {
 	return nil
 }
 
-// product formats n·per, which may not fit an int.
+// product formats n·per (both ≥ 0), which may not fit an int: the 128-bit
+// product in decimal. (Not math/big, which would add 150 KB to the wasm.)
 func product(n, per int) string {
-	return new(big.Int).Mul(big.NewInt(int64(n)), big.NewInt(int64(per))).String()
+	hi, lo := bits.Mul64(uint64(n), uint64(per))
+	if hi == 0 {
+		return strconv.FormatUint(lo, 10)
+	}
+	// hi < 2^62 < 10^19, so the quotient fits 64 bits.
+	const e19 = 10_000_000_000_000_000_000
+	q, r := bits.Div64(hi, lo, e19)
+	s := strconv.FormatUint(r, 10)
+	return strconv.FormatUint(q, 10) + "0000000000000000000"[len(s):] + s
 }
 
 // GPUMemoryBytes is the GPU memory the model holds (weights, scratch
