@@ -68,7 +68,7 @@ func specializations() []kernels.Kernel {
 					add(tg.Depthwise(1, s, s, c, 5, 2, e))
 					add(tg.Conv(1, s, s, c, 32, 3, 2, e))
 					add(tg.Conv(2, s, s+2, 3, c, 3, 1, e))
-					if tg.UseWinograd(s, s, 64, c, 3, 1) {
+					if tg.UseWinograd(1, s, s, 64, c, 3, 1) {
 						for _, k := range tg.Winograd(1, s, s, 64, c, e).Kernels() {
 							add(k)
 						}
