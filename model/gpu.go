@@ -55,19 +55,45 @@ func (m *GPU) Logits(input []float32, n, h, w int) ([]float32, error) {
 	return p.Run(input)
 }
 
+// Outputs runs a batch of n NCHW RGB images of h×w pixels and returns the
+// NHWC activations of the values outs, in that order (Graph.Embedding,
+// Graph.Stage, Graph.Logits give them), computing only the ops they depend
+// on.
+func (m *GPU) Outputs(input []float32, n, h, w int, outs []Value) ([][]float32, error) {
+	p, err := m.plan(n, h, w, outs)
+	if err != nil {
+		return nil, err
+	}
+	flat, err := p.Run(input)
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]float32, len(outs))
+	for i, v := range outs {
+		k := p.shapes[v].Numel()
+		res[i], flat = flat[:k:k], flat[k:]
+	}
+	return res, nil
+}
+
 // Plan returns the execution plan for a batch of n images of h×w pixels,
 // building it on first use.
 func (m *GPU) Plan(n, h, w int) (*Plan, error) {
+	return m.plan(n, h, w, []Value{m.graph.Logits()})
+}
+
+// plan returns the plan reading back outs, building it on first use.
+func (m *GPU) plan(n, h, w int, outs []Value) (*Plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, errClosed
 	}
-	key := planKey{n, h, w}
+	key := planKey{n, h, w, m.graph.outsKey(outs)}
 	if p, ok := m.plans[key]; ok {
 		return p, nil
 	}
-	p, err := m.newPlan(n, h, w, nil)
+	p, err := m.newPlan(n, h, w, nil, outs)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +154,7 @@ func (m *GPU) runActs(input []float32, n, h, w int, keep []Value) ([]float32, ma
 		m.mu.Unlock()
 		return nil, nil, errClosed
 	}
-	p, err := m.newPlan(n, h, w, keep)
+	p, err := m.newPlan(n, h, w, keep, nil)
 	m.mu.Unlock()
 	if err != nil {
 		return nil, nil, err
