@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"slices"
 	"sort"
 	"time"
 
@@ -95,18 +94,10 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt Class
 	if len(imgs) == 0 {
 		return nil, nil
 	}
-	for i, img := range imgs {
-		if err := checkImage(i, img); err != nil {
-			return nil, err
-		}
-	}
 	t0 := time.Now()
-	batch := preprocess.Tensor(imgs[0], side) // one image (the usual case): no copy
-	if len(imgs) > 1 {
-		batch = slices.Grow(batch, (len(imgs)-1)*len(batch))
-		for _, img := range imgs[1:] {
-			batch = append(batch, preprocess.Tensor(img, side)...)
-		}
+	batch, err := preprocessBatch(imgs, side)
+	if err != nil {
+		return nil, err
 	}
 	t1 := time.Now()
 	logits, err := m.Logits(ctx, batch, len(imgs), side, side)
@@ -127,15 +118,11 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt Class
 // resolve checks opt and fills in its defaults: the input side and the
 // number of classes to return.
 func (m *Model) resolve(opt ClassifyOptions) (side, topK int, err error) {
-	switch side, topK = opt.Side, opt.TopK; {
-	case topK < 0:
+	if topK = opt.TopK; topK < 0 {
 		return 0, 0, badInput("ClassifyOptions.TopK %d is negative (0: the %d most probable classes)", topK, DefaultTopK)
-	case side != 0 && (side < MinSide || side > MaxClassifySide):
-		return 0, 0, badInput("ClassifyOptions.Side %d outside %d..%d (the input size images are resized to; 0: the model's native %d)",
-			side, MinSide, MaxClassifySide, m.info.NativeSide)
 	}
-	if side == 0 {
-		side = m.info.NativeSide
+	if side, err = m.resolveSide(opt.Side, "ClassifyOptions.Side"); err != nil {
+		return 0, 0, err
 	}
 	if topK == 0 {
 		topK = DefaultTopK
