@@ -44,15 +44,25 @@ func (a *api) publish(obj safejs.Value) error {
 		"load": a.load, "logits": a.logits, "classify": a.classify,
 		"classifyEncoded": a.classifyEncoded, "warmup": a.warmup, "dispose": a.dispose, "memory": a.memory,
 	} {
-		f, err := export(fn)
-		if err != nil {
+		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
 		}
-		if err := obj.Set(name, f); err != nil {
+	}
+	for name, fn := range a.featureExports() {
+		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// exportTo sets obj[name] to fn, exported.
+func (a *api) exportTo(obj safejs.Value, name string, fn func([]safejs.Value) (work, error)) error {
+	f, err := export(fn)
+	if err != nil {
+		return err
+	}
+	return obj.Set(name, f)
 }
 
 // load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", variant, dumpWGSL}) → {id, info, loadMs}
@@ -116,7 +126,8 @@ func infoJS(in lowformer.Info) map[string]any {
 	return map[string]any{
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
 		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
-		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
+		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide, "embeddingSize": in.EmbeddingSize,
+		"stageChannels": stageChannels(in),
 		"training": map[string]any{
 			"known": t.Known, "epoch": t.Epoch, "accuracy": t.Accuracy, "accuracySplit": t.AccuracySplit,
 			"dataset": t.Dataset, "trainImages": t.TrainImages, "summary": t.String(),

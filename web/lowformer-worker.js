@@ -32,12 +32,34 @@ const ops = {
   async classifyBlob(id, { blob, opts }) {
     return [await need().classifyBlob(blob, opts), []];
   },
+  async embedPixels(id, { px, opts }) {
+    return transferResult(await need().embedPixels(px, opts));
+  },
+  async embedBlob(id, { blob, opts }) {
+    return transferResult(await need().embedBlob(blob, opts));
+  },
+  async embeddings(id, { input, shape }) {
+    const y = await need().embeddings(input, shape);
+    return [y, [y.buffer]];
+  },
+  async featuresTensor(id, { input, shape, stages }) {
+    const fs = await need().featuresTensor(input, shape, stages);
+    return [fs, fs.map((f) => f.data.buffer)];
+  },
   async dispose() {
     const m = need();
     model = null;
     return [await m.dispose(), []];
   },
 };
+
+/** The result of embed or features with its Float32Arrays' buffers to transfer. */
+function transferResult(r) {
+  const bufs = [];
+  if (r.embedding) bufs.push(r.embedding.buffer);
+  for (const f of r.features || []) bufs.push(f.data.buffer);
+  return [r, bufs];
+}
 
 function need() {
   if (!model) throw new Error('lowformer: no model is loaded in this worker');

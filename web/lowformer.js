@@ -450,6 +450,39 @@ class Local {
     return r;
   }
 
+  // Embeddings and features (embed: opts.stages undefined; features: an array).
+
+  async embedPixels({ data, width, height }, opts) {
+    return this.rt.call('embed', this.id, data, width, height, opts);
+  }
+
+  async embedBlob(blob, opts) {
+    const { decoder, ...rest } = opts;
+    if (decoder !== 'browser') {
+      try {
+        const r = await this.rt.call('embedEncoded', this.id, new Uint8Array(await blob.arrayBuffer()), rest);
+        r.decoder = 'go';
+        return r;
+      } catch (err) {
+        if (err.code !== 'unsupported-format') throw err;
+      }
+    }
+    const t0 = performance.now();
+    const px = await toPixels(blob);
+    const t1 = performance.now();
+    const r = await this.embedPixels(px, rest);
+    r.timings.decode = t1 - t0;
+    return Object.assign(r, { width: px.width, height: px.height, decoder: 'browser' });
+  }
+
+  async embeddings(input, shape) {
+    return this.rt.call('embeddings', this.id, input, shape);
+  }
+
+  async featuresTensor(input, shape, stages) {
+    return this.rt.call('features', this.id, input, shape, stages);
+  }
+
   async dispose() {
     return this.rt.call('dispose', this.id);
   }
@@ -554,6 +587,23 @@ class Remote {
     return this.call('classifyBlob', { blob, opts });
   }
 
+  embedPixels(px, opts) {
+    const data = px.owned ? px.data : px.data.slice();
+    return this.call('embedPixels', { px: { data, width: px.width, height: px.height }, opts }, [data.buffer]);
+  }
+
+  embedBlob(blob, opts) {
+    return this.call('embedBlob', { blob, opts });
+  }
+
+  embeddings(input, shape) {
+    return this.call('embeddings', { input, shape });
+  }
+
+  featuresTensor(input, shape, stages) {
+    return this.call('featuresTensor', { input, shape, stages });
+  }
+
   async dispose() {
     try {
       return await this.call('dispose', {});
@@ -635,6 +685,22 @@ class Pool {
 
   classifyBlob(blob, opts) {
     return this.#one().classifyBlob(blob, opts);
+  }
+
+  embedPixels(px, opts) {
+    return this.#one().embedPixels(px, opts);
+  }
+
+  embedBlob(blob, opts) {
+    return this.#one().embedBlob(blob, opts);
+  }
+
+  embeddings(input, shape) {
+    return this.#one().embeddings(input, shape);
+  }
+
+  featuresTensor(input, shape, stages) {
+    return this.#one().featuresTensor(input, shape, stages);
   }
 
   async dispose() {
@@ -771,12 +837,110 @@ export class LowFormer {
     return r;
   }
 
+  // -------------------------------------------------------------------------
+  // Embeddings and multi-scale features.
+
+  /**
+   * The embedding of one image: the info.embeddingSize-long vector the classifier's last linear
+   * layer reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1), preprocessed as classify
+   * does. Compare two with cosineSimilarity.
+   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
+   * @param {{normalize?: boolean, size?: number, decoder?: 'go'|'browser'}} [options] normalize: L2-normalize
+   * @returns {Promise<{embedding: Float32Array, timings: object, width: number, height: number, decoder: string}>}
+   */
+  async embed(source, options = {}) {
+    this.#check();
+    return this.#runImage(source, { size: options.size ?? 0, normalize: Boolean(options.normalize) }, options.decoder);
+  }
+
+  /**
+   * The outputs of backbone stages (0: the stem at stride 2; 1-4: strides 4, 8, 16, 32, with
+   * info.stageChannels[s] channels), each NCHW: for detection and segmentation heads.
+   * source is an image (preprocessed as classify does) or a normalized Float32Array with
+   * options.shape [n, 3, h, w].
+   * @param {any} source
+   * @param {{stages?: number[], size?: number, shape?: number[], decoder?: 'go'|'browser'}} [options]
+   *   stages: default [1, 2, 3, 4]
+   * @returns {Promise<{features: {stage: number, shape: number[], data: Float32Array}[], timings?: object}>}
+   */
+  async features(source, options = {}) {
+    this.#check();
+    const stages = options.stages ?? [1, 2, 3, 4];
+    if (!Array.isArray(stages)) throw new TypeError('lowformer: features stages must be an array of stage numbers (0-4)');
+    if (source instanceof Float32Array) {
+      if (!Array.isArray(options.shape)) throw new TypeError('lowformer: features of a Float32Array need options.shape [n, 3, h, w]');
+      return { features: await this.#impl.featuresTensor(source, options.shape, stages) };
+    }
+    return this.#runImage(source, { size: options.size ?? 0, stages }, options.decoder);
+  }
+
+  /**
+   * Raw embeddings of a normalized NCHW batch (as logits takes).
+   * @param {Float32Array} input
+   * @param {number[]} shape [n, 3, h, w]
+   * @returns {Promise<Float32Array>} n×info.embeddingSize values, row-major
+   */
+  async embeddings(input, shape) {
+    this.#check();
+    if (!(input instanceof Float32Array)) throw new TypeError('lowformer: embeddings input must be a Float32Array');
+    if (!Array.isArray(shape)) throw new TypeError('lowformer: embeddings shape must be an array [n, 3, h, w]');
+    return this.#impl.embeddings(input, shape);
+  }
+
+  /** Cosine similarity of two embeddings (see cosineSimilarity). */
+  static cosineSimilarity(a, b) {
+    return cosineSimilarity(a, b);
+  }
+
+  async #runImage(source, opts, decoder = 'go') {
+    if (decoder !== 'go' && decoder !== 'browser') {
+      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(decoder)}`);
+    }
+    const t0 = performance.now();
+    let r;
+    if (typeof Blob !== 'undefined' && source instanceof Blob) {
+      r = await this.#impl.embedBlob(source, { ...opts, decoder });
+    } else {
+      const px = await toPixels(source);
+      const t1 = performance.now();
+      r = await this.#impl.embedPixels(px, opts);
+      r.timings.pixels = t1 - t0;
+      Object.assign(r, { width: px.width, height: px.height, decoder: 'pixels' });
+    }
+    r.timings.total = performance.now() - t0;
+    return r;
+  }
+
   /** Frees the model (its GPU memory; in worker mode the worker too). Safe to call twice. */
   async dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#impl.dispose();
   }
+}
+
+/**
+ * Cosine similarity a·b / (|a|·|b|) of two vectors of the same length (embeddings), in -1..1.
+ * @param {Float32Array|number[]} a
+ * @param {Float32Array|number[]} b
+ * @returns {number}
+ */
+export function cosineSimilarity(a, b) {
+  if (!a || !b || a.length !== b.length || a.length === 0) {
+    throw new TypeError(`lowformer: cosineSimilarity needs two vectors of the same, non-zero length (got ${a?.length} and ${b?.length})`);
+  }
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (!(na > 0 && nb > 0) || !Number.isFinite(dot + na + nb)) {
+    throw new RangeError('lowformer: cosineSimilarity of a vector that is all zeros or not finite');
+  }
+  return Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
 }
 
 /** @internal used by lowformer-worker.js */
