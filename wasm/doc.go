@@ -17,6 +17,14 @@
 //	                                                       → {predictions, timings}
 //	__lowformer.classifyEncoded(id, file Uint8Array, {topK, size})
 //	                                                       → {predictions, timings, width, height}
+//	__lowformer.embed(id, rgba, width, height, {size, normalize, stages})
+//	                                                       → {embedding Float32Array, timings}
+//	                        (with stages, an array: {features: [{stage, shape, data}], timings})
+//	__lowformer.embedEncoded(id, file Uint8Array, {size, normalize, stages})
+//	                                                       → as embed, plus width, height
+//	__lowformer.embeddings(id, input Float32Array, [n,3,h,w]) → Float32Array (n×embeddingSize)
+//	__lowformer.features(id, input Float32Array, [n,3,h,w], stages?)
+//	                                                       → [{stage, shape [n,c,h,w], data}] (NCHW)
 //	__lowformer.warmup(id)                                 → {ms}
 //	__lowformer.dispose(id)                                → true
 //	__lowformer.memory()  → {heapAlloc, heapObjects, goroutines, models}
