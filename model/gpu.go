@@ -26,6 +26,8 @@ type GPU struct {
 	scratch scratchStore
 	plans   map[planKey]*Plan
 	closed  bool
+	pre     map[preKey]*preprocessor // GPU preprocessing (gpuimage.go)
+	images  []*gpu.ImageTexture      // textures images are copied into
 }
 
 // errClosed is returned by calls on a closed GPU model.
@@ -38,7 +40,7 @@ func NewGPU(dev *gpu.Device, g *Graph, t kernels.Target) *GPU {
 	return &GPU{
 		dev: dev, graph: g, cache: kernels.NewCache(dev), target: t,
 		weights: weightStore{dev: dev}, scratch: scratchStore{dev: dev},
-		plans: map[planKey]*Plan{},
+		plans: map[planKey]*Plan{}, pre: map[preKey]*preprocessor{},
 	}
 }
 
@@ -125,6 +127,7 @@ func (m *GPU) Close() {
 		p.release()
 	}
 	m.plans = nil
+	m.releaseImages()
 	m.weights.release()
 	m.scratch.release()
 	m.cache.Release()
