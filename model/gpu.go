@@ -28,6 +28,7 @@ type GPU struct {
 	closed  bool
 	pre     map[preKey]*preprocessor // GPU preprocessing (gpuimage.go)
 	images  []*gpu.ImageTexture      // textures images are copied into
+	imgMu   sync.Mutex               // held from filling an image texture to its run
 }
 
 // errClosed is returned by calls on a closed GPU model.

@@ -88,6 +88,37 @@ func (m *GPU) OutputsImage(src ImageSource, side int, outs []Value) ([][]float32
 	return res, nil
 }
 
+// OutputsFilled is OutputsImage of the model's w×h image texture
+// (ImageTexture) after fill has written it; concurrent calls take turns,
+// so that one's pixels are never replaced before its run.
+func (m *GPU) OutputsFilled(w, h, side int, outs []Value, fill func(*gpu.ImageTexture) error) ([][]float32, error) {
+	m.imgMu.Lock()
+	defer m.imgMu.Unlock()
+	tex, err := m.ImageTexture(w, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := fill(tex); err != nil {
+		return nil, err
+	}
+	return m.OutputsImage(ImageSource{View: tex.View, Width: w, Height: h}, side, outs)
+}
+
+// PreprocessFilled is PreprocessImage of the image texture after fill.
+func (m *GPU) PreprocessFilled(w, h, side int, fill func(*gpu.ImageTexture) error) error {
+	m.imgMu.Lock()
+	defer m.imgMu.Unlock()
+	tex, err := m.ImageTexture(w, h)
+	if err != nil {
+		return err
+	}
+	if err := fill(tex); err != nil {
+		return err
+	}
+	_, err = m.PreprocessImage(ImageSource{View: tex.View, Width: w, Height: h}, side, false)
+	return err
+}
+
 // PreprocessImage runs only the GPU preprocessing of src into a side×side
 // input buffer and returns that input (NHWC, 4 channels), for tests and
 // timing.
