@@ -86,22 +86,22 @@ func (m *Model) EmbedDeviceImage(ctx context.Context, img DeviceImage, opt Embed
 
 // PreprocessDeviceImage runs only the GPU preprocessing of img to a
 // side×side input (0: Info().NativeSide) and waits for it, for measuring
-// its cost.
-func (m *Model) PreprocessDeviceImage(ctx context.Context, img DeviceImage, side int) error {
+// its cost; with read it returns that input (NHWC with a fourth zero
+// channel: side·side·4 values).
+func (m *Model) PreprocessDeviceImage(ctx context.Context, img DeviceImage, side int, read bool) ([]float32, error) {
 	side, err := m.resolveSide(side, "side")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g, err := m.deviceGPU(ctx, img)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer m.mu.RUnlock()
 	if img.Buffer != nil {
-		_, err = g.PreprocessImage(model.ImageSource{Buffer: img.Buffer, Width: img.Width, Height: img.Height}, side, false)
-		return err
+		return g.PreprocessImage(model.ImageSource{Buffer: img.Buffer, Width: img.Width, Height: img.Height}, side, read)
 	}
-	return g.PreprocessFilled(img.Width, img.Height, side, func(tex *gpu.ImageTexture) error { return img.Fill(g.Device(), tex) })
+	return g.PreprocessFilled(img.Width, img.Height, side, read, func(tex *gpu.ImageTexture) error { return img.Fill(g.Device(), tex) })
 }
 
 // deviceRun runs img for outs; Timings.Preprocess is Fill's time.
@@ -154,4 +154,15 @@ func (m *Model) deviceGPU(ctx context.Context, img DeviceImage) (*model.GPU, err
 		return nil, badInput("GPU preprocessing needs the GPU backend (this model runs on the %s)", m.info.Backend)
 	}
 	return dm.GPU, nil
+}
+
+// Device is the WebGPU device the model runs on (nil on the CPU backend or
+// after Close), for sharing it: DeviceImage resources must come from it.
+func (m *Model) Device() *gpu.Device {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if dm, ok := m.gpu.(*deviceModel); ok && !m.closed {
+		return dm.dev
+	}
+	return nil
 }

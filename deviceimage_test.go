@@ -90,8 +90,17 @@ func TestDeviceImage(t *testing.T) {
 		if d := ref.MaxAbsDiff(eb, ew); d > 2e-4 {
 			t.Errorf("%s: embedding from a buffer differs by %.3g", name, d)
 		}
-		if err := m.PreprocessDeviceImage(ctx, fill, 96); err != nil {
-			t.Error(err)
+		in, err := m.PreprocessDeviceImage(ctx, fill, 96, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cpuIn := preprocess.Tensor(img, 96)
+		for p := 0; p < 96*96; p++ {
+			for c := 0; c < 3; c++ {
+				if d := math.Abs(float64(in[4*p+c]-cpuIn[c*96*96+p])) * float64(preprocess.Std[c]); d > 1e-6 {
+					t.Fatalf("%s: preprocessed pixel %d channel %d differs by %.3g of a [0,1] value", name, p, c, d)
+				}
+			}
 		}
 	}
 	for _, bad := range []DeviceImage{{Width: 0, Height: 4, Fill: func(*gpu.Device, *gpu.ImageTexture) error { return nil }}, {Width: 4, Height: 4}} {

@@ -105,18 +105,17 @@ func (m *GPU) OutputsFilled(w, h, side int, outs []Value, fill func(*gpu.ImageTe
 }
 
 // PreprocessFilled is PreprocessImage of the image texture after fill.
-func (m *GPU) PreprocessFilled(w, h, side int, fill func(*gpu.ImageTexture) error) error {
+func (m *GPU) PreprocessFilled(w, h, side int, read bool, fill func(*gpu.ImageTexture) error) ([]float32, error) {
 	m.imgMu.Lock()
 	defer m.imgMu.Unlock()
 	tex, err := m.ImageTexture(w, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := fill(tex); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = m.PreprocessImage(ImageSource{View: tex.View, Width: w, Height: h}, side, false)
-	return err
+	return m.PreprocessImage(ImageSource{View: tex.View, Width: w, Height: h}, side, read)
 }
 
 // PreprocessImage runs only the GPU preprocessing of src into a side×side

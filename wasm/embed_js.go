@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"maps"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -21,6 +22,15 @@ func (a *api) featureExports() map[string]func([]safejs.Value) (work, error) {
 	return map[string]func([]safejs.Value) (work, error){
 		"embed": a.embed, "embedEncoded": a.embedEncoded, "embeddings": a.embeddings, "features": a.features,
 	}
+}
+
+// joinExports merges export tables.
+func joinExports(ts ...map[string]func([]safejs.Value) (work, error)) map[string]func([]safejs.Value) (work, error) {
+	out := map[string]func([]safejs.Value) (work, error){}
+	for _, t := range ts {
+		maps.Copy(out, t)
+	}
+	return out
 }
 
 // embed(id, rgba, width, height, {size, normalize, stages}) → {embedding: Float32Array, timings}

@@ -48,7 +48,7 @@ func (a *api) publish(obj safejs.Value) error {
 			return err
 		}
 	}
-	for name, fn := range a.featureExports() {
+	for name, fn := range joinExports(a.featureExports(), a.frameExports()) {
 		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
 		}

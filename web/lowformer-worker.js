@@ -46,6 +46,13 @@ const ops = {
     const fs = await need().featuresTensor(input, shape, stages);
     return [fs, fs.map((f) => f.data.buffer)];
   },
+  async frame(id, { source, width, height, opts }) {
+    try {
+      return transferResult(await need().frame(source, width, height, opts));
+    } finally {
+      source.close(); // the page transferred it to us
+    }
+  },
   async dispose() {
     const m = need();
     model = null;
@@ -57,6 +64,7 @@ const ops = {
 function transferResult(r) {
   const bufs = [];
   if (r.embedding) bufs.push(r.embedding.buffer);
+  if (r.input) bufs.push(r.input.buffer);
   for (const f of r.features || []) bufs.push(f.data.buffer);
   return [r, bufs];
 }

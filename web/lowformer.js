@@ -483,6 +483,16 @@ class Local {
     return this.rt.call('features', this.id, input, shape, stages);
   }
 
+  // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
+
+  async frame(source, width, height, opts) {
+    return this.rt.call('frame', this.id, source, width, height, opts);
+  }
+
+  async device() {
+    return this.rt.call('device', this.id);
+  }
+
   async dispose() {
     return this.rt.call('dispose', this.id);
   }
@@ -604,6 +614,26 @@ class Remote {
     return this.call('featuresTensor', { input, shape, stages });
   }
 
+  async frame(source, width, height, opts) {
+    // The worker gets a transferable image: a VideoFrame or ImageBitmap we own (transferred, not
+    // copied); anything else (an element, a canvas) becomes an ImageBitmap first. GPU resources
+    // live on the page's devices, not the worker's.
+    if (isGPUResource(source)) throw new TypeError('lowformer: a GPUTexture or GPUBuffer input needs the model on the main thread (its device is the one to share)');
+    const owned = opts.owned === true;
+    let img = source;
+    if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
+      img = await createImageBitmap(source);
+    } else if (!owned) {
+      img = source instanceof VideoFrame ? source.clone() : await createImageBitmap(source);
+    }
+    const { owned: _, ...rest } = opts;
+    return this.call('frame', { source: img, width, height, opts: rest }, [img]);
+  }
+
+  async device() {
+    return null;
+  }
+
   async dispose() {
     try {
       return await this.call('dispose', {});
@@ -701,6 +731,14 @@ class Pool {
 
   featuresTensor(input, shape, stages) {
     return this.#one().featuresTensor(input, shape, stages);
+  }
+
+  frame() {
+    throw new TypeError("lowformer: preprocess: 'gpu' needs the GPU backend (this model runs on CPU workers)");
+  }
+
+  async device() {
+    return null;
   }
 
   async dispose() {
@@ -818,6 +856,7 @@ export class LowFormer {
    */
   async classify(source, options = {}) {
     this.#check();
+    if (options.preprocess != null && options.preprocess !== 'cpu') return this.#gpuFrame(source, options, {});
     const t0 = performance.now();
     const opts = { topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go' };
     if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
@@ -850,6 +889,9 @@ export class LowFormer {
    */
   async embed(source, options = {}) {
     this.#check();
+    if (options.preprocess != null && options.preprocess !== 'cpu') {
+      return this.#gpuFrame(source, options, { embed: true, normalize: Boolean(options.normalize) });
+    }
     return this.#runImage(source, { size: options.size ?? 0, normalize: Boolean(options.normalize) }, options.decoder);
   }
 
@@ -887,6 +929,56 @@ export class LowFormer {
     return this.#impl.embeddings(input, shape);
   }
 
+  // -------------------------------------------------------------------------
+  // GPU preprocessing (preprocess: 'gpu').
+
+  /**
+   * The model's GPUDevice (main-thread GPU models; null on the CPU or in worker mode): a
+   * GPUTexture or GPUBuffer given to classify/embed with preprocess: 'gpu' must be created on it.
+   * @returns {Promise<GPUDevice|null>}
+   */
+  async gpuDevice() {
+    this.#check();
+    return this.#impl.device();
+  }
+
+  /**
+   * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
+   * the network) and waits for it: for measuring its cost. readInput: also return the model
+   * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
+   * @returns {Promise<{timings: {preprocess: number, total: number}, input?: Float32Array}>}
+   */
+  async preprocessOnly(source, options = {}) {
+    this.#check();
+    return this.#gpuFrame(source, { ...options, preprocess: 'gpu' }, { preprocessOnly: true, readInput: Boolean(options.readInput) });
+  }
+
+  async #gpuFrame(source, options, extra) {
+    if (options.preprocess !== 'gpu') {
+      throw new TypeError(`lowformer: preprocess must be 'cpu' or 'gpu', not ${JSON.stringify(options.preprocess)}`);
+    }
+    if (this.info.backend !== 'gpu') throw new Error("lowformer: preprocess: 'gpu' needs the GPU backend (this model runs on the CPU)");
+    const t0 = performance.now();
+    let [width, height] = [options.width, options.height];
+    if (!isGPUResource(source)) {
+      if (typeof Blob !== 'undefined' && source instanceof Blob) {
+        throw new TypeError("lowformer: preprocess: 'gpu' takes decoded images (ImageBitmap, VideoFrame, video, canvas, image, ImageData, GPUTexture, GPUBuffer), not a file: encoded files use the CPU path");
+      }
+      if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement && !source.complete) await source.decode();
+      [width, height] = sourceSize(source);
+    } else if (typeof GPUTexture !== 'undefined' && source instanceof GPUTexture) {
+      [width, height] = [source.width, source.height];
+    } else if (!Number.isInteger(width) || !Number.isInteger(height)) {
+      throw new TypeError('lowformer: a GPUBuffer input needs options.width and options.height (packed RGBA bytes)');
+    }
+    if (!width || !height) throw new Error(`lowformer: the image is ${width || 0}×${height || 0} pixels (empty, broken or not loaded yet)`);
+    const r = await this.#impl.frame(source, width, height, {
+      topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: options.owned, ...extra,
+    });
+    r.timings.total = performance.now() - t0;
+    return Object.assign(r, { width, height, decoder: 'gpu' });
+  }
+
   /** Cosine similarity of two embeddings (see cosineSimilarity). */
   static cosineSimilarity(a, b) {
     return cosineSimilarity(a, b);
@@ -917,6 +1009,10 @@ export class LowFormer {
     this.#disposed = true;
     await this.#impl.dispose();
   }
+}
+
+function isGPUResource(src) {
+  return (typeof GPUTexture !== 'undefined' && src instanceof GPUTexture) || (typeof GPUBuffer !== 'undefined' && src instanceof GPUBuffer);
 }
 
 /**
