@@ -979,6 +979,18 @@ export class LowFormer {
     return Object.assign(r, { width, height, decoder: 'gpu' });
   }
 
+  /**
+   * Classifies a video stream frame by frame (see classifyStream).
+   * @param {HTMLVideoElement|MediaStreamTrack|AsyncIterable<any>} source
+   * @param {(r: object) => void} onResult
+   * @param {object} [options]
+   * @returns {StreamHandle}
+   */
+  classifyStream(source, onResult, options = {}) {
+    this.#check();
+    return classifyStream(this, source, onResult, options);
+  }
+
   /** Cosine similarity of two embeddings (see cosineSimilarity). */
   static cosineSimilarity(a, b) {
     return cosineSimilarity(a, b);
@@ -1037,6 +1049,204 @@ export function cosineSimilarity(a, b) {
     throw new RangeError('lowformer: cosineSimilarity of a vector that is all zeros or not finite');
   }
   return Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
+}
+
+// ---------------------------------------------------------------------------
+// Video streams.
+
+/**
+ * The handle of a running classifyStream.
+ * @typedef {object} StreamHandle
+ * @property {() => Promise<void>} stop stops taking frames and resolves once the inference in
+ *   flight (if any) has finished; no onResult call follows
+ * @property {() => object} stats {frames, dropped, errors, fps, running}: frames classified,
+ *   frames skipped (stale, or over the fps cap), the achieved rate over the last second
+ * @property {Promise<void>} done settles when the stream ends (stop, the end of the source) or
+ *   rejects with the first error when options.onError is not given
+ */
+
+/**
+ * Classifies the frames of source as they come, with at most one inference in flight: a frame
+ * that arrives while the model is busy replaces the one waiting (the older is dropped and, when it
+ * is a VideoFrame, closed), so results never lag behind the video.
+ *
+ * source is a <video> element (frames taken with requestVideoFrameCallback, or
+ * requestAnimationFrame where that is missing), a video MediaStreamTrack (read with
+ * MediaStreamTrackProcessor where the browser has it, else through a hidden <video>), or an async
+ * iterable of frames (anything classify takes; VideoFrames are closed after use).
+ *
+ * onResult receives classify's result plus {frame, timestamp, latency, fps, dropped}: frame counts
+ * the classified frames, timestamp is the frame's (performance.now() time it was taken), latency
+ * the time from then to the result, fps the achieved rate over the last second, dropped the frames
+ * skipped so far.
+ *
+ * @param {LowFormer} model
+ * @param {HTMLVideoElement|MediaStreamTrack|AsyncIterable<any>} source
+ * @param {(r: object) => void} onResult
+ * @param {{fps?: number, preprocess?: 'cpu'|'gpu', topK?: number, size?: number, embed?: boolean,
+ *   normalize?: boolean, onError?: (err: Error) => void}} [options] fps: at most this many
+ *   inferences a second (default: as fast as the model goes); embed: embeddings instead of classes
+ * @returns {StreamHandle}
+ */
+export function classifyStream(model, source, onResult, options = {}) {
+  if (typeof onResult !== 'function') throw new TypeError('lowformer: classifyStream needs an onResult function');
+  const { fps = 0, onError = null, embed = false, ...callOpts } = options;
+  if (typeof fps !== 'number' || !(fps >= 0)) throw new TypeError(`lowformer: fps must be a positive number (0: no cap), not ${JSON.stringify(fps)}`);
+  const minGap = fps > 0 ? 1000 / fps : 0;
+  const run = embed ? (f, o) => model.embed(f, o) : (f, o) => model.classify(f, o);
+  const st = { frames: 0, dropped: 0, errors: 0, running: true, recent: [] };
+  let busy = null; // the inference in flight
+  let lastStart = -Infinity;
+  let resolveDone;
+  let rejectDone;
+  const done = new Promise((res, rej) => { resolveDone = res; rejectDone = rej; });
+  done.catch(() => {}); // unhandled only if the caller ignores it
+  const cleanups = [];
+
+  const fail = (err) => {
+    st.errors++;
+    if (onError) {
+      try { onError(err); } catch (e) { console.error('lowformer: onError threw', e); }
+      return;
+    }
+    finish(err);
+  };
+  const finish = (err) => {
+    if (!st.running) return;
+    st.running = false;
+    for (const c of cleanups.splice(0)) c();
+    const settle = () => (err ? rejectDone(err) : resolveDone());
+    if (busy) busy.then(settle, settle); else settle();
+  };
+  const rate = (now) => {
+    st.recent.push(now);
+    while (st.recent.length && st.recent[0] < now - 1000) st.recent.shift();
+    return st.recent.length > 1 ? ((st.recent.length - 1) * 1000) / (now - st.recent[0]) : 0;
+  };
+  // Runs one frame; owned frames (VideoFrames we took) are closed afterwards.
+  const infer = (frame, timestamp, owned) => {
+    lastStart = performance.now();
+    busy = (async () => {
+      try {
+        const r = await run(frame, { ...callOpts, owned });
+        if (!st.running) return;
+        const now = performance.now();
+        st.frames++;
+        Object.assign(r, { frame: st.frames, timestamp, latency: now - timestamp, fps: rate(now), dropped: st.dropped });
+        try { onResult(r); } catch (e) { console.error('lowformer: onResult threw', e); }
+      } catch (err) {
+        if (st.running) fail(err);
+      } finally {
+        if (owned && typeof frame.close === 'function') frame.close(); // a no-op once transferred
+        busy = null;
+      }
+    })();
+    return busy;
+  };
+  // Whether a frame arriving now may start an inference.
+  const ready = () => st.running && !busy && performance.now() - lastStart >= minGap;
+  // Settles when the inference in flight (if any) has delivered its result.
+  const drain = () => busy || Promise.resolve();
+  // Milliseconds until the fps cap lets the next inference start.
+  const gap = () => Math.max(0, minGap - (performance.now() - lastStart));
+
+  const isVideo = typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement;
+  const isTrack = typeof MediaStreamTrack !== 'undefined' && source instanceof MediaStreamTrack;
+  if (isVideo) {
+    streamVideo(source, st, ready, infer, cleanups, finish);
+  } else if (isTrack) {
+    if (source.kind !== 'video') throw new TypeError('lowformer: classifyStream needs a video track');
+    if (typeof MediaStreamTrackProcessor === 'function') {
+      pump(new MediaStreamTrackProcessor({ track: source }).readable, st, ready, gap, infer, drain, cleanups, finish, fail);
+    } else {
+      const v = document.createElement('video');
+      Object.assign(v, { muted: true, playsInline: true, srcObject: new MediaStream([source]) });
+      v.play().catch(fail);
+      cleanups.push(() => { v.pause(); v.srcObject = null; });
+      streamVideo(v, st, ready, infer, cleanups, finish);
+    }
+  } else if (source && typeof source[Symbol.asyncIterator] === 'function') {
+    pump(source, st, ready, gap, infer, drain, cleanups, finish, fail);
+  } else {
+    throw new TypeError('lowformer: classifyStream takes a <video>, a video MediaStreamTrack or an async iterable of frames');
+  }
+  return {
+    stop: async () => { finish(null); await done.catch(() => {}); },
+    stats: () => ({ frames: st.frames, dropped: st.dropped, errors: st.errors, running: st.running,
+      fps: st.recent.length > 1 ? ((st.recent.length - 1) * 1000) / (performance.now() - st.recent[0]) : 0 }),
+    done,
+  };
+}
+
+/** Takes the frames of a <video> as they are presented. */
+function streamVideo(video, st, ready, infer, cleanups, finish) {
+  const rvfc = typeof video.requestVideoFrameCallback === 'function';
+  let id = 0;
+  const onFrame = () => {
+    if (!st.running) return;
+    id = rvfc ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+    if (video.readyState < 2 || !video.videoWidth) return;
+    if (ready()) infer(video, performance.now(), false);
+    else st.dropped++;
+  };
+  id = rvfc ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+  const ended = () => finish(null);
+  video.addEventListener('ended', ended);
+  cleanups.push(() => {
+    if (rvfc) video.cancelVideoFrameCallback(id); else cancelAnimationFrame(id);
+    video.removeEventListener('ended', ended);
+  });
+}
+
+/**
+ * Reads frames from an async iterable (or a ReadableStream of VideoFrames) as fast as they come,
+ * keeping only the newest while the model is busy.
+ */
+function pump(source, st, ready, gap, infer, drain, cleanups, finish, fail) {
+  let waiting = null; // the newest frame not yet run: {frame, t}
+  const close = (f) => { if (f && typeof f.close === 'function') f.close(); };
+  const it = source[Symbol.asyncIterator] ? source[Symbol.asyncIterator]() : source.getReader();
+  const next = () => (it.next ? it.next() : it.read());
+  cleanups.push(() => {
+    close(waiting?.frame);
+    waiting = null;
+    try { (it.return ? it.return() : it.cancel?.())?.catch?.(() => {}); } catch { /* ended */ }
+  });
+  const kick = () => {
+    if (!waiting || !ready()) return;
+    const { frame, t } = waiting;
+    waiting = null;
+    infer(frame, t, true).then(kick);
+  };
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await next();
+        if (done || !st.running) {
+          close(value);
+          break;
+        }
+        if (waiting) {
+          close(waiting.frame);
+          st.dropped++;
+        }
+        waiting = { frame: value, t: performance.now() };
+        kick();
+        // over the fps cap with nothing in flight: try again when the gap has passed
+        if (waiting) setTimeout(kick, gap() + 1);
+      }
+      // the source ended: run the last waiting frame, then finish
+      while (st.running && waiting) {
+        await new Promise((r) => setTimeout(r, gap() + 5));
+        kick();
+      }
+      await drain();
+      finish(null);
+    } catch (err) {
+      if (st.running) fail(err);
+      finish(null);
+    }
+  })();
 }
 
 /** @internal used by lowformer-worker.js */
