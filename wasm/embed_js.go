@@ -86,12 +86,9 @@ func (a *api) embedEncoded(args []safejs.Value) (work, error) {
 	}
 	return func() (any, error) {
 		t0 := time.Now()
-		img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
+		img, err := decodeFile(b)
 		if err != nil {
-			if errors.Is(err, preprocess.ErrUnsupportedFormat) {
-				return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
-			}
-			return nil, fmt.Errorf("lowformer: %w", err)
+			return nil, err
 		}
 		decode := time.Since(t0)
 		out, err := embedImage(hd, img, opt)
@@ -102,6 +99,19 @@ func (a *api) embedEncoded(args []safejs.Value) (work, error) {
 		out["width"], out["height"] = img.Bounds().Dx(), img.Bounds().Dy()
 		return out, nil
 	}, nil
+}
+
+// decodeFile decodes an image file with the Go decoders of the native
+// path; a format Go cannot read is error code "unsupported-format".
+func decodeFile(b []byte) (image.Image, error) {
+	img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
+	if err != nil {
+		if errors.Is(err, preprocess.ErrUnsupportedFormat) {
+			return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
+		}
+		return nil, fmt.Errorf("lowformer: %w", err)
+	}
+	return img, nil
 }
 
 // embeddings(id, input Float32Array, [n,3,h,w]) → Float32Array of n×embeddingSize

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"github.com/hack-pad/safejs"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
-	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
 // api holds the open models behind the exported functions.
@@ -229,12 +227,9 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	}
 	return func() (any, error) {
 		t0 := time.Now()
-		img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
+		img, err := decodeFile(b)
 		if err != nil {
-			if errors.Is(err, preprocess.ErrUnsupportedFormat) {
-				return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
-			}
-			return nil, fmt.Errorf("lowformer: %w", err)
+			return nil, err
 		}
 		decode := time.Since(t0)
 		c, err := classifyImage(context.Background(), hd, img, opt)
