@@ -128,6 +128,11 @@ type Info struct {
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).
 	Training Training
+
+	// EmbeddingSize is the length of an embedding (Embed): the width of
+	// the head's hidden layer, which the classifier's last linear layer
+	// reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1).
+	EmbeddingSize int
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -233,7 +238,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
-		Training: trainingFor(sd),
+		Training: trainingFor(sd), EmbeddingSize: embeddingSize(cfg),
 	}}
 	if opt.Backend == CPU || !GPUSupported {
 		return m, nil
@@ -260,6 +265,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 // releases its GPU objects, then the device.
 type gpuModel interface {
 	Logits(input []float32, n, h, w int) ([]float32, error)
+	Outputs(input []float32, n, h, w int, outs []model.Value) ([][]float32, error)
 	MemoryBytes() int64
 	Close()
 }
