@@ -42,6 +42,7 @@ type Step struct {
 // offsets, weights and scratch buffers, pipelines and bind groups.
 type planBuilder struct {
 	m      *GPU
+	target kernels.Target // what the kernels are specialized for
 	p      *Plan
 	what   string  // "input NxHxW", for errors
 	bytes  []int64 // size of each value
@@ -53,12 +54,18 @@ type planBuilder struct {
 // failure it releases everything the plan created and forgets the weights
 // and scratch buffers created for it. Called with m.mu held.
 func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
+	return m.newPlanFor(m.target, n, h, w, pinned)
+}
+
+// newPlanFor is newPlan with kernels specialized for t. Called with m.mu
+// held.
+func (m *GPU) newPlanFor(t kernels.Target, n, h, w int, pinned []Value) (_ *Plan, err error) {
 	g := m.graph
 	shapes, err := g.Shapes(n, h, w)
 	if err != nil {
 		return nil, err
 	}
-	b := &planBuilder{m: m, what: fmt.Sprintf("input %dx%dx%d", n, h, w)}
+	b := &planBuilder{m: m, target: t, what: fmt.Sprintf("input %dx%dx%d", n, h, w)}
 	b.p = &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes, shapes: shapes, val: map[Value]*wgpu.Buffer{}}
 	operands, err := b.lower(shapes)
 	if err != nil {
@@ -93,7 +100,7 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
 func (b *planBuilder) lower(shapes []Shape) ([][]operand, error) {
 	var operands [][]operand
 	for i, op := range b.m.graph.Ops {
-		steps, err := lowerOp(b.m.target, i, op, shapes)
+		steps, err := lowerOp(b.target, i, op, shapes)
 		if err != nil {
 			return nil, b.opErr(i, err)
 		}
