@@ -142,7 +142,7 @@ type Info struct {
 	// TuningNotes lists tables found and ignored, with why.
 	Tuning      string
 	TuningNotes []string
-	HasOptState   bool // the .pt file carries optimizer state
+	HasOptState bool // the .pt file carries optimizer state
 	// Training is what the checkpoint records about its training (epoch,
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).

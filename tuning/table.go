@@ -118,7 +118,7 @@ const Margin = 0.03
 // Table is a tuning table for one adapter. Its methods are safe for
 // concurrent use.
 type Table struct {
-	Version int    `json:"version"`
+	Version int     `json:"version"`
 	Adapter Adapter `json:"adapter"`
 	// Set is the kernel set the defaults come from ("cpu" or "gpu").
 	Set string `json:"set"`
