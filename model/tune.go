@@ -176,18 +176,30 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 		}
 		return 0
 	}
+	finish := func() (TuneResult, error) {
+		if err := m.confirm(base, tb, keys, n, h, w); err != nil {
+			return res, err
+		}
+		if opt.Save != nil {
+			if err := opt.Save(tb); err != nil {
+				return res, err
+			}
+		}
+		res.Elapsed = time.Since(start)
+		return res, nil
+	}
 	for {
 		count()
 		res.Elapsed = time.Since(start)
 		if res.Measured == res.Total {
 			res.Complete = true
-			return res, nil
+			return finish()
 		}
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		if res.Elapsed >= budget {
-			return res, nil
+			return finish()
 		}
 		// The round: the defaults first (one plan of untuned kernels
 		// times them all), then the next candidate of the costliest keys.
@@ -224,6 +236,65 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 			}
 		}
 	}
+}
+
+// confirmRounds is how many times confirm times each changed key's
+// default and chosen ops alternately.
+const confirmRounds = 5
+
+// confirm re-times, for every key whose chosen choice is not its
+// default, the default and the chosen ops side by side (alternately, in
+// an untuned plan and a plan of the chosen choices, confirmRounds times)
+// and replaces their times by the medians, so that a choice does not rest
+// on measurements taken under different loads; a key whose choice then
+// moves to another non-default candidate is confirmed again (up to 3
+// passes).
+func (m *GPU) confirm(base kernels.Target, tb *tuning.Table, keys []tuneKey, n, h, w int) error {
+	for range 3 {
+		var changed []tuneKey
+		chosen := map[string]tuning.Choice{}
+		for _, k := range keys {
+			if e, ok := tb.Entry(k.Key); ok && len(e.Candidates) > 0 && e.Chosen != e.Default {
+				changed = append(changed, k)
+				chosen[k.Key] = e.Chosen
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		def, tuned := make([][]float64, len(changed)), make([][]float64, len(changed))
+		for range confirmRounds {
+			a, err := m.timeOps(base, changed, n, h, w)
+			if err != nil {
+				return err
+			}
+			b, err := m.timeOps(base.Force(chosen), changed, n, h, w)
+			if err != nil {
+				return err
+			}
+			for i := range changed {
+				def[i], tuned[i] = append(def[i], a[i]), append(tuned[i], b[i])
+			}
+		}
+		again := false
+		for i, k := range changed {
+			tb.Confirm(k.Key, map[tuning.Choice]float64{k.Default: median(def[i]), chosen[k.Key]: median(tuned[i])})
+			if e, _ := tb.Entry(k.Key); e.Chosen != k.Default && e.Chosen != chosen[k.Key] {
+				again = true
+			}
+		}
+		if !again {
+			return nil
+		}
+	}
+	return nil
+}
+
+// median is the middle of xs (the upper one of an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func cmpFloat(a, b float64) int {

@@ -226,6 +226,24 @@ func (t *Table) Record(key string, def Choice, m Measured, pending int) {
 	e.Chosen = e.choose()
 }
 
+// Confirm replaces the times of key's candidates in ms (measured side by
+// side, so fairer to compare than times from different rounds) and
+// updates its chosen choice; candidates it does not name keep theirs.
+func (t *Table) Confirm(key string, ms map[Choice]float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.Entries[key]
+	if !ok {
+		return
+	}
+	for i, m := range e.Candidates {
+		if v, ok := ms[m.Choice]; ok && v > 0 {
+			e.Candidates[i].Ms = v
+		}
+	}
+	e.Chosen = e.choose()
+}
+
 // choose is the fastest candidate, or the default when that is measured
 // and no candidate beats it by Margin.
 func (e *Entry) choose() Choice {

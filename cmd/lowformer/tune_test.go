@@ -88,5 +88,3 @@ func randomBytes(n int) []byte {
 	}
 	return b
 }
-
-
