@@ -179,7 +179,7 @@ func resolveTuning(mode TuneMode, explicit explicitTable, a tuning.Adapter, set 
 	}
 	path, err := tuning.CachePath(a)
 	if err != nil {
-		return tableSource{notes: []string{err.Error()}}
+		return tableSource{} // no cache folder (the browser): no stored table
 	}
 	tb, err := tuning.Load(path)
 	switch {

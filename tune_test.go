@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
@@ -201,4 +202,56 @@ func stepHasKey(k kernels.Kernel, key string, c tuning.Choice) bool {
 		return ok
 	}
 	return false
+}
+
+// TestBackgroundTuning opens the tiny model with TuneBackground: the
+// first logits come while it tunes, the table appears in the cache folder
+// after its first round, Close stops it, and the next Open uses the table.
+func TestBackgroundTuning(t *testing.T) {
+	requireGPU(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	root, err := refdata.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := filepath.Join(root, "testdata", "tiny.pt")
+	ctx := context.Background()
+	m, err := Open(ctx, weights, Options{Backend: GPU, Tune: TuneBackground})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Logits(ctx, synthInput(1, 64, 64, 1), 1, 64, 64); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	path, err := tuning.CachePath(adapterOf(gputest.Device(t).Info))
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(path); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	start := time.Now()
+	m.Close()
+	t.Logf("Close took %v while tuning", time.Since(start))
+	tb, err := tuning.Load(path)
+	if err != nil {
+		t.Fatalf("no table stored by the background tuning: %v", err)
+	}
+	if tb.Len() == 0 {
+		t.Fatal("the stored table has no measured key")
+	}
+	m2, err := Open(ctx, weights, Options{Backend: GPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if in := m2.Info(); !strings.HasPrefix(in.Tuning, "cached table "+path) {
+		t.Errorf("the next Open: Info.Tuning %q, notes %q", in.Tuning, in.TuningNotes)
+	}
 }

@@ -29,8 +29,11 @@ const tuneRoundKeys = 8
 
 // TuneOptions configure Tune.
 type TuneOptions struct {
-	// Budget is the time Tune may take (zero: DefaultTuneBudget); it stops
-	// between rounds, leaving the rest pending for a later run.
+	// Budget is the time Tune may take (zero: DefaultTuneBudget): it
+	// starts no round after three quarters of it (at most 15 s before its
+	// end), leaving the rest pending for a later run, and spends the rest
+	// confirming the changed choices; a round or the confirmation can run
+	// a few seconds past it.
 	Budget time.Duration
 	// Progress, when set, receives each measurement.
 	Progress func(TuneProgress)
@@ -198,7 +201,7 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		if res.Elapsed >= budget {
+		if res.Elapsed >= budget-confirmReserve(budget) {
 			return finish()
 		}
 		// The round: the defaults first (one plan of untuned kernels
@@ -237,6 +240,10 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 		}
 	}
 }
+
+// confirmReserve is the part of a budget Tune keeps for confirm: a
+// quarter, at most 15 s.
+func confirmReserve(budget time.Duration) time.Duration { return min(budget/4, 15*time.Second) }
 
 // confirmRounds is how many times confirm times each changed key's
 // default and chosen ops alternately.
