@@ -226,7 +226,7 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 				force[k.Key] = pending(k)[0]
 			}
 		}
-		if err := m.tuneRound(base, tb, round, force, n, h, w, opt, start, failed, func() (int, int) {
+		if err := m.tuneRound(ctx, base, tb, round, force, n, h, w, opt, start, failed, func() (int, int) {
 			count()
 			return res.Measured, res.Total
 		}); err != nil {
@@ -318,8 +318,11 @@ func cmpFloat(a, b float64) int {
 // of each key of round and records the results. A plan that cannot be
 // built is retried one key at a time, and a candidate that fails alone is
 // marked failed and reported.
-func (m *GPU) tuneRound(base kernels.Target, tb *tuning.Table, round []tuneKey, force map[string]tuning.Choice,
+func (m *GPU) tuneRound(ctx context.Context, base kernels.Target, tb *tuning.Table, round []tuneKey, force map[string]tuning.Choice,
 	n, h, w int, opt TuneOptions, start time.Time, failed map[string]bool, count func() (int, int)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	t := base
 	if len(force) > 0 {
 		t = base.Force(force)
@@ -340,7 +343,7 @@ func (m *GPU) tuneRound(base kernels.Target, tb *tuning.Table, round []tuneKey, 
 		}
 		for _, k := range round {
 			one := map[string]tuning.Choice{k.Key: force[k.Key]}
-			if err := m.tuneRound(base, tb, []tuneKey{k}, one, n, h, w, opt, start, failed, count); err != nil {
+			if err := m.tuneRound(ctx, base, tb, []tuneKey{k}, one, n, h, w, opt, start, failed, count); err != nil {
 				return err
 			}
 		}
