@@ -269,19 +269,9 @@ func (m *GPU) confirm(base kernels.Target, tb *tuning.Table, keys []tuneKey, n, 
 		if len(changed) == 0 {
 			return nil
 		}
-		def, tuned := make([][]float64, len(changed)), make([][]float64, len(changed))
-		for range confirmRounds {
-			a, err := m.timeOps(base, changed, n, h, w)
-			if err != nil {
-				return err
-			}
-			b, err := m.timeOps(base.Force(chosen), changed, n, h, w)
-			if err != nil {
-				return err
-			}
-			for i := range changed {
-				def[i], tuned[i] = append(def[i], a[i]), append(tuned[i], b[i])
-			}
+		def, tuned, err := m.timeSideBySide(base, base.Force(chosen), changed, n, h, w)
+		if err != nil {
+			return err
 		}
 		again := false
 		for i, k := range changed {
@@ -295,6 +285,36 @@ func (m *GPU) confirm(base kernels.Target, tb *tuning.Table, keys []tuneKey, n, 
 		}
 	}
 	return nil
+}
+
+// timeSideBySide builds the plans of ta and tb and times the keys' ops in
+// each alternately, confirmRounds times.
+func (m *GPU) timeSideBySide(ta, tb kernels.Target, keys []tuneKey, n, h, w int) (a, b [][]float64, err error) {
+	pa, ra, err := m.tunePlan(ta, n, h, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ra()
+	pb, rb, err := m.tunePlan(tb, n, h, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rb()
+	a, b = make([][]float64, len(keys)), make([][]float64, len(keys))
+	for range confirmRounds {
+		x, err := timeKeys(pa, keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		y, err := timeKeys(pb, keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range keys {
+			a[i], b[i] = append(a[i], x[i]), append(b[i], y[i])
+		}
+	}
+	return a, b, nil
 }
 
 // median is the middle of xs (the upper one of an even count).
@@ -372,24 +392,41 @@ func (m *GPU) tuneRound(ctx context.Context, base kernels.Target, tb *tuning.Tab
 // timeOps builds the plan of t, runs it once and returns the time of the
 // dispatches of each key's op (summed over the op's dispatches).
 func (m *GPU) timeOps(t kernels.Target, keys []tuneKey, n, h, w int) ([]float64, error) {
+	p, release, err := m.tunePlan(t, n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return timeKeys(p, keys)
+}
+
+// tunePlan builds an uncached plan of t and runs it once (so every
+// dispatch reads valid activations); release frees it.
+func (m *GPU) tunePlan(t kernels.Target, n, h, w int) (*Plan, func(), error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, errClosed
+		return nil, nil, errClosed
 	}
 	p, err := m.newPlanFor(t, n, h, w, nil)
 	m.mu.Unlock()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer func() {
+	release := func() {
 		m.mu.Lock()
 		p.release()
 		m.mu.Unlock()
-	}()
-	if _, err := p.dev.Run(p.dispatches, nil, 0, 0); err != nil {
-		return nil, err
 	}
+	if _, err := p.dev.Run(p.dispatches, nil, 0, 0); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return p, release, nil
+}
+
+// timeKeys returns the time of the dispatches of each key's op in p.
+func timeKeys(p *Plan, keys []tuneKey) ([]float64, error) {
 	out := make([]float64, len(keys))
 	for i, k := range keys {
 		for j, s := range p.Steps {
