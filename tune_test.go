@@ -46,7 +46,7 @@ func TestParseTuneMode(t *testing.T) {
 // with a note; none with Tune off).
 func TestTuningTables(t *testing.T) {
 	requireGPU(t)
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(tuning.CacheDirEnv, t.TempDir())
 	dir := refdata.Dir(t, "b0")
 	weights := filepath.Join(dir, "evalmodel.pt")
 	input, im := refdata.ReadBin(t, filepath.Join(dir, "input.bin"))
@@ -209,7 +209,7 @@ func stepHasKey(k kernels.Kernel, key string, c tuning.Choice) bool {
 // after its first round, Close stops it, and the next Open uses the table.
 func TestBackgroundTuning(t *testing.T) {
 	requireGPU(t)
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(tuning.CacheDirEnv, t.TempDir())
 	root, err := refdata.RepoRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -372,8 +372,17 @@ func (t *Table) Save(path string) error {
 	return nil
 }
 
-// CacheDir is the folder of the stored tables, os.UserCacheDir()/lowformer.
+// CacheDirEnv is the environment variable that, when set, names the
+// folder of the stored tables instead of os.UserCacheDir()/lowformer (for
+// tests and sandboxes; XDG_CACHE_HOME would also move Mesa's shader cache).
+const CacheDirEnv = "LOWFORMER_CACHE_DIR"
+
+// CacheDir is the folder of the stored tables: $LOWFORMER_CACHE_DIR when
+// set, else os.UserCacheDir()/lowformer.
 func CacheDir() (string, error) {
+	if d := os.Getenv(CacheDirEnv); d != "" {
+		return d, nil
+	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("tuning: no cache folder: %w", err)

@@ -117,6 +117,7 @@ func TestParseRejects(t *testing.T) {
 // TestCachePath checks that the path is under the user cache folder and
 // differs between adapters.
 func TestCachePath(t *testing.T) {
+	t.Setenv(CacheDirEnv, "")
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	p1, err := CachePath(lavapipe)
@@ -129,5 +130,10 @@ func TestCachePath(t *testing.T) {
 	dir, _ := os.UserCacheDir()
 	if filepath.Dir(p1) != filepath.Join(dir, "lowformer") || p1 == p2 {
 		t.Errorf("cache paths %s, %s: want distinct files in %s/lowformer", p1, p2, dir)
+	}
+	own := t.TempDir()
+	t.Setenv(CacheDirEnv, own)
+	if p, _ := CachePath(lavapipe); filepath.Dir(p) != own {
+		t.Errorf("with %s=%s the cache path is %s", CacheDirEnv, own, p)
 	}
 }
