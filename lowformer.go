@@ -25,8 +25,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
+	"math/bits"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -129,9 +130,13 @@ type Info struct {
 	Labels     []string // class names, Classes long
 	NativeSide int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
 	Format     string   // "pytorch" or "safetensors"
-	DType      string   // dominant float dtype of the file
-	Backend    Backend  // GPU or CPU, as resolved
-	Adapter    string   // the WebGPU adapter, empty on the CPU
+	DType      string   // dominant dtype of the file: "F32", "F16", "BF16", or "I8" for int8 weights
+	// Quantization is the scheme of an int8 file's weights
+	// ("int8_symmetric_per_channel", checkpoint.QuantInt8), dequantized to
+	// float32 when the file is read; "" for a float file.
+	Quantization string
+	Backend      Backend // GPU or CPU, as resolved
+	Adapter      string  // the WebGPU adapter, empty on the CPU
 	// Kernels is the GPU kernel set in use (KernelsCPU or KernelsGPU),
 	// empty on the CPU backend; KernelsReason says why, e.g. "auto: CPU
 	// renderer llvmpipe" or "forced by LOWFORMER_KERNELS".
@@ -147,6 +152,11 @@ type Info struct {
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).
 	Training Training
+
+	// EmbeddingSize is the length of an embedding (Embed): the width of
+	// the head's hidden layer, which the classifier's last linear layer
+	// reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1).
+	EmbeddingSize int
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -254,8 +264,8 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
-		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
-		Training: trainingFor(sd),
+		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
+		Training: trainingFor(sd), EmbeddingSize: embeddingSize(cfg),
 	}}
 	if opt.Backend == CPU || !GPUSupported {
 		return m, nil
@@ -287,6 +297,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 // releases its GPU objects, then the device.
 type gpuModel interface {
 	Logits(input []float32, n, h, w int) ([]float32, error)
+	Outputs(input []float32, n, h, w int, outs []model.Value) ([][]float32, error)
 	tune(ctx context.Context, opt TuneOptions, side int) (TuneResult, error)
 	MemoryBytes() int64
 	Close()
@@ -381,9 +392,18 @@ func checkInput(input []float32, n, h, w int) error {
 	return nil
 }
 
-// product formats n·per, which may not fit an int.
+// product formats n·per (both ≥ 0), which may not fit an int: the 128-bit
+// product in decimal. (Not math/big, which would add 150 KB to the wasm.)
 func product(n, per int) string {
-	return new(big.Int).Mul(big.NewInt(int64(n)), big.NewInt(int64(per))).String()
+	hi, lo := bits.Mul64(uint64(n), uint64(per))
+	if hi == 0 {
+		return strconv.FormatUint(lo, 10)
+	}
+	// hi < 2^62 < 10^19, so the quotient fits 64 bits.
+	const e19 = 10_000_000_000_000_000_000
+	q, r := bits.Div64(hi, lo, e19)
+	s := strconv.FormatUint(r, 10)
+	return strconv.FormatUint(q, 10) + "0000000000000000000"[len(s):] + s
 }
 
 // GPUMemoryBytes is the GPU memory the model holds (weights, scratch

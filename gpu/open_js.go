@@ -23,9 +23,13 @@ type nativeHandles struct {
 // adapter's for every limit the kernels use. It must not be called from
 // inside a js.FuncOf callback: it waits on promises.
 func Open(opt Options) (*Device, error) {
-	gpuObj := js.Global().Get("navigator").Get("gpu")
+	// No navigator at all in Node (before 21) and some embedders.
+	gpuObj := js.Undefined()
+	if nav := js.Global().Get("navigator"); nav.Truthy() {
+		gpuObj = nav.Get("gpu")
+	}
 	if !gpuObj.Truthy() {
-		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled)", ErrNoAdapter)
+		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled; Node has none)", ErrNoAdapter)
 	}
 	opts := map[string]any{"powerPreference": "high-performance"}
 	if opt.PreferFallback {

@@ -136,7 +136,7 @@ func lowerOp(t kernels.Target, i int, op Op, shapes []Shape) ([]step, error) {
 	case *GroupNorm:
 		s := shapes[o.In]
 		stats, apply := t.GroupNorm(s.N, s.H, s.W, s.C)
-		st := scratch("groupnorm.stats", kernels.StatsPerImage*s.N)
+		st := scratch("groupnorm.stats", stats.StatsFloats())
 		return []step{
 			{stats, []operand{val(o.In), st}},
 			{apply, []operand{val(o.In), st, buffer(i, "gamma", o.Gamma), buffer(i, "beta", o.Beta), val(o.Out)}},

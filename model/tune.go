@@ -408,7 +408,7 @@ func (m *GPU) tunePlan(t kernels.Target, n, h, w int) (*Plan, func(), error) {
 		m.mu.Unlock()
 		return nil, nil, errClosed
 	}
-	p, err := m.newPlanFor(t, n, h, w, nil)
+	p, err := m.newPlanFor(t, n, h, w, nil, nil)
 	m.mu.Unlock()
 	if err != nil {
 		return nil, nil, err

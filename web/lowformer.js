@@ -6,9 +6,20 @@
 //   const { predictions } = await m.classify(imageElement, { topK: 5 });
 //   m.dispose();
 //
-// The full API is documented in README.md next to this file. Everything that
-// can fail returns a rejected Promise with an Error whose message starts with
-// "lowformer:"; a failed call never breaks the page or the other models.
+// The full API is documented in README.md next to this file (types:
+// lowformer.d.ts). Everything that can fail returns a rejected Promise with an
+// Error whose message starts with "lowformer:"; a failed call never breaks the
+// page or the other models.
+//
+// Bundler-, worker- and CSP-safe: Go's wasm_exec.js is imported statically,
+// as a module (it only defines globalThis.Go, and uses no eval), and the
+// assets are found with the literal new URL('./file', import.meta.url) and
+// new Worker(new URL(...), {type: 'module'}) patterns that Vite, webpack 5,
+// Rollup and Parcel follow (esbuild leaves them as they are: copy the assets
+// next to the bundle; README, "Bundlers"). In Node, lowformer-node.js (the
+// package's "node" export) adds reading files; the rest is this module.
+
+import './wasm_exec.js';
 
 const HERE = import.meta.url;
 
@@ -52,6 +63,33 @@ export function hasWasmSIMD(probe = SIMD_PROBE) {
 }
 
 // ---------------------------------------------------------------------------
+// Files: where there is a file system (Node: lowformer-node.js installs
+// files.read), file: URLs and, where there is no page to resolve against,
+// plain paths are read from disk instead of fetched.
+
+const files = {
+  /** @type {((pathOrFileURL: string|URL) => Promise<Uint8Array>)|null} */
+  read: null,
+};
+
+const SCHEME = /^[a-z][a-z0-9+.-]+:/i; // two letters at least: not a Windows drive
+
+/**
+ * A function reading ref from disk, or null where it is to be fetched: a
+ * file: URL, or a string without a scheme when there is no page (Node).
+ * @param {string|URL} ref
+ * @returns {(() => Promise<Uint8Array>)|null}
+ */
+function fileReader(ref) {
+  const read = files.read;
+  if (!read) return null;
+  const s = String(ref);
+  if (s.startsWith('file:')) return () => read(new URL(s));
+  if (!SCHEME.test(s) && !globalThis.location) return () => read(s);
+  return null;
+}
+
+// ---------------------------------------------------------------------------
 // Go runtime (one per JavaScript realm: the page, or each worker).
 
 let runtimePromise = null;
@@ -61,12 +99,11 @@ let runtimePromise = null;
  * calls get the running one, whichever build (rt.build: 'simd' or
  * 'scalar') it is.
  * @param {string} wasmURL
- * @param {string} wasmExecURL
  * @param {'simd'|'scalar'} build
  */
-function runtime(wasmURL, wasmExecURL, build) {
+function runtime(wasmURL, build) {
   if (!runtimePromise) {
-    runtimePromise = startRuntime(wasmURL, wasmExecURL, build).catch((err) => {
+    runtimePromise = startRuntime(wasmURL, build).catch((err) => {
       runtimePromise = null;
       throw err;
     });
@@ -74,29 +111,38 @@ function runtime(wasmURL, wasmExecURL, build) {
   return runtimePromise;
 }
 
-async function startRuntime(wasmURL, wasmExecURL, build) {
+async function startRuntime(wasmURL, build) {
   if (typeof WebAssembly !== 'object') {
     throw new Error('lowformer: this browser has no WebAssembly support');
   }
-  if (!globalThis.Go) {
-    try {
-      await import(wasmExecURL);
-    } catch (err) {
-      throw new Error(`lowformer: cannot load the Go WebAssembly support script ${wasmExecURL}: ${err.message}`);
-    }
+  if (typeof globalThis.Go !== 'function') {
+    throw new Error('lowformer: Go\'s wasm_exec.js did not define globalThis.Go (is the wasm_exec.js next to lowformer.js the one of the Go release that built lowformer.wasm?)');
   }
   const go = new globalThis.Go();
   let result;
   try {
-    const resp = await fetch(wasmURL);
-    if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`);
-    const streaming = (resp.headers.get('content-type') || '').startsWith('application/wasm');
-    result = streaming
-      ? await WebAssembly.instantiateStreaming(resp, go.importObject)
-      : await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    const file = fileReader(wasmURL);
+    if (file) {
+      result = await WebAssembly.instantiate(await file(), go.importObject);
+    } else {
+      result = await instantiateURL(wasmURL, go);
+    }
   } catch (err) {
     throw new Error(`lowformer: cannot load ${wasmURL}: ${err.message}`);
   }
+  return run(go, result, wasmURL, build);
+}
+
+async function instantiateURL(wasmURL, go) {
+  const resp = await fetch(wasmURL);
+  if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`);
+  const streaming = (resp.headers.get('content-type') || '').startsWith('application/wasm');
+  return streaming
+    ? WebAssembly.instantiateStreaming(resp, go.importObject)
+    : WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+}
+
+function run(go, result, wasmURL, build) {
   // cogentcore/webgpu copies buffers through globalThis.wasm.instance.exports.mem:
   // it must be the instance that runs our Go program, set before go.run.
   globalThis.wasm = result;
@@ -260,6 +306,19 @@ async function fetchWeights(url, useCache, report) {
 
 async function readWeights(weights, useCache, report) {
   if (typeof weights === 'string' || weights instanceof URL) {
+    const file = fileReader(weights);
+    if (file) {
+      report('read', 0, 0, true);
+      let bytes;
+      try {
+        bytes = await file();
+      } catch (err) {
+        throw new Error(`lowformer: cannot read the weights file ${weights}: ${err.message}`);
+      }
+      if (bytes.length === 0) throw new Error(`lowformer: the weights file ${weights} is empty`);
+      report('read', bytes.length, bytes.length, true);
+      return { bytes, source: 'file' };
+    }
     return fetchWeights(String(weights), useCache, report);
   }
   if (typeof Blob !== 'undefined' && weights instanceof Blob) {
@@ -322,6 +381,9 @@ async function toPixels(src) {
     return { data: src.data, width: src.width, height: src.height, owned: false };
   }
   if (typeof Blob !== 'undefined' && src instanceof Blob) {
+    if (typeof createImageBitmap !== 'function') {
+      throw new Error(`lowformer: cannot decode this image${src.name ? ' (' + src.name + ')' : ''}: Go's decoder does not read it (JPEG, PNG, GIF, WebP, BMP, TIFF) and there is no createImageBitmap here (in Node, pass RGBA pixels: {data: Uint8ClampedArray, width, height})`);
+    }
     let bmp;
     try {
       bmp = await createImageBitmap(src, { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'none' });
@@ -351,6 +413,44 @@ async function toPixels(src) {
   ctx.drawImage(src, 0, 0);
   const img = ctx.getImageData(0, 0, w, h);
   return { data: img.data, width: w, height: h, owned: true };
+}
+
+// ---------------------------------------------------------------------------
+// Classify options.
+
+function isBlob(x) {
+  return typeof Blob !== 'undefined' && x instanceof Blob;
+}
+
+/**
+ * @typedef {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} ImageSource
+ * @typedef {{predictions: {index: number, label: string, probability: number}[],
+ *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
+ *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}} ClassifyResult
+ */
+
+/**
+ * The options of classify with their defaults; the Go side checks the
+ * values (and names the option in its errors).
+ */
+function classifyOptions(options) {
+  if (options == null || typeof options !== 'object') throw new TypeError('lowformer: classify options must be an object');
+  const opts = {
+    topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go',
+    scoreThreshold: options.scoreThreshold ?? 0,
+    categoryAllowlist: options.categoryAllowlist ?? null, categoryDenylist: options.categoryDenylist ?? null,
+    regionOfInterest: options.regionOfInterest ?? null,
+  };
+  if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
+    throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
+  }
+  return opts;
+}
+
+/** The options the Go side reads (wasm/main_js.go, classifyOptions). */
+function goOptions(o) {
+  const { topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest } = o;
+  return { topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest };
 }
 
 // ---------------------------------------------------------------------------
@@ -396,14 +496,14 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress, dumpWGSL }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
     const useSIMD = simd == null ? hasWasmSIMD() : Boolean(simd);
     const [{ bytes, source }, rt] = await Promise.all([
       readWeights(weights, cache, report),
-      useSIMD ? runtime(wasmURL, wasmExecURL, 'simd') : runtime(wasmScalarURL, wasmExecURL, 'scalar'),
+      useSIMD ? runtime(wasmURL, 'simd') : runtime(wasmScalarURL, 'scalar'),
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
@@ -423,15 +523,36 @@ class Local {
     return this.rt.call('logits', this.id, input, shape);
   }
 
-  async classifyPixels({ data, width, height }, { topK, size }) {
-    return this.rt.call('classify', this.id, data, width, height, { topK, size });
+  async classifyPixels({ data, width, height }, opts) {
+    return this.rt.call('classify', this.id, data, width, height, goOptions(opts));
+  }
+
+  /**
+   * Classifies several images as one batch: each is RGBA pixels
+   * ({data, width, height}) or a Blob (decoded as classifyBlob does).
+   */
+  async classifyMany(images, opts) {
+    const browser = opts.decoder === 'browser';
+    const items = await Promise.all(images.map(async (im) => {
+      if (!isBlob(im)) return { item: { data: im.data, width: im.width, height: im.height }, decoder: 'pixels' };
+      if (browser) return { item: await toPixels(im), decoder: 'browser' };
+      return { item: new Uint8Array(await im.arrayBuffer()), decoder: 'go' };
+    }));
+    let rs;
+    try {
+      rs = await this.rt.call('classifyBatch', this.id, items.map((x) => x.item), goOptions(opts));
+    } catch (err) {
+      if (err.code !== 'unsupported-format' || browser) throw err;
+      return this.classifyMany(images, { ...opts, decoder: 'browser' }); // formats only the browser reads
+    }
+    return rs.map((r, i) => Object.assign(r, { decoder: items[i].decoder }));
   }
 
   async classifyBlob(blob, opts) {
     if (opts.decoder === 'browser') return this.#browserDecode(blob, opts);
     const bytes = new Uint8Array(await blob.arrayBuffer());
     try {
-      const r = await this.rt.call('classifyEncoded', this.id, bytes, { topK: opts.topK, size: opts.size });
+      const r = await this.rt.call('classifyEncoded', this.id, bytes, goOptions(opts));
       r.decoder = 'go';
       return r;
     } catch (err) {
@@ -448,6 +569,49 @@ class Local {
     r.timings.decode = t1 - t0;
     Object.assign(r, { width: px.width, height: px.height, decoder: 'browser' });
     return r;
+  }
+
+  // Embeddings and features (embed: opts.stages undefined; features: an array).
+
+  async embedPixels({ data, width, height }, opts) {
+    return this.rt.call('embed', this.id, data, width, height, opts);
+  }
+
+  async embedBlob(blob, opts) {
+    const { decoder, ...rest } = opts;
+    if (decoder !== 'browser') {
+      try {
+        const r = await this.rt.call('embedEncoded', this.id, new Uint8Array(await blob.arrayBuffer()), rest);
+        r.decoder = 'go';
+        return r;
+      } catch (err) {
+        if (err.code !== 'unsupported-format') throw err;
+      }
+    }
+    const t0 = performance.now();
+    const px = await toPixels(blob);
+    const t1 = performance.now();
+    const r = await this.embedPixels(px, rest);
+    r.timings.decode = t1 - t0;
+    return Object.assign(r, { width: px.width, height: px.height, decoder: 'browser' });
+  }
+
+  async embeddings(input, shape) {
+    return this.rt.call('embeddings', this.id, input, shape);
+  }
+
+  async featuresTensor(input, shape, stages) {
+    return this.rt.call('features', this.id, input, shape, stages);
+  }
+
+  // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
+
+  async frame(source, width, height, opts) {
+    return this.rt.call('frame', this.id, source, width, height, opts);
+  }
+
+  async device() {
+    return this.rt.call('device', this.id);
   }
 
   async dispose() {
@@ -472,16 +636,24 @@ class Remote {
     worker.onmessageerror = () => this.#fail('a message from the worker could not be read');
   }
 
+  /** @param {string|null} workerURL options.workerURL, or null for the package's lowformer-worker.js */
   static async load(opts, workerURL) {
+    if (typeof Worker !== 'function') {
+      throw new Error('lowformer: the worker and workers options need Web Workers, which this environment lacks (in Node, or in a service worker, load without them)');
+    }
     let worker;
     try {
-      worker = new Worker(workerURL, { type: 'module', name: 'lowformer' });
+      // The literal new Worker(new URL(..., import.meta.url)) is the pattern
+      // bundlers follow to emit the worker as its own chunk.
+      worker = workerURL
+        ? new Worker(workerURL, { type: 'module', name: 'lowformer' })
+        : new Worker(new URL('./lowformer-worker.js', import.meta.url), { type: 'module', name: 'lowformer' });
     } catch (err) {
-      throw new Error(`lowformer: cannot start the worker ${workerURL}: ${err.message}`);
+      throw new Error(`lowformer: cannot start the worker ${workerURL || 'lowformer-worker.js'}: ${err.message}`);
     }
     const remote = new Remote(worker);
     let { weights } = opts;
-    if (typeof weights === 'string' || weights instanceof URL) weights = new URL(weights, globalThis.location?.href).href;
+    if ((typeof weights === 'string' || weights instanceof URL) && globalThis.location) weights = new URL(weights, globalThis.location.href).href;
     const { onProgress, dumpWGSL, ...rest } = opts;
     remote.onWGSL = dumpWGSL; // the worker forwards each shader (see #receive)
     try {
@@ -552,6 +724,54 @@ class Remote {
 
   classifyBlob(blob, opts) {
     return this.call('classifyBlob', { blob, opts });
+  }
+
+  classifyMany(images, opts) {
+    const transfer = [];
+    const sent = images.map((im) => {
+      if (isBlob(im)) return im;
+      const data = im.owned ? im.data : im.data.slice();
+      transfer.push(data.buffer);
+      return { data, width: im.width, height: im.height };
+    });
+    return this.call('classifyMany', { images: sent, opts }, transfer);
+  }
+
+  embedPixels(px, opts) {
+    const data = px.owned ? px.data : px.data.slice();
+    return this.call('embedPixels', { px: { data, width: px.width, height: px.height }, opts }, [data.buffer]);
+  }
+
+  embedBlob(blob, opts) {
+    return this.call('embedBlob', { blob, opts });
+  }
+
+  embeddings(input, shape) {
+    return this.call('embeddings', { input, shape });
+  }
+
+  featuresTensor(input, shape, stages) {
+    return this.call('featuresTensor', { input, shape, stages });
+  }
+
+  async frame(source, width, height, opts) {
+    // The worker gets a transferable image: a VideoFrame or ImageBitmap we own (transferred, not
+    // copied); anything else (an element, a canvas) becomes an ImageBitmap first. GPU resources
+    // live on the page's devices, not the worker's.
+    if (isGPUResource(source)) throw new TypeError('lowformer: a GPUTexture or GPUBuffer input needs the model on the main thread (its device is the one to share)');
+    const owned = opts.owned === true;
+    let img = source;
+    if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
+      img = await createImageBitmap(source);
+    } else if (!owned) {
+      img = source instanceof VideoFrame ? source.clone() : await createImageBitmap(source);
+    }
+    const { owned: _, ...rest } = opts;
+    return this.call('frame', { source: img, width, height, opts: rest }, [img]);
+  }
+
+  async device() {
+    return null;
   }
 
   async dispose() {
@@ -637,11 +857,54 @@ class Pool {
     return this.#one().classifyBlob(blob, opts);
   }
 
+  classifyMany(images, opts) {
+    return this.#one().classifyMany(images, opts); // one batch, one worker
+  }
+
+  embedPixels(px, opts) {
+    return this.#one().embedPixels(px, opts);
+  }
+
+  embedBlob(blob, opts) {
+    return this.#one().embedBlob(blob, opts);
+  }
+
+  embeddings(input, shape) {
+    return this.#one().embeddings(input, shape);
+  }
+
+  featuresTensor(input, shape, stages) {
+    return this.#one().featuresTensor(input, shape, stages);
+  }
+
+  frame() {
+    throw new TypeError("lowformer: preprocess: 'gpu' needs the GPU backend (this model runs on CPU workers)");
+  }
+
+  async device() {
+    return null;
+  }
+
   async dispose() {
     const rs = await Promise.allSettled(this.remotes.map((r) => r.dispose()));
     const failed = rs.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
+}
+
+/**
+ * The two wasm builds' URLs: the options', resolved against this module, or
+ * the package's files, written as the literal new URL('./file',
+ * import.meta.url) that bundlers follow to emit (and hash) the asset. A
+ * wasmURL option without wasmScalarURL puts the scalar build next to it.
+ */
+function wasmURLs({ wasmURL, wasmScalarURL }) {
+  const simd = wasmURL ? new URL(wasmURL, HERE) : new URL('./lowformer.wasm', import.meta.url);
+  let scalar;
+  if (wasmScalarURL) scalar = new URL(wasmScalarURL, HERE);
+  else if (wasmURL) scalar = new URL('lowformer-scalar.wasm', simd);
+  else scalar = new URL('./lowformer-scalar.wasm', import.meta.url);
+  return { wasmURL: simd.href, wasmScalarURL: scalar.href };
 }
 
 // ---------------------------------------------------------------------------
@@ -666,7 +929,8 @@ export class LowFormer {
   /**
    * Loads a LowFormer checkpoint (.pt or .safetensors).
    * @param {object} options
-   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights
+   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights a URL (in Node: a
+   *   path, or a file: URL), a file, or the bytes
    * @param {(p: {phase: string, loaded: number, total: number}) => void} [options.onProgress]
    * @param {boolean} [options.worker=false] run everything in a dedicated Worker
    * @param {'auto'|'gpu'|'cpu'} [options.backend='auto']
@@ -683,11 +947,11 @@ export class LowFormer {
    *   behaviour
    * @param {boolean} [options.simd] use the wasm SIMD build (default: where the engine has wasm
    *   SIMD, tested with WebAssembly.validate); false forces the scalar build
-   * @param {string} [options.wasmURL] where lowformer.wasm is (default: next to this module)
-   * @param {string} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
-   *   SIMD, is (default: next to wasmURL)
-   * @param {string} [options.wasmExecURL] where wasm_exec.js is (default: next to this module)
-   * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
+   * @param {string|URL} [options.wasmURL] where lowformer.wasm is (default: the package's, as a
+   *   bundler emitted it)
+   * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
+   *   SIMD, is (default: next to wasmURL when that is set, else the package's)
+   * @param {string|URL} [options.workerURL] where lowformer-worker.js is (default: the package's)
    * @param {{dumpWGSL?: boolean|((label: string, wgsl: string) => void)}} [options.debug] dumpWGSL:
    *   true logs every compute shader's WGSL to the console as its pipeline is created (one
    *   collapsed group "lowformer: WGSL <label>" each); a function receives (label, wgsl) instead.
@@ -700,22 +964,18 @@ export class LowFormer {
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
     if (!Number.isInteger(workers) || workers < 1) throw new TypeError(`lowformer: workers must be a whole number ≥ 1, not ${JSON.stringify(workers)}`);
     if (workers > 1 && backend !== 'cpu') throw new TypeError(`lowformer: workers: ${workers} needs backend: 'cpu' (on the GPU one device serves a batch)`);
-    const wasmURL = new URL(options.wasmURL || 'lowformer.wasm', HERE).href;
     const opts = {
       weights, onProgress, backend, kernels, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
       dumpWGSL: wgslDumper(options.debug),
-      wasmURL,
-      wasmScalarURL: new URL(options.wasmScalarURL || 'lowformer-scalar.wasm', wasmURL).href,
-      wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,
+      ...wasmURLs(options),
     };
     const t0 = performance.now();
+    const workerURL = options.workerURL ? new URL(options.workerURL, HERE).href : null;
     if (workers > 1) {
-      const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
       const { pool, info, timings } = await Pool.load(opts, workerURL, workers);
       return new LowFormer(pool, { ...info, worker: true, workers }, { ...timings, total: performance.now() - t0 });
     }
     if (worker) {
-      const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
       const { remote, info, timings } = await Remote.load(opts, workerURL);
       return new LowFormer(remote, { ...info, worker: true, workers: 1 }, { ...timings, total: performance.now() - t0 });
     }
@@ -746,20 +1006,29 @@ export class LowFormer {
   }
 
   /**
-   * Classifies one image.
-   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
-   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser'}} [options]
-   * @returns {Promise<{predictions: {index: number, label: string, probability: number}[],
+   * Classifies one image, or an array of images as one batch (one forward pass; the result is
+   * then an array, in the order of the images).
+   * @param {ImageSource|ImageSource[]} source an HTMLImageElement, HTMLVideoElement,
+   *   HTMLCanvasElement, ImageBitmap, OffscreenCanvas, VideoFrame, ImageData or Blob, or an array
+   *   of them
+   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser', scoreThreshold?: number,
+   *   categoryAllowlist?: string[], categoryDenylist?: string[],
+   *   regionOfInterest?: {left: number, top: number, right: number, bottom: number}}} [options]
+   *   scoreThreshold: drop classes of a lower probability; categoryAllowlist / categoryDenylist
+   *   (one or the other): keep only / drop these labels (names of info.labels);
+   *   regionOfInterest: classify only this part of the image, in coordinates normalized to 0..1
+   *   (as MediaPipe's), cropped before the preprocessing
+   * @returns {Promise<ClassifyResult|ClassifyResult[]>} ClassifyResult:
+   *   {predictions: {index: number, label: string, probability: number}[],
    *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
-   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}>}
+   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}
    */
   async classify(source, options = {}) {
     this.#check();
+    if (options.preprocess != null && options.preprocess !== 'cpu') return this.#gpuFrame(source, options, {});
     const t0 = performance.now();
-    const opts = { topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go' };
-    if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
-      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
-    }
+    const opts = classifyOptions(options);
+    if (Array.isArray(source)) return this.#classifyMany(source, opts, t0);
     let r;
     if (typeof Blob !== 'undefined' && source instanceof Blob) {
       r = await this.#impl.classifyBlob(source, opts);
@@ -767,6 +1036,168 @@ export class LowFormer {
       const px = await toPixels(source);
       const t1 = performance.now();
       r = await this.#impl.classifyPixels(px, opts);
+      r.timings.pixels = t1 - t0;
+      Object.assign(r, { width: px.width, height: px.height, decoder: 'pixels' });
+    }
+    r.timings.total = performance.now() - t0;
+    return r;
+  }
+
+  async #classifyMany(sources, opts, t0) {
+    if (sources.length === 0) throw new TypeError('lowformer: classify was given an empty array of images');
+    const images = await Promise.all(sources.map((s) => (isBlob(s) ? s : toPixels(s))));
+    const t1 = performance.now();
+    const rs = await this.#impl.classifyMany(images, opts);
+    const total = performance.now() - t0;
+    return rs.map((r, i) => {
+      if (!isBlob(sources[i])) Object.assign(r, { width: images[i].width, height: images[i].height });
+      r.timings = { ...r.timings, pixels: t1 - t0, total };
+      return r;
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Embeddings and multi-scale features.
+
+  /**
+   * The embedding of one image: the info.embeddingSize-long vector the classifier's last linear
+   * layer reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1), preprocessed as classify
+   * does. Compare two with cosineSimilarity.
+   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
+   * @param {{normalize?: boolean, size?: number, decoder?: 'go'|'browser'}} [options] normalize: L2-normalize
+   * @returns {Promise<{embedding: Float32Array, timings: object, width: number, height: number, decoder: string}>}
+   */
+  async embed(source, options = {}) {
+    this.#check();
+    if (options.preprocess != null && options.preprocess !== 'cpu') {
+      return this.#gpuFrame(source, options, { embed: true, normalize: Boolean(options.normalize) });
+    }
+    return this.#runImage(source, { size: options.size ?? 0, normalize: Boolean(options.normalize) }, options.decoder);
+  }
+
+  /**
+   * The outputs of backbone stages (0: the stem at stride 2; 1-4: strides 4, 8, 16, 32, with
+   * info.stageChannels[s] channels), each NCHW: for detection and segmentation heads.
+   * source is an image (preprocessed as classify does) or a normalized Float32Array with
+   * options.shape [n, 3, h, w].
+   * @param {any} source
+   * @param {{stages?: number[], size?: number, shape?: number[], decoder?: 'go'|'browser'}} [options]
+   *   stages: default [1, 2, 3, 4]
+   * @returns {Promise<{features: {stage: number, shape: number[], data: Float32Array}[], timings?: object}>}
+   */
+  async features(source, options = {}) {
+    this.#check();
+    const stages = options.stages ?? [1, 2, 3, 4];
+    if (!Array.isArray(stages)) throw new TypeError('lowformer: features stages must be an array of stage numbers (0-4)');
+    if (source instanceof Float32Array) {
+      if (!Array.isArray(options.shape)) throw new TypeError('lowformer: features of a Float32Array need options.shape [n, 3, h, w]');
+      return { features: await this.#impl.featuresTensor(source, options.shape, stages) };
+    }
+    return this.#runImage(source, { size: options.size ?? 0, stages }, options.decoder);
+  }
+
+  /**
+   * Raw embeddings of a normalized NCHW batch (as logits takes).
+   * @param {Float32Array} input
+   * @param {number[]} shape [n, 3, h, w]
+   * @returns {Promise<Float32Array>} n×info.embeddingSize values, row-major
+   */
+  async embeddings(input, shape) {
+    this.#check();
+    if (!(input instanceof Float32Array)) throw new TypeError('lowformer: embeddings input must be a Float32Array');
+    if (!Array.isArray(shape)) throw new TypeError('lowformer: embeddings shape must be an array [n, 3, h, w]');
+    return this.#impl.embeddings(input, shape);
+  }
+
+  // -------------------------------------------------------------------------
+  // GPU preprocessing (preprocess: 'gpu').
+
+  /**
+   * The model's GPUDevice (main-thread GPU models; null on the CPU or in worker mode): a
+   * GPUTexture or GPUBuffer given to classify/embed with preprocess: 'gpu' must be created on it.
+   * @returns {Promise<GPUDevice|null>}
+   */
+  async gpuDevice() {
+    this.#check();
+    return this.#impl.device();
+  }
+
+  /**
+   * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
+   * the network) and waits for it: for measuring its cost. readInput: also return the model
+   * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
+   * @returns {Promise<{timings: {preprocess: number, total: number}, input?: Float32Array}>}
+   */
+  async preprocessOnly(source, options = {}) {
+    this.#check();
+    return this.#gpuFrame(source, { ...options, preprocess: 'gpu' }, { preprocessOnly: true, readInput: Boolean(options.readInput) });
+  }
+
+  async #gpuFrame(source, options, extra) {
+    if (options.preprocess !== 'gpu') {
+      throw new TypeError(`lowformer: preprocess must be 'cpu' or 'gpu', not ${JSON.stringify(options.preprocess)}`);
+    }
+    if (this.info.backend !== 'gpu') throw new Error("lowformer: preprocess: 'gpu' needs the GPU backend (this model runs on the CPU)");
+    const t0 = performance.now();
+    let [width, height] = [options.width, options.height];
+    if (!isGPUResource(source)) {
+      if (typeof Blob !== 'undefined' && source instanceof Blob) {
+        throw new TypeError("lowformer: preprocess: 'gpu' takes decoded images (ImageBitmap, VideoFrame, video, canvas, image, ImageData, GPUTexture, GPUBuffer), not a file: encoded files use the CPU path");
+      }
+      if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement && !source.complete) await source.decode();
+      [width, height] = sourceSize(source);
+    } else if (typeof GPUTexture !== 'undefined' && source instanceof GPUTexture) {
+      [width, height] = [source.width, source.height];
+    } else if (!Number.isInteger(width) || !Number.isInteger(height)) {
+      throw new TypeError('lowformer: a GPUBuffer input needs options.width and options.height (packed RGBA bytes)');
+    }
+    if (!width || !height) throw new Error(`lowformer: the image is ${width || 0}×${height || 0} pixels (empty, broken or not loaded yet)`);
+    // A <video> goes through an ImageBitmap: on Chromium that copy is faster than
+    // copyExternalImageToTexture from the element (measured with lavapipe: 26 against 87 ms a
+    // 640×480 frame), and in worker mode it is what gets transferred.
+    let tmp = null;
+    if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) tmp = await createImageBitmap(source);
+    let r;
+    try {
+      r = await this.#impl.frame(tmp || source, width, height, {
+        topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: tmp ? true : options.owned, ...extra,
+      });
+    } finally {
+      tmp?.close(); // a no-op once transferred to the worker
+    }
+    r.timings.total = performance.now() - t0;
+    return Object.assign(r, { width, height, decoder: 'gpu' });
+  }
+
+  /**
+   * Classifies a video stream frame by frame (see classifyStream).
+   * @param {HTMLVideoElement|MediaStreamTrack|AsyncIterable<any>} source
+   * @param {(r: object) => void} onResult
+   * @param {object} [options]
+   * @returns {StreamHandle}
+   */
+  classifyStream(source, onResult, options = {}) {
+    this.#check();
+    return classifyStream(this, source, onResult, options);
+  }
+
+  /** Cosine similarity of two embeddings (see cosineSimilarity). */
+  static cosineSimilarity(a, b) {
+    return cosineSimilarity(a, b);
+  }
+
+  async #runImage(source, opts, decoder = 'go') {
+    if (decoder !== 'go' && decoder !== 'browser') {
+      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(decoder)}`);
+    }
+    const t0 = performance.now();
+    let r;
+    if (typeof Blob !== 'undefined' && source instanceof Blob) {
+      r = await this.#impl.embedBlob(source, { ...opts, decoder });
+    } else {
+      const px = await toPixels(source);
+      const t1 = performance.now();
+      r = await this.#impl.embedPixels(px, opts);
       r.timings.pixels = t1 - t0;
       Object.assign(r, { width: px.width, height: px.height, decoder: 'pixels' });
     }
@@ -782,7 +1213,233 @@ export class LowFormer {
   }
 }
 
+function isGPUResource(src) {
+  return (typeof GPUTexture !== 'undefined' && src instanceof GPUTexture) || (typeof GPUBuffer !== 'undefined' && src instanceof GPUBuffer);
+}
+
+/**
+ * Cosine similarity a·b / (|a|·|b|) of two vectors of the same length (embeddings), in -1..1.
+ * @param {Float32Array|number[]} a
+ * @param {Float32Array|number[]} b
+ * @returns {number}
+ */
+export function cosineSimilarity(a, b) {
+  if (!a || !b || a.length !== b.length || a.length === 0) {
+    throw new TypeError(`lowformer: cosineSimilarity needs two vectors of the same, non-zero length (got ${a?.length} and ${b?.length})`);
+  }
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (!(na > 0 && nb > 0) || !Number.isFinite(dot + na + nb)) {
+    throw new RangeError('lowformer: cosineSimilarity of a vector that is all zeros or not finite');
+  }
+  return Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
+}
+
+// ---------------------------------------------------------------------------
+// Video streams.
+
+/**
+ * The handle of a running classifyStream.
+ * @typedef {object} StreamHandle
+ * @property {() => Promise<void>} stop stops taking frames and resolves once the inference in
+ *   flight (if any) has finished; no onResult call follows
+ * @property {() => object} stats {frames, dropped, errors, fps, running}: frames classified,
+ *   frames skipped (stale, or over the fps cap), the achieved rate over the last second
+ * @property {Promise<void>} done settles when the stream ends (stop, the end of the source) or
+ *   rejects with the first error when options.onError is not given
+ */
+
+/**
+ * Classifies the frames of source as they come, with at most one inference in flight: a frame
+ * that arrives while the model is busy replaces the one waiting (the older is dropped and, when it
+ * is a VideoFrame, closed), so results never lag behind the video.
+ *
+ * source is a <video> element (frames taken with requestVideoFrameCallback, or
+ * requestAnimationFrame where that is missing), a video MediaStreamTrack (read with
+ * MediaStreamTrackProcessor where the browser has it, else through a hidden <video>), or an async
+ * iterable of frames (anything classify takes; VideoFrames are closed after use).
+ *
+ * onResult receives classify's result plus {frame, timestamp, latency, fps, dropped}: frame counts
+ * the classified frames, timestamp is the frame's (performance.now() time it was taken), latency
+ * the time from then to the result, fps the achieved rate over the last second, dropped the frames
+ * skipped so far.
+ *
+ * @param {LowFormer} model
+ * @param {HTMLVideoElement|MediaStreamTrack|AsyncIterable<any>} source
+ * @param {(r: object) => void} onResult
+ * @param {{fps?: number, preprocess?: 'cpu'|'gpu', topK?: number, size?: number, embed?: boolean,
+ *   normalize?: boolean, onError?: (err: Error) => void}} [options] fps: at most this many
+ *   inferences a second (default: as fast as the model goes); embed: embeddings instead of classes
+ * @returns {StreamHandle}
+ */
+export function classifyStream(model, source, onResult, options = {}) {
+  if (typeof onResult !== 'function') throw new TypeError('lowformer: classifyStream needs an onResult function');
+  const { fps = 0, onError = null, embed = false, ...callOpts } = options;
+  if (typeof fps !== 'number' || !(fps >= 0)) throw new TypeError(`lowformer: fps must be a positive number (0: no cap), not ${JSON.stringify(fps)}`);
+  const minGap = fps > 0 ? 1000 / fps : 0;
+  const run = embed ? (f, o) => model.embed(f, o) : (f, o) => model.classify(f, o);
+  const st = { frames: 0, dropped: 0, errors: 0, running: true, recent: [] };
+  let busy = null; // the inference in flight
+  let lastStart = -Infinity;
+  let resolveDone;
+  let rejectDone;
+  const done = new Promise((res, rej) => { resolveDone = res; rejectDone = rej; });
+  done.catch(() => {}); // unhandled only if the caller ignores it
+  const cleanups = [];
+
+  const fail = (err) => {
+    st.errors++;
+    if (onError) {
+      try { onError(err); } catch (e) { console.error('lowformer: onError threw', e); }
+      return;
+    }
+    finish(err);
+  };
+  const finish = (err) => {
+    if (!st.running) return;
+    st.running = false;
+    for (const c of cleanups.splice(0)) c();
+    const settle = () => (err ? rejectDone(err) : resolveDone());
+    if (busy) busy.then(settle, settle); else settle();
+  };
+  const rate = (now) => {
+    st.recent.push(now);
+    while (st.recent.length && st.recent[0] < now - 1000) st.recent.shift();
+    return st.recent.length > 1 ? ((st.recent.length - 1) * 1000) / (now - st.recent[0]) : 0;
+  };
+  // Runs one frame; owned frames (VideoFrames we took) are closed afterwards.
+  const infer = (frame, timestamp, owned) => {
+    lastStart = performance.now();
+    busy = (async () => {
+      try {
+        const r = await run(frame, { ...callOpts, owned });
+        if (!st.running) return;
+        const now = performance.now();
+        st.frames++;
+        Object.assign(r, { frame: st.frames, timestamp, latency: now - timestamp, fps: rate(now), dropped: st.dropped });
+        try { onResult(r); } catch (e) { console.error('lowformer: onResult threw', e); }
+      } catch (err) {
+        if (st.running) fail(err);
+      } finally {
+        if (owned && typeof frame.close === 'function') frame.close(); // a no-op once transferred
+        busy = null;
+      }
+    })();
+    return busy;
+  };
+  // Whether a frame arriving now may start an inference.
+  const ready = () => st.running && !busy && performance.now() - lastStart >= minGap;
+  // Settles when the inference in flight (if any) has delivered its result.
+  const drain = () => busy || Promise.resolve();
+  // Milliseconds until the fps cap lets the next inference start.
+  const gap = () => Math.max(0, minGap - (performance.now() - lastStart));
+
+  const isVideo = typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement;
+  const isTrack = typeof MediaStreamTrack !== 'undefined' && source instanceof MediaStreamTrack;
+  if (isVideo) {
+    streamVideo(source, st, ready, infer, cleanups, finish);
+  } else if (isTrack) {
+    if (source.kind !== 'video') throw new TypeError('lowformer: classifyStream needs a video track');
+    if (typeof MediaStreamTrackProcessor === 'function') {
+      pump(new MediaStreamTrackProcessor({ track: source }).readable, st, ready, gap, infer, drain, cleanups, finish, fail);
+    } else {
+      const v = document.createElement('video');
+      Object.assign(v, { muted: true, playsInline: true, srcObject: new MediaStream([source]) });
+      v.play().catch(fail);
+      cleanups.push(() => { v.pause(); v.srcObject = null; });
+      streamVideo(v, st, ready, infer, cleanups, finish);
+    }
+  } else if (source && typeof source[Symbol.asyncIterator] === 'function') {
+    pump(source, st, ready, gap, infer, drain, cleanups, finish, fail);
+  } else {
+    throw new TypeError('lowformer: classifyStream takes a <video>, a video MediaStreamTrack or an async iterable of frames');
+  }
+  return {
+    stop: async () => { finish(null); await done.catch(() => {}); },
+    stats: () => ({ frames: st.frames, dropped: st.dropped, errors: st.errors, running: st.running,
+      fps: st.recent.length > 1 ? ((st.recent.length - 1) * 1000) / (performance.now() - st.recent[0]) : 0 }),
+    done,
+  };
+}
+
+/** Takes the frames of a <video> as they are presented. */
+function streamVideo(video, st, ready, infer, cleanups, finish) {
+  const rvfc = typeof video.requestVideoFrameCallback === 'function';
+  let id = 0;
+  const onFrame = () => {
+    if (!st.running) return;
+    id = rvfc ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+    if (video.readyState < 2 || !video.videoWidth) return;
+    if (ready()) infer(video, performance.now(), false);
+    else st.dropped++;
+  };
+  id = rvfc ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+  const ended = () => finish(null);
+  video.addEventListener('ended', ended);
+  cleanups.push(() => {
+    if (rvfc) video.cancelVideoFrameCallback(id); else cancelAnimationFrame(id);
+    video.removeEventListener('ended', ended);
+  });
+}
+
+/**
+ * Reads frames from an async iterable (or a ReadableStream of VideoFrames) as fast as they come,
+ * keeping only the newest while the model is busy.
+ */
+function pump(source, st, ready, gap, infer, drain, cleanups, finish, fail) {
+  let waiting = null; // the newest frame not yet run: {frame, t}
+  const close = (f) => { if (f && typeof f.close === 'function') f.close(); };
+  const it = source[Symbol.asyncIterator] ? source[Symbol.asyncIterator]() : source.getReader();
+  const next = () => (it.next ? it.next() : it.read());
+  cleanups.push(() => {
+    close(waiting?.frame);
+    waiting = null;
+    try { (it.return ? it.return() : it.cancel?.())?.catch?.(() => {}); } catch { /* ended */ }
+  });
+  const kick = () => {
+    if (!waiting || !ready()) return;
+    const { frame, t } = waiting;
+    waiting = null;
+    infer(frame, t, true).then(kick);
+  };
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await next();
+        if (done || !st.running) {
+          close(value);
+          break;
+        }
+        if (waiting) {
+          close(waiting.frame);
+          st.dropped++;
+        }
+        waiting = { frame: value, t: performance.now() };
+        kick();
+        // over the fps cap with nothing in flight: try again when the gap has passed
+        if (waiting) setTimeout(kick, gap() + 1);
+      }
+      // the source ended: run the last waiting frame, then finish
+      while (st.running && waiting) {
+        await new Promise((r) => setTimeout(r, gap() + 5));
+        kick();
+      }
+      await drain();
+      finish(null);
+    } catch (err) {
+      if (st.running) fail(err);
+      finish(null);
+    }
+  })();
+}
+
 /** @internal used by lowformer-worker.js */
-export const _internal = { Local, toPixels };
+export const _internal = { Local, toPixels, files };
 
 export default LowFormer;

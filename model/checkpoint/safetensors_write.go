@@ -4,18 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 )
 
 // WriteSafetensors writes sd as a safetensors file. Floating tensors are
 // written as dtype (F32, F16 or BF16, rounded to nearest even); integer
-// tensors are written as I64. Tensors are written in sd.Keys order (sorted
+// tensors are written as I64, except I8 tensors (QuantizeInt8's), which
+// stay I8. Tensors are written in sd.Keys order (sorted
 // by name when Keys is empty), and meta (may be nil) becomes the header's
 // __metadata__. Values that would overflow to infinity in dtype are an
 // error, and nothing is written when sd is invalid.
@@ -54,7 +56,11 @@ func WriteSafetensors(w io.Writer, sd *StateDict, dtype DType, meta map[string]s
 					bw.Write(chunk)
 					chunk = chunk[:0]
 				}
-				chunk = binary.LittleEndian.AppendUint64(chunk, uint64(v))
+				if t.DType == I8 {
+					chunk = append(chunk, byte(int8(v)))
+				} else {
+					chunk = binary.LittleEndian.AppendUint64(chunk, uint64(v))
+				}
 			}
 		}
 	}
@@ -111,12 +117,8 @@ func buildHeader(sd *StateDict, keys []string, dtype DType, meta map[string]stri
 	var h bytes.Buffer
 	h.WriteByte('{')
 	if meta != nil {
-		m, err := json.Marshal(meta)
-		if err != nil {
-			return nil, err
-		}
 		h.WriteString(`"` + metadataKey + `":`)
-		h.Write(m)
+		h.Write(appendStringMap(nil, meta))
 	}
 	offset := int64(0)
 	for i, k := range keys {
@@ -128,7 +130,7 @@ func buildHeader(sd *StateDict, keys []string, dtype DType, meta map[string]stri
 		if i > 0 || meta != nil {
 			h.WriteByte(',')
 		}
-		name, _ := json.Marshal(k)
+		name := jsonlite.AppendString(nil, k)
 		shape := make([]string, len(t.Shape))
 		for j, d := range t.Shape {
 			shape[j] = strconv.Itoa(d)
@@ -161,6 +163,14 @@ func checkWritable(k string, t *Tensor, dtype DType) (DType, int, error) {
 	if !isFloatTensor(t) {
 		if int64(len(t.I64)) != n || t.F32 != nil {
 			return "", 0, fmt.Errorf("tensor %q: shape %v needs %d int values, has %d (and %d float values)", k, t.Shape, n, len(t.I64), len(t.F32))
+		}
+		if t.DType == I8 {
+			for i, v := range t.I64 {
+				if v < math.MinInt8 || v > math.MaxInt8 {
+					return "", 0, fmt.Errorf("tensor %q: value %d at index %d does not fit I8", k, v, i)
+				}
+			}
+			return I8, int(n), nil
 		}
 		return I64, int(n), nil
 	}
@@ -197,4 +207,24 @@ func isInfBits(b []byte, dtype DType) bool {
 		return h == 0x7c00
 	}
 	return h == 0x7f80
+}
+
+// appendStringMap appends m as a JSON object with sorted names, as
+// encoding/json's Marshal writes a map[string]string.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonlite.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonlite.AppendString(b, m[k])
+	}
+	return append(b, '}')
 }
