@@ -58,7 +58,7 @@ func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (Tune
 	}
 	res := TuneResult{Path: opt.Path}
 	if res.Path == "" {
-		p, err := tuning.CachePath(a)
+		p, err := cachePathOf(a)
 		if err != nil {
 			return res, err
 		}
@@ -70,7 +70,7 @@ func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (Tune
 			return res, badInput("TuneOptions.Table: %s", why)
 		}
 	} else {
-		old, err := tuning.Load(res.Path)
+		old, err := loadTableFile(res.Path)
 		switch {
 		case err == nil:
 			if why := checkTable(old, a, set); why != "" {
@@ -86,7 +86,7 @@ func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (Tune
 		tb = tuning.New(a, set)
 	}
 	res.Table = tb
-	mo := model.TuneOptions{Budget: opt.Budget, Save: func(t *tuning.Table) error { return t.Save(res.Path) }}
+	mo := model.TuneOptions{Budget: opt.Budget, Save: func(t *tuning.Table) error { return saveTableFile(t, res.Path) }}
 	if opt.Progress != nil {
 		mo.Progress = func(p model.TuneProgress) {
 			opt.Progress(TuneProgress{Key: p.Key, Candidate: p.Candidate.String(), Ms: p.Ms,
@@ -132,7 +132,9 @@ func openGPU(g *model.Graph, opt Options, kc kernelChoice, explicit explicitTabl
 	t.Tuned = src.table
 	dm := &deviceModel{GPU: model.NewGPU(dev, g, t), dev: dev}
 	if mode == TuneBackground {
-		dm.startBackgroundTuning(side, opt)
+		if err := backgroundTuning(dm, side, opt); err != nil {
+			src.notes = append(src.notes, "background tuning not started: "+err.Error())
+		}
 	}
 	return dm, openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason, tuning: src}, nil
 }

@@ -153,7 +153,7 @@ func loadTuningOption(opt Options) (explicitTable, error) {
 	case opt.TuningTable != nil:
 		return explicitTable{opt.TuningTable, "Options.TuningTable"}, nil
 	case opt.Tuning != "":
-		tb, err := tuning.Load(opt.Tuning)
+		tb, err := loadTableFile(opt.Tuning)
 		if err != nil {
 			return explicitTable{}, badInput("Options.Tuning: %w", err)
 		}
@@ -177,11 +177,7 @@ func resolveTuning(mode TuneMode, explicit explicitTable, a tuning.Adapter, set 
 		}
 		return tableSource{table: explicit.table, desc: describeTable(explicit.where, explicit.table)}
 	}
-	path, err := tuning.CachePath(a)
-	if err != nil {
-		return tableSource{} // no cache folder (the browser): no stored table
-	}
-	tb, err := tuning.Load(path)
+	tb, path, err := loadCachedTable(a)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return tableSource{}

@@ -10,11 +10,10 @@ package tuning
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -397,7 +396,11 @@ func CachePath(a Adapter) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id, _ := json.Marshal(a)
-	sum := sha256.Sum256(id)
-	return filepath.Join(d, "tuning-"+hex.EncodeToString(sum[:8])+".json"), nil
+	// The fields joined by NULs (not JSON: the browser build keeps
+	// encoding/json out).
+	// FNV-1a, not SHA-256: crypto's initialization would add 60 KB of gzip
+	// to the browser build.
+	h := fnv.New64a()
+	h.Write([]byte(strings.Join([]string{a.Vendor, a.Architecture, a.Device, a.Description, a.Backend}, "\x00")))
+	return filepath.Join(d, fmt.Sprintf("tuning-%016x.json", h.Sum64())), nil
 }
