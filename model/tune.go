@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 	"github.com/lowformer/lowformer-webgpu/tuning"
 )
@@ -17,7 +18,7 @@ import (
 // used: cogentcore/webgpu v0.23.0 has no compute-pass timestampWrites (see
 // ProfileMethod), so each candidate is timed as Profile times a dispatch.
 const TuneMethod = "candidates built into a full plan (the rest of the plan on its untuned kernels), run once, then each " +
-	"candidate's dispatches timed in isolation: " + ProfileMethod
+	"candidate's dispatches timed in isolation (a candidate whose first run takes over 4× its default's time is recorded with that run): " + ProfileMethod
 
 // DefaultTuneBudget is Tune's time budget when TuneOptions.Budget is zero.
 const DefaultTuneBudget = 60 * time.Second
@@ -70,7 +71,16 @@ type TuneResult struct {
 type tuneKey struct {
 	kernels.Candidates
 	op int
+	// capMs, when positive, is the time past which a candidate is not
+	// timed further: one run of it above capMs is its measurement.
+	capMs float64
 }
+
+// slowFactor is how many times its default's time a candidate's first
+// run may take before Tune records that run instead of timing it properly
+// (such a candidate cannot win; the GPU set's tiles on lavapipe take
+// 5–40× the default).
+const slowFactor = 4
 
 // denseCandidates are the tuning candidates of op for t, if it is of a
 // dense family (the cases of lowerConv and lowerLinear).
@@ -122,7 +132,7 @@ func (m *GPU) tuneKeys(n, h, w int) ([]tuneKey, error) {
 			continue
 		}
 		seen[c.Key] = true
-		keys = append(keys, tuneKey{c, i})
+		keys = append(keys, tuneKey{Candidates: c, op: i})
 	}
 	return keys, nil
 }
@@ -221,9 +231,10 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 				}
 			}
 			slices.SortStableFunc(todo, func(a, b tuneKey) int { return -cmpFloat(defMs(a), defMs(b)) })
-			round = todo[:min(len(todo), tuneRoundKeys)]
-			for _, k := range round {
+			round = slices.Clone(todo[:min(len(todo), tuneRoundKeys)])
+			for i, k := range round {
 				force[k.Key] = pending(k)[0]
+				round[i].capMs = slowFactor * defMs(k)
 			}
 		}
 		if err := m.tuneRound(ctx, base, tb, round, force, n, h, w, opt, start, failed, func() (int, int) {
@@ -429,10 +440,28 @@ func (m *GPU) tunePlan(t kernels.Target, n, h, w int) (*Plan, func(), error) {
 func timeKeys(p *Plan, keys []tuneKey) ([]float64, error) {
 	out := make([]float64, len(keys))
 	for i, k := range keys {
+		var steps []int
 		for j, s := range p.Steps {
-			if s.Op != k.op {
+			if s.Op == k.op {
+				steps = append(steps, j)
+			}
+		}
+		if k.capMs > 0 {
+			start := time.Now()
+			ds := make([]gpu.Dispatch, len(steps))
+			for x, j := range steps {
+				ds[x] = p.dispatches[j]
+			}
+			if _, err := p.dev.Run(ds, nil, 0, 0); err != nil {
+				return nil, err
+			}
+			if ms := float64(time.Since(start).Nanoseconds()) / 1e6; ms > k.capMs {
+				out[i] = ms
 				continue
 			}
+		}
+		for _, j := range steps {
+			s := p.Steps[j]
 			ms, err := timeDispatch(p, j)
 			if err != nil {
 				return nil, fmt.Errorf("model: timing %s (%s): %w", s.Layer, s.Kernel.Label(), err)
