@@ -3,11 +3,16 @@
 package lowformer
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 	"github.com/lowformer/lowformer-webgpu/model"
+	"github.com/lowformer/lowformer-webgpu/tuning"
 )
 
 // GPUSupported reports whether this build has the WebGPU backend: true with
@@ -22,17 +27,97 @@ type deviceOptions = gpu.Options
 type deviceModel struct {
 	*model.GPU
 	dev *gpu.Device
+	// stopTuning cancels the background tuning (TuneBackground) and
+	// waits for it; nil without one.
+	stopTuning func()
 }
 
-// Close releases the model's GPU objects, then its device.
+// Close stops the background tuning, releases the model's GPU objects,
+// then its device.
 func (m *deviceModel) Close() {
+	if m.stopTuning != nil {
+		m.stopTuning()
+	}
 	m.GPU.Close()
 	m.dev.Close()
 }
 
+// tune runs Model.Tune on this model's device (see TuneOptions); side is
+// the default image side.
+func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (TuneResult, error) {
+	a, set := adapterOf(m.dev.Info), string(m.Target().Set)
+	batch := opt.Batch
+	if batch == 0 {
+		batch = 1
+	}
+	if opt.Side != 0 {
+		side = opt.Side
+	}
+	if batch < 1 || side < MinSide || side > MaxLogitsSide {
+		return TuneResult{}, badInput("tuning batch %d of %d×%d images: want batch ≥ 1 and a side in %d..%d", batch, side, side, MinSide, MaxLogitsSide)
+	}
+	res := TuneResult{Path: opt.Path}
+	if res.Path == "" {
+		p, err := cachePathOf(a)
+		if err != nil {
+			return res, err
+		}
+		res.Path = p
+	}
+	tb := opt.Table
+	if tb != nil {
+		if why := checkTable(tb, a, set); why != "" {
+			return res, badInput("TuneOptions.Table: %s", why)
+		}
+	} else {
+		old, err := loadTableFile(res.Path)
+		switch {
+		case err == nil:
+			if why := checkTable(old, a, set); why != "" {
+				res.Notes = append(res.Notes, fmt.Sprintf("tuning table %s not continued: %s", res.Path, why))
+			} else {
+				tb, res.Resumed = old, true
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			res.Notes = append(res.Notes, fmt.Sprintf("tuning table not continued: %v", err))
+		}
+	}
+	if tb == nil {
+		tb = tuning.New(a, set)
+	}
+	res.Table = tb
+	mo := model.TuneOptions{Budget: opt.Budget, Save: func(t *tuning.Table) error { return saveTableFile(t, res.Path) }}
+	if opt.Progress != nil {
+		mo.Progress = func(p model.TuneProgress) {
+			opt.Progress(TuneProgress{Key: p.Key, Candidate: p.Candidate.String(), Ms: p.Ms,
+				Measured: p.Measured, Total: p.Total, Elapsed: p.Elapsed, Err: p.Err})
+		}
+	}
+	r, err := m.GPU.Tune(ctx, tb, batch, side, side, mo)
+	res.Keys, res.Measured, res.Total, res.ThisRun, res.Elapsed, res.Complete = r.Keys, r.Measured, r.Total, r.ThisRun, r.Elapsed, r.Complete
+	return res, err
+}
+
+// startBackgroundTuning tunes the model's plan for one image of side×side
+// in a goroutine, saving to the adapter's cache file; Close stops it.
+func (m *deviceModel) startBackgroundTuning(side int, opt Options) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := m.tune(ctx, TuneOptions{}, side); err != nil && ctx.Err() == nil {
+			warn(opt, fmt.Sprintf("lowformer: background tuning stopped: %v", err))
+		}
+	}()
+	m.stopTuning = func() {
+		cancel()
+		<-done
+	}
+}
+
 // openGPU opens the WebGPU device that opt asks for and prepares g on it
 // with the kernel set kc asks for (chosen from the adapter when auto).
-func openGPU(g *model.Graph, opt Options, kc kernelChoice) (gpuModel, openedDevice, error) {
+func openGPU(g *model.Graph, opt Options, kc kernelChoice, explicit explicitTable, side int) (gpuModel, openedDevice, error) {
 	devOpt := opt.device
 	if opt.DumpWGSL != nil {
 		devOpt.DumpWGSL = opt.DumpWGSL
@@ -42,8 +127,16 @@ func openGPU(g *model.Graph, opt Options, kc kernelChoice) (gpuModel, openedDevi
 		return nil, openedDevice{}, err
 	}
 	t, reason := selectTarget(kernels.ProfileOf(dev), kc)
-	return &deviceModel{model.NewGPU(dev, g, t), dev},
-		openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason}, nil
+	mode, _ := parseTuneMode(string(opt.Tune))
+	src := resolveTuning(mode, explicit, adapterOf(dev.Info), string(t.Set))
+	t.Tuned = src.table
+	dm := &deviceModel{GPU: model.NewGPU(dev, g, t), dev: dev}
+	if mode == TuneBackground {
+		if err := backgroundTuning(dm, side, opt); err != nil {
+			src.notes = append(src.notes, "background tuning not started: "+err.Error())
+		}
+	}
+	return dm, openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason, tuning: src}, nil
 }
 
 // selectTarget is kernels.SelectTarget for the choice kc, with the reason
@@ -61,4 +154,10 @@ func selectTarget(p kernels.Profile, kc kernelChoice) (kernels.Target, string) {
 		why += " (features: " + strings.Join(p.Features, ", ") + ")"
 	}
 	return t, why
+}
+
+// adapterOf is the tuning identity of an adapter.
+func adapterOf(info gpu.AdapterInfo) tuning.Adapter {
+	return tuning.Adapter{Vendor: info.Vendor, Architecture: info.Architecture, Device: info.Name,
+		Description: info.Description, Backend: info.Backend}
 }

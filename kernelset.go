@@ -84,4 +84,5 @@ func resolveKernels(opt Options, getenv func(string) string) (kernelChoice, erro
 type openedDevice struct {
 	adapter, reason string
 	kernels         Kernels
+	tuning          tableSource // the tuning table chosen for the adapter
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
+	"github.com/lowformer/lowformer-webgpu/tuning"
 )
 
 // Backend selects where a model runs.
@@ -97,6 +98,24 @@ type Options struct {
 	// in LOWFORMER_KERNELS) is an ErrBadInput error on any backend.
 	Kernels Kernels
 
+	// Tune says whether the model uses and makes on-device tuning tables:
+	// TuneCached (the default, also for ""), TuneOff or TuneBackground.
+	// A table tuned on the adapter replaces, for each dense kernel key it
+	// holds (1×1 and k×k convolutions with the Winograd choice, fully
+	// connected layers), the kernel set's choice with the fastest measured
+	// candidate; the logits are the same within f32 rounding.
+	// Info().Tuning says which table is in use, Info().TuningNotes which
+	// were ignored and why.
+	Tune TuneMode
+	// Tuning is a tuning table file to use instead of the adapter's
+	// stored one (see Model.Tune and "lowformer tune"); one that cannot be
+	// read or parsed fails Open, one measured on another adapter or for
+	// another kernel set is ignored with a note in Info().TuningNotes.
+	Tuning string
+	// TuningTable is a table held in memory, used as Tuning is (it wins
+	// over Tuning).
+	TuningTable *tuning.Table
+
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.
 	device deviceOptions
@@ -123,7 +142,12 @@ type Info struct {
 	// renderer llvmpipe" or "forced by LOWFORMER_KERNELS".
 	Kernels       Kernels
 	KernelsReason string
-	HasOptState   bool // the .pt file carries optimizer state
+	// Tuning describes the tuning table in use (where it came from, how
+	// many kernel keys it tunes and changes), "" when none is;
+	// TuningNotes lists tables found and ignored, with why.
+	Tuning      string
+	TuningNotes []string
+	HasOptState bool // the .pt file carries optimizer state
 	// Training is what the checkpoint records about its training (epoch,
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).
@@ -214,6 +238,9 @@ func checkOptions(opt Options) error {
 			return badInput("Options.Variant: %w", err)
 		}
 	}
+	if _, ok := parseTuneMode(string(opt.Tune)); !ok {
+		return badInput("Options.Tune: unknown tune mode %q (want off, cached or background)", opt.Tune)
+	}
 	_, err := resolveKernels(opt, os.Getenv)
 	return err
 }
@@ -247,7 +274,11 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	if err != nil {
 		return nil, err
 	}
-	gm, dev, err := openGPU(g, opt, kc)
+	tuned, err := loadTuningOption(opt)
+	if err != nil {
+		return nil, err
+	}
+	gm, dev, err := openGPU(g, opt, kc, tuned, m.info.NativeSide)
 	if err != nil {
 		if opt.Backend == GPU || errors.Is(err, gpu.ErrDumpWGSL) {
 			return nil, fmt.Errorf("lowformer: %w", err)
@@ -258,6 +289,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m.gpu, m.cpu = gm, nil // the CPU model is only for the CPU backend
 	m.info.Backend, m.info.Adapter = GPU, dev.adapter
 	m.info.Kernels, m.info.KernelsReason = dev.kernels, dev.reason
+	m.info.Tuning, m.info.TuningNotes = dev.tuning.desc, dev.tuning.notes
 	return m, nil
 }
 
@@ -266,6 +298,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 type gpuModel interface {
 	Logits(input []float32, n, h, w int) ([]float32, error)
 	Outputs(input []float32, n, h, w int, outs []model.Value) ([][]float32, error)
+	tune(ctx context.Context, opt TuneOptions, side int) (TuneResult, error)
 	MemoryBytes() int64
 	Close()
 }

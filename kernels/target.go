@@ -2,6 +2,8 @@
 
 package kernels
 
+import "github.com/lowformer/lowformer-webgpu/tuning"
+
 // Set names a family of kernel specializations, each shaped for one kind
 // of adapter. Both sets compute the same results within f32 rounding; they
 // differ in how the work is cut into invocations and workgroups.
@@ -48,6 +50,11 @@ type Target struct {
 	// adapter may offer 128 invocations); zero means the WebGPU defaults,
 	// 256 and 16384 bytes.
 	MaxInvocations, MaxWorkgroupStorage int
+	// Tuned, when set, is the adapter's tuning table: the dense families'
+	// Choose methods take its choice for a kernel key it holds when that
+	// choice is legal for the shape and limits (see tune.go), and the
+	// set's rules otherwise.
+	Tuned *tuning.Table
 }
 
 // fits reports whether a workgroup of wg invocations using shared bytes of
@@ -72,6 +79,9 @@ func (t Target) GPU() bool { return t.Set == SetGPU }
 
 // Pointwise chooses a 1×1 convolution (an m×k by k×n GEMM).
 func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
+	if p, ok := t.tunedPointwise(m, k, n, e); ok {
+		return p
+	}
 	if t.GPU() {
 		return t.pointwiseGPU(m, k, n, e)
 	}
@@ -80,6 +90,9 @@ func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
 
 // Conv chooses a dense k×k convolution.
 func (t Target) Conv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	if d, _, wino, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e); ok && wino == 0 {
+		return d
+	}
 	if t.GPU() {
 		return t.convGPU(n, h, w, cin, cout, k, stride, e)
 	}
@@ -95,10 +108,23 @@ func (t Target) UseWinograd(n, h, w, cin, cout, k, stride int) bool {
 	return UseWinograd(h, w, cin, cout, k, stride)
 }
 
+// ConvWinograd reports whether a dense convolution with epilogue e
+// should run as Winograd: the tuning table's choice for its key when it
+// has a legal one, else UseWinograd.
+func (t Target) ConvWinograd(n, h, w, cin, cout, k, stride int, e Epilogue) bool {
+	if _, _, wino, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e); ok {
+		return wino > 0
+	}
+	return t.UseWinograd(n, h, w, cin, cout, k, stride)
+}
+
 // Winograd chooses a stride-1 3×3 convolution through Winograd: the
 // transforms and tile side of ChooseWinograd, and in the GPU set a
 // cooperative tile for its products.
 func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
+	if _, wk, wino, ok := t.tunedConv(n, h, w, cin, cout, 3, 1, e); ok && wino > 0 {
+		return wk
+	}
 	k := ChooseWinograd(n, h, w, cin, cout, e)
 	if t.GPU() {
 		g := &k.Gemm
@@ -110,6 +136,9 @@ func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
 
 // Linear chooses a fully connected layer.
 func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
+	if l, ok := t.tunedLinear(batch, k, n, e); ok {
+		return l
+	}
 	if t.GPU() {
 		return t.linearGPU(batch, k, n, e)
 	}

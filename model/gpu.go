@@ -45,6 +45,9 @@ func NewGPU(dev *gpu.Device, g *Graph, t kernels.Target) *GPU {
 	}
 }
 
+// Target is what the model's kernels are specialized for.
+func (m *GPU) Target() kernels.Target { return m.target }
+
 // Device is the device the model runs on.
 func (m *GPU) Device() *gpu.Device { return m.dev }
 

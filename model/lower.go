@@ -161,7 +161,7 @@ func lowerConv(t kernels.Target, i int, o *Conv, s Shape) []step {
 	case o.Depthwise:
 		k := t.Depthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
 		return out(k, buffer(i, "w", o.Weight))
-	case t.UseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
+	case t.ConvWinograd(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e):
 		return lowerWinograd(t, i, o, s, bias, e)
 	case o.K == 1 && o.Stride == 1:
 		k := t.Pointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)

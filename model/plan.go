@@ -44,6 +44,7 @@ type Step struct {
 // offsets, weights and scratch buffers, pipelines and bind groups.
 type planBuilder struct {
 	m      *GPU
+	target kernels.Target // what the kernels are specialized for
 	p      *Plan
 	need   []bool  // the ops the plan runs, by index in the graph
 	what   string  // "input NxHxW", for errors
@@ -58,6 +59,12 @@ type planBuilder struct {
 // forgets the weights and scratch buffers created for it. Called with m.mu
 // held.
 func (m *GPU) newPlan(n, h, w int, pinned, outs []Value) (_ *Plan, err error) {
+	return m.newPlanFor(m.target, n, h, w, pinned, outs)
+}
+
+// newPlanFor is newPlan with kernels specialized for t. Called with m.mu
+// held.
+func (m *GPU) newPlanFor(t kernels.Target, n, h, w int, pinned, outs []Value) (_ *Plan, err error) {
 	g := m.graph
 	shapes, err := g.Shapes(n, h, w)
 	if err != nil {
@@ -70,7 +77,7 @@ func (m *GPU) newPlan(n, h, w int, pinned, outs []Value) (_ *Plan, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &planBuilder{m: m, need: need, what: fmt.Sprintf("input %dx%dx%d", n, h, w)}
+	b := &planBuilder{m: m, target: t, need: need, what: fmt.Sprintf("input %dx%dx%d", n, h, w)}
 	b.p = &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes, shapes: shapes, val: map[Value]*wgpu.Buffer{}, outs: slices.Clone(outs)}
 	operands, err := b.lower(shapes)
 	if err != nil {
@@ -112,7 +119,7 @@ func (b *planBuilder) lower(shapes []Shape) ([][]operand, error) {
 		if !b.need[i] {
 			continue
 		}
-		steps, err := lowerOp(b.m.target, i, op, shapes)
+		steps, err := lowerOp(b.target, i, op, shapes)
 		if err != nil {
 			return nil, b.opErr(i, err)
 		}

@@ -29,7 +29,7 @@ var benchStdin io.Reader = os.Stdin
 // benchFlags are the flags of the bench command.
 type benchFlags struct {
 	weights, backend, refInput, refLogits string
-	kernels                               string
+	kernels, tuning                       string
 	batch, size, runs, warmup             int
 	jsonOut, interleave                   bool
 	profile                               profileFlags
@@ -42,6 +42,7 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.StringVar(&f.refInput, "ref-input", "", "reference input `file`: raw float32 [k,3,size,size]; image i of the batch is image i mod k (default: input.bin beside the weights when it has this size)")
 	fs.StringVar(&f.refLogits, "ref-logits", "", "reference logits `file`: raw float32 [k,classes] (default: logits.bin beside the weights)")
 	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage)
+	fs.StringVar(&f.tuning, "tuning", "", tuningUsage)
 	fs.IntVar(&f.batch, "batch", 1, "images per run")
 	fs.IntVar(&f.size, "size", 224, "input height and width")
 	fs.IntVar(&f.runs, "runs", 10, "timed runs")
@@ -107,6 +108,8 @@ type benchResult struct {
 	Backend       string    `json:"backend"`
 	Kernels       string    `json:"kernels,omitempty"`        // the GPU kernel set, "" on the CPU
 	KernelsReason string    `json:"kernels_reason,omitempty"` // why that set
+	Tuning        string    `json:"tuning"`                   // the tuning table in use, "none" without one
+	TuningNotes   []string  `json:"tuning_notes,omitempty"`   // tables found and ignored
 	Batch         int       `json:"batch"`
 	Size          int       `json:"size"`
 	MedianMs      float64   `json:"median_ms"`
@@ -161,7 +164,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		start, startFrom = time.Now(), "opening the model (after the profile)"
 	}
 	be, _ := lowformer.ParseBackend(f.backend)
-	m, err := lowformer.Open(ctx, f.weights, lowformer.Options{Backend: be, Kernels: lowformer.Kernels(f.kernels), Warn: func(msg string) { fmt.Fprintln(stderr, msg) }})
+	opt := lowformer.Options{Backend: be, Kernels: lowformer.Kernels(f.kernels), Warn: func(msg string) { fmt.Fprintln(stderr, msg) }}
+	tuningOptions(&opt, f.tuning)
+	m, err := lowformer.Open(ctx, f.weights, opt)
 	if err != nil {
 		return err
 	}
@@ -179,12 +184,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	info := m.Info()
 	r := &benchResult{
 		Engine: "lowformer-native", Adapter: info.Adapter, Model: info.Variant, Weights: f.weights, Backend: info.Backend.String(),
-		Kernels: string(info.Kernels), KernelsReason: info.KernelsReason,
+		Kernels: string(info.Kernels), KernelsReason: info.KernelsReason, Tuning: info.Tuning, TuningNotes: info.TuningNotes,
 		Batch: f.batch, Size: f.size, Warmup: f.warmup, ColdStartMs: ms(time.Since(start)),
 		ColdStartFrom: startFrom + " to the first logits", FirstRunMs: ms(firstRun),
 	}
 	if r.Adapter == "" {
 		r.Adapter = "cpu (pure Go)"
+	}
+	if r.Tuning == "" {
+		r.Tuning = "none"
 	}
 	for range f.warmup {
 		if _, _, err := run(); err != nil {
@@ -308,6 +316,10 @@ func printBench(w io.Writer, r *benchResult, top int) {
 	fmt.Fprintf(w, "%s %s on %s, batch %d, %dx%d\n", r.Engine, r.Model, r.Adapter, r.Batch, r.Size, r.Size)
 	if r.Kernels != "" {
 		fmt.Fprintf(w, "  kernels %s (%s)\n", r.Kernels, r.KernelsReason)
+		fmt.Fprintf(w, "  tuning table: %s\n", r.Tuning)
+		for _, n := range r.TuningNotes {
+			fmt.Fprintf(w, "  tuning note: %s\n", n)
+		}
 	}
 	fmt.Fprintf(w, "  %d runs: median %.1f ms, min %.1f, max %.1f (first run %.1f ms, %d warm-up)\n", r.Runs, r.MedianMs, r.MinMs, r.MaxMs, r.FirstRunMs, r.Warmup)
 	fmt.Fprintf(w, "  cold start %.0f ms (%s)\n", r.ColdStartMs, r.ColdStartFrom)

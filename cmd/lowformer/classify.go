@@ -140,6 +140,9 @@ func modelLine(in lowformer.Info, weights string) string {
 	if in.Kernels != "" {
 		where += ", kernels " + string(in.Kernels) + " (" + in.KernelsReason + ")"
 	}
+	if in.Tuning != "" {
+		where += ", tuning table " + in.Tuning
+	}
 	return fmt.Sprintf("lowformer classify: model %s, %d classes, %s, on %s", in.Variant, in.Classes, src, where)
 }
 

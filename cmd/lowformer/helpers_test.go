@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/tuning"
+
 	"github.com/lowformer/lowformer-webgpu/internal/refdata"
 )
 
@@ -24,6 +26,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	tmpDir = dir
+	// Commands use the adapter's cached tuning table: the tests get an
+	// empty folder of their own (never the user's).
+	os.Setenv(tuning.CacheDirEnv, filepath.Join(dir, "tuning"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

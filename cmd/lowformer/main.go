@@ -13,6 +13,9 @@
 //	convert     convert a checkpoint to safetensors (f32, f16 or bf16)
 //	info        describe a checkpoint
 //	bench       time the forward pass (and -profile it per dispatch)
+//	tune        measure the dense kernels' candidates on this adapter and
+//	            store the fastest in a tuning table (used by every command
+//	            that runs a model; -tuning picks another table or off)
 //
 // Run "lowformer help" for the list of commands and "lowformer <command> -h"
 // (or "lowformer help <command>") for the flags of one. Errors go to stderr;

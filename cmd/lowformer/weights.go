@@ -22,6 +22,21 @@ var errNoWeights = errors.New("-weights is required (no built-in model is compil
 // modelFlags are the flags that choose and open a model.
 type modelFlags struct {
 	weights, backend, variant, kernels string
+	tuning                             string
+}
+
+// tuningUsage documents -tuning.
+const tuningUsage = "tuning table `file` from \"lowformer tune -o\"; empty: the adapter's cached table when there is one; off: none"
+
+// tuningOptions sets the Options of -tuning v.
+func tuningOptions(opt *lowformer.Options, v string) {
+	switch v {
+	case "":
+	case "off":
+		opt.Tune = lowformer.TuneOff
+	default:
+		opt.Tuning = v
+	}
 }
 
 // kernelsUsage documents -kernels.
@@ -33,13 +48,15 @@ func validKernels(s string) bool {
 	return err == nil
 }
 
-// addModelFlags registers -weights, -backend, -variant and -kernels on fs.
+// addModelFlags registers -weights, -backend, -variant, -kernels and
+// -tuning on fs.
 func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	f := &modelFlags{}
 	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors), or a folder or .zip of the official download (pick one with -variant)")
 	fs.StringVar(&f.backend, "backend", "auto", "where to run: auto (GPU if there is one, else CPU), gpu or cpu")
 	fs.StringVar(&f.variant, "variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
 	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage)
+	fs.StringVar(&f.tuning, "tuning", "", tuningUsage)
 	return f
 }
 
@@ -66,6 +83,7 @@ func (f *modelFlags) open(ctx context.Context, stderr io.Writer) (*lowformer.Mod
 	}
 	be, _ := lowformer.ParseBackend(f.backend)
 	opt := lowformer.Options{Backend: be, Variant: f.variant, Kernels: lowformer.Kernels(f.kernels), Warn: func(msg string) { fmt.Fprintln(stderr, msg) }}
+	tuningOptions(&opt, f.tuning)
 	if f.weights != "" {
 		return lowformer.Open(ctx, f.weights, opt)
 	}
