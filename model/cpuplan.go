@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lowformer/lowformer-webgpu/internal/cpukernels"
 )
@@ -17,6 +18,7 @@ type CPUPlan struct {
 	classes    int
 	vals       [][]float32 // by Value, views into the arena
 	steps      []func()
+	families   []string // the kernel family of each step (for profiles)
 	out        Value
 	arenaBytes int64
 	scratch    *cpukernels.Scratch
@@ -49,7 +51,9 @@ func (m *CPU) newPlan(n, h, w int) (*CPUPlan, error) {
 		}
 	}
 	for _, op := range g.Ops {
-		p.steps = append(p.steps, m.bind(op, p, shapes))
+		family, step := m.bind(op, p, shapes)
+		p.steps = append(p.steps, step)
+		p.families = append(p.families, family)
 	}
 	return p, nil
 }
@@ -66,6 +70,28 @@ func (p *CPUPlan) Run(dst, input []float32) error {
 	}
 	for _, step := range p.steps {
 		step()
+	}
+	copy(dst, p.vals[p.out])
+	return nil
+}
+
+// profile runs the plan once like Run and adds the time of each step to
+// its kernel family's entry of times.
+func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration) error {
+	if len(dst) != p.n*p.classes {
+		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	start := time.Now()
+	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
+		return err
+	}
+	times["input"] += time.Since(start)
+	for i, step := range p.steps {
+		start = time.Now()
+		step()
+		times[p.families[i]] += time.Since(start)
 	}
 	copy(dst, p.vals[p.out])
 	return nil

@@ -15,7 +15,7 @@ func TestActivationsDense(t *testing.T) {
 	}
 	for _, fn := range acts {
 		got := make([]float32, m)
-		NewGemm(got, 1, x, 1, m, PackB([]float32{1}, 1, 1), Epilogue{Bias: []float32{0}, Act: fn}, Workers()).Run()
+		NewGemm(got, 1, x, 1, m, PackB([]float32{1}, 1, 1), Epilogue{Bias: []float32{0}, Act: fn}, NewScratch(Workers())).Run()
 		var worst float64
 		for i, v := range x {
 			worst = max(worst, math.Abs(float64(got[i]-fn.Apply(v)))/max(1, math.Abs(float64(v))))
