@@ -32,6 +32,15 @@ type WinogradWeights struct {
 	U         [16]*PackedB
 }
 
+// Bytes is the memory the packed weights hold.
+func (w *WinogradWeights) Bytes() int64 {
+	var t int64
+	for _, u := range w.U {
+		t += u.Bytes()
+	}
+	return t
+}
+
 // winogradG is the 4×3 weight transform of F(2×2, 3×3).
 var winogradG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
 
