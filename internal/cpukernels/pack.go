@@ -31,7 +31,8 @@ func PackB(w []float32, k, n int) *PackedB {
 	nr := PanelWidth()
 	panels := (n + nr - 1) / nr
 	kp := roundUp(k, kStep)
-	b := &PackedB{K: k, N: n, kp: kp, data: make([]float32, panels*kp*nr)}
+	b := &PackedB{K: k, N: n, kp: kp}
+	b.data = make([]float32, b.packedLen())
 	for p := 0; p < panels; p++ {
 		j0 := p * nr
 		cols := min(nr, n-j0)
@@ -47,6 +48,16 @@ func (b *PackedB) Panels() int { return (b.N + PanelWidth() - 1) / PanelWidth() 
 
 // Bytes is the memory the packed matrix holds.
 func (b *PackedB) Bytes() int64 { return 4 * int64(len(b.data)) }
+
+// packedLen is the length of the packed data.
+func (b *PackedB) packedLen() int { return b.Panels() * b.kp * PanelWidth() }
+
+// put sets element (kk, j) of the packed matrix (filling data that a
+// kernel packs itself; the padding stays as the caller left it).
+func (b *PackedB) put(kk, j int, v float32) {
+	nr := PanelWidth()
+	b.data[(j/nr*b.kp+kk)*nr+j%nr] = v
+}
 
 // panel returns panel p's kp×PanelWidth values.
 func (b *PackedB) panel(p int) []float32 {
