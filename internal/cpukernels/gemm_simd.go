@@ -81,7 +81,6 @@ func tilePacked(c, res *[mr][]float32, rows int, ap, panel []float32, j0, cols i
 // the k-major panel, then the epilogue for columns [j0, j0+cols) of the
 // first rows rows of c.
 func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, ep Epilogue) {
-	defer clearUpper() // tiles passes structs with SSE moves
 	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
 	l := c00.Len()
 	nr := 2 * l
@@ -122,6 +121,7 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 	if separateEpilogue {
 		acc := [mr][2]simd.Float32s{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}}
 		tileEpilogue(c, res, &acc, rows, j0, cols, ep)
+		clearUpper()
 		return
 	}
 	n0, n1 := min(cols, l), cols-l
@@ -150,6 +150,7 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 	if rows > 3 {
 		store(3, c30, c31)
 	}
+	clearUpper() // tiles passes structs with SSE moves (not a defer: costly in wasm)
 }
 
 // tileEpilogue is tile's epilogue where separateEpilogue is set (wasm):
@@ -189,7 +190,6 @@ func tileEpilogue(c, res *[mr][]float32, acc *[mr][2]simd.Float32s, rows, j0, co
 // tileRow is tile for a single row (a linear layer at batch 1), without
 // the three repeated rows.
 func tileRow(c, a, res, panel []float32, k, j0, cols int, ep Epilogue) {
-	defer clearUpper()
 	var c0, c1 simd.Float32s
 	l := c0.Len()
 	nr := 2 * l
@@ -211,4 +211,5 @@ func tileRow(c, a, res, panel []float32, k, j0, cols int, ep Epilogue) {
 		}
 		finishVec(c1, c[j0+l:], ep.Bias[j0+l:], r1, ep.Act, n1)
 	}
+	clearUpper()
 }
