@@ -340,6 +340,9 @@ func TestCallsAfterClose(t *testing.T) {
 			if got := m.GPUMemoryBytes(); got != 0 {
 				t.Errorf("GPUMemoryBytes = %d after Close", got)
 			}
+			if got := m.CPUMemoryBytes(); got != 0 {
+				t.Errorf("CPUMemoryBytes = %d after Close", got)
+			}
 			if err := m.Close(); err != nil {
 				t.Errorf("second Close: %v", err)
 			}

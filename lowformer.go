@@ -418,6 +418,19 @@ func (m *Model) GPUMemoryBytes() int64 {
 	return m.gpu.MemoryBytes()
 }
 
+// CPUMemoryBytes is the memory the model holds on the CPU backend: its
+// weights packed for the CPU kernels and the activation arenas and scratch
+// of the input shapes used so far (the parsed checkpoint not included); 0
+// on the GPU.
+func (m *Model) CPUMemoryBytes() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.cpu == nil || m.closed {
+		return 0
+	}
+	return m.cpu.MemoryBytes()
+}
+
 // Close releases every GPU object of the model and its device. It is safe
 // to call more than once.
 func (m *Model) Close() error {

@@ -187,6 +187,9 @@ func TestWarmup(t *testing.T) {
 				if got := m.GPUMemoryBytes(); (be == GPU) != (got > 0) {
 					t.Errorf("%d bytes of GPU memory after the warm-up on the %s", got, be)
 				}
+				if got := m.CPUMemoryBytes(); (be == CPU) != (got > 0) {
+					t.Errorf("%d bytes of CPU model memory after the warm-up on the %s", got, be)
+				}
 				input, want := c.reference(t, m)
 				s := m.Info().NativeSide
 				got, err := m.Logits(ctx, input, 1, s, s)

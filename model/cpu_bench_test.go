@@ -1,6 +1,11 @@
 package model
 
-import "testing"
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+)
 
 // BenchmarkCPUPlan times 224×224 forward passes on a built CPU plan: B0
 // at batch 1 and 4 and E1 at batch 1 with synthetic weights, and B0 with
@@ -36,5 +41,31 @@ func BenchmarkCPUPlan(b *testing.B) {
 			}
 			b.ReportMetric(float64(p.MemoryBytes())/1e6, "plan-MB")
 		})
+	}
+}
+
+// BenchmarkCPUPlanProfile runs B0 at batch 1 and 224×224 (synthetic
+// weights) on a CPU plan and reports the time per inference of each kernel
+// family (ms-<family>, summed over the family's ops) besides the total, to
+// see where the time goes; under js/wasm in Node it profiles the browser's
+// CPU path:
+//
+//	GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -c -o /tmp/model.wasm ./model
+//	(cd model && $(go env GOROOT)/lib/wasm/go_js_wasm_exec /tmp/model.wasm -test.run x -test.bench CPUPlanProfile -test.benchtime 10x)
+func BenchmarkCPUPlanProfile(b *testing.B) {
+	g, p := synthPlan(b, "b0", 1, 224, 224)
+	input, out := make([]float32, 3*224*224), make([]float32, g.Classes)
+	if err := p.Run(out, input); err != nil { // warm-up
+		b.Fatal(err)
+	}
+	times := map[string]time.Duration{}
+	for b.Loop() {
+		if err := p.profile(out, input, times); err != nil {
+			b.Fatal(err)
+		}
+	}
+	families := slices.Sorted(maps.Keys(times))
+	for _, f := range families {
+		b.ReportMetric(float64(times[f].Microseconds())/1e3/float64(b.N), "ms-"+f)
 	}
 }

@@ -14,7 +14,7 @@ type CPU struct {
 	graph *Graph
 
 	mu    sync.Mutex
-	packs map[Op]any // *cpukernels.PackedB or [2][2]*cpukernels.PackedB
+	packs map[Op]any // *cpukernels.PackedB, *cpukernels.WinogradWeights or [2][2]*cpukernels.PackedB
 	plans map[planKey]*CPUPlan
 }
 
@@ -86,6 +86,32 @@ func (m *CPU) packed(op Op, pack func() any) any {
 	p := pack()
 	m.packs[op] = p
 	return p
+}
+
+// MemoryBytes is the memory the model holds: its packed weights and every
+// cached plan's arena and scratch (the graph's own weights not counted).
+func (m *CPU) MemoryBytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var t int64
+	for _, p := range m.packs {
+		switch p := p.(type) {
+		case *cpukernels.PackedB:
+			t += p.Bytes()
+		case *cpukernels.WinogradWeights:
+			t += p.Bytes()
+		case [2][2]*cpukernels.PackedB:
+			for _, row := range p {
+				for _, b := range row {
+					t += b.Bytes()
+				}
+			}
+		}
+	}
+	for _, p := range m.plans {
+		t += p.MemoryBytes()
+	}
+	return t
 }
 
 // packedB is packed for a weight matrix of k rows and n columns.

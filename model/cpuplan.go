@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/lowformer/lowformer-webgpu/internal/cpukernels"
 )
@@ -18,7 +19,8 @@ type CPUPlan struct {
 	classes    int
 	vals       [][]float32 // by Value, views into the arena
 	steps      []func()
-	outs       []Value // what RunOutputs returns; Run needs the logits alone
+	outs       []Value  // what RunOutputs returns; Run needs the logits alone
+	families   []string // the kernel family of each step (for profiles)
 	arenaBytes int64
 	scratch    *cpukernels.Scratch
 
@@ -55,7 +57,9 @@ func (m *CPU) newPlan(n, h, w int, outs []Value) (*CPUPlan, error) {
 		}
 	}
 	for _, op := range g.Ops {
-		p.steps = append(p.steps, m.bind(op, p, shapes))
+		family, step := m.bind(op, p, shapes)
+		p.steps = append(p.steps, step)
+		p.families = append(p.families, family)
 	}
 	return p, nil
 }
@@ -98,6 +102,28 @@ func (p *CPUPlan) run(input []float32) error {
 	for _, step := range p.steps {
 		step()
 	}
+	return nil
+}
+
+// profile runs the plan once like Run and adds the time of each step to
+// its kernel family's entry of times.
+func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration) error {
+	if len(p.outs) != 1 || len(dst) != p.n*p.classes || len(p.vals[p.outs[0]]) != len(dst) {
+		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	start := time.Now()
+	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
+		return err
+	}
+	times["input"] += time.Since(start)
+	for i, step := range p.steps {
+		start = time.Now()
+		step()
+		times[p.families[i]] += time.Since(start)
+	}
+	copy(dst, p.vals[p.outs[0]])
 	return nil
 }
 

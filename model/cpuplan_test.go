@@ -137,3 +137,43 @@ func TestCPUPlanRunErrors(t *testing.T) {
 		t.Error("short input accepted")
 	}
 }
+
+// TestCPUMemoryBytes checks that a CPU model holds nothing before its
+// first plan, then its packed weights (at least the weights of every conv
+// and linear layer, padding included) and the arena and scratch of every
+// cached plan.
+func TestCPUMemoryBytes(t *testing.T) {
+	g := synthGraph(t, "b0")
+	m := NewCPU(g)
+	if got := m.MemoryBytes(); got != 0 {
+		t.Fatalf("MemoryBytes before any plan = %d, want 0", got)
+	}
+	var weights int64
+	for _, op := range g.Ops {
+		switch o := op.(type) {
+		case *Conv:
+			if !o.Depthwise {
+				weights += 4 * int64(len(o.Weight))
+			}
+		case *Linear:
+			weights += 4 * int64(len(o.Weight))
+		case *ConvTranspose:
+			weights += 4 * int64(len(o.Weight))
+		}
+	}
+	p1, err := m.Plan(1, 64, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := m.MemoryBytes()
+	if packed := one - p1.MemoryBytes(); packed < weights {
+		t.Errorf("packed weights %d bytes, want at least the %d bytes of the conv and linear weights", packed, weights)
+	}
+	p2, err := m.Plan(2, 96, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.MemoryBytes(), one+p2.MemoryBytes(); got != want {
+		t.Errorf("MemoryBytes with a second plan = %d, want %d (the first %d plus the plan's %d)", got, want, one, p2.MemoryBytes())
+	}
+}

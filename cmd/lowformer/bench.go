@@ -127,6 +127,7 @@ type benchResult struct {
 	PeakMemoryMB  float64   `json:"peak_memory_mb"`
 	MemoryMethod  string    `json:"memory_method"`
 	GPUMemoryMB   float64   `json:"gpu_memory_mb"`
+	CPUMemoryMB   float64   `json:"cpu_memory_mb"`
 	Load          string    `json:"load"`
 	Profile       *profile  `json:"profile,omitempty"`
 }
@@ -206,6 +207,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	ref.check(r, info.Classes, f.batch, first, last)
 	r.PeakMemoryMB, r.MemoryMethod = peakRSSMB(), "process peak RSS (VmHWM), weights file parsed in memory included"
 	r.GPUMemoryMB = float64(m.GPUMemoryBytes()) / 1e6
+	r.CPUMemoryMB = float64(m.CPUMemoryBytes()) / 1e6
 	if prof != nil {
 		prof.finish(r)
 	}
@@ -328,7 +330,7 @@ func printBench(w io.Writer, r *benchResult, top int) {
 	} else {
 		fmt.Fprintf(w, "  accuracy: %s\n", r.Check)
 	}
-	fmt.Fprintf(w, "  peak memory %.0f MB (%s), GPU memory %.1f MB; load average %s\n", r.PeakMemoryMB, r.MemoryMethod, r.GPUMemoryMB, r.Load)
+	fmt.Fprintf(w, "  peak memory %.0f MB (%s), GPU memory %.1f MB, CPU model memory %.1f MB; load average %s\n", r.PeakMemoryMB, r.MemoryMethod, r.GPUMemoryMB, r.CPUMemoryMB, r.Load)
 	if r.Profile != nil {
 		printProfile(w, r.Profile, top)
 	}

@@ -63,6 +63,9 @@ func TestBenchCPUNoReference(t *testing.T) {
 	if r.Backend != "cpu" || r.MaxAbsErr != nil || !strings.Contains(r.Check, "not checked") {
 		t.Errorf("backend %s, max_abs_err %v, check %q: want cpu, null and a note that nothing was checked", r.Backend, r.MaxAbsErr, r.Check)
 	}
+	if r.CPUMemoryMB <= 0 || r.GPUMemoryMB != 0 {
+		t.Errorf("CPU memory %.2f MB, GPU memory %.2f MB: want the CPU model's packed weights and arena, and no GPU memory", r.CPUMemoryMB, r.GPUMemoryMB)
+	}
 }
 
 // TestBenchInterleave drives -interleave as bench/ does: one timed run per

@@ -7,15 +7,18 @@ import (
 // Attention is softmax(q·kᵀ/√d)·v per (image, head) over the H·W tokens of
 // an input whose channels are ordered [head][q|k|v][d]; the output has
 // Heads·HeadDim channels ordered [head][d]. A task is one (image, head):
-// it transposes the head's keys into its worker's scratch so that the
-// scores of a query are one combination of key rows vectorized over keys,
-// and its output one combination of value rows vectorized over d.
+// it packs the head's keysᵀ and values as GEMM weights (PackedB layout) in
+// its worker's scratch, computes the scores of all queries with one GEMM,
+// the softmax of each row, and the output with a second GEMM, so both
+// products run on the GEMM micro-tile.
 type Attention struct {
 	X              []float32
 	In             Geom
 	Out            []float32
 	Heads, HeadDim int
-	scratch        *Scratch // per worker: keysᵀ [d][L], then scores [L]
+	scratch        *Scratch // per worker: keysᵀ and values packed, then the scores [L][L]
+	keys, values   []PackedB
+	zero           Epilogue // zero bias (L ≥ d values), no activation
 	runner
 }
 
@@ -24,31 +27,50 @@ func NewAttention(x []float32, in Geom, out []float32, heads, headDim int, s *Sc
 	if in.C != heads*3*headDim {
 		panic("cpukernels: Attention input channels are not heads·3·headDim")
 	}
-	a := &Attention{X: x, In: in, Out: out, Heads: heads, HeadDim: headDim, scratch: s}
-	s.need((headDim + 1) * in.H * in.W)
+	L := in.H * in.W
+	a := &Attention{X: x, In: in, Out: out, Heads: heads, HeadDim: headDim, scratch: s,
+		keys: make([]PackedB, s.Workers()), values: make([]PackedB, s.Workers()),
+		zero: Epilogue{Bias: make([]float32, max(L, headDim))}}
+	for w := range a.keys {
+		a.keys[w] = PackedB{K: headDim, N: L, kp: roundUp(headDim, kStep)}
+		a.values[w] = PackedB{K: L, N: headDim, kp: roundUp(L, kStep)}
+	}
+	kb, vb := a.keys[0].packedLen(), a.values[0].packedLen()
+	s.need(kb + vb + L*L)
+	s.needPack(&a.keys[0])
+	s.needPack(&a.values[0])
 	a.runner = runner{in.N * heads, a.Task} // one task per (image, head)
 	return a
 }
 
-// Task computes head t%Heads of image t/Heads.
+// Task computes head t%Heads of image t/Heads as worker.
 func (a *Attention) Task(t, worker int) {
 	defer clearUpper()
 	n, j := t/a.Heads, t%a.Heads
 	L, d, c := a.In.H*a.In.W, a.HeadDim, a.In.C
 	oc := a.Heads * d
 	x := a.X[n*L*c:][:L*c]
-	buf := a.scratch.get(worker, (d+1)*L)
-	kt, p := buf[:d*L], buf[d*L:]
+	keys, values := &a.keys[worker], &a.values[worker]
+	kb, vb := keys.packedLen(), values.packedLen()
+	buf := a.scratch.get(worker, kb+vb+L*L)
+	keys.data, values.data = buf[:kb], buf[kb:][:vb]
+	scores := buf[kb+vb:][:L*L]
+	clear(buf[:kb+vb]) // the padding
 	for s := 0; s < L; s++ {
-		for i, v := range x[s*c+(j*3+1)*d:][:d] {
-			kt[i*L+s] = v
+		tok := x[s*c:][:c]
+		for i, v := range tok[(j*3+1)*d:][:d] {
+			keys.put(i, s, v) // keysᵀ: [d][L]
+		}
+		for i, v := range tok[(j*3+2)*d:][:d] {
+			values.put(s, i, v) // values: [L][d]
 		}
 	}
+	// scores[q][s] = q·k_s, then softmax(scale·scores[q]) row by row
+	GemmBlock(scores, L, x[j*3*d:], c, L, keys, 0, keys.Panels(), a.zero, a.scratch.pack(worker, keys))
 	scale := float32(1 / math.Sqrt(float64(d)))
 	for q := 0; q < L; q++ {
-		combineRows(p, kt, L, x[q*c+j*3*d:][:d], scale) // scores: scale·Σ_i q[i]·keysᵀ[i]
-		softmax(p)
-		o := a.Out[(n*L+q)*oc+j*d:][:d]
-		combineRows(o, x[(j*3+2)*d:], c, p, 1) // Σ_s p[s]·v_s
+		softmax(scores[q*L:][:L], scale)
 	}
+	// out[q] = Σ_s p[q][s]·v_s
+	GemmBlock(a.Out[n*L*oc+j*d:], oc, scores, L, L, values, 0, values.Panels(), a.zero, a.scratch.pack(worker, values))
 }

@@ -38,6 +38,7 @@ func NewConv(x []float32, in Geom, k, stride int, out []float32, w *PackedB, ep 
 	}
 	c.split = newSplit(in.N*c.Ho*c.Wo, w.Panels(), s.Workers())
 	s.need(c.split.rowsPer * w.K)
+	s.needPack(w)
 	c.runner = runner{c.split.tasks(), c.Task}
 	return c
 }
@@ -49,7 +50,7 @@ func (c *Conv) Task(t, worker int) {
 	a := c.scratch.get(worker, rows*c.B.K)
 	c.im2col(a, i0, rows)
 	cout := c.B.N
-	GemmBlock(c.Out[i0*cout:], cout, a, c.B.K, rows, c.B, p0, p1, c.Ep.rows(i0))
+	GemmBlock(c.Out[i0*cout:], cout, a, c.B.K, rows, c.B, p0, p1, c.Ep.rows(i0), c.scratch.pack(worker, c.B))
 }
 
 // im2col writes the input patches of output pixels [p0, p0+rows) to a,

@@ -41,6 +41,7 @@ func PackConvT(w []float32, cin, cout int) [2][2]*PackedB {
 func NewConvT(x []float32, in Geom, out []float32, cropH, cropW int, w [2][2]*PackedB, ep Epilogue, s *Scratch) *ConvT {
 	c := &ConvT{X: x, In: in, Out: out, CropH: cropH, CropW: cropW, B: w, Ep: ep, scratch: s}
 	s.need((cropW + 1) / 2 * 4 * in.C)
+	s.needPack(w[0][0])
 	c.runner = runner{in.N * cropH * 2, c.Task} // one task per output row and column parity
 	return c
 }
@@ -75,7 +76,7 @@ func (c *ConvT) Task(t, worker int) {
 	b := c.B[ry][rx]
 	cout := b.N
 	first := (row*c.CropW + ox0) // first output pixel of the task
-	GemmBlock(c.Out[first*cout:], 2*cout, a, 4*cin, count, b, 0, b.Panels(), stride2(c.Ep.rows(first), cout))
+	GemmBlock(c.Out[first*cout:], 2*cout, a, 4*cin, count, b, 0, b.Panels(), stride2(c.Ep.rows(first), cout), c.scratch.pack(worker, b))
 }
 
 // stride2 makes the epilogue step two pixels per GEMM row.

@@ -22,23 +22,30 @@ func NewDepthwise(x []float32, in Geom, k, stride int, w, out []float32, ep Epil
 	return d
 }
 
-// Task computes output row t.
+// Task computes output row t: each pixel's taps a kernel row at a time
+// (dwRow, whose taps are contiguous in X and W), then the epilogue.
 func (d *Depthwise) Task(t, _ int) {
 	defer clearUpper()
 	n, oy := t/d.Ho, t%d.Ho
 	in, k, c := d.In, d.K, d.In.C
 	pad := k / 2
-	ky0, ky1 := max(0, pad-oy*d.Str), min(k, in.H+pad-oy*d.Str)
+	iy0 := oy*d.Str - pad
+	ky0, ky1 := max(0, -iy0), min(k, in.H-iy0)
 	for ox := 0; ox < d.Wo; ox++ {
 		ix0 := ox*d.Str - pad
 		kx0, kx1 := max(0, -ix0), min(k, in.W-ix0)
+		taps := kx1 - kx0
 		p := t*d.Wo + ox
-		dwPixel(d, n, oy*d.Str-pad, ix0, ky0, ky1, kx0, kx1, p*c, d.Ep.rows(p))
+		out := d.Out[p*c:][:c]
+		for ky := ky0; ky < ky1; ky++ {
+			x := d.X[((n*in.H+iy0+ky)*in.W+ix0+kx0)*c:][:taps*c]
+			dwRow(out, x, d.W[(ky*k+kx0)*c:][:taps*c], taps, ky == ky0)
+		}
+		ep := d.Ep.rows(p)
+		var res []float32
+		if ep.Res != nil {
+			res = ep.Res[:c]
+		}
+		finishRow(out, out, ep.Bias, res, ep.Act)
 	}
-}
-
-// tapOffset returns, for the output pixel whose window starts at (iy0,
-// ix0), the offset in X of input pixel (iy0+ky, ix0+kx) for ky, kx.
-func (d *Depthwise) tapOffset(n, iy0, ix0, ky, kx int) int {
-	return ((n*d.In.H+iy0+ky)*d.In.W + ix0 + kx) * d.In.C
 }

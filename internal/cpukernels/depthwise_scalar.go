@@ -2,24 +2,17 @@
 
 package cpukernels
 
-// dwPixel computes one depthwise output pixel at out offset o over the taps
-// ky ∈ [ky0, ky1), kx ∈ [kx0, kx1) (those inside the image).
-func dwPixel(d *Depthwise, n, iy0, ix0, ky0, ky1, kx0, kx1, o int, ep Epilogue) {
-	c, k := d.In.C, d.K
-	acc := d.Out[o:][:c]
-	clear(acc)
-	for ky := ky0; ky < ky1; ky++ {
-		for kx := kx0; kx < kx1; kx++ {
-			xs := d.X[d.tapOffset(n, iy0, ix0, ky, kx):][:c]
-			ws := d.W[(ky*k+kx)*c:][:c]
-			for ch, x := range xs {
-				acc[ch] += x * ws[ch]
-			}
+// dwRow adds Σ_t x[t·c + i]·w[t·c + i] over taps taps to out[i] (c =
+// len(out)), tap by tap; first starts the sums from zero.
+func dwRow(out, x, w []float32, taps int, first bool) {
+	c := len(out)
+	if first {
+		clear(out)
+	}
+	for t := 0; t < taps; t++ {
+		ws := w[t*c:][:c]
+		for ch, v := range x[t*c:][:c] {
+			out[ch] += v * ws[ch]
 		}
 	}
-	var res []float32
-	if ep.Res != nil {
-		res = ep.Res[:c]
-	}
-	finishRow(acc, acc, ep.Bias, res, ep.Act)
 }

@@ -4,36 +4,37 @@ package cpukernels
 
 import "simd"
 
-// dwPixel computes one depthwise output pixel at out offset o over the taps
-// ky ∈ [ky0, ky1), kx ∈ [kx0, kx1) (those inside the image), one vector of
-// channels at a time, then applies the epilogue to the whole pixel.
-func dwPixel(d *Depthwise, n, iy0, ix0, ky0, ky1, kx0, kx1, o int, ep Epilogue) {
+// dwRow adds Σ_t x[t·c + i]·w[t·c + i] over taps taps to out[i] (c =
+// len(out)), tap by tap, one vector of channels at a time with its sum in
+// a register; first starts the sums from zero.
+func dwRow(out, x, w []float32, taps int, first bool) {
 	defer clearUpper()
-	c, k := d.In.C, d.K
-	out := d.Out[o:][:c]
+	c := len(out)
+	x, w = x[:taps*c], w[:taps*c]
 	var zero simd.Float32s
 	l := zero.Len()
-	for c0 := 0; c0 < c; c0 += l {
-		cn := min(l, c-c0)
+	i := 0
+	for ; i+l <= c; i += l {
 		acc := zero
-		for ky := ky0; ky < ky1; ky++ {
-			for kx := kx0; kx < kx1; kx++ {
-				xs := d.X[d.tapOffset(n, iy0, ix0, ky, kx)+c0:]
-				ws := d.W[(ky*k+kx)*c+c0:]
-				if cn == l {
-					acc = simd.LoadFloat32s(xs).MulAdd(simd.LoadFloat32s(ws), acc)
-				} else {
-					xv, _ := simd.LoadFloat32sPart(xs[:cn])
-					wv, _ := simd.LoadFloat32sPart(ws[:cn])
-					acc = xv.MulAdd(wv, acc)
-				}
-			}
+		if !first {
+			acc = simd.LoadFloat32s(out[i:])
 		}
-		acc.StorePart(out[c0:][:cn])
+		for t := i; t < taps*c; t += c {
+			acc = simd.LoadFloat32s(x[t:]).MulAdd(simd.LoadFloat32s(w[t:]), acc)
+		}
+		acc.Store(out[i:])
 	}
-	var res []float32
-	if ep.Res != nil {
-		res = ep.Res[:c]
+	if i < c { // the channel tail with partial vectors
+		n := c - i
+		acc := zero
+		if !first {
+			acc, _ = simd.LoadFloat32sPart(out[i:])
+		}
+		for t := i; t < taps*c; t += c {
+			xv, _ := simd.LoadFloat32sPart(x[t:][:n])
+			wv, _ := simd.LoadFloat32sPart(w[t:][:n])
+			acc = xv.MulAdd(wv, acc)
+		}
+		acc.StorePart(out[i:][:n])
 	}
-	finishRow(out, out, ep.Bias, res, ep.Act)
 }

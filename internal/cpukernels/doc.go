@@ -3,10 +3,18 @@
 // activation, residual) for 1×1 convolutions and linear layers, Winograd
 // F(2×2, 3×3) for dense 3×3 stride-1 convolutions, im2col + GEMM for the
 // other dense convolutions and the ConvTranspose, a depthwise convolution
-// vectorized over channels, attention, GroupNorm, LayerNorm and the mean
-// pool. Every kernel accumulates in float32 (FMA where the hardware has
-// it). Activations are NHWC float32, weights in the layouts
-// of model.Graph.
+// vectorized over channels, attention (two GEMMs per head), GroupNorm,
+// LayerNorm and the mean pool. Every kernel accumulates in float32 (FMA
+// where the hardware has it). Activations are NHWC float32, weights in the
+// layouts of model.Graph.
+//
+// In wasm (one thread, SIMD128 without FMA, 16 vector registers in Go's
+// wasm backend, costly calls and bounds checks) the GEMM packs each block
+// of 4 rows of A k-major before the micro-tiles read it, and the
+// micro-tile's loop is written so that Go's scheduler keeps its
+// accumulators in registers (tilePacked); natively the micro-tile reads
+// the rows in place. model's BenchmarkCPUPlanProfile shows where a B0
+// inference spends its time per kernel family, natively or in Node.
 //
 // Built with GOEXPERIMENT=simd the inner loops use the portable simd
 // package (AVX2/AVX-512 natively, SIMD128 in wasm); without it scalar twins

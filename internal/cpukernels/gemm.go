@@ -23,12 +23,12 @@ func (e Epilogue) rows(i int) Epilogue {
 
 // GemmBlock computes rows [0, m) and column panels [p0, p1) of
 // C = epilogue(A·B): row i of A is a[i·lda:][:B.K], row i of C is
-// c[i·ldc:]. Rows are taken mr at a time; each micro-tile keeps its
-// accumulators in registers over the whole K.
-func GemmBlock(c []float32, ldc int, a []float32, lda, m int, b *PackedB, p0, p1 int, ep Epilogue) {
-	nr := PanelWidth()
-	var rowsA [mr][]float32
-	var rowsC, rowsR [mr][]float32
+// c[i·ldc:]. Rows are taken mr at a time (packed into ap, the worker's
+// Scratch.pack buffer, where packA is set and the block has enough panels
+// to pay for the packing); each micro-tile keeps its accumulators in
+// registers over the whole K.
+func GemmBlock(c []float32, ldc int, a []float32, lda, m int, b *PackedB, p0, p1 int, ep Epilogue, ap []float32) {
+	var rowsA, rowsC, rowsR [mr][]float32
 	for i := 0; i < m; i += mr {
 		rows := min(mr, m-i)
 		for r := 0; r < mr; r++ {
@@ -39,36 +39,40 @@ func GemmBlock(c []float32, ldc int, a []float32, lda, m int, b *PackedB, p0, p1
 				rowsR[r] = ep.Res[src*ep.LdRes:]
 			}
 		}
-		for p := p0; p < p1; p++ {
-			j0 := p * nr
-			tile(&rowsC, &rowsA, &rowsR, rows, b.panel(p), b.K, j0, min(nr, b.N-j0), ep)
+		var packed []float32
+		if packA && rows > 1 && p1-p0 >= minPackedPanels {
+			packed = ap
+			packRows(packed, &rowsA, b.K)
 		}
+		tiles(&rowsC, &rowsA, &rowsR, rows, packed, b, p0, p1, ep)
 	}
 }
 
 // Gemm is one GEMM, C = epilogue(A·B) over M rows, with its split into
 // tasks for ForEach.
 type Gemm struct {
-	C      []float32
-	Ldc    int
-	A      []float32
-	Lda, M int
-	B      *PackedB
-	Ep     Epilogue
-	split  split
+	C       []float32
+	Ldc     int
+	A       []float32
+	Lda, M  int
+	B       *PackedB
+	Ep      Epilogue
+	split   split
+	scratch *Scratch
 	runner
 }
 
-// NewGemm prepares C = epilogue(A·B) over m rows for up to workers workers.
-func NewGemm(c []float32, ldc int, a []float32, lda, m int, b *PackedB, ep Epilogue, workers int) *Gemm {
-	g := &Gemm{C: c, Ldc: ldc, A: a, Lda: lda, M: m, B: b, Ep: ep, split: newSplit(m, b.Panels(), workers)}
+// NewGemm prepares C = epilogue(A·B) over m rows for the workers of s.
+func NewGemm(c []float32, ldc int, a []float32, lda, m int, b *PackedB, ep Epilogue, s *Scratch) *Gemm {
+	g := &Gemm{C: c, Ldc: ldc, A: a, Lda: lda, M: m, B: b, Ep: ep, split: newSplit(m, b.Panels(), s.Workers()), scratch: s}
+	s.needPack(b)
 	g.runner = runner{g.split.tasks(), g.Task}
 	return g
 }
 
-// Task computes task t.
-func (g *Gemm) Task(t, _ int) {
+// Task computes task t as worker.
+func (g *Gemm) Task(t, worker int) {
 	defer clearUpper()
 	i0, m, p0, p1 := g.split.at(t)
-	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0))
+	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0), g.scratch.pack(worker, g.B))
 }

@@ -2,6 +2,22 @@
 
 package cpukernels
 
+// packA: the scalar micro-tile reads the rows of A in place.
+const packA = false
+
+// minPackedPanels: see gemm_simd_js.go.
+const minPackedPanels = 0
+
+// tiles computes the micro-tiles of column panels [p0, p1) for one block
+// of rows rows of a (ap is unused: packA is off).
+func tiles(c, a, res *[mr][]float32, rows int, _ []float32, b *PackedB, p0, p1 int, ep Epilogue) {
+	nr := PanelWidth()
+	for p := p0; p < p1; p++ {
+		j0 := p * nr
+		tile(c, a, res, rows, b.panel(p), b.K, j0, min(nr, b.N-j0), ep)
+	}
+}
+
 // tile computes one mr×PanelWidth micro-tile: rows of a (each k long) times
 // the k-major panel, then the epilogue for columns [j0, j0+cols) of the
 // first rows rows of c. Each row keeps its eight sums in locals.

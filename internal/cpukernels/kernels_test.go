@@ -99,7 +99,7 @@ func (tc gemmCase) bind(fn act.Func, withRes bool) bound {
 	ep, res := epilogue(bias, fn, withRes, 1, tc.m, 1, tc.n)
 	got := make([]float32, tc.m*tc.n)
 	return bound{
-		run:   NewGemm(got, tc.n, x.Data, tc.k, tc.m, PackB(w, tc.k, tc.n), ep, Workers()).Run,
+		run:   NewGemm(got, tc.n, x.Data, tc.k, tc.m, PackB(w, tc.k, tc.n), ep, NewScratch(Workers())).Run,
 		got:   got,
 		want:  func() *ref.Tensor { return ref.Conv2D(x, w, bias, 1, 1, tc.n, fn, res) },
 		k:     tc.k,

@@ -42,17 +42,27 @@ func geluVec(x simd.Float32s) simd.Float32s {
 	return ax.MulAdd(erf, x).Mul(simd.BroadcastFloat32s(0.5))
 }
 
-// softmax replaces p by exp(p−max)/Σ.
-func softmax(p []float32) {
+// softmax replaces p by softmax(scale·p): exp(scale·p − max)/Σ.
+func softmax(p []float32, scale float32) {
 	defer clearUpper()
+	sv := simd.BroadcastFloat32s(scale)
+	l := sv.Len()
+	i := 0
+	for ; i+l <= len(p); i += l {
+		simd.LoadFloat32s(p[i:]).Mul(sv).Store(p[i:])
+	}
+	if i < len(p) {
+		v, n := simd.LoadFloat32sPart(p[i:])
+		v.Mul(sv).StorePart(p[i:][:n])
+	}
+	clearUpper() // the scalar max below is SSE code
 	m := p[0]
 	for _, v := range p {
 		m = max(m, v)
 	}
 	mv := simd.BroadcastFloat32s(m)
 	var sum simd.Float32s
-	l := sum.Len()
-	i := 0
+	i = 0
 	for ; i+l <= len(p); i += l {
 		e := expVec(simd.LoadFloat32s(p[i:]).Sub(mv))
 		sum = sum.Add(e)

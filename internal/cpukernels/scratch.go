@@ -5,12 +5,13 @@ package cpukernels
 // needs and takes its worker's buffer while a task runs.
 type Scratch struct {
 	bufs   [][]float32
-	shared []float32 // one buffer for kernels whose phases share data
+	packs  [][]float32 // per worker: the GEMM's packed rows of A (packLen)
+	shared []float32   // one buffer for kernels whose phases share data
 }
 
 // NewScratch returns an empty scratch for workers workers.
 func NewScratch(workers int) *Scratch {
-	return &Scratch{bufs: make([][]float32, max(1, workers))}
+	return &Scratch{bufs: make([][]float32, max(1, workers)), packs: make([][]float32, max(1, workers))}
 }
 
 // Workers is the number of workers the scratch serves.
@@ -18,7 +19,7 @@ func (s *Scratch) Workers() int { return len(s.bufs) }
 
 // Bytes is the memory held.
 func (s *Scratch) Bytes() int64 {
-	return 4 * (int64(len(s.bufs))*int64(len(s.bufs[0])) + int64(len(s.shared)))
+	return 4 * (int64(len(s.bufs))*int64(len(s.bufs[0])+len(s.packs[0])) + int64(len(s.shared)))
 }
 
 // need grows every worker's buffer to at least n values.
@@ -40,3 +41,18 @@ func (s *Scratch) needShared(n int) {
 		s.shared = make([]float32, n)
 	}
 }
+
+// needPack grows every worker's GEMM packing buffer to hold the packed rows
+// of A for b.
+func (s *Scratch) needPack(b *PackedB) {
+	n := packLen(b)
+	if len(s.packs[0]) >= n {
+		return
+	}
+	for i := range s.packs {
+		s.packs[i] = make([]float32, n)
+	}
+}
+
+// pack returns worker's GEMM packing buffer for b.
+func (s *Scratch) pack(worker int, b *PackedB) []float32 { return s.packs[worker][:packLen(b)] }

@@ -31,8 +31,11 @@ func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 	}
 }
 
-// softmax replaces p by exp(p−max)/Σ.
-func softmax(p []float32) {
+// softmax replaces p by softmax(scale·p): exp(scale·p − max)/Σ.
+func softmax(p []float32, scale float32) {
+	for i := range p {
+		p[i] *= scale
+	}
 	m := p[0]
 	for _, v := range p {
 		m = max(m, v)
@@ -56,19 +59,5 @@ func addScaled(dst, a, b []float32, sign float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] + sign*b[i]
-	}
-}
-
-// combineRows writes scale·Σ_r coef[r]·src[r·stride+k] to dst[k] for
-// k < len(dst): a small matrix-vector product in one call.
-func combineRows(dst, src []float32, stride int, coef []float32, scale float32) {
-	clear(dst)
-	for r, cr := range coef {
-		for k, v := range src[r*stride:][:len(dst)] {
-			dst[k] += cr * v
-		}
-	}
-	for k := range dst {
-		dst[k] *= scale
 	}
 }

@@ -125,33 +125,3 @@ func addScaled(dst, a, b []float32, sign float32) {
 		bv.MulAdd(sv, av).StorePart(dst[i:][:n])
 	}
 }
-
-// combineRows writes scale·Σ_r coef[r]·src[r·stride+k] to dst[k] for
-// k < len(dst): a small matrix-vector product whose sums stay in a
-// register per vector of dst, in one call (attention runs two per query).
-func combineRows(dst, src []float32, stride int, coef []float32, scale float32) {
-	defer clearUpper()
-	sv := simd.BroadcastFloat32s(scale)
-	l := sv.Len()
-	n := len(dst)
-	for k := 0; k < n; k += l {
-		m := min(l, n-k)
-		var acc simd.Float32s
-		for r, cr := range coef {
-			row := src[r*stride+k:]
-			var v simd.Float32s
-			if m == l {
-				v = simd.LoadFloat32s(row)
-			} else {
-				v, _ = simd.LoadFloat32sPart(row[:m])
-			}
-			acc = simd.BroadcastFloat32s(cr).MulAdd(v, acc)
-		}
-		acc = acc.Mul(sv)
-		if m == l {
-			acc.Store(dst[k:])
-		} else {
-			acc.StorePart(dst[k:][:m])
-		}
-	}
-}

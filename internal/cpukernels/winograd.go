@@ -32,6 +32,15 @@ type WinogradWeights struct {
 	U         [16]*PackedB
 }
 
+// Bytes is the memory the packed weights hold.
+func (w *WinogradWeights) Bytes() int64 {
+	var t int64
+	for _, u := range w.U {
+		t += u.Bytes()
+	}
+	return t
+}
+
 // winogradG is the 4×3 weight transform of F(2×2, 3×3).
 var winogradG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
 
@@ -91,6 +100,7 @@ func NewWinograd(x []float32, in Geom, out []float32, u *WinogradWeights, ep Epi
 	c.split = newSplit(c.tiles, u.U[0].Panels(), s.Workers())
 	s.need(max(32*in.C, 12*u.Cout))
 	s.needShared(WinogradSharedFloats(in, u.Cout))
+	s.needPack(u.U[0])
 	c.phases = [3]runner{{c.tiles, c.inputTask}, {16 * c.split.tasks(), c.gemmTask}, {c.tiles, c.outputTask}}
 	return c
 }
@@ -160,13 +170,13 @@ func inputTransform(y0, y1, y2, y3, x0, x1, x2, x3 []float32) {
 
 // gemmTask multiplies one transform element's inputs by its weights for
 // one row block and panel group.
-func (c *Winograd) gemmTask(t, _ int) {
+func (c *Winograd) gemmTask(t, worker int) {
 	defer clearUpper()
 	per := c.split.tasks()
 	e := t / per
 	i0, rows, p0, p1 := c.split.at(t % per)
 	cin, cout := c.In.C, c.U.Cout
-	GemmBlock(c.m(e)[i0*cout:], cout, c.v(e)[i0*cin:], cin, rows, c.U.U[e], p0, p1, c.zero)
+	GemmBlock(c.m(e)[i0*cout:], cout, c.v(e)[i0*cin:], cin, rows, c.U.U[e], p0, p1, c.zero, c.scratch.pack(worker, c.U.U[e]))
 }
 
 // outputTask writes the 2×2 output pixels of tile t (those inside the
