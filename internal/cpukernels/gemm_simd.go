@@ -13,42 +13,48 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 		tileRow(c[0], a[0], res[0], panel, k, j0, cols, ep)
 		return
 	}
-	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
+	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s // running totals
 	l := c00.Len()
 	nr := 2 * l
 	a0, a1, a2, a3 := a[0][:k], a[1][:k], a[2][:k], a[3][:k]
 	panel = panel[:k*nr]
-	kk := 0
-	for ; kk+2 <= k; kk += 2 { // two steps per iteration halve the loop overhead
-		p := panel[kk*nr:][:2*nr]
-		b0 := simd.LoadFloat32s(p)
-		b1 := simd.LoadFloat32s(p[l:])
-		b2 := simd.LoadFloat32s(p[nr:])
-		b3 := simd.LoadFloat32s(p[nr+l:])
-		x, y := simd.BroadcastFloat32s(a0[kk]), simd.BroadcastFloat32s(a0[kk+1])
-		c00 = y.MulAdd(b2, x.MulAdd(b0, c00))
-		c01 = y.MulAdd(b3, x.MulAdd(b1, c01))
-		x, y = simd.BroadcastFloat32s(a1[kk]), simd.BroadcastFloat32s(a1[kk+1])
-		c10 = y.MulAdd(b2, x.MulAdd(b0, c10))
-		c11 = y.MulAdd(b3, x.MulAdd(b1, c11))
-		x, y = simd.BroadcastFloat32s(a2[kk]), simd.BroadcastFloat32s(a2[kk+1])
-		c20 = y.MulAdd(b2, x.MulAdd(b0, c20))
-		c21 = y.MulAdd(b3, x.MulAdd(b1, c21))
-		x, y = simd.BroadcastFloat32s(a3[kk]), simd.BroadcastFloat32s(a3[kk+1])
-		c30 = y.MulAdd(b2, x.MulAdd(b0, c30))
-		c31 = y.MulAdd(b3, x.MulAdd(b1, c31))
-	}
-	if kk < k { // odd k: the last step
-		p := panel[kk*nr:][:nr]
-		b0, b1 := simd.LoadFloat32s(p), simd.LoadFloat32s(p[l:])
-		x := simd.BroadcastFloat32s(a0[kk])
-		c00, c01 = x.MulAdd(b0, c00), x.MulAdd(b1, c01)
-		x = simd.BroadcastFloat32s(a1[kk])
-		c10, c11 = x.MulAdd(b0, c10), x.MulAdd(b1, c11)
-		x = simd.BroadcastFloat32s(a2[kk])
-		c20, c21 = x.MulAdd(b0, c20), x.MulAdd(b1, c21)
-		x = simd.BroadcastFloat32s(a3[kk])
-		c30, c31 = x.MulAdd(b0, c30), x.MulAdd(b1, c31)
+	for k0 := 0; k0 < k; k0 += kBlock {
+		k1 := min(k, k0+kBlock)
+		var s00, s01, s10, s11, s20, s21, s30, s31 simd.Float32s // this block's sums
+		kk := k0
+		for ; kk+2 <= k1; kk += 2 { // two steps per iteration halve the loop overhead
+			p := panel[kk*nr:][:2*nr]
+			b0 := simd.LoadFloat32s(p)
+			b1 := simd.LoadFloat32s(p[l:])
+			b2 := simd.LoadFloat32s(p[nr:])
+			b3 := simd.LoadFloat32s(p[nr+l:])
+			x, y := simd.BroadcastFloat32s(a0[kk]), simd.BroadcastFloat32s(a0[kk+1])
+			s00 = y.MulAdd(b2, x.MulAdd(b0, s00))
+			s01 = y.MulAdd(b3, x.MulAdd(b1, s01))
+			x, y = simd.BroadcastFloat32s(a1[kk]), simd.BroadcastFloat32s(a1[kk+1])
+			s10 = y.MulAdd(b2, x.MulAdd(b0, s10))
+			s11 = y.MulAdd(b3, x.MulAdd(b1, s11))
+			x, y = simd.BroadcastFloat32s(a2[kk]), simd.BroadcastFloat32s(a2[kk+1])
+			s20 = y.MulAdd(b2, x.MulAdd(b0, s20))
+			s21 = y.MulAdd(b3, x.MulAdd(b1, s21))
+			x, y = simd.BroadcastFloat32s(a3[kk]), simd.BroadcastFloat32s(a3[kk+1])
+			s30 = y.MulAdd(b2, x.MulAdd(b0, s30))
+			s31 = y.MulAdd(b3, x.MulAdd(b1, s31))
+		}
+		if kk < k1 { // odd k: the last step
+			p := panel[kk*nr:][:nr]
+			b0, b1 := simd.LoadFloat32s(p), simd.LoadFloat32s(p[l:])
+			x := simd.BroadcastFloat32s(a0[kk])
+			s00, s01 = x.MulAdd(b0, s00), x.MulAdd(b1, s01)
+			x = simd.BroadcastFloat32s(a1[kk])
+			s10, s11 = x.MulAdd(b0, s10), x.MulAdd(b1, s11)
+			x = simd.BroadcastFloat32s(a2[kk])
+			s20, s21 = x.MulAdd(b0, s20), x.MulAdd(b1, s21)
+			x = simd.BroadcastFloat32s(a3[kk])
+			s30, s31 = x.MulAdd(b0, s30), x.MulAdd(b1, s31)
+		}
+		c00, c01, c10, c11 = c00.Add(s00), c01.Add(s01), c10.Add(s10), c11.Add(s11)
+		c20, c21, c30, c31 = c20.Add(s20), c21.Add(s21), c30.Add(s30), c31.Add(s31)
 	}
 	if separateEpilogue {
 		acc := [mr][2]simd.Float32s{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}}
@@ -120,14 +126,18 @@ func tileEpilogue(c, res *[mr][]float32, acc *[mr][2]simd.Float32s, rows, j0, co
 // tileRow is tile for a single row (a linear layer at batch 1), without
 // the three repeated rows.
 func tileRow(c, a, res, panel []float32, k, j0, cols int, ep Epilogue) {
-	var c0, c1 simd.Float32s
+	var c0, c1 simd.Float32s // running totals
 	l := c0.Len()
 	nr := 2 * l
 	panel = panel[:k*nr]
-	for kk, v := range a[:k] {
-		p := panel[kk*nr:][:nr]
-		x := simd.BroadcastFloat32s(v)
-		c0, c1 = x.MulAdd(simd.LoadFloat32s(p), c0), x.MulAdd(simd.LoadFloat32s(p[l:]), c1)
+	for k0 := 0; k0 < k; k0 += kBlock {
+		var s0, s1 simd.Float32s // this block's sums
+		for kk, v := range a[k0:min(k, k0+kBlock)] {
+			p := panel[(k0+kk)*nr:][:nr]
+			x := simd.BroadcastFloat32s(v)
+			s0, s1 = x.MulAdd(simd.LoadFloat32s(p), s0), x.MulAdd(simd.LoadFloat32s(p[l:]), s1)
+		}
+		c0, c1 = c0.Add(s0), c1.Add(s1)
 	}
 	var r0, r1 []float32
 	if ep.Res != nil {
