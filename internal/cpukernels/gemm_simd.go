@@ -13,8 +13,10 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 		tileRow(c[0], a[0], res[0], panel, k, j0, cols, ep)
 		return
 	}
-	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s // running totals
-	l := c00.Len()
+	// The running totals live in memory (an array Go does not keep in
+	// registers), so that the k loop keeps all registers for its sums.
+	var tot [2 * mr]simd.Float32s
+	l := tot[0].Len()
 	nr := 2 * l
 	a0, a1, a2, a3 := a[0][:k], a[1][:k], a[2][:k], a[3][:k]
 	panel = panel[:k*nr]
@@ -53,9 +55,10 @@ func tile(c, a, res *[mr][]float32, rows int, panel []float32, k, j0, cols int, 
 			x = simd.BroadcastFloat32s(a3[kk])
 			s30, s31 = x.MulAdd(b0, s30), x.MulAdd(b1, s31)
 		}
-		c00, c01, c10, c11 = c00.Add(s00), c01.Add(s01), c10.Add(s10), c11.Add(s11)
-		c20, c21, c30, c31 = c20.Add(s20), c21.Add(s21), c30.Add(s30), c31.Add(s31)
+		tot[0], tot[1], tot[2], tot[3] = tot[0].Add(s00), tot[1].Add(s01), tot[2].Add(s10), tot[3].Add(s11)
+		tot[4], tot[5], tot[6], tot[7] = tot[4].Add(s20), tot[5].Add(s21), tot[6].Add(s30), tot[7].Add(s31)
 	}
+	c00, c01, c10, c11, c20, c21, c30, c31 := tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7]
 	if separateEpilogue {
 		acc := [mr][2]simd.Float32s{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}}
 		tileEpilogue(c, res, &acc, rows, j0, cols, ep)
