@@ -71,7 +71,9 @@ clean:
 	rm -rf bin web/dist
 
 # The pretrained Fashion-MNIST model on the full 10 000-image test set
-# (CPU and GPU, agreement with PyTorch); installs Debian's dataset if missing.
+# (CPU and GPU, agreement with PyTorch, and the int8 column: the model as
+# convert -dtype int8 writes it, within 0.5 pp of float32); installs Debian's
+# dataset if missing.
 .PHONY: fmnist-full
 fmnist-full:
 	@test -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz || apt-get install -y dataset-fashion-mnist
@@ -82,6 +84,7 @@ fmnist-full:
 #                   (COOP/COEP headers; offers the embedded Fashion-MNIST model,
 #                   $(WEB_WEIGHTS) and $(WEB_IMAGES) as one-click choices)
 #   make web        web/dist: lowformer.js, its worker, lowformer.wasm, wasm_exec.js, the page
+#   make package    bin/lowformer-webgpu-<version>.tgz, the npm package (web/dist packed)
 #   make web-test   the browser tests alone (headless Chromium on WebGPU; go test ./web runs them too)
 WEB_ADDR ?= 127.0.0.1:8080
 WEB_WEIGHTS ?= $(wildcard ../shared/testdata/lowformer/*/evalmodel.pt)
@@ -92,6 +95,13 @@ demo: web
 
 web:
 	GO=$(GO) ./web/build.sh
+
+# The npm package lowformer-webgpu (web/README.md): web/dist is its folder
+# (web/package/package.json's "files" pick its files); the tarball goes to bin/.
+.PHONY: package
+package: web
+	mkdir -p bin
+	cd web/dist && npm pack --pack-destination ../../bin
 
 web-test: web
 	cd web && node --test --test-concurrency=1 test/*.test.mjs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -53,10 +54,83 @@ type ClassifyOptions struct {
 	// cropped to: 0 means Info().NativeSide; otherwise it must be in
 	// MinSide..MaxClassifySide (else ErrBadInput).
 	Side int
+	// ScoreThreshold drops the classes whose probability is below it (the
+	// result may then hold fewer than TopK classes, or none): 0 keeps every
+	// class; it must be in 0..1 (else ErrBadInput).
+	ScoreThreshold float32
+	// CategoryAllowlist, when not empty, keeps only the classes whose label
+	// (Info().Labels, the whole name) is in it; CategoryDenylist drops the
+	// classes whose label is in it. They are mutually exclusive, and a name
+	// that is no label of the model is an ErrBadInput error. Probabilities
+	// stay those of the softmax over every class.
+	CategoryAllowlist []string
+	CategoryDenylist  []string
+	// RegionOfInterest, when not nil, is the part of each image to classify:
+	// the images are cropped to it before the preprocessing.
+	RegionOfInterest *Rect
 	// Timings, when not nil, receives how long each step of the call took.
 	// Each call writes its own: give concurrent calls different Timings.
 	Timings *Timings
 }
+
+// Rect is a rectangle in coordinates normalized to the image's width and
+// height ((0,0) its top left corner, (1,1) its bottom right), as
+// MediaPipe's regionOfInterest: 0 ≤ Left < Right ≤ 1 and
+// 0 ≤ Top < Bottom ≤ 1.
+type Rect struct {
+	Left, Top, Right, Bottom float64
+}
+
+// Validate reports whether r is a usable region: an ErrBadInput error
+// saying what is wrong, or nil.
+func (r Rect) Validate() error {
+	for _, v := range []float64{r.Left, r.Top, r.Right, r.Bottom} {
+		if !(v >= 0 && v <= 1) {
+			return badInput("ClassifyOptions.RegionOfInterest %+v: coordinates must be in 0..1 (normalized to the image size)", r)
+		}
+	}
+	if r.Left >= r.Right || r.Top >= r.Bottom {
+		return badInput("ClassifyOptions.RegionOfInterest %+v: need Left < Right and Top < Bottom", r)
+	}
+	return nil
+}
+
+// pixels returns r within bounds b, rounded to whole pixels and at least
+// one pixel wide and high.
+func (r Rect) pixels(b image.Rectangle) image.Rectangle {
+	at := func(lo, hi int, f float64) int { return lo + int(math.Round(f*float64(hi-lo))) }
+	x0, x1 := at(b.Min.X, b.Max.X, r.Left), at(b.Min.X, b.Max.X, r.Right)
+	y0, y1 := at(b.Min.Y, b.Max.Y, r.Top), at(b.Min.Y, b.Max.Y, r.Bottom)
+	if x1 <= x0 {
+		x0, x1 = min(x0, b.Max.X-1), min(x0, b.Max.X-1)+1
+	}
+	if y1 <= y0 {
+		y0, y1 = min(y0, b.Max.Y-1), min(y0, b.Max.Y-1)+1
+	}
+	return image.Rect(x0, y0, x1, y1)
+}
+
+// crop returns the region r of img (img itself when r is nil).
+func crop(img image.Image, r *Rect) image.Image {
+	if r == nil {
+		return img
+	}
+	px := r.pixels(img.Bounds())
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(px)
+	}
+	return croppedImage{img, px}
+}
+
+// croppedImage is the part r of an image without a SubImage method.
+type croppedImage struct {
+	image.Image
+	r image.Rectangle
+}
+
+func (c croppedImage) Bounds() image.Rectangle { return c.r }
 
 // Timings is how long the steps of a classification took.
 type Timings struct {
@@ -85,10 +159,11 @@ func (m *Model) Classify(ctx context.Context, img image.Image, opt ClassifyOptio
 	return res[0], nil
 }
 
-// ClassifyBatch classifies several images in one forward pass, each as
-// Classify does, and returns each image's classes in the order of imgs.
+// ClassifyBatch classifies several images in one forward pass (one batch),
+// each as Classify does with the same options, and returns each image's
+// classes in the order of imgs.
 func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt ClassifyOptions) ([][]Prediction, error) {
-	side, k, err := m.resolve(opt)
+	r, err := m.resolve(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -101,22 +176,22 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt Class
 		}
 	}
 	t0 := time.Now()
-	batch := preprocess.Tensor(imgs[0], side) // one image (the usual case): no copy
+	batch := preprocess.Tensor(crop(imgs[0], opt.RegionOfInterest), r.side) // one image (the usual case): no copy
 	if len(imgs) > 1 {
 		batch = slices.Grow(batch, (len(imgs)-1)*len(batch))
 		for _, img := range imgs[1:] {
-			batch = append(batch, preprocess.Tensor(img, side)...)
+			batch = append(batch, preprocess.Tensor(crop(img, opt.RegionOfInterest), r.side)...)
 		}
 	}
 	t1 := time.Now()
-	logits, err := m.Logits(ctx, batch, len(imgs), side, side)
+	logits, err := m.Logits(ctx, batch, len(imgs), r.side, r.side)
 	if err != nil {
 		return nil, err
 	}
 	t2 := time.Now()
 	out := make([][]Prediction, len(imgs))
 	for i := range imgs {
-		out[i] = TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, k)
+		out[i] = r.pick(TopK(logits[i*m.info.Classes:(i+1)*m.info.Classes], m.info.Labels, 0))
 	}
 	if opt.Timings != nil {
 		*opt.Timings = Timings{Preprocess: t1.Sub(t0), Inference: t2.Sub(t1), Postprocess: time.Since(t2)}
@@ -124,23 +199,95 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt Class
 	return out, nil
 }
 
-// resolve checks opt and fills in its defaults: the input side and the
-// number of classes to return.
-func (m *Model) resolve(opt ClassifyOptions) (side, topK int, err error) {
-	switch side, topK = opt.Side, opt.TopK; {
-	case topK < 0:
-		return 0, 0, badInput("ClassifyOptions.TopK %d is negative (0: the %d most probable classes)", topK, DefaultTopK)
-	case side != 0 && (side < MinSide || side > MaxClassifySide):
-		return 0, 0, badInput("ClassifyOptions.Side %d outside %d..%d (the input size images are resized to; 0: the model's native %d)",
-			side, MinSide, MaxClassifySide, m.info.NativeSide)
+// resolved is a checked ClassifyOptions with its defaults filled in.
+type resolved struct {
+	side, topK int
+	threshold  float32
+	keep       []bool // by class index; nil keeps every class
+}
+
+// pick returns the first topK of preds (every class, most probable
+// first) that the allow- or denylist keeps and that reach the threshold.
+func (r resolved) pick(preds []Prediction) []Prediction {
+	out := preds[:0]
+	for _, p := range preds {
+		if len(out) == r.topK || p.Prob < r.threshold {
+			break // sorted: every later class is below the threshold too
+		}
+		if r.keep == nil || r.keep[p.Index] {
+			out = append(out, p)
+		}
 	}
-	if side == 0 {
-		side = m.info.NativeSide
+	return slices.Clip(out)
+}
+
+// resolve checks opt and fills in its defaults: the input side, the number
+// of classes to return and which classes may be returned.
+func (m *Model) resolve(opt ClassifyOptions) (resolved, error) {
+	r := resolved{side: opt.Side, topK: opt.TopK, threshold: opt.ScoreThreshold}
+	switch {
+	case r.topK < 0:
+		return r, badInput("ClassifyOptions.TopK %d is negative (0: the %d most probable classes)", r.topK, DefaultTopK)
+	case r.side != 0 && (r.side < MinSide || r.side > MaxClassifySide):
+		return r, badInput("ClassifyOptions.Side %d outside %d..%d (the input size images are resized to; 0: the model's native %d)",
+			r.side, MinSide, MaxClassifySide, m.info.NativeSide)
+	case !(r.threshold >= 0 && r.threshold <= 1):
+		return r, badInput("ClassifyOptions.ScoreThreshold %v outside 0..1 (a probability; 0 keeps every class)", r.threshold)
+	case len(opt.CategoryAllowlist) > 0 && len(opt.CategoryDenylist) > 0:
+		return r, badInput("ClassifyOptions.CategoryAllowlist and CategoryDenylist are mutually exclusive; set one")
 	}
-	if topK == 0 {
-		topK = DefaultTopK
+	if opt.RegionOfInterest != nil {
+		if err := opt.RegionOfInterest.Validate(); err != nil {
+			return r, err
+		}
 	}
-	return side, min(topK, m.info.Classes), nil
+	if r.side == 0 {
+		r.side = m.info.NativeSide
+	}
+	if r.topK == 0 {
+		r.topK = DefaultTopK
+	}
+	r.topK = min(r.topK, m.info.Classes)
+	var err error
+	if len(opt.CategoryAllowlist) > 0 {
+		r.keep, err = m.classSet("CategoryAllowlist", opt.CategoryAllowlist, true)
+	} else if len(opt.CategoryDenylist) > 0 {
+		r.keep, err = m.classSet("CategoryDenylist", opt.CategoryDenylist, false)
+	}
+	return r, err
+}
+
+// classSet returns, by class index, whether a class is kept by the list of
+// label names (allow: only those; deny: all but those). A name that is no
+// label of the model is an error.
+func (m *Model) classSet(what string, names []string, allow bool) ([]bool, error) {
+	listed := make(map[string]bool, len(names))
+	for _, n := range names {
+		listed[n] = true
+	}
+	keep := make([]bool, m.info.Classes)
+	found := make(map[string]bool, len(names))
+	for i := range keep {
+		l := m.label(i)
+		keep[i] = listed[l] == allow
+		found[l] = true
+	}
+	for n := range found {
+		delete(listed, n)
+	}
+	if len(listed) > 0 {
+		unknown := slices.Sorted(maps.Keys(listed))
+		return nil, badInput("ClassifyOptions.%s: %q is not a class label of this model (Info().Labels holds its %d names)", what, unknown[0], m.info.Classes)
+	}
+	return keep, nil
+}
+
+// label is the name of class i, as TopK names it.
+func (m *Model) label(i int) string {
+	if i < len(m.info.Labels) {
+		return m.info.Labels[i]
+	}
+	return fmt.Sprintf("class %d", i)
 }
 
 // MaxPixels is the largest image (width·height) ClassifyBatch accepts, the

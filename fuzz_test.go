@@ -45,6 +45,11 @@ func openSeeds(t testing.TB) [][]byte {
 		safetensorsOf(t, sd, "F16", map[string]string{MetaLabels: `["cat","dog"]`}),
 		safetensorsOf(t, synthStateDict(t, convOnly), "F16", nil),
 	}
+	q, err := model.QuantizeInt8(tinyConfig, sd, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, safetensorsOf(t, q, "F32", int8Meta))
 	pt, err := os.ReadFile(tinyPT)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@
 package lowformer
 
 import (
+	"strings"
+
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 	"github.com/lowformer/lowformer-webgpu/model"
@@ -28,16 +30,35 @@ func (m *deviceModel) Close() {
 	m.dev.Close()
 }
 
-// openGPU opens the WebGPU device that opt asks for and prepares g on it;
-// it returns the adapter's description.
-func openGPU(g *model.Graph, opt Options) (gpuModel, string, error) {
+// openGPU opens the WebGPU device that opt asks for and prepares g on it
+// with the kernel set kc asks for (chosen from the adapter when auto).
+func openGPU(g *model.Graph, opt Options, kc kernelChoice) (gpuModel, openedDevice, error) {
 	devOpt := opt.device
 	if opt.DumpWGSL != nil {
 		devOpt.DumpWGSL = opt.DumpWGSL
 	}
 	dev, err := gpu.Open(devOpt)
 	if err != nil {
-		return nil, "", err
+		return nil, openedDevice{}, err
 	}
-	return &deviceModel{model.NewGPU(dev, g, kernels.Target{}), dev}, dev.Info.Description, nil
+	t, reason := selectTarget(kernels.ProfileOf(dev), kc)
+	return &deviceModel{model.NewGPU(dev, g, t), dev},
+		openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason}, nil
+}
+
+// selectTarget is kernels.SelectTarget for the choice kc, with the reason
+// saying where a forced set came from ("forced by Options.Kernels") or
+// that auto chose it ("auto: CPU adapter").
+func selectTarget(p kernels.Profile, kc kernelChoice) (kernels.Target, string) {
+	want := kernels.Set(kc.set) // the same names
+	t, why := kernels.SelectTarget(p, want)
+	if want == kernels.SetAuto {
+		why = "auto: " + why
+	} else {
+		why = "forced by " + kc.from
+	}
+	if len(p.Features) > 0 {
+		why += " (features: " + strings.Join(p.Features, ", ") + ")"
+	}
+	return t, why
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/model"
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
@@ -129,9 +130,11 @@ func TestHostileCheckpointsAllocateLittle(t *testing.T) {
 // holds the folded weights (another copy, folded through float64
 // temporaries) and reading needs one scratch buffer of the largest tensor.
 // Measured: 2.6x for b0's float32 evalmodel.pt, 3.6x for a float32 and
-// 6.6x for a float16 safetensors file.
+// 6.6x for a float16 safetensors file. int8 weights become float32 (4x):
+// int8AllocFactor bounds int8 files (measured: 9.3x for b0).
 const (
 	validAllocFactor = 8
+	int8AllocFactor  = 16
 	validAllocSlack  = 4 << 20
 )
 
@@ -139,33 +142,53 @@ const (
 // allocates, relative to their size.
 func TestValidCheckpointAllocation(t *testing.T) {
 	sd := synthStateDict(t, smallConfig)
-	files := map[string][]byte{
-		"small F32 safetensors": safetensorsOf(t, sd, "F32", nil),
-		"small F16 safetensors": safetensorsOf(t, sd, "F16", nil),
+	type file struct {
+		data   []byte
+		factor uint64
+	}
+	files := map[string]file{
+		"small F32 safetensors":  {safetensorsOf(t, sd, "F32", nil), validAllocFactor},
+		"small F16 safetensors":  {safetensorsOf(t, sd, "F16", nil), validAllocFactor},
+		"small int8 safetensors": {safetensorsOf(t, int8Of(t), "F32", int8Meta), int8AllocFactor},
 	}
 	if dir, ok := refDir("b0"); ok {
 		b, err := os.ReadFile(filepath.Join(dir, "evalmodel.pt"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		files["b0 evalmodel.pt"] = b
+		files["b0 evalmodel.pt"] = file{b, validAllocFactor}
+		if !testing.Short() {
+			b0, err := checkpoint.ReadBytes(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := model.ConfigByName("b0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := model.QuantizeInt8(cfg, b0, model.MinQuantElements)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files["b0 int8 safetensors"] = file{safetensorsOf(t, q, "F32", int8Meta), int8AllocFactor}
+		}
 	}
-	for name, b := range files {
+	for name, f := range files {
 		t.Run(name, func(t *testing.T) {
 			var err error
 			got := allocated(func() {
 				var m *Model
-				if m, err = OpenBytes(context.Background(), b, Options{Backend: CPU}); err == nil {
+				if m, err = OpenBytes(context.Background(), f.data, Options{Backend: CPU}); err == nil {
 					m.Close()
 				}
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			limit := validAllocFactor*uint64(len(b)) + validAllocSlack
-			t.Logf("%d-byte file: allocated %d bytes (%.2fx, limit %d)", len(b), got, float64(got)/float64(len(b)), limit)
+			limit := f.factor*uint64(len(f.data)) + validAllocSlack
+			t.Logf("%d-byte file: allocated %d bytes (%.2fx, limit %d)", len(f.data), got, float64(got)/float64(len(f.data)), limit)
 			if got > limit {
-				t.Fatalf("opening a %d-byte checkpoint allocated %d bytes, more than %d", len(b), got, limit)
+				t.Fatalf("opening a %d-byte checkpoint allocated %d bytes, more than %d", len(f.data), got, limit)
 			}
 		})
 	}
@@ -319,6 +342,137 @@ func TestCallsAfterClose(t *testing.T) {
 			}
 			if err := m.Close(); err != nil {
 				t.Errorf("second Close: %v", err)
+			}
+		})
+	}
+}
+
+// int8Of returns smallConfig's synthetic state dict with every conv and
+// linear weight quantized (model.QuantizeInt8), as a state dict to tamper
+// with before writing.
+func int8Of(t *testing.T) *checkpoint.StateDict {
+	t.Helper()
+	q, err := model.QuantizeInt8(smallConfig, synthStateDict(t, smallConfig), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// int8Meta is the metadata of an int8 file.
+var int8Meta = map[string]string{checkpoint.MetaQuantization: checkpoint.QuantInt8}
+
+// TestInt8Checkpoint opens an int8 file: Info says so, and its logits are
+// bit for bit those of a float32 file holding the dequantized weights
+// (q·scale, computed here), on the CPU.
+func TestInt8Checkpoint(t *testing.T) {
+	q := int8Of(t)
+	m := openOn(t, safetensorsOf(t, q, "F32", int8Meta), CPU)
+	if in := m.Info(); in.DType != "I8" || in.Quantization != checkpoint.QuantInt8 {
+		t.Fatalf("Info: dtype %q, quantization %q; want I8, %s", in.DType, in.Quantization, checkpoint.QuantInt8)
+	}
+	deq := &checkpoint.StateDict{Tensors: map[string]*checkpoint.Tensor{}}
+	n := 0
+	for _, k := range q.Keys {
+		tn := q.Tensors[k]
+		if strings.HasSuffix(k, checkpoint.ScaleSuffix) {
+			continue
+		}
+		if tn.DType == checkpoint.I8 {
+			s := q.Tensors[k+checkpoint.ScaleSuffix]
+			axis := 0
+			if s.Shape[0] == 1 && len(s.Shape) > 1 {
+				axis = 1
+			}
+			inner := 1
+			for _, d := range tn.Shape[axis+1:] {
+				inner *= d
+			}
+			v := make([]float32, len(tn.I64))
+			for i, x := range tn.I64 {
+				v[i] = float32(x) * s.F32[i/inner%tn.Shape[axis]]
+			}
+			tn, n = &checkpoint.Tensor{Shape: tn.Shape, DType: checkpoint.F32, F32: v}, n+1
+		}
+		deq.Tensors[k], deq.Keys = tn, append(deq.Keys, k)
+	}
+	if n == 0 {
+		t.Fatal("no int8 tensor")
+	}
+	ref := openOn(t, safetensorsOf(t, deq, "F32", nil), CPU)
+	ctx := context.Background()
+	in := synthInput(2, 40, 40, 5)
+	got, err := m.Logits(ctx, in, 2, 40, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ref.Logits(ctx, in, 2, 40, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("logit %d: int8 file gives %v, its dequantized weights %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestMalformedInt8Checkpoints opens int8 files with the scales or the
+// metadata broken: each fails with ErrBadCheckpoint and says what is
+// wrong, never panics.
+func TestMalformedInt8Checkpoints(t *testing.T) {
+	var weight string // the first quantized weight
+	for _, k := range int8Of(t).Keys {
+		if strings.HasSuffix(k, checkpoint.ScaleSuffix) {
+			weight = strings.TrimSuffix(k, checkpoint.ScaleSuffix)
+			break
+		}
+	}
+	scaleKey := weight + checkpoint.ScaleSuffix
+	tamper := func(f func(sd *checkpoint.StateDict)) *checkpoint.StateDict {
+		sd := int8Of(t)
+		f(sd)
+		return sd
+	}
+	dropKey := func(sd *checkpoint.StateDict, k string) {
+		delete(sd.Tensors, k)
+		for i, key := range sd.Keys {
+			if key == k {
+				sd.Keys = append(sd.Keys[:i], sd.Keys[i+1:]...)
+				break
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		sd   *checkpoint.StateDict
+		meta map[string]string
+		want string
+	}{
+		{"missing scale", tamper(func(sd *checkpoint.StateDict) { dropKey(sd, scaleKey) }), int8Meta,
+			fmt.Sprintf("int8 tensor %q has no scale tensor %q", weight, scaleKey)},
+		{"scale of the wrong length", tamper(func(sd *checkpoint.StateDict) {
+			s := sd.Tensors[scaleKey]
+			s.Shape[0]++
+			s.F32 = append(s.F32, 1)
+		}), int8Meta, fmt.Sprintf("scale tensor %q has shape", scaleKey)},
+		{"scale of the wrong rank", tamper(func(sd *checkpoint.StateDict) {
+			s := sd.Tensors[scaleKey]
+			s.Shape = s.Shape[:1]
+		}), int8Meta, "needs its rank"},
+		{"negative scale", tamper(func(sd *checkpoint.StateDict) { sd.Tensors[scaleKey].F32[0] = -1 }), int8Meta, "scales must be finite and ≥ 0"},
+		{"infinite scale", tamper(func(sd *checkpoint.StateDict) { sd.Tensors[scaleKey].F32[0] = float32(math.Inf(1)) }), int8Meta, "scales must be finite"},
+		{"no metadata", int8Of(t), nil, "the safetensors metadata does not record the quantization"},
+		{"unknown scheme", int8Of(t), map[string]string{checkpoint.MetaQuantization: "int4"}, `"quantization" is "int4"`},
+		{"scheme on a float file", synthStateDict(t, smallConfig), int8Meta, "holds no I8 tensor"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := OpenBytes(context.Background(), safetensorsOf(t, tc.sd, "F32", tc.meta), Options{Backend: CPU})
+			if err == nil {
+				m.Close()
+			}
+			if !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v: want ErrBadCheckpoint containing %q", err, tc.want)
 			}
 		})
 	}

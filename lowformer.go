@@ -88,6 +88,14 @@ type Options struct {
 	// Open even with Backend Auto.
 	DumpWGSL func(label, wgsl string) error
 
+	// Kernels chooses the GPU kernel set: KernelsAuto (from the adapter),
+	// KernelsCPU or KernelsGPU. Empty means the value of LOWFORMER_KERNELS
+	// when set (natively), else auto. Any set computes the same logits
+	// within f32 rounding; Info().Kernels and KernelsReason say which ran and
+	// why. It does not matter on the CPU backend, but a bad value (here or
+	// in LOWFORMER_KERNELS) is an ErrBadInput error on any backend.
+	Kernels Kernels
+
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.
 	device deviceOptions
@@ -95,17 +103,26 @@ type Options struct {
 
 // Info describes an open model.
 type Info struct {
-	Variant     string       // "B0", ..., or "custom"
-	Config      model.Config // the full architecture
-	Params      int          // number of parameters
-	Classes     int
-	Labels      []string // class names, Classes long
-	NativeSide  int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
-	Format      string   // "pytorch" or "safetensors"
-	DType       string   // dominant float dtype of the file
-	Backend     Backend  // GPU or CPU, as resolved
-	Adapter     string   // the WebGPU adapter, empty on the CPU
-	HasOptState bool     // the .pt file carries optimizer state
+	Variant    string       // "B0", ..., or "custom"
+	Config     model.Config // the full architecture
+	Params     int          // number of parameters
+	Classes    int
+	Labels     []string // class names, Classes long
+	NativeSide int      // the side it was trained at: Classify's default (metadata "input_size", else DefaultNativeSide)
+	Format     string   // "pytorch" or "safetensors"
+	DType      string   // dominant dtype of the file: "F32", "F16", "BF16", or "I8" for int8 weights
+	// Quantization is the scheme of an int8 file's weights
+	// ("int8_symmetric_per_channel", checkpoint.QuantInt8), dequantized to
+	// float32 when the file is read; "" for a float file.
+	Quantization string
+	Backend      Backend // GPU or CPU, as resolved
+	Adapter      string  // the WebGPU adapter, empty on the CPU
+	// Kernels is the GPU kernel set in use (KernelsCPU or KernelsGPU),
+	// empty on the CPU backend; KernelsReason says why, e.g. "auto: CPU
+	// renderer llvmpipe" or "forced by LOWFORMER_KERNELS".
+	Kernels       Kernels
+	KernelsReason string
+	HasOptState   bool // the .pt file carries optimizer state
 	// Training is what the checkpoint records about its training (epoch,
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).
@@ -191,7 +208,8 @@ func checkOptions(opt Options) error {
 			return badInput("Options.Variant: %w", err)
 		}
 	}
-	return nil
+	_, err := resolveKernels(opt, os.Getenv)
+	return err
 }
 
 func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (*Model, error) {
@@ -213,13 +231,17 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
-		Format: sd.Format, DType: string(sd.FileDType), HasOptState: sd.HasOptimizerState, Backend: CPU,
+		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
 		Training: trainingFor(sd),
 	}}
 	if opt.Backend == CPU || !GPUSupported {
 		return m, nil
 	}
-	gm, adapter, err := openGPU(g, opt)
+	kc, err := resolveKernels(opt, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	gm, dev, err := openGPU(g, opt, kc)
 	if err != nil {
 		if opt.Backend == GPU || errors.Is(err, gpu.ErrDumpWGSL) {
 			return nil, fmt.Errorf("lowformer: %w", err)
@@ -228,7 +250,8 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		return m, nil
 	}
 	m.gpu, m.cpu = gm, nil // the CPU model is only for the CPU backend
-	m.info.Backend, m.info.Adapter = GPU, adapter
+	m.info.Backend, m.info.Adapter = GPU, dev.adapter
+	m.info.Kernels, m.info.KernelsReason = dev.kernels, dev.reason
 	return m, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -235,7 +236,8 @@ func TestClassifyOptions(t *testing.T) {
 		{"largest side", ClassifyOptions{Side: MaxClassifySide}, MaxClassifySide, DefaultTopK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			side, k, err := m.resolve(tt.opt)
+			r, err := m.resolve(tt.opt)
+			side, k := r.side, r.topK
 			if err != nil || side != tt.wantSide || k != tt.wantTop {
 				t.Fatalf("resolve(%+v) = side %d, top %d, %v; want %d, %d", tt.opt, side, k, err, tt.wantSide, tt.wantTop)
 			}
@@ -254,6 +256,17 @@ func TestClassifyOptions(t *testing.T) {
 		{"negative side", ClassifyOptions{Side: -1}, "outside 32..2048"},
 		{"side below MinSide", ClassifyOptions{Side: MinSide - 1}, "outside 32..2048"},
 		{"side above MaxClassifySide", ClassifyOptions{Side: MaxClassifySide + 1}, "outside 32..2048"},
+		{"negative threshold", ClassifyOptions{ScoreThreshold: -0.1}, "ScoreThreshold -0.1 outside 0..1"},
+		{"threshold above 1", ClassifyOptions{ScoreThreshold: 1.5}, "ScoreThreshold 1.5 outside 0..1"},
+		{"NaN threshold", ClassifyOptions{ScoreThreshold: float32(math.NaN())}, "ScoreThreshold NaN outside 0..1"},
+		{"allow and deny", ClassifyOptions{CategoryAllowlist: []string{"class 1"}, CategoryDenylist: []string{"class 2"}}, "mutually exclusive"},
+		{"unknown allowed label", ClassifyOptions{CategoryAllowlist: []string{"class 1", "zebra"}}, `CategoryAllowlist: "zebra" is not a class label`},
+		{"unknown denied label", ClassifyOptions{CategoryDenylist: []string{"class 10"}}, `CategoryDenylist: "class 10" is not a class label`},
+		{"region left of the image", ClassifyOptions{RegionOfInterest: &Rect{-0.1, 0, 0.5, 1}}, "coordinates must be in 0..1"},
+		{"region beyond the image", ClassifyOptions{RegionOfInterest: &Rect{0, 0, 1.01, 1}}, "coordinates must be in 0..1"},
+		{"NaN region", ClassifyOptions{RegionOfInterest: &Rect{0, math.NaN(), 1, 1}}, "coordinates must be in 0..1"},
+		{"empty region", ClassifyOptions{RegionOfInterest: &Rect{0.5, 0, 0.5, 1}}, "need Left < Right and Top < Bottom"},
+		{"flipped region", ClassifyOptions{RegionOfInterest: &Rect{0, 0.8, 1, 0.2}}, "need Left < Right and Top < Bottom"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, imgs := range [][]image.Image{{img}, nil} { // refused even without images

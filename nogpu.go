@@ -13,6 +13,6 @@ const GPUSupported = false
 type deviceOptions struct{}
 
 // openGPU is not reached: Open checks GPUSupported first.
-func openGPU(*model.Graph, Options) (gpuModel, string, error) {
-	return nil, "", ErrNoGPUSupport
+func openGPU(*model.Graph, Options, kernelChoice) (gpuModel, openedDevice, error) {
+	return nil, openedDevice{}, ErrNoGPUSupport
 }

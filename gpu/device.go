@@ -33,6 +33,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -61,12 +62,36 @@ type Options struct {
 	DumpWGSL func(label, wgsl string) error
 }
 
-// AdapterInfo describes the adapter in use, for reports.
+// AdapterInfo describes the adapter in use: for reports, and for choosing
+// the kernel set (kernels.ProfileOf).
 type AdapterInfo struct {
 	Description string // human readable, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) (vulkan, cpu)"
-	Backend     string
-	Type        string
+	Backend     string // "vulkan", "metal", "d3d12", "opengl", "opengles", or "webgpu" in the browser
+	// Type is the adapter type: "cpu", "integrated gpu", "discrete gpu" or
+	// "unknown type" natively; in the browser, which does not report it,
+	// "cpu" for a fallback adapter and "" otherwise.
+	Type string
+	// Vendor, Architecture and Name are what the adapter reports (natively
+	// the vendor's name or PCI id, in the browser GPUAdapterInfo's vendor,
+	// architecture and device); any may be empty.
+	Vendor, Architecture, Name string
+	// Fallback reports a software fallback adapter (the browser's
+	// isFallbackAdapter).
+	Fallback bool
+	// Features lists the adapter's WebGPU features by their WebGPU names
+	// ("shader-f16", "subgroups", ...), sorted.
+	Features []string
 }
+
+// HasFeature reports whether the adapter offers the named feature.
+func (a AdapterInfo) HasFeature(name string) bool { return slices.Contains(a.Features, name) }
+
+// The optional features the kernels can use, requested at device creation
+// whenever the adapter offers them (see Device.Features).
+const (
+	FeatureShaderF16 = "shader-f16"
+	FeatureSubgroups = "subgroups"
+)
 
 // String returns the description.
 func (a AdapterInfo) String() string { return a.Description }
@@ -77,6 +102,10 @@ type Device struct {
 	Queue  *wgpu.Queue
 	Info   AdapterInfo
 	Limits wgpu.Limits
+	// Features are the optional features enabled on the device: those of
+	// FeatureShaderF16 and FeatureSubgroups that the adapter offers (sorted).
+	// A shader may use a feature only when it is listed here.
+	Features []string
 
 	mu     sync.Mutex // serializes submits and readbacks
 	closed bool

@@ -5,6 +5,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"syscall/js"
 	"unsafe"
 
@@ -22,9 +23,13 @@ type nativeHandles struct {
 // adapter's for every limit the kernels use. It must not be called from
 // inside a js.FuncOf callback: it waits on promises.
 func Open(opt Options) (*Device, error) {
-	gpuObj := js.Global().Get("navigator").Get("gpu")
+	// No navigator at all in Node (before 21) and some embedders.
+	gpuObj := js.Undefined()
+	if nav := js.Global().Get("navigator"); nav.Truthy() {
+		gpuObj = nav.Get("gpu")
+	}
 	if !gpuObj.Truthy() {
-		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled)", ErrNoAdapter)
+		return nil, fmt.Errorf("%w: navigator.gpu is missing (this browser has no WebGPU, or it is disabled; Node has none)", ErrNoAdapter)
 	}
 	opts := map[string]any{"powerPreference": "high-performance"}
 	if opt.PreferFallback {
@@ -61,7 +66,18 @@ func Open(opt Options) (*Device, error) {
 			req[name] = v
 		}
 	}
-	jsDev, err := await(adapter.Call("requestDevice", map[string]any{"label": "lowformer", "requiredLimits": req}))
+	features := adapterFeatures(adapter)
+	var enabled []any
+	for _, f := range []string{FeatureShaderF16, FeatureSubgroups} {
+		if slices.Contains(features, f) {
+			enabled = append(enabled, f)
+		}
+	}
+	desc := map[string]any{"label": "lowformer", "requiredLimits": req}
+	if len(enabled) > 0 {
+		desc["requiredFeatures"] = enabled
+	}
+	jsDev, err := await(adapter.Call("requestDevice", desc))
 	if err != nil {
 		return nil, fmt.Errorf("gpu: requesting a device: %w", err)
 	}
@@ -74,6 +90,10 @@ func Open(opt Options) (*Device, error) {
 	d.Limits = d.Dev.GetLimits().Limits
 	d.native = nativeHandles{device: jsDev}
 	d.Info = adapterInfo(adapter)
+	d.Info.Features = features
+	for _, f := range enabled {
+		d.Features = append(d.Features, f.(string))
+	}
 	go func() {
 		info, err := await(jsDev.Get("lost"))
 		if err == nil && !d.closed {
@@ -116,7 +136,33 @@ func adapterInfo(adapter js.Value) AdapterInfo {
 	} else if f := adapter.Get("features"); f.Truthy() && !f.Call("has", "core-features-and-limits").Bool() {
 		compat = ", compatibility mode"
 	}
-	return AdapterInfo{Description: fmt.Sprintf("%s (webgpu%s)", desc, compat), Backend: "webgpu", Type: get("architecture")}
+	fallback := isFallback(adapter)
+	typ := ""
+	if fallback {
+		typ = "cpu"
+	}
+	return AdapterInfo{Description: fmt.Sprintf("%s (webgpu%s)", desc, compat), Backend: "webgpu", Type: typ,
+		Vendor: get("vendor"), Architecture: get("architecture"), Name: get("device"), Fallback: fallback}
+}
+
+// adapterFeatures lists the adapter's features (GPUAdapter.features, a
+// set-like of strings), sorted.
+func adapterFeatures(adapter js.Value) []string {
+	f := adapter.Get("features")
+	if !f.Truthy() {
+		return nil
+	}
+	var names []string
+	cb := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if len(a) > 0 && a[0].Type() == js.TypeString {
+			names = append(names, a[0].String())
+		}
+		return nil
+	})
+	defer cb.Release()
+	f.Call("forEach", cb)
+	slices.Sort(names)
+	return names
 }
 
 func (d *Device) release() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,16 @@ func Open(opt Options) (*Device, error) {
 	// No DeviceLostCallback: cogentcore/webgpu v0.23.0 passes a Go pointer
 	// to C for it, which cgocheck rejects. Natively a lost device surfaces
 	// as failing map/submit calls instead.
-	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "lowformer", RequiredLimits: &wgpu.RequiredLimits{Limits: req}})
+	features := adapterFeatures(ad)
+	var required []wgpu.FeatureName
+	var enabled []string
+	if slices.Contains(features, FeatureShaderF16) {
+		required, enabled = append(required, wgpu.FeatureNameShaderF16), append(enabled, FeatureShaderF16)
+	}
+	// wgpu-native of cogentcore/webgpu v0.23.0 has no subgroups feature to
+	// request: natively FeatureSubgroups is never enabled.
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "lowformer", RequiredFeatures: required,
+		RequiredLimits: &wgpu.RequiredLimits{Limits: req}})
 	if err != nil {
 		ad.Release()
 		inst.Release()
@@ -69,7 +79,13 @@ func Open(opt Options) (*Device, error) {
 		Description: fmt.Sprintf("%s (%s, %s)", desc, backendName(info.BackendType), adapterTypeName(info.AdapterType)),
 		Backend:     backendName(info.BackendType),
 		Type:        adapterTypeName(info.AdapterType),
+		Vendor:      info.VendorName, Architecture: info.Architecture, Name: info.Name,
+		Features: features,
 	}
+	if d.Info.Vendor == "" && info.VendorId != 0 {
+		d.Info.Vendor = fmt.Sprintf("0x%04x", info.VendorId)
+	}
+	d.Features = enabled
 	d.native = nativeHandles{instance: inst, adapter: ad}
 	openDevices.Add(1)
 	return d, nil
@@ -211,4 +227,18 @@ func adapterTypeName(t wgpu.AdapterType) string {
 		return "integrated gpu"
 	}
 	return "unknown type"
+}
+
+// adapterFeatures lists the WebGPU names of the adapter's features, sorted
+// (wgpu-native's own features, which have no WebGPU name, are left out).
+func adapterFeatures(ad *wgpu.Adapter) []string {
+	var names []string
+	for _, f := range ad.EnumerateFeatures() {
+		if f >= wgpu.NativeFeaturePushConstants || f == wgpu.FeatureNameUndefined {
+			continue
+		}
+		names = append(names, f.String())
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }

@@ -23,6 +23,19 @@ import (
 // 168 µs at L 49, 4×32), and blocks of several keys per softmax rescale
 // were slower (more live registers) and much slower to compile.
 //
+// With Tiled (the GPU set) one workgroup handles TQ queries of one (image,
+// head), one output vec4 per invocation (WG = TQ·HeadDim/4), and walks the
+// keys in chunks of KB: it stages the queries once and each chunk's keys
+// and values in workgroup memory, computes the TQ×KB scores cooperatively
+// into workgroup memory, and every invocation then takes its query's
+// running max over the chunk's scores and accumulates exp(s − max)·V and
+// the softmax sum from there (an online softmax over chunks, as above).
+// With Subgroups as well (an adapter with the subgroups feature; the
+// fallback twin is the same kernel without), subgroups compute each
+// query's chunk max and sum with subgroupMax and subgroupAdd and turn the
+// scores into probabilities once, instead of every invocation of the
+// query taking the max and the exponentials itself.
+//
 // Bindings, in order:
 //
 //	X  [N][L][3·Heads·HeadDim], the queries, keys and values
@@ -30,9 +43,46 @@ import (
 type Attention struct {
 	N, L           int // images, tokens per image (H·W)
 	Heads, HeadDim int // HeadDim a multiple of 4
-	TQ             int // queries per invocation
+	TQ             int // queries per invocation (Tiled: per workgroup)
 	WG             int // workgroup size
+	Tiled          bool
+	KB             int  // Tiled: keys per chunk
+	Subgroups      bool // Tiled: softmax statistics by subgroup reductions
 }
+
+// chooseAttentionGPU is the GPU set's choice: a workgroup of 8 or 16
+// queries (the one wasting fewer query slots on L, 16 on ties; fewer for
+// head dims over 64, so that WG ≤ 256) × HeadDim/4, and chunks of 16..32
+// keys (the least waste on L, as large as workgroup memory allows).
+func chooseAttentionGPU(n, l, heads, headDim int, subgroups bool) Attention {
+	d4 := headDim / 4
+	k := Attention{N: n, L: l, Heads: heads, HeadDim: headDim, Tiled: true, Subgroups: subgroups}
+	k.TQ = 16
+	if ceilDiv(l, 8)*8 < ceilDiv(l, 16)*16 {
+		k.TQ = 8
+	}
+	k.TQ = max(1, min(k.TQ, 256/max(d4, 1), l))
+	k.KB = pickColumns(l, 16, 32)
+	for k.KB > 1 && k.sharedBytes() > maxSharedBytes {
+		k.KB--
+	}
+	k.WG = k.TQ * d4
+	return k
+}
+
+// maxSharedBytes is the workgroup memory every WebGPU device supports
+// (maxComputeWorkgroupStorageSize).
+const maxSharedBytes = 16384
+
+// sharedBytes is the workgroup memory of a Tiled kernel: the queries, a
+// chunk of keys (rows padded by a vec4) and values and the chunk's scores.
+func (k Attention) sharedBytes() int {
+	d4 := k.HeadDim / 4
+	return 16*(k.TQ*d4+k.KB*(2*d4+1)) + 4*k.TQ*k.KB + 12*k.TQ + 4 // + Subgroups' row statistics and counter
+}
+
+// workgroups is the number of workgroups of a Tiled kernel.
+func (k Attention) workgroups() int { return k.N * k.Heads * ceilDiv(k.L, k.TQ) }
 
 // ChooseAttention picks the specialization for a shape: 4 queries per
 // invocation and a workgroup
@@ -47,12 +97,22 @@ func ChooseAttention(n, l, heads, headDim int) Attention {
 	return k
 }
 
-// invocations is the number of useful invocations.
-func (k Attention) invocations() int { return k.N * k.Heads * ceilDiv(k.L, k.TQ) }
+// invocations is the number of useful invocations (Tiled: workgroups ×
+// WG).
+func (k Attention) invocations() int {
+	if k.Tiled {
+		return k.workgroups() * k.WG
+	}
+	return k.N * k.Heads * ceilDiv(k.L, k.TQ)
+}
 
 // Label implements Kernel.
 func (k Attention) Label() string {
-	return fmt.Sprintf("attention_n%d_l%d_h%dx%d_q%d_wg%d", k.N, k.L, k.Heads, k.HeadDim, k.TQ, k.WG)
+	tiled := ""
+	if k.Tiled {
+		tiled = fmt.Sprintf("_tiled_kb%d%s", k.KB, subgroupsLabel(k.Subgroups))
+	}
+	return fmt.Sprintf("attention_n%d_l%d_h%dx%d_q%d_wg%d%s", k.N, k.L, k.Heads, k.HeadDim, k.TQ, k.WG, tiled)
 }
 
 func (k Attention) validate() error {
@@ -61,8 +121,15 @@ func (k Attention) validate() error {
 		return fmt.Errorf("attention: bad shape N=%d L=%d heads=%d", k.N, k.L, k.Heads)
 	case k.HeadDim < 4 || k.HeadDim%4 != 0 || k.HeadDim > 128:
 		return fmt.Errorf("attention: head dim %d must be a multiple of 4 in 4..128", k.HeadDim)
-	case k.TQ < 1 || k.TQ > 16:
+	case !k.Tiled && (k.TQ < 1 || k.TQ > 16):
 		return fmt.Errorf("attention: %d queries per invocation outside 1..16", k.TQ)
+	case k.Tiled && (k.TQ < 1 || k.KB < 1 || k.WG != k.TQ*k.HeadDim/4):
+		return fmt.Errorf("attention: %d queries × %d keys per chunk with a workgroup of %d, want queries × head dim/4 = %d",
+			k.TQ, k.KB, k.WG, k.TQ*k.HeadDim/4)
+	case k.Subgroups && !k.Tiled:
+		return fmt.Errorf("attention: subgroups only in the tiled kernel")
+	case k.Tiled && k.sharedBytes() > maxSharedBytes:
+		return fmt.Errorf("attention: %d bytes of workgroup memory exceed %d", k.sharedBytes(), maxSharedBytes)
 	}
 	if err := validateWorkgroup(k.WG); err != nil {
 		return fmt.Errorf("attention: %w", err)
@@ -78,10 +145,18 @@ func (k Attention) Source() (string, error) {
 	gx, _ := k.grid()
 	return shaders.Render("attention.wgsl", struct {
 		Attention
-		D4, QB, Total, GX int
-		Scale             float64
-		Decls             string
-	}{k, k.HeadDim / 4, ceilDiv(k.L, k.TQ), k.invocations(), gx, 1 / math.Sqrt(float64(k.HeadDim)), decls(k.Bindings())})
+		D4, QB, Total, GX, Tiles int
+		Scale                    float64
+		Decls, Enable            string
+	}{k, k.HeadDim / 4, ceilDiv(k.L, k.TQ), k.invocations(), gx, k.workgroups(), 1 / math.Sqrt(float64(k.HeadDim)),
+		decls(k.Bindings()), enables(k.Subgroups)})
+}
+
+// Fallback implements Optional: with Subgroups, the same kernel without.
+func (k Attention) Fallback() (Kernel, bool) {
+	ok := k.Subgroups
+	k.Subgroups = false
+	return k, ok
 }
 
 // grid is the dispatch grid.

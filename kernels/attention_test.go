@@ -48,22 +48,51 @@ var attentionCases = append([]attentionCase{
 	{168, 7, 7, 8, 32, 1, 1}, // 65856 workgroups: a 2-D grid
 }, attentionShapes...)
 
+// attentionTiledCases are GPU-set (Tiled) specializations forced to edge
+// cases: a partial query block and a partial key chunk, one query, one key
+// per chunk, a chunk longer than L, the largest head dim.
+var attentionTiledCases = []Attention{
+	{N: 2, L: 49, Heads: 3, HeadDim: 32, TQ: 16, KB: 20, WG: 128, Tiled: true},
+	{N: 1, L: 7, Heads: 2, HeadDim: 8, TQ: 1, KB: 1, WG: 2, Tiled: true},
+	{N: 1, L: 5, Heads: 1, HeadDim: 16, TQ: 3, KB: 8, WG: 12, Tiled: true},
+	{N: 2, L: 30, Heads: 1, HeadDim: 128, TQ: 2, KB: 9, WG: 64, Tiled: true},
+	{N: 168, L: 49, Heads: 8, HeadDim: 32, TQ: 1, KB: 25, WG: 8, Tiled: true}, // 65856 workgroups: a 2-D grid
+}
+
 func TestAttention(t *testing.T) {
+	var ks []Attention
 	for _, s := range attentionCases {
 		if s.n > 100 && testing.Short() {
 			continue
 		}
-		k := s.kernel()
-		t.Run(k.Label(), func(t *testing.T) {
-			c := 3 * s.heads * s.hd
-			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: c, Data: randomFloats(s.n*s.h*s.w*c, 1)}
-			for i := range x.Data { // spread the scores so that the softmax is far from uniform
-				x.Data[i] *= 3
-			}
-			want := ref.Attention(x, s.heads, s.hd).Data
-			checkGuarded(t, k, []gpu.Resource{buffer(t, x.Data, 0).res()}, want)
-		})
+		ks = append(ks, s.kernel())
+		if s.tq == 0 && s.wg == 0 {
+			ks = append(ks, Target{Set: SetGPU}.Attention(s.n, s.h*s.w, s.heads, s.hd))
+		}
 	}
+	for _, k := range attentionTiledCases {
+		if k.N > 100 && testing.Short() {
+			continue
+		}
+		ks = append(ks, k)
+	}
+	for _, k := range ks {
+		testAttention(t, k)
+	}
+}
+
+// testAttention checks k on random input against internal/ref.
+func testAttention(t *testing.T, k Attention) {
+	t.Helper()
+	t.Run(k.Label(), func(t *testing.T) {
+		c := 3 * k.Heads * k.HeadDim
+		x := &ref.Tensor{N: k.N, H: 1, W: k.L, C: c, Data: randomFloats(k.N*k.L*c, 1)}
+		for i := range x.Data { // spread the scores so that the softmax is far from uniform
+			x.Data[i] *= 3
+		}
+		want := ref.Attention(x, k.Heads, k.HeadDim).Data
+		checkGuarded(t, k, []gpu.Resource{buffer(t, x.Data, 0).res()}, want)
+	})
 }
 
 func TestAttentionRejectsBadShapes(t *testing.T) {

@@ -14,7 +14,9 @@ import (
 // HO = ref.ConvOutSize(H, K, Stride) (⌈H/Stride⌉ for odd K), as an implicit
 // GEMM C[M×Cout] = im2col(X)[M×K·K·Cin]·B with M = N·HO·WO, K order
 // (ky, kx, cin) and masked (zero) loads outside the image; epilogue
-// C = Act(acc + bias) + residual. The register tiling is Pointwise's.
+// C = Act(acc + bias) + residual. The tiling is Pointwise's (register
+// tiles, or with Coop workgroup-cooperative ones that stage im2col blocks
+// of X in workgroup memory).
 // The shader runs one loop over taps × channel groups (two groups per step
 // when Cin is a multiple of 8).
 //
@@ -31,7 +33,8 @@ type Conv struct {
 	N, H, W, Cin, Cout int // Cin and Cout are multiples of 4
 	K, Stride          int
 	Tile
-	Tex bool // B is a texture (needs K·K·Cin and Cout/4 ≤ MaxTextureDim)
+	Coop Coop // the GPU set's workgroup-cooperative layout; zero: register tiling
+	Tex  bool // B is a texture (needs K·K·Cin and Cout/4 ≤ MaxTextureDim)
 	Epilogue
 }
 
@@ -53,8 +56,8 @@ func (k Conv) FLOPs() float64 {
 
 // Label implements Kernel.
 func (k Conv) Label() string {
-	return fmt.Sprintf("conv%dx%d_n%d_%dx%d_%dto%d_s%d_%s_%s_%s", k.K, k.K, k.N, k.H, k.W, k.Cin, k.Cout,
-		k.Stride, k.Tile, texLabel(k.Tex), k.Epilogue)
+	return fmt.Sprintf("conv%dx%d_n%d_%dx%d_%dto%d_s%d_%s%s_%s_%s", k.K, k.K, k.N, k.H, k.W, k.Cin, k.Cout,
+		k.Stride, k.Tile, k.Coop.label(), texLabel(k.Tex), k.Epilogue)
 }
 
 func (k Conv) validate() error {
@@ -72,6 +75,9 @@ func (k Conv) validate() error {
 		return fmt.Errorf("conv: empty output for a %d×%d input", k.H, k.W)
 	}
 	if err := k.Tile.validate(); err != nil {
+		return fmt.Errorf("conv: %w", err)
+	}
+	if err := k.Coop.validate(k.Tile); err != nil {
 		return fmt.Errorf("conv: %w", err)
 	}
 	if err := k.Epilogue.validate(); err != nil {
@@ -92,7 +98,9 @@ type convData struct {
 	TapBlocks bool
 }
 
-func (k Conv) core() gemmCore { return newGemmCore(k.Rows(), k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0) }
+func (k Conv) core() gemmCore {
+	return newGemmCore(k.Rows(), k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0).cooperate(k.Coop, k.K*k.K*k.Cin/4)
+}
 
 // Source implements Kernel.
 func (k Conv) Source() (string, error) {

@@ -57,6 +57,23 @@ func ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvT
 	return k
 }
 
+// chooseConvTransposeGPU is the GPU set's choice: 4 columns and 4 rows per
+// invocation (4 vec4 accumulators), fewer rows (down to 1) where 4 would
+// leave fewer than 16384 invocations (B0's 7×7→14×14 at batch 1 gets 1
+// row: 6272 invocations instead of 1664), storage-buffer weights read as
+// coalesced vec4 rows by neighbouring invocations, and workgroups of 256
+// invocations, halved down to 64 to make at least 4 workgroups.
+func chooseConvTransposeGPU(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	k := ConvTranspose{N: n, H: h, W: w, Cin: cin, Cout: cout, CropH: cropH, CropW: cropW, Epilogue: e}
+	k.TM, k.TN = min(4, n*h*w), 4
+	invocations := func() int { return 4 * k.rowBlocks() * ceilDiv(cout, k.TN) }
+	for k.TM > 1 && invocations() < 16384 {
+		k.TM /= 2
+	}
+	k.WG = pickWorkgroup(invocations(), 256, 64)
+	return k
+}
+
 // rowBlocks is the number of row blocks of one parity.
 func (k ConvTranspose) rowBlocks() int { return ceilDiv(k.N*k.H*k.W, k.TM) }
 

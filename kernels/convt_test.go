@@ -49,9 +49,33 @@ var convTransposeCases = append([]convTransposeCase{
 	{1, 3, 5, 4, 12, 6, 9, Epilogue{}, Tile{3, 4, 8}, false},
 }, convTransposeShapes...)
 
+// convTransposeGPUCases are GPU-set tiles forced to edge cases (a
+// partial row block per parity, ragged columns, one row per invocation)
+// and a shape large enough for the chosen 4 rows per invocation.
+var convTransposeGPUCases = []convTransposeCase{
+	{2, 5, 3, 12, 20, 10, 5, Epilogue{Act: act.HSwish, Residual: true}, Tile{4, 8, 64}, true},
+	{1, 7, 7, 16, 36, 13, 14, Epilogue{}, Tile{1, 4, 256}, true},
+	{4, 14, 14, 8, 128, 28, 27, Epilogue{Residual: true}, Tile{}, true}, // as chosen: 4 rows per invocation
+}
+
 func TestConvTranspose(t *testing.T) {
+	var ks []ConvTranspose
+	var cs []convTransposeCase
 	for _, s := range convTransposeCases {
-		k := s.kernel()
+		ks, cs = append(ks, s.kernel()), append(cs, s)
+		if s.tile == (Tile{}) && !s.buf {
+			ks, cs = append(ks, Target{Set: SetGPU}.ConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)), append(cs, s)
+		}
+	}
+	for _, s := range convTransposeGPUCases {
+		k := Target{Set: SetGPU}.ConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)
+		if s.tile != (Tile{}) {
+			k.Tile = s.tile
+		}
+		ks, cs = append(ks, k), append(cs, s)
+	}
+	for i, k := range ks {
+		s := cs[i]
 		t.Run(k.Label(), func(t *testing.T) {
 			c := newDenseCase(s.n, s.h, s.w, s.cin, 16*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.cropH, s.cropW, s.cout}, 1)
 			want := ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, c.res)

@@ -12,9 +12,17 @@ import (
 // Depthwise is a depthwise (groups == C) k×k convolution of an NHWC tensor
 // [N,H,W,C] with padding k/2 and stride S, giving [N,HO,WO,C] with
 // HO = ⌈H/S⌉, WO = ⌈W/S⌉ (k odd): Y = act(conv(X) + Bias) + R.
-// One invocation computes a block of TY output rows × TX output columns for
-// 4 channels, loading each of the (TX-1)·S+K input columns of an input row
-// once; with TY = 1 the shader loops over the kernel rows.
+//
+// Without Halo (the CPU set) one invocation computes a block of TY output
+// rows × TX output columns for 4 channels, loading each of the
+// (TX-1)·S+K input columns of an input row once; with TY = 1 the shader
+// loops over the kernel rows.
+//
+// With Halo (the GPU set) one workgroup computes an output tile of TY rows
+// × TX columns for CG vec4 channel groups, one output vec4 per invocation
+// (WG = TY·TX·CG): the workgroup first stages the tile's input halo,
+// ((TY-1)·S+K) × ((TX-1)·S+K) pixels × CG vec4, in workgroup memory, then
+// every invocation reads its K×K window from there.
 //
 // Bindings, in order (that of the dense families):
 //
@@ -26,10 +34,39 @@ import (
 type Depthwise struct {
 	N, H, W, C int // C is a multiple of 4
 	K, Stride  int // K odd
-	TX, TY     int // output columns and rows per invocation
+	TX, TY     int // output columns and rows per invocation (with Halo: per workgroup)
 	WG         int // workgroup size
+	Halo       bool
+	CG         int // with Halo: vec4 channel groups per workgroup
 	Epilogue
 }
+
+// maxHaloVec4 is the workgroup memory of a Halo tile in vec4: 16 KiB, the
+// maxComputeWorkgroupStorageSize every WebGPU device supports.
+const maxHaloVec4 = 1024
+
+// chooseDepthwiseGPU is the GPU set's choice: a workgroup per output tile
+// of up to 8×8 pixels (the whole image on 7×7 maps) × CG vec4 channels,
+// CG the largest power of two with at most 256 invocations, a halo that
+// fits workgroup memory and no more groups than channels.
+func chooseDepthwiseGPU(n, h, w, c, k, stride int, e Epilogue) Depthwise {
+	ho, wo := ref.ConvOutSize(h, k, stride), ref.ConvOutSize(w, k, stride)
+	d := Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, Halo: true, Epilogue: e,
+		TY: pickColumns(ho, 4, 8), TX: pickColumns(wo, 4, 8)}
+	d.CG = 1
+	for cg := 2; cg <= c/4 && d.TY*d.TX*cg <= 256 && d.haloVec4(cg) <= maxHaloVec4; cg *= 2 {
+		d.CG = cg
+	}
+	d.WG = d.TY * d.TX * d.CG
+	return d
+}
+
+// haloRows and haloCols are the input rows and columns of a Halo tile.
+func (k Depthwise) haloRows() int { return (k.TY-1)*k.Stride + k.K }
+func (k Depthwise) haloCols() int { return (k.TX-1)*k.Stride + k.K }
+
+// haloVec4 is the workgroup memory of a Halo tile of cg channel groups.
+func (k Depthwise) haloVec4(cg int) int { return k.haloRows() * k.haloCols() * cg }
 
 // ChooseDepthwise picks the specialization for a shape: one output row
 // (TY = 1, the shader then loops over the kernel rows instead of unrolling
@@ -55,16 +92,31 @@ func (k Depthwise) outSize() (ho, wo int) {
 	return ref.ConvOutSize(k.H, k.K, k.Stride), ref.ConvOutSize(k.W, k.K, k.Stride)
 }
 
-// invocations is the number of useful invocations.
+// invocations is the number of useful invocations (with Halo: of
+// workgroups × WG).
 func (k Depthwise) invocations() int {
 	ho, wo := k.outSize()
+	if k.Halo {
+		return k.tiles() * k.WG
+	}
 	return k.N * ceilDiv(ho, k.TY) * ceilDiv(wo, k.TX) * k.C / 4
+}
+
+// tiles is the number of Halo workgroups: images × tile rows × tile
+// columns × channel groups.
+func (k Depthwise) tiles() int {
+	ho, wo := k.outSize()
+	return k.N * ceilDiv(ho, k.TY) * ceilDiv(wo, k.TX) * ceilDiv(k.C/4, max(k.CG, 1))
 }
 
 // Label implements Kernel.
 func (k Depthwise) Label() string {
-	return fmt.Sprintf("dw%dx%d_s%d_n%d_h%d_w%d_c%d_r%dx%d_wg%d_%s", k.K, k.K, k.Stride, k.N, k.H, k.W, k.C,
-		k.TY, k.TX, k.WG, k.Epilogue)
+	halo := ""
+	if k.Halo {
+		halo = fmt.Sprintf("_halo%d", k.CG)
+	}
+	return fmt.Sprintf("dw%dx%d_s%d_n%d_h%d_w%d_c%d_r%dx%d_wg%d%s_%s", k.K, k.K, k.Stride, k.N, k.H, k.W, k.C,
+		k.TY, k.TX, k.WG, halo, k.Epilogue)
 }
 
 func (k Depthwise) validate() error {
@@ -77,8 +129,13 @@ func (k Depthwise) validate() error {
 		return fmt.Errorf("depthwise: kernel size %d must be odd and positive", k.K)
 	case k.Stride < 1:
 		return fmt.Errorf("depthwise: stride %d must be positive", k.Stride)
-	case k.TX < 1 || k.TX > 16 || k.TY < 1 || k.TY > 8:
+	case !k.Halo && (k.TX < 1 || k.TX > 16 || k.TY < 1 || k.TY > 8):
 		return fmt.Errorf("depthwise: block of %d rows × %d columns per invocation outside 8×16", k.TY, k.TX)
+	case k.Halo && (k.TX < 1 || k.TY < 1 || k.CG < 1 || k.WG != k.TY*k.TX*k.CG):
+		return fmt.Errorf("depthwise: tile of %d×%d pixels × %d channel groups needs a workgroup of their product, not %d",
+			k.TY, k.TX, k.CG, k.WG)
+	case k.Halo && k.haloVec4(k.CG) > maxHaloVec4:
+		return fmt.Errorf("depthwise: halo of %d vec4 exceeds the %d of workgroup memory", k.haloVec4(k.CG), maxHaloVec4)
 	}
 	if err := validateWorkgroup(k.WG); err != nil {
 		return fmt.Errorf("depthwise: %w", err)
@@ -98,11 +155,11 @@ func (k Depthwise) Source() (string, error) {
 	gx, _ := k.grid()
 	return shaders.Render("depthwise.wgsl", struct {
 		Depthwise
-		HO, WO, XB, YB, Cols, Rows, Pad, Total, GX int
-		RowLoop                                    bool
-		ActFn, Decls                               string
-	}{k, ho, wo, ceilDiv(wo, k.TX), ceilDiv(ho, k.TY), (k.TX-1)*k.Stride + k.K, (k.TY-1)*k.Stride + k.K, k.K / 2,
-		k.invocations(), gx, k.TY == 1, wgslAct(k.Act), decls(k.Bindings())})
+		HO, WO, XB, YB, Cols, Rows, Pad, Total, GX, GB, Tiles int
+		RowLoop                                               bool
+		ActFn, Decls                                          string
+	}{k, ho, wo, ceilDiv(wo, k.TX), ceilDiv(ho, k.TY), k.haloCols(), k.haloRows(), k.K / 2,
+		k.invocations(), gx, ceilDiv(k.C/4, max(k.CG, 1)), k.tiles(), !k.Halo && k.TY == 1, wgslAct(k.Act), decls(k.Bindings())})
 }
 
 // grid is the dispatch grid.

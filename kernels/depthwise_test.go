@@ -59,15 +59,39 @@ var depthwiseCases = append([]depthwiseCase{
 	{3, 112, 112, 64, 3, 1, Epilogue{none, false}, 1, 4, 2}, // 75264 workgroups: a 2-D grid
 }, depthwiseShapes...)
 
+// gpuKernel is the case's GPU-set specialization; the case's block and
+// workgroup overrides are CPU-set ones and do not apply.
+func (s depthwiseCase) gpuKernel() Depthwise {
+	return Target{Set: SetGPU}.Depthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.e)
+}
+
+// depthwiseHaloCases are GPU-set (Halo) specializations with tiles forced
+// to edge cases: partial tiles in both directions, a partial channel group,
+// one pixel per tile, one channel group per workgroup.
+var depthwiseHaloCases = []Depthwise{
+	{N: 2, H: 9, W: 11, C: 20, K: 3, Stride: 1, TY: 4, TX: 4, CG: 4, WG: 64, Halo: true, Epilogue: Epilogue{hs, true}},
+	{N: 1, H: 15, W: 13, C: 12, K: 5, Stride: 2, TY: 3, TX: 5, CG: 2, WG: 30, Halo: true, Epilogue: Epilogue{ge, false}},
+	{N: 3, H: 5, W: 6, C: 8, K: 7, Stride: 1, TY: 1, TX: 1, CG: 1, WG: 1, Halo: true},
+	{N: 1, H: 7, W: 7, C: 36, K: 3, Stride: 2, TY: 4, TX: 4, CG: 8, WG: 128, Halo: true, Epilogue: Epilogue{none, true}},
+}
+
 func TestDepthwise(t *testing.T) {
-	for _, s := range depthwiseCases {
-		k := s.kernel()
+	run := func(s depthwiseCase, k Depthwise) {
 		t.Run(k.Label(), func(t *testing.T) {
 			ho, wo := k.outSize()
 			c := newDenseCase(s.n, s.h, s.w, s.c, s.k*s.k*s.c, s.c, s.e.Residual, [4]int{s.n, ho, wo, s.c}, 1)
 			want := ref.DepthwiseConv2D(c.x, c.w, c.bias, s.k, s.stride, s.e.Act, c.res).Data
 			checkGuarded(t, k, c.inputs(t, false, s.k*s.k, s.c), want)
 		})
+	}
+	for _, s := range depthwiseCases {
+		run(s, s.kernel())
+		if s.tx == 0 && s.wg == 0 {
+			run(s, s.gpuKernel())
+		}
+	}
+	for _, k := range depthwiseHaloCases {
+		run(depthwiseCase{n: k.N, h: k.H, w: k.W, c: k.C, k: k.K, stride: k.Stride, e: k.Epilogue}, k)
 	}
 }
 

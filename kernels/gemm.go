@@ -36,6 +36,77 @@ func (t Tile) validate() error {
 	return validateWorkgroup(t.WG)
 }
 
+// Coop is the workgroup-cooperative layout of the GPU kernel set: a
+// workgroup of WM×WN×KS invocations computes a block of BM = WM·TM rows ×
+// BN = WN·TN columns (TM×TN the Tile of each invocation). Per step it
+// stages the A block [BM × KC·KS] and the B block [KC·KS × BN] in
+// workgroup memory with coalesced vec4 loads (every invocation loads a
+// strided share), waits at a barrier, and each of the KS groups of WM×WN
+// invocations multiplies its own KC-wide slice of K. With KS > 1 (split-K
+// inside the workgroup) the groups' partial sums meet in workgroup memory
+// after the last step and group 0 adds them and runs the epilogue; so a
+// small output (B0's 7×7 stages: 49 rows) still fills many workgroups of
+// at least 64 invocations. The zero Coop is the register tiling of the CPU
+// set (no workgroup memory).
+type Coop struct {
+	WM, WN int // invocations along the rows and along the columns
+	KS     int // K split across groups of WM×WN invocations (1, 2, 4 or 8)
+	KC     int // K values per group and step, a multiple of 4 in 4..32
+}
+
+// On reports whether c is a cooperative layout (else the register tiling).
+func (c Coop) On() bool { return c.WM > 0 }
+
+// label is the part of a kernel label that c adds after the Tile's (empty
+// for the register tiling, so CPU-set labels are unchanged), e.g.
+// "_co8x8_kc32" or "_co4x4_kc8_ks4".
+func (c Coop) label() string {
+	if !c.On() {
+		return ""
+	}
+	s := fmt.Sprintf("_co%dx%d_kc%d", c.WM, c.WN, c.KC)
+	if c.KS > 1 {
+		s += fmt.Sprintf("_ks%d", c.KS)
+	}
+	return s
+}
+
+// maxWorkgroupStorage is the workgroup memory every WebGPU device offers
+// (maxComputeWorkgroupStorageSize default), which a Coop block must fit.
+const maxWorkgroupStorage = 16384
+
+// sharedBytes is the workgroup memory of c with tile t: the A block, the B
+// block and, with KS > 1, the partial sums of groups 1..KS-1.
+func (c Coop) sharedBytes(t Tile) int {
+	kt := c.KC * c.KS
+	a := c.WM * t.TM * kt / 4
+	b := kt * c.WN * t.TN / 4
+	red := (c.KS - 1) * c.WM * c.WN * t.TM * t.TN / 4
+	return 16 * (a + b + red)
+}
+
+// validate checks c with the tile t it extends (nothing when c is off).
+func (c Coop) validate(t Tile) error {
+	if !c.On() {
+		return nil
+	}
+	switch {
+	case c.WM < 1 || c.WN < 1:
+		return fmt.Errorf("cooperative tile of %d×%d invocations: want at least 1×1", c.WM, c.WN)
+	case c.KS != 1 && c.KS != 2 && c.KS != 4 && c.KS != 8:
+		return fmt.Errorf("K split %d: want 1, 2, 4 or 8", c.KS)
+	case c.KC < 4 || c.KC > 32 || c.KC%4 != 0:
+		return fmt.Errorf("K chunk %d: want a multiple of 4 in 4..32", c.KC)
+	case t.TM > 8:
+		return fmt.Errorf("cooperative tile rows %d: want at most 8 per invocation", t.TM)
+	case t.WG != c.WM*c.WN*c.KS:
+		return fmt.Errorf("workgroup size %d ≠ %d×%d×%d invocations of the cooperative tile", t.WG, c.WM, c.WN, c.KS)
+	case c.sharedBytes(t) > maxWorkgroupStorage:
+		return fmt.Errorf("cooperative tile needs %d bytes of workgroup memory, over %d", c.sharedBytes(t), maxWorkgroupStorage)
+	}
+	return nil
+}
+
 // gemmCore is the template data of the shared GEMM core: rows M of the
 // output, N4 vec4 output columns, the tile, the B source and the epilogue.
 type gemmCore struct {
@@ -50,6 +121,13 @@ type gemmCore struct {
 	Batched            bool   // gid.z selects one of several GEMMs; raw accumulators, no bias
 	GX, GY             int    // dispatch grid
 	Decls              string // the WGSL declarations of the bindings
+	// With Coop set (see cooperate): the layout, K4 vec4s along K, the
+	// block of BM rows × BN4 vec4 columns, KT4 vec4s of K staged per step,
+	// NCBW column blocks and TotalWG workgroups (per gid.z when Batched).
+	Coop              bool
+	WM, WN, KS, KC4   int
+	KV4, BM, BN4, KT4 int
+	NCBW, TotalWG     int
 }
 
 // newGemmCore derives the dispatch geometry of an M×(4·n4) output.
@@ -65,6 +143,21 @@ func newGemmCore(m, n4 int, t Tile, tex bool, e Epilogue, nOut int) gemmCore {
 		Tex: tex, ActFn: wgslAct(e.Act), Residual: e.Residual, NOut: nOut,
 		GX: gx, GY: gy,
 	}
+}
+
+// cooperate turns c into the cooperative layout co of a GEMM with kv4
+// vec4s along K (a no-op when co is off).
+func (c gemmCore) cooperate(co Coop, kv4 int) gemmCore {
+	if !co.On() {
+		return c
+	}
+	c.Coop, c.WM, c.WN, c.KS, c.KC4, c.KV4 = true, co.WM, co.WN, co.KS, co.KC/4, kv4
+	c.BM, c.BN4, c.KT4 = co.WM*c.TM, co.WN*c.TN4, co.KS*co.KC/4
+	c.NCBW = ceilDiv(c.N4, c.BN4)
+	c.TotalWG = ceilDiv(c.M, c.BM) * c.NCBW
+	c.RaggedRows, c.RaggedCols = c.M%c.BM != 0, c.N4%c.BN4 != 0
+	c.GX, c.GY = grid(c.TotalWG)
+	return c
 }
 
 // gemmBindings is the binding list shared by the dense families: the

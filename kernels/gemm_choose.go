@@ -127,3 +127,100 @@ const (
 	wideTileRows  = 196
 	wideTileFLOPs = 20e6
 )
+
+// The GPU set's dense tiles. Facts from the anchors' GPU kernels (no code):
+// tfjs-backend-webgpu's matmul_packed_webgpu.ts and conv2d_mm_webgpu.ts
+// run 8×8 invocations × 4×4 outputs (32×32 blocks) with a 32-wide K chunk
+// in workgroup memory and vec4 loads; ONNX Runtime's WebGPU MatMul uses the
+// same 8×8×(4×4) shape; ggml's WebGPU mul_mat stages tiles in workgroup
+// memory too and reduces GEMV-like products (few rows) across invocations.
+// A GPU hides memory latency only with many workgroups in flight: a layer
+// should give every compute unit at least about 4 of them. WebGPU does not
+// report the number of compute units, so the choice assumes
+// gpuComputeUnits (a mid-range discrete GPU; integrated ones have fewer, and
+// a bigger GPU is underfilled at batch 1 whatever the tile).
+const (
+	gpuComputeUnits = 32
+	gpuGroupTarget  = 4 * gpuComputeUnits
+)
+
+// coopTile is a candidate tile of the GPU set: the invocation tile with
+// its cooperative layout.
+type coopTile struct {
+	Tile
+	Coop
+}
+
+// coopTiles are the GPU set's tiles, from the most reuse per staged value
+// (largest block) to the most parallelism; all have 64–256 invocations of
+// 4×4 or 8×4 outputs and fit 16 KiB of workgroup memory:
+//
+//	64×64 block, 16×16 invocations, K chunk 16 (8 KiB)
+//	64×32 block,  8×8 invocations of 8×4, K chunk 16 (6 KiB)
+//	32×32 block,  8×8 invocations, K chunk 32 (8 KiB): tfjs's shape
+//	32×16 block,  8×4 invocations × 2 K groups of 16 (8 KiB)
+//	16×16 block,  4×4 invocations × 4 K groups of 8 (7 KiB)
+//
+// The split-K blocks serve B0's 7×7 stages at batch 1 (49 rows): the
+// 32×32 block gives 2 × N/32 workgroups there (16 for N = 256), the 16×16
+// split-K block 4 × N/16 (64), each of its 64 invocations doing a quarter
+// of K.
+var coopTiles = []coopTile{
+	{Tile{TM: 4, TN: 4, WG: 256}, Coop{WM: 16, WN: 16, KS: 1, KC: 16}},
+	{Tile{TM: 8, TN: 4, WG: 64}, Coop{WM: 8, WN: 8, KS: 1, KC: 16}},
+	{Tile{TM: 4, TN: 4, WG: 64}, Coop{WM: 8, WN: 8, KS: 1, KC: 32}},
+	{Tile{TM: 4, TN: 4, WG: 64}, Coop{WM: 8, WN: 4, KS: 2, KC: 16}},
+	{Tile{TM: 4, TN: 4, WG: 64}, Coop{WM: 4, WN: 4, KS: 4, KC: 8}},
+}
+
+// chooseCoopTile picks the GPU-set tile, among those within t's limits, of batch GEMMs of M×(4·n4) outputs
+// and k4 vec4s along K: the first of coopTiles (the most reuse) that fills
+// gpuGroupTarget workgroups with at least 3/4 of its block outputs used
+// (a split-K tile only when K spans at least two staged steps, else its
+// groups would idle); when none does, the one with
+// the most useful parallel work (workgroups × used fraction), the earlier on
+// ties. This is a rule from the anchors' facts and FLOP/bandwidth counts,
+// not a measurement: no GPU was at hand (see the package README).
+func (t Target) chooseCoopTile(m, n4, k4, batch int) (Tile, Coop) {
+	best, bestWork := coopTiles[len(coopTiles)-1], -1.0
+	for _, c := range coopTiles {
+		if c.KS > 1 && k4 < c.KS*c.KC/4*2 {
+			continue // too little K to split: fewer than two staged steps
+		}
+		if !t.fits(c.WG, c.sharedBytes(c.Tile)) {
+			continue // over the device's limits (all fit the WebGPU defaults but 64×64's 256 invocations)
+		}
+		bm, bn4 := c.WM*c.TM, c.WN*c.TN/4
+		rb, cb := ceilDiv(m, bm), ceilDiv(n4, bn4)
+		groups := batch * rb * cb
+		util := float64(m*n4) / float64(rb*bm*cb*bn4)
+		if groups >= gpuGroupTarget && util >= 0.75 {
+			return c.Tile, c.Coop
+		}
+		if w := float64(min(groups, gpuGroupTarget)) * util; w > bestWork+1e-9 {
+			best, bestWork = c, w
+		}
+	}
+	return best.Tile, best.Coop
+}
+
+// pointwiseGPU is the GPU set's 1×1 convolution: a cooperative tile and
+// the weights in a storage buffer (staged through workgroup memory with
+// coalesced vec4 loads, no texture-size limit).
+func (t Target) pointwiseGPU(m, k, n int, e Epilogue) Pointwise {
+	tile, co := t.chooseCoopTile(m, n/4, k/4, 1)
+	return Pointwise{M: m, K: k, N: n, Tile: tile, Coop: co, Epilogue: e}
+}
+
+// convGPU is the GPU set's dense k×k convolution (implicit GEMM).
+func (t Target) convGPU(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	c := Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Epilogue: e}
+	c.Tile, c.Coop = t.chooseCoopTile(c.Rows(), cout/4, k*k*cin/4, 1)
+	return c
+}
+
+// linearGPU is the GPU set's fully connected layer.
+func (t Target) linearGPU(batch, k, n int, e Epilogue) Linear {
+	tile, co := t.chooseCoopTile(batch, ceilDiv(n, 4), k/4, 1)
+	return Linear{Batch: batch, K: k, N: n, Tile: tile, Coop: co, Epilogue: e}
+}

@@ -12,7 +12,9 @@ import (
 // C[M×N] = A[M×K]·B[K×N] with the fused epilogue
 // C = Act(A·B + bias) + residual, where M = images·H·W, K = Cin, N = Cout.
 // Each invocation computes a Tile of TM rows × TN columns from vec4 loads
-// of A (along K) and B (along N), without workgroup memory.
+// of A (along K) and B (along N): in the CPU set straight from memory,
+// without workgroup memory; with Coop (the GPU set) from blocks of A and B
+// that the workgroup stages in workgroup memory.
 //
 // Bindings, in order:
 //
@@ -27,13 +29,14 @@ import (
 type Pointwise struct {
 	M, K, N int // K and N are multiples of 4
 	Tile
-	Tex bool // B is a texture (needs K ≤ MaxTextureDim and N/4 ≤ MaxTextureDim)
+	Coop Coop // the GPU set's workgroup-cooperative layout; zero: register tiling
+	Tex  bool // B is a texture (needs K ≤ MaxTextureDim and N/4 ≤ MaxTextureDim)
 	Epilogue
 }
 
 // Label implements Kernel.
 func (k Pointwise) Label() string {
-	return fmt.Sprintf("pointwise_m%d_k%d_n%d_%s_%s_%s", k.M, k.K, k.N, k.Tile, texLabel(k.Tex), k.Epilogue)
+	return fmt.Sprintf("pointwise_m%d_k%d_n%d_%s%s_%s_%s", k.M, k.K, k.N, k.Tile, k.Coop.label(), texLabel(k.Tex), k.Epilogue)
 }
 
 func (k Pointwise) validate() error {
@@ -46,6 +49,9 @@ func (k Pointwise) validate() error {
 		return fmt.Errorf("pointwise: K=%d×N/4=%d weights exceed the %d texture side", k.K, k.N/4, MaxTextureDim)
 	}
 	if err := k.Tile.validate(); err != nil {
+		return fmt.Errorf("pointwise: %w", err)
+	}
+	if err := k.Coop.validate(k.Tile); err != nil {
 		return fmt.Errorf("pointwise: %w", err)
 	}
 	if err := k.Epilogue.validate(); err != nil {
@@ -79,7 +85,9 @@ func newPointwiseData(c gemmCore, k4 int) pointwiseData {
 	return d
 }
 
-func (k Pointwise) core() gemmCore { return newGemmCore(k.M, k.N/4, k.Tile, k.Tex, k.Epilogue, 0) }
+func (k Pointwise) core() gemmCore {
+	return newGemmCore(k.M, k.N/4, k.Tile, k.Tex, k.Epilogue, 0).cooperate(k.Coop, k.K/4)
+}
 
 // Source implements Kernel.
 func (k Pointwise) Source() (string, error) {

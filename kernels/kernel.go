@@ -10,6 +10,8 @@ package kernels
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -99,14 +101,15 @@ func kinds(bs []Binding) []gpu.BindingKind {
 
 // Cache builds each distinct kernel's pipeline once per device.
 type Cache struct {
-	dev *gpu.Device
-	mu  sync.Mutex
-	m   map[Kernel]*gpu.Pipeline
+	dev  *gpu.Device
+	mu   sync.Mutex
+	m    map[Kernel]*gpu.Pipeline
+	fell map[Kernel]Kernel // Optional kernels built as their fallback twin
 }
 
 // NewCache returns an empty pipeline cache for dev.
 func NewCache(dev *gpu.Device) *Cache {
-	return &Cache{dev: dev, m: map[Kernel]*gpu.Pipeline{}}
+	return &Cache{dev: dev, m: map[Kernel]*gpu.Pipeline{}, fell: map[Kernel]Kernel{}}
 }
 
 // Pipeline returns the pipeline of k, building it on first use.
@@ -121,7 +124,9 @@ func (c *Cache) Pipeline(k Kernel) (*gpu.Pipeline, error) {
 
 // Prepare builds the pipelines of every kernel in ks not built yet, all in
 // one go (see gpu.Device.CreatePipelines): in the browser that is one wait
-// for the GPU process instead of one per pipeline.
+// for the GPU process instead of one per pipeline. An Optional kernel whose
+// WGSL does not compile on the adapter (a feature it lacks) is built as
+// its fallback twin instead; Fallbacks lists those.
 func (c *Cache) Prepare(ks ...Kernel) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -143,7 +148,7 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 	if len(specs) == 0 {
 		return nil
 	}
-	ps, err := c.dev.CreatePipelines(specs)
+	ps, err := c.build(todo, specs)
 	if err != nil {
 		return err
 	}
@@ -151,6 +156,53 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 		c.m[k] = ps[i]
 	}
 	return nil
+}
+
+// build compiles specs, those of todo, in one go. When that fails and a
+// kernel of todo has a fallback twin, it compiles them one at a time
+// instead and builds the twin of each such kernel that fails, so that an
+// optional feature the adapter lacks costs speed, not the load; any other
+// failure is returned and nothing is kept.
+func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline, error) {
+	ps, err := c.dev.CreatePipelines(specs)
+	if err == nil || !slices.ContainsFunc(todo, func(k Kernel) bool { _, ok := fallback(k); return ok }) {
+		return ps, err
+	}
+	ps = make([]*gpu.Pipeline, 0, len(todo))
+	fell := map[Kernel]Kernel{}
+	for i, k := range todo {
+		p, err := c.dev.CreatePipeline(specs[i].Label, specs[i].WGSL, specs[i].Kinds)
+		if twin, ok := fallback(k); err != nil && ok {
+			var src string
+			if src, err = twin.Source(); err == nil {
+				p, err = c.dev.CreatePipeline(twin.Label(), src, kinds(twin.Bindings()))
+			}
+			fell[k] = twin
+		}
+		if err != nil {
+			for _, p := range ps {
+				p.Release()
+			}
+			return nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
+		}
+		ps = append(ps, p)
+	}
+	maps.Copy(c.fell, fell)
+	return ps, nil
+}
+
+// Fallbacks lists, by label, the Optional kernels the cache built as their
+// fallback twin because their own WGSL did not compile, as
+// "kernel → twin".
+func (c *Cache) Fallbacks() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var s []string
+	for k, twin := range c.fell {
+		s = append(s, k.Label()+" → "+twin.Label())
+	}
+	sort.Strings(s)
+	return s
 }
 
 // Kernels lists the kernels whose pipelines the cache holds, by label.
@@ -180,6 +232,7 @@ func (c *Cache) Release() {
 		p.Release()
 		delete(c.m, k)
 	}
+	clear(c.fell)
 }
 
 // Dispatch resolves k's pipeline, binds res in binding order and returns the

@@ -30,6 +30,7 @@ import (
 type Linear struct {
 	Batch, K, N int // K is a multiple of 4
 	Tile
+	Coop     Coop // the GPU set's workgroup-cooperative layout; zero: register tiling
 	Tex      bool // B is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
 	Epilogue      // activation only: Linear binds no residual
 }
@@ -42,7 +43,7 @@ func (k Linear) FLOPs() float64 { return 2 * float64(k.Batch) * float64(k.K) * f
 
 // Label implements Kernel.
 func (k Linear) Label() string {
-	return fmt.Sprintf("linear_b%d_k%d_n%d_%s_%s_%s", k.Batch, k.K, k.N, k.Tile, texLabel(k.Tex), k.Epilogue)
+	return fmt.Sprintf("linear_b%d_k%d_n%d_%s%s_%s_%s", k.Batch, k.K, k.N, k.Tile, k.Coop.label(), texLabel(k.Tex), k.Epilogue)
 }
 
 func (k Linear) validate() error {
@@ -57,6 +58,9 @@ func (k Linear) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("linear: %w", err)
 	}
+	if err := k.Coop.validate(k.Tile); err != nil {
+		return fmt.Errorf("linear: %w", err)
+	}
 	if err := k.Epilogue.validateNoResidual(); err != nil {
 		return fmt.Errorf("linear: %w", err)
 	}
@@ -68,7 +72,7 @@ func (k Linear) core() gemmCore {
 	if k.N%4 != 0 {
 		nOut = k.N
 	}
-	return newGemmCore(k.Batch, k.n4(), k.Tile, k.Tex, k.Epilogue, nOut)
+	return newGemmCore(k.Batch, k.n4(), k.Tile, k.Tex, k.Epilogue, nOut).cooperate(k.Coop, k.K/4)
 }
 
 // Source implements Kernel.

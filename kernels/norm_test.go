@@ -51,6 +51,31 @@ func checkStats(t *testing.T, got, x []float32, n int) {
 	}
 }
 
+// statsOf is the (mean, rstd) pairs of GroupNormStats k's output got:
+// got itself, or with parts the parts merged in float64 by Chan's formula.
+func statsOf(k GroupNormStats, got []float32) []float32 {
+	if k.Parts <= 1 {
+		return got
+	}
+	out := make([]float32, 0, StatsPerImage*k.N)
+	for n := range k.N {
+		var cnt, mean, m2 float64
+		for p := range k.Parts {
+			b := got[4*(n*k.Parts+p):]
+			bn, bm, bm2 := float64(b[0]), float64(b[1]), float64(b[2])
+			if cnt+bn == 0 {
+				continue
+			}
+			d := bm - mean
+			f := bn / (cnt + bn)
+			mean, m2, cnt = mean+d*f, m2+bm2+d*d*cnt*f, cnt+bn
+		}
+		shift := float64(got[4*n*k.Parts+3])
+		out = append(out, float32(shift+mean), float32(1/math.Sqrt(m2/cnt+1e-5)))
+	}
+	return out
+}
+
 // groupNormCase is a GroupNorm conformance case: n images of h×w×c values
 // around offset.
 type groupNormCase struct {
@@ -80,29 +105,56 @@ var groupNormCases = append([]groupNormCase{
 
 func TestGroupNorm(t *testing.T) {
 	for _, s := range groupNormCases {
-		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
-		if s.h == 56 {
-			ak.PX, ak.WG = 1, 1
+		for _, set := range []Set{SetCPU, SetGPU} {
+			sk, ak := Target{Set: set}.GroupNorm(s.n, s.h, s.w, s.c)
+			if s.h == 56 && set == SetCPU {
+				ak.PX, ak.WG = 1, 1
+			}
+			testGroupNorm(t, s, sk, ak)
 		}
-		t.Run(fmt.Sprintf("%s_%s_offset%g_spike%g", sk.Label(), ak.Label(), s.offset, s.spike), func(t *testing.T) {
-			x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: normInput(s.n, s.h*s.w*s.c, s.c, s.offset)}
-			for b := 0; b < s.n; b++ {
-				x.Data[b*s.h*s.w*s.c] += s.spike
-			}
-			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
-			want := ref.GroupNorm(x, gamma, beta).Data
-			in, stats := buffer(t, x.Data, 0), buffer(t, nil, StatsPerImage*s.n)
-			got := runKernels(t, []Kernel{sk}, [][]gpu.Resource{{in.res(), stats.res()}}, stats, StatsPerImage*s.n)
-			checkStats(t, got, x.Data, s.n)
-			if math.Abs(float64(s.offset)) > 100 {
-				// The f32 mean itself is off by up to half an ulp (3e-5 at
-				// 1000), more than the output tolerance allows: statistics only.
-				return
-			}
-			checkGuarded(t, ak, []gpu.Resource{in.res(), stats.res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()},
-				want, pass{sk, []gpu.Resource{in.res(), stats.res()}})
-		})
 	}
+	// GPU-set statistics with loads past the image's (or part's) end in
+	// every step but the first, a workgroup larger than the image, a last
+	// part shorter than the others, one value per part.
+	for _, c := range []struct {
+		s                groupNormCase
+		wg, loads, parts int
+	}{
+		{groupNormCase{2, 5, 7, 20, 3, 0}, 32, 3, 1},
+		{groupNormCase{1, 3, 3, 4, 0, 0}, 32, 3, 1},
+		{groupNormCase{1, 17, 13, 36, 50, 10}, 32, 3, 1},
+		{groupNormCase{3, 17, 13, 36, 50, 10}, 32, 3, 7},
+		{groupNormCase{2, 14, 14, 128, 100, 300}, 64, 2, 5},
+		{groupNormCase{2, 1, 3, 4, -5, 0}, 1, 1, 3},
+	} {
+		sk, ak := Target{Set: SetGPU}.GroupNorm(c.s.n, c.s.h, c.s.w, c.s.c)
+		sk.WG, sk.Loads, sk.Parts, ak.Parts = c.wg, c.loads, c.parts, c.parts
+		testGroupNorm(t, c.s, sk, ak)
+	}
+}
+
+// testGroupNorm checks the statistics sk of the case against float64
+// ones and the apply ak against internal/ref.
+func testGroupNorm(t *testing.T, s groupNormCase, sk GroupNormStats, ak GroupNormApply) {
+	t.Helper()
+	t.Run(fmt.Sprintf("%s_%s_offset%g_spike%g", sk.Label(), ak.Label(), s.offset, s.spike), func(t *testing.T) {
+		x := &ref.Tensor{N: s.n, H: s.h, W: s.w, C: s.c, Data: normInput(s.n, s.h*s.w*s.c, s.c, s.offset)}
+		for b := 0; b < s.n; b++ {
+			x.Data[b*s.h*s.w*s.c] += s.spike
+		}
+		gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
+		want := ref.GroupNorm(x, gamma, beta).Data
+		in, stats := buffer(t, x.Data, 0), buffer(t, nil, sk.StatsFloats())
+		got := runKernels(t, []Kernel{sk}, [][]gpu.Resource{{in.res(), stats.res()}}, stats, sk.StatsFloats())
+		checkStats(t, statsOf(sk, got), x.Data, s.n)
+		if math.Abs(float64(s.offset)) > 100 {
+			// The f32 mean itself is off by up to half an ulp (3e-5 at
+			// 1000), more than the output tolerance allows: statistics only.
+			return
+		}
+		checkGuarded(t, ak, []gpu.Resource{in.res(), stats.res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()},
+			want, pass{sk, []gpu.Resource{in.res(), stats.res()}})
+	})
 }
 
 // layerNormCase is a LayerNorm conformance case: n images of c values
@@ -137,20 +189,32 @@ var layerNormCases = append([]layerNormCase{
 
 func TestLayerNorm(t *testing.T) {
 	for _, s := range layerNormCases {
-		k := s.kernel()
-		t.Run(fmt.Sprintf("%s_offset%g", k.Label(), s.offset), func(t *testing.T) {
-			x := &ref.Tensor{N: s.n, H: 1, W: 1, C: s.c, Data: normInput(s.n, s.c, s.c, s.offset)}
-			gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
-			want := ref.LayerNorm(x, gamma, beta, s.act).Data
-			checkGuarded(t, k, []gpu.Resource{buffer(t, x.Data, 0).res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()}, want)
-		})
+		testLayerNorm(t, s, s.kernel())
+		if s.wg == 0 {
+			testLayerNorm(t, s, Target{Set: SetGPU}.LayerNorm(s.n, s.c, Epilogue{Act: s.act}))
+		}
 	}
+}
+
+// testLayerNorm checks k, a LayerNorm of the case, against internal/ref.
+func testLayerNorm(t *testing.T, s layerNormCase, k LayerNorm) {
+	t.Helper()
+	t.Run(fmt.Sprintf("%s_offset%g", k.Label(), s.offset), func(t *testing.T) {
+		x := &ref.Tensor{N: s.n, H: 1, W: 1, C: s.c, Data: normInput(s.n, s.c, s.c, s.offset)}
+		gamma, beta := randomFloats(s.c, 2), randomFloats(s.c, 3)
+		want := ref.LayerNorm(x, gamma, beta, s.act).Data
+		checkGuarded(t, k, []gpu.Resource{buffer(t, x.Data, 0).res(), buffer(t, gamma, 0).res(), buffer(t, beta, 0).res()}, want)
+	})
 }
 
 func TestNormRejectsBadShapes(t *testing.T) {
 	for _, k := range []Kernel{
 		GroupNormStats{N: 1, HW: 49, C: 6, WG: 64},
 		GroupNormStats{N: 1, HW: 49, C: 8, WG: 48},
+		GroupNormStats{N: 1, HW: 49, C: 8, WG: 64, Loads: 9},
+		GroupNormStats{N: 1, HW: 3, C: 12, WG: 64, Parts: 8}, // ⌈9/8⌉ = 2 vec4 per part: the 6th to 8th are empty
+		GroupNormStats{N: 20000, HW: 49, C: 8, WG: 64, Parts: 4},
+		GroupNormApply{N: 1, HW: 49, C: 8, PX: 4, WG: 64, Parts: 65},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 0, WG: 64},
 		GroupNormApply{N: 1, HW: 49, C: 8, PX: 4, WG: 512},
 		LayerNorm{N: 1, C: 1600, WG: 64, Epilogue: Epilogue{Act: 9}},
@@ -167,9 +231,9 @@ func BenchmarkGroupNorm(b *testing.B) {
 	for _, s := range groupNormShapes {
 		sk, ak := ChooseGroupNorm(s.n, s.h, s.w, s.c)
 		size := s.n * s.h * s.w * s.c
-		b.Run(sk.Label(), func(b *testing.B) { benchKernel(b, sk, 3*float64(size), size, StatsPerImage*s.n) })
+		b.Run(sk.Label(), func(b *testing.B) { benchKernel(b, sk, 3*float64(size), size, sk.StatsFloats()) })
 		b.Run(ak.Label(), func(b *testing.B) {
-			benchKernel(b, ak, 2*float64(size), size, StatsPerImage*s.n, s.c, s.c, size)
+			benchKernel(b, ak, 2*float64(size), size, sk.StatsFloats(), s.c, s.c, size)
 		})
 	}
 }

@@ -45,6 +45,34 @@ func UseWinograd(h, w, cin, cout, k, stride int) bool {
 	return k == 3 && stride == 1 && cin >= 64 && cout >= 4 && h >= 4 && w >= 4
 }
 
+// useWinogradGPU is UseWinograd for the GPU set, which keeps Winograd only
+// where it still pays on a GPU (an estimate from FLOP and byte counts; no
+// GPU was at hand to measure). There the direct implicit GEMM of n images
+// runs near the f32 FMA rate, and Winograd saves 55–75 % of its
+// multiply-adds (F(2×2): 16/36 left, F(4×4): 36/144) but costs two more
+// dispatches and a round trip of the α²/m² = 2.25× larger V and M through
+// memory. The saving wins when
+//
+//   - the convolution is big enough for the saving to exceed the two
+//     dispatches: at least gpuWinogradMinFLOPs (≈ 10 µs at the 5 TFLOP/s
+//     effective and 60 % saved that the rule assumes) — B0 at batch 1
+//     keeps its 14×14 128→512 convolutions (231 MFLOP) and runs its 7×7
+//     128→256 ones (29 MFLOP) directly, up to batch 3;
+//   - per pixel, the saved FLOPs outweigh the scratch traffic:
+//     0.6·18·cin·cout / 5e12 s > 18·(cin+cout) bytes / 300 GB/s, i.e.
+//     cin·cout ≥ 32·(cin+cout) (64→64 and wider).
+func useWinogradGPU(n, h, w, cin, cout, k, stride int) bool {
+	if !UseWinograd(h, w, cin, cout, k, stride) {
+		return false
+	}
+	flops := 2 * float64(n*h*w) * 9 * float64(cin) * float64(cout)
+	return flops >= gpuWinogradMinFLOPs && cin*cout >= 32*(cin+cout)
+}
+
+// gpuWinogradMinFLOPs is the direct convolution's FLOPs from which the GPU
+// set runs it as Winograd (see useWinogradGPU).
+const gpuWinogradMinFLOPs = 1e8
+
 // winogradTiles is the number of m×m output tiles of an [n,h,w] image batch.
 func winogradTiles(n, h, w, m int) int { return n * ceilDiv(h, m) * ceilDiv(w, m) }
 
@@ -399,7 +427,8 @@ func (k WinogradOutput) Bindings() []Binding {
 func (k WinogradOutput) Workgroups() (x, y, z uint32) { return k.shape().workgroups() }
 
 // WinogradGemm is the α² products M[ξ][T×Cout] = V[ξ][T×Cin]·U[ξ][Cin×Cout]
-// of Winograd, one per gid.z, with the Pointwise register tiling.
+// of Winograd, one per gid.z, with the Pointwise tiling (register tiles,
+// or cooperative ones with Coop).
 //
 // Bindings, in order:
 //
@@ -411,12 +440,13 @@ type WinogradGemm struct {
 	Planes           int // α² = 16 (m = 2) or 36 (m = 4)
 	Tiles, Cin, Cout int // Cin and Cout are multiples of 4
 	Tile
-	Tex bool // U is a texture (needs α²·Cin and Cout/4 ≤ MaxTextureDim)
+	Coop Coop // the GPU set's workgroup-cooperative layout; zero: register tiling
+	Tex  bool // U is a texture (needs α²·Cin and Cout/4 ≤ MaxTextureDim)
 }
 
 // Label implements Kernel.
 func (k WinogradGemm) Label() string {
-	return fmt.Sprintf("winograd_gemm_p%d_t%d_%dto%d_%s_%s", k.Planes, k.Tiles, k.Cin, k.Cout, k.Tile, texLabel(k.Tex))
+	return fmt.Sprintf("winograd_gemm_p%d_t%d_%dto%d_%s%s_%s", k.Planes, k.Tiles, k.Cin, k.Cout, k.Tile, k.Coop.label(), texLabel(k.Tex))
 }
 
 func (k WinogradGemm) validate() error {
@@ -431,13 +461,16 @@ func (k WinogradGemm) validate() error {
 	if err := k.Tile.validate(); err != nil {
 		return fmt.Errorf("winograd gemm: %w", err)
 	}
+	if err := k.Coop.validate(k.Tile); err != nil {
+		return fmt.Errorf("winograd gemm: %w", err)
+	}
 	return nil
 }
 
 func (k WinogradGemm) core() gemmCore {
 	c := newGemmCore(k.Tiles, k.Cout/4, k.Tile, k.Tex, Epilogue{}, 0)
 	c.Batched = true
-	return c
+	return c.cooperate(k.Coop, k.Cin/4)
 }
 
 // Source implements Kernel.

@@ -15,6 +15,11 @@ type ParamSpec struct {
 	Buffer bool
 	// Int marks num_batches_tracked, an int64 scalar whose value is unused.
 	Int bool
+	// Weight marks the weight of a convolution, a ConvTranspose or a
+	// Linear layer (not a bias or a norm), whose output channels run along
+	// OutAxis: 0, or 1 for a ConvTranspose ([in, out, kH, kW]).
+	Weight  bool
+	OutAxis int
 }
 
 // Numel returns the number of elements of the entry (1 for a scalar).

@@ -153,3 +153,8 @@ func (m *GPU) runActs(input []float32, n, h, w int, keep []Value) ([]float32, ma
 // Kernels lists the kernels whose pipelines the model has built so far (one
 // per pipeline), by label.
 func (m *GPU) Kernels() []kernels.Kernel { return m.cache.Kernels() }
+
+// Fallbacks lists the kernels with an optional feature (subgroups) that
+// the device could not compile and that run as their twin without it, as
+// "kernel → twin" labels (kernels.Cache.Fallbacks).
+func (m *GPU) Fallbacks() []string { return m.cache.Fallbacks() }

@@ -16,15 +16,19 @@ import (
 )
 
 // TestGPUMatchesReference runs the reference checkpoints on the WebGPU
-// adapter and compares the logits with the official ones (≤ 2e-4). On a
-// mismatch it reruns with every reference activation kept and reports the
-// first stage/block whose activation diverges.
+// adapter with each kernel set and compares the logits with the official
+// ones (≤ 2e-4). On a mismatch it reruns with every reference activation
+// kept and reports the first stage/block whose activation diverges.
 func TestGPUMatchesReference(t *testing.T) {
 	dev := gputest.Device(t)
-	for _, v := range []string{"b0", "E1"} {
-		t.Run(v, func(t *testing.T) {
+	for _, tc := range []struct {
+		v   string
+		set kernels.Set
+	}{{"b0", kernels.SetCPU}, {"E1", kernels.SetCPU}, {"b0", kernels.SetGPU}, {"E1", kernels.SetGPU}} {
+		v := tc.v
+		t.Run(v+"/"+string(tc.set), func(t *testing.T) {
 			g, cfg, dir := referenceGraph(t, v)
-			m := NewGPU(dev, g, kernels.Target{})
+			m := NewGPU(dev, g, kernels.Target{Set: tc.set})
 			defer m.Close()
 			input, im := readBin(t, filepath.Join(dir, "input.bin"))
 			want, _ := readBin(t, filepath.Join(dir, "logits.bin"))

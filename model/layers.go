@@ -60,7 +60,7 @@ func (l *convLayer) params() []ParamSpec {
 	case l.transposed:
 		shape = []int{l.cin, l.cout, l.k, l.k}
 	}
-	ps := []ParamSpec{{Key: l.weightKey, Shape: shape}}
+	ps := []ParamSpec{{Key: l.weightKey, Shape: shape, Weight: true, OutAxis: map[bool]int{false: 0, true: 1}[l.transposed]}}
 	if l.biasKey != "" {
 		ps = append(ps, ParamSpec{Key: l.biasKey, Shape: []int{l.cout}})
 	}
@@ -99,7 +99,7 @@ type convTLayer struct {
 }
 
 func (l *convTLayer) params() []ParamSpec {
-	return []ParamSpec{{Key: l.name + ".weight", Shape: []int{l.cin, l.cout, 4, 4}}, {Key: l.name + ".bias", Shape: []int{l.cout}}}
+	return []ParamSpec{{Key: l.name + ".weight", Shape: []int{l.cin, l.cout, 4, 4}, Weight: true, OutAxis: 1}, {Key: l.name + ".bias", Shape: []int{l.cout}}}
 }
 
 func (l *convTLayer) op(w weights) Op {
@@ -161,7 +161,7 @@ type linearLayer struct {
 }
 
 func (l *linearLayer) params() []ParamSpec {
-	ps := []ParamSpec{{Key: l.weightKey, Shape: []int{l.n, l.k}}}
+	ps := []ParamSpec{{Key: l.weightKey, Shape: []int{l.n, l.k}, Weight: true}}
 	if l.biasKey != "" {
 		ps = append(ps, ParamSpec{Key: l.biasKey, Shape: []int{l.n}})
 	}

@@ -136,7 +136,7 @@ func lowerOp(t kernels.Target, i int, op Op, shapes []Shape) ([]step, error) {
 	case *GroupNorm:
 		s := shapes[o.In]
 		stats, apply := t.GroupNorm(s.N, s.H, s.W, s.C)
-		st := scratch("groupnorm.stats", kernels.StatsPerImage*s.N)
+		st := scratch("groupnorm.stats", stats.StatsFloats())
 		return []step{
 			{stats, []operand{val(o.In), st}},
 			{apply, []operand{val(o.In), st, buffer(i, "gamma", o.Gamma), buffer(i, "beta", o.Beta), val(o.Out)}},
@@ -161,7 +161,7 @@ func lowerConv(t kernels.Target, i int, o *Conv, s Shape) []step {
 	case o.Depthwise:
 		k := t.Depthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
 		return out(k, buffer(i, "w", o.Weight))
-	case t.UseWinograd(s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
+	case t.UseWinograd(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride):
 		return lowerWinograd(t, i, o, s, bias, e)
 	case o.K == 1 && o.Stride == 1:
 		k := t.Pointwise(s.N*s.H*s.W, o.Cin, o.Cout, e)

@@ -20,7 +20,8 @@ const datasetDir = "/usr/share/datasets/fashion-mnist"
 
 // TestFullFashionMNIST classifies the whole 10 000-image test set on each
 // backend and compares with PyTorch's predictions (same rule as the subset:
-// at most 10 disagreements, accuracy within 0.1 pp). It takes minutes, so it
+// at most 10 disagreements, accuracy within 0.1 pp), then with the int8
+// model (lowformer convert -dtype int8): accuracy within 0.5 pp of f32. It takes minutes, so it
 // runs only with LOWFORMER_FULL_FMNIST=1.
 func TestFullFashionMNIST(t *testing.T) {
 	if os.Getenv(fullEnv) != "1" {
@@ -40,7 +41,10 @@ func TestFullFashionMNIST(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.String(), func(t *testing.T) {
 			m := openModel(t, be)
-			checkAgreement(t, fmt.Sprintf("%d test images on %s", len(imgs), be), classify(t, m, imgs, batch), torchPreds, truth)
+			f32 := classify(t, m, imgs, batch)
+			checkAgreement(t, fmt.Sprintf("%d test images on %s", len(imgs), be), f32, torchPreds, truth)
+			// The int8 column: the same model from an int8 file.
+			checkInt8(t, fmt.Sprintf("%d test images on %s", len(imgs), be), classify(t, openInt8Model(t, be), imgs, batch), f32, truth)
 		})
 	}
 }

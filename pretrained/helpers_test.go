@@ -1,16 +1,21 @@
 package pretrained
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"image"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/model"
+	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
@@ -43,6 +48,65 @@ func openModel(t testing.TB, be lowformer.Backend) *lowformer.Model {
 		t.Fatalf("model runs on %s, want %s", got, be)
 	}
 	return m
+}
+
+// int8Model is the embedded model as lowformer convert -dtype int8 writes
+// it (model.QuantizeInt8 with model.MinQuantElements, the scheme in the
+// metadata), made once per test binary.
+var int8Model = sync.OnceValues(func() ([]byte, error) {
+	sd, err := checkpoint.ReadBytes(FashionMNIST())
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := model.ResolveConfig("", sd)
+	if err != nil {
+		return nil, err
+	}
+	q, err := model.QuantizeInt8(cfg, sd, model.MinQuantElements)
+	if err != nil {
+		return nil, err
+	}
+	meta := maps.Clone(sd.Meta)
+	meta[checkpoint.MetaQuantization] = checkpoint.QuantInt8
+	var buf bytes.Buffer
+	if err := checkpoint.WriteSafetensors(&buf, q, checkpoint.F32, meta); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+})
+
+// openInt8Model opens int8Model on be, as openModel does.
+func openInt8Model(t testing.TB, be lowformer.Backend) *lowformer.Model {
+	t.Helper()
+	if be == lowformer.GPU {
+		gputest.Require(t)
+	}
+	b, err := int8Model()
+	if err != nil {
+		t.Fatalf("quantizing the embedded model: %v", err)
+	}
+	m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: be})
+	if err != nil {
+		t.Fatalf("opening the int8 Fashion-MNIST model on %s: %v", be, err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if in := m.Info(); in.Backend != be || in.DType != "I8" {
+		t.Fatalf("int8 model runs on %s with dtype %s, want %s and I8", in.Backend, in.DType, be)
+	}
+	return m
+}
+
+// checkInt8 applies the rule of the int8 tests: the int8 model's accuracy
+// is within 0.5 percentage points of the float32 model's (f32), and it
+// logs how many top-1 predictions differ.
+func checkInt8(t testing.TB, what string, got, f32, truth []int) {
+	t.Helper()
+	d, acc, accF32 := agreement(got, f32, truth)
+	t.Logf("%s: int8 accuracy %.2f %%, f32 %.2f %% (%+.2f pp); %d of %d top-1 predictions differ",
+		what, 100*acc, 100*accF32, 100*(acc-accF32), d, len(got))
+	if math.Abs(acc-accF32) > 0.005 {
+		t.Errorf("%s: int8 accuracy %.2f %% differs from f32's %.2f %% by more than 0.5 pp", what, 100*acc, 100*accF32)
+	}
 }
 
 // classify returns the top-1 class of every image through the public

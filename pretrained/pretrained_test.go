@@ -123,3 +123,26 @@ func TestSubsetAgreement(t *testing.T) {
 		})
 	}
 }
+
+// TestSubsetInt8 runs the 300 samples through the int8 model (the embedded
+// model as lowformer convert -dtype int8 writes it) on each backend:
+// accuracy within 0.5 pp of the float32 model's (at most one image on 300),
+// and its file at most 0.3× the float32 one.
+func TestSubsetInt8(t *testing.T) {
+	b, err := int8Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratio := float64(len(b)) / float64(len(FashionMNIST()))
+	t.Logf("int8 file %d bytes, f32 %d: ratio %.3f", len(b), len(FashionMNIST()), ratio)
+	if ratio > 0.3 {
+		t.Errorf("int8 file is %.3f× the f32 one, want ≤ 0.3", ratio)
+	}
+	imgs, truth := Samples()
+	for _, be := range backends {
+		t.Run(be.String(), func(t *testing.T) {
+			f32 := classify(t, openModel(t, be), imgs, batch)
+			checkInt8(t, "300 samples on "+be.String(), classify(t, openInt8Model(t, be), imgs, batch), f32, truth)
+		})
+	}
+}

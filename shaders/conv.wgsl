@@ -35,6 +35,21 @@ const KS = {{u32 .K}};
 const WO = {{u32 .WO}};
 const HWO = {{u32 .HWO}};
 const CI4 = {{u32 .CI4}};
+{{- if .Coop}}
+// Workgroup-cooperative tiles (GPU set, see gemm_coop): element (r, k4)
+// of im2col(X), zero outside the image.
+fn loadA(r: u32, k4: u32) -> vec4<f32> {
+  let tap = k4 / CI4;
+  let q = r % HWO;
+  let y = i32(q / WO) * S - P + i32(tap / KS);
+  let x = i32(q % WO) * S - P + i32(tap % KS);
+  if (y < 0 || y >= H || x < 0 || x >= W) {
+    return vec4<f32>(0.0);
+  }
+  return A[((r / HWO) * u32(H * W) + u32(y * W + x)) * CI4 + k4 % CI4];
+}
+{{- template "gemm_coop" .}}
+{{- else}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- template "gemm_index" .}}
@@ -117,4 +132,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- end}}
 {{- template "gemm_epilogue" .}}
 }
+{{- end}}
 {{end}}

@@ -1,4 +1,5 @@
 {{define "depthwise.wgsl"}}
+{{- if .Halo}}{{template "depthwise_halo" .}}{{else}}
 {{- template "common"}}
 // Depthwise {{.K}}x{{.K}} convolution, stride {{.Stride}}, padding {{.Pad}}, NHWC,
 // vec4 over channels: one invocation computes a block of {{.TY}} output rows x
@@ -95,6 +96,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- end}}
     }
 {{- end}}
+  }
+}
+{{end}}
+{{end}}
+
+{{define "depthwise_halo"}}
+{{- template "common"}}
+// Depthwise {{.K}}x{{.K}} convolution, stride {{.Stride}}, padding {{.Pad}}, NHWC, vec4 over
+// channels, for GPUs: one workgroup computes an output tile of {{.TY}}x{{.TX}} pixels x
+// {{.CG}} vec4 channel groups (workgroup index: channel block fastest, then tile
+// column, tile row, image), one output vec4 per invocation. The workgroup first
+// stages the tile's {{.Rows}}x{{.Cols}}-pixel input halo (zero outside the image) in
+// workgroup memory, then each invocation reads its window from there.
+// Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
+{{.Decls}}
+const H = {{i32 .H}};
+const W = {{i32 .W}};
+const C4 = {{u32 (div .C 4)}};
+const HO = {{u32 .HO}};
+const WO = {{u32 .WO}};
+const XB = {{u32 .XB}};
+const YB = {{u32 .YB}};
+const GB = {{u32 .GB}};
+const CG = {{u32 .CG}};
+const HC = {{u32 .Cols}};
+const HALO = {{u32 (mul (mul .Rows .Cols) .CG)}};
+const TILES = {{u32 .Tiles}};
+var<workgroup> tile: array<vec4<f32>, {{mul (mul .Rows .Cols) .CG}}>;
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tl = wid.y * {{u32 .GX}} + wid.x;
+  let t = min(tl, TILES - 1u);
+  let c0 = (t % GB) * CG;
+  let r = t / GB;
+  let ox0 = (r % XB) * {{u32 .TX}};
+  let oy0 = (r / XB) % YB * {{u32 .TY}};
+  let n = r / XB / YB;
+  let ix0 = i32(ox0) * {{i32 .Stride}} - {{i32 .Pad}};
+  let iy0 = i32(oy0) * {{i32 .Stride}} - {{i32 .Pad}};
+  for (var i = lid; i < HALO; i = i + {{u32 .WG}}) {
+    let p = i / CG;
+    let iy = iy0 + i32(p / HC);
+    let ix = ix0 + i32(p % HC);
+    let c4 = min(c0 + i % CG, C4 - 1u);
+    let inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+    let a = ((n * u32(H) + u32(clamp(iy, 0, H - 1))) * u32(W) + u32(clamp(ix, 0, W - 1))) * C4 + c4;
+    tile[i] = select(vec4<f32>(0.0), X[a], inside);
+  }
+  workgroupBarrier();
+  let cg = lid % CG;
+  let tx = (lid / CG) % {{u32 .TX}};
+  let ty = lid / CG / {{u32 .TX}};
+  let c4 = min(c0 + cg, C4 - 1u);
+  var acc = Bias[c4];
+  for (var ky = 0u; ky < {{u32 .K}}; ky = ky + 1u) {
+    let hb = ((ty * {{u32 .Stride}} + ky) * HC + tx * {{u32 .Stride}}) * CG + cg;
+    let wb = ky * {{u32 .K}} * C4 + c4;
+{{- range $kx := seq .K}}
+    acc = fma(tile[hb + {{u32 (mul $kx $.CG)}}], Wt[wb + {{u32 $kx}} * C4], acc);
+{{- end}}
+  }
+  let oy = oy0 + ty;
+  let ox = ox0 + tx;
+  if (tl < TILES && oy < HO && ox < WO && c0 + cg < C4) {
+    let o = ((n * HO + oy) * WO + ox) * C4 + c4;
+    Y[o] = {{if .ActFn}}{{.ActFn}}(acc){{else}}acc{{end}}{{if .Residual}} + R[o]{{end}};
   }
 }
 {{end}}

@@ -106,7 +106,7 @@ of K fused multiply-adds grows the rounding error with K, blocks with
 {{/* Epilogue: C = act(acc + bias) + residual, masked to the real rows/columns.
 With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 {{define "gemm_epilogue"}}
-  if (idx < TOTAL) {
+  if ({{if .Coop}}kg == 0u{{else}}idx < TOTAL{{end}}) {
 {{- if not .Batched}}
 {{- range $j := seq .TN4}}
     let bias{{$j}} = Bias[n{{$j}}];
@@ -143,6 +143,128 @@ With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
   }
 {{- end}}
 
+{{/* The cooperative core of the GPU kernel set (data: kernels.gemmCore
+with Coop): a workgroup of WM×WN×KS invocations computes a BM×BN4 block;
+per step all of them stage A [BM][KT4] and B [4·KT4][BN4] in workgroup
+memory, then group kg of WM×WN invocations multiplies K slice kg (KC4
+vec4s) with TM×TN4 accumulators each. With KS > 1 groups 1..KS-1 leave
+their sums in Red and group 0 adds them. The caller declares
+fn loadA(r: u32, k4: u32) -> vec4<f32> (row r of A, r < M, or of the
+plane's rows when Batched; vec4 k4 < KV4 along K) and the constants of
+gemm_consts. B is read here: row k of the (plane's) B, vec4 column n4. */}}
+{{define "gemm_coop"}}
+const KV4 = {{u32 .KV4}};
+const WM = {{u32 .WM}};
+const WN = {{u32 .WN}};
+const WMN = {{u32 (mul .WM .WN)}};
+const KC4 = {{u32 .KC4}};
+const KT4 = {{u32 .KT4}};
+const BM = {{u32 .BM}};
+const BN4 = {{u32 .BN4}};
+const NCBW = {{u32 .NCBW}};
+const TOTALWG = {{u32 .TotalWG}};
+const GX = {{u32 .GX}};
+const WGS = {{u32 .WG}};
+var<workgroup> As: array<vec4<f32>, {{mul .BM .KT4}}>;
+var<workgroup> Bs: array<vec4<f32>, {{mul (mul 4 .KT4) .BN4}}>;
+{{- if gt .KS 1}}
+var<workgroup> Red: array<vec4<f32>, {{mul (mul (sub .KS 1) (mul .WM .WN)) (mul .TM .TN4)}}>;
+{{- end}}
+@compute @workgroup_size({{.WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let wg = wid.y * GX + wid.x;
+  if (wg >= TOTALWG) {
+    return;
+  }
+{{- if .Batched}}
+  let ZROW = wid.z * M;
+  let KZ = wid.z * KV4 * 4u;
+{{- end}}
+  let brow = (wg / NCBW) * BM;
+  let bcol = (wg % NCBW) * BN4;
+  let kg = lid / WMN;
+  let tr = (lid % WMN) / WN;
+  let tc = (lid % WMN) % WN;
+  let row0 = brow + tr * TM;
+  let col0 = bcol + tc * TN4;
+{{- range $j := seq .TN4}}
+  let n{{$j}} = {{if $.RaggedCols}}min(col0 + {{$j}}u, N4 - 1u){{else}}col0 + {{$j}}u{{end}};
+{{- end}}
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  var acc{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+  for (var kb = 0u; kb < KV4; kb = kb + KT4) {
+    for (var e = lid; e < BM * KT4; e = e + WGS) {
+      let q = kb + e % KT4;
+      var v = vec4<f32>(0.0);
+      if (q < KV4) {
+        v = loadA({{if .Batched}}ZROW + {{end}}min(brow + e / KT4, M - 1u), q);
+      }
+      As[e] = v;
+    }
+    for (var e = lid; e < 4u * KT4 * BN4; e = e + WGS) {
+      let k = kb * 4u + e / BN4;
+      let c = min(bcol + e % BN4, N4 - 1u);
+      var v = vec4<f32>(0.0);
+      if (k < KV4 * 4u) {
+{{- if .Tex}}
+        v = textureLoad(B, vec2<u32>(c, {{if .Batched}}KZ + {{end}}k), 0);
+{{- else}}
+        v = B[({{if .Batched}}KZ + {{end}}k) * N4 + c];
+{{- end}}
+      }
+      Bs[e] = v;
+    }
+    workgroupBarrier();
+    for (var q = kg * KC4; q < kg * KC4 + KC4; q = q + 1u) {
+{{- range $i := seq .TM}}
+      let a{{$i}} = As[(tr * TM + {{$i}}u) * KT4 + q];
+{{- end}}
+{{- range $s := seq 4}}
+      {
+        let kr = (q * 4u + {{$s}}u) * BN4 + tc * TN4;
+{{- range $j := seq $.TN4}}
+        let b{{$j}} = Bs[kr + {{$j}}u];
+{{- end}}
+{{- range $i := seq $.TM}}
+        let a{{$i}}s = vec4<f32>(a{{$i}}.{{slice "xyzw" $s (add $s 1)}});
+{{- range $j := seq $.TN4}}
+        acc{{$i}}_{{$j}} = fma(a{{$i}}s, b{{$j}}, acc{{$i}}_{{$j}});
+{{- end}}
+{{- end}}
+      }
+{{- end}}
+    }
+    workgroupBarrier();
+  }
+{{- if gt .KS 1}}
+  let rbase = (lid % WMN) * (TM * TN4);
+  if (kg > 0u) {
+    let rb = (kg - 1u) * WMN * TM * TN4 + rbase;
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+    Red[rb + {{add (mul $i $.TN4) $j}}u] = acc{{$i}}_{{$j}};
+{{- end}}
+{{- end}}
+  }
+  workgroupBarrier();
+  if (kg == 0u) {
+    for (var g = 1u; g < {{u32 .KS}}; g = g + 1u) {
+      let rb = (g - 1u) * WMN * TM * TN4 + rbase;
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+      acc{{$i}}_{{$j}} = acc{{$i}}_{{$j}} + Red[rb + {{add (mul $i $.TN4) $j}}u];
+{{- end}}
+{{- end}}
+    }
+  }
+{{- end}}
+{{- template "gemm_epilogue" .}}
+}
+{{- end}}
+
 {{define "gemm.wgsl"}}
 // 1×1 convolution as a register-blocked GEMM: C[M×4·N4] = A[M×4·K4]·B
 // + bias, act, (+ residual). Every invocation computes TM rows × TN4 vec4
@@ -151,6 +273,13 @@ With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 {{.Decls}}
 {{- template "gemm_consts" .}}
 const K4 = {{u32 .K4}};
+{{- if .Coop}}
+// Workgroup-cooperative tiles (GPU set): see gemm_coop.
+fn loadA(r: u32, k4: u32) -> vec4<f32> {
+  return A[r * K4 + k4];
+}
+{{- template "gemm_coop" .}}
+{{- else}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- template "gemm_index" .}}
@@ -166,4 +295,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- template "gemm_kloop_close" .}}
 {{- template "gemm_epilogue" .}}
 }
+{{- end}}
 {{end}}

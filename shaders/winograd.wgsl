@@ -79,6 +79,14 @@ const GXI = {{u32 .GXI}};
 {{.Decls}}
 {{- template "gemm_consts" .}}
 const K4 = {{u32 .K4}};
+{{- if .Coop}}
+// Workgroup-cooperative tiles (GPU set, see gemm_coop); r counts the rows
+// of all planes.
+fn loadA(r: u32, k4: u32) -> vec4<f32> {
+  return A[r * K4 + k4];
+}
+{{- template "gemm_coop" .}}
+{{- else}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- template "gemm_index" .}}
@@ -96,6 +104,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- template "gemm_kloop_close" .}}
 {{- template "gemm_epilogue" .}}
 }
+{{- end}}
 {{end}}
 
 {{define "winograd_out.wgsl"}}

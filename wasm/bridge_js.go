@@ -277,6 +277,64 @@ func (o options) int(name string) (int, error) {
 	return i, nil
 }
 
+// float reads a number option; absent gives 0.
+func (o options) float(name string) (float64, error) {
+	v := o.get(name)
+	if v.IsUndefined() || v.IsNull() {
+		return 0, nil
+	}
+	if v.Type() != safejs.TypeNumber {
+		return 0, fmt.Errorf("lowformer: option %s must be a number, got %s", name, describe(v))
+	}
+	return v.Float()
+}
+
+// maxListed bounds the strings of a list option (class names: a model has
+// at most a few thousand).
+const maxListed = 1 << 16
+
+// strings reads an option that is an array of strings; absent gives nil.
+func (o options) strings(name string) ([]string, error) {
+	v := o.get(name)
+	if v.IsUndefined() || v.IsNull() {
+		return nil, nil
+	}
+	if !isInstance(v, "Array") {
+		return nil, fmt.Errorf("lowformer: option %s must be an array of strings, got %s", name, describe(v))
+	}
+	n, err := intProp(v, "length")
+	if err != nil || n > maxListed {
+		return nil, fmt.Errorf("lowformer: option %s must be an array of at most %d strings", name, maxListed)
+	}
+	out := make([]string, n)
+	for i := range out {
+		e, err := v.Index(i)
+		if err != nil {
+			return nil, fmt.Errorf("lowformer: option %s[%d]: %w", name, i, err)
+		}
+		if e.Type() != safejs.TypeString {
+			return nil, fmt.Errorf("lowformer: option %s[%d] must be a string, got %s", name, i, describe(e))
+		}
+		if out[i], err = e.String(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// object reads an option that is an object, as options of its own; ok is
+// false when it is absent.
+func (o options) object(name string) (sub options, ok bool, err error) {
+	v := o.get(name)
+	if v.IsUndefined() || v.IsNull() {
+		return options{}, false, nil
+	}
+	if v.Type() != safejs.TypeObject {
+		return options{}, false, fmt.Errorf("lowformer: option %s must be an object, got %s", name, describe(v))
+	}
+	return options{v}, true, nil
+}
+
 // string reads a string option; absent gives "".
 func (o options) string(name string) (string, error) {
 	v := o.get(name)

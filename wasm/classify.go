@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"strings"
 	"time"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
@@ -61,15 +62,65 @@ func pixelsImage(pix []byte, width, height int) (*image.NRGBA, error) {
 // the evaluation preprocessing, the model, lowformer.TopK) and returns its
 // most likely classes with the time each step took.
 func classifyImage(ctx context.Context, m *lowformer.Model, img image.Image, opt lowformer.ClassifyOptions) (classification, error) {
-	c := classification{}
-	opt.Timings = &c.Timings
-	preds, err := m.Classify(ctx, img, opt)
+	cs, err := classifyImages(ctx, m, []image.Image{img}, opt)
 	if err != nil {
 		return classification{}, err
 	}
-	c.Predictions = preds
-	return c, nil
+	return cs[0], nil
 }
+
+// maxBatch bounds the images of one classifyBatch call (each may be up to
+// maxPixels, and the batch's input tensor grows with their number).
+const maxBatch = 256
+
+// classifyImages classifies imgs as one batch (lowformer.Model.ClassifyBatch)
+// and returns each image's classes, all with the batch's step times. Errors
+// name the options as JavaScript spells them.
+func classifyImages(ctx context.Context, m *lowformer.Model, imgs []image.Image, opt lowformer.ClassifyOptions) ([]classification, error) {
+	if len(imgs) < 1 || len(imgs) > maxBatch {
+		return nil, fmt.Errorf("lowformer: classify takes 1 to %d images at once, got %d", maxBatch, len(imgs))
+	}
+	var t lowformer.Timings
+	opt.Timings = &t
+	preds, err := m.ClassifyBatch(ctx, imgs, opt)
+	if err != nil {
+		return nil, jsNames(err)
+	}
+	out := make([]classification, len(preds))
+	for i, p := range preds {
+		out[i] = classification{Predictions: p, Timings: t}
+	}
+	return out, nil
+}
+
+// optionNames turns the Go names of lowformer.ClassifyOptions fields in
+// error messages into the JavaScript option names.
+var optionNames = strings.NewReplacer(
+	"ClassifyOptions.TopK", "topK", "ClassifyOptions.Side", "size",
+	"ClassifyOptions.ScoreThreshold", "scoreThreshold",
+	"ClassifyOptions.CategoryAllowlist and CategoryDenylist", "categoryAllowlist and categoryDenylist",
+	"ClassifyOptions.CategoryAllowlist", "categoryAllowlist", "ClassifyOptions.CategoryDenylist", "categoryDenylist",
+	"ClassifyOptions.RegionOfInterest", "regionOfInterest", "Left < Right and Top < Bottom", "left < right and top < bottom",
+	"Left:", "left:", "Top:", "top:", "Right:", "right:", "Bottom:", "bottom:", "Info().Labels", "info.labels")
+
+// jsNames rewrites err's message with optionNames, keeping what it wraps
+// (errors.Is still finds lowformer.ErrBadInput).
+func jsNames(err error) error {
+	msg := optionNames.Replace(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return renamed{msg, err}
+}
+
+// renamed is an error with a rewritten message.
+type renamed struct {
+	msg string
+	err error
+}
+
+func (r renamed) Error() string { return r.msg }
+func (r renamed) Unwrap() error { return r.err }
 
 // ms converts a duration to the milliseconds JavaScript reports times in;
 // every time the API returns goes through it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -90,5 +91,62 @@ func TestClassifyImage(t *testing.T) {
 	if _, err := classifyImage(ctx, m, img, lowformer.ClassifyOptions{Side: 8}); !errors.Is(err, lowformer.ErrBadInput) ||
 		!strings.Contains(err.Error(), "size") {
 		t.Errorf("size 8: %v, want an ErrBadInput error naming the size", err)
+	}
+}
+
+// TestClassifyImages: a batch gives one result per image, in order, each
+// with the batch's timings; the batch size is bounded; errors about the
+// options name them as JavaScript does and stay ErrBadInput errors.
+func TestClassifyImages(t *testing.T) {
+	ctx := context.Background()
+	m, err := lowformer.Open(ctx, "../testdata/tiny.safetensors", lowformer.Options{Backend: lowformer.CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, b := image.NewNRGBA(image.Rect(0, 0, 40, 30)), image.NewNRGBA(image.Rect(0, 0, 33, 60))
+	for i := range b.Pix {
+		b.Pix[i] = uint8(i * 13)
+	}
+	cs, err := classifyImages(ctx, m, []image.Image{a, b}, lowformer.ClassifyOptions{TopK: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range []image.Image{a, b} {
+		one, err := classifyImage(ctx, m, img, lowformer.ClassifyOptions{TopK: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(cs[i].Predictions, one.Predictions) || cs[i].Timings != cs[0].Timings {
+			t.Errorf("image %d: batch %v (timings %v), alone %v", i, cs[i].Predictions, cs[i].Timings, one.Predictions)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		n    int
+		opt  lowformer.ClassifyOptions
+		want string
+	}{
+		{"no images", 0, lowformer.ClassifyOptions{}, "1 to 256 images at once, got 0"},
+		{"too many images", maxBatch + 1, lowformer.ClassifyOptions{}, "1 to 256 images at once, got 257"},
+		{"threshold", 1, lowformer.ClassifyOptions{ScoreThreshold: 2}, "scoreThreshold 2 outside 0..1"},
+		{"both lists", 1, lowformer.ClassifyOptions{CategoryAllowlist: []string{"class 0"}, CategoryDenylist: []string{"class 1"}}, "categoryAllowlist and categoryDenylist are mutually exclusive"},
+		{"unknown label", 1, lowformer.ClassifyOptions{CategoryDenylist: []string{"dog"}}, `categoryDenylist: "dog" is not a class label of this model (info.labels holds`},
+		{"region", 1, lowformer.ClassifyOptions{RegionOfInterest: &lowformer.Rect{Left: 0.5, Right: 0.4, Bottom: 1}}, "regionOfInterest {left:0.5 top:0 right:0.4 bottom:1}: need left < right and top < bottom"},
+		{"size", 1, lowformer.ClassifyOptions{Side: 8}, "size 8 outside 32..2048"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			imgs := make([]image.Image, tc.n)
+			for i := range imgs {
+				imgs[i] = a
+			}
+			_, err := classifyImages(ctx, m, imgs, tc.opt)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			if tc.n == 1 && !errors.Is(err, lowformer.ErrBadInput) {
+				t.Errorf("error %v is not an ErrBadInput error", err)
+			}
+		})
 	}
 }

@@ -13,10 +13,13 @@
 //	                        (dumpWGSL(label, wgsl): optional, called with the
 //	                        WGSL of every pipeline as it is created)
 //	__lowformer.logits(id, input Float32Array, [n,3,h,w])  → Float32Array (n×classes)
-//	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size})
+//	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size, ...})
 //	                                                       → {predictions, timings}
-//	__lowformer.classifyEncoded(id, file Uint8Array, {topK, size})
+//	__lowformer.classifyEncoded(id, file Uint8Array, {topK, size, ...})
 //	                                                       → {predictions, timings, width, height}
+//	__lowformer.classifyBatch(id, [{data, width, height} | file Uint8Array, ...], {topK, size, ...})
+//	                                                       → [{predictions, timings, width, height}, ...]
+//	                        (one batch, at most 256 images; timings are the batch's)
 //	__lowformer.warmup(id)                                 → {ms}
 //	__lowformer.dispose(id)                                → true
 //	__lowformer.memory()  → {heapAlloc, heapObjects, goroutines, models}
@@ -24,8 +27,12 @@
 //
 // The classify options are lowformer.ClassifyOptions under their JavaScript
 // names: topK is TopK (0 or absent: lowformer.DefaultTopK, 5; more than the
-// classes: all of them) and size is Side (0 or absent: the model's native
-// side, info.inputSize; otherwise 32..2048). info.inputSize is
+// classes: all of them), size is Side (0 or absent: the model's native
+// side, info.inputSize; otherwise 32..2048), scoreThreshold is
+// ScoreThreshold, categoryAllowlist and categoryDenylist (arrays of label
+// names) are CategoryAllowlist and CategoryDenylist, and regionOfInterest
+// ({left, top, right, bottom}, normalized to 0..1) is RegionOfInterest.
+// Errors about them use these names. info.inputSize is
 // lowformer.Info.NativeSide; info.training is lowformer.Info.Training
 // ({known, epoch, accuracy, accuracySplit, dataset, trainImages} and its
 // one-line summary), and info.note is lowformer.TestWeightsNote when

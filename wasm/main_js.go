@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"runtime"
 	"time"
 
@@ -42,7 +43,7 @@ func (a *api) publish(obj safejs.Value) error {
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
 		"load": a.load, "logits": a.logits, "classify": a.classify,
-		"classifyEncoded": a.classifyEncoded, "warmup": a.warmup, "dispose": a.dispose, "memory": a.memory,
+		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "dispose": a.dispose, "memory": a.memory,
 	} {
 		f, err := export(fn)
 		if err != nil {
@@ -55,11 +56,11 @@ func (a *api) publish(obj safejs.Value) error {
 	return nil
 }
 
-// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", variant, dumpWGSL}) → {id, info, loadMs}
+// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", kernels: "auto"|"cpu"|"gpu", variant, dumpWGSL}) → {id, info, loadMs}
 // dumpWGSL(label, wgsl), when given, receives every pipeline's WGSL as it is
 // created (lowformer.Options.DumpWGSL), during load and later calls.
 func (a *api) load(args []safejs.Value) (work, error) {
-	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, variant, dumpWGSL}?)"); err != nil {
+	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, kernels, variant, dumpWGSL}?)"); err != nil {
 		return nil, err
 	}
 	b, err := argBytes(args[0], "weights")
@@ -85,6 +86,14 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	ks, err := opt.string("kernels")
+	if err != nil {
+		return nil, err
+	}
+	kernels, err := lowformer.ParseKernels(ks)
+	if err != nil {
+		return nil, err
+	}
 	dump, err := opt.callback("dumpWGSL")
 	if err != nil {
 		return nil, err
@@ -92,7 +101,7 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	return func() (any, error) {
 		var warnings []any
 		t0 := time.Now()
-		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Variant: variant, DumpWGSL: dump,
+		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump,
 			Warn: func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }})
 		if err != nil {
 			return nil, err
@@ -115,7 +124,8 @@ func infoJS(in lowformer.Info) map[string]any {
 	}
 	return map[string]any{
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
-		"format": in.Format, "dtype": in.DType, "backend": in.Backend.String(), "adapter": in.Adapter,
+		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
+		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
 		"training": map[string]any{
 			"known": t.Known, "epoch": t.Epoch, "accuracy": t.Accuracy, "accuracySplit": t.AccuracySplit,
@@ -155,7 +165,8 @@ func (a *api) logits(args []safejs.Value) (work, error) {
 	}, nil
 }
 
-// classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size}) → {predictions, timings}
+// classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size, ...}) → {predictions, timings}
+// (the options of classifyOptions)
 func (a *api) classify(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 4, "classify(id, rgba: Uint8ClampedArray, width, height, {topK, size}?)"); err != nil {
 		return nil, err
@@ -237,25 +248,162 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	}, nil
 }
 
-// classifyOptions reads {topK, size} from args[i] as the
-// lowformer.ClassifyOptions TopK and Side, whose zero values (also when
-// absent) are the defaults: lowformer.DefaultTopK classes at the model's
-// native side. The model checks them; a negative topK is refused here
-// already, with its JavaScript name.
+// classifyOptions reads {topK, size, scoreThreshold, categoryAllowlist,
+// categoryDenylist, regionOfInterest: {left, top, right, bottom}} from
+// args[i] as the lowformer.ClassifyOptions TopK, Side, ScoreThreshold,
+// CategoryAllowlist, CategoryDenylist and RegionOfInterest, whose zero
+// values (also when absent) are the defaults: lowformer.DefaultTopK
+// classes at the model's native side, unfiltered, of the whole image. Here
+// only the JavaScript types are checked (and a negative topK refused, with
+// its JavaScript name); the model checks the values (classifyImages names
+// them as JavaScript does).
 func classifyOptions(args []safejs.Value, i int) (lowformer.ClassifyOptions, error) {
+	var c lowformer.ClassifyOptions
 	opt, err := argOptions(args, i)
 	if err != nil {
-		return lowformer.ClassifyOptions{}, err
+		return c, err
 	}
-	k, err := opt.int("topK")
+	if c.TopK, err = opt.int("topK"); err != nil {
+		return c, err
+	}
+	if c.TopK < 0 {
+		return c, fmt.Errorf("lowformer: topK must be a positive integer, got %d", c.TopK)
+	}
+	if c.Side, err = opt.int("size"); err != nil {
+		return c, err
+	}
+	th, err := opt.float("scoreThreshold")
 	if err != nil {
-		return lowformer.ClassifyOptions{}, err
+		return c, err
 	}
-	if k < 0 {
-		return lowformer.ClassifyOptions{}, fmt.Errorf("lowformer: topK must be a positive integer, got %d", k)
+	c.ScoreThreshold = float32(th)
+	if c.CategoryAllowlist, err = opt.strings("categoryAllowlist"); err != nil {
+		return c, err
 	}
-	size, err := opt.int("size")
-	return lowformer.ClassifyOptions{TopK: k, Side: size}, err
+	if c.CategoryDenylist, err = opt.strings("categoryDenylist"); err != nil {
+		return c, err
+	}
+	roi, ok, err := opt.object("regionOfInterest")
+	if err != nil || !ok {
+		return c, err
+	}
+	r := &lowformer.Rect{}
+	for _, f := range []struct {
+		name string
+		dst  *float64
+	}{{"left", &r.Left}, {"top", &r.Top}, {"right", &r.Right}, {"bottom", &r.Bottom}} {
+		v := roi.get(f.name)
+		if v.Type() != safejs.TypeNumber {
+			return c, fmt.Errorf("lowformer: regionOfInterest.%s must be a number in 0..1, got %s", f.name, describe(v))
+		}
+		if *f.dst, err = v.Float(); err != nil {
+			return c, err
+		}
+	}
+	c.RegionOfInterest = r
+	return c, nil
+}
+
+// classifyBatch(id, images: Array<{data, width, height}|Uint8Array>, {topK, ...})
+// → [{predictions, timings, width, height}]: every image in one batch
+// (lowformer.Model.ClassifyBatch). An image is RGBA pixels ({data:
+// Uint8Array|Uint8ClampedArray, width, height}, as ImageData) or an encoded
+// file (Uint8Array or ArrayBuffer, decoded by Go as classifyEncoded does; a
+// format Go cannot read rejects the call with error.code
+// "unsupported-format"). The timings are the batch's, the same in each
+// result, with decode the time to decode every file.
+func (a *api) classifyBatch(args []safejs.Value) (work, error) {
+	const usage = "classifyBatch(id, images: Array<{data, width, height}|Uint8Array>, {topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest}?)"
+	if err := needArgs(args, 2, usage); err != nil {
+		return nil, err
+	}
+	hd, err := a.handle(args[0])
+	if err != nil {
+		return nil, err
+	}
+	opt, err := classifyOptions(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	if !isInstance(args[1], "Array") {
+		return nil, fmt.Errorf("lowformer: classifyBatch takes an array of images, got %s", describe(args[1]))
+	}
+	n, err := intProp(args[1], "length")
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > maxBatch {
+		return nil, fmt.Errorf("lowformer: classify takes 1 to %d images at once, got %d", maxBatch, n)
+	}
+	imgs := make([]image.Image, n)
+	files := make([][]byte, n) // the encoded images, decoded in the work
+	for i := range n {
+		v, err := args[1].Index(i)
+		if err != nil {
+			return nil, err
+		}
+		what := fmt.Sprintf("image %d", i)
+		if isInstance(v, "Uint8Array") || isInstance(v, "ArrayBuffer") {
+			if files[i], err = argBytes(v, what); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if v.Type() != safejs.TypeObject {
+			return nil, fmt.Errorf("lowformer: %s must be {data, width, height} pixels or an encoded file (Uint8Array), got %s", what, describe(v))
+		}
+		data, err := v.Get("data")
+		if err != nil {
+			return nil, err
+		}
+		w, err := intProp(v, "width")
+		if err != nil {
+			return nil, fmt.Errorf("lowformer: %s width: %w", what, err)
+		}
+		h, err := intProp(v, "height")
+		if err != nil {
+			return nil, fmt.Errorf("lowformer: %s height: %w", what, err)
+		}
+		pix, err := argBytes(data, what+" pixels")
+		if err != nil {
+			return nil, err
+		}
+		if imgs[i], err = pixelsImage(pix, w, h); err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, what)
+		}
+	}
+	return func() (any, error) {
+		t0 := time.Now()
+		decoded := false
+		for i, b := range files {
+			if b == nil {
+				continue
+			}
+			img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
+			if err != nil {
+				if errors.Is(err, preprocess.ErrUnsupportedFormat) {
+					return nil, coded{"unsupported-format", fmt.Errorf("lowformer: image %d: %w", i, err)}
+				}
+				return nil, fmt.Errorf("lowformer: image %d: %w", i, err)
+			}
+			imgs[i], files[i], decoded = img, nil, true
+		}
+		decode := time.Since(t0)
+		cs, err := classifyImages(context.Background(), hd, imgs, opt)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(cs))
+		for i, c := range cs {
+			if decoded {
+				c.Decode = &decode
+			}
+			r := classificationJS(c)
+			r["width"], r["height"] = imgs[i].Bounds().Dx(), imgs[i].Bounds().Dy()
+			out[i] = r
+		}
+		return out, nil
+	}, nil
 }
 
 // classificationJS converts a classification to a plain JavaScript object.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the self-contained static folder web/dist/: the JS module and its
-# worker, two builds of the Go code (GOOS=js GOARCH=wasm, stripped) —
+# Builds the self-contained static folder web/dist/, which is also the npm
+# package lowformer-webgpu's folder (make package): the JS module, its types,
+# its Node entry and its worker, two builds of the Go code (GOOS=js GOARCH=wasm, stripped) —
 # lowformer.wasm with GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses
 # the simd packages) and lowformer-scalar.wasm without it, for browsers
 # without wasm SIMD (lowformer.js picks one at run time) — Go's wasm_exec.js,
@@ -24,8 +25,16 @@ if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/l
   echo "web: $out/lowformer-scalar.wasm uses wasm SIMD (wasm-validate --disable-simd fails): a simd import without a scalar twin?" >&2
   exit 1
 fi
+# Go's wasm_exec.js, unchanged: lowformer.js imports it as an ES module (it
+# only defines globalThis.Go), and it must be the one of the Go that built
+# the .wasm files. Go's license (BSD) goes with it and with the binaries.
 cp "$("$GO" env GOROOT)/lib/wasm/wasm_exec.js" "$out/"
-cp web/lowformer.js web/lowformer-worker.js web/index.html web/demo.css web/demo.js web/favicon.svg "$out/"
+cp "$("$GO" env GOROOT)/LICENSE" "$out/LICENSE-go"
+cp web/lowformer.js web/lowformer-worker.js web/lowformer-node.js web/lowformer.d.ts web/index.html web/demo.css web/demo.js web/favicon.svg "$out/"
+# web/dist is also the npm package's folder (make package; npm pack in it):
+# web/package/package.json's "files" picks the package's files from it.
+cp web/package/package.json web/README.md "$out/"
+cp LICENSE "$out/LICENSE"
 cp examples/web/index.html "$out/example.html"
 for f in lowformer.wasm lowformer-scalar.wasm; do
   raw=$(wc -c <"$out/$f")

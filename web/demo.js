@@ -1,7 +1,11 @@
 // The demo page: load weights (file, URL or a server preset), pick an image
 // (file, drop, sample or camera), show the top classes and the timings.
 
-import { LowFormer } from './lowformer.js';
+// The package's module, imported by name as a user would: index.html's
+// import map points lowformer-webgpu at ./lowformer.js, the package folder
+// (web/dist) this page is served from; with a bundler the name resolves to
+// node_modules/lowformer-webgpu.
+import { LowFormer } from 'lowformer-webgpu';
 
 const $ = (id) => document.getElementById(id);
 

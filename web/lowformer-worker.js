@@ -32,6 +32,9 @@ const ops = {
   async classifyBlob(id, { blob, opts }) {
     return [await need().classifyBlob(blob, opts), []];
   },
+  async classifyMany(id, { images, opts }) {
+    return [await need().classifyMany(images, opts), []];
+  },
   async dispose() {
     const m = need();
     model = null;

@@ -6,9 +6,20 @@
 //   const { predictions } = await m.classify(imageElement, { topK: 5 });
 //   m.dispose();
 //
-// The full API is documented in README.md next to this file. Everything that
-// can fail returns a rejected Promise with an Error whose message starts with
-// "lowformer:"; a failed call never breaks the page or the other models.
+// The full API is documented in README.md next to this file (types:
+// lowformer.d.ts). Everything that can fail returns a rejected Promise with an
+// Error whose message starts with "lowformer:"; a failed call never breaks the
+// page or the other models.
+//
+// Bundler-, worker- and CSP-safe: Go's wasm_exec.js is imported statically,
+// as a module (it only defines globalThis.Go, and uses no eval), and the
+// assets are found with the literal new URL('./file', import.meta.url) and
+// new Worker(new URL(...), {type: 'module'}) patterns that Vite, webpack 5,
+// Rollup and Parcel follow (esbuild leaves them as they are: copy the assets
+// next to the bundle; README, "Bundlers"). In Node, lowformer-node.js (the
+// package's "node" export) adds reading files; the rest is this module.
+
+import './wasm_exec.js';
 
 const HERE = import.meta.url;
 
@@ -52,6 +63,33 @@ export function hasWasmSIMD(probe = SIMD_PROBE) {
 }
 
 // ---------------------------------------------------------------------------
+// Files: where there is a file system (Node: lowformer-node.js installs
+// files.read), file: URLs and, where there is no page to resolve against,
+// plain paths are read from disk instead of fetched.
+
+const files = {
+  /** @type {((pathOrFileURL: string|URL) => Promise<Uint8Array>)|null} */
+  read: null,
+};
+
+const SCHEME = /^[a-z][a-z0-9+.-]+:/i; // two letters at least: not a Windows drive
+
+/**
+ * A function reading ref from disk, or null where it is to be fetched: a
+ * file: URL, or a string without a scheme when there is no page (Node).
+ * @param {string|URL} ref
+ * @returns {(() => Promise<Uint8Array>)|null}
+ */
+function fileReader(ref) {
+  const read = files.read;
+  if (!read) return null;
+  const s = String(ref);
+  if (s.startsWith('file:')) return () => read(new URL(s));
+  if (!SCHEME.test(s) && !globalThis.location) return () => read(s);
+  return null;
+}
+
+// ---------------------------------------------------------------------------
 // Go runtime (one per JavaScript realm: the page, or each worker).
 
 let runtimePromise = null;
@@ -61,12 +99,11 @@ let runtimePromise = null;
  * calls get the running one, whichever build (rt.build: 'simd' or
  * 'scalar') it is.
  * @param {string} wasmURL
- * @param {string} wasmExecURL
  * @param {'simd'|'scalar'} build
  */
-function runtime(wasmURL, wasmExecURL, build) {
+function runtime(wasmURL, build) {
   if (!runtimePromise) {
-    runtimePromise = startRuntime(wasmURL, wasmExecURL, build).catch((err) => {
+    runtimePromise = startRuntime(wasmURL, build).catch((err) => {
       runtimePromise = null;
       throw err;
     });
@@ -74,29 +111,38 @@ function runtime(wasmURL, wasmExecURL, build) {
   return runtimePromise;
 }
 
-async function startRuntime(wasmURL, wasmExecURL, build) {
+async function startRuntime(wasmURL, build) {
   if (typeof WebAssembly !== 'object') {
     throw new Error('lowformer: this browser has no WebAssembly support');
   }
-  if (!globalThis.Go) {
-    try {
-      await import(wasmExecURL);
-    } catch (err) {
-      throw new Error(`lowformer: cannot load the Go WebAssembly support script ${wasmExecURL}: ${err.message}`);
-    }
+  if (typeof globalThis.Go !== 'function') {
+    throw new Error('lowformer: Go\'s wasm_exec.js did not define globalThis.Go (is the wasm_exec.js next to lowformer.js the one of the Go release that built lowformer.wasm?)');
   }
   const go = new globalThis.Go();
   let result;
   try {
-    const resp = await fetch(wasmURL);
-    if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`);
-    const streaming = (resp.headers.get('content-type') || '').startsWith('application/wasm');
-    result = streaming
-      ? await WebAssembly.instantiateStreaming(resp, go.importObject)
-      : await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    const file = fileReader(wasmURL);
+    if (file) {
+      result = await WebAssembly.instantiate(await file(), go.importObject);
+    } else {
+      result = await instantiateURL(wasmURL, go);
+    }
   } catch (err) {
     throw new Error(`lowformer: cannot load ${wasmURL}: ${err.message}`);
   }
+  return run(go, result, wasmURL, build);
+}
+
+async function instantiateURL(wasmURL, go) {
+  const resp = await fetch(wasmURL);
+  if (!resp.ok) throw new Error(`HTTP ${resp.status} ${resp.statusText}`);
+  const streaming = (resp.headers.get('content-type') || '').startsWith('application/wasm');
+  return streaming
+    ? WebAssembly.instantiateStreaming(resp, go.importObject)
+    : WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+}
+
+function run(go, result, wasmURL, build) {
   // cogentcore/webgpu copies buffers through globalThis.wasm.instance.exports.mem:
   // it must be the instance that runs our Go program, set before go.run.
   globalThis.wasm = result;
@@ -260,6 +306,19 @@ async function fetchWeights(url, useCache, report) {
 
 async function readWeights(weights, useCache, report) {
   if (typeof weights === 'string' || weights instanceof URL) {
+    const file = fileReader(weights);
+    if (file) {
+      report('read', 0, 0, true);
+      let bytes;
+      try {
+        bytes = await file();
+      } catch (err) {
+        throw new Error(`lowformer: cannot read the weights file ${weights}: ${err.message}`);
+      }
+      if (bytes.length === 0) throw new Error(`lowformer: the weights file ${weights} is empty`);
+      report('read', bytes.length, bytes.length, true);
+      return { bytes, source: 'file' };
+    }
     return fetchWeights(String(weights), useCache, report);
   }
   if (typeof Blob !== 'undefined' && weights instanceof Blob) {
@@ -322,6 +381,9 @@ async function toPixels(src) {
     return { data: src.data, width: src.width, height: src.height, owned: false };
   }
   if (typeof Blob !== 'undefined' && src instanceof Blob) {
+    if (typeof createImageBitmap !== 'function') {
+      throw new Error(`lowformer: cannot decode this image${src.name ? ' (' + src.name + ')' : ''}: Go's decoder does not read it (JPEG, PNG, GIF, WebP, BMP, TIFF) and there is no createImageBitmap here (in Node, pass RGBA pixels: {data: Uint8ClampedArray, width, height})`);
+    }
     let bmp;
     try {
       bmp = await createImageBitmap(src, { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'none' });
@@ -351,6 +413,44 @@ async function toPixels(src) {
   ctx.drawImage(src, 0, 0);
   const img = ctx.getImageData(0, 0, w, h);
   return { data: img.data, width: w, height: h, owned: true };
+}
+
+// ---------------------------------------------------------------------------
+// Classify options.
+
+function isBlob(x) {
+  return typeof Blob !== 'undefined' && x instanceof Blob;
+}
+
+/**
+ * @typedef {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} ImageSource
+ * @typedef {{predictions: {index: number, label: string, probability: number}[],
+ *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
+ *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}} ClassifyResult
+ */
+
+/**
+ * The options of classify with their defaults; the Go side checks the
+ * values (and names the option in its errors).
+ */
+function classifyOptions(options) {
+  if (options == null || typeof options !== 'object') throw new TypeError('lowformer: classify options must be an object');
+  const opts = {
+    topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go',
+    scoreThreshold: options.scoreThreshold ?? 0,
+    categoryAllowlist: options.categoryAllowlist ?? null, categoryDenylist: options.categoryDenylist ?? null,
+    regionOfInterest: options.regionOfInterest ?? null,
+  };
+  if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
+    throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
+  }
+  return opts;
+}
+
+/** The options the Go side reads (wasm/main_js.go, classifyOptions). */
+function goOptions(o) {
+  const { topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest } = o;
+  return { topK, size, scoreThreshold, categoryAllowlist, categoryDenylist, regionOfInterest };
 }
 
 // ---------------------------------------------------------------------------
@@ -396,18 +496,18 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, variant, cache, warmup, wasmURL, wasmScalarURL, wasmExecURL, simd, onProgress, dumpWGSL }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
     const useSIMD = simd == null ? hasWasmSIMD() : Boolean(simd);
     const [{ bytes, source }, rt] = await Promise.all([
       readWeights(weights, cache, report),
-      useSIMD ? runtime(wasmURL, wasmExecURL, 'simd') : runtime(wasmScalarURL, wasmExecURL, 'scalar'),
+      useSIMD ? runtime(wasmURL, 'simd') : runtime(wasmScalarURL, 'scalar'),
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { backend, variant, dumpWGSL });
+    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL });
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);
@@ -423,15 +523,36 @@ class Local {
     return this.rt.call('logits', this.id, input, shape);
   }
 
-  async classifyPixels({ data, width, height }, { topK, size }) {
-    return this.rt.call('classify', this.id, data, width, height, { topK, size });
+  async classifyPixels({ data, width, height }, opts) {
+    return this.rt.call('classify', this.id, data, width, height, goOptions(opts));
+  }
+
+  /**
+   * Classifies several images as one batch: each is RGBA pixels
+   * ({data, width, height}) or a Blob (decoded as classifyBlob does).
+   */
+  async classifyMany(images, opts) {
+    const browser = opts.decoder === 'browser';
+    const items = await Promise.all(images.map(async (im) => {
+      if (!isBlob(im)) return { item: { data: im.data, width: im.width, height: im.height }, decoder: 'pixels' };
+      if (browser) return { item: await toPixels(im), decoder: 'browser' };
+      return { item: new Uint8Array(await im.arrayBuffer()), decoder: 'go' };
+    }));
+    let rs;
+    try {
+      rs = await this.rt.call('classifyBatch', this.id, items.map((x) => x.item), goOptions(opts));
+    } catch (err) {
+      if (err.code !== 'unsupported-format' || browser) throw err;
+      return this.classifyMany(images, { ...opts, decoder: 'browser' }); // formats only the browser reads
+    }
+    return rs.map((r, i) => Object.assign(r, { decoder: items[i].decoder }));
   }
 
   async classifyBlob(blob, opts) {
     if (opts.decoder === 'browser') return this.#browserDecode(blob, opts);
     const bytes = new Uint8Array(await blob.arrayBuffer());
     try {
-      const r = await this.rt.call('classifyEncoded', this.id, bytes, { topK: opts.topK, size: opts.size });
+      const r = await this.rt.call('classifyEncoded', this.id, bytes, goOptions(opts));
       r.decoder = 'go';
       return r;
     } catch (err) {
@@ -472,16 +593,24 @@ class Remote {
     worker.onmessageerror = () => this.#fail('a message from the worker could not be read');
   }
 
+  /** @param {string|null} workerURL options.workerURL, or null for the package's lowformer-worker.js */
   static async load(opts, workerURL) {
+    if (typeof Worker !== 'function') {
+      throw new Error('lowformer: the worker and workers options need Web Workers, which this environment lacks (in Node, or in a service worker, load without them)');
+    }
     let worker;
     try {
-      worker = new Worker(workerURL, { type: 'module', name: 'lowformer' });
+      // The literal new Worker(new URL(..., import.meta.url)) is the pattern
+      // bundlers follow to emit the worker as its own chunk.
+      worker = workerURL
+        ? new Worker(workerURL, { type: 'module', name: 'lowformer' })
+        : new Worker(new URL('./lowformer-worker.js', import.meta.url), { type: 'module', name: 'lowformer' });
     } catch (err) {
-      throw new Error(`lowformer: cannot start the worker ${workerURL}: ${err.message}`);
+      throw new Error(`lowformer: cannot start the worker ${workerURL || 'lowformer-worker.js'}: ${err.message}`);
     }
     const remote = new Remote(worker);
     let { weights } = opts;
-    if (typeof weights === 'string' || weights instanceof URL) weights = new URL(weights, globalThis.location?.href).href;
+    if ((typeof weights === 'string' || weights instanceof URL) && globalThis.location) weights = new URL(weights, globalThis.location.href).href;
     const { onProgress, dumpWGSL, ...rest } = opts;
     remote.onWGSL = dumpWGSL; // the worker forwards each shader (see #receive)
     try {
@@ -552,6 +681,17 @@ class Remote {
 
   classifyBlob(blob, opts) {
     return this.call('classifyBlob', { blob, opts });
+  }
+
+  classifyMany(images, opts) {
+    const transfer = [];
+    const sent = images.map((im) => {
+      if (isBlob(im)) return im;
+      const data = im.owned ? im.data : im.data.slice();
+      transfer.push(data.buffer);
+      return { data, width: im.width, height: im.height };
+    });
+    return this.call('classifyMany', { images: sent, opts }, transfer);
   }
 
   async dispose() {
@@ -637,11 +777,30 @@ class Pool {
     return this.#one().classifyBlob(blob, opts);
   }
 
+  classifyMany(images, opts) {
+    return this.#one().classifyMany(images, opts); // one batch, one worker
+  }
+
   async dispose() {
     const rs = await Promise.allSettled(this.remotes.map((r) => r.dispose()));
     const failed = rs.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
+}
+
+/**
+ * The two wasm builds' URLs: the options', resolved against this module, or
+ * the package's files, written as the literal new URL('./file',
+ * import.meta.url) that bundlers follow to emit (and hash) the asset. A
+ * wasmURL option without wasmScalarURL puts the scalar build next to it.
+ */
+function wasmURLs({ wasmURL, wasmScalarURL }) {
+  const simd = wasmURL ? new URL(wasmURL, HERE) : new URL('./lowformer.wasm', import.meta.url);
+  let scalar;
+  if (wasmScalarURL) scalar = new URL(wasmScalarURL, HERE);
+  else if (wasmURL) scalar = new URL('lowformer-scalar.wasm', simd);
+  else scalar = new URL('./lowformer-scalar.wasm', import.meta.url);
+  return { wasmURL: simd.href, wasmScalarURL: scalar.href };
 }
 
 // ---------------------------------------------------------------------------
@@ -666,10 +825,14 @@ export class LowFormer {
   /**
    * Loads a LowFormer checkpoint (.pt or .safetensors).
    * @param {object} options
-   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights
+   * @param {string|URL|File|Blob|ArrayBuffer|Uint8Array} options.weights a URL (in Node: a
+   *   path, or a file: URL), a file, or the bytes
    * @param {(p: {phase: string, loaded: number, total: number}) => void} [options.onProgress]
    * @param {boolean} [options.worker=false] run everything in a dedicated Worker
    * @param {'auto'|'gpu'|'cpu'} [options.backend='auto']
+   * @param {'auto'|'gpu'|'cpu'} [options.kernels='auto'] the GPU kernel set: 'auto' picks 'cpu' on
+   *   a CPU adapter (lavapipe, SwiftShader) and 'gpu' otherwise; info.kernels and
+   *   info.kernelsReason say which ran and why
    * @param {string} [options.variant] expected variant ("b0", "E1", ...)
    * @param {boolean} [options.cache=true] keep downloaded weights in the Cache API
    * @param {boolean} [options.warmup=true] on the GPU, compile every shader during load (one
@@ -680,11 +843,11 @@ export class LowFormer {
    *   behaviour
    * @param {boolean} [options.simd] use the wasm SIMD build (default: where the engine has wasm
    *   SIMD, tested with WebAssembly.validate); false forces the scalar build
-   * @param {string} [options.wasmURL] where lowformer.wasm is (default: next to this module)
-   * @param {string} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
-   *   SIMD, is (default: next to wasmURL)
-   * @param {string} [options.wasmExecURL] where wasm_exec.js is (default: next to this module)
-   * @param {string} [options.workerURL] where lowformer-worker.js is (default: next to this module)
+   * @param {string|URL} [options.wasmURL] where lowformer.wasm is (default: the package's, as a
+   *   bundler emitted it)
+   * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
+   *   SIMD, is (default: next to wasmURL when that is set, else the package's)
+   * @param {string|URL} [options.workerURL] where lowformer-worker.js is (default: the package's)
    * @param {{dumpWGSL?: boolean|((label: string, wgsl: string) => void)}} [options.debug] dumpWGSL:
    *   true logs every compute shader's WGSL to the console as its pipeline is created (one
    *   collapsed group "lowformer: WGSL <label>" each); a function receives (label, wgsl) instead.
@@ -693,26 +856,22 @@ export class LowFormer {
    */
   static async load(options = {}) {
     if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
-    const { weights, onProgress, worker = false, backend = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
+    const { weights, onProgress, worker = false, backend = 'auto', kernels = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
     if (!Number.isInteger(workers) || workers < 1) throw new TypeError(`lowformer: workers must be a whole number ≥ 1, not ${JSON.stringify(workers)}`);
     if (workers > 1 && backend !== 'cpu') throw new TypeError(`lowformer: workers: ${workers} needs backend: 'cpu' (on the GPU one device serves a batch)`);
-    const wasmURL = new URL(options.wasmURL || 'lowformer.wasm', HERE).href;
     const opts = {
-      weights, onProgress, backend, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
+      weights, onProgress, backend, kernels, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
       dumpWGSL: wgslDumper(options.debug),
-      wasmURL,
-      wasmScalarURL: new URL(options.wasmScalarURL || 'lowformer-scalar.wasm', wasmURL).href,
-      wasmExecURL: new URL(options.wasmExecURL || 'wasm_exec.js', HERE).href,
+      ...wasmURLs(options),
     };
     const t0 = performance.now();
+    const workerURL = options.workerURL ? new URL(options.workerURL, HERE).href : null;
     if (workers > 1) {
-      const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
       const { pool, info, timings } = await Pool.load(opts, workerURL, workers);
       return new LowFormer(pool, { ...info, worker: true, workers }, { ...timings, total: performance.now() - t0 });
     }
     if (worker) {
-      const workerURL = new URL(options.workerURL || 'lowformer-worker.js', HERE).href;
       const { remote, info, timings } = await Remote.load(opts, workerURL);
       return new LowFormer(remote, { ...info, worker: true, workers: 1 }, { ...timings, total: performance.now() - t0 });
     }
@@ -743,20 +902,28 @@ export class LowFormer {
   }
 
   /**
-   * Classifies one image.
-   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
-   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser'}} [options]
-   * @returns {Promise<{predictions: {index: number, label: string, probability: number}[],
+   * Classifies one image, or an array of images as one batch (one forward pass; the result is
+   * then an array, in the order of the images).
+   * @param {ImageSource|ImageSource[]} source an HTMLImageElement, HTMLVideoElement,
+   *   HTMLCanvasElement, ImageBitmap, OffscreenCanvas, VideoFrame, ImageData or Blob, or an array
+   *   of them
+   * @param {{topK?: number, size?: number, decoder?: 'go'|'browser', scoreThreshold?: number,
+   *   categoryAllowlist?: string[], categoryDenylist?: string[],
+   *   regionOfInterest?: {left: number, top: number, right: number, bottom: number}}} [options]
+   *   scoreThreshold: drop classes of a lower probability; categoryAllowlist / categoryDenylist
+   *   (one or the other): keep only / drop these labels (names of info.labels);
+   *   regionOfInterest: classify only this part of the image, in coordinates normalized to 0..1
+   *   (as MediaPipe's), cropped before the preprocessing
+   * @returns {Promise<ClassifyResult|ClassifyResult[]>} ClassifyResult:
+   *   {predictions: {index: number, label: string, probability: number}[],
    *   timings: {pixels?: number, decode?: number, preprocess: number, inference: number, postprocess: number, total: number},
-   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}>}
+   *   width: number, height: number, decoder: 'go'|'browser'|'pixels'}
    */
   async classify(source, options = {}) {
     this.#check();
     const t0 = performance.now();
-    const opts = { topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, decoder: options.decoder || 'go' };
-    if (opts.decoder !== 'go' && opts.decoder !== 'browser') {
-      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(opts.decoder)}`);
-    }
+    const opts = classifyOptions(options);
+    if (Array.isArray(source)) return this.#classifyMany(source, opts, t0);
     let r;
     if (typeof Blob !== 'undefined' && source instanceof Blob) {
       r = await this.#impl.classifyBlob(source, opts);
@@ -771,6 +938,19 @@ export class LowFormer {
     return r;
   }
 
+  async #classifyMany(sources, opts, t0) {
+    if (sources.length === 0) throw new TypeError('lowformer: classify was given an empty array of images');
+    const images = await Promise.all(sources.map((s) => (isBlob(s) ? s : toPixels(s))));
+    const t1 = performance.now();
+    const rs = await this.#impl.classifyMany(images, opts);
+    const total = performance.now() - t0;
+    return rs.map((r, i) => {
+      if (!isBlob(sources[i])) Object.assign(r, { width: images[i].width, height: images[i].height });
+      r.timings = { ...r.timings, pixels: t1 - t0, total };
+      return r;
+    });
+  }
+
   /** Frees the model (its GPU memory; in worker mode the worker too). Safe to call twice. */
   async dispose() {
     if (this.#disposed) return;
@@ -780,6 +960,6 @@ export class LowFormer {
 }
 
 /** @internal used by lowformer-worker.js */
-export const _internal = { Local, toPixels };
+export const _internal = { Local, toPixels, files };
 
 export default LowFormer;

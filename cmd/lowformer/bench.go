@@ -29,6 +29,7 @@ var benchStdin io.Reader = os.Stdin
 // benchFlags are the flags of the bench command.
 type benchFlags struct {
 	weights, backend, refInput, refLogits string
+	kernels                               string
 	batch, size, runs, warmup             int
 	jsonOut, interleave                   bool
 	profile                               profileFlags
@@ -40,6 +41,7 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.StringVar(&f.backend, "backend", defaultBenchBackend(), "gpu or cpu (cpu only in a build without GPU support)")
 	fs.StringVar(&f.refInput, "ref-input", "", "reference input `file`: raw float32 [k,3,size,size]; image i of the batch is image i mod k (default: input.bin beside the weights when it has this size)")
 	fs.StringVar(&f.refLogits, "ref-logits", "", "reference logits `file`: raw float32 [k,classes] (default: logits.bin beside the weights)")
+	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage)
 	fs.IntVar(&f.batch, "batch", 1, "images per run")
 	fs.IntVar(&f.size, "size", 224, "input height and width")
 	fs.IntVar(&f.runs, "runs", 10, "timed runs")
@@ -73,6 +75,8 @@ func (f *benchFlags) check() error {
 		return fmt.Errorf("-warmup %d: want 0 or more", f.warmup)
 	case f.backend != "gpu" && f.backend != "cpu":
 		return fmt.Errorf("-backend %q: want gpu or cpu", f.backend)
+	case !validKernels(f.kernels):
+		return fmt.Errorf("-kernels %q: want auto, cpu or gpu", f.kernels)
 	case (f.refInput == "") != (f.refLogits == ""):
 		return errors.New("-ref-input and -ref-logits go together")
 	case !lowformer.GPUSupported && (f.backend == "gpu" || f.profile.on):
@@ -101,6 +105,8 @@ type benchResult struct {
 	Model         string    `json:"model"`
 	Weights       string    `json:"weights"`
 	Backend       string    `json:"backend"`
+	Kernels       string    `json:"kernels,omitempty"`        // the GPU kernel set, "" on the CPU
+	KernelsReason string    `json:"kernels_reason,omitempty"` // why that set
 	Batch         int       `json:"batch"`
 	Size          int       `json:"size"`
 	MedianMs      float64   `json:"median_ms"`
@@ -142,13 +148,20 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		// First, so that its first-use section sees the driver's shader
 		// cache as this process found it; the cold start below then counts
 		// from opening the model.
+		ks := f.kernels
+		if ks == "" {
+			ks = os.Getenv(lowformer.KernelsEnv)
+		}
+		if f.profile.kernels, err = lowformer.ParseKernels(ks); err != nil {
+			return fmt.Errorf("%s: %w", lowformer.KernelsEnv, err)
+		}
 		if prof, err = runProfile(f.weights, ref.batchInput(f.batch, f.size), f.batch, f.size, &f.profile); err != nil {
 			return err
 		}
 		start, startFrom = time.Now(), "opening the model (after the profile)"
 	}
 	be, _ := lowformer.ParseBackend(f.backend)
-	m, err := lowformer.Open(ctx, f.weights, lowformer.Options{Backend: be, Warn: func(msg string) { fmt.Fprintln(stderr, msg) }})
+	m, err := lowformer.Open(ctx, f.weights, lowformer.Options{Backend: be, Kernels: lowformer.Kernels(f.kernels), Warn: func(msg string) { fmt.Fprintln(stderr, msg) }})
 	if err != nil {
 		return err
 	}
@@ -166,6 +179,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	info := m.Info()
 	r := &benchResult{
 		Engine: "lowformer-native", Adapter: info.Adapter, Model: info.Variant, Weights: f.weights, Backend: info.Backend.String(),
+		Kernels: string(info.Kernels), KernelsReason: info.KernelsReason,
 		Batch: f.batch, Size: f.size, Warmup: f.warmup, ColdStartMs: ms(time.Since(start)),
 		ColdStartFrom: startFrom + " to the first logits", FirstRunMs: ms(firstRun),
 	}
@@ -267,6 +281,7 @@ func finite(v float64) *float64 {
 type profileFlags struct {
 	on                     bool
 	reps, top, ceilingSize int
+	kernels                lowformer.Kernels // bench's -kernels, parsed
 }
 
 func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
@@ -291,6 +306,9 @@ func (f *profileFlags) check() error {
 // printBench writes the human-readable report.
 func printBench(w io.Writer, r *benchResult, top int) {
 	fmt.Fprintf(w, "%s %s on %s, batch %d, %dx%d\n", r.Engine, r.Model, r.Adapter, r.Batch, r.Size, r.Size)
+	if r.Kernels != "" {
+		fmt.Fprintf(w, "  kernels %s (%s)\n", r.Kernels, r.KernelsReason)
+	}
 	fmt.Fprintf(w, "  %d runs: median %.1f ms, min %.1f, max %.1f (first run %.1f ms, %d warm-up)\n", r.Runs, r.MedianMs, r.MinMs, r.MaxMs, r.FirstRunMs, r.Warmup)
 	fmt.Fprintf(w, "  cold start %.0f ms (%s)\n", r.ColdStartMs, r.ColdStartFrom)
 	if r.MaxAbsErr != nil {

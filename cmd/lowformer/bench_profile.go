@@ -93,7 +93,8 @@ func runProfile(weights string, input []float32, n, size int, f *profileFlags) (
 		return nil, err
 	}
 	defer dev.Close()
-	m := model.NewGPU(dev, g, kernels.Target{})
+	t, _ := kernels.SelectTarget(kernels.ProfileOf(dev), kernels.Set(f.kernels))
+	m := model.NewGPU(dev, g, t)
 	defer m.Close()
 	fu, err := m.MeasureFirstUse(n, size, size) // builds the plan, compiles the shaders
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -244,7 +246,85 @@ func TestClassifyErrors(t *testing.T) {
 		{"decompression bomb", cl(bomb), 1, "bomb.png: preprocess: image too large"},
 		{"max pixels", cl("-max-pixels", "1000", cat), 1, "more than the limit of 1000"},
 		{"several bad images", cl(bomb, text), 1, "2 of 2 images could not be classified"},
+		{"threshold above 1", cl("-threshold", "1.5", cat), 1, "-threshold 1.5: want a probability in 0..1"},
+		{"negative threshold", cl("-threshold", "-0.1", cat), 1, "-threshold -0.1: want a probability in 0..1"},
+		{"allow and deny", cl("-allow", "class 0", "-deny", "class 1", cat), 1, "-allow and -deny are mutually exclusive"},
+		{"unknown label", cl("-allow", "class 0", "-allow", "zebra", cat), 1, `"zebra" is not a class label of this model`},
+		{"empty label", cl("-deny", " ", cat), 2, `invalid value " " for flag -deny: empty label`},
+		{"roi of three numbers", cl("-roi", "0,0,1", cat), 1, `-roi "0,0,1": want four comma-separated fractions x,y,w,h`},
+		{"roi not numbers", cl("-roi", "a,0,1,1", cat), 1, `-roi "a,0,1,1": "a" is not a number`},
+		{"roi beyond the image", cl("-roi", "0.5,0.5,0.6,0.2", cat), 1, "want x, y ≥ 0, w, h > 0, x+w ≤ 1 and y+h ≤ 1"},
+		{"roi of zero width", cl("-roi", "0.5,0.5,0,0.2", cat), 1, "want x, y ≥ 0, w, h > 0"},
 	})
+}
+
+// TestClassifyFilterFlags checks -threshold, -allow, -deny and -roi with
+// the built-in model against its full ranking of the same image (and, for
+// -roi, against the cropped image saved as a file of its own).
+func TestClassifyFilterFlags(t *testing.T) {
+	imgs, _ := pretrained.Samples()
+	dir := t.TempDir()
+	save := func(name string, im image.Image) string {
+		f := filepath.Join(dir, name)
+		w, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if err := png.Encode(w, im); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	sample := save("sample.png", imgs[0])
+	run := func(args ...string) []lowformer.Prediction {
+		t.Helper()
+		out := mustCLI(t, append(append([]string{"classify", "-backend", "cpu", "-json"}, args...), sample)...).stdout
+		var res classifyOutput
+		if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) != 1 {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return res.Results[0].Predictions
+	}
+	all := run("-top", "10")
+	if len(all) != 10 || all[1].Prob == all[2].Prob {
+		t.Fatalf("ranking %v: want 10 classes, the second more probable than the third", all)
+	}
+	thr := strconv.FormatFloat(float64(all[1].Prob), 'g', -1, 32)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []lowformer.Prediction
+	}{
+		{"threshold", []string{"-top", "10", "-threshold", thr}, all[:2]},
+		{"allow", []string{"-allow", all[6].Label, "-allow", all[3].Label}, []lowformer.Prediction{all[3], all[6]}},
+		{"deny", []string{"-top", "2", "-deny", all[0].Label}, all[1:3]},
+		{"deny and threshold", []string{"-top", "10", "-deny", all[0].Label, "-threshold", thr}, all[1:2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := run(tc.args...); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%v: %v, want %v", tc.args, got, tc.want)
+			}
+		})
+	}
+	t.Run("roi", func(t *testing.T) {
+		left := imgs[0].(*image.Gray).SubImage(image.Rect(0, 7, 14, 28))
+		out := mustCLI(t, "classify", "-backend", "cpu", "-json", "-top", "10", save("left.png", left)).stdout
+		var res classifyOutput
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		want := res.Results[0].Predictions
+		if got := run("-top", "10", "-roi", "0,0.25,0.5,0.75"); !reflect.DeepEqual(got, want) {
+			t.Errorf("-roi 0,0.25,0.5,0.75: %v; the cropped file gives %v", got, want)
+		}
+		if reflect.DeepEqual(want, all) {
+			t.Error("the crop classifies as the whole image: the check cannot tell")
+		}
+	})
+	if out := mustCLI(t, "classify", "-backend", "cpu", "-threshold", "1", sample).stdout; !strings.Contains(out, "(no class passes -threshold, -allow or -deny)") {
+		t.Errorf("-threshold 1 printed %q", out)
+	}
 }
 
 // TestClassifyJSONErrors checks that with -json the images that fail are

@@ -17,14 +17,14 @@ import (
 )
 
 func init() {
-	register("convert", "validate a checkpoint and write it as safetensors (f32, f16 or bf16) with its config and labels", runConvert)
+	register("convert", "validate a checkpoint and write it as safetensors (f32, f16, bf16 or int8) with its config and labels", runConvert)
 }
 
 func runConvert(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("convert", "-in FILE -out FILE.safetensors [-dtype f32|f16|bf16] [-labels FILE]", stderr)
+	fs := newFlags("convert", "-in FILE -out FILE.safetensors [-dtype f32|f16|bf16|int8] [-labels FILE]", stderr)
 	in := fs.String("in", "", "input checkpoint `file` (.pt or .safetensors)")
 	out := fs.String("out", "", "output safetensors `file`")
-	dtypeName := fs.String("dtype", "f32", "float type of the output: f32 (lossless), f16 or bf16 (half the size)")
+	dtypeName := fs.String("dtype", "f32", "type of the output: f32 (lossless), f16 or bf16 (half the size), int8 (conv and linear weights as int8 per output channel, the rest f32: about a quarter)")
 	labelsFile := fs.String("labels", "", "text `file` with one class name per line, in logit order (default: the input's labels, or the ImageNet names for 1000 classes)")
 	variant := fs.String("variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
 	if err := parseArgs(fs, args, 0, 0, ""); err != nil {
@@ -57,7 +57,14 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	if _, err := model.Build(cfg, sd); err != nil {
 		return fmt.Errorf("%s is not a usable LowFormer checkpoint: %w", *in, err)
 	}
-	size, err := writeAtomically(*out, func(w io.Writer) error { return checkpoint.WriteSafetensors(w, sd, dtype, meta) })
+	outSD, floatType := sd, dtype
+	if dtype == checkpoint.I8 {
+		if outSD, err = model.QuantizeInt8(cfg, sd, model.MinQuantElements); err != nil {
+			return err
+		}
+		meta[checkpoint.MetaQuantization], floatType = checkpoint.QuantInt8, checkpoint.F32
+	}
+	size, err := writeAtomically(*out, func(w io.Writer) error { return checkpoint.WriteSafetensors(w, outSD, floatType, meta) })
 	if err != nil {
 		return err
 	}
@@ -67,6 +74,9 @@ func runConvert(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s, %d tensors, %s, %.1f MB (from %s %s, %.1f MB)\n",
 		*out, cfg.Name, len(sd.Keys), dtype, float64(size)/1e6, sd.Format, sd.FileDType, float64(inSize)/1e6)
+	if q := len(outSD.Keys) - len(sd.Keys); q > 0 {
+		fmt.Fprintf(stdout, "%d conv and linear weights are int8 (symmetric, per output channel, scales in %q tensors); the other tensors are F32\n", q, checkpoint.ScaleSuffix)
+	}
 	if sd.HasOptimizerState {
 		fmt.Fprintln(stdout, "the optimizer state of the input was dropped")
 	}
@@ -82,8 +92,10 @@ func parseDType(s string) (checkpoint.DType, error) {
 		return checkpoint.F16, nil
 	case "bf16", "bfloat16":
 		return checkpoint.BF16, nil
+	case "int8", "i8":
+		return checkpoint.I8, nil
 	}
-	return "", fmt.Errorf("-dtype %q: want f32, f16 or bf16", s)
+	return "", fmt.Errorf("-dtype %q: want f32, f16, bf16 or int8", s)
 }
 
 // chooseLabels returns the class names to store: those of the -labels file,

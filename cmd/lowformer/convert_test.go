@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -134,6 +135,61 @@ func TestConvertF16(t *testing.T) {
 	}
 }
 
+// TestConvertInt8 checks -dtype int8 on b0: the file is at most 0.3× the
+// f32 one, records its scheme, info shows it, its logits stay near the f32
+// reference (synthetic weights scaled ×3 make this checkpoint harder to
+// quantize than a trained one: measured max |Δ| 0.23 for this image, 0.30
+// over both reference images, on logits within ±1.4), and int8 → f32 → int8 reproduces the file byte for byte.
+func TestConvertInt8(t *testing.T) {
+	i8, f32 := converted(t, "int8"), converted(t, "f32")
+	a, b := len(fileBytes(t, i8)), len(fileBytes(t, f32))
+	t.Logf("int8 file %d bytes, f32 %d: ratio %.3f", a, b, float64(a)/float64(b))
+	if ratio := float64(a) / float64(b); ratio > 0.3 {
+		t.Errorf("int8 file is %d bytes, f32 %d: ratio %.3f, want ≤ 0.3", a, b, ratio)
+	}
+	sd := readCheckpoint(t, i8)
+	if sd.FileDType != checkpoint.I8 || sd.Quantization != checkpoint.QuantInt8 {
+		t.Errorf("int8 file: dtype %s, quantization %q", sd.FileDType, sd.Quantization)
+	}
+	raw := fileBytes(t, i8)
+	var header struct {
+		Meta map[string]string `json:"__metadata__"`
+	}
+	if err := json.Unmarshal(raw[8:8+binary.LittleEndian.Uint64(raw)], &header); err != nil || header.Meta[checkpoint.MetaQuantization] != checkpoint.QuantInt8 {
+		t.Errorf("int8 file's metadata %v (%v): want %s %q", header.Meta, err, checkpoint.MetaQuantization, checkpoint.QuantInt8)
+	}
+	r := mustCLI(t, "info", i8)
+	if !strings.Contains(r.stdout, "format, dtype:   safetensors, I8 (int8_symmetric_per_channel:") {
+		t.Errorf("info does not show the int8 dtype:\n%s", r.stdout)
+	}
+	r = mustCLI(t, "info", "-json", i8)
+	if !strings.Contains(r.stdout, `"dtype": "I8",`) || !strings.Contains(r.stdout, `"quantization": "int8_symmetric_per_channel",`) {
+		t.Errorf("info -json does not show the int8 dtype:\n%.400s", r.stdout)
+	}
+	in, f32Ref := b0Input1(t)
+	out := filepath.Join(t.TempDir(), "logits.bin")
+	mustCLI(t, "logits", "-weights", i8, "-input", in, "-shape", "1,3,224,224", "-o", out, "-backend", "cpu")
+	d := maxAbsDiff(t, readOutput(t, out), f32Ref)
+	t.Logf("int8 weights: max |logits - f32 reference| = %.3g", d)
+	if d > 0.5 {
+		t.Errorf("int8 weights: max |logits - f32 reference| = %.3g, want ≤ 0.5", d)
+	}
+
+	dir := t.TempDir()
+	wide, back := filepath.Join(dir, "wide.safetensors"), filepath.Join(dir, "back.safetensors")
+	mustCLI(t, "convert", "-in", i8, "-out", wide, "-dtype", "f32")
+	if m := readCheckpoint(t, wide); m.FileDType != checkpoint.F32 || m.Quantization != "" || bytes.Contains(fileBytes(t, wide)[:4096], []byte(checkpoint.QuantInt8)) {
+		t.Errorf("int8 → f32: dtype %s, quantization %q (or the metadata still names it)", m.FileDType, m.Quantization)
+	}
+	r = mustCLI(t, "convert", "-in", wide, "-out", back, "-dtype", "int8")
+	if !strings.Contains(r.stdout, "64 conv and linear weights are int8") {
+		t.Errorf("convert printed %q", r.stdout)
+	}
+	if !bytes.Equal(fileBytes(t, back), fileBytes(t, i8)) {
+		t.Error("int8 → f32 → int8 changed the file")
+	}
+}
+
 // TestConvertLabels checks -labels and that labels already in a
 // safetensors input are kept.
 func TestConvertLabels(t *testing.T) {
@@ -203,7 +259,7 @@ func TestConvertErrors(t *testing.T) {
 		{"no input", []string{"convert", "-out", out}, 1, "-in is required"},
 		{"no output", []string{"convert", "-in", f16}, 1, "-out is required"},
 		{"positional", []string{"convert", "-in", f16, "-out", out, "x.pt"}, 1, "unexpected arguments"},
-		{"bad dtype", conv(f16, "-dtype", "f8"), 1, `-dtype "f8": want f32, f16 or bf16`},
+		{"bad dtype", conv(f16, "-dtype", "f8"), 1, `-dtype "f8": want f32, f16, bf16 or int8`},
 		{"missing input", conv(filepath.Join(dir, "none.pt")), 1, "none.pt: no such file"},
 		{"image input", conv(testImage(t, "coffee.bmp")), 1, "not a checkpoint"},
 		{"foreign network", conv(files["foreign"]), 1, "foreign.safetensors is not a usable LowFormer checkpoint"},

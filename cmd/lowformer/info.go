@@ -26,6 +26,7 @@ type infoRecord struct {
 	Params         int          `json:"params"`
 	Format         string       `json:"format"`
 	DType          string       `json:"dtype"`
+	Quantization   string       `json:"quantization,omitempty"`
 	NativeSide     int          `json:"input_size"` // lowformer.Info.NativeSide, named as the metadata key
 	Classes        int          `json:"classes"`
 	Labels         []string     `json:"labels"`
@@ -63,7 +64,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	in := m.Info()
 	rec := infoRecord{
 		File: path, FileBytes: st.Size(), Variant: in.Variant, Architecture: in.Config.String(), Config: in.Config,
-		Params: in.Params, Format: in.Format, DType: in.DType, NativeSide: in.NativeSide,
+		Params: in.Params, Format: in.Format, DType: in.DType, Quantization: in.Quantization, NativeSide: in.NativeSide,
 		Classes: in.Classes, Labels: in.Labels, OptimizerState: in.HasOptState,
 		Training: trainingJSON(in.Training), Note: testWeightsNote(in),
 	}
@@ -76,7 +77,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "variant:         %s\n", in.Variant)
 	fmt.Fprintf(stdout, "architecture:    %s\n", rec.Architecture)
 	fmt.Fprintf(stdout, "parameters:      %d (%.1f M)\n", in.Params, float64(in.Params)/1e6)
-	fmt.Fprintf(stdout, "format, dtype:   %s, %s\n", in.Format, in.DType)
+	fmt.Fprintf(stdout, "format, dtype:   %s, %s%s\n", in.Format, in.DType, quantNote(in.Quantization))
 	fmt.Fprintf(stdout, "input size:      %d×%d (any size ≥ %d works)\n", in.NativeSide, in.NativeSide, minSize)
 	fmt.Fprintf(stdout, "classes:         %d (%s)\n", in.Classes, labelPreview(in.Labels, 3))
 	fmt.Fprintf(stdout, "optimizer state: %s\n", map[bool]string{false: "no", true: "yes (ignored for inference; convert drops it)"}[in.HasOptState])
@@ -118,4 +119,12 @@ func labelPreview(l []string, n int) string {
 		short = append(short, first)
 	}
 	return strings.Join(short, "; ")
+}
+
+// quantNote describes the quantization of an int8 file for the dtype line.
+func quantNote(scheme string) string {
+	if scheme == "" {
+		return ""
+	}
+	return " (" + scheme + ": conv and linear weights int8 with per-channel scales, dequantized to F32 at load)"
 }

@@ -42,6 +42,8 @@ func FuzzRead(f *testing.F) {
 	f.Add(checkpointZip(f, stateDictPickle("torch.FloatStorage", 6, 0, []int32{2, 3}, []int32{1, 2}), f32Bytes(1, 2, 3, 4, 5, 6)))
 	f.Add(stFile(`{"__metadata__":{"a":"b"},"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, []byte{1, 2, 3, 4}))
 	f.Add(trainerCheckpoint(f, func(p *pk) *pk { return p.int(12) }, func(p *pk) *pk { return p.binFloat(79.5) }))
+	f.Add(stFile(`{"__metadata__":{"quantization":"int8_symmetric_per_channel"},"w":{"dtype":"I8","shape":[2,3],"data_offsets":[0,6]},"w.scale":{"dtype":"F32","shape":[2,1],"data_offsets":[6,14]}}`,
+		append([]byte{1, 0xff, 127, 0x81, 2, 0}, f32Bytes(0.5, 2)...)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sd, err := ReadBytes(data)
 		if err != nil {

@@ -138,7 +138,7 @@ func (z *zipArchive) decodeRef(ref *tensorRef, scratch, gathered *[]byte) (*Tens
 			gather(src, buf, ref.shape, ref.stride, int(isz))
 		}
 	}
-	return newTensor(dt, ref.shape, ref.numel, src), nil
+	return newTensor(dt, ref.shape, ref.numel, src, false), nil
 }
 
 // grow returns (*buf)[:n], reallocating when it is too small.

@@ -52,6 +52,10 @@ func readSafetensors(r io.ReaderAt, size int64) (*StateDict, error) {
 	if err != nil {
 		return nil, err
 	}
+	quant, err := quantScheme(meta)
+	if err != nil {
+		return nil, err
+	}
 	b := newBuilder(FormatSafetensors)
 	b.sd.Meta = meta
 	var scratch []byte
@@ -60,10 +64,26 @@ func readSafetensors(r io.ReaderAt, size int64) (*StateDict, error) {
 		if n, err := r.ReadAt(buf, dataStart+e.begin); n < len(buf) {
 			return nil, errorf(ErrTruncated, "file is truncated: reading tensor %q: %v", e.name, err)
 		}
-		if err := b.add(e.name, newTensor(e.dtype, e.shape, e.numel, buf)); err != nil {
+		if err := b.add(e.name, newTensor(e.dtype, e.shape, e.numel, buf, quant != "")); err != nil {
 			return nil, err
 		}
 	}
+	if quant == "" {
+		if err := checkUnrecordedQuant(b.sd); err != nil {
+			return nil, err
+		}
+		return b.finish(), nil
+	}
+	n, err := dequantize(b.sd)
+	if err != nil {
+		return nil, err
+	}
+	// The tensors are float32 now: the scheme moves from Meta to Quantization,
+	// so that Meta describes what the state dict holds (writing it again
+	// gives a float file).
+	b.sd.Quantization = quant
+	delete(b.sd.Meta, MetaQuantization)
+	b.counts[I8] += n
 	return b.finish(), nil
 }
 

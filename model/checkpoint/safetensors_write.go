@@ -15,7 +15,8 @@ import (
 
 // WriteSafetensors writes sd as a safetensors file. Floating tensors are
 // written as dtype (F32, F16 or BF16, rounded to nearest even); integer
-// tensors are written as I64. Tensors are written in sd.Keys order (sorted
+// tensors are written as I64, except I8 tensors (QuantizeInt8's), which
+// stay I8. Tensors are written in sd.Keys order (sorted
 // by name when Keys is empty), and meta (may be nil) becomes the header's
 // __metadata__. Values that would overflow to infinity in dtype are an
 // error, and nothing is written when sd is invalid.
@@ -54,7 +55,11 @@ func WriteSafetensors(w io.Writer, sd *StateDict, dtype DType, meta map[string]s
 					bw.Write(chunk)
 					chunk = chunk[:0]
 				}
-				chunk = binary.LittleEndian.AppendUint64(chunk, uint64(v))
+				if t.DType == I8 {
+					chunk = append(chunk, byte(int8(v)))
+				} else {
+					chunk = binary.LittleEndian.AppendUint64(chunk, uint64(v))
+				}
 			}
 		}
 	}
@@ -161,6 +166,14 @@ func checkWritable(k string, t *Tensor, dtype DType) (DType, int, error) {
 	if !isFloatTensor(t) {
 		if int64(len(t.I64)) != n || t.F32 != nil {
 			return "", 0, fmt.Errorf("tensor %q: shape %v needs %d int values, has %d (and %d float values)", k, t.Shape, n, len(t.I64), len(t.F32))
+		}
+		if t.DType == I8 {
+			for i, v := range t.I64 {
+				if v < math.MinInt8 || v > math.MaxInt8 {
+					return "", 0, fmt.Errorf("tensor %q: value %d at index %d does not fit I8", k, v, i)
+				}
+			}
+			return I8, int(n), nil
 		}
 		return I64, int(n), nil
 	}

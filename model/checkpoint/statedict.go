@@ -3,15 +3,23 @@ package checkpoint
 import "strings"
 
 // newTensor converts numel contiguous little-endian elements of dt in src.
-func newTensor(dt DType, shape []int64, numel int64, src []byte) *Tensor {
+// Integers go to Tensor.I64, except I8 with asFloat set (the int8 weights
+// of a quantized file), whose values go to Tensor.F32 unscaled.
+func newTensor(dt DType, shape []int64, numel int64, src []byte, asFloat bool) *Tensor {
 	t := &Tensor{Shape: make([]int, len(shape)), DType: dt}
 	for i, d := range shape {
 		t.Shape[i] = int(d)
 	}
-	if dt.IsFloat() {
+	switch {
+	case dt.IsFloat():
 		t.F32 = make([]float32, numel)
 		decodeFloats(t.F32, src, dt)
-	} else {
+	case dt == I8 && asFloat:
+		t.F32 = make([]float32, numel)
+		for i, b := range src[:numel] {
+			t.F32[i] = float32(int8(b))
+		}
+	default:
 		t.I64 = make([]int64, numel)
 		decodeInts(t.I64, src, dt)
 	}
@@ -52,10 +60,11 @@ func (b *builder) add(rawKey string, t *Tensor) error {
 	return nil
 }
 
-// finish sets FileDType to the float dtype holding the most elements.
+// finish sets FileDType to the float dtype (or I8 for dequantized int8
+// weights, counted in counts[I8]) holding the most elements.
 func (b *builder) finish() *StateDict {
 	best := -1
-	for _, dt := range []DType{F32, F16, BF16, F64} {
+	for _, dt := range []DType{F32, F16, BF16, F64, I8} {
 		if n, ok := b.counts[dt]; ok && n > best {
 			best, b.sd.FileDType = n, dt
 		}

@@ -24,7 +24,7 @@ const (
 // Tensor is one decoded tensor in C (row-major) order.
 type Tensor struct {
 	Shape []int
-	DType DType     // dtype as stored in the file
+	DType DType     // dtype as stored in the file (F32 for int8 weights dequantized by Read)
 	F32   []float32 // values for floating dtypes (converted to float32)
 	I64   []int64   // values for integer dtypes
 }
@@ -47,7 +47,11 @@ type StateDict struct {
 	Format            string            // "pytorch" or "safetensors"
 	HasOptimizerState bool              // .pt trainer dict carried non-empty optimizer state
 	Trainer           TrainerRecord     // .pt trainer dict's "epoch" and "best_val" (zero for safetensors)
-	FileDType         DType             // dominant float dtype of the file
+	FileDType         DType             // dominant float dtype of the file (I8 when int8 weights dominate)
+	// Quantization is the scheme of the file's int8 weights (QuantInt8),
+	// which Read has dequantized to F32 tensors, taking the entry
+	// MetaQuantization out of Meta; "" for a file without.
+	Quantization string
 }
 
 // TrainerRecord is what a .pt trainer dict records besides its weights:

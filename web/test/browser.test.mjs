@@ -72,20 +72,28 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
       assert.ok(r.again.maxAbs <= TOL, `second run: max |Δ| = ${r.again.maxAbs}`);
     });
 
-    for (const [variant, file] of [['b0', 'b0.safetensors'], ['E1', 'evalmodel.pt'], ['E1', 'E1.safetensors']]) {
-      it(`${variant} ${file}: GPU logits match`, { skip: noShared(variant), timeout: 300000 }, async (t) => {
+    // kernels: the GPU kernel set ('gpu' forces the GPU-shaped one; auto picks 'cpu' on lavapipe).
+    for (const [variant, file, kernels] of [['b0', 'b0.safetensors'], ['E1', 'evalmodel.pt'], ['E1', 'E1.safetensors'], ['b0', 'b0.safetensors', 'gpu'], ['E1', 'E1.safetensors', 'gpu']]) {
+      it(`${variant} ${file}${kernels ? `, kernels ${kernels}` : ''}: GPU logits match`, { skip: noShared(variant), timeout: 300000 }, async (t) => {
         const url = file.endsWith('.pt') ? `/shared/${variant}/${file}` : `/fixtures/${file}`;
-        const r = await page.evaluate(async ([url, variant]) => {
+        const r = await page.evaluate(async ([url, variant, kernels]) => {
           const phases = new Set();
-          const m = await LowFormer.load({ weights: url, cache: false, warmup: false, onProgress: (p) => phases.add(p.phase) });
+          const m = await LowFormer.load({ weights: url, cache: false, warmup: false, kernels, onProgress: (p) => phases.add(p.phase) });
           try {
             return { info: { ...m.info, labels: 0 }, c: await checkLogits(m, variant, 2), phases: [...phases] };
           } finally {
             await m.dispose();
           }
-        }, [url, variant]);
-        t.diagnostic(`${r.info.variant} ${r.info.format} on ${r.info.adapter}: ${r.c.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}`);
+        }, [url, variant, kernels]);
+        t.diagnostic(`${r.info.variant} ${r.info.format} on ${r.info.adapter}, kernels ${r.info.kernels} (${r.info.kernelsReason}): ${r.c.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}`);
         assert.equal(r.info.backend, 'gpu');
+        if (kernels) {
+          assert.equal(r.info.kernels, kernels);
+          assert.match(r.info.kernelsReason, /^forced by Options\.Kernels/);
+        } else {
+          assert.equal(r.info.kernels, 'cpu', `auto on a CPU adapter: ${r.info.kernelsReason}`);
+          assert.match(r.info.kernelsReason, /^auto: /);
+        }
         assert.ok(!r.phases.includes('compile'), `warmup: false still compiled during load: ${r.phases}`);
         assert.equal(r.info.variant.toLowerCase(), variant.toLowerCase());
         assert.equal(r.info.format, file.endsWith('.pt') ? 'pytorch' : 'safetensors');
@@ -226,6 +234,7 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
       ['weights of a wrong type', `LowFormer.load({ weights: 42 })`, /weights must be a URL string, File, Blob/],
       ['no options', `LowFormer.load()`, /needs options.weights/],
       ['an unknown backend', `LowFormer.load({ weights: new Uint8Array(8), backend: 'tpu' })`, /unknown backend "tpu"/],
+      ['an unknown kernel set', `LowFormer.load({ weights: new Uint8Array(8), kernels: 'fast' })`, /unknown kernel set "fast" \(want auto, cpu or gpu\)/],
       ['a corrupt JPEG', `fetch('/images/chelsea_420.jpg').then((r) => r.arrayBuffer()).then((b) => m.classify(new Blob([b.slice(0, 2000)], { type: 'image/jpeg' })))`, /lowformer: .*(unreadable|truncated|EOF)/i],
       ['bytes that are no image', `m.classify(new Blob([new Uint8Array(500).fill(7)]))`, /lowformer: the browser cannot decode this image/],
       ['an empty canvas', `m.classify(Object.assign(document.createElement('canvas'), { width: 0, height: 0 }))`, /0×0 pixels/],

@@ -31,15 +31,17 @@ const MIME = {
  * Serves files on 127.0.0.1 with COOP/COEP: roots maps URL prefixes to
  * folders (the first matching prefix wins; a folder gives its index.html),
  * pages maps exact paths to HTML strings. cache is the Cache-Control
- * header. Resolves to {url, close}.
+ * header; headers are more headers for every response (a
+ * Content-Security-Policy, say). Resolves to {url, close}.
  */
-export function serveStatic({ roots, pages = {}, cache = 'no-store' }) {
+export function serveStatic({ roots, pages = {}, cache = 'no-store', headers = {} }) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('Cache-Control', cache);
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     if (path in pages) {
       res.writeHead(200, { 'Content-Type': MIME['.html'] }).end(pages[path]);
       return;

@@ -8,11 +8,18 @@
 // against the true labels equal to PyTorch's within 0.1 pp, and the class
 // names come from the file's safetensors metadata.
 //
+// Then the same samples through the int8 twin of the model (lowformer
+// convert -dtype int8): accuracy within 0.5 pp of the float32 model's; and
+// the classify options shared with MediaPipe's ImageClassifier
+// (scoreThreshold, categoryAllowlist / categoryDenylist, regionOfInterest,
+// an array of images as one batch) on the main thread and in a Worker.
+//
 //   make web && cd web && node --test test/fmnist.test.mjs
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as h from './harness.mjs';
 
@@ -78,6 +85,10 @@ describe('Fashion-MNIST model in Chromium (main thread, WebGPU)', { skip: why ||
   let page;
 
   before(async () => {
+    // The int8 twin of the model, as the CLI writes it.
+    mkdirSync(h.fixturesDir, { recursive: true });
+    execFileSync('go', ['run', './cmd/lowformer', 'convert', '-in', files.model, '-out', join(h.fixturesDir, 'fashion_mnist_int8.safetensors'), '-dtype', 'int8'],
+      { cwd: h.repoRoot, stdio: 'inherit' });
     srv = await h.startServer();
     ctx = await h.launchBrowser();
     page = await h.openPage(ctx, `${srv.url}/test.html`);
@@ -149,5 +160,133 @@ describe('Fashion-MNIST model in Chromium (main thread, WebGPU)', { skip: why ||
     assert.ok(disagree <= Math.floor(n / 1000), `${disagree} of ${n} predictions differ from PyTorch, at most ${Math.floor(n / 1000)} allowed (${examples})`);
     assert.ok(Math.abs(acc - accTorch) <= 0.001, `accuracy ${(100 * acc).toFixed(2)} % differs from PyTorch's ${(100 * accTorch).toFixed(2)} % by more than 0.1 pp`);
     assert.ok(probDiff <= PROB_TOL, `top-1 probabilities differ from PyTorch's softmax by up to ${probDiff}, want ≤ ${PROB_TOL}`);
+  });
+
+  it('int8 weights: same accuracy within 0.5 pp, a quarter of the download, info says I8', { timeout: 120000 }, async (t) => {
+    const ref = reference();
+    const int8Bytes = statSync(join(h.fixturesDir, 'fashion_mnist_int8.safetensors')).size;
+    const f32Bytes = statSync(files.model).size;
+    const r = await page.evaluate(async (side) => {
+      const t0 = performance.now();
+      const m = await LowFormer.load({ weights: '/fixtures/fashion_mnist_int8.safetensors', backend: 'gpu', cache: false });
+      const loadMs = performance.now() - t0;
+      const samples = new Uint8Array(await (await fetch('/pretrained/fashion_mnist_samples.bin')).arrayBuffer());
+      const px = side * side;
+      const imgs = Array.from({ length: samples.length / px }, (_, k) => {
+        const img = new ImageData(side, side);
+        for (let i = 0; i < px; i++) {
+          const g = samples[k * px + i];
+          img.data.set([g, g, g, 255], 4 * i);
+        }
+        return img;
+      });
+      // One image at a time, as the float32 test (a large batch costs
+      // lavapipe a minute of shader compilation and dispatch).
+      const out = [];
+      for (const img of imgs) out.push((await m.classify(img, { topK: 1 })).predictions[0].index);
+      const info = { dtype: m.info.dtype, quantization: m.info.quantization, weightsBytes: m.info.weightsBytes };
+      await m.dispose();
+      return { info, out, loadMs };
+    }, SIDE);
+    assert.equal(r.info.dtype, 'I8');
+    assert.equal(r.info.quantization, 'int8_symmetric_per_channel');
+    assert.equal(r.info.weightsBytes, int8Bytes);
+    assert.ok(int8Bytes <= 0.3 * f32Bytes, `int8 file ${int8Bytes} bytes, more than 0.3× the f32 file's ${f32Bytes}`);
+    const { disagree, acc, accTorch } = agreement(r.out, ref.preds, ref.labels);
+    t.diagnostic(`int8 in the browser: ${int8Bytes} bytes (${(int8Bytes / f32Bytes).toFixed(3)}× f32), load ${r.loadMs.toFixed(0)} ms, `
+      + `accuracy ${(100 * acc).toFixed(2)} % (f32/PyTorch ${(100 * accTorch).toFixed(2)} %), ${disagree} of ${r.out.length} top-1 differ`);
+    assert.ok(Math.abs(acc - accTorch) <= 0.005, `int8 accuracy ${(100 * acc).toFixed(2)} % differs from f32's ${(100 * accTorch).toFixed(2)} % by more than 0.5 pp`);
+  });
+
+  it('classify options: scoreThreshold, category lists, regionOfInterest, arrays as one batch (main thread and Worker), clear errors', { timeout: 120000 }, async () => {
+    const r = await page.evaluate(async (side) => {
+      const samples = new Uint8Array(await (await fetch('/pretrained/fashion_mnist_samples.bin')).arrayBuffer());
+      const image = (k, x0 = 0, y0 = 0, w = side, h = side) => {
+        const img = new ImageData(w, h);
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const g = samples[k * side * side + (y0 + y) * side + x0 + x];
+            img.data.set([g, g, g, 255], 4 * (y * w + x));
+          }
+        }
+        return img;
+      };
+      const strip = (res) => res.predictions.map((p) => [p.index, p.label, p.probability]);
+      const out = {};
+      for (const worker of [false, true]) {
+        const m = await LowFormer.load({ weights: '/pretrained/fashion_mnist.safetensors', backend: 'gpu', cache: false, worker });
+        const o = {};
+        const img = image(0);
+        const all = await m.classify(img, { topK: 10 });
+        o.all = strip(all);
+        const [a, b] = [all.predictions[1], all.predictions[4]];
+        o.threshold = strip(await m.classify(img, { topK: 10, scoreThreshold: all.predictions[2].probability }));
+        o.allow = strip(await m.classify(img, { categoryAllowlist: [b.label, a.label] }));
+        o.deny = strip(await m.classify(img, { topK: 3, categoryDenylist: [all.predictions[0].label] }));
+        o.roi = strip(await m.classify(img, { topK: 10, regionOfInterest: { left: 0.25, top: 0, right: 0.75, bottom: 0.5 } }));
+        o.cropped = strip(await m.classify(image(0, 7, 0, 14, 14), { topK: 10 }));
+        // An array is one batch: the same results as one at a time, in order, Blob and pixels mixed.
+        const c = new OffscreenCanvas(side, side);
+        c.getContext('2d').putImageData(image(2), 0, 0);
+        const png = await c.convertToBlob({ type: 'image/png' });
+        const batch = await m.classify([image(1), png, image(3)], { topK: 3 });
+        o.batch = batch.map(strip);
+        o.batchMeta = batch.map((x) => [x.width, x.height, x.decoder, typeof x.timings.inference, typeof x.timings.total]);
+        o.single = [await m.classify(image(1), { topK: 3 }), await m.classify(png, { topK: 3 }), await m.classify(image(3), { topK: 3 })].map(strip);
+        o.batchRoi = (await m.classify([image(0), image(0)], { topK: 10, regionOfInterest: { left: 0.25, top: 0, right: 0.75, bottom: 0.5 } })).map(strip);
+        o.errors = {};
+        const bad = {
+          both: [img, { categoryAllowlist: ['Bag'], categoryDenylist: ['Coat'] }],
+          unknown: [img, { categoryAllowlist: ['Bag', 'Zebra'] }],
+          notList: [img, { categoryDenylist: 'Bag' }],
+          threshold: [img, { scoreThreshold: 1.5 }],
+          thresholdType: [img, { scoreThreshold: '0.5' }],
+          roi: [img, { regionOfInterest: { left: 0.6, top: 0, right: 0.4, bottom: 1 } }],
+          roiRange: [img, { regionOfInterest: { left: 0, top: 0, right: 1.2, bottom: 1 } }],
+          roiMissing: [img, { regionOfInterest: { left: 0, top: 0, right: 1 } }],
+          empty: [[], {}],
+          badItem: [[img, 'cat.jpg'], {}],
+        };
+        for (const [name, [src, opts]] of Object.entries(bad)) {
+          try {
+            await m.classify(src, opts);
+            o.errors[name] = 'resolved';
+          } catch (err) {
+            o.errors[name] = err.message;
+          }
+        }
+        o.after = strip(await m.classify(img, { topK: 10 }));
+        await m.dispose();
+        out[worker ? 'worker' : 'main'] = o;
+      }
+      return out;
+    }, SIDE);
+    for (const [where, o] of Object.entries(r)) {
+      const all = o.all;
+      assert.equal(all.length, 10, where);
+      assert.deepEqual(o.threshold, all.slice(0, 3), `${where}: scoreThreshold at the third class keeps the first three`);
+      assert.deepEqual(o.allow, [all[1], all[4]], `${where}: categoryAllowlist keeps those two, in rank order`);
+      assert.deepEqual(o.deny, all.slice(1, 4), `${where}: categoryDenylist drops the first`);
+      assert.deepEqual(o.roi, o.cropped, `${where}: regionOfInterest classifies as the cropped image`);
+      assert.notDeepEqual(o.roi, all, `${where}: the crop must classify differently for the check to mean anything`);
+      assert.deepEqual(o.batch, o.single, `${where}: an array gives the results of single calls, in order`);
+      assert.deepEqual(o.batchMeta, [[28, 28, 'pixels', 'number', 'number'], [28, 28, 'go', 'number', 'number'], [28, 28, 'pixels', 'number', 'number']], where);
+      assert.deepEqual(o.batchRoi, [o.cropped, o.cropped], `${where}: the region applies to every image of an array`);
+      assert.deepEqual(o.after, all, `${where}: the model still classifies after the errors`);
+      const want = {
+        both: /categoryAllowlist and categoryDenylist are mutually exclusive/,
+        unknown: /categoryAllowlist: "Zebra" is not a class label of this model/,
+        notList: /option categoryDenylist must be an array of strings, got a string/,
+        threshold: /scoreThreshold 1\.5 outside 0\.\.1/,
+        thresholdType: /option scoreThreshold must be a number, got a string/,
+        roi: /regionOfInterest \{left:0\.6 top:0 right:0\.4 bottom:1\}: need left < right and top < bottom/,
+        roiRange: /regionOfInterest .*coordinates must be in 0\.\.1/,
+        roiMissing: /regionOfInterest\.bottom must be a number in 0\.\.1, got undefined/,
+        empty: /classify was given an empty array of images/,
+        badItem: /the image must be an HTMLImageElement/,
+      };
+      for (const [name, re] of Object.entries(want)) assert.match(o.errors[name], re, `${where}: ${name}`);
+    }
+    assert.deepEqual(r.worker.all, r.main.all, 'the Worker classifies as the main thread');
   });
 });

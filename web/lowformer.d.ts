@@ -1,0 +1,263 @@
+// Types of lowformer.js (and of lowformer-node.js, which exports the same
+// API): the npm package lowformer-webgpu. The API is documented in README.md;
+// each name here says what it is in one line.
+//
+// The image sources are DOM types, so the DOM library comes along, also in a
+// Node project whose tsconfig has no "dom" in lib.
+/// <reference lib="dom" />
+
+/** Name of the Cache API cache holding downloaded weights. */
+export declare const CACHE_NAME: 'lowformer-weights-v1';
+
+/** Default number of predictions returned by classify. */
+export declare const DEFAULT_TOP_K: 5;
+
+/** The smallest WebAssembly module that needs wasm SIMD128 (hasWasmSIMD's default probe). */
+export declare const SIMD_PROBE: Uint8Array;
+
+/** Whether this engine compiles wasm SIMD128: WebAssembly.validate on probe (SIMD_PROBE by default). */
+export declare function hasWasmSIMD(probe?: Uint8Array): boolean;
+
+/** Deletes every cached weights file; resolves to whether a cache existed (false where there is no Cache API). */
+export declare function clearCache(): Promise<boolean>;
+
+/**
+ * A checkpoint: the official evalmodel.pt (any variant), a .safetensors file
+ * (F32/F16/BF16) or a .zip of the official download folder. A string or URL
+ * is fetched (relative to the page) and kept in the Cache API; in Node, a
+ * string without a scheme is a path and a file: URL is read from disk.
+ */
+export type Weights = string | URL | Blob | ArrayBuffer | ArrayBufferView;
+
+/** Where load is: 'download' | 'cache' | 'read' (bytes), then 'init', 'compile' (GPU), 'ready'. */
+export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready';
+
+/** A progress event of load: loaded of total bytes while reading weights (total 0: unknown), 0/1 and 1/1 otherwise. */
+export interface ProgressEvent {
+  phase: ProgressPhase;
+  loaded: number;
+  total: number;
+}
+
+/** Options of LowFormer.load (README, "LowFormer.load"). */
+export interface LoadOptions {
+  /** The checkpoint (required). */
+  weights: Weights;
+  /** Progress events, throttled to about one per percent. */
+  onProgress?: (progress: ProgressEvent) => void;
+  /** Run everything in a dedicated module Worker (default false). */
+  worker?: boolean;
+  /** 'auto' (default): WebGPU, falling back to the CPU; 'gpu': WebGPU or fail; 'cpu': the wasm CPU path. */
+  backend?: 'auto' | 'gpu' | 'cpu';
+  /** The GPU kernel set: 'auto' (default) picks 'cpu' on a CPU adapter (lavapipe, SwiftShader), 'gpu' otherwise. */
+  kernels?: 'auto' | 'gpu' | 'cpu';
+  /** Expected variant ('b0', 'E1', ...): another one is an error; picks a checkpoint in a .zip. */
+  variant?: string;
+  /** Keep weights downloaded from an http(s) URL in the Cache API (default true). */
+  cache?: boolean;
+  /** On the GPU, compile every shader during load (default true). */
+  warmup?: boolean;
+  /** With backend 'cpu': spread a batch's images over this many Workers (default 1). */
+  workers?: number;
+  /** true: the wasm SIMD build; false: the scalar build; absent: detected per realm. */
+  simd?: boolean;
+  /** Where lowformer.wasm (the SIMD build) is (default: the package's, next to the module). */
+  wasmURL?: string | URL;
+  /** Where lowformer-scalar.wasm is (default: next to wasmURL, or the package's). */
+  wasmScalarURL?: string | URL;
+  /** Where lowformer-worker.js is (default: the package's). */
+  workerURL?: string | URL;
+  /** Debugging: dumpWGSL true logs every compute shader's WGSL; a function receives (label, wgsl). */
+  debug?: DebugOptions;
+}
+
+/** Options.debug of LowFormer.load. */
+export interface DebugOptions {
+  dumpWGSL?: boolean | ((label: string, wgsl: string) => void);
+}
+
+/** What a checkpoint records about its training (Go: Info.Training). */
+export interface TrainingInfo {
+  /** false when the file records nothing (test weights). */
+  known: boolean;
+  /** -1 when not recorded. */
+  epoch: number;
+  /** A fraction (0.9094), 0 when not recorded. */
+  accuracy: number;
+  /** 'val' | 'test' | '' */
+  accuracySplit: string;
+  dataset: string;
+  trainImages: number;
+  /** One line, e.g. 'dataset fashion-mnist, test accuracy 90.94%'. */
+  summary: string;
+}
+
+/** model.info: what the model is and how it runs. */
+export interface ModelInfo {
+  /** 'B0', 'B1', 'B1.5', 'B3', 'E1', 'E2', 'E3' or 'custom'. */
+  variant: string;
+  /** Parameter count. */
+  params: number;
+  classes: number;
+  /** Class names, classes long. */
+  labels: readonly string[];
+  format: 'pytorch' | 'safetensors';
+  /** Dominant type of the file's weights: 'F32', 'F16', 'BF16', or 'I8' for int8 weights. */
+  dtype: string;
+  /** The scheme of int8 weights ('int8_symmetric_per_channel'), '' for a float file. */
+  quantization: string;
+  backend: 'gpu' | 'cpu';
+  /** The WebGPU adapter, '' on the CPU. */
+  adapter: string;
+  /** The GPU kernel set in use ('cpu' or 'gpu'), '' on the CPU backend. */
+  kernels: '' | 'cpu' | 'gpu';
+  /** Why that kernel set, e.g. 'auto: CPU renderer llvmpipe'. */
+  kernelsReason: string;
+  /** The model's native input side, which classify resizes images to by default. */
+  inputSize: number;
+  /** The .pt carried optimizer state (ignored). */
+  hasOptimizerState: boolean;
+  training: TrainingInfo;
+  /** Set when training.known is false: 'test weights: predictions are meaningless'. */
+  note: string;
+  warnings: string[];
+  weightsSource: 'network' | 'cache' | 'file' | 'memory';
+  weightsBytes: number;
+  /** Runs in a Worker. */
+  worker: boolean;
+  /** Workers holding the model: 0 (this realm), 1 (worker: true) or N (workers: N). */
+  workers: number;
+  /** The WebAssembly build running the model. */
+  wasm: 'simd' | 'scalar';
+  /** backend 'auto' found no WebGPU adapter and runs on the CPU. */
+  fallback: boolean;
+}
+
+/** model.timings: how long load took, in milliseconds. */
+export interface LoadTimings {
+  /** Getting the bytes (download, cache or file). */
+  weights: number;
+  /** Preparing the model (parse, fold, upload). */
+  init: number;
+  /** Compiling the shaders (0 with warmup false or on the CPU). */
+  warmup: number;
+  /** The whole load as the caller saw it. */
+  total: number;
+}
+
+/** An image classify takes: an element, bitmap, canvas, frame, pixels or an encoded file. */
+export type ImageSource =
+  | HTMLImageElement
+  | HTMLVideoElement
+  | HTMLCanvasElement
+  | ImageBitmap
+  | OffscreenCanvas
+  | VideoFrame
+  | ImageData
+  | Blob
+  | RGBAPixels;
+
+/** Raw RGBA pixels (not premultiplied, sRGB), as in ImageData; what to pass in Node. */
+export interface RGBAPixels {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/** Options of classify. */
+export interface ClassifyOptions {
+  /** Number of classes returned (default 5; more than classes returns all; negative is an error). */
+  topK?: number;
+  /** Side of the square input, 32–2048 (default info.inputSize). */
+  size?: number;
+  /** For a Blob: 'go' (default; other formats fall back to the browser) or 'browser' (createImageBitmap). */
+  decoder?: 'go' | 'browser';
+  /** Drop classes whose probability is below this, 0..1 (default 0). */
+  scoreThreshold?: number;
+  /** Keep only these labels (whole names); not with categoryDenylist. */
+  categoryAllowlist?: string[];
+  /** Drop these labels (whole names); not with categoryAllowlist. */
+  categoryDenylist?: string[];
+  /** Classify this part of the image, in fractions of its size (0..1, left < right, top < bottom). */
+  regionOfInterest?: RegionOfInterest;
+}
+
+/** A rectangle in fractions of an image's width and height, as MediaPipe's regionOfInterest. */
+export interface RegionOfInterest {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** One class of a classification. */
+export interface Prediction {
+  index: number;
+  label: string;
+  /** Softmax over all classes. */
+  probability: number;
+}
+
+/** Milliseconds spent in each step of classify. */
+export interface ClassifyTimings {
+  /** Blob sources: decoding the file. */
+  decode?: number;
+  /** Non-Blob sources: drawing the source and reading its pixels. */
+  pixels?: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  /** The whole call as the caller saw it. */
+  total: number;
+}
+
+/** What classify resolves to. */
+export interface ClassifyResult {
+  /** topK classes, most probable first. */
+  predictions: Prediction[];
+  timings: ClassifyTimings;
+  /** The source image's size in pixels. */
+  width: number;
+  height: number;
+  /** 'go' or 'browser' (a decoded Blob), 'pixels' (any other source). */
+  decoder: 'go' | 'browser' | 'pixels';
+}
+
+/**
+ * The Errors the API rejects with: the message starts with 'lowformer:' and
+ * says what is wrong. code is set where a caller may act on it
+ * ('unsupported-format': Go cannot decode the image). Bad argument types
+ * reject with a TypeError.
+ */
+export interface LowFormerError extends Error {
+  code?: string;
+}
+
+/** A loaded LowFormer model. Create it with LowFormer.load. */
+export declare class LowFormer {
+  private constructor();
+  /** Loads a checkpoint and prepares the model. */
+  static load(options: LoadOptions): Promise<LowFormer>;
+  /** Deletes every cached weights file (see clearCache). */
+  static clearCache(): Promise<boolean>;
+  /** What the model is (frozen). */
+  readonly info: Readonly<ModelInfo>;
+  /** How long load took (frozen). */
+  readonly timings: Readonly<LoadTimings>;
+  /**
+   * Runs the network on a normalized NCHW batch of shape [n, 3, h, w];
+   * resolves to the n×classes logits, row-major.
+   */
+  logits(input: Float32Array, shape: readonly [number, number, number, number] | number[]): Promise<Float32Array>;
+  /** Classifies one image. */
+  classify(source: ImageSource, options?: ClassifyOptions): Promise<ClassifyResult>;
+  /** Classifies 1–256 images as one batch; the results are in the images' order. */
+  classify(sources: readonly ImageSource[], options?: ClassifyOptions): Promise<ClassifyResult[]>;
+  /** Frees the model (and its worker); calls after it reject. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export default LowFormer;
+
+/** @internal used by lowformer-worker.js and lowformer-node.js; not part of the API. */
+export declare const _internal: unknown;

@@ -1,0 +1,100 @@
+// A TypeScript program using every public name of lowformer-webgpu: the
+// package test type-checks it (tsc --noEmit --strict, against the installed
+// package's lowformer.d.ts) and then runs it in Node, where it prints the
+// runtime shape of each result for the test to compare with the declared
+// types. Browser-only calls (image elements, worker mode) are type-checked in
+// browserOnly, which never runs.
+import LowFormerDefault, {
+  CACHE_NAME, DEFAULT_TOP_K, LowFormer, SIMD_PROBE, clearCache, hasWasmSIMD,
+} from 'lowformer-webgpu';
+import type {
+  ClassifyOptions, ClassifyResult, ClassifyTimings, DebugOptions, ImageSource, LoadOptions, LoadTimings,
+  LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, RegionOfInterest, TrainingInfo, Weights,
+} from 'lowformer-webgpu';
+
+declare const process: { argv: string[] };
+
+const weights: Weights = process.argv[2];
+const phases: ProgressPhase[] = [];
+const debug: DebugOptions = { dumpWGSL: (label: string, wgsl: string) => void (label.length + wgsl.length) };
+const options: LoadOptions = {
+  weights,
+  backend: 'auto',
+  kernels: 'auto',
+  variant: '',
+  cache: true,
+  warmup: true,
+  workers: 1,
+  simd: hasWasmSIMD(SIMD_PROBE),
+  onProgress: (p: ProgressEvent) => { phases.push(p.phase); },
+  debug,
+};
+
+const model: LowFormer = await LowFormerDefault.load(options);
+const info: Readonly<ModelInfo> = model.info;
+const training: TrainingInfo = info.training;
+const timings: Readonly<LoadTimings> = model.timings;
+
+// A synthetic 28×28 RGBA image: what Node callers pass (or a Blob of a file).
+const side = 28;
+const data = new Uint8ClampedArray(side * side * 4);
+for (let i = 0; i < side * side; i++) data.set([i % 256, (3 * i) % 256, 255 - (i % 256), 255], 4 * i);
+const pixels: RGBAPixels = { data, width: side, height: side };
+const copts: ClassifyOptions = { topK: DEFAULT_TOP_K, size: info.inputSize, decoder: 'go' };
+const result: ClassifyResult = await model.classify(pixels, copts);
+const top: Prediction = result.predictions[0];
+const ctimes: ClassifyTimings = result.timings;
+const roi: RegionOfInterest = { left: 0, top: 0, right: 1, bottom: 1 };
+const filtered: ClassifyResult[] = await model.classify([pixels, pixels], {
+  scoreThreshold: 0, categoryDenylist: [], regionOfInterest: roi,
+});
+const allowed: ClassifyResult = await model.classify(pixels, { categoryAllowlist: [info.labels[0]] });
+const kernelSet: '' | 'cpu' | 'gpu' = info.kernels;
+
+const n = 2;
+const input = new Float32Array(n * 3 * info.inputSize * info.inputSize);
+const logits: Float32Array = await model.logits(input, [n, 3, info.inputSize, info.inputSize]);
+
+let error: LowFormerError | null = null;
+try {
+  await model.logits(new Float32Array(5), [1, 3, 2, 2]);
+} catch (err) {
+  error = err as LowFormerError;
+}
+await model.dispose();
+await model.dispose(); // harmless
+const cleared: boolean = await clearCache();
+const cleared2: boolean = await LowFormer.clearCache();
+
+/** Type-checked, never run: the browser-only parts of the API. */
+export async function browserOnly(img: HTMLImageElement, bitmap: ImageBitmap, frame: VideoFrame, file: File): Promise<number> {
+  const m = await LowFormer.load({ weights: file, worker: true, backend: 'gpu', wasmURL: '/lowformer.wasm', wasmScalarURL: new URL('https://example.com/s.wasm'), workerURL: '/w.js' });
+  const sources: ImageSource[] = [img, bitmap, frame, file, new ImageData(1, 1), new OffscreenCanvas(1, 1), document.createElement('canvas')];
+  let s = 0;
+  for (const src of sources) s += (await m.classify(src, { decoder: 'browser' })).predictions.length;
+  const pool = await LowFormer.load({ weights: new ArrayBuffer(8), backend: 'cpu', workers: 4 });
+  await pool.dispose();
+  await m.dispose();
+  return s;
+}
+
+console.log(JSON.stringify({
+  exports: { CACHE_NAME, DEFAULT_TOP_K, probe: SIMD_PROBE.length },
+  phases,
+  info: Object.keys(info),
+  training: Object.keys(training),
+  timings: Object.keys(timings),
+  result: Object.keys(result),
+  prediction: Object.keys(top),
+  classifyTimings: Object.keys(ctimes),
+  backend: info.backend,
+  fallback: info.fallback,
+  logits: logits.length,
+  classes: info.classes,
+  batch: filtered.length,
+  allowed: allowed.predictions.map((p) => p.label),
+  kernels: [kernelSet, info.kernelsReason.length > 0 || kernelSet === ''],
+  quantization: info.quantization,
+  error: error && { message: error.message, isError: error instanceof Error },
+  cleared: [cleared, cleared2],
+}));
