@@ -15,9 +15,14 @@ import (
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
 
-// The deep-variant fidelity check (issue 13, item 5): our logits must be
-// within logitTol of PyTorch fp32's, or no further from the fp64 truth
-// than fidelityRatio times PyTorch fp32's own distance from it.
+// The deep-variant fidelity check (issue 13, item 5). The issue's rule:
+// our logits within logitTol of PyTorch fp32's, or no further from the
+// fp64 truth than fidelityRatio times PyTorch fp32's own distance from it.
+// The synthetic weights give logits of max-abs ≈ 2–3 (trained checkpoints:
+// ≈ 10–20), so every variant is ~100× inside logitTol and that half of the
+// rule could not fail; the test checks the relative half alone, which
+// implies the rule. Before blocked summation in the GEMMs, B3 was 2.1×
+// (CPU) and 2.3× (GPU) PyTorch fp32's distance here and failed it.
 //
 // It runs at 224×224, the size the checkpoints are evaluated at: the
 // rounding that adds up through a deep variant's stages depends on the
@@ -146,9 +151,9 @@ func checkFidelity(t *testing.T, c fidelityCase, path string, got []float32) {
 	vs32, vs64 := ref.MaxAbsDiff(got, c.FP32), ref.MaxAbsDiff(got, c.FP64)
 	t.Logf("%s %s at %d×%d: max-abs %.3e vs PyTorch fp32, %.3e vs fp64 (PyTorch fp32 is %.3e from fp64: ratio %.2f; max|logit| %.3f)",
 		c.Variant, path, fidelitySize, fidelitySize, vs32, vs64, c.TorchDist, vs64/max(c.TorchDist, 1e-30), ref.MaxAbs(c.FP64))
-	if vs32 > logitTol && vs64 > fidelityRatio*c.TorchDist {
-		t.Errorf("%s on the %s path: %.3g from PyTorch fp32 (> %.0e) and %.3g from the fp64 truth (> %.1f × PyTorch fp32's %.3g)",
-			c.Variant, path, vs32, logitTol, vs64, fidelityRatio, c.TorchDist)
+	if vs64 > fidelityRatio*c.TorchDist {
+		t.Errorf("%s on the %s path: %.3g from the fp64 truth, over %.1f × PyTorch fp32's %.3g (and %.3g from PyTorch fp32)",
+			c.Variant, path, vs64, fidelityRatio, c.TorchDist, vs32)
 	}
 }
 

@@ -195,6 +195,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc{{$i}}_{{$j}} = vec4<f32>(0.0);
 {{- end}}
 {{- end}}
+{{- if .KBS}}
+  // Blocked summation (see gemm_kloop_open): every KBS steps the sums go
+  // into the totals (a uniform branch).
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  var tot{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+{{- end}}
   for (var kb = 0u; kb < KV4; kb = kb + KT4) {
     for (var e = lid; e < BM * KT4; e = e + WGS) {
       let q = kb + e % KT4;
@@ -238,7 +247,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- end}}
     }
     workgroupBarrier();
+{{- if .KBS}}
+    if ((kb / KT4) % {{u32 .KBS}} == {{u32 (sub .KBS 1)}}) {
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+      tot{{$i}}_{{$j}} = tot{{$i}}_{{$j}} + acc{{$i}}_{{$j}};
+      acc{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+    }
+{{- end}}
   }
+{{- if .KBS}}
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  acc{{$i}}_{{$j}} = tot{{$i}}_{{$j}} + acc{{$i}}_{{$j}};
+{{- end}}
+{{- end}}
+{{- end}}
 {{- if gt .KS 1}}
   let rbase = (lid % WMN) * (TM * TN4);
   if (kg > 0u) {
