@@ -13,7 +13,7 @@
 Environment: GPU_CHECK_VARIANTS (b0 b1 E1), GPU_CHECK_BATCHES (1 32), GPU_CHECK_RUNS (rounds, 20),
 GPU_CHECK_WARMUP (3), GPU_CHECK_BUDGET (seconds for all timing, 390: the whole check stays under
 8 minutes; rounds stop early, at 3 at least, when a configuration's share is spent)."""
-import json, os, statistics, subprocess, sys, time
+import json, os, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = 224
@@ -54,22 +54,26 @@ def make(d):
 class Engine:
     def __init__(self, name, argv):
         self.name, self.times = name, []
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.err = tempfile.TemporaryFile("w+")  # not a pipe: a full one would stall the engine
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True)
         while True:
             line = self.p.stdout.readline()
             if not line:
-                err = self.p.stderr.read().strip().splitlines()
-                sys.exit(f"gpu-check: {name} ended before it was ready: {' | '.join(err[-3:])}\n  command: {' '.join(argv)}")
+                sys.exit(f"gpu-check: {name} ended before it was ready: {self.stderr()}\n  command: {' '.join(argv)}")
             if '"ready"' in line:
                 self.cold = json.loads(line).get("cold_start_ms")
                 break
 
+    def stderr(self):
+        self.err.seek(0)
+        return " | ".join(self.err.read().strip().splitlines()[-3:])
+
     def once(self):
-        self.p.stdin.write("\n")
+        self.p.stdin.write("run\n")  # blank lines are skipped by the protocol
         self.p.stdin.flush()
         line = self.p.stdout.readline()
         if not line:
-            sys.exit(f"gpu-check: {self.name} ended during a run: {self.p.stderr.read().strip()[-300:]}")
+            sys.exit(f"gpu-check: {self.name} ended during a run: {self.stderr()}")
         self.times.append(json.loads(line)["ms"])
 
     def finish(self):
