@@ -170,18 +170,10 @@ func (m *Model) ClassifyBatch(ctx context.Context, imgs []image.Image, opt Class
 	if len(imgs) == 0 {
 		return nil, nil
 	}
-	for i, img := range imgs {
-		if err := checkImage(i, img); err != nil {
-			return nil, err
-		}
-	}
 	t0 := time.Now()
-	batch := preprocess.Tensor(crop(imgs[0], opt.RegionOfInterest), r.side) // one image (the usual case): no copy
-	if len(imgs) > 1 {
-		batch = slices.Grow(batch, (len(imgs)-1)*len(batch))
-		for _, img := range imgs[1:] {
-			batch = append(batch, preprocess.Tensor(crop(img, opt.RegionOfInterest), r.side)...)
-		}
+	batch, err := preprocessBatch(imgs, r.side, opt.RegionOfInterest)
+	if err != nil {
+		return nil, err
 	}
 	t1 := time.Now()
 	logits, err := m.Logits(ctx, batch, len(imgs), r.side, r.side)
@@ -224,13 +216,14 @@ func (r resolved) pick(preds []Prediction) []Prediction {
 // resolve checks opt and fills in its defaults: the input side, the number
 // of classes to return and which classes may be returned.
 func (m *Model) resolve(opt ClassifyOptions) (resolved, error) {
-	r := resolved{side: opt.Side, topK: opt.TopK, threshold: opt.ScoreThreshold}
+	r := resolved{topK: opt.TopK, threshold: opt.ScoreThreshold}
+	var err error
+	if r.side, err = m.resolveSide(opt.Side, "ClassifyOptions.Side"); err != nil {
+		return r, err
+	}
 	switch {
 	case r.topK < 0:
 		return r, badInput("ClassifyOptions.TopK %d is negative (0: the %d most probable classes)", r.topK, DefaultTopK)
-	case r.side != 0 && (r.side < MinSide || r.side > MaxClassifySide):
-		return r, badInput("ClassifyOptions.Side %d outside %d..%d (the input size images are resized to; 0: the model's native %d)",
-			r.side, MinSide, MaxClassifySide, m.info.NativeSide)
 	case !(r.threshold >= 0 && r.threshold <= 1):
 		return r, badInput("ClassifyOptions.ScoreThreshold %v outside 0..1 (a probability; 0 keeps every class)", r.threshold)
 	case len(opt.CategoryAllowlist) > 0 && len(opt.CategoryDenylist) > 0:
@@ -241,14 +234,10 @@ func (m *Model) resolve(opt ClassifyOptions) (resolved, error) {
 			return r, err
 		}
 	}
-	if r.side == 0 {
-		r.side = m.info.NativeSide
-	}
 	if r.topK == 0 {
 		r.topK = DefaultTopK
 	}
 	r.topK = min(r.topK, m.info.Classes)
-	var err error
 	if len(opt.CategoryAllowlist) > 0 {
 		r.keep, err = m.classSet("CategoryAllowlist", opt.CategoryAllowlist, true)
 	} else if len(opt.CategoryDenylist) > 0 {

@@ -1,10 +1,10 @@
 package lowformer
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
+	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 	"github.com/lowformer/lowformer-webgpu/labels"
 )
 
@@ -35,8 +35,8 @@ func nativeSideFor(meta map[string]string) int {
 // metadata, the ImageNet-1k names for 1000 classes, or "class i".
 func labelsFor(meta map[string]string, classes int) ([]string, error) {
 	if s, ok := meta[MetaLabels]; ok {
-		var l []string
-		if err := json.Unmarshal([]byte(s), &l); err != nil {
+		l, err := stringList(s)
+		if err != nil {
 			return nil, badCheckpoint("metadata %q is not a JSON list of strings: %v", MetaLabels, err)
 		}
 		if len(l) != classes {
@@ -53,4 +53,30 @@ func labelsFor(meta map[string]string, classes int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// stringList parses a JSON array of strings as encoding/json decodes one
+// into a []string: null is an empty list, a null element an empty string.
+func stringList(s string) ([]string, error) {
+	dec := jsonlite.NewDecoder([]byte(s))
+	var l []string
+	if !dec.Null() {
+		l = []string{}
+		err := dec.Array(func() error {
+			if dec.Null() {
+				l = append(l, "")
+				return nil
+			}
+			v, err := dec.String()
+			l = append(l, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if n := dec.Offset(); n < len(s) {
+		return nil, fmt.Errorf("invalid character %q after the list", s[n])
+	}
+	return l, nil
 }

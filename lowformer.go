@@ -25,8 +25,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
+	"math/bits"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -127,6 +128,11 @@ type Info struct {
 	// accuracy, dataset); Training.Known is false for weights that record
 	// none, such as test checkpoints (TestWeightsNote).
 	Training Training
+
+	// EmbeddingSize is the length of an embedding (Embed): the width of
+	// the head's hidden layer, which the classifier's last linear layer
+	// reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1).
+	EmbeddingSize int
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -232,7 +238,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
 		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
-		Training: trainingFor(sd),
+		Training: trainingFor(sd), EmbeddingSize: embeddingSize(cfg),
 	}}
 	if opt.Backend == CPU || !GPUSupported {
 		return m, nil
@@ -259,6 +265,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 // releases its GPU objects, then the device.
 type gpuModel interface {
 	Logits(input []float32, n, h, w int) ([]float32, error)
+	Outputs(input []float32, n, h, w int, outs []model.Value) ([][]float32, error)
 	MemoryBytes() int64
 	Close()
 }
@@ -352,9 +359,18 @@ func checkInput(input []float32, n, h, w int) error {
 	return nil
 }
 
-// product formats n·per, which may not fit an int.
+// product formats n·per (both ≥ 0), which may not fit an int: the 128-bit
+// product in decimal. (Not math/big, which would add 150 KB to the wasm.)
 func product(n, per int) string {
-	return new(big.Int).Mul(big.NewInt(int64(n)), big.NewInt(int64(per))).String()
+	hi, lo := bits.Mul64(uint64(n), uint64(per))
+	if hi == 0 {
+		return strconv.FormatUint(lo, 10)
+	}
+	// hi < 2^62 < 10^19, so the quotient fits 64 bits.
+	const e19 = 10_000_000_000_000_000_000
+	q, r := bits.Div64(hi, lo, e19)
+	s := strconv.FormatUint(r, 10)
+	return strconv.FormatUint(q, 10) + "0000000000000000000"[len(s):] + s
 }
 
 // GPUMemoryBytes is the GPU memory the model holds (weights, scratch

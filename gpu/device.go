@@ -468,6 +468,25 @@ func (r *Readback) Release() {
 // RunRead is Run reading back through rb (nil: a temporary staging buffer),
 // which must hold count floats.
 func (d *Device) RunRead(rb *Readback, dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, count int) ([]float32, error) {
+	var copies []Copy
+	if count > 0 {
+		copies = []Copy{{Src: src, Off: srcOff, Count: count}}
+	}
+	return d.RunReadAll(rb, dispatches, copies)
+}
+
+// Copy names Count floats at byte offset Off of Src, for RunReadAll.
+type Copy struct {
+	Src   *wgpu.Buffer
+	Off   uint64
+	Count int
+}
+
+// RunReadAll is RunRead reading back several ranges, one after the other,
+// through rb (nil: a temporary staging buffer), which must hold them all;
+// it returns their floats concatenated in order. No copies (or only empty
+// ones) skips the readback and just waits for the work.
+func (d *Device) RunReadAll(rb *Readback, dispatches []Dispatch, copies []Copy) ([]float32, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.check(); err != nil {
@@ -489,7 +508,11 @@ func (d *Device) RunRead(rb *Readback, dispatches []Dispatch, src *wgpu.Buffer, 
 	}
 	pass.End()
 	pass.Release()
-	size := uint64((4*count + 3) &^ 3)
+	count := 0
+	for _, c := range copies {
+		count += max(c.Count, 0)
+	}
+	size := uint64(4 * count)
 	var staging *wgpu.Buffer
 	if count > 0 {
 		if rb == nil {
@@ -502,8 +525,15 @@ func (d *Device) RunRead(rb *Readback, dispatches []Dispatch, src *wgpu.Buffer, 
 			return nil, fmt.Errorf("gpu: reading %d floats through a released or %d-byte staging buffer", count, rb.size)
 		}
 		staging = rb.buf
-		if err := enc.CopyBufferToBuffer(src, srcOff, staging, 0, size); err != nil {
-			return nil, fmt.Errorf("gpu: copy to staging: %w", err)
+		var off uint64
+		for _, c := range copies {
+			if c.Count <= 0 {
+				continue
+			}
+			if err := enc.CopyBufferToBuffer(c.Src, c.Off, staging, off, uint64(4*c.Count)); err != nil {
+				return nil, fmt.Errorf("gpu: copy to staging: %w", err)
+			}
+			off += uint64(4 * c.Count)
 		}
 	}
 	cmd, err := enc.Finish(nil)

@@ -43,12 +43,17 @@ func (d *Device) writeBuffer(b *wgpu.Buffer, off uint64, data []byte) error {
 
 // writeTexture uploads width×height rgba32float texels into tex.
 func (d *Device) writeTexture(tex *wgpu.Texture, data []byte, width, height int) error {
-	arr := js.Global().Get("Uint8Array").New(len(data)) // load time only: not kept
+	return d.writeTextureBytes(tex, data, 16*width, width, height)
+}
+
+// writeTextureBytes uploads width×height texels of rowBytes a row into tex.
+func (d *Device) writeTextureBytes(tex *wgpu.Texture, data []byte, rowBytes, width, height int) error {
+	arr := js.Global().Get("Uint8Array").New(len(data)) // not kept
 	js.CopyBytesToJS(arr, data)
 	return d.scoped("texture upload", func() error {
 		d.native.device.Get("queue").Call("writeTexture",
 			map[string]any{"texture": jsValue(tex)}, arr,
-			map[string]any{"offset": 0, "bytesPerRow": 16 * width, "rowsPerImage": height},
+			map[string]any{"offset": 0, "bytesPerRow": rowBytes, "rowsPerImage": height},
 			map[string]any{"width": width, "height": height, "depthOrArrayLayers": 1})
 		return nil
 	})

@@ -40,16 +40,36 @@ func (m *CPU) Logits(input []float32, n, h, w int) ([]float32, error) {
 	return out, nil
 }
 
+// Outputs runs a batch of n NCHW RGB images of h×w pixels and returns the
+// NHWC activations of the values outs, in that order (Graph.Embedding,
+// Graph.Stage, Graph.Logits give them), computing only the ops they
+// depend on.
+func (m *CPU) Outputs(input []float32, n, h, w int, outs []Value) ([][]float32, error) {
+	if err := checkInputLen(input, n, h, w); err != nil {
+		return nil, err
+	}
+	p, err := m.plan(n, h, w, outs)
+	if err != nil {
+		return nil, err
+	}
+	return p.RunOutputs(input)
+}
+
 // Plan returns the plan for a batch of n images of h×w pixels, building
 // it on first use.
 func (m *CPU) Plan(n, h, w int) (*CPUPlan, error) {
+	return m.plan(n, h, w, []Value{m.graph.Logits()})
+}
+
+// plan returns the plan reading back outs, building it on first use.
+func (m *CPU) plan(n, h, w int, outs []Value) (*CPUPlan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := planKey{n, h, w}
+	key := planKey{n, h, w, m.graph.outsKey(outs)}
 	if p, ok := m.plans[key]; ok {
 		return p, nil
 	}
-	p, err := m.newPlan(n, h, w)
+	p, err := m.newPlan(n, h, w, outs)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/lowformer/lowformer-webgpu/internal/cpukernels"
@@ -17,31 +18,36 @@ type CPUPlan struct {
 	classes    int
 	vals       [][]float32 // by Value, views into the arena
 	steps      []func()
-	out        Value
+	outs       []Value // what RunOutputs returns; Run needs the logits alone
 	arenaBytes int64
 	scratch    *cpukernels.Scratch
 
 	mu sync.Mutex
 }
 
-// newPlan builds the plan of shape (n, h, w). Called with m.mu held.
-func (m *CPU) newPlan(n, h, w int) (*CPUPlan, error) {
-	g := m.graph
-	shapes, err := g.Shapes(n, h, w)
+// newPlan builds the plan of shape (n, h, w) reading back outs, with only
+// the ops they depend on. Called with m.mu held.
+func (m *CPU) newPlan(n, h, w int, outs []Value) (*CPUPlan, error) {
+	shapes, err := m.graph.Shapes(n, h, w)
 	if err != nil {
 		return nil, err
 	}
+	need, err := m.graph.needed(outs)
+	if err != nil {
+		return nil, err
+	}
+	g := m.graph.pruned(need)
 	bytes := make([]int64, len(shapes))
 	for v, s := range shapes {
 		bytes[v] = 4 * int64(s.Numel())
 	}
-	arena := PlanArena(g, bytes)
+	arena := PlanArena(g, bytes, outs...)
 	slots := make([][]float32, len(arena.SlotBytes))
 	for i, b := range arena.SlotBytes {
 		slots[i] = make([]float32, b/4)
 	}
 	p := &CPUPlan{n: n, h: h, w: w, classes: g.Classes, vals: make([][]float32, len(shapes)),
-		out: g.Ops[len(g.Ops)-1].Output(), arenaBytes: arena.TotalBytes(),
+		outs: slices.Clone(outs), arenaBytes: arena.TotalBytes(),
 		scratch: cpukernels.NewScratch(cpukernels.Workers())}
 	for v, s := range arena.SlotOf {
 		if s >= 0 {
@@ -54,20 +60,44 @@ func (m *CPU) newPlan(n, h, w int) (*CPUPlan, error) {
 	return p, nil
 }
 
-// Run writes the n×Classes logits of the NCHW input into dst.
+// Run writes the n×Classes logits of the NCHW input into dst (a plan of
+// Plan, whose output is the logits).
 func (p *CPUPlan) Run(dst, input []float32) error {
-	if len(dst) != p.n*p.classes {
+	if len(p.outs) != 1 || len(dst) != p.n*p.classes || len(p.vals[p.outs[0]]) != len(dst) {
 		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.run(input); err != nil {
+		return err
+	}
+	copy(dst, p.vals[p.outs[0]])
+	return nil
+}
+
+// RunOutputs runs the NCHW input and returns a copy of each output's NHWC
+// activation.
+func (p *CPUPlan) RunOutputs(input []float32) ([][]float32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.run(input); err != nil {
+		return nil, err
+	}
+	res := make([][]float32, len(p.outs))
+	for i, v := range p.outs {
+		res[i] = append([]float32(nil), p.vals[v]...)
+	}
+	return res, nil
+}
+
+// run runs the steps on input. Called with p.mu held.
+func (p *CPUPlan) run(input []float32) error {
 	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
 		return err
 	}
 	for _, step := range p.steps {
 		step()
 	}
-	copy(dst, p.vals[p.out])
 	return nil
 }
 

@@ -26,6 +26,9 @@ type GPU struct {
 	scratch scratchStore
 	plans   map[planKey]*Plan
 	closed  bool
+	pre     map[preKey]*preprocessor // GPU preprocessing (gpuimage.go)
+	images  []*gpu.ImageTexture      // textures images are copied into
+	imgMu   sync.Mutex               // held from filling an image texture to its run
 }
 
 // errClosed is returned by calls on a closed GPU model.
@@ -38,7 +41,7 @@ func NewGPU(dev *gpu.Device, g *Graph, t kernels.Target) *GPU {
 	return &GPU{
 		dev: dev, graph: g, cache: kernels.NewCache(dev), target: t,
 		weights: weightStore{dev: dev}, scratch: scratchStore{dev: dev},
-		plans: map[planKey]*Plan{},
+		plans: map[planKey]*Plan{}, pre: map[preKey]*preprocessor{},
 	}
 }
 
@@ -55,19 +58,45 @@ func (m *GPU) Logits(input []float32, n, h, w int) ([]float32, error) {
 	return p.Run(input)
 }
 
+// Outputs runs a batch of n NCHW RGB images of h×w pixels and returns the
+// NHWC activations of the values outs, in that order (Graph.Embedding,
+// Graph.Stage, Graph.Logits give them), computing only the ops they depend
+// on.
+func (m *GPU) Outputs(input []float32, n, h, w int, outs []Value) ([][]float32, error) {
+	p, err := m.plan(n, h, w, outs)
+	if err != nil {
+		return nil, err
+	}
+	flat, err := p.Run(input)
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]float32, len(outs))
+	for i, v := range outs {
+		k := p.shapes[v].Numel()
+		res[i], flat = flat[:k:k], flat[k:]
+	}
+	return res, nil
+}
+
 // Plan returns the execution plan for a batch of n images of h×w pixels,
 // building it on first use.
 func (m *GPU) Plan(n, h, w int) (*Plan, error) {
+	return m.plan(n, h, w, []Value{m.graph.Logits()})
+}
+
+// plan returns the plan reading back outs, building it on first use.
+func (m *GPU) plan(n, h, w int, outs []Value) (*Plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, errClosed
 	}
-	key := planKey{n, h, w}
+	key := planKey{n, h, w, m.graph.outsKey(outs)}
 	if p, ok := m.plans[key]; ok {
 		return p, nil
 	}
-	p, err := m.newPlan(n, h, w, nil)
+	p, err := m.newPlan(n, h, w, nil, outs)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +128,7 @@ func (m *GPU) Close() {
 		p.release()
 	}
 	m.plans = nil
+	m.releaseImages()
 	m.weights.release()
 	m.scratch.release()
 	m.cache.Release()
@@ -128,7 +158,7 @@ func (m *GPU) runActs(input []float32, n, h, w int, keep []Value) ([]float32, ma
 		m.mu.Unlock()
 		return nil, nil, errClosed
 	}
-	p, err := m.newPlan(n, h, w, keep)
+	p, err := m.newPlan(n, h, w, keep, nil)
 	m.mu.Unlock()
 	if err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -22,7 +23,8 @@ type Plan struct {
 	arena      []*wgpu.Buffer
 	arenaBytes int64
 	input      *wgpu.Buffer
-	output     *wgpu.Buffer
+	outs       []Value    // the values read back (the logits for a plan of GPU.Plan)
+	copies     []gpu.Copy // their arena ranges, in order
 	dispatches []gpu.Dispatch
 	mu         sync.Mutex
 	readback   *gpu.Readback // logits staging buffer, reused by every run
@@ -43,23 +45,33 @@ type Step struct {
 type planBuilder struct {
 	m      *GPU
 	p      *Plan
+	need   []bool  // the ops the plan runs, by index in the graph
 	what   string  // "input NxHxW", for errors
 	bytes  []int64 // size of each value
 	slotOf []int   // arena slot of each value
 }
 
-// newPlan compiles the graph for one input shape. Pinned values keep their
-// own memory to the end of the run so that they can be read back. On
-// failure it releases everything the plan created and forgets the weights
-// and scratch buffers created for it. Called with m.mu held.
-func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
+// newPlan compiles the graph for one input shape, reading back the values
+// outs (nil: the logits) and computing only the ops they depend on. Pinned
+// values keep their own memory to the end of the run so that they can be
+// read back. On failure it releases everything the plan created and
+// forgets the weights and scratch buffers created for it. Called with m.mu
+// held.
+func (m *GPU) newPlan(n, h, w int, pinned, outs []Value) (_ *Plan, err error) {
 	g := m.graph
 	shapes, err := g.Shapes(n, h, w)
 	if err != nil {
 		return nil, err
 	}
-	b := &planBuilder{m: m, what: fmt.Sprintf("input %dx%dx%d", n, h, w)}
-	b.p = &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes, shapes: shapes, val: map[Value]*wgpu.Buffer{}}
+	if outs == nil {
+		outs = []Value{g.Logits()}
+	}
+	need, err := g.needed(append(slices.Clone(outs), pinned...))
+	if err != nil {
+		return nil, err
+	}
+	b := &planBuilder{m: m, need: need, what: fmt.Sprintf("input %dx%dx%d", n, h, w)}
+	b.p = &Plan{dev: m.dev, N: n, H: h, W: w, Classes: g.Classes, shapes: shapes, val: map[Value]*wgpu.Buffer{}, outs: slices.Clone(outs)}
 	operands, err := b.lower(shapes)
 	if err != nil {
 		return nil, err
@@ -71,7 +83,7 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
 			m.rollback(mk)
 		}
 	}()
-	if err := b.allocArena(pinned); err != nil {
+	if err := b.allocArena(append(slices.Clone(outs), pinned...)); err != nil {
 		return nil, err
 	}
 	// Everything the plan creates on the device is checked by one error
@@ -80,11 +92,15 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
 	if err := m.dev.Scoped("planning for "+b.what, func() error { return b.bind(operands) }); err != nil {
 		return nil, err
 	}
-	if b.p.readback, err = m.dev.NewReadback(n * g.Classes); err != nil {
+	count := 0
+	for _, v := range outs {
+		b.p.copies = append(b.p.copies, gpu.Copy{Src: b.p.arena[b.slotOf[v]], Count: shapes[v].Numel()})
+		count += shapes[v].Numel()
+	}
+	if b.p.readback, err = m.dev.NewReadback(count); err != nil {
 		return nil, err
 	}
 	b.p.input = b.p.arena[b.slotOf[0]]
-	b.p.output = b.p.arena[b.slotOf[g.Ops[len(g.Ops)-1].Output()]]
 	return b.p, nil
 }
 
@@ -93,6 +109,9 @@ func (m *GPU) newPlan(n, h, w int, pinned []Value) (_ *Plan, err error) {
 func (b *planBuilder) lower(shapes []Shape) ([][]operand, error) {
 	var operands [][]operand
 	for i, op := range b.m.graph.Ops {
+		if !b.need[i] {
+			continue
+		}
 		steps, err := lowerOp(b.m.target, i, op, shapes)
 		if err != nil {
 			return nil, b.opErr(i, err)
@@ -117,7 +136,7 @@ func (b *planBuilder) allocArena(pinned []Value) error {
 	for v, s := range b.p.shapes {
 		b.bytes[v] = int64(4 * s.Numel())
 	}
-	arena := PlanArena(b.m.graph, b.bytes, pinned...)
+	arena := PlanArena(b.m.graph.pruned(b.need), b.bytes, pinned...)
 	b.slotOf = arena.SlotOf
 	for i, size := range arena.SlotBytes {
 		buf, err := b.m.dev.NewBuffer(fmt.Sprintf("arena%d", i), uint64(size))
@@ -175,7 +194,9 @@ func (b *planBuilder) resolve(o operand) (gpu.Resource, error) {
 	return gpu.Resource{}, fmt.Errorf("operand of unknown kind %d", o.kind)
 }
 
-// Run uploads a batch of NCHW RGB images and returns the logits.
+// Run uploads a batch of NCHW RGB images and returns the NHWC activations
+// of the plan's outputs, concatenated in order: the logits for a plan of
+// GPU.Plan.
 func (p *Plan) Run(input []float32) ([]float32, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -190,7 +211,7 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 	if err := p.dev.WriteFloats(p.input, 0, x); err != nil {
 		return nil, err
 	}
-	return p.dev.RunRead(p.readback, p.dispatches, p.output, 0, p.N*p.Classes)
+	return p.dev.RunReadAll(p.readback, p.dispatches, p.copies)
 }
 
 // Dispatches returns the plan's dispatches in order (for profiling).

@@ -40,7 +40,7 @@ var ErrPlanExists = errors.New("model: the plan for this input shape exists alre
 // pipeline. Call it before anything else uses that input shape.
 func (m *GPU) MeasureFirstUse(n, h, w int) (FirstUse, error) {
 	m.mu.Lock()
-	_, exists := m.plans[planKey{n, h, w}]
+	_, exists := m.plans[planKey{n: n, h: h, w: w}]
 	m.mu.Unlock()
 	if exists {
 		return FirstUse{}, ErrPlanExists

@@ -149,6 +149,10 @@ func checkResidual(shapes []Shape, res Value, out Shape) error {
 	return nil
 }
 
-// planKey is the input shape (batch, height, width) a plan is built for;
-// the GPU and CPU models cache one plan per key.
-type planKey struct{ n, h, w int }
+// planKey is the input shape (batch, height, width) and the output set
+// (Graph.outsKey: "" for the logits) a plan is built for; the GPU and CPU
+// models cache one plan per key.
+type planKey struct {
+	n, h, w int
+	outs    string
+}

@@ -20,6 +20,20 @@
 //	__lowformer.classifyBatch(id, [{data, width, height} | file Uint8Array, ...], {topK, size, ...})
 //	                                                       → [{predictions, timings, width, height}, ...]
 //	                        (one batch, at most 256 images; timings are the batch's)
+//	__lowformer.embed(id, rgba, width, height, {size, normalize, stages})
+//	                                                       → {embedding Float32Array, timings}
+//	                        (with stages, an array: {features: [{stage, shape, data}], timings})
+//	__lowformer.embedEncoded(id, file Uint8Array, {size, normalize, stages})
+//	                                                       → as embed, plus width, height
+//	__lowformer.embeddings(id, input Float32Array, [n,3,h,w]) → Float32Array (n×embeddingSize)
+//	__lowformer.features(id, input Float32Array, [n,3,h,w], stages?)
+//	                                                       → [{stage, shape [n,c,h,w], data}] (NCHW)
+//	__lowformer.frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly, readInput})
+//	                                                       → {predictions | embedding | input, timings}
+//	                        (GPU preprocessing of an ImageBitmap, VideoFrame, element,
+//	                        GPUTexture or GPUBuffer; see frame_js.go)
+//	__lowformer.device(id)                                 → GPUDevice | null
+//	__lowformer.preprocess(rgba, width, height, size)      → Float32Array [3,size,size] (the CPU path's input)
 //	__lowformer.warmup(id)                                 → {ms}
 //	__lowformer.dispose(id)                                → true
 //	__lowformer.memory()  → {heapAlloc, heapObjects, goroutines, models}

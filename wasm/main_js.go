@@ -45,15 +45,25 @@ func (a *api) publish(obj safejs.Value) error {
 		"load": a.load, "logits": a.logits, "classify": a.classify,
 		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "dispose": a.dispose, "memory": a.memory,
 	} {
-		f, err := export(fn)
-		if err != nil {
+		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
 		}
-		if err := obj.Set(name, f); err != nil {
+	}
+	for name, fn := range joinExports(a.featureExports(), a.frameExports()) {
+		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// exportTo sets obj[name] to fn, exported.
+func (a *api) exportTo(obj safejs.Value, name string, fn func([]safejs.Value) (work, error)) error {
+	f, err := export(fn)
+	if err != nil {
+		return err
+	}
+	return obj.Set(name, f)
 }
 
 // load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", kernels: "auto"|"cpu"|"gpu", variant, dumpWGSL}) → {id, info, loadMs}
@@ -126,7 +136,8 @@ func infoJS(in lowformer.Info) map[string]any {
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
 		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
-		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide,
+		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide, "embeddingSize": in.EmbeddingSize,
+		"stageChannels": stageChannels(in),
 		"training": map[string]any{
 			"known": t.Known, "epoch": t.Epoch, "accuracy": t.Accuracy, "accuracySplit": t.AccuracySplit,
 			"dataset": t.Dataset, "trainImages": t.TrainImages, "summary": t.String(),
@@ -229,12 +240,9 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	}
 	return func() (any, error) {
 		t0 := time.Now()
-		img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
+		img, err := decodeFile(b)
 		if err != nil {
-			if errors.Is(err, preprocess.ErrUnsupportedFormat) {
-				return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
-			}
-			return nil, fmt.Errorf("lowformer: %w", err)
+			return nil, err
 		}
 		decode := time.Since(t0)
 		c, err := classifyImage(context.Background(), hd, img, opt)

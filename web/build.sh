@@ -5,9 +5,10 @@
 # lowformer.wasm with GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses
 # the simd packages) and lowformer-scalar.wasm without it, for browsers
 # without wasm SIMD (lowformer.js picks one at run time) — Go's wasm_exec.js,
-# the demo page and the minimal example (example.html). Serve the folder with
-# any static server (make web-demo runs one that also sends the COOP/COEP
-# headers).
+# the demo page and the minimal example (example.html), and each .wasm
+# precompressed (.wasm.gz, .wasm.br). Serve the folder with any static
+# server (make demo runs one that also sends the COOP/COEP headers and
+# serves the precompressed .wasm to browsers that accept it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
@@ -17,8 +18,39 @@ mkdir -p "$out"
 # The Go 1.27 wasm backend emits SIMD128 for the simd/archsimd operations
 # under GOEXPERIMENT=simd alone (GOWASM knows only satconv and signext,
 # both always on).
-GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
-GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
+#
+# Both builds patch one file of a dependency: github.com/cogentcore/webgpu's
+# jsx/jsx.go, whose one log/slog call keeps encoding/json's engine in the
+# wasm (~0.4 MB of gzip). They build against a temporary copy of the
+# module's Go sources (jsx and wgpu, not the native libraries) with
+# web/overlay/jsx.go.overlay in place of jsx.go, through a temporary
+# go.mod that replaces the module by the copy (go build -modfile); the
+# checkout's go.mod is not touched. The original is checked against the
+# hash of the file the overlay was made from, so that a new webgpu version
+# fails here until the overlay is redone; LOWFORMER_WASM_OVERLAY=0 builds
+# without it.
+mod_args=()
+if [ "${LOWFORMER_WASM_OVERLAY:-1}" != 0 ]; then
+  src=$(GOOS=js GOARCH=wasm "$GO" list -m -f '{{.Dir}}' github.com/cogentcore/webgpu)
+  want=fd91edbd10b997d945bd6691799f86701488222078742b748dbcdcb9fefb1fd1 # webgpu v0.23.0
+  if [ "$(sha256sum "$src/jsx/jsx.go" | cut -d' ' -f1)" != "$want" ]; then
+    echo "web: $src/jsx/jsx.go is not the file web/overlay/jsx.go.overlay replaces (a new github.com/cogentcore/webgpu?): redo the overlay from it and update the hash in web/build.sh, or build with LOWFORMER_WASM_OVERLAY=0" >&2
+    exit 1
+  fi
+  tmp=$(mktemp -d)
+  trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/webgpu/jsx" "$tmp/webgpu/wgpu"
+  cp "$src/go.mod" "$src/LICENSE" "$tmp/webgpu/"
+  cp "$src"/wgpu/*.go "$tmp/webgpu/wgpu/"
+  cp web/overlay/jsx.go.overlay "$tmp/webgpu/jsx/jsx.go"
+  chmod -R u+w "$tmp"
+  cp go.mod "$tmp/go.mod"
+  cp go.sum "$tmp/go.sum"
+  "$GO" mod edit -modfile="$tmp/go.mod" -replace "github.com/cogentcore/webgpu=$tmp/webgpu"
+  mod_args=(-modfile="$tmp/go.mod")
+fi
+GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
+GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
 # The scalar build must load where wasm SIMD is missing: not one SIMD
 # instruction (checked where Debian's wabt is installed).
 if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/lowformer-scalar.wasm"; then
@@ -36,12 +68,36 @@ cp web/lowformer.js web/lowformer-worker.js web/lowformer-node.js web/lowformer.
 cp web/package/package.json web/README.md "$out/"
 cp LICENSE "$out/LICENSE"
 cp examples/web/index.html "$out/example.html"
+# Precompressed twins for servers that send them to browsers that accept
+# them (web/devserver does): .wasm.gz (gzip -9) and .wasm.br (brotli
+# quality $BROTLI_QUALITY, default 11, window 2^24; Debian's brotli when
+# installed, else Node's zlib). Both wasm files compress at once.
+quality=${BROTLI_QUALITY:-11}
+brotli_file() {
+  if command -v brotli >/dev/null; then
+    brotli -q "$quality" -w 24 -f -o "$1.br" "$1"
+  else
+    node -e '
+      const z = require("zlib"), fs = require("fs");
+      const [f, q] = process.argv.slice(1), b = fs.readFileSync(f);
+      fs.writeFileSync(f + ".br", z.brotliCompressSync(b, { params: {
+        [z.constants.BROTLI_PARAM_QUALITY]: +q, [z.constants.BROTLI_PARAM_LGWIN]: 24,
+        [z.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }));' "$1" "$quality"
+  fi
+}
+pids=()
+for f in lowformer.wasm lowformer-scalar.wasm; do
+  gzip -9 -n -c "$out/$f" >"$out/$f.gz"
+  brotli_file "$out/$f" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
 for f in lowformer.wasm lowformer-scalar.wasm; do
   raw=$(wc -c <"$out/$f")
-  gz=$(gzip -9 -c "$out/$f" | wc -c)
+  gz=$(wc -c <"$out/$f.gz")
+  br=$(wc -c <"$out/$f.br")
   simd='? (apt-get install wabt to count them)'
   if command -v wasm-objdump >/dev/null; then
     simd=$(wasm-objdump -d "$out/$f" | grep -cE '\b(v128|[if](8x16|16x8|32x4|64x2))\.' || true)
   fi
-  awk -v f="$f" -v r="$raw" -v g="$gz" -v o="$out" -v s="$simd" 'BEGIN { printf "web: %s/%s %d bytes (%.2f MiB) raw, %d bytes (%.2f MiB) gzip -9; SIMD instructions: %s\n", o, f, r, r/1048576, g, g/1048576, s }'
+  awk -v f="$f" -v r="$raw" -v g="$gz" -v b="$br" -v q="$quality" -v o="$out" -v s="$simd" 'BEGIN { printf "web: %s/%s %d bytes (%.2f MiB) raw, %d bytes (%.2f MiB) gzip -9, %d bytes (%.2f MiB) brotli -q %s; SIMD instructions: %s\n", o, f, r, r/1048576, g, g/1048576, b, b/1048576, q, s }'
 done

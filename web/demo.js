@@ -17,6 +17,7 @@ const state = {
   runs: [], // total ms of each classification with the current model
   stream: null,
   live: false,
+  liveHandle: null, // the classifyStream of live mode
 };
 
 // ---------------------------------------------------------------------------
@@ -381,6 +382,7 @@ async function startCamera() {
   $('image-hint').hidden = true;
   $('snap-btn').hidden = false;
   $('live-wrap').hidden = false;
+  $('truth').hidden = true; // the sample's true class is not the camera's
   $('camera-label').textContent = 'Stop the camera';
   state.image = v;
   state.imageDomain = 'photo';
@@ -403,17 +405,33 @@ function stopCamera() {
   updateDomainHint();
 }
 
+// Live mode: model.classifyStream on the camera's <video>, with the GPU preprocessing when the
+// model runs on the GPU (at most one frame in flight, stale frames dropped).
 function setLive(on) {
   state.live = on;
   $('live').checked = on;
-  if (on) liveLoop();
-}
-
-async function liveLoop() {
-  while (state.live && state.stream && state.model) {
-    await classify({ quiet: true });
-    await new Promise((r) => requestAnimationFrame(r));
+  if (state.liveHandle) {
+    state.liveHandle.stop();
+    state.liveHandle = null;
   }
+  $('live-stats').hidden = !on;
+  if (!on || !state.stream || !state.model) return;
+  const preprocess = state.model.info.backend === 'gpu' ? 'gpu' : 'cpu';
+  $('live-stats').textContent = `starting (${preprocess} preprocessing)…`;
+  state.liveHandle = state.model.classifyStream($('camera'), (r) => {
+    state.runs.push(r.timings.total);
+    render(r);
+    const t = r.timings;
+    const pre = (t.pixels ?? 0) + (t.preprocess ?? 0);
+    $('live-stats').textContent = `${r.fps.toFixed(1)} fps · latency ${fmtMs(r.latency)} · ${preprocess} preprocessing ${fmtMs(pre)} · inference ${fmtMs(t.inference)} · ${r.dropped} frames dropped`;
+  }, {
+    preprocess,
+    topK: Number($('topk').value),
+    onError: (err) => {
+      setLive(false);
+      showBanner('Live classification stopped.', explain(err));
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -532,10 +550,64 @@ function init() {
   $('bench-btn').addEventListener('click', benchmark);
   $('topk').addEventListener('change', () => classify());
   $('banner-close').addEventListener('click', hideBanner);
+  for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
+  for (const w of ['a', 'b']) {
+    $(`embed-${w}-file`).addEventListener('change', (e) => { const f = e.target.files[0]; if (f) setPairImage(w, f); e.target.value = ''; });
+    dropZone($(`embed-${w}-drop`), (f) => setPairImage(w, f));
+  }
   checkWebGPU();
   offers();
   const q = new URLSearchParams(location.search).get('weights');
   if (q) loadWeights(q, q.split('/').pop());
+}
+
+// ---------------------------------------------------------------------------
+// Tabs and the embeddings view: two images compared by the cosine similarity of their embeddings.
+
+function showTab(name) {
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  for (const el of document.querySelectorAll('[data-view]')) el.hidden = el.dataset.view !== name;
+  if (name !== 'classify') setLive(false);
+}
+
+const pair = { a: null, b: null };
+
+async function setPairImage(which, file) {
+  pair[which] = file;
+  const img = $(`embed-${which}-img`);
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(file);
+  img.hidden = false;
+  $(`embed-${which}-hint`).hidden = true;
+  await compareEmbeddings();
+}
+
+async function compareEmbeddings() {
+  const out = $('embed-result');
+  if (!state.model || !pair.a || !pair.b) {
+    out.textContent = state.model ? 'Pick two images.' : 'Load a model first.';
+    return null;
+  }
+  out.textContent = 'Computing the embeddings…';
+  try {
+    const t0 = performance.now();
+    const [a, b] = [await state.model.embed(pair.a), await state.model.embed(pair.b)];
+    const sim = LowFormer.cosineSimilarity(a.embedding, b.embedding);
+    out.replaceChildren();
+    const big = document.createElement('strong');
+    big.className = 'cosine';
+    big.textContent = sim.toFixed(3);
+    const note = document.createElement('span');
+    note.className = 'muted small';
+    note.textContent = ` cosine similarity of the two ${a.embedding.length}-value embeddings (1: same direction, 0: unrelated) · ${fmtMs(performance.now() - t0)}`;
+    out.append(big, note);
+    $('embed-meter').style.width = `${Math.max(0, sim) * 100}%`;
+    return sim;
+  } catch (err) {
+    out.textContent = '';
+    showBanner('Could not compute the embeddings.', explain(err));
+    return null;
+  }
 }
 
 /** Resolves when the page is idle: nothing loading or classifying (for tests). */
@@ -544,4 +616,4 @@ async function idle() {
 }
 
 init();
-window.demo = { state, loadWeights, classify, setImageFile, idle };
+window.demo = { state, loadWeights, classify, setImageFile, idle, setLive, showTab, setPairImage, compareEmbeddings };

@@ -35,12 +35,42 @@ const ops = {
   async classifyMany(id, { images, opts }) {
     return [await need().classifyMany(images, opts), []];
   },
+  async embedPixels(id, { px, opts }) {
+    return transferResult(await need().embedPixels(px, opts));
+  },
+  async embedBlob(id, { blob, opts }) {
+    return transferResult(await need().embedBlob(blob, opts));
+  },
+  async embeddings(id, { input, shape }) {
+    const y = await need().embeddings(input, shape);
+    return [y, [y.buffer]];
+  },
+  async featuresTensor(id, { input, shape, stages }) {
+    const fs = await need().featuresTensor(input, shape, stages);
+    return [fs, fs.map((f) => f.data.buffer)];
+  },
+  async frame(id, { source, width, height, opts }) {
+    try {
+      return transferResult(await need().frame(source, width, height, opts));
+    } finally {
+      source.close(); // the page transferred it to us
+    }
+  },
   async dispose() {
     const m = need();
     model = null;
     return [await m.dispose(), []];
   },
 };
+
+/** The result of embed or features with its Float32Arrays' buffers to transfer. */
+function transferResult(r) {
+  const bufs = [];
+  if (r.embedding) bufs.push(r.embedding.buffer);
+  if (r.input) bufs.push(r.input.buffer);
+  for (const f of r.features || []) bufs.push(f.data.buffer);
+  return [r, bufs];
+}
 
 function need() {
   if (!model) throw new Error('lowformer: no model is loaded in this worker');

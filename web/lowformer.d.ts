@@ -109,6 +109,10 @@ export interface ModelInfo {
   backend: 'gpu' | 'cpu';
   /** The WebGPU adapter, '' on the CPU. */
   adapter: string;
+  /** Length of an embed vector: 1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1. */
+  embeddingSize: number;
+  /** Channels of backbone stages 0..4 (features). */
+  stageChannels: number[];
   /** The GPU kernel set in use ('cpu' or 'gpu'), '' on the CPU backend. */
   kernels: '' | 'cpu' | 'gpu';
   /** Why that kernel set, e.g. 'auto: CPU renderer llvmpipe'. */
@@ -172,6 +176,8 @@ export interface ClassifyOptions {
   size?: number;
   /** For a Blob: 'go' (default; other formats fall back to the browser) or 'browser' (createImageBitmap). */
   decoder?: 'go' | 'browser';
+  /** 'cpu' (default): the Pillow-exact CPU preprocessing; 'gpu': resize, crop and normalize in WGSL (GPU backend, decoded images only). */
+  preprocess?: 'cpu' | 'gpu';
   /** Drop classes whose probability is below this, 0..1 (default 0). */
   scoreThreshold?: number;
   /** Keep only these labels (whole names); not with categoryDenylist. */
@@ -189,6 +195,102 @@ export interface RegionOfInterest {
   right: number;
   bottom: number;
 }
+
+/** A GPUTexture or GPUBuffer created on model.gpuDevice() (preprocess: 'gpu' only). */
+export type GPUSource = GPUTexture | GPUBuffer;
+
+/** Options of embed. */
+export interface EmbedOptions {
+  /** L2-normalize the vector. */
+  normalize?: boolean;
+  /** Side of the square input, 32–2048 (default info.inputSize). */
+  size?: number;
+  decoder?: 'go' | 'browser';
+  preprocess?: 'cpu' | 'gpu';
+  /** A GPUBuffer source's size in pixels. */
+  width?: number;
+  height?: number;
+}
+
+/** What embed resolves to. */
+export interface EmbedResult {
+  /** info.embeddingSize values. */
+  embedding: Float32Array;
+  timings: Partial<ClassifyTimings>;
+  width: number;
+  height: number;
+  decoder: 'go' | 'browser' | 'pixels' | 'gpu';
+}
+
+/** Options of features. */
+export interface FeaturesOptions {
+  /** Backbone stages, 0 (stem, stride 2) to 4 (stride 32); default [1, 2, 3, 4]. */
+  stages?: number[];
+  size?: number;
+  /** With a Float32Array source: its shape [n, 3, h, w]. */
+  shape?: number[];
+  decoder?: 'go' | 'browser';
+}
+
+/** One backbone stage's output, NCHW. */
+export interface Feature {
+  stage: number;
+  /** [n, c, h, w] */
+  shape: number[];
+  data: Float32Array;
+}
+
+/** What features resolves to. */
+export interface FeaturesResult {
+  features: Feature[];
+  timings?: Partial<ClassifyTimings>;
+}
+
+/** Options of classifyStream: classify's (or embed's) options plus the stream's. */
+export interface StreamOptions extends ClassifyOptions {
+  /** At most this many inferences a second (default 0: as fast as the model goes). */
+  fps?: number;
+  /** Embeddings instead of classes. */
+  embed?: boolean;
+  normalize?: boolean;
+  /** Receives each frame's error; without it the first error ends the stream (done rejects). */
+  onError?: (err: Error) => void;
+}
+
+/** What onResult receives per frame: classify's (or embed's) result plus the stream's counters. */
+export type StreamResult = (ClassifyResult | EmbedResult) & {
+  /** Frames classified so far. */
+  frame: number;
+  /** When the frame was taken (performance.now()). */
+  timestamp: number;
+  /** Milliseconds from the frame to its result. */
+  latency: number;
+  /** Achieved rate over the last second. */
+  fps: number;
+  /** Frames skipped so far (stale, or over the fps cap). */
+  dropped: number;
+};
+
+/** The counters of a running stream. */
+export interface StreamStats {
+  frames: number;
+  dropped: number;
+  errors: number;
+  running: boolean;
+  fps: number;
+}
+
+/** The handle classifyStream returns. */
+export interface StreamHandle {
+  /** Stops taking frames; resolves once the inference in flight has finished. */
+  stop(): Promise<void>;
+  stats(): StreamStats;
+  /** Settles when the stream ends; rejects with the first error when onError is not given. */
+  done: Promise<void>;
+}
+
+/** A source of frames for classifyStream. */
+export type StreamSource = HTMLVideoElement | MediaStreamTrack | AsyncIterable<ImageSource>;
 
 /** One class of a classification. */
 export interface Prediction {
@@ -253,9 +355,29 @@ export declare class LowFormer {
   classify(source: ImageSource, options?: ClassifyOptions): Promise<ClassifyResult>;
   /** Classifies 1–256 images as one batch; the results are in the images' order. */
   classify(sources: readonly ImageSource[], options?: ClassifyOptions): Promise<ClassifyResult[]>;
+  /** The embedding of one image (the vector the classifier's last linear layer reads). */
+  embed(source: ImageSource | GPUSource, options?: EmbedOptions): Promise<EmbedResult>;
+  /** Backbone stage outputs of an image, or of a normalized NCHW Float32Array with options.shape. */
+  features(source: ImageSource | Float32Array, options?: FeaturesOptions): Promise<FeaturesResult>;
+  /** Embeddings of a normalized NCHW batch: n×info.embeddingSize values, row-major. */
+  embeddings(input: Float32Array, shape: readonly [number, number, number, number] | number[]): Promise<Float32Array>;
+  /** The model's GPUDevice (main-thread GPU models), null otherwise. */
+  gpuDevice(): Promise<GPUDevice | null>;
+  /** Runs only the GPU preprocessing of source (for measuring it); readInput returns the input written. */
+  preprocessOnly(source: ImageSource | GPUSource, options?: ClassifyOptions & { readInput?: boolean; width?: number; height?: number }): Promise<{ timings: { preprocess: number; total: number }; input?: Float32Array }>;
+  /** Classifies a video stream frame by frame, at most one inference in flight, stale frames dropped. */
+  classifyStream(source: StreamSource, onResult: (result: StreamResult) => void, options?: StreamOptions): StreamHandle;
+  /** Cosine similarity of two embeddings, -1..1. */
+  static cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
   /** Frees the model (and its worker); calls after it reject. Safe to call twice. */
   dispose(): Promise<void>;
 }
+
+/** Cosine similarity a·b / (|a|·|b|) of two vectors of the same, non-zero length, in -1..1. */
+export declare function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+
+/** model.classifyStream(source, onResult, options) as a function of the model. */
+export declare function classifyStream(model: LowFormer, source: StreamSource, onResult: (result: StreamResult) => void, options?: StreamOptions): StreamHandle;
 
 export default LowFormer;
 

@@ -571,6 +571,49 @@ class Local {
     return r;
   }
 
+  // Embeddings and features (embed: opts.stages undefined; features: an array).
+
+  async embedPixels({ data, width, height }, opts) {
+    return this.rt.call('embed', this.id, data, width, height, opts);
+  }
+
+  async embedBlob(blob, opts) {
+    const { decoder, ...rest } = opts;
+    if (decoder !== 'browser') {
+      try {
+        const r = await this.rt.call('embedEncoded', this.id, new Uint8Array(await blob.arrayBuffer()), rest);
+        r.decoder = 'go';
+        return r;
+      } catch (err) {
+        if (err.code !== 'unsupported-format') throw err;
+      }
+    }
+    const t0 = performance.now();
+    const px = await toPixels(blob);
+    const t1 = performance.now();
+    const r = await this.embedPixels(px, rest);
+    r.timings.decode = t1 - t0;
+    return Object.assign(r, { width: px.width, height: px.height, decoder: 'browser' });
+  }
+
+  async embeddings(input, shape) {
+    return this.rt.call('embeddings', this.id, input, shape);
+  }
+
+  async featuresTensor(input, shape, stages) {
+    return this.rt.call('features', this.id, input, shape, stages);
+  }
+
+  // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
+
+  async frame(source, width, height, opts) {
+    return this.rt.call('frame', this.id, source, width, height, opts);
+  }
+
+  async device() {
+    return this.rt.call('device', this.id);
+  }
+
   async dispose() {
     return this.rt.call('dispose', this.id);
   }
@@ -694,6 +737,43 @@ class Remote {
     return this.call('classifyMany', { images: sent, opts }, transfer);
   }
 
+  embedPixels(px, opts) {
+    const data = px.owned ? px.data : px.data.slice();
+    return this.call('embedPixels', { px: { data, width: px.width, height: px.height }, opts }, [data.buffer]);
+  }
+
+  embedBlob(blob, opts) {
+    return this.call('embedBlob', { blob, opts });
+  }
+
+  embeddings(input, shape) {
+    return this.call('embeddings', { input, shape });
+  }
+
+  featuresTensor(input, shape, stages) {
+    return this.call('featuresTensor', { input, shape, stages });
+  }
+
+  async frame(source, width, height, opts) {
+    // The worker gets a transferable image: a VideoFrame or ImageBitmap we own (transferred, not
+    // copied); anything else (an element, a canvas) becomes an ImageBitmap first. GPU resources
+    // live on the page's devices, not the worker's.
+    if (isGPUResource(source)) throw new TypeError('lowformer: a GPUTexture or GPUBuffer input needs the model on the main thread (its device is the one to share)');
+    const owned = opts.owned === true;
+    let img = source;
+    if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
+      img = await createImageBitmap(source);
+    } else if (!owned) {
+      img = source instanceof VideoFrame ? source.clone() : await createImageBitmap(source);
+    }
+    const { owned: _, ...rest } = opts;
+    return this.call('frame', { source: img, width, height, opts: rest }, [img]);
+  }
+
+  async device() {
+    return null;
+  }
+
   async dispose() {
     try {
       return await this.call('dispose', {});
@@ -779,6 +859,30 @@ class Pool {
 
   classifyMany(images, opts) {
     return this.#one().classifyMany(images, opts); // one batch, one worker
+  }
+
+  embedPixels(px, opts) {
+    return this.#one().embedPixels(px, opts);
+  }
+
+  embedBlob(blob, opts) {
+    return this.#one().embedBlob(blob, opts);
+  }
+
+  embeddings(input, shape) {
+    return this.#one().embeddings(input, shape);
+  }
+
+  featuresTensor(input, shape, stages) {
+    return this.#one().featuresTensor(input, shape, stages);
+  }
+
+  frame() {
+    throw new TypeError("lowformer: preprocess: 'gpu' needs the GPU backend (this model runs on CPU workers)");
+  }
+
+  async device() {
+    return null;
   }
 
   async dispose() {
@@ -921,6 +1025,7 @@ export class LowFormer {
    */
   async classify(source, options = {}) {
     this.#check();
+    if (options.preprocess != null && options.preprocess !== 'cpu') return this.#gpuFrame(source, options, {});
     const t0 = performance.now();
     const opts = classifyOptions(options);
     if (Array.isArray(source)) return this.#classifyMany(source, opts, t0);
@@ -951,12 +1056,387 @@ export class LowFormer {
     });
   }
 
+  // -------------------------------------------------------------------------
+  // Embeddings and multi-scale features.
+
+  /**
+   * The embedding of one image: the info.embeddingSize-long vector the classifier's last linear
+   * layer reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1), preprocessed as classify
+   * does. Compare two with cosineSimilarity.
+   * @param {HTMLImageElement|HTMLVideoElement|HTMLCanvasElement|ImageBitmap|OffscreenCanvas|VideoFrame|ImageData|Blob} source
+   * @param {{normalize?: boolean, size?: number, decoder?: 'go'|'browser'}} [options] normalize: L2-normalize
+   * @returns {Promise<{embedding: Float32Array, timings: object, width: number, height: number, decoder: string}>}
+   */
+  async embed(source, options = {}) {
+    this.#check();
+    if (options.preprocess != null && options.preprocess !== 'cpu') {
+      return this.#gpuFrame(source, options, { embed: true, normalize: Boolean(options.normalize) });
+    }
+    return this.#runImage(source, { size: options.size ?? 0, normalize: Boolean(options.normalize) }, options.decoder);
+  }
+
+  /**
+   * The outputs of backbone stages (0: the stem at stride 2; 1-4: strides 4, 8, 16, 32, with
+   * info.stageChannels[s] channels), each NCHW: for detection and segmentation heads.
+   * source is an image (preprocessed as classify does) or a normalized Float32Array with
+   * options.shape [n, 3, h, w].
+   * @param {any} source
+   * @param {{stages?: number[], size?: number, shape?: number[], decoder?: 'go'|'browser'}} [options]
+   *   stages: default [1, 2, 3, 4]
+   * @returns {Promise<{features: {stage: number, shape: number[], data: Float32Array}[], timings?: object}>}
+   */
+  async features(source, options = {}) {
+    this.#check();
+    const stages = options.stages ?? [1, 2, 3, 4];
+    if (!Array.isArray(stages)) throw new TypeError('lowformer: features stages must be an array of stage numbers (0-4)');
+    if (source instanceof Float32Array) {
+      if (!Array.isArray(options.shape)) throw new TypeError('lowformer: features of a Float32Array need options.shape [n, 3, h, w]');
+      return { features: await this.#impl.featuresTensor(source, options.shape, stages) };
+    }
+    return this.#runImage(source, { size: options.size ?? 0, stages }, options.decoder);
+  }
+
+  /**
+   * Raw embeddings of a normalized NCHW batch (as logits takes).
+   * @param {Float32Array} input
+   * @param {number[]} shape [n, 3, h, w]
+   * @returns {Promise<Float32Array>} n×info.embeddingSize values, row-major
+   */
+  async embeddings(input, shape) {
+    this.#check();
+    if (!(input instanceof Float32Array)) throw new TypeError('lowformer: embeddings input must be a Float32Array');
+    if (!Array.isArray(shape)) throw new TypeError('lowformer: embeddings shape must be an array [n, 3, h, w]');
+    return this.#impl.embeddings(input, shape);
+  }
+
+  // -------------------------------------------------------------------------
+  // GPU preprocessing (preprocess: 'gpu').
+
+  /**
+   * The model's GPUDevice (main-thread GPU models; null on the CPU or in worker mode): a
+   * GPUTexture or GPUBuffer given to classify/embed with preprocess: 'gpu' must be created on it.
+   * @returns {Promise<GPUDevice|null>}
+   */
+  async gpuDevice() {
+    this.#check();
+    return this.#impl.device();
+  }
+
+  /**
+   * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
+   * the network) and waits for it: for measuring its cost. readInput: also return the model
+   * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
+   * @returns {Promise<{timings: {preprocess: number, total: number}, input?: Float32Array}>}
+   */
+  async preprocessOnly(source, options = {}) {
+    this.#check();
+    return this.#gpuFrame(source, { ...options, preprocess: 'gpu' }, { preprocessOnly: true, readInput: Boolean(options.readInput) });
+  }
+
+  async #gpuFrame(source, options, extra) {
+    if (options.preprocess !== 'gpu') {
+      throw new TypeError(`lowformer: preprocess must be 'cpu' or 'gpu', not ${JSON.stringify(options.preprocess)}`);
+    }
+    if (this.info.backend !== 'gpu') throw new Error("lowformer: preprocess: 'gpu' needs the GPU backend (this model runs on the CPU)");
+    const t0 = performance.now();
+    let [width, height] = [options.width, options.height];
+    if (!isGPUResource(source)) {
+      if (typeof Blob !== 'undefined' && source instanceof Blob) {
+        throw new TypeError("lowformer: preprocess: 'gpu' takes decoded images (ImageBitmap, VideoFrame, video, canvas, image, ImageData, GPUTexture, GPUBuffer), not a file: encoded files use the CPU path");
+      }
+      if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement && !source.complete) await source.decode();
+      [width, height] = sourceSize(source);
+    } else if (typeof GPUTexture !== 'undefined' && source instanceof GPUTexture) {
+      [width, height] = [source.width, source.height];
+    } else if (!Number.isInteger(width) || !Number.isInteger(height)) {
+      throw new TypeError('lowformer: a GPUBuffer input needs options.width and options.height (packed RGBA bytes)');
+    }
+    if (!width || !height) throw new Error(`lowformer: the image is ${width || 0}×${height || 0} pixels (empty, broken or not loaded yet)`);
+    // A <video> goes through an ImageBitmap: on Chromium that copy is faster than
+    // copyExternalImageToTexture from the element (measured with lavapipe: 26 against 87 ms a
+    // 640×480 frame), and in worker mode it is what gets transferred.
+    let tmp = null;
+    if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) tmp = await createImageBitmap(source);
+    let r;
+    try {
+      r = await this.#impl.frame(tmp || source, width, height, {
+        topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: tmp ? true : options.owned, ...extra,
+      });
+    } finally {
+      tmp?.close(); // a no-op once transferred to the worker
+    }
+    r.timings.total = performance.now() - t0;
+    return Object.assign(r, { width, height, decoder: 'gpu' });
+  }
+
+  /**
+   * Classifies a video stream frame by frame (see classifyStream).
+   * @param {HTMLVideoElement|MediaStreamTrack|AsyncIterable<any>} source
+   * @param {(r: object) => void} onResult
+   * @param {object} [options]
+   * @returns {StreamHandle}
+   */
+  classifyStream(source, onResult, options = {}) {
+    this.#check();
+    return classifyStream(this, source, onResult, options);
+  }
+
+  /** Cosine similarity of two embeddings (see cosineSimilarity). */
+  static cosineSimilarity(a, b) {
+    return cosineSimilarity(a, b);
+  }
+
+  async #runImage(source, opts, decoder = 'go') {
+    if (decoder !== 'go' && decoder !== 'browser') {
+      throw new TypeError(`lowformer: decoder must be 'go' or 'browser', not ${JSON.stringify(decoder)}`);
+    }
+    const t0 = performance.now();
+    let r;
+    if (typeof Blob !== 'undefined' && source instanceof Blob) {
+      r = await this.#impl.embedBlob(source, { ...opts, decoder });
+    } else {
+      const px = await toPixels(source);
+      const t1 = performance.now();
+      r = await this.#impl.embedPixels(px, opts);
+      r.timings.pixels = t1 - t0;
+      Object.assign(r, { width: px.width, height: px.height, decoder: 'pixels' });
+    }
+    r.timings.total = performance.now() - t0;
+    return r;
+  }
+
   /** Frees the model (its GPU memory; in worker mode the worker too). Safe to call twice. */
   async dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#impl.dispose();
   }
+}
+
+function isGPUResource(src) {
+  return (typeof GPUTexture !== 'undefined' && src instanceof GPUTexture) || (typeof GPUBuffer !== 'undefined' && src instanceof GPUBuffer);
+}
+
+/**
+ * Cosine similarity a·b / (|a|·|b|) of two vectors of the same length (embeddings), in -1..1.
+ * @param {Float32Array|number[]} a
+ * @param {Float32Array|number[]} b
+ * @returns {number}
+ */
+export function cosineSimilarity(a, b) {
+  if (!a || !b || a.length !== b.length || a.length === 0) {
+    throw new TypeError(`lowformer: cosineSimilarity needs two vectors of the same, non-zero length (got ${a?.length} and ${b?.length})`);
+  }
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (!(na > 0 && nb > 0) || !Number.isFinite(dot + na + nb)) {
+    throw new RangeError('lowformer: cosineSimilarity of a vector that is all zeros or not finite');
+  }
+  return Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
+}
+
+// ---------------------------------------------------------------------------
+// Video streams.
+
+/**
+ * The handle of a running classifyStream.
+ * @typedef {object} StreamHandle
+ * @property {() => Promise<void>} stop stops taking frames and resolves once the inference in
+ *   flight (if any) has finished; no onResult call follows
+ * @property {() => object} stats {frames, dropped, errors, fps, running}: frames classified,
+ *   frames skipped (stale, or over the fps cap), the achieved rate over the last second
+ * @property {Promise<void>} done settles when the stream ends (stop, the end of the source) or
+ *   rejects with the first error when options.onError is not given
+ */
+
+/**
+ * Classifies the frames of source as they come, with at most one inference in flight: a frame
+ * that arrives while the model is busy replaces the one waiting (the older is dropped and, when it
+ * is a VideoFrame, closed), so results never lag behind the video.
+ *
+ * source is a <video> element (frames taken with requestVideoFrameCallback, or
+ * requestAnimationFrame where that is missing), a video MediaStreamTrack (read with
+ * MediaStreamTrackProcessor where the browser has it, else through a hidden <video>), or an async
+ * iterable of frames (anything classify takes; VideoFrames are closed after use).
+ *
+ * onResult receives classify's result plus {frame, timestamp, latency, fps, dropped}: frame counts
+ * the classified frames, timestamp is the frame's (performance.now() time it was taken), latency
+ * the time from then to the result, fps the achieved rate over the last second, dropped the frames
+ * skipped so far.
+ *
+ * @param {LowFormer} model
+ * @param {HTMLVideoElement|MediaStreamTrack|AsyncIterable<any>} source
+ * @param {(r: object) => void} onResult
+ * @param {{fps?: number, preprocess?: 'cpu'|'gpu', topK?: number, size?: number, embed?: boolean,
+ *   normalize?: boolean, onError?: (err: Error) => void}} [options] fps: at most this many
+ *   inferences a second (default: as fast as the model goes); embed: embeddings instead of classes
+ * @returns {StreamHandle}
+ */
+export function classifyStream(model, source, onResult, options = {}) {
+  if (typeof onResult !== 'function') throw new TypeError('lowformer: classifyStream needs an onResult function');
+  const { fps = 0, onError = null, embed = false, ...callOpts } = options;
+  if (typeof fps !== 'number' || !(fps >= 0)) throw new TypeError(`lowformer: fps must be a positive number (0: no cap), not ${JSON.stringify(fps)}`);
+  const minGap = fps > 0 ? 1000 / fps : 0;
+  const run = embed ? (f, o) => model.embed(f, o) : (f, o) => model.classify(f, o);
+  const st = { frames: 0, dropped: 0, errors: 0, running: true, recent: [] };
+  let busy = null; // the inference in flight
+  let lastStart = -Infinity;
+  let resolveDone;
+  let rejectDone;
+  const done = new Promise((res, rej) => { resolveDone = res; rejectDone = rej; });
+  done.catch(() => {}); // unhandled only if the caller ignores it
+  const cleanups = [];
+
+  const fail = (err) => {
+    st.errors++;
+    if (onError) {
+      try { onError(err); } catch (e) { console.error('lowformer: onError threw', e); }
+      return;
+    }
+    finish(err);
+  };
+  const finish = (err) => {
+    if (!st.running) return;
+    st.running = false;
+    for (const c of cleanups.splice(0)) c();
+    const settle = () => (err ? rejectDone(err) : resolveDone());
+    if (busy) busy.then(settle, settle); else settle();
+  };
+  const rate = (now) => {
+    st.recent.push(now);
+    while (st.recent.length && st.recent[0] < now - 1000) st.recent.shift();
+    return st.recent.length > 1 ? ((st.recent.length - 1) * 1000) / (now - st.recent[0]) : 0;
+  };
+  // Runs one frame; owned frames (VideoFrames we took) are closed afterwards.
+  const infer = (frame, timestamp, owned) => {
+    lastStart = performance.now();
+    busy = (async () => {
+      try {
+        const r = await run(frame, { ...callOpts, owned });
+        if (!st.running) return;
+        const now = performance.now();
+        st.frames++;
+        Object.assign(r, { frame: st.frames, timestamp, latency: now - timestamp, fps: rate(now), dropped: st.dropped });
+        try { onResult(r); } catch (e) { console.error('lowformer: onResult threw', e); }
+      } catch (err) {
+        if (st.running) fail(err);
+      } finally {
+        if (owned && typeof frame.close === 'function') frame.close(); // a no-op once transferred
+        busy = null;
+      }
+    })();
+    return busy;
+  };
+  // Whether a frame arriving now may start an inference.
+  const ready = () => st.running && !busy && performance.now() - lastStart >= minGap;
+  // Settles when the inference in flight (if any) has delivered its result.
+  const drain = () => busy || Promise.resolve();
+  // Milliseconds until the fps cap lets the next inference start.
+  const gap = () => Math.max(0, minGap - (performance.now() - lastStart));
+
+  const isVideo = typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement;
+  const isTrack = typeof MediaStreamTrack !== 'undefined' && source instanceof MediaStreamTrack;
+  if (isVideo) {
+    streamVideo(source, st, ready, infer, cleanups, finish);
+  } else if (isTrack) {
+    if (source.kind !== 'video') throw new TypeError('lowformer: classifyStream needs a video track');
+    if (typeof MediaStreamTrackProcessor === 'function') {
+      pump(new MediaStreamTrackProcessor({ track: source }).readable, st, ready, gap, infer, drain, cleanups, finish, fail);
+    } else {
+      const v = document.createElement('video');
+      Object.assign(v, { muted: true, playsInline: true, srcObject: new MediaStream([source]) });
+      v.play().catch(fail);
+      cleanups.push(() => { v.pause(); v.srcObject = null; });
+      streamVideo(v, st, ready, infer, cleanups, finish);
+    }
+  } else if (source && typeof source[Symbol.asyncIterator] === 'function') {
+    pump(source, st, ready, gap, infer, drain, cleanups, finish, fail);
+  } else {
+    throw new TypeError('lowformer: classifyStream takes a <video>, a video MediaStreamTrack or an async iterable of frames');
+  }
+  return {
+    stop: async () => { finish(null); await done.catch(() => {}); },
+    stats: () => ({ frames: st.frames, dropped: st.dropped, errors: st.errors, running: st.running,
+      fps: st.recent.length > 1 ? ((st.recent.length - 1) * 1000) / (performance.now() - st.recent[0]) : 0 }),
+    done,
+  };
+}
+
+/** Takes the frames of a <video> as they are presented. */
+function streamVideo(video, st, ready, infer, cleanups, finish) {
+  const rvfc = typeof video.requestVideoFrameCallback === 'function';
+  let id = 0;
+  const onFrame = () => {
+    if (!st.running) return;
+    id = rvfc ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+    if (video.readyState < 2 || !video.videoWidth) return;
+    if (ready()) infer(video, performance.now(), false);
+    else st.dropped++;
+  };
+  id = rvfc ? video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+  const ended = () => finish(null);
+  video.addEventListener('ended', ended);
+  cleanups.push(() => {
+    if (rvfc) video.cancelVideoFrameCallback(id); else cancelAnimationFrame(id);
+    video.removeEventListener('ended', ended);
+  });
+}
+
+/**
+ * Reads frames from an async iterable (or a ReadableStream of VideoFrames) as fast as they come,
+ * keeping only the newest while the model is busy.
+ */
+function pump(source, st, ready, gap, infer, drain, cleanups, finish, fail) {
+  let waiting = null; // the newest frame not yet run: {frame, t}
+  const close = (f) => { if (f && typeof f.close === 'function') f.close(); };
+  const it = source[Symbol.asyncIterator] ? source[Symbol.asyncIterator]() : source.getReader();
+  const next = () => (it.next ? it.next() : it.read());
+  cleanups.push(() => {
+    close(waiting?.frame);
+    waiting = null;
+    try { (it.return ? it.return() : it.cancel?.())?.catch?.(() => {}); } catch { /* ended */ }
+  });
+  const kick = () => {
+    if (!waiting || !ready()) return;
+    const { frame, t } = waiting;
+    waiting = null;
+    infer(frame, t, true).then(kick);
+  };
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await next();
+        if (done || !st.running) {
+          close(value);
+          break;
+        }
+        if (waiting) {
+          close(waiting.frame);
+          st.dropped++;
+        }
+        waiting = { frame: value, t: performance.now() };
+        kick();
+        // over the fps cap with nothing in flight: try again when the gap has passed
+        if (waiting) setTimeout(kick, gap() + 1);
+      }
+      // the source ended: run the last waiting frame, then finish
+      while (st.running && waiting) {
+        await new Promise((r) => setTimeout(r, gap() + 5));
+        kick();
+      }
+      await drain();
+      finish(null);
+    } catch (err) {
+      if (st.running) fail(err);
+      finish(null);
+    }
+  })();
 }
 
 /** @internal used by lowformer-worker.js */

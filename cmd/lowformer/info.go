@@ -33,6 +33,10 @@ type infoRecord struct {
 	OptimizerState bool         `json:"optimizer_state"`
 	Training       trainingJSON `json:"training"`
 	Note           string       `json:"note,omitempty"` // lowformer.TestWeightsNote when the file records no training
+	// With -kernels: the adapter and the GPU kernel set a GPU model uses there, and why.
+	Adapter       string `json:"adapter,omitempty"`
+	Kernels       string `json:"kernels,omitempty"`
+	KernelsReason string `json:"kernels_reason,omitempty"`
 }
 
 // trainingJSON is lowformer.Training in the -json output of info.
@@ -46,10 +50,14 @@ type trainingJSON struct {
 }
 
 func runInfo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "[-json] FILE", stderr)
+	fs := newFlags("info", "[-json] [-kernels auto|cpu|gpu] FILE", stderr)
 	asJSON := fs.Bool("json", false, "print JSON (with the full label list)")
+	kernels := fs.String("kernels", "", "also open the WebGPU adapter and say which GPU kernel `set` a GPU model uses there and why (auto: chosen from the adapter; cpu or gpu: forced)")
 	if err := parseArgs(fs, args, 1, 1, "checkpoint FILE"); err != nil {
 		return err
+	}
+	if *kernels != "" && !validKernels(*kernels) {
+		return fmt.Errorf("-kernels %q: want auto, cpu or gpu", *kernels)
 	}
 	path := fs.Arg(0)
 	st, err := os.Stat(path)
@@ -68,6 +76,15 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 		Classes: in.Classes, Labels: in.Labels, OptimizerState: in.HasOptState,
 		Training: trainingJSON(in.Training), Note: testWeightsNote(in),
 	}
+	if *kernels != "" {
+		g, err := lowformer.Open(context.Background(), path, lowformer.Options{Backend: lowformer.GPU, Kernels: lowformer.Kernels(*kernels)})
+		if err != nil {
+			return fmt.Errorf("info -kernels: %w", err)
+		}
+		gi := g.Info()
+		g.Close()
+		rec.Adapter, rec.Kernels, rec.KernelsReason = gi.Adapter, string(gi.Kernels), gi.KernelsReason
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -83,6 +100,9 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "optimizer state: %s\n", map[bool]string{false: "no", true: "yes (ignored for inference; convert drops it)"}[in.HasOptState])
 	fmt.Fprintf(stdout, "training:        %s\n", in.Training)
 	fmt.Fprintf(stdout, "backends:        %s\n", backends())
+	if rec.Kernels != "" {
+		fmt.Fprintf(stdout, "kernels:         %s on %s (%s)\n", rec.Kernels, rec.Adapter, rec.KernelsReason)
+	}
 	if rec.Note != "" {
 		fmt.Fprintf(stdout, "note:            %s\n", rec.Note)
 	}

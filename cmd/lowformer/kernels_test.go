@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,35 @@ func TestLogitsKernels(t *testing.T) {
 		} else {
 			t.Logf("-kernels %s: max |logits - reference| = %.3g", k, d)
 		}
+	}
+}
+
+// TestInfoKernels checks that info -kernels names the adapter and the set
+// a GPU model uses there, with why, in text and JSON, and that a bad value
+// is refused.
+func TestInfoKernels(t *testing.T) {
+	weights := tinyWeights(t)
+	checkErrors(t, []errCase{
+		{"bad set", []string{"info", "-kernels", "fast", weights}, 1, `-kernels "fast": want auto, cpu or gpu`},
+	})
+	gputest.Require(t)
+	for _, c := range []struct{ flag, set, why string }{
+		{"gpu", "gpu", "forced by Options.Kernels"},
+		{"auto", "", "auto: "},
+	} {
+		var rec infoRecord
+		if err := json.Unmarshal([]byte(mustCLI(t, "info", "-json", "-kernels", c.flag, weights).stdout), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if (c.set != "" && rec.Kernels != c.set) || rec.Kernels == "" || rec.Adapter == "" || !strings.HasPrefix(rec.KernelsReason, c.why) {
+			t.Errorf("info -kernels %s: kernels %q (%s) on %q, want %q because %q", c.flag, rec.Kernels, rec.KernelsReason, rec.Adapter, c.set, c.why)
+		}
+		text := mustCLI(t, "info", "-kernels", c.flag, weights).stdout
+		if want := "kernels:         " + rec.Kernels + " on " + rec.Adapter + " (" + rec.KernelsReason + ")\n"; !strings.Contains(text, want) {
+			t.Errorf("info -kernels %s: the text lacks %q:\n%s", c.flag, want, text)
+		}
+	}
+	if strings.Contains(mustCLI(t, "info", weights).stdout, "kernels:") {
+		t.Error("info without -kernels opened the adapter")
 	}
 }

@@ -9,6 +9,7 @@
 //	classify    classify images and print the top-k classes of each
 //	preprocess  write an image's normalized [1,3,r,r] float32 input tensor
 //	logits      run a raw float32 NCHW batch and write the raw float32 logits
+//	embed       print image embeddings, or write them for a raw float32 batch
 //	convert     convert a checkpoint to safetensors (f32, f16 or bf16)
 //	info        describe a checkpoint
 //	bench       time the forward pass (and -profile it per dispatch)

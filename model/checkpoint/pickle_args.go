@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"bytes"
 	"math"
-	"math/big"
 	"unicode/utf8"
 )
 
@@ -38,14 +37,7 @@ func (u *unpickler) long(op byte) error {
 		}
 		return u.push(int64(v))
 	}
-	be := make([]byte, len(b))
-	for i, c := range b {
-		be[len(b)-1-i] = c
-	}
-	v := new(big.Int).SetBytes(be)
-	if neg {
-		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*n)))
-	}
+	v := pyLong{le: string(b)}
 	return u.push(v)
 }
 

@@ -9,7 +9,11 @@ import (
 // TestPickleValues runs small hand-assembled pickles (the values checked
 // against Python's pickle.loads of the same bytes) through the machine.
 func TestPickleValues(t *testing.T) {
-	bigVal, _ := new(big.Int).SetString("-1180591620717411303425", 10) // -(2**70) - 1
+	// -(2**70) - 1, as LONG1 spells it.
+	bigVal := pyLong{le: "\xff\xff\xff\xff\xff\xff\xff\xff\xbf"}
+	if got := longValue(bigVal); got.String() != "-1180591620717411303425" {
+		t.Fatalf("the LONG1 bytes of -(2**70)-1 read as %v", got)
+	}
 	dict := newDict()
 	dict.set("a", int64(2)) // SETITEMS with a repeated key keeps the last value
 	dict.set(0.9998, "ema")
@@ -48,6 +52,19 @@ func TestPickleValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// longValue is the integer a pyLong holds.
+func longValue(l pyLong) *big.Int {
+	be := make([]byte, len(l.le))
+	for i := range l.le {
+		be[len(be)-1-i] = l.le[i]
+	}
+	v := new(big.Int).SetBytes(be)
+	if len(be) > 0 && be[0]&0x80 != 0 {
+		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(be))))
+	}
+	return v
 }
 
 // TestPickleTensorArgs checks _rebuild_tensor_v2 argument handling: the

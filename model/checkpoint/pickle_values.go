@@ -2,12 +2,17 @@ package checkpoint
 
 import (
 	"fmt"
-	"math/big"
 )
 
 // Values built by the pickle machine. Python None is nil, bool is bool, int
-// is int64 (or *big.Int beyond 64 bits), float is float64, str is string and
+// is int64 (or pyLong beyond 64 bits), float is float64, str is string and
 // bytes is []byte; the container and torch types are below.
+
+// pyLong is a Python int beyond 64 bits, as LONG1/LONG4 spell it: its
+// little-endian two's complement bytes. Checkpoints never need its value
+// (a tensor's sizes, strides and offsets fit int64), only to carry it.
+// (Not math/big: the browser build would carry 150 KB of its code.)
+type pyLong struct{ le string }
 
 // pyTuple is a Python tuple.
 type pyTuple []any
@@ -63,7 +68,7 @@ func pyTypeName(v any) string {
 		return "None"
 	case bool:
 		return "bool"
-	case int64, *big.Int:
+	case int64, pyLong:
 		return "int"
 	case float64:
 		return "float"

@@ -1,18 +1,20 @@
 package checkpoint
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"io"
 	"sort"
+	"strconv"
+
+	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 )
 
-// Bounds of a safetensors header. Parsing allocates roughly 1.4 KB per
-// entry, so the entry cap bounds what a hostile header of many tiny entries
-// can make the reader allocate (about 25 MB) independently of the file size.
-// LowFormer checkpoints have at most a few hundred tensors and headers of
-// tens of KB.
+// Bounds of a safetensors header. The header is decoded as a stream
+// (internal/jsonlite) that keeps only the entries, so the entry cap bounds
+// what a hostile header of many tiny entries can make the reader allocate
+// (about 25 MB) independently of the file size. LowFormer checkpoints have
+// at most a few hundred tensors and headers of tens of KB.
 const (
 	maxHeaderLen = 16 << 20
 	maxTensors   = 16384
@@ -87,59 +89,125 @@ func readSafetensors(r io.ReaderAt, size int64) (*StateDict, error) {
 	return b.finish(), nil
 }
 
-// rawEntry is a header entry as JSON spells it.
+// rawEntry is a header entry as JSON spells it; Shape is nil when the
+// entry has none (or null).
 type rawEntry struct {
-	DType       string  `json:"dtype"`
-	Shape       []int64 `json:"shape"`
-	DataOffsets []int64 `json:"data_offsets"`
+	DType       string
+	Shape       []int64
+	DataOffsets []int64
 }
 
 // parseHeader decodes the JSON header in order and validates every entry
 // against the dataLen bytes of the data section.
 func parseHeader(header []byte, dataLen int64) ([]stEntry, map[string]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(header))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	dec := jsonlite.NewDecoder(header)
+	if k, err := dec.Peek(); err != nil || k != jsonlite.Object {
 		return nil, nil, errorf(ErrCorrupt, "safetensors header is not a JSON object")
 	}
 	var entries []stEntry
 	var meta map[string]string
 	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
-		}
-		name, _ := tok.(string)
+	var bad error // a validation error, which stops the walk
+	err := dec.Object(func(name string) error {
 		if seen[name] {
-			return nil, nil, errorf(ErrCorrupt, "safetensors header lists %q twice", name)
+			bad = errorf(ErrCorrupt, "safetensors header lists %q twice", name)
+			return bad
 		}
 		seen[name] = true
 		if name == metadataKey {
-			if err := dec.Decode(&meta); err != nil {
-				return nil, nil, errorf(ErrCorrupt, "safetensors __metadata__ must map strings to strings: %v", err)
+			var err error
+			if meta, err = stringMap(dec); err != nil {
+				bad = errorf(ErrCorrupt, "safetensors __metadata__ must map strings to strings: %v", err)
 			}
-			continue
+			return bad
 		}
-		var raw rawEntry
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, errorf(ErrCorrupt, "safetensors entry %q is malformed: %v", name, err)
+		raw, err := entryOf(dec)
+		if err != nil {
+			bad = errorf(ErrCorrupt, "safetensors entry %q is malformed: %v", name, err)
+			return bad
 		}
 		e, err := checkEntry(name, raw, dataLen)
 		if err != nil {
-			return nil, nil, err
+			bad = err
+			return bad
 		}
 		if len(entries) == maxTensors {
-			return nil, nil, errorf(ErrUnsupported, "safetensors header lists more than %d tensors", maxTensors)
+			bad = errorf(ErrUnsupported, "safetensors header lists more than %d tensors", maxTensors)
+			return bad
 		}
 		entries = append(entries, e)
+		return nil
+	})
+	if bad != nil {
+		return nil, nil, bad
 	}
-	if _, err := dec.Token(); err != nil {
+	if err != nil {
 		return nil, nil, errorf(ErrCorrupt, "safetensors header is malformed JSON: %v", err)
 	}
-	if rest := bytes.TrimRight(header[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return nil, nil, errorf(ErrCorrupt, "safetensors header has %d bytes of trailing data", len(rest))
+	if n := dec.Offset(); n < len(header) {
+		return nil, nil, errorf(ErrCorrupt, "safetensors header has %d bytes of trailing data", len(header)-n)
 	}
 	return entries, meta, checkOverlaps(entries)
+}
+
+// stringMap reads __metadata__ as encoding/json decodes it into a
+// map[string]string: an object of strings (null reads as "", a repeated
+// name keeps its last value), or null (nil).
+func stringMap(dec *jsonlite.Decoder) (map[string]string, error) {
+	if dec.Null() {
+		return nil, nil
+	}
+	m := map[string]string{}
+	return m, dec.Object(func(name string) error {
+		if dec.Null() {
+			m[name] = ""
+			return nil
+		}
+		v, err := dec.String()
+		m[name] = v
+		return err
+	})
+}
+
+// entryOf reads a tensor entry: an object with dtype (a string), shape
+// and data_offsets (arrays of integers, or null); other members are
+// skipped and a repeated one keeps its last value.
+func entryOf(dec *jsonlite.Decoder) (rawEntry, error) {
+	var raw rawEntry
+	err := dec.Object(func(name string) error {
+		var err error
+		switch name {
+		case "dtype":
+			raw.DType, err = dec.String()
+		case "shape":
+			raw.Shape, err = intList(dec)
+		case "data_offsets":
+			raw.DataOffsets, err = intList(dec)
+		default:
+			err = dec.Skip()
+		}
+		return err
+	})
+	return raw, err
+}
+
+// intList reads an array of at most maxDims+1 integers (an empty, non-nil
+// slice for []; more cannot be a valid shape or data_offsets), or null
+// (nil).
+func intList(dec *jsonlite.Decoder) ([]int64, error) {
+	if dec.Null() {
+		return nil, nil
+	}
+	out := []int64{}
+	err := dec.Array(func() error {
+		if len(out) > maxDims {
+			return errors.New("more than " + strconv.Itoa(maxDims+1) + " integers")
+		}
+		n, err := dec.Int64()
+		out = append(out, n)
+		return err
+	})
+	return out, err
 }
 
 // checkEntry validates dtype, shape and offsets of one entry.

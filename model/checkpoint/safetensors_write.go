@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lowformer/lowformer-webgpu/internal/jsonlite"
 )
 
 // WriteSafetensors writes sd as a safetensors file. Floating tensors are
@@ -116,12 +117,8 @@ func buildHeader(sd *StateDict, keys []string, dtype DType, meta map[string]stri
 	var h bytes.Buffer
 	h.WriteByte('{')
 	if meta != nil {
-		m, err := json.Marshal(meta)
-		if err != nil {
-			return nil, err
-		}
 		h.WriteString(`"` + metadataKey + `":`)
-		h.Write(m)
+		h.Write(appendStringMap(nil, meta))
 	}
 	offset := int64(0)
 	for i, k := range keys {
@@ -133,7 +130,7 @@ func buildHeader(sd *StateDict, keys []string, dtype DType, meta map[string]stri
 		if i > 0 || meta != nil {
 			h.WriteByte(',')
 		}
-		name, _ := json.Marshal(k)
+		name := jsonlite.AppendString(nil, k)
 		shape := make([]string, len(t.Shape))
 		for j, d := range t.Shape {
 			shape[j] = strconv.Itoa(d)
@@ -210,4 +207,24 @@ func isInfBits(b []byte, dtype DType) bool {
 		return h == 0x7c00
 	}
 	return h == 0x7f80
+}
+
+// appendStringMap appends m as a JSON object with sorted names, as
+// encoding/json's Marshal writes a map[string]string.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonlite.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonlite.AppendString(b, m[k])
+	}
+	return append(b, '}')
 }

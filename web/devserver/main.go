@@ -10,6 +10,10 @@
 // trained on Fashion-MNIST that the library embeds (package pretrained) is
 // offered first, with its test images, so the demo shows real predictions
 // without downloading anything.
+//
+// The .wasm files go out compressed when the browser accepts it: brotli
+// from the .wasm.br files make web writes, gzip from .wasm.gz or compressed
+// on the fly (compress.go).
 package main
 
 import (
@@ -54,7 +58,7 @@ func main() {
 	mime.AddExtensionType(".wasm", "application/wasm")
 	mime.AddExtensionType(".js", "text/javascript; charset=utf-8")
 	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServer(http.Dir(*dir)))
+	mux.Handle("/", compressedWasm(*dir, http.FileServer(http.Dir(*dir))))
 	var builtinWeights, builtinSamples []entry
 	if *withPretrained {
 		var err error

@@ -76,6 +76,29 @@ describe('demo page', { skip: why || false }, () => {
     await page.close();
   });
 
+  it('sends Chromium lowformer.wasm precompressed (brotli), which still compiles', { timeout: 120000 }, async () => {
+    const page = await h.openPage(ctx, `${srv.url}/favicon.svg`, { waitReady: false });
+    const r = await page.evaluate(async () => {
+      const out = {};
+      for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+        const res = await fetch(f, { cache: 'no-store' });
+        const buf = await res.arrayBuffer();
+        await WebAssembly.compile(buf);
+        const e = performance.getEntriesByType('resource').filter((x) => x.name.endsWith('/' + f)).pop();
+        out[f] = { encoding: res.headers.get('content-encoding'), type: res.headers.get('content-type'),
+          vary: res.headers.get('vary'), decoded: buf.byteLength, encoded: e?.encodedBodySize ?? 0 };
+      }
+      return out;
+    });
+    for (const [f, v] of Object.entries(r)) {
+      assert.equal(v.encoding, 'br', `${f} Content-Encoding`);
+      assert.equal(v.type, 'application/wasm', `${f} Content-Type`);
+      assert.match(v.vary ?? '', /Accept-Encoding/i, `${f} Vary`);
+      assert.ok(v.encoded > 0 && v.encoded < v.decoded / 2, `${f}: ${v.encoded} bytes on the wire for ${v.decoded}`);
+    }
+    await page.close();
+  });
+
   it('the predictions card says loading while the page loads, and where to get real checkpoints', async () => {
     const html = await (await fetch(`${srv.url}/`)).text();
     assert.match(html, /<li class="placeholder">Loading the model…<\/li>/);

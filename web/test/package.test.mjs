@@ -178,6 +178,13 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.equal(r.allowed.length, 1, 'categoryAllowlist of one label keeps one class');
     assert.deepEqual(r.kernels, ['', true], 'no kernel set on the CPU backend');
     assert.equal(r.quantization, '');
+    assert.deepEqual(r.embed.slice(0, 3), [r.embed[2], r.embed[2], r.embed[2]], 'embed, embeddings and info.embeddingSize agree');
+    assert.ok(r.embed[2] > 0);
+    assert.deepEqual(r.embed[3].sort(), types.EmbedResult, 'embed result fields vs EmbedResult');
+    assert.deepEqual(r.features, [2, 1, 4, 5], 'features of stages [1, 4]: NCHW shapes, five stage widths');
+    assert.equal(r.cosine, 1, 'cosine of a vector with itself plus of two orthogonal ones');
+    assert.equal(r.stream[0], 2, 'classifyStream classified both frames of the iterable');
+    assert.deepEqual(r.stream[1].sort(), types.StreamStats, 'stats() fields vs StreamStats');
     assert.equal(r.error.isError, true);
     assert.match(r.error.message, /^lowformer: shape \[1 3 2 2\] needs 12 values/);
     assert.deepEqual(r.cleared, [false, false], 'no Cache API in Node');

@@ -5,11 +5,12 @@
 // types. Browser-only calls (image elements, worker mode) are type-checked in
 // browserOnly, which never runs.
 import LowFormerDefault, {
-  CACHE_NAME, DEFAULT_TOP_K, LowFormer, SIMD_PROBE, clearCache, hasWasmSIMD,
+  CACHE_NAME, DEFAULT_TOP_K, LowFormer, SIMD_PROBE, classifyStream, clearCache, cosineSimilarity, hasWasmSIMD,
 } from 'lowformer-webgpu';
 import type {
   ClassifyOptions, ClassifyResult, ClassifyTimings, DebugOptions, ImageSource, LoadOptions, LoadTimings,
   LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, RegionOfInterest, TrainingInfo, Weights,
+  EmbedResult, FeaturesResult, Feature, StreamHandle, StreamResult, StreamStats,
 } from 'lowformer-webgpu';
 
 declare const process: { argv: string[] };
@@ -50,6 +51,18 @@ const filtered: ClassifyResult[] = await model.classify([pixels, pixels], {
 });
 const allowed: ClassifyResult = await model.classify(pixels, { categoryAllowlist: [info.labels[0]] });
 const kernelSet: '' | 'cpu' | 'gpu' = info.kernels;
+const emb: EmbedResult = await model.embed(pixels, { normalize: true });
+const emb2: Float32Array = await model.embeddings(new Float32Array(3 * info.inputSize * info.inputSize), [1, 3, info.inputSize, info.inputSize]);
+const feats: FeaturesResult = await model.features(pixels, { stages: [1, 4] });
+const f0: Feature = feats.features[0];
+const cos: number = cosineSimilarity(emb.embedding, emb.embedding) + LowFormer.cosineSimilarity([1, 0], [0, 1]);
+async function* frames(): AsyncIterable<RGBAPixels> { yield pixels; yield pixels; }
+const results: StreamResult[] = [];
+const handle: StreamHandle = model.classifyStream(frames(), (r: StreamResult) => { results.push(r); }, { fps: 0, topK: 1 });
+await handle.done;
+const streamStats: StreamStats = handle.stats();
+const handle2: StreamHandle = classifyStream(model, frames(), () => {}, { embed: true });
+await handle2.stop();
 
 const n = 2;
 const input = new Float32Array(n * 3 * info.inputSize * info.inputSize);
@@ -95,6 +108,10 @@ console.log(JSON.stringify({
   allowed: allowed.predictions.map((p) => p.label),
   kernels: [kernelSet, info.kernelsReason.length > 0 || kernelSet === ''],
   quantization: info.quantization,
+  embed: [emb.embedding.length, emb2.length, info.embeddingSize, Object.keys(emb)],
+  features: [feats.features.length, f0.stage, f0.shape.length, info.stageChannels.length],
+  cosine: Math.round(cos * 1000) / 1000,
+  stream: [results.length, Object.keys(streamStats)],
   error: error && { message: error.message, isError: error instanceof Error },
   cleared: [cleared, cleared2],
 }));

@@ -1,0 +1,258 @@
+//go:build js || cgo
+
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
+	"github.com/lowformer/lowformer-webgpu/kernels"
+	"github.com/lowformer/lowformer-webgpu/preprocess"
+)
+
+// GPU preprocessing: an image already on the device (a texture, or a
+// buffer of packed RGBA bytes) is resized, cropped and normalized by the
+// kernels.Resize passes straight into a plan's input buffer, in the same
+// submit as the plan: no pixels cross back to the CPU and no CPU pass runs.
+// The bytes are the CPU path's (preprocess.Resample is Pillow's arithmetic).
+
+// ImageSource is an image on the model's device: View, an rgba8unorm
+// texture's view (gpu.ImageTexture), or Buffer, a storage buffer of at
+// least Width×Height packed RGBA bytes (R in the low byte, rows packed),
+// which the caller checks.
+type ImageSource struct {
+	View          *wgpu.TextureView
+	Buffer        *wgpu.Buffer
+	Width, Height int
+}
+
+// preKey names the preprocessing of one source size to one side.
+type preKey struct {
+	w, h, side int
+	texture    bool
+}
+
+// preprocessor is the two Resize passes of a preKey with their tap tables
+// and intermediate buffer (shared by every plan: submits never overlap).
+type preprocessor struct {
+	h, v              kernels.Resize
+	htaps, vtaps, mid *wgpu.Buffer
+}
+
+func (p *preprocessor) release() {
+	for _, b := range []*wgpu.Buffer{p.htaps, p.vtaps, p.mid} {
+		if b != nil {
+			b.Release()
+		}
+	}
+}
+
+// maxPreprocessors bounds the cached preprocessors (one per source size
+// and side); the oldest is dropped beyond it.
+const maxPreprocessors = 8
+
+// OutputsImage preprocesses src on the GPU to a side×side input (as
+// preprocess.Tensor does on the CPU) and runs the graph on it for the
+// values outs (nil: the logits), all in one submit; it returns the NHWC
+// activations of outs in order.
+func (m *GPU) OutputsImage(src ImageSource, side int, outs []Value) ([][]float32, error) {
+	if outs == nil {
+		outs = []Value{m.graph.Logits()}
+	}
+	p, err := m.plan(1, side, side, outs)
+	if err != nil {
+		return nil, err
+	}
+	pre, err := m.preprocessor(src, side)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ds, release, err := m.preDispatches(pre, src, p.input)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	flat, err := p.dev.RunReadAll(p.readback, append(ds, p.dispatches...), p.copies)
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]float32, len(outs))
+	for i, v := range outs {
+		k := p.shapes[v].Numel()
+		res[i], flat = flat[:k:k], flat[k:]
+	}
+	return res, nil
+}
+
+// OutputsFilled is OutputsImage of the model's w×h image texture
+// (ImageTexture) after fill has written it; concurrent calls take turns,
+// so that one's pixels are never replaced before its run.
+func (m *GPU) OutputsFilled(w, h, side int, outs []Value, fill func(*gpu.ImageTexture) error) ([][]float32, error) {
+	m.imgMu.Lock()
+	defer m.imgMu.Unlock()
+	tex, err := m.ImageTexture(w, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := fill(tex); err != nil {
+		return nil, err
+	}
+	return m.OutputsImage(ImageSource{View: tex.View, Width: w, Height: h}, side, outs)
+}
+
+// PreprocessFilled is PreprocessImage of the image texture after fill.
+func (m *GPU) PreprocessFilled(w, h, side int, read bool, fill func(*gpu.ImageTexture) error) ([]float32, error) {
+	m.imgMu.Lock()
+	defer m.imgMu.Unlock()
+	tex, err := m.ImageTexture(w, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := fill(tex); err != nil {
+		return nil, err
+	}
+	return m.PreprocessImage(ImageSource{View: tex.View, Width: w, Height: h}, side, read)
+}
+
+// PreprocessImage runs only the GPU preprocessing of src into a side×side
+// input buffer and returns that input (NHWC, 4 channels), for tests and
+// timing.
+func (m *GPU) PreprocessImage(src ImageSource, side int, read bool) ([]float32, error) {
+	p, err := m.Plan(1, side, side)
+	if err != nil {
+		return nil, err
+	}
+	pre, err := m.preprocessor(src, side)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ds, release, err := m.preDispatches(pre, src, p.input)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var copies []gpu.Copy
+	if read {
+		copies = []gpu.Copy{{Src: p.input, Count: side * side * InputChannels}}
+	}
+	return p.dev.RunReadAll(nil, ds, copies)
+}
+
+// ImageTexture returns the model's rgba8unorm texture of w×h pixels for
+// images to be copied into (built on first use, kept until Close; one per
+// size, the last few sizes).
+func (m *GPU) ImageTexture(w, h int) (*gpu.ImageTexture, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	for _, t := range m.images {
+		if t.Width == w && t.Height == h {
+			return t, nil
+		}
+	}
+	t, err := m.dev.NewImageTexture(fmt.Sprintf("image%dx%d", w, h), w, h)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.images) >= maxPreprocessors {
+		m.images[0].Release()
+		m.images = m.images[1:]
+	}
+	m.images = append(m.images, t)
+	return t, nil
+}
+
+// preprocessor returns the preprocessing of src to side, building it on
+// first use.
+func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
+	if (src.View == nil) == (src.Buffer == nil) {
+		return nil, fmt.Errorf("model: an image source needs a texture view or a buffer (exactly one)")
+	}
+	if src.Width < 1 || src.Height < 1 || side < MinInputSize {
+		return nil, fmt.Errorf("model: preprocessing a %dx%d image to %d: need a non-empty image and a side of at least %d", src.Width, src.Height, side, MinInputSize)
+	}
+	key := preKey{src.Width, src.Height, side, src.View != nil}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	if p, ok := m.pre[key]; ok {
+		return p, nil
+	}
+	r := preprocess.NewResample(src.Width, src.Height, side)
+	hk, vk := kernels.ChooseResize(r, key.texture, 0)
+	p := &preprocessor{h: hk, v: vk}
+	var err error
+	k := r.MaxTaps()
+	if p.htaps, err = m.dev.NewBufferBytes("resize-htaps", int32Bytes(preprocess.Flat(r.H, k))); err == nil {
+		if p.vtaps, err = m.dev.NewBufferBytes("resize-vtaps", int32Bytes(preprocess.Flat(r.V, k))); err == nil {
+			p.mid, err = m.dev.NewBuffer("resize-mid", uint64(4*r.Rows*r.Side))
+		}
+	}
+	if err == nil {
+		err = m.cache.Prepare(hk, vk)
+	}
+	if err != nil {
+		p.release()
+		return nil, fmt.Errorf("model: preparing the GPU preprocessing of %dx%d images to %d: %w", src.Width, src.Height, side, err)
+	}
+	if len(m.pre) >= maxPreprocessors {
+		for k, old := range m.pre { // any one: sizes rarely change
+			old.release()
+			delete(m.pre, k)
+			break
+		}
+	}
+	m.pre[key] = p
+	return p, nil
+}
+
+// preDispatches binds the two passes of pre to src and the input buffer
+// in; release frees the bind groups after the run.
+func (m *GPU) preDispatches(pre *preprocessor, src ImageSource, in *wgpu.Buffer) ([]gpu.Dispatch, func(), error) {
+	srcRes := gpu.Resource{View: src.View}
+	if src.Buffer != nil {
+		srcRes = gpu.BufferRes(src.Buffer)
+	}
+	h, err := m.cache.Dispatch(pre.h, srcRes, gpu.BufferRes(pre.htaps), gpu.BufferRes(pre.mid))
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := m.cache.Dispatch(pre.v, gpu.BufferRes(pre.mid), gpu.BufferRes(pre.vtaps), gpu.BufferRes(in))
+	if err != nil {
+		h.Group.Release()
+		return nil, nil, err
+	}
+	return []gpu.Dispatch{h, v}, func() { h.Group.Release(); v.Group.Release() }, nil
+}
+
+// releaseImages frees the preprocessors and image textures. Called with
+// m.mu held.
+func (m *GPU) releaseImages() {
+	for _, p := range m.pre {
+		p.release()
+	}
+	m.pre = nil
+	for _, t := range m.images {
+		t.Release()
+	}
+	m.images = nil
+}
+
+// int32Bytes is v as little-endian bytes.
+func int32Bytes(v []int32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
+	}
+	return b
+}

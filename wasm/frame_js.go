@@ -1,0 +1,171 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	lowformer "github.com/lowformer/lowformer-webgpu"
+	"github.com/lowformer/lowformer-webgpu/gpu"
+	"github.com/lowformer/lowformer-webgpu/preprocess"
+)
+
+// frameExports are the exported functions of the GPU preprocessing.
+func (a *api) frameExports() map[string]func([]safejs.Value) (work, error) {
+	return map[string]func([]safejs.Value) (work, error){"frame": a.frame, "device": a.device, "preprocess": a.preprocess}
+}
+
+// preprocess(rgba, width, height, size) → Float32Array [3, size, size]: the
+// CPU path's model input for the pixels (preprocess.Tensor), for comparing
+// the GPU preprocessing with it.
+func (a *api) preprocess(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 4, "preprocess(rgba: Uint8ClampedArray, width, height, size)"); err != nil {
+		return nil, err
+	}
+	w, err := argInt(args[1], "width")
+	if err != nil {
+		return nil, err
+	}
+	h, err := argInt(args[2], "height")
+	if err != nil {
+		return nil, err
+	}
+	size, err := argInt(args[3], "size")
+	if err != nil {
+		return nil, err
+	}
+	if size < lowformer.MinSide || size > lowformer.MaxClassifySide {
+		return nil, fmt.Errorf("lowformer: size %d outside %d..%d", size, lowformer.MinSide, lowformer.MaxClassifySide)
+	}
+	pix, err := argBytes(args[0], "pixels")
+	if err != nil {
+		return nil, err
+	}
+	img, err := pixelsImage(pix, w, h)
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) { return float32sToJS(preprocess.Tensor(img, size)) }, nil
+}
+
+// frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly})
+//
+//	→ {predictions, timings} | {embedding, timings} | {timings}
+//
+// runs the model on an image with the GPU preprocessing: source is copied
+// to the model's texture with copyExternalImageToTexture (ImageBitmap,
+// VideoFrame, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas,
+// HTMLImageElement, ImageData), copied from a GPUTexture (rgba8unorm,
+// COPY_SRC, of the model's device), or read from a GPUBuffer of packed
+// RGBA bytes (STORAGE, of the model's device). The source must stay valid
+// until the promise settles.
+func (a *api) frame(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 4, "frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly}?)"); err != nil {
+		return nil, err
+	}
+	hd, err := a.handle(args[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := argInt(args[2], "width")
+	if err != nil {
+		return nil, err
+	}
+	h, err := argInt(args[3], "height")
+	if err != nil {
+		return nil, err
+	}
+	copt, err := classifyOptions(args, 4)
+	if err != nil {
+		return nil, err
+	}
+	o, _ := argOptions(args, 4)
+	embed, err := o.bool("embed")
+	if err != nil {
+		return nil, err
+	}
+	normalize, err := o.bool("normalize")
+	if err != nil {
+		return nil, err
+	}
+	only, err := o.bool("preprocessOnly")
+	if err != nil {
+		return nil, err
+	}
+	readInput, err := o.bool("readInput")
+	if err != nil {
+		return nil, err
+	}
+	src := safejs.Unsafe(args[1])
+	img := lowformer.DeviceImage{Width: w, Height: h}
+	switch {
+	case isInstance(args[1], "GPUBuffer"):
+		if need := 4 * w * h; src.Get("size").Int() < need {
+			return nil, fmt.Errorf("lowformer: the GPUBuffer has %d bytes, %d×%d RGBA pixels need %d", src.Get("size").Int(), w, h, need)
+		}
+		img.Buffer = gpu.WrapJSBuffer(src)
+	case isInstance(args[1], "GPUTexture"):
+		img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error { return dev.CopyJSTexture(tex, src) }
+	default:
+		img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error { return dev.CopyExternalImage(tex, src) }
+	}
+	return func() (any, error) {
+		ctx := context.Background()
+		var t lowformer.Timings
+		switch {
+		case only:
+			t0 := time.Now()
+			in, err := hd.PreprocessDeviceImage(ctx, img, copt.Side, readInput)
+			if err != nil {
+				return nil, err
+			}
+			out := map[string]any{"timings": map[string]any{"preprocess": ms(time.Since(t0))}}
+			if readInput {
+				if out["input"], err = float32sToJS(in); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		case embed:
+			e, err := hd.EmbedDeviceImage(ctx, img, lowformer.EmbedOptions{Side: copt.Side, Normalize: normalize, Timings: &t})
+			if err != nil {
+				return nil, err
+			}
+			v, err := float32sToJS(e)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"embedding": v, "timings": map[string]any{
+				"preprocess": ms(t.Preprocess), "inference": ms(t.Inference), "postprocess": ms(t.Postprocess)}}, nil
+		}
+		copt.Timings = &t
+		preds, err := hd.ClassifyDeviceImage(ctx, img, copt)
+		if err != nil {
+			return nil, err
+		}
+		return classificationJS(classification{Predictions: preds, Timings: t}), nil
+	}, nil
+}
+
+// device(id) → GPUDevice | null: the model's device, for sharing textures
+// and buffers with frame.
+func (a *api) device(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 1, "device(id)"); err != nil {
+		return nil, err
+	}
+	hd, err := a.handle(args[0])
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		d := hd.Device()
+		if d == nil {
+			return nil, nil
+		}
+		return safejs.Safe(d.JSDevice()), nil
+	}, nil
+}

@@ -1,0 +1,139 @@
+// preprocess: 'gpu' in Chromium: the GPU preprocessing (copyExternalImageToTexture, Pillow's
+// bicubic resize, crop and normalization in WGSL) writes the CPU path's model input from the same
+// RGBA pixels (within 1/255 of a [0,1] pixel value) for the repository's photos at several sizes,
+// from an ImageBitmap, a canvas, a GPUTexture and a GPUBuffer of the model's device; classify and
+// embed give the CPU path's results; and the per-frame preprocessing time of 640×480 frames on both
+// paths is reported.
+//
+//   make web && node --test --test-concurrency=1 web/test/gpupre.test.mjs
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as h from './harness.mjs';
+
+const why = h.missingPrerequisite();
+if (why && h.CI) throw new Error(`browser tests cannot run: ${why}`);
+const noB0 = existsSync(join(h.sharedDir, 'b0', 'evalmodel.pt')) ? false : `no reference data at ${join(h.sharedDir, 'b0')}`;
+const PHOTOS = ['rocket_422_progressive.jpg', 'coffee_444_progressive.jpg', 'camera_gray.jpg', 'astronaut_rgba.png'];
+
+describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => {
+  const s = h.usePage({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+
+  it('writes the CPU path\'s input from the same pixels: photos at several sizes, four source kinds', { timeout: 600000 }, async (t) => {
+    const r = await s.page.evaluate(async (photos) => {
+      window.m = await LowFormer.load({ weights: '/shared/b0/evalmodel.pt', cache: false });
+      const m = window.m;
+      const dev = await m.gpuDevice();
+      const out = [];
+      for (const name of photos) {
+        const bmp0 = await createImageBitmap(await (await fetch('/images/' + name)).blob());
+        for (const [w, h] of [[bmp0.width, bmp0.height], [640, 480], [333, 500], [97, 61]]) {
+          const c = new OffscreenCanvas(w, h);
+          const ctx = c.getContext('2d', { willReadFrequently: true });
+          ctx.drawImage(bmp0, 0, 0, w, h);
+          const id = ctx.getImageData(0, 0, w, h);
+          for (const size of [224, 160]) {
+            const cpu = await globalThis.__lowformer.preprocess(id.data, w, h, size);
+            const bmp = await createImageBitmap(id, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+            const tex = dev.createTexture({ size: [w, h], format: 'rgba8unorm', usage: GPUTextureUsage.COPY_SRC | GPUTextureUsage.COPY_DST | GPUTextureUsage.TEXTURE_BINDING });
+            dev.queue.writeTexture({ texture: tex }, id.data, { bytesPerRow: 4 * w }, [w, h]);
+            const buf = dev.createBuffer({ size: 4 * w * h, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+            dev.queue.writeBuffer(buf, 0, id.data);
+            const std = [0.229, 0.224, 0.225];
+            const kinds = [['bitmap', bmp, {}], ['texture', tex, {}], ['buffer', buf, { width: w, height: h }]];
+            // A canvas holds premultiplied pixels: with transparency its getImageData and its
+            // un-premultiplied copy to a texture round differently, so it is the same pixels only
+            // when opaque (the astronaut PNG has an alpha channel).
+            if (!name.includes('rgba')) kinds.push(['canvas', c, {}]);
+            for (const [kind, src, opts] of kinds) {
+              const g = await m.preprocessOnly(src, { ...opts, size, readInput: true });
+              let worst = g.input.length === 4 * size * size ? 0 : Infinity;
+              for (let p = 0; p < size * size; p++) {
+                for (let ch = 0; ch < 3; ch++) {
+                  const d = Math.abs(g.input[4 * p + ch] - cpu[ch * size * size + p]) * std[ch];
+                  if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+                }
+              }
+              out.push({ name, w, h, size, kind, worst });
+            }
+            bmp.close();
+            tex.destroy();
+            buf.destroy();
+          }
+        }
+        bmp0.close();
+      }
+      return out;
+    }, PHOTOS);
+    let worst = 0;
+    for (const c of r) {
+      worst = Math.max(worst, c.worst);
+      if (!(c.worst <= 1 / 255)) assert.fail(`${c.name} at ${c.w}×${c.h} → ${c.size} from a ${c.kind}: max |Δ| ${c.worst} of a [0,1] pixel value > 1/255`);
+    }
+    t.diagnostic(`${r.length} cases, max |Δ| ${worst.toExponential(2)} of a [0,1] pixel value (1/255 = 3.9e-3)`);
+    console.log(`# GPU preprocessing: ${r.length} cases (4 photos × 4 sizes × 2 sides × 3-4 source kinds), max |Δ| against the CPU path ${worst.toExponential(2)} of a [0,1] pixel value`);
+  });
+
+  it('classify and embed with preprocess: \'gpu\' give the CPU path\'s results', { timeout: 300000 }, async () => {
+    const r = await s.page.evaluate(async () => {
+      const m = window.m;
+      const c = new OffscreenCanvas(640, 480);
+      const ctx = c.getContext('2d', { willReadFrequently: true });
+      ctx.drawImage(await createImageBitmap(await (await fetch('/images/rocket_422_progressive.jpg')).blob()), 0, 0, 640, 480);
+      const id = ctx.getImageData(0, 0, 640, 480);
+      const cpu = await m.classify(id, { topK: 5 });
+      const gpu = await m.classify(c, { topK: 5, preprocess: 'gpu' });
+      const ec = await m.embed(id);
+      const eg = await m.embed(c, { preprocess: 'gpu' });
+      let d = 0;
+      for (let i = 0; i < ec.embedding.length; i++) d = Math.max(d, Math.abs(ec.embedding[i] - eg.embedding[i]));
+      const bad = await outcome(m.classify(new Blob([new Uint8Array(4)]), { preprocess: 'gpu' }));
+      const badKind = await outcome(m.classify(c, { preprocess: 'gpuu' }));
+      return { cpu: cpu.predictions, gpu: gpu.predictions, decoder: gpu.decoder, embDiff: d, bad, badKind };
+    });
+    assert.equal(r.decoder, 'gpu');
+    assert.deepEqual(r.gpu.map((p) => p.index), r.cpu.map((p) => p.index));
+    for (let i = 0; i < 5; i++) assert.ok(Math.abs(r.gpu[i].probability - r.cpu[i].probability) < 1e-5);
+    assert.ok(r.embDiff <= 2e-4, `embedding max |Δ| ${r.embDiff}`);
+    assert.match(r.bad.message, /not a file/);
+    assert.match(r.badKind.message, /preprocess must be 'cpu' or 'gpu'/);
+  });
+
+  it('times 640×480 camera frames (fake camera): preprocessing and classify, CPU path against GPU, built-in model and B0', { timeout: 600000 }, async (t) => {
+    const r = await s.page.evaluate(async () => {
+      const cam = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+      const v = document.createElement('video');
+      Object.assign(v, { muted: true, playsInline: true, srcObject: cam });
+      await v.play();
+      const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+      const out = {};
+      for (const [name, weights] of [['built-in', '/pretrained/fashion_mnist.safetensors'], ['B0', '/shared/b0/evalmodel.pt']]) {
+        const m = name === 'B0' ? window.m : await LowFormer.load({ weights, cache: false });
+        const x = { cpuPre: [], gpuPre: [], cpuE2E: [], gpuE2E: [] };
+        for (let i = 0; i < 9; i++) { // interleaved, a new camera frame each time
+          await new Promise((r) => v.requestVideoFrameCallback(r));
+          const a = await m.classify(v);
+          x.cpuPre.push(a.timings.pixels + a.timings.preprocess);
+          x.cpuE2E.push(a.timings.total);
+          await new Promise((r) => v.requestVideoFrameCallback(r));
+          x.gpuPre.push((await m.preprocessOnly(v)).timings.total);
+          await new Promise((r) => v.requestVideoFrameCallback(r));
+          x.gpuE2E.push((await m.classify(v, { preprocess: 'gpu' })).timings.total);
+        }
+        out[name] = Object.fromEntries(Object.entries(x).map(([k, a]) => [k, med(a)]));
+        out[name].side = m.info.inputSize;
+        if (m !== window.m) await m.dispose();
+      }
+      cam.getTracks().forEach((tr) => tr.stop());
+      return out;
+    });
+    for (const [name, x] of Object.entries(r)) {
+      const msg = `${name} at ${x.side}, 640×480 camera frames, medians of 9 interleaved: preprocessing CPU path (drawImage+getImageData+Go) ${x.cpuPre.toFixed(1)} ms, GPU (copy+WGSL passes, waited for) ${x.gpuPre.toFixed(1)} ms (${(x.gpuPre / x.cpuPre).toFixed(2)}×); classify end to end ${x.cpuE2E.toFixed(0)} ms CPU-preprocessed, ${x.gpuE2E.toFixed(0)} ms GPU-preprocessed`;
+      t.diagnostic(msg);
+      console.log('# ' + msg);
+      assert.ok(x.gpuPre > 0 && x.cpuPre > 0);
+    }
+  });
+});
