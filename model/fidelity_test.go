@@ -89,7 +89,8 @@ func fidelityCases(t *testing.T) []fidelityCase {
 		}
 		defer os.RemoveAll(dir)
 		start := time.Now()
-		args := append([]string{filepath.Join("testdata", "fidelity.py"), dir, fmt.Sprint(fidelitySize), fmt.Sprint(fidelitySize), "1"}, variants...)
+		// -B: no __pycache__ left in the checkout.
+		args := append([]string{"-B", filepath.Join("testdata", "fidelity.py"), dir, fmt.Sprint(fidelitySize), fmt.Sprint(fidelitySize), "1"}, variants...)
 		out, err := exec.Command(py, args...).CombinedOutput()
 		if err != nil {
 			fidelityError = fmt.Errorf("testdata/fidelity.py: %v\n%s", err, out)
