@@ -91,6 +91,11 @@ type convData struct {
 	gemmCore
 	H, W, WO, HWO, CI4, K, Stride, Pad int
 	Pairs                              bool // two channel groups per loop step
+	// TapBlocks sums each tap's Cin products from zero and adds them to
+	// running totals (blocked summation, see kBlockVec4): on when the K
+	// of K²·Cin exceeds one block and a tap has at least 32 channels
+	// (fewer would add one vec4 add per < 32 multiply-adds).
+	TapBlocks bool
 }
 
 func (k Conv) core() gemmCore {
@@ -106,7 +111,8 @@ func (k Conv) Source() (string, error) {
 	c := k.core()
 	c.Decls = decls(k.Bindings())
 	return shaders.Render("conv.wgsl", convData{gemmCore: c, H: k.H, W: k.W, WO: wo, HWO: ho * wo,
-		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Pairs: k.Cin%8 == 0})
+		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Pairs: k.Cin%8 == 0,
+		TapBlocks: k.K*k.K*k.Cin > 4*kBlockVec4 && k.Cin >= 32})
 }
 
 // Bindings implements Kernel.

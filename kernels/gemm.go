@@ -128,6 +128,10 @@ type gemmCore struct {
 	WM, WN, KS, KC4   int
 	KV4, BM, BN4, KT4 int
 	NCBW, TotalWG     int
+	// KBS > 0: blocked summation (see kBlockVec4), the sums added to the
+	// totals every KBS steps of KC products; on when a group's share of
+	// K exceeds one block.
+	KBS int
 }
 
 // newGemmCore derives the dispatch geometry of an M×(4·n4) output.
@@ -157,6 +161,9 @@ func (c gemmCore) cooperate(co Coop, kv4 int) gemmCore {
 	c.TotalWG = ceilDiv(c.M, c.BM) * c.NCBW
 	c.RaggedRows, c.RaggedCols = c.M%c.BM != 0, c.N4%c.BN4 != 0
 	c.GX, c.GY = grid(c.TotalWG)
+	if kv4 > co.KS*kBlockVec4 {
+		c.KBS = max(1, kBlockVec4/c.KC4)
+	}
 	return c
 }
 

@@ -63,7 +63,26 @@ func (k Pointwise) validate() error {
 // pointwiseData is the template data of gemm.wgsl.
 type pointwiseData struct {
 	gemmCore
-	K4 int
+	K4  int
+	KB4 int // vec4 steps per block of the K sum; 0: one chain (K4 ≤ kBlockVec4)
+}
+
+// kBlockVec4 is the block of blocked summation in the GEMM kernels'
+// K loops, in vec4 steps (64 products per accumulator): K longer than
+// that is summed in blocks from zero, each added to a running total
+// (shaders/gemm.wgsl, gemm_kloop_open). One chain of K fused multiply-adds
+// lets the rounding error grow with K; the heads' Linear layers (K of
+// 1536–2560) put our logits 3–7× further from the fp64 truth than
+// PyTorch fp32's (issue 13). Shorter K keeps the single chain, bit for bit.
+const kBlockVec4 = 16
+
+// newPointwiseData is the template data of a GEMM with k4 vec4 steps.
+func newPointwiseData(c gemmCore, k4 int) pointwiseData {
+	d := pointwiseData{gemmCore: c, K4: k4}
+	if k4 > kBlockVec4 {
+		d.KB4 = kBlockVec4
+	}
+	return d
 }
 
 func (k Pointwise) core() gemmCore {
@@ -77,7 +96,7 @@ func (k Pointwise) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
-	return shaders.Render("gemm.wgsl", pointwiseData{c, k.K / 4})
+	return shaders.Render("gemm.wgsl", newPointwiseData(c, k.K/4))
 }
 
 // Bindings implements Kernel.

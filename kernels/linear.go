@@ -82,7 +82,7 @@ func (k Linear) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
-	return shaders.Render("gemm.wgsl", pointwiseData{c, k.K / 4})
+	return shaders.Render("gemm.wgsl", newPointwiseData(c, k.K/4))
 }
 
 // Bindings implements Kernel.

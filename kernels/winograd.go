@@ -480,7 +480,7 @@ func (k WinogradGemm) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
-	return shaders.Render("winograd_gemm.wgsl", pointwiseData{c, k.Cin / 4})
+	return shaders.Render("winograd_gemm.wgsl", newPointwiseData(c, k.Cin/4))
 }
 
 // Bindings implements Kernel.

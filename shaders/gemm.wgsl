@@ -63,6 +63,46 @@ const GXI = {{u32 .GXI}};
 {{- end}}
 {{- end}}
 
+{{/* The K loop of the gemm and winograd_gemm kernels over kk = 0 .. K4-1,
+opened by gemm_kloop_open and closed by gemm_kloop_close. With .KB4 > 0
+(kernels.kBlockVec4) it is blocked summation: each block of KB4 vec4 steps
+is summed in the accumulators from zero, then added to the running totals
+tot<i>_<j>, which become the accumulators after the loop; one long chain
+of K fused multiply-adds grows the rounding error with K, blocks with
+4·KB4 + K/(4·KB4). */}}
+{{define "gemm_kloop_open"}}
+{{- if .KB4}}
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  var tot{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+  for (var kb = 0u; kb < K4; kb = kb + {{u32 .KB4}}) {
+  let kend = min(kb + {{u32 .KB4}}, K4);
+  for (var kk = kb; kk < kend; kk = kk + 1u) {
+{{- else}}
+  for (var kk = 0u; kk < K4; kk = kk + 1u) {
+{{- end}}
+{{- end}}
+
+{{define "gemm_kloop_close"}}
+  }
+{{- if .KB4}}
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  tot{{$i}}_{{$j}} = tot{{$i}}_{{$j}} + acc{{$i}}_{{$j}};
+  acc{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+  }
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  acc{{$i}}_{{$j}} = tot{{$i}}_{{$j}};
+{{- end}}
+{{- end}}
+{{- end}}
+{{- end}}
+
 {{/* Epilogue: C = act(acc + bias) + residual, masked to the real rows/columns.
 With Batched, C = acc at row ZROW + row (ZROW in scope), no bias. */}}
 {{define "gemm_epilogue"}}
@@ -155,6 +195,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc{{$i}}_{{$j}} = vec4<f32>(0.0);
 {{- end}}
 {{- end}}
+{{- if .KBS}}
+  // Blocked summation (see gemm_kloop_open): every KBS steps the sums go
+  // into the totals (a uniform branch).
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  var tot{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+{{- end}}
   for (var kb = 0u; kb < KV4; kb = kb + KT4) {
     for (var e = lid; e < BM * KT4; e = e + WGS) {
       let q = kb + e % KT4;
@@ -198,7 +247,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- end}}
     }
     workgroupBarrier();
+{{- if .KBS}}
+    if ((kb / KT4) % {{u32 .KBS}} == {{u32 (sub .KBS 1)}}) {
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+      tot{{$i}}_{{$j}} = tot{{$i}}_{{$j}} + acc{{$i}}_{{$j}};
+      acc{{$i}}_{{$j}} = vec4<f32>(0.0);
+{{- end}}
+{{- end}}
+    }
+{{- end}}
   }
+{{- if .KBS}}
+{{- range $i := seq .TM}}
+{{- range $j := seq $.TN4}}
+  acc{{$i}}_{{$j}} = tot{{$i}}_{{$j}} + acc{{$i}}_{{$j}};
+{{- end}}
+{{- end}}
+{{- end}}
 {{- if gt .KS 1}}
   let rbase = (lid % WMN) * (TM * TN4);
   if (kg > 0u) {
@@ -246,13 +312,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- range $i := seq .TM}}
   let abase{{$i}} = r{{$i}} * K4;
 {{- end}}
-  for (var kk = 0u; kk < K4; kk = kk + 1u) {
+{{- template "gemm_kloop_open" .}}
 {{- range $i := seq .TM}}
     let a{{$i}} = A[abase{{$i}} + kk];
 {{- end}}
     let k0 = kk * 4u;
 {{- template "gemm_kstep" .}}
-  }
+{{- template "gemm_kloop_close" .}}
 {{- template "gemm_epilogue" .}}
 }
 {{- end}}

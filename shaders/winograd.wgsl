@@ -95,13 +95,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- range $i := seq .TM}}
   let abase{{$i}} = (ZROW + r{{$i}}) * K4;
 {{- end}}
-  for (var kk = 0u; kk < K4; kk = kk + 1u) {
+{{- template "gemm_kloop_open" .}}
 {{- range $i := seq .TM}}
     let a{{$i}} = A[abase{{$i}} + kk];
 {{- end}}
     let k0 = kz + kk * 4u;
 {{- template "gemm_kstep" .}}
-  }
+{{- template "gemm_kloop_close" .}}
 {{- template "gemm_epilogue" .}}
 }
 {{- end}}

@@ -15,7 +15,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from PIL import Image
+try:
+    from PIL import Image  # only the image helpers need it
+except ImportError:  # e.g. scripts/gpu-check.sh on a machine with torch alone
+    Image = None
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)

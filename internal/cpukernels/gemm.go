@@ -76,3 +76,14 @@ func (g *Gemm) Task(t, worker int) {
 	i0, m, p0, p1 := g.split.at(t)
 	GemmBlock(g.C[i0*g.Ldc:], g.Ldc, g.A[i0*g.Lda:], g.Lda, m, g.B, p0, p1, g.Ep.rows(i0), g.scratch.pack(worker, g.B))
 }
+
+// kBlock is the number of K steps a GEMM micro-tile sums in fresh
+// registers before adding them to its running totals (blocked summation).
+// One long chain of K fused multiply-adds lets the rounding error grow with
+// K; blocks of kBlock grow it with kBlock + K/kBlock instead. On the
+// synthetic variants at 224×224 (model's TestFidelityDeepCPU) this took
+// the logits from 2–7× PyTorch fp32's distance to the fp64 truth to
+// 0.6–1.2× (64 left E1 at 1.6×; the heads' Linear layers, K = 1536–2560,
+// were the main source). For K ≤ kBlock the result is the single
+// chain's, bit for bit.
+const kBlock = 32

@@ -1,0 +1,31 @@
+//go:build js || cgo
+
+package model
+
+import (
+	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/gputest"
+	"github.com/lowformer/lowformer-webgpu/kernels"
+)
+
+// TestFidelityDeepGPU checks the GPU path, with each kernel set, on the
+// deep variant(s) at 224×224 against PyTorch fp32 and the fp64 truth (see
+// TestFidelityDeepCPU).
+func TestFidelityDeepGPU(t *testing.T) {
+	dev := gputest.Device(t)
+	cases := fidelityCases(t)
+	for _, set := range []kernels.Set{kernels.SetCPU, kernels.SetGPU} {
+		for _, c := range cases {
+			t.Run(string(set)+"/"+c.Variant, func(t *testing.T) {
+				m := NewGPU(dev, c.Graph, kernels.Target{Set: set})
+				defer m.Close()
+				got, err := m.Logits(c.Input, 1, fidelitySize, fidelitySize)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkFidelity(t, c, "GPU ("+string(set)+" kernels)", got)
+			})
+		}
+	}
+}
