@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, only where missing:
-# the lavapipe Vulkan driver (WebGPU on the CPU) and, with --browser, Debian's
-# Chromium and the npm packages of the browser tests; then it makes sure the Go
+# the lavapipe Vulkan driver (WebGPU on the CPU) and, with --browser (the whole
+# test suite), Debian's Chromium, PyTorch (python3-torch: the deep-variant
+# fidelity tests compare with PyTorch fp32 and the fp64 reference) and the npm
+# packages of the browser tests; then it makes sure the Go
 # toolchain of go.mod is here (a fresh machine's Go fetches it once, ~76 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 need=()
 for p in mesa-vulkan-drivers libvulkan1; do installed "$p" || need+=("$p"); done
 if [ "${1:-}" = "--browser" ]; then
-  installed chromium || need+=(chromium)
+  for p in chromium python3-torch python3-numpy python3-pil; do installed "$p" || need+=("$p"); done
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
@@ -21,7 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 if [ "${1:-}" = "--browser" ]; then
   for dir in web bench; do
-    if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules/playwright-core" ]; then
+    if [ -f "$dir/package.json" ] && ! (cd "$dir" && npm ls --depth=0 >/dev/null 2>&1); then
       echo "setup: npm install ($dir/)"
       (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
     fi
