@@ -59,7 +59,8 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 // runs the model on an image with the GPU preprocessing: source is copied
 // to the model's texture with copyExternalImageToTexture (ImageBitmap,
 // VideoFrame, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas,
-// HTMLImageElement, ImageData), copied from a GPUTexture (rgba8unorm,
+// HTMLImageElement), written from an ImageData's pixels with
+// queue.writeTexture, copied from a GPUTexture (rgba8unorm,
 // COPY_SRC, of the model's device), or read from a GPUBuffer of packed
 // RGBA bytes (STORAGE, of the model's device). The source must stay valid
 // until the promise settles.
@@ -108,6 +109,12 @@ func (a *api) frame(args []safejs.Value) (work, error) {
 			return nil, fmt.Errorf("lowformer: the GPUBuffer has %d bytes, %d×%d RGBA pixels need %d", src.Get("size").Int(), w, h, need)
 		}
 		img.Buffer = gpu.WrapJSBuffer(src)
+	case isInstance(args[1], "ImageData"):
+		if sw, sh := src.Get("width").Int(), src.Get("height").Int(); sw != w || sh != h {
+			return nil, fmt.Errorf("lowformer: the ImageData is %d×%d pixels, not the %d×%d given", sw, sh, w, h)
+		}
+		data := src.Get("data")
+		img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error { return dev.WriteJSPixels(tex, data) }
 	case isInstance(args[1], "GPUTexture"):
 		img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error { return dev.CopyJSTexture(tex, src) }
 	default:
@@ -118,12 +125,24 @@ func (a *api) frame(args []safejs.Value) (work, error) {
 		var t lowformer.Timings
 		switch {
 		case only:
+			// upload: writing the texture (Fill); passes: the two WGSL passes
+			// submitted and waited for (with readInput, read back too).
+			var upload time.Duration
+			if fill := img.Fill; fill != nil {
+				img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error {
+					t := time.Now()
+					err := fill(dev, tex)
+					upload = time.Since(t)
+					return err
+				}
+			}
 			t0 := time.Now()
 			in, err := hd.PreprocessDeviceImage(ctx, img, copt.Side, readInput)
 			if err != nil {
 				return nil, err
 			}
-			out := map[string]any{"timings": map[string]any{"preprocess": ms(time.Since(t0))}}
+			total := time.Since(t0)
+			out := map[string]any{"timings": map[string]any{"preprocess": ms(total), "upload": ms(upload), "passes": ms(total - upload)}}
 			if readInput {
 				if out["input"], err = float32sToJS(in); err != nil {
 					return nil, err

@@ -363,6 +363,14 @@ function sourceSize(src) {
   return [src.width, src.height];
 }
 
+// isFramePixels says whether the GPU preprocessing takes src's pixels through a 2D canvas (a
+// video, a VideoFrame, a canvas: opaque frames, read as the CPU path reads them) rather than with
+// copyExternalImageToTexture (an ImageBitmap or image, whose alpha it keeps un-premultiplied).
+function isFramePixels(src) {
+  return ['HTMLVideoElement', 'VideoFrame', 'HTMLCanvasElement', 'OffscreenCanvas']
+    .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
+}
+
 function isDrawable(src) {
   return ['HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', 'ImageBitmap', 'OffscreenCanvas', 'VideoFrame', 'SVGImageElement']
     .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
@@ -607,7 +615,25 @@ class Local {
   // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
 
   async frame(source, width, height, opts) {
-    return this.rt.call('frame', this.id, source, width, height, opts);
+    // A video frame or a canvas reaches the texture fastest as its pixels: drawImage and
+    // getImageData into a canvas kept across frames, then a queue.writeTexture in the wasm
+    // (measured with lavapipe, a 640×480 camera frame: 2 ms for the pixels and 1-2 ms for the
+    // write, against 46 ms for createImageBitmap and copyExternalImageToTexture and 23 ms for
+    // importExternalTexture). They are the pixels the CPU path reads (toPixels) too.
+    const t0 = performance.now();
+    let src = source;
+    if (isFramePixels(source)) {
+      if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
+        this.frameCanvas = canvas(width, height);
+        this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
+      }
+      this.frameCtx.drawImage(source, 0, 0);
+      src = this.frameCtx.getImageData(0, 0, width, height);
+    }
+    const t1 = performance.now();
+    const r = await this.rt.call('frame', this.id, src, width, height, opts);
+    if (src !== source) r.timings.pixels = t1 - t0;
+    return r;
   }
 
   async device() {
@@ -761,7 +787,9 @@ class Remote {
     if (isGPUResource(source)) throw new TypeError('lowformer: a GPUTexture or GPUBuffer input needs the model on the main thread (its device is the one to share)');
     const owned = opts.owned === true;
     let img = source;
-    if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
+    if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement && typeof VideoFrame === 'function') {
+      img = new VideoFrame(source); // the worker reads its pixels (Local.frame)
+    } else if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
       img = await createImageBitmap(source);
     } else if (!owned) {
       img = source instanceof VideoFrame ? source.clone() : await createImageBitmap(source);
@@ -1152,19 +1180,9 @@ export class LowFormer {
       throw new TypeError('lowformer: a GPUBuffer input needs options.width and options.height (packed RGBA bytes)');
     }
     if (!width || !height) throw new Error(`lowformer: the image is ${width || 0}×${height || 0} pixels (empty, broken or not loaded yet)`);
-    // A <video> goes through an ImageBitmap: on Chromium that copy is faster than
-    // copyExternalImageToTexture from the element (measured with lavapipe: 26 against 87 ms a
-    // 640×480 frame), and in worker mode it is what gets transferred.
-    let tmp = null;
-    if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) tmp = await createImageBitmap(source);
-    let r;
-    try {
-      r = await this.#impl.frame(tmp || source, width, height, {
-        topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: tmp ? true : options.owned, ...extra,
-      });
-    } finally {
-      tmp?.close(); // a no-op once transferred to the worker
-    }
+    const r = await this.#impl.frame(source, width, height, {
+      topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: options.owned, ...extra,
+    });
     r.timings.total = performance.now() - t0;
     return Object.assign(r, { width, height, decoder: 'gpu' });
   }
