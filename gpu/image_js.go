@@ -31,22 +31,6 @@ func (d *Device) CopyExternalImage(t *ImageTexture, source js.Value) error {
 	})
 }
 
-// WriteJSPixels writes data (a Uint8Array or Uint8ClampedArray of t's
-// width×height RGBA pixels, not premultiplied, rows packed: an ImageData's
-// data) into t with queue.writeTexture, without copying it into Go.
-func (d *Device) WriteJSPixels(t *ImageTexture, data js.Value) error {
-	if err := d.check(); err != nil {
-		return err
-	}
-	if n, want := data.Get("byteLength").Int(), 4*t.Width*t.Height; n != want {
-		return fmt.Errorf("gpu: %d bytes of pixels for a %d×%d RGBA texture (want %d)", n, t.Width, t.Height, want)
-	}
-	return jsCall("writeTexture", func() {
-		d.native.device.Get("queue").Call("writeTexture", map[string]any{"texture": jsValue(t.Texture)}, data,
-			map[string]any{"bytesPerRow": 4 * t.Width}, map[string]any{"width": t.Width, "height": t.Height})
-	})
-}
-
 // CopyJSTexture copies the GPUTexture src (rgba8unorm, usage COPY_SRC,
 // created on this device, at least t's size) into t.
 func (d *Device) CopyJSTexture(t *ImageTexture, src js.Value) error {

@@ -59,9 +59,9 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 // runs the model on an image with the GPU preprocessing: source is copied
 // to the model's texture with copyExternalImageToTexture (ImageBitmap,
 // VideoFrame, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas,
-// HTMLImageElement), written from an ImageData's pixels with
-// queue.writeTexture, copied from a GPUTexture (rgba8unorm,
-// COPY_SRC, of the model's device), or read from a GPUBuffer of packed
+// HTMLImageElement, ImageData; lowformer.js sends video frames, canvases
+// and ImageData as a GPUBuffer of their pixels instead), copied from a
+// GPUTexture (rgba8unorm, COPY_SRC, of the model's device), or read from a GPUBuffer of packed
 // RGBA bytes (STORAGE, of the model's device). The source must stay valid
 // until the promise settles.
 func (a *api) frame(args []safejs.Value) (work, error) {
@@ -109,12 +109,6 @@ func (a *api) frame(args []safejs.Value) (work, error) {
 			return nil, fmt.Errorf("lowformer: the GPUBuffer has %d bytes, %d×%d RGBA pixels need %d", src.Get("size").Int(), w, h, need)
 		}
 		img.Buffer = gpu.WrapJSBuffer(src)
-	case isInstance(args[1], "ImageData"):
-		if sw, sh := src.Get("width").Int(), src.Get("height").Int(); sw != w || sh != h {
-			return nil, fmt.Errorf("lowformer: the ImageData is %d×%d pixels, not the %d×%d given", sw, sh, w, h)
-		}
-		data := src.Get("data")
-		img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error { return dev.WriteJSPixels(tex, data) }
 	case isInstance(args[1], "GPUTexture"):
 		img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error { return dev.CopyJSTexture(tex, src) }
 	default:

@@ -123,7 +123,7 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
           x.pixels.push(g.pixels);
           x.upload.push(g.upload);
           x.passes.push(g.passes);
-          x.bridge.push(g.total - g.pixels - g.preprocess);
+          x.bridge.push(g.total - g.pixels - g.upload - g.passes);
           // The path before the pixels route: an ImageBitmap of the frame copied with
           // copyExternalImageToTexture (still the path of an ImageBitmap source).
           await new Promise((r) => v.requestVideoFrameCallback(r));
@@ -145,7 +145,7 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
     });
     for (const [name, x] of Object.entries(r)) {
       const msg = `${name} at ${x.side}, 640×480 camera frames, medians of 9 interleaved: preprocessing CPU path (drawImage+getImageData+Go) ${x.cpuPre.toFixed(1)} ms, GPU (pixels+upload+WGSL passes, waited for) ${x.gpuPre.toFixed(1)} ms (${(x.gpuPre / x.cpuPre).toFixed(2)}×); classify end to end ${x.cpuE2E.toFixed(0)} ms CPU-preprocessed, ${x.gpuE2E.toFixed(0)} ms GPU-preprocessed`;
-      const parts = `${name}: GPU preprocessing per frame, medians: pixels (drawImage+getImageData) ${x.pixels.toFixed(1)} ms, upload (writeTexture) ${x.upload.toFixed(1)} ms, WGSL passes submitted and waited for ${x.passes.toFixed(1)} ms, JS↔Go bridge and promise ${x.bridge.toFixed(1)} ms; the ImageBitmap + copyExternalImageToTexture route ${x.viaBitmap.toFixed(1)} ms (its copy ${x.bitmapUpload.toFixed(1)} ms)`;
+      const parts = `${name}: GPU preprocessing per frame, medians: pixels (drawImage+getImageData) ${x.pixels.toFixed(1)} ms, upload (writeBuffer) ${x.upload.toFixed(1)} ms, WGSL passes submitted and waited for ${x.passes.toFixed(1)} ms, JS↔Go bridge and promise ${x.bridge.toFixed(1)} ms; the ImageBitmap + copyExternalImageToTexture route ${x.viaBitmap.toFixed(1)} ms (its copy ${x.bitmapUpload.toFixed(1)} ms)`;
       for (const line of [msg, parts]) {
         t.diagnostic(line);
         console.log('# ' + line);
