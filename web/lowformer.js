@@ -650,8 +650,10 @@ class Local {
       this.gpuDev.queue.writeBuffer(this.frameBuf, 0, data);
       const t2 = performance.now();
       const r = await this.rt.call('frame', this.id, this.frameBuf, width, height, opts);
-      // upload: the writeBuffer, counted in preprocess (where a texture copy's time goes)
-      Object.assign(r.timings, { pixels: t1 - t0, upload: t2 - t1, preprocess: (r.timings.preprocess ?? 0) + (t2 - t1) });
+      // The writeBuffer counts in preprocess (where a texture copy's time goes); preprocessOnly
+      // reports it as upload too.
+      Object.assign(r.timings, { pixels: t1 - t0, preprocess: (r.timings.preprocess ?? 0) + (t2 - t1) });
+      if (opts.preprocessOnly) r.timings.upload = t2 - t1;
       return r;
     } finally {
       done();
@@ -1178,7 +1180,10 @@ export class LowFormer {
    * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
    * the network) and waits for it: for measuring its cost. readInput: also return the model
    * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
-   * @returns {Promise<{timings: {preprocess: number, total: number}, input?: Float32Array}>}
+   * timings: pixels (video, VideoFrame, canvas: drawImage and getImageData), upload (their
+   * writeBuffer, or the copy call), passes (the WGSL passes submitted and waited for),
+   * preprocess (upload + passes), total.
+   * @returns {Promise<{timings: {pixels?: number, upload: number, passes: number, preprocess: number, total: number}, input?: Float32Array}>}
    */
   async preprocessOnly(source, options = {}) {
     this.#check();
