@@ -11,7 +11,8 @@ import (
 
 // BenchmarkGPUPreprocess times the GPU preprocessing of a 640×480 frame to
 // 224 (upload into the image texture, the two Resize passes, waiting for
-// them) on the WebGPU adapter, and the upload alone.
+// them) on the WebGPU adapter, the passes alone, and the same from a
+// storage buffer of the pixels.
 //
 //	go test -run x -bench GPUPreprocess ./model
 func BenchmarkGPUPreprocess(b *testing.B) {
@@ -40,6 +41,24 @@ func BenchmarkGPUPreprocess(b *testing.B) {
 	b.Run("resize", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := m.PreprocessImage(src, 224, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The route of lowformer.js for video frames: packed RGBA bytes in a
+	// storage buffer, read by the buffer variant of the horizontal pass.
+	buf, err := dev.NewBufferBytes("frame-pixels", pix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer buf.Release()
+	bsrc := ImageSource{Buffer: buf, Width: 640, Height: 480}
+	b.Run("upload+resize-buffer", func(b *testing.B) {
+		for b.Loop() {
+			if err := dev.WriteBytes(buf, 0, pix); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := m.PreprocessImage(bsrc, 224, false); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -59,8 +59,9 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 // runs the model on an image with the GPU preprocessing: source is copied
 // to the model's texture with copyExternalImageToTexture (ImageBitmap,
 // VideoFrame, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas,
-// HTMLImageElement, ImageData), copied from a GPUTexture (rgba8unorm,
-// COPY_SRC, of the model's device), or read from a GPUBuffer of packed
+// HTMLImageElement, ImageData; lowformer.js sends video frames, canvases
+// and ImageData as a GPUBuffer of their pixels instead), copied from a
+// GPUTexture (rgba8unorm, COPY_SRC, of the model's device), or read from a GPUBuffer of packed
 // RGBA bytes (STORAGE, of the model's device). The source must stay valid
 // until the promise settles.
 func (a *api) frame(args []safejs.Value) (work, error) {
@@ -118,12 +119,24 @@ func (a *api) frame(args []safejs.Value) (work, error) {
 		var t lowformer.Timings
 		switch {
 		case only:
+			// upload: writing the texture (Fill); passes: the two WGSL passes
+			// submitted and waited for (with readInput, read back too).
+			var upload time.Duration
+			if fill := img.Fill; fill != nil {
+				img.Fill = func(dev *gpu.Device, tex *gpu.ImageTexture) error {
+					t := time.Now()
+					err := fill(dev, tex)
+					upload = time.Since(t)
+					return err
+				}
+			}
 			t0 := time.Now()
 			in, err := hd.PreprocessDeviceImage(ctx, img, copt.Side, readInput)
 			if err != nil {
 				return nil, err
 			}
-			out := map[string]any{"timings": map[string]any{"preprocess": ms(time.Since(t0))}}
+			total := time.Since(t0)
+			out := map[string]any{"timings": map[string]any{"preprocess": ms(total), "upload": ms(upload), "passes": ms(total - upload)}}
 			if readInput {
 				if out["input"], err = float32sToJS(in); err != nil {
 					return nil, err

@@ -306,9 +306,24 @@ export interface ClassifyTimings {
   decode?: number;
   /** Non-Blob sources: drawing the source and reading its pixels. */
   pixels?: number;
+  /** With preprocess: 'gpu': the upload to the GPU (writeBuffer of the pixels, or the copy call); the WGSL passes are part of inference. */
   preprocess: number;
   inference: number;
   postprocess: number;
+  /** The whole call as the caller saw it. */
+  total: number;
+}
+
+/** Milliseconds spent in each step of preprocessOnly. */
+export interface PreprocessTimings {
+  /** Video, VideoFrame and canvas sources: drawing the frame and reading its pixels. */
+  pixels?: number;
+  /** Writing the pixels (writeBuffer) or copying the image (copyExternalImageToTexture call) to the GPU. */
+  upload: number;
+  /** The WGSL passes submitted and waited for (with readInput, read back too). */
+  passes: number;
+  /** upload + passes. */
+  preprocess: number;
   /** The whole call as the caller saw it. */
   total: number;
 }
@@ -364,7 +379,7 @@ export declare class LowFormer {
   /** The model's GPUDevice (main-thread GPU models), null otherwise. */
   gpuDevice(): Promise<GPUDevice | null>;
   /** Runs only the GPU preprocessing of source (for measuring it); readInput returns the input written. */
-  preprocessOnly(source: ImageSource | GPUSource, options?: ClassifyOptions & { readInput?: boolean; width?: number; height?: number }): Promise<{ timings: { preprocess: number; total: number }; input?: Float32Array }>;
+  preprocessOnly(source: ImageSource | GPUSource, options?: ClassifyOptions & { readInput?: boolean; width?: number; height?: number }): Promise<{ timings: PreprocessTimings; input?: Float32Array }>;
   /** Classifies a video stream frame by frame, at most one inference in flight, stale frames dropped. */
   classifyStream(source: StreamSource, onResult: (result: StreamResult) => void, options?: StreamOptions): StreamHandle;
   /** Cosine similarity of two embeddings, -1..1. */

@@ -363,6 +363,14 @@ function sourceSize(src) {
   return [src.width, src.height];
 }
 
+// isFramePixels says whether the GPU preprocessing takes src's pixels through a 2D canvas (a
+// video, a VideoFrame, a canvas: opaque frames, read as the CPU path reads them) rather than with
+// copyExternalImageToTexture (an ImageBitmap or image, whose alpha it keeps un-premultiplied).
+function isFramePixels(src) {
+  return ['HTMLVideoElement', 'VideoFrame', 'HTMLCanvasElement', 'OffscreenCanvas']
+    .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
+}
+
 function isDrawable(src) {
   return ['HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', 'ImageBitmap', 'OffscreenCanvas', 'VideoFrame', 'SVGImageElement']
     .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
@@ -607,7 +615,49 @@ class Local {
   // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
 
   async frame(source, width, height, opts) {
-    return this.rt.call('frame', this.id, source, width, height, opts);
+    // A video frame or a canvas reaches the GPU fastest as its pixels: drawImage and
+    // getImageData into a canvas kept across frames, then queue.writeBuffer into a storage buffer
+    // kept across frames, which the resize pass reads as packed RGBA (measured with lavapipe, a
+    // 640×480 camera frame: 2-3 ms for the pixels, against 23-46 ms for createImageBitmap and
+    // copyExternalImageToTexture and 23 ms for importExternalTexture; the buffer-reading pass is
+    // faster than the texture-reading one there). They are the pixels the CPU path reads
+    // (toPixels). An ImageData goes the same way.
+    if (!isFramePixels(source) && !(typeof ImageData !== 'undefined' && source instanceof ImageData)) {
+      return this.rt.call('frame', this.id, source, width, height, opts);
+    }
+    // Frames take turns on the buffer: each one's pixels stay until its run is submitted.
+    const turn = this.frameTurn || Promise.resolve();
+    let done;
+    this.frameTurn = new Promise((r) => { done = r; });
+    await turn;
+    try {
+      const t0 = performance.now();
+      let data = source.data;
+      if (isFramePixels(source)) {
+        if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
+          this.frameCanvas = canvas(width, height);
+          this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
+        }
+        this.frameCtx.drawImage(source, 0, 0);
+        data = this.frameCtx.getImageData(0, 0, width, height).data;
+      }
+      const t1 = performance.now();
+      this.gpuDev ??= await this.rt.call('device', this.id);
+      if (!this.frameBuf || this.frameBuf.size < data.byteLength) {
+        this.frameBuf?.destroy();
+        this.frameBuf = this.gpuDev.createBuffer({ label: 'frame-pixels', size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      }
+      this.gpuDev.queue.writeBuffer(this.frameBuf, 0, data);
+      const t2 = performance.now();
+      const r = await this.rt.call('frame', this.id, this.frameBuf, width, height, opts);
+      // The writeBuffer counts in preprocess (where a texture copy's time goes); preprocessOnly
+      // reports it as upload too.
+      Object.assign(r.timings, { pixels: t1 - t0, preprocess: (r.timings.preprocess ?? 0) + (t2 - t1) });
+      if (opts.preprocessOnly) r.timings.upload = t2 - t1;
+      return r;
+    } finally {
+      done();
+    }
   }
 
   async device() {
@@ -615,6 +665,8 @@ class Local {
   }
 
   async dispose() {
+    this.frameBuf?.destroy();
+    this.frameBuf = null;
     return this.rt.call('dispose', this.id);
   }
 }
@@ -761,7 +813,9 @@ class Remote {
     if (isGPUResource(source)) throw new TypeError('lowformer: a GPUTexture or GPUBuffer input needs the model on the main thread (its device is the one to share)');
     const owned = opts.owned === true;
     let img = source;
-    if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
+    if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement && typeof VideoFrame === 'function') {
+      img = new VideoFrame(source); // the worker reads its pixels (Local.frame)
+    } else if (!(typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) && !(typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
       img = await createImageBitmap(source);
     } else if (!owned) {
       img = source instanceof VideoFrame ? source.clone() : await createImageBitmap(source);
@@ -1126,7 +1180,10 @@ export class LowFormer {
    * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
    * the network) and waits for it: for measuring its cost. readInput: also return the model
    * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
-   * @returns {Promise<{timings: {preprocess: number, total: number}, input?: Float32Array}>}
+   * timings: pixels (video, VideoFrame, canvas: drawImage and getImageData), upload (their
+   * writeBuffer, or the copy call), passes (the WGSL passes submitted and waited for),
+   * preprocess (upload + passes), total.
+   * @returns {Promise<{timings: {pixels?: number, upload: number, passes: number, preprocess: number, total: number}, input?: Float32Array}>}
    */
   async preprocessOnly(source, options = {}) {
     this.#check();
@@ -1152,19 +1209,9 @@ export class LowFormer {
       throw new TypeError('lowformer: a GPUBuffer input needs options.width and options.height (packed RGBA bytes)');
     }
     if (!width || !height) throw new Error(`lowformer: the image is ${width || 0}×${height || 0} pixels (empty, broken or not loaded yet)`);
-    // A <video> goes through an ImageBitmap: on Chromium that copy is faster than
-    // copyExternalImageToTexture from the element (measured with lavapipe: 26 against 87 ms a
-    // 640×480 frame), and in worker mode it is what gets transferred.
-    let tmp = null;
-    if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) tmp = await createImageBitmap(source);
-    let r;
-    try {
-      r = await this.#impl.frame(tmp || source, width, height, {
-        topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: tmp ? true : options.owned, ...extra,
-      });
-    } finally {
-      tmp?.close(); // a no-op once transferred to the worker
-    }
+    const r = await this.#impl.frame(source, width, height, {
+      topK: options.topK ?? DEFAULT_TOP_K, size: options.size ?? 0, owned: options.owned, ...extra,
+    });
     r.timings.total = performance.now() - t0;
     return Object.assign(r, { width, height, decoder: 'gpu' });
   }
