@@ -12,6 +12,7 @@ import (
 
 	"github.com/lowformer/lowformer-webgpu/act"
 	"github.com/lowformer/lowformer-webgpu/kernels"
+	"github.com/lowformer/lowformer-webgpu/preprocess"
 	"github.com/lowformer/lowformer-webgpu/shaders"
 )
 
@@ -102,6 +103,19 @@ func specializations() []kernels.Kernel {
 				for _, k := range kernels.ChooseWinograd(1, s, s, c, c, e).Kernels() {
 					add(k)
 				}
+			}
+		}
+	}
+	// The GPU preprocessing's two resize passes, from a texture and a buffer,
+	// upscaling and downscaling, one image and a batch.
+	for _, r := range []preprocess.Resample{
+		preprocess.NewResample(640, 480, 224), preprocess.NewResample(28, 28, 224), preprocess.NewResample(451, 33, 64),
+	} {
+		for _, texture := range []bool{true, false} {
+			for _, img := range []int{1, 3} {
+				h, v := kernels.ChooseResize(r, texture, img)
+				add(h)
+				add(v)
 			}
 		}
 	}
