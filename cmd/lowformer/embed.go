@@ -133,27 +133,14 @@ func runEmbed(args []string, stdout, stderr io.Writer) error {
 
 // embedTensor runs a raw NCHW batch and writes its [N, D] embeddings.
 func embedTensor(mf *modelFlags, input, shape, out string, normalize bool, stdout, stderr io.Writer) error {
-	if err := required("-input", input, "-shape", shape, "-o", out); err != nil {
-		return err
-	}
-	if err := mf.check(); err != nil {
-		return err
-	}
-	n, h, w, err := parseShape(shape)
-	if err != nil {
-		return err
-	}
-	x, err := readFloats(input, n*3*h*w)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	m, err := mf.open(ctx, stderr)
+	m, b, err := openRawBatch(ctx, mf, input, shape, out, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	emb, err := m.Embeddings(ctx, x, n, h, w)
+	n := b.n
+	emb, err := m.Embeddings(ctx, b.x, b.n, b.h, b.w)
 	if err != nil {
 		return err
 	}

@@ -31,31 +31,17 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	if err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
-	if err := required("-input", *input, "-shape", *shape, "-o", *out); err != nil {
-		return err
-	}
 	stages, err := parseStages(*stagesFlag)
 	if err != nil {
 		return err
 	}
-	if err := mf.check(); err != nil {
-		return err
-	}
-	n, h, w, err := parseShape(*shape)
-	if err != nil {
-		return err
-	}
-	x, err := readFloats(*input, n*3*h*w)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	m, err := mf.open(ctx, stderr)
+	m, b, err := openRawBatch(ctx, mf, *input, *shape, *out, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	fs2, err := m.Features(ctx, x, n, h, w, stages)
+	fs2, err := m.Features(ctx, b.x, b.n, b.h, b.w, stages)
 	if err != nil {
 		return err
 	}

@@ -27,27 +27,13 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	if err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
-	if err := required("-input", *input, "-shape", *shape, "-o", *out); err != nil {
-		return err
-	}
-	if err := mf.check(); err != nil {
-		return err
-	}
-	n, h, w, err := parseShape(*shape)
-	if err != nil {
-		return err
-	}
-	x, err := readFloats(*input, n*3*h*w)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	m, err := mf.open(ctx, stderr)
+	m, b, err := openRawBatch(ctx, mf, *input, *shape, *out, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	logits, err := m.Logits(ctx, x, n, h, w)
+	logits, err := m.Logits(ctx, b.x, b.n, b.h, b.w)
 	if err != nil {
 		return err
 	}
