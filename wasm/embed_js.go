@@ -39,15 +39,7 @@ func (a *api) embed(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 4, "embed(id, rgba: Uint8ClampedArray, width, height, {size, normalize, stages}?)"); err != nil {
 		return nil, err
 	}
-	hd, err := a.handle(args[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := argInt(args[2], "width")
-	if err != nil {
-		return nil, err
-	}
-	h, err := argInt(args[3], "height")
+	hd, w, h, err := a.modelAndSize(args)
 	if err != nil {
 		return nil, err
 	}
@@ -55,11 +47,7 @@ func (a *api) embed(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	pix, err := argBytes(args[1], "pixels")
-	if err != nil {
-		return nil, err
-	}
-	img, err := pixelsImage(pix, w, h)
+	img, err := pixelsArg(args[1], w, h)
 	if err != nil {
 		return nil, err
 	}

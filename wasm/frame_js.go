@@ -68,15 +68,7 @@ func (a *api) frame(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 4, "frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly}?)"); err != nil {
 		return nil, err
 	}
-	hd, err := a.handle(args[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := argInt(args[2], "width")
-	if err != nil {
-		return nil, err
-	}
-	h, err := argInt(args[3], "height")
+	hd, w, h, err := a.modelAndSize(args)
 	if err != nil {
 		return nil, err
 	}

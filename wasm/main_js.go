@@ -182,15 +182,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 4, "classify(id, rgba: Uint8ClampedArray, width, height, {topK, size}?)"); err != nil {
 		return nil, err
 	}
-	hd, err := a.handle(args[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := argInt(args[2], "width")
-	if err != nil {
-		return nil, err
-	}
-	h, err := argInt(args[3], "height")
+	hd, w, h, err := a.modelAndSize(args)
 	if err != nil {
 		return nil, err
 	}
@@ -198,14 +190,7 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w < 1 || h < 1 {
-		return nil, fmt.Errorf("lowformer: the image is %d×%d pixels; it must be at least 1×1", w, h)
-	}
-	pix, err := argBytes(args[1], "pixels")
-	if err != nil {
-		return nil, err
-	}
-	img, err := pixelsImage(pix, w, h)
+	img, err := pixelsArg(args[1], w, h)
 	if err != nil {
 		return nil, err
 	}
@@ -465,6 +450,37 @@ func (a *api) dispose(args []safejs.Value) (work, error) {
 }
 
 // handle returns the open model of the handle number v.
+// modelAndSize reads the arguments (id, source, width, height) that
+// classify, embed and frame share: the model and the image's size.
+func (a *api) modelAndSize(args []safejs.Value) (*lowformer.Model, int, int, error) {
+	hd, err := a.handle(args[0])
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	w, err := argInt(args[2], "width")
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	h, err := argInt(args[3], "height")
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return hd, w, h, nil
+}
+
+// pixelsArg reads the RGBA pixels (Uint8Array or Uint8ClampedArray) of a
+// width×height image.
+func pixelsArg(v safejs.Value, width, height int) (*image.NRGBA, error) {
+	if width < 1 || height < 1 { // before reading the pixels: the size is the mistake
+		return nil, fmt.Errorf("lowformer: the image is %d×%d pixels; it must be at least 1×1", width, height)
+	}
+	pix, err := argBytes(v, "pixels")
+	if err != nil {
+		return nil, err
+	}
+	return pixelsImage(pix, width, height)
+}
+
 func (a *api) handle(v safejs.Value) (*lowformer.Model, error) {
 	id, err := argInt(v, "model handle")
 	if err != nil {
