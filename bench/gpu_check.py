@@ -7,17 +7,21 @@
                                           fp32 logits with TF32 off (on CUDA, else the CPU)
   python3 gpu_check.py run DIR            the interleaved timing: per variant and batch, our engine with
                                           -kernels gpu and -kernels cpu (DIR/lowformer bench -interleave
-                                          -backend gpu) and PyTorch eager fp32 (torch_cuda.py), R rounds
-                                          that run each engine once in a rotating order; prints one table
+                                          -backend gpu -tuning off), our engine tuned on this adapter
+                                          (lowformer tune, then bench -tuning TABLE with -kernels auto)
+                                          and PyTorch eager fp32 (torch_cuda.py), R rounds that run each
+                                          engine once in a rotating order; prints one table
 
 Environment: GPU_CHECK_VARIANTS (b0 b1 E1), GPU_CHECK_BATCHES (1 32), GPU_CHECK_RUNS (rounds, 20),
-GPU_CHECK_WARMUP (3), GPU_CHECK_BUDGET (seconds for all timing, 390: the whole check stays under
+GPU_CHECK_WARMUP (3), GPU_CHECK_TUNE (seconds of lowformer tune per configuration, 15; 0: no tuned
+engine), GPU_CHECK_BUDGET (seconds for all tuning and timing, 390: the whole check stays under
 8 minutes; rounds stop early, at 3 at least, when a configuration's share is spent)."""
 import json, os, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = 224
-ENGINES = ("ours -kernels gpu", "ours -kernels cpu", "PyTorch eager fp32")
+ENGINES = ("ours -kernels gpu", "ours -kernels cpu", "ours tuned", "PyTorch eager fp32")
+PYTORCH = ENGINES[-1]
 
 
 def env_list(name, default):
@@ -89,6 +93,7 @@ def run(d):
     rounds = int(os.environ.get("GPU_CHECK_RUNS", "20"))
     warmup = os.environ.get("GPU_CHECK_WARMUP", "3")
     budget = float(os.environ.get("GPU_CHECK_BUDGET", "390"))
+    tune = float(os.environ.get("GPU_CHECK_TUNE", "15"))
     py = os.environ.get("PYTHON", sys.executable)
     start = time.time()
     configs = [(v, b) for v in variants for b in batches]
@@ -96,10 +101,22 @@ def run(d):
     for ci, (v, b) in enumerate(configs):
         ck = os.path.join(d, "ck", v)
         files = [os.path.join(ck, "evalmodel.pt"), os.path.join(ck, "input.bin"), os.path.join(ck, "logits.bin")]
-        ours = [os.path.join(d, "lowformer"), "bench", "-weights", files[0], "-backend", "gpu", "-batch", str(b), "-size", str(SIZE),
+        cli = os.path.join(d, "lowformer")
+        ours = [cli, "bench", "-weights", files[0], "-backend", "gpu", "-batch", str(b), "-size", str(SIZE),
                 "-ref-input", files[1], "-ref-logits", files[2], "-interleave", "-warmup", warmup]
-        engines = [Engine(ENGINES[0], ours + ["-kernels", "gpu"]), Engine(ENGINES[1], ours + ["-kernels", "cpu"]),
-                   Engine(ENGINES[2], [py, os.path.join(d, "torch_cuda.py"), *files, str(b), str(SIZE), warmup])]
+        engines = [Engine(ENGINES[0], ours + ["-kernels", "gpu", "-tuning", "off"]),
+                   Engine(ENGINES[1], ours + ["-kernels", "cpu", "-tuning", "off"])]
+        if tune > 0:
+            table = os.path.join(d, f"tune-{v}-{b}.json")
+            with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryFile("w+") as log:
+                # The tuner's own cache folder: the table goes to -o only, never into the user's cache.
+                t = subprocess.run([cli, "tune", "-weights", files[0], "-batch", str(b), "-size", str(SIZE), "-budget", f"{tune:g}s", "-o", table],
+                                   stdout=log, stderr=log, env={**os.environ, "LOWFORMER_CACHE_DIR": cache})
+                if t.returncode != 0:
+                    log.seek(0)
+                    sys.exit(f"gpu-check: lowformer tune failed on {v} batch {b}: {' | '.join(log.read().strip().splitlines()[-3:])}")
+            engines.append(Engine(ENGINES[2], ours + ["-kernels", "auto", "-tuning", table]))
+        engines.append(Engine(PYTORCH, [py, os.path.join(d, "torch_cuda.py"), *files, str(b), str(SIZE), warmup]))
         deadline = start + budget * (ci + 1) / len(configs)
         for r in range(rounds):
             if r >= 3 and time.time() > deadline:
@@ -114,6 +131,8 @@ def run(d):
             what = res.get("adapter", "")
             if res.get("kernels"):
                 what += f"; kernels {res['kernels']} ({res.get('kernels_reason', '')})"
+            if res.get("tuning") not in (None, "", "none"):
+                what += f"; tuning table {res['tuning']}"
             rows.append({"variant": v, "batch": b, "engine": e.name, "median_ms": med, "min_ms": min(e.times),
                          "img_per_s": 1000 * b / med, "runs": len(e.times), "max_abs_err": res.get("max_abs_err"),
                          "cold_start_ms": e.cold, "adapter": what})
@@ -123,14 +142,15 @@ def run(d):
     print(f"\n| variant | batch | engine | median ms | min ms | img/s | runs | max-abs vs PyTorch fp32 (TF32 off) | vs PyTorch |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        base = next(x for x in rows if x["variant"] == r["variant"] and x["batch"] == r["batch"] and x["engine"] == ENGINES[2])
+        base = next(x for x in rows if x["variant"] == r["variant"] and x["batch"] == r["batch"] and x["engine"] == PYTORCH)
         err = "n/a" if r["max_abs_err"] is None else f"{r['max_abs_err']:.2e}"
         print(f"| {r['variant']} | {r['batch']} | {r['engine']} | {r['median_ms']:.2f} | {r['min_ms']:.2f} | {r['img_per_s']:.0f} | {r['runs']} | {err} "
               f"| {r['median_ms'] / base['median_ms']:.2f}× time |")
     print()
     for name in ENGINES:
-        a = next(r["adapter"] for r in rows if r["engine"] == name)
-        print(f"- {name}: {a}")
+        a = next((r["adapter"] for r in rows if r["engine"] == name), None)
+        if a is not None:
+            print(f"- {name}: {a}")
     print(f"- {time.time() - start:.0f} s of timing; medians of interleaved rounds (each round runs every engine once, rotating order); results.json in {d}")
 
 
