@@ -66,18 +66,7 @@ func (m *CPU) newPlan(n, h, w int, outs []Value) (*CPUPlan, error) {
 
 // Run writes the n×Classes logits of the NCHW input into dst (a plan of
 // Plan, whose output is the logits).
-func (p *CPUPlan) Run(dst, input []float32) error {
-	if len(p.outs) != 1 || len(dst) != p.n*p.classes || len(p.vals[p.outs[0]]) != len(dst) {
-		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.run(input); err != nil {
-		return err
-	}
-	copy(dst, p.vals[p.outs[0]])
-	return nil
-}
+func (p *CPUPlan) Run(dst, input []float32) error { return p.profile(dst, input, nil) }
 
 // RunOutputs runs the NCHW input and returns a copy of each output's NHWC
 // activation.
@@ -95,33 +84,41 @@ func (p *CPUPlan) RunOutputs(input []float32) ([][]float32, error) {
 }
 
 // run runs the steps on input. Called with p.mu held.
-func (p *CPUPlan) run(input []float32) error {
-	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
-		return err
-	}
-	for _, step := range p.steps {
-		step()
-	}
-	return nil
-}
+func (p *CPUPlan) run(input []float32) error { return p.runTimed(input, nil) }
 
-// profile runs the plan once like Run and adds the time of each step to
-// its kernel family's entry of times.
-func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration) error {
-	if len(p.outs) != 1 || len(dst) != p.n*p.classes || len(p.vals[p.outs[0]]) != len(dst) {
-		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// runTimed is run that, when times is not nil, adds the time of the input
+// conversion to times["input"] and of each step to its kernel family's
+// entry.
+func (p *CPUPlan) runTimed(input []float32, times map[string]time.Duration) error {
 	start := time.Now()
 	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
 		return err
+	}
+	if times == nil {
+		for _, step := range p.steps {
+			step()
+		}
+		return nil
 	}
 	times["input"] += time.Since(start)
 	for i, step := range p.steps {
 		start = time.Now()
 		step()
 		times[p.families[i]] += time.Since(start)
+	}
+	return nil
+}
+
+// profile is Run that also times each step into times (when not nil; see
+// runTimed).
+func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration) error {
+	if len(p.outs) != 1 || len(dst) != p.n*p.classes || len(p.vals[p.outs[0]]) != len(dst) {
+		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.runTimed(input, times); err != nil {
+		return err
 	}
 	copy(dst, p.vals[p.outs[0]])
 	return nil

@@ -74,12 +74,18 @@ func (m *GPU) Outputs(input []float32, n, h, w int, outs []Value) ([][]float32, 
 	if err != nil {
 		return nil, err
 	}
+	return p.split(flat, outs), nil
+}
+
+// split cuts the plan's read-back values into the activations of outs
+// (the values the plan reads back, in order).
+func (p *Plan) split(flat []float32, outs []Value) [][]float32 {
 	res := make([][]float32, len(outs))
 	for i, v := range outs {
 		k := p.shapes[v].Numel()
 		res[i], flat = flat[:k:k], flat[k:]
 	}
-	return res, nil
+	return res
 }
 
 // Plan returns the execution plan for a batch of n images of h×w pixels,

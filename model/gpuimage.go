@@ -80,42 +80,45 @@ func (m *GPU) OutputsImage(src ImageSource, side int, outs []Value) ([][]float32
 	if err != nil {
 		return nil, err
 	}
-	res := make([][]float32, len(outs))
-	for i, v := range outs {
-		k := p.shapes[v].Numel()
-		res[i], flat = flat[:k:k], flat[k:]
-	}
-	return res, nil
+	return p.split(flat, outs), nil
 }
 
 // OutputsFilled is OutputsImage of the model's w×h image texture
 // (ImageTexture) after fill has written it; concurrent calls take turns,
 // so that one's pixels are never replaced before its run.
 func (m *GPU) OutputsFilled(w, h, side int, outs []Value, fill func(*gpu.ImageTexture) error) ([][]float32, error) {
-	m.imgMu.Lock()
-	defer m.imgMu.Unlock()
-	tex, err := m.ImageTexture(w, h)
-	if err != nil {
-		return nil, err
-	}
-	if err := fill(tex); err != nil {
-		return nil, err
-	}
-	return m.OutputsImage(ImageSource{View: tex.View, Width: w, Height: h}, side, outs)
+	var res [][]float32
+	err := m.withFilled(w, h, fill, func(src ImageSource) (err error) {
+		res, err = m.OutputsImage(src, side, outs)
+		return err
+	})
+	return res, err
 }
 
 // PreprocessFilled is PreprocessImage of the image texture after fill.
 func (m *GPU) PreprocessFilled(w, h, side int, read bool, fill func(*gpu.ImageTexture) error) ([]float32, error) {
+	var res []float32
+	err := m.withFilled(w, h, fill, func(src ImageSource) (err error) {
+		res, err = m.PreprocessImage(src, side, read)
+		return err
+	})
+	return res, err
+}
+
+// withFilled runs use on the model's w×h image texture after fill has
+// written it, holding the texture for both, so that concurrent calls take
+// turns.
+func (m *GPU) withFilled(w, h int, fill func(*gpu.ImageTexture) error, use func(ImageSource) error) error {
 	m.imgMu.Lock()
 	defer m.imgMu.Unlock()
 	tex, err := m.ImageTexture(w, h)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := fill(tex); err != nil {
-		return nil, err
+		return err
 	}
-	return m.PreprocessImage(ImageSource{View: tex.View, Width: w, Height: h}, side, read)
+	return use(ImageSource{View: tex.View, Width: w, Height: h})
 }
 
 // PreprocessImage runs only the GPU preprocessing of src into a side×side

@@ -60,15 +60,11 @@ func (a *api) embedEncoded(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 2, "embedEncoded(id, file: Uint8Array, {size, normalize, stages}?)"); err != nil {
 		return nil, err
 	}
-	hd, err := a.handle(args[0])
+	hd, b, err := a.modelAndFile(args)
 	if err != nil {
 		return nil, err
 	}
 	opt, err := embedOptions(args, 2)
-	if err != nil {
-		return nil, err
-	}
-	b, err := argBytes(args[1], "image file")
 	if err != nil {
 		return nil, err
 	}
@@ -91,15 +87,37 @@ func (a *api) embedEncoded(args []safejs.Value) (work, error) {
 
 // decodeFile decodes an image file with the Go decoders of the native
 // path; a format Go cannot read is error code "unsupported-format".
-func decodeFile(b []byte) (image.Image, error) {
+func decodeFile(b []byte) (image.Image, error) { return decodeNamed(b, "") }
+
+// decodeNamed is decodeFile with errors naming the image ("image 3"; ""
+// for none).
+func decodeNamed(b []byte, name string) (image.Image, error) {
 	img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
-	if err != nil {
-		if errors.Is(err, preprocess.ErrUnsupportedFormat) {
-			return nil, coded{"unsupported-format", fmt.Errorf("lowformer: %w", err)}
-		}
-		return nil, fmt.Errorf("lowformer: %w", err)
+	if err == nil {
+		return img, nil
 	}
-	return img, nil
+	if name != "" {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	err = fmt.Errorf("lowformer: %w", err)
+	if errors.Is(err, preprocess.ErrUnsupportedFormat) {
+		return nil, coded{"unsupported-format", err}
+	}
+	return nil, err
+}
+
+// modelAndFile reads the arguments (id, file) that classifyEncoded and
+// embedEncoded share: the model and the encoded image's bytes.
+func (a *api) modelAndFile(args []safejs.Value) (*lowformer.Model, []byte, error) {
+	hd, err := a.handle(args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := argBytes(args[1], "image file")
+	if err != nil {
+		return nil, nil, err
+	}
+	return hd, b, nil
 }
 
 // embeddings(id, input Float32Array, [n,3,h,w]) → Float32Array of n×embeddingSize

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/hack-pad/safejs"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
-	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
 // api holds the open models behind the exported functions.
@@ -211,15 +209,11 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 2, "classifyEncoded(id, file: Uint8Array, {topK, size}?)"); err != nil {
 		return nil, err
 	}
-	hd, err := a.handle(args[0])
+	hd, b, err := a.modelAndFile(args)
 	if err != nil {
 		return nil, err
 	}
 	opt, err := classifyOptions(args, 2)
-	if err != nil {
-		return nil, err
-	}
-	b, err := argBytes(args[1], "image file")
 	if err != nil {
 		return nil, err
 	}
@@ -372,12 +366,9 @@ func (a *api) classifyBatch(args []safejs.Value) (work, error) {
 			if b == nil {
 				continue
 			}
-			img, err := preprocess.Decode(bytes.NewReader(b), preprocess.Options{})
+			img, err := decodeNamed(b, fmt.Sprintf("image %d", i))
 			if err != nil {
-				if errors.Is(err, preprocess.ErrUnsupportedFormat) {
-					return nil, coded{"unsupported-format", fmt.Errorf("lowformer: image %d: %w", i, err)}
-				}
-				return nil, fmt.Errorf("lowformer: image %d: %w", i, err)
+				return nil, err
 			}
 			imgs[i], files[i], decoded = img, nil, true
 		}
