@@ -106,7 +106,7 @@ console.log(JSON.stringify({
   classes: info.classes,
   batch: filtered.length,
   allowed: allowed.predictions.map((p) => p.label),
-  kernels: [kernelSet, info.kernelsReason.length > 0 || kernelSet === ''],
+  kernels: [kernelSet, info.kernelsReason],
   quantization: info.quantization,
   embed: [emb.embedding.length, emb2.length, info.embeddingSize, Object.keys(emb)],
   features: [feats.features.length, f0.stage, f0.shape.length, info.stageChannels.length],
