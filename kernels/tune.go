@@ -163,6 +163,20 @@ type cands struct {
 	legal func(tuning.Choice) bool
 }
 
+// newCands starts the candidates of key with def. A choice is legal when
+// tunedOK, given u with a table forcing that choice, accepts it: the same
+// path plans take.
+func newCands(u Target, key string, def tuning.Choice, tunedOK func(Target) bool) cands {
+	return cands{
+		Candidates: Candidates{Key: key, Default: def, Choices: []tuning.Choice{def}},
+		legal: func(ch tuning.Choice) bool {
+			t := u
+			t.Tuned = single(key, ch)
+			return tunedOK(t)
+		},
+	}
+}
+
 func (c *cands) add(ch tuning.Choice) {
 	for _, x := range c.Choices {
 		if x == ch {
@@ -222,14 +236,10 @@ func (t Target) coopCandidates(k4 int) []coopTile {
 func (t Target) PointwiseCandidates(m, k, n int, e Epilogue) Candidates {
 	u := t.untuned()
 	d := u.Pointwise(m, k, n, e)
-	c := cands{Candidates: Candidates{Key: PointwiseKey(m, k, n, e), Default: choiceOf(d.Tile, d.Coop, d.Tex, 0)}}
-	c.legal = func(ch tuning.Choice) bool {
-		t2 := u
-		t2.Tuned = single(c.Key, ch)
-		_, ok := t2.tunedPointwise(m, k, n, e)
+	c := newCands(u, PointwiseKey(m, k, n, e), choiceOf(d.Tile, d.Coop, d.Tex, 0), func(t Target) bool {
+		_, ok := t.tunedPointwise(m, k, n, e)
 		return ok
-	}
-	c.Choices = []tuning.Choice{c.Default}
+	})
 	for _, tile := range registerTiles(m, n/4, 1, gemmTiles) {
 		c.add(choiceOf(tile, Coop{}, texFits(k, n), 0))
 	}
@@ -255,14 +265,10 @@ func (t Target) ConvCandidates(n, h, w, cin, cout, k, stride int, e Epilogue) Ca
 		d := u.Conv(n, h, w, cin, cout, k, stride, e)
 		def = choiceOf(d.Tile, d.Coop, d.Tex, 0)
 	}
-	c := cands{Candidates: Candidates{Key: key, Default: def}}
-	c.legal = func(ch tuning.Choice) bool {
-		t2 := u
-		t2.Tuned = single(key, ch)
-		_, _, _, ok := t2.tunedConv(n, h, w, cin, cout, k, stride, e)
+	c := newCands(u, key, def, func(t Target) bool {
+		_, _, _, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e)
 		return ok
-	}
-	c.Choices = []tuning.Choice{def}
+	})
 	probe := Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride}
 	rows, tex := probe.Rows(), texFits(k*k*cin, cout)
 	regs := registerTiles(rows, cout/4, 1, gemmTiles)
@@ -293,14 +299,10 @@ func (t Target) ConvCandidates(n, h, w, cin, cout, k, stride int, e Epilogue) Ca
 func (t Target) LinearCandidates(batch, k, n int, e Epilogue) Candidates {
 	u := t.untuned()
 	d := u.Linear(batch, k, n, e)
-	c := cands{Candidates: Candidates{Key: LinearKey(batch, k, n, e), Default: choiceOf(d.Tile, d.Coop, d.Tex, 0)}}
-	c.legal = func(ch tuning.Choice) bool {
-		t2 := u
-		t2.Tuned = single(c.Key, ch)
-		_, ok := t2.tunedLinear(batch, k, n, e)
+	c := newCands(u, LinearKey(batch, k, n, e), choiceOf(d.Tile, d.Coop, d.Tex, 0), func(t Target) bool {
+		_, ok := t.tunedLinear(batch, k, n, e)
 		return ok
-	}
-	c.Choices = []tuning.Choice{c.Default}
+	})
 	tm := min(batch, 8)
 	tiles := make([]gemmTile, len(linearTiles))
 	for i, lt := range linearTiles {
