@@ -9,8 +9,6 @@
 package tuning
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -277,13 +275,6 @@ func (t *Table) Changed() []string {
 	return ks
 }
 
-// Marshal encodes the table as indented JSON.
-func (t *Table) Marshal() ([]byte, error) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return json.MarshalIndent(t, "", " ")
-}
-
 // ErrBadTable wraps every error of Parse and Load about a table's
 // contents (as opposed to reading the file).
 var ErrBadTable = errors.New("bad tuning table")
@@ -292,9 +283,7 @@ var ErrBadTable = errors.New("bad tuning table")
 // every entry's chosen choice being one of its measured candidates.
 func Parse(data []byte) (*Table, error) {
 	var t Table
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
+	if err := decodeTable(data, &t); err != nil {
 		return nil, fmt.Errorf("%w: not a tuning table: %v", ErrBadTable, err)
 	}
 	if t.Version != Version {
