@@ -9,8 +9,6 @@
 package tuning
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -277,11 +275,12 @@ func (t *Table) Changed() []string {
 	return ks
 }
 
-// Marshal encodes the table as indented JSON.
+// Marshal encodes the table as indented JSON (what encoding/json's
+// MarshalIndent(t, "", " ") writes, without encoding/json: see codec.go).
 func (t *Table) Marshal() ([]byte, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return json.MarshalIndent(t, "", " ")
+	return t.marshal(nil), nil
 }
 
 // ErrBadTable wraps every error of Parse and Load about a table's
@@ -291,10 +290,8 @@ var ErrBadTable = errors.New("bad tuning table")
 // Parse decodes a table and checks it: the version, the adapter and
 // every entry's chosen choice being one of its measured candidates.
 func Parse(data []byte) (*Table, error) {
-	var t Table
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
+	t, err := decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: not a tuning table: %v", ErrBadTable, err)
 	}
 	if t.Version != Version {
@@ -324,7 +321,7 @@ func Parse(data []byte) (*Table, error) {
 			return nil, fmt.Errorf("%w: key %q: chosen %s is not among its measured candidates", ErrBadTable, k, e.Chosen)
 		}
 	}
-	return &t, nil
+	return t, nil
 }
 
 // Load reads and parses the table in file path.
