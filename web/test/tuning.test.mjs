@@ -204,6 +204,32 @@ describe('on-device tuning in Chromium', { skip: why || false }, () => {
     assert.deepEqual(r.inUse, r.exported);
   });
 
+  it('dispose during a background run stops it: whenTuned resolves cancelled, the partial table stays stored', { timeout: 120000 }, async (t) => {
+    const r = await s.page.evaluate(async (weights) => {
+      await LowFormer.clearTuning();
+      let first;
+      const measured = new Promise((resolve) => { first = resolve; });
+      const m = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false, tune: 'background', tuneBudgetMs: 60000,
+        onProgress: (p) => p.phase === 'tune' && first() });
+      const s = m.info.inputSize;
+      await m.logits(new Float32Array(3 * s * s), [1, 3, s, s]);
+      const done = m.whenTuned();
+      await measured;
+      const t0 = performance.now();
+      await m.dispose();
+      const disposeMs = performance.now() - t0;
+      const summary = await done;
+      const m2 = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false });
+      const tuning = m2.info.tuning;
+      await m2.dispose();
+      return { summary, disposeMs, tuning };
+    }, FMNIST);
+    t.diagnostic(`dispose took ${r.disposeMs.toFixed(0)} ms during tuning: ${JSON.stringify(r.summary)}`);
+    assert.equal(r.summary.cancelled, true, JSON.stringify(r.summary));
+    assert.ok(r.summary.elapsedMs < 30000, `the run went on for ${r.summary.elapsedMs} ms after dispose`);
+    assert.match(r.tuning, /^cached table IndexedDB lowformer-tuning/, 'the partial table was not stored');
+  });
+
   it('B0 with a tuned table forcing non-default kernels matches the reference logits within 2e-4', { skip: noB0, timeout: 420000 }, async (t) => {
     const r = await s.page.evaluate(async () => {
       await LowFormer.clearTuning();
