@@ -251,6 +251,13 @@ export class BackgroundTuner {
     }
   }
 
+  /** The model is being disposed: a run not started yet never will (whenTuned gives null). */
+  cancel() {
+    if (this.started) return; // the Go side stops a run in progress (dispose)
+    this.started = true;
+    this.resolve(null);
+  }
+
   /** Starts the run (once). */
   start() {
     if (this.started) return;

@@ -685,6 +685,7 @@ class Local {
   }
 
   async dispose() {
+    this.tuner?.cancel();
     this.frameBuf?.destroy();
     this.frameBuf = null;
     return this.rt.call('dispose', this.id);

@@ -34,7 +34,14 @@ try {
     const t0 = performance.now();
     await m.logits(one, shape);
     const firstMs = performance.now() - t0;
+    // The page's event loop while it tunes: gaps between 20 ms timer ticks.
+    const gaps = [];
+    let last = performance.now();
+    const timer = setInterval(() => { const now = performance.now(); gaps.push(now - last); last = now; }, 20);
     const summary = await m.whenTuned();
+    clearInterval(timer);
+    gaps.sort((p, q) => p - q);
+    const loop = { maxGap: gaps.at(-1), p99: gaps[Math.floor(gaps.length * 0.99)], over100: gaps.filter((g) => g > 100).length, ticks: gaps.length };
     const table = await m.tuningTable();
     await m.dispose();
     const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -56,7 +63,7 @@ try {
       }
     }
     const med = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
-    const out = { budgetMs, firstMs, events, summary, measuredKeys, changed, tunedInfo: on.info.tuning, offMs: med(t.off), onMs: med(t.on), off: t.off, on: t.on };
+    const out = { budgetMs, firstMs, events, loop, summary, measuredKeys, changed, tunedInfo: on.info.tuning, offMs: med(t.off), onMs: med(t.on), off: t.off, on: t.on };
     await off.dispose();
     await on.dispose();
     return out;
@@ -65,6 +72,7 @@ try {
   console.log(`tunebench ${variant}, budget ${r.budgetMs} ms, adapter ${await h.adapterInfo(page)}`);
   console.log(`first result ${r.firstMs.toFixed(0)} ms; tuning took ${s.elapsedMs.toFixed(0)} ms: ${s.thisRun} candidates measured (${s.measured}/${s.total}) over ${s.keys} keys, ${r.measuredKeys} keys with a non-default candidate measured, ${s.changed} keys changed; complete ${s.complete}`);
   for (const c of r.changed) console.log(`  changed ${c.key}: ${c.default} ${c.defaultMs?.toFixed(3)} ms → ${c.chosen} ${c.chosenMs?.toFixed(3)} ms`);
+  console.log(`event loop while tuning: ${r.loop.ticks} ticks of 20 ms, gaps > 100 ms: ${r.loop.over100}, p99 ${r.loop.p99.toFixed(0)} ms, max ${r.loop.maxGap.toFixed(0)} ms`);
   console.log(`tuned model: ${r.tunedInfo}`);
   console.log(`steady state, ${runs} interleaved runs, medians: untuned ${r.offMs.toFixed(1)} ms, tuned ${r.onMs.toFixed(1)} ms, tuned/untuned ${(r.onMs / r.offMs).toFixed(3)}`);
   console.log(`  untuned ${r.off.map((v) => v.toFixed(0)).join(' ')}`);

@@ -222,12 +222,17 @@ describe('on-device tuning in Chromium', { skip: why || false }, () => {
       const m2 = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false });
       const tuning = m2.info.tuning;
       await m2.dispose();
-      return { summary, disposeMs, tuning };
+      // Disposed before any result: no run, whenTuned gives null.
+      const m3 = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false, tune: 'background' });
+      const never = m3.whenTuned();
+      await m3.dispose();
+      return { summary, disposeMs, tuning, never: await never };
     }, FMNIST);
     t.diagnostic(`dispose took ${r.disposeMs.toFixed(0)} ms during tuning: ${JSON.stringify(r.summary)}`);
     assert.equal(r.summary.cancelled, true, JSON.stringify(r.summary));
     assert.ok(r.summary.elapsedMs < 30000, `the run went on for ${r.summary.elapsedMs} ms after dispose`);
     assert.match(r.tuning, /^cached table IndexedDB lowformer-tuning/, 'the partial table was not stored');
+    assert.equal(r.never, null, 'a model disposed before its first result tuned');
   });
 
   it('B0 with a tuned table forcing non-default kernels matches the reference logits within 2e-4', { skip: noB0, timeout: 420000 }, async (t) => {
