@@ -235,6 +235,34 @@ describe('on-device tuning in Chromium', { skip: why || false }, () => {
     assert.equal(r.never, null, 'a model disposed before its first result tuned');
   });
 
+  it('without IndexedDB the tables go to the Cache API', { timeout: 120000 }, async () => {
+    const r = await s.page.evaluate(async (weights) => {
+      const desc = Object.getOwnPropertyDescriptor(window, 'indexedDB') || Object.getOwnPropertyDescriptor(Window.prototype, 'indexedDB');
+      Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
+      try {
+        await LowFormer.clearTuning();
+        const m = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false, tune: 'background', tuneBudgetMs: 1500 });
+        const s = m.info.inputSize;
+        await m.logits(new Float32Array(3 * s * s), [1, 3, s, s]);
+        const summary = await m.whenTuned();
+        await m.dispose();
+        const keys = (await (await caches.open('lowformer-tuning-v1')).keys()).map((q) => q.url);
+        const m2 = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false });
+        const tuning = m2.info.tuning;
+        await m2.dispose();
+        await LowFormer.clearTuning();
+        return { where: summary.where, keys, tuning };
+      } finally {
+        delete window.indexedDB;
+        if (desc && !('indexedDB' in window)) Object.defineProperty(window, 'indexedDB', desc);
+      }
+    }, FMNIST);
+    assert.match(r.where, /^Cache API lowformer-tuning-v1 "/);
+    assert.equal(r.keys.length, 1, `cache entries ${r.keys}`);
+    assert.match(r.keys[0], /^https:\/\/lowformer\.invalid\/tuning\//);
+    assert.match(r.tuning, /^cached table Cache API lowformer-tuning-v1 "/);
+  });
+
   it('B0 with a tuned table forcing non-default kernels matches the reference logits within 2e-4', { skip: noB0, timeout: 420000 }, async (t) => {
     const r = await s.page.evaluate(async () => {
       await LowFormer.clearTuning();
