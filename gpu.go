@@ -27,6 +27,9 @@ type deviceOptions = gpu.Options
 type deviceModel struct {
 	*model.GPU
 	dev *gpu.Device
+	// store keeps the adapter's tuning table (Options.TuningStore or the
+	// default).
+	store TuningStore
 	// stopTuning cancels the background tuning (TuneBackground) and
 	// waits for it; nil without one.
 	stopTuning func()
@@ -57,12 +60,20 @@ func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (Tune
 		return TuneResult{}, badInput("tuning batch %d of %d×%d images: want batch ≥ 1 and a side in %d..%d", batch, side, side, MinSide, MaxLogitsSide)
 	}
 	res := TuneResult{Path: opt.Path}
+	// Where the table is continued from and saved: the file Path, else
+	// the model's store (by default the adapter's cache file).
+	load := func() (*tuning.Table, string, error) {
+		tb, err := loadTableFile(res.Path)
+		return tb, res.Path, err
+	}
+	save := func(t *tuning.Table) error { return saveTableFile(t, res.Path) }
 	if res.Path == "" {
-		p, err := cachePathOf(a)
-		if err != nil {
-			return res, err
+		load = func() (*tuning.Table, string, error) { return m.store.LoadTuning(a) }
+		save = func(t *tuning.Table) error {
+			where, err := m.store.SaveTuning(a, t)
+			res.Path = where
+			return err
 		}
-		res.Path = p
 	}
 	tb := opt.Table
 	if tb != nil {
@@ -70,11 +81,12 @@ func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (Tune
 			return res, badInput("TuneOptions.Table: %s", why)
 		}
 	} else {
-		old, err := loadTableFile(res.Path)
+		old, where, err := load()
 		switch {
 		case err == nil:
+			res.Path = where
 			if why := checkTable(old, a, set); why != "" {
-				res.Notes = append(res.Notes, fmt.Sprintf("tuning table %s not continued: %s", res.Path, why))
+				res.Notes = append(res.Notes, fmt.Sprintf("tuning table %s not continued: %s", where, why))
 			} else {
 				tb, res.Resumed = old, true
 			}
@@ -86,7 +98,7 @@ func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (Tune
 		tb = tuning.New(a, set)
 	}
 	res.Table = tb
-	mo := model.TuneOptions{Budget: opt.Budget, Save: func(t *tuning.Table) error { return saveTableFile(t, res.Path) }}
+	mo := model.TuneOptions{Budget: opt.Budget, Save: save}
 	if opt.Progress != nil {
 		mo.Progress = func(p model.TuneProgress) {
 			opt.Progress(TuneProgress{Key: p.Key, Candidate: p.Candidate.String(), Ms: p.Ms,
@@ -128,9 +140,10 @@ func openGPU(g *model.Graph, opt Options, kc kernelChoice, explicit explicitTabl
 	}
 	t, reason := selectTarget(kernels.ProfileOf(dev), kc)
 	mode, _ := parseTuneMode(string(opt.Tune))
-	src := resolveTuning(mode, explicit, adapterOf(dev.Info), string(t.Set))
+	store := storeOf(opt)
+	src := resolveTuning(mode, explicit, adapterOf(dev.Info), string(t.Set), store)
 	t.Tuned = src.table
-	dm := &deviceModel{GPU: model.NewGPU(dev, g, t), dev: dev}
+	dm := &deviceModel{GPU: model.NewGPU(dev, g, t), dev: dev, store: store}
 	if mode == TuneBackground {
 		if err := backgroundTuning(dm, side, opt); err != nil {
 			src.notes = append(src.notes, "background tuning not started: "+err.Error())
@@ -161,3 +174,6 @@ func adapterOf(info gpu.AdapterInfo) tuning.Adapter {
 	return tuning.Adapter{Vendor: info.Vendor, Architecture: info.Architecture, Device: info.Name,
 		Description: info.Description, Backend: info.Backend}
 }
+
+// tuningTable is the table the model's plans use (Model.TuningTable).
+func (m *deviceModel) tuningTable() *tuning.Table { return m.Target().Tuned }

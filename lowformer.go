@@ -115,6 +115,11 @@ type Options struct {
 	// TuningTable is a table held in memory, used as Tuning is (it wins
 	// over Tuning).
 	TuningTable *tuning.Table
+	// TuningStore, when set, is where TuneCached looks for the adapter's
+	// table and Model.Tune (with TuneOptions.Path "") continues and saves
+	// it, instead of the files under os.UserCacheDir()/lowformer/ (the
+	// browser build passes one backed by IndexedDB).
+	TuningStore TuningStore
 
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.

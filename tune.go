@@ -111,6 +111,28 @@ type TuneResult struct {
 	Notes []string
 }
 
+// TuningStore keeps the tuning tables of adapters (Options.TuningStore).
+// Its methods may be called from several goroutines, one at a time.
+type TuningStore interface {
+	// LoadTuning returns the table stored for adapter a and where it is
+	// (for Info.Tuning and notes); an error wrapping fs.ErrNotExist when
+	// there is none, another (wrapping tuning.ErrBadTable for one that
+	// does not parse) when it cannot be read.
+	LoadTuning(a tuning.Adapter) (*tuning.Table, string, error)
+	// SaveTuning stores t as adapter a's table, replacing the previous
+	// one whole, and returns where.
+	SaveTuning(a tuning.Adapter, t *tuning.Table) (string, error)
+}
+
+// storeOf is the store opt names, else the default one (files natively,
+// none in the browser).
+func storeOf(opt Options) TuningStore {
+	if opt.TuningStore != nil {
+		return opt.TuningStore
+	}
+	return defaultStore
+}
+
 // tableSource is the table a model runs with and how Info describes it.
 type tableSource struct {
 	table *tuning.Table
@@ -165,9 +187,9 @@ func loadTuningOption(opt Options) (explicitTable, error) {
 // resolveTuning picks the table a model on adapter a running the kernel
 // set set uses: with Tune off none; else the explicit one when it fits
 // the adapter and set (ignored with a note otherwise), else the adapter's
-// cached table when there is a readable one that fits (ignored with a
+// table in store when there is a readable one that fits (ignored with a
 // note otherwise).
-func resolveTuning(mode TuneMode, explicit explicitTable, a tuning.Adapter, set string) tableSource {
+func resolveTuning(mode TuneMode, explicit explicitTable, a tuning.Adapter, set string, store TuningStore) tableSource {
 	if mode == TuneOff {
 		return tableSource{}
 	}
@@ -177,7 +199,7 @@ func resolveTuning(mode TuneMode, explicit explicitTable, a tuning.Adapter, set 
 		}
 		return tableSource{table: explicit.table, desc: describeTable(explicit.where, explicit.table)}
 	}
-	tb, path, err := loadCachedTable(a)
+	tb, path, err := store.LoadTuning(a)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return tableSource{}
@@ -213,4 +235,18 @@ func (m *Model) Tune(ctx context.Context, opt TuneOptions) (TuneResult, error) {
 		return TuneResult{}, badInput("tuning needs the GPU backend; this model runs on the CPU")
 	}
 	return m.gpu.tune(ctx, opt, m.info.NativeSide)
+}
+
+// TuningTable returns the tuning table this model's plans use (Info().Tuning
+// says where it came from), nil when there is none: Tune off, no table
+// found or fitting the adapter, or the CPU backend. A table that Tune or
+// TuneBackground fill is not this one unless it was passed in; read theirs
+// from TuneResult.Table or the store.
+func (m *Model) TuningTable() *tuning.Table {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if t, ok := m.gpu.(interface{ tuningTable() *tuning.Table }); ok && !m.closed {
+		return t.tuningTable()
+	}
+	return nil
 }

@@ -8,12 +8,16 @@ import (
 	"github.com/lowformer/lowformer-webgpu/tuning"
 )
 
-// loadTableFile reads the tuning table file path (Options.Tuning).
-func loadTableFile(path string) (*tuning.Table, error) { return tuning.Load(path) }
+// defaultStore keeps tables as files under the cache folder.
+var defaultStore TuningStore = fileStore{}
 
-// loadCachedTable reads the table stored for adapter a, with its path; an
-// fs.ErrNotExist error when there is none.
-func loadCachedTable(a tuning.Adapter) (*tuning.Table, string, error) {
+// fileStore is the default TuningStore natively: one file per adapter
+// under tuning.CacheDir (tuning.CachePath).
+type fileStore struct{}
+
+// LoadTuning reads the table stored for adapter a, with its path; an
+// fs.ErrNotExist error when there is none (or no cache folder).
+func (fileStore) LoadTuning(a tuning.Adapter) (*tuning.Table, string, error) {
 	path, err := tuning.CachePath(a)
 	if err != nil {
 		return nil, "", fs.ErrNotExist // no cache folder: no stored table
@@ -22,8 +26,17 @@ func loadCachedTable(a tuning.Adapter) (*tuning.Table, string, error) {
 	return tb, path, err
 }
 
+// SaveTuning writes t to adapter a's cache file atomically.
+func (fileStore) SaveTuning(a tuning.Adapter, t *tuning.Table) (string, error) {
+	path, err := tuning.CachePath(a)
+	if err != nil {
+		return "", err
+	}
+	return path, t.Save(path)
+}
+
+// loadTableFile reads the tuning table file path (Options.Tuning).
+func loadTableFile(path string) (*tuning.Table, error) { return tuning.Load(path) }
+
 // saveTableFile writes tb to path atomically.
 func saveTableFile(tb *tuning.Table, path string) error { return tb.Save(path) }
-
-// cachePathOf is where adapter a's table is stored.
-func cachePathOf(a tuning.Adapter) (string, error) { return tuning.CachePath(a) }

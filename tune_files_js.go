@@ -4,36 +4,44 @@ package lowformer
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 
 	"github.com/lowformer/lowformer-webgpu/tuning"
 )
 
 // In the browser there are no files and no cache folder: a table comes
-// as Options.TuningTable only. (Reading tables here would also bring
-// encoding/json back into the wasm.)
+// as Options.TuningTable, and is stored through Options.TuningStore
+// (web/lowformer.js passes one backed by IndexedDB).
 
-// loadTableFile refuses a path: the browser has no files.
-func loadTableFile(path string) (*tuning.Table, error) {
-	return nil, errors.New("the browser has no files; pass the table as Options.TuningTable")
-}
+// defaultStore is the browser's store when Options.TuningStore is unset:
+// none.
+var defaultStore TuningStore = noStore{}
 
-// loadCachedTable finds no stored table in the browser.
-func loadCachedTable(tuning.Adapter) (*tuning.Table, string, error) {
+// noStore holds no table and refuses to save one.
+type noStore struct{}
+
+func (noStore) LoadTuning(tuning.Adapter) (*tuning.Table, string, error) {
 	return nil, "", fs.ErrNotExist
 }
 
+func (noStore) SaveTuning(tuning.Adapter, *tuning.Table) (string, error) {
+	return "", errors.New("the browser has no files to store a tuning table in; set Options.TuningStore")
+}
+
+// loadTableFile refuses a path: the browser has no files.
+func loadTableFile(path string) (*tuning.Table, error) {
+	return nil, fmt.Errorf("the browser has no files (%s); pass the table as Options.TuningTable", path)
+}
+
 // saveTableFile refuses: the browser has no files.
-func saveTableFile(*tuning.Table, string) error {
-	return errors.New("the browser has no files to store a tuning table in")
+func saveTableFile(_ *tuning.Table, path string) error {
+	return fmt.Errorf("the browser has no files to store a tuning table in (%s); use Options.TuningStore", path)
 }
 
-// cachePathOf refuses: the browser has no cache folder.
-func cachePathOf(tuning.Adapter) (string, error) {
-	return "", errors.New("the browser has no cache folder for tuning tables")
-}
-
-// backgroundTuning refuses: the browser has no place to store the table.
+// backgroundTuning refuses: in the browser, web/lowformer.js starts the
+// tuning itself after the first result (LowFormer.load's tune:
+// 'background' calls Model.Tune through the wasm bridge).
 func backgroundTuning(*deviceModel, int, Options) error {
-	return errors.New("the browser has no place to store the table")
+	return errors.New("in the browser, LowFormer.load({tune: 'background'}) tunes after the first result")
 }

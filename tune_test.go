@@ -5,6 +5,7 @@ package lowformer
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,5 +254,83 @@ func TestBackgroundTuning(t *testing.T) {
 	defer m2.Close()
 	if in := m2.Info(); !strings.HasPrefix(in.Tuning, "cached table "+path) {
 		t.Errorf("the next Open: Info.Tuning %q, notes %q", in.Tuning, in.TuningNotes)
+	}
+}
+
+// memStore is a TuningStore in memory holding tables as their JSON, as
+// the browser's IndexedDB store does.
+type memStore struct {
+	tables map[tuning.Adapter][]byte
+	saves  int
+}
+
+func (s *memStore) LoadTuning(a tuning.Adapter) (*tuning.Table, string, error) {
+	b, ok := s.tables[a]
+	if !ok {
+		return nil, "", fs.ErrNotExist
+	}
+	tb, err := tuning.Parse(b)
+	return tb, "memory", err
+}
+
+func (s *memStore) SaveTuning(a tuning.Adapter, t *tuning.Table) (string, error) {
+	b, err := t.Marshal()
+	s.tables[a], s.saves = b, s.saves+1
+	return "memory", err
+}
+
+// TestTuningStore tunes the tiny model into an Options.TuningStore (saved
+// after each round), continues from it, and opens the next model from it
+// (Info.Tuning, Model.TuningTable); a corrupt stored table is ignored with
+// a note.
+func TestTuningStore(t *testing.T) {
+	requireGPU(t)
+	t.Setenv(tuning.CacheDirEnv, t.TempDir()) // the store, not files
+	root, err := refdata.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := filepath.Join(root, "testdata", "tiny.pt")
+	ctx := context.Background()
+	store := &memStore{tables: map[tuning.Adapter][]byte{}}
+	m, err := Open(ctx, weights, Options{Backend: GPU, TuningStore: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.TuningTable() != nil || m.Info().Tuning != "" {
+		t.Errorf("an empty store gave table %v (Info.Tuning %q)", m.TuningTable(), m.Info().Tuning)
+	}
+	res, err := m.Tune(ctx, TuneOptions{Side: 64, Budget: 2 * time.Second})
+	m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := adapterOf(gputest.Device(t).Info)
+	if store.saves == 0 || store.tables[a] == nil || res.Path != "memory" || res.Measured == 0 {
+		t.Fatalf("Tune saved %d times to the store (path %q, %d measured)", store.saves, res.Path, res.Measured)
+	}
+	if ents, _ := os.ReadDir(os.Getenv(tuning.CacheDirEnv)); len(ents) != 0 {
+		t.Errorf("Tune with a store wrote %d files to the cache folder", len(ents))
+	}
+	m, err = Open(ctx, weights, Options{Backend: GPU, TuningStore: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := m.Info(); !strings.HasPrefix(in.Tuning, "cached table memory (") || m.TuningTable() == nil || m.TuningTable().Len() != res.Table.Len() {
+		t.Errorf("Info.Tuning %q, notes %q, table %v", in.Tuning, in.TuningNotes, m.TuningTable())
+	}
+	r2, err := m.Tune(ctx, TuneOptions{Side: 64, Budget: time.Second})
+	m.Close()
+	if err != nil || !r2.Resumed || r2.Measured < res.Measured {
+		t.Errorf("the second Tune: resumed %v, measured %d (first %d), %v", r2.Resumed, r2.Measured, res.Measured, err)
+	}
+	store.tables[a] = []byte(`{"version": 1, "adapter": `)
+	m, err = Open(ctx, weights, Options{Backend: GPU, TuningStore: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if in := m.Info(); in.Tuning != "" || len(in.TuningNotes) != 1 || !strings.Contains(in.TuningNotes[0], "not a tuning table") || m.TuningTable() != nil {
+		t.Errorf("corrupt stored table: Info.Tuning %q, notes %q", in.Tuning, in.TuningNotes)
 	}
 }

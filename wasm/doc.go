@@ -9,9 +9,13 @@
 // Go panics all reject the Promise with an Error; none stops the Go runtime.
 //
 //	__lowformer.goVersion                                 string (runtime.Version())
-//	__lowformer.load(weights Uint8Array, {backend, variant, dumpWGSL}) → {id, info, loadMs}
+//	__lowformer.load(weights Uint8Array, {backend, variant, dumpWGSL, tune, tuning, tuningStore}) → {id, info, loadMs}
 //	                        (dumpWGSL(label, wgsl): optional, called with the
-//	                        WGSL of every pipeline as it is created)
+//	                        WGSL of every pipeline as it is created; tune,
+//	                        tuning and tuningStore: see tune_js.go)
+//	__lowformer.tune(id, {budgetMs, side, batch, onProgress}) → {keys, measured, total, thisRun,
+//	                        elapsedMs, complete, resumed, cancelled, where, changed, notes, table}
+//	__lowformer.tuningTable(id)                           → the JSON text of the table in use | null
 //	__lowformer.logits(id, input Float32Array, [n,3,h,w])  → Float32Array (n×classes)
 //	__lowformer.classify(id, rgba Uint8Array|Uint8ClampedArray, width, height, {topK, size, ...})
 //	                                                       → {predictions, timings}

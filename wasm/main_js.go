@@ -47,7 +47,7 @@ func (a *api) publish(obj safejs.Value) error {
 			return err
 		}
 	}
-	for name, fn := range joinExports(a.featureExports(), a.frameExports()) {
+	for name, fn := range joinExports(a.featureExports(), a.frameExports(), a.tuneExports()) {
 		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
 		}
@@ -106,11 +106,15 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	o := lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump}
+	if err := loadTuning(opt, &o); err != nil {
+		return nil, err
+	}
 	return func() (any, error) {
 		var warnings []any
 		t0 := time.Now()
-		m, err := lowformer.OpenBytes(context.Background(), b, lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump,
-			Warn: func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }})
+		o.Warn = func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }
+		m, err := lowformer.OpenBytes(context.Background(), b, o)
 		if err != nil {
 			return nil, err
 		}
@@ -134,6 +138,7 @@ func infoJS(in lowformer.Info) map[string]any {
 		"variant": in.Variant, "params": in.Params, "classes": in.Classes, "labels": labels,
 		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
+		"tuning": in.Tuning, "tuningNotes": stringsJS(in.TuningNotes),
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide, "embeddingSize": in.EmbeddingSize,
 		"stageChannels": stageChannels(in),
 		"training": map[string]any{
@@ -437,6 +442,7 @@ func (a *api) dispose(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	stopTuning(id) // Close waits for a tuning run
 	return func() (any, error) { return true, h.Close() }, nil
 }
 

@@ -62,7 +62,7 @@ fi
 # the .wasm files. Go's license (BSD) goes with it and with the binaries.
 cp "$("$GO" env GOROOT)/lib/wasm/wasm_exec.js" "$out/"
 cp "$("$GO" env GOROOT)/LICENSE" "$out/LICENSE-go"
-cp web/lowformer.js web/lowformer-worker.js web/lowformer-node.js web/lowformer.d.ts web/index.html web/demo.css web/demo.js web/favicon.svg "$out/"
+cp web/lowformer.js web/lowformer-tuning.js web/lowformer-worker.js web/lowformer-node.js web/lowformer.d.ts web/index.html web/demo.css web/demo.js web/favicon.svg "$out/"
 # web/dist is also the npm package's folder (make package; npm pack in it):
 # web/package/package.json's "files" picks the package's files from it.
 cp web/package/package.json web/README.md "$out/"

@@ -4,7 +4,9 @@
 // (file: URLs work too; http(s) URLs are fetched; Buffers and Uint8Arrays
 // are bytes). There is no WebGPU in Node: backend 'auto' runs on the CPU
 // (info.fallback), 'gpu' is refused. The Cache API and the worker options
-// are browser-only.
+// are browser-only. On-device tuning needs WebGPU: tune and tuning are
+// accepted (a tuning table is still checked), nothing is tuned or used, and
+// info.tuningNotes says so.
 //
 //   import { LowFormer } from 'lowformer-webgpu';
 //   import { openAsBlob } from 'node:fs';

@@ -56,6 +56,12 @@ const ops = {
       source.close(); // the page transferred it to us
     }
   },
+  async tuningTable() {
+    return [await need().tuningTable(), []];
+  },
+  async whenTuned() {
+    return [await need().whenTuned(), []];
+  },
   async dispose() {
     const m = need();
     model = null;

@@ -29,14 +29,86 @@ export declare function clearCache(): Promise<boolean>;
  */
 export type Weights = string | URL | Blob | ArrayBuffer | ArrayBufferView;
 
-/** Where load is: 'download' | 'cache' | 'read' (bytes), then 'init', 'compile' (GPU), 'ready'. */
-export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready';
+/**
+ * Where load is: 'download' | 'cache' | 'read' (bytes), then 'init', 'compile' (GPU), 'ready';
+ * after it, with tune: 'background', 'tune' (each measured candidate) and 'tuned' (the run's end).
+ */
+export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready' | 'tune' | 'tuned';
 
-/** A progress event of load: loaded of total bytes while reading weights (total 0: unknown), 0/1 and 1/1 otherwise. */
+/**
+ * A progress event of load: loaded of total bytes while reading weights (total 0: unknown), 0/1
+ * and 1/1 otherwise; for 'tune' and 'tuned', candidates measured (this run and earlier ones) of
+ * all the candidates of the model's kernel keys.
+ */
 export interface ProgressEvent {
   phase: ProgressPhase;
   loaded: number;
   total: number;
+  /** 'tune': the kernel key measured, e.g. 'pointwise m196 k128 n512 hswish'. */
+  key?: string;
+  /** 'tune': the candidate measured, e.g. 'cpu r8x16_wg32 tex'. */
+  candidate?: string;
+  /** 'tune': its time per run in milliseconds (0 with error). */
+  ms?: number;
+  /** 'tune': why the candidate could not be built (it is skipped); 'tuned': why the run stopped. */
+  error?: string;
+}
+
+/** On-device tuning of LowFormer.load: 'cached' (default) uses a stored or given table, 'background' also tunes, 'off' uses none. */
+export type TuneMode = 'off' | 'cached' | 'background';
+
+/** One candidate specialization of a kernel key (the Go tuning.Choice). */
+export interface TuningChoice {
+  set: 'cpu' | 'gpu';
+  winograd?: number;
+  tm: number;
+  tn: number;
+  wg: number;
+  wm?: number;
+  wn?: number;
+  ks?: number;
+  kc?: number;
+  tex?: boolean;
+}
+
+/** A tuning table as JSON (model.tuningTable(), LowFormer.load's tuning): one adapter, per kernel key the measured candidates. */
+export interface TuningTable {
+  version: 1;
+  adapter: { vendor: string; architecture: string; device: string; description: string; backend: string };
+  /** The kernel set the defaults come from. */
+  set: 'cpu' | 'gpu';
+  entries: Record<string, {
+    default: TuningChoice;
+    candidates: Array<{ choice: TuningChoice; ms: number }>;
+    /** Candidates not measured yet (a later background run measures them). */
+    pending: number;
+    /** The choice the plans use. */
+    chosen: TuningChoice;
+  }>;
+}
+
+/** What a background tuning run did (model.whenTuned()). */
+export interface TuneSummary {
+  /** Distinct dense kernel keys of the plan (one image at info.inputSize). */
+  keys: number;
+  /** Candidates measured by this run and earlier ones, of total. */
+  measured: number;
+  total: number;
+  /** Candidates measured by this run. */
+  thisRun: number;
+  elapsedMs: number;
+  /** Nothing is left to measure. */
+  complete: boolean;
+  /** The run went on from a stored table. */
+  resumed: boolean;
+  /** The model was disposed during the run. */
+  cancelled: boolean;
+  /** Where the table is stored, e.g. 'IndexedDB lowformer-tuning "llvmpipe ..." (webgpu)'. */
+  where: string;
+  /** Keys whose chosen kernel differs from the kernel set's. */
+  changed: number;
+  /** Stored tables found and not continued, with why. */
+  notes: string[];
 }
 
 /** Options of LowFormer.load (README, "LowFormer.load"). */
@@ -69,6 +141,16 @@ export interface LoadOptions {
   workerURL?: string | URL;
   /** Debugging: dumpWGSL true logs every compute shader's WGSL; a function receives (label, wgsl). */
   debug?: DebugOptions;
+  /**
+   * On-device tuning (GPU backend): 'cached' (default) uses the table stored for this adapter
+   * (IndexedDB) or options.tuning and never tunes; 'background' also tunes after the first
+   * result (progress 'tune', 'tuned'), storing the table and going on from a partial one; 'off'.
+   */
+  tune?: TuneMode;
+  /** A tuning table to use instead of the stored one: its URL, or the object (model.tuningTable()). */
+  tuning?: string | URL | TuningTable;
+  /** The time a background tuning run takes at most, in milliseconds (default 60000). */
+  tuneBudgetMs?: number;
 }
 
 /** Options.debug of LowFormer.load. */
@@ -117,6 +199,10 @@ export interface ModelInfo {
   kernels: '' | 'cpu' | 'gpu';
   /** Why that kernel set, e.g. 'auto: CPU renderer llvmpipe'. */
   kernelsReason: string;
+  /** The tuning table in use, e.g. 'cached table IndexedDB lowformer-tuning "…" (webgpu) (9 kernel keys tuned, 2 changed from the cpu set)'; '' for none. */
+  tuning: string;
+  /** Tuning tables found and ignored (another adapter or kernel set, corrupt), with why. */
+  tuningNotes: string[];
   /** The model's native input side, which classify resizes images to by default. */
   inputSize: number;
   /** The .pt carried optimizer state (ignored). */
@@ -357,6 +443,8 @@ export declare class LowFormer {
   static load(options: LoadOptions): Promise<LowFormer>;
   /** Deletes every cached weights file (see clearCache). */
   static clearCache(): Promise<boolean>;
+  /** Deletes every stored tuning table of this origin (IndexedDB, else the Cache API or memory). */
+  static clearTuning(): Promise<void>;
   /** What the model is (frozen). */
   readonly info: Readonly<ModelInfo>;
   /** How long load took (frozen). */
@@ -384,9 +472,19 @@ export declare class LowFormer {
   classifyStream(source: StreamSource, onResult: (result: StreamResult) => void, options?: StreamOptions): StreamHandle;
   /** Cosine similarity of two embeddings, -1..1. */
   static cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+  /** The table a finished background tuning run collected, else the one in use, else null (to ship and pass as load's tuning). */
+  tuningTable(): Promise<TuningTable | null>;
+  /** Resolves when the background tuning run (started after the first result) has ended; null without one. */
+  whenTuned(): Promise<TuneSummary | { error: string } | null>;
   /** Frees the model (and its worker); calls after it reject. Safe to call twice. */
   dispose(): Promise<void>;
 }
+
+/** The IndexedDB database holding the tuning tables. */
+export declare const TUNING_DB: 'lowformer-tuning';
+
+/** The budget of a background tuning run when tuneBudgetMs is not set, in milliseconds. */
+export declare const DEFAULT_TUNE_BUDGET_MS: 60000;
 
 /** Cosine similarity a·b / (|a|·|b|) of two vectors of the same, non-zero length, in -1..1. */
 export declare function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

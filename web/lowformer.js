@@ -20,6 +20,9 @@
 // package's "node" export) adds reading files; the rest is this module.
 
 import './wasm_exec.js';
+import { BackgroundTuner, DEFAULT_TUNE_BUDGET_MS, TUNING_DB, clearTuning, tuneOptions, tuningStore, tuningText } from './lowformer-tuning.js';
+
+export { DEFAULT_TUNE_BUDGET_MS, TUNING_DB };
 
 const HERE = import.meta.url;
 
@@ -504,18 +507,19 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
     const useSIMD = simd == null ? hasWasmSIMD() : Boolean(simd);
-    const [{ bytes, source }, rt] = await Promise.all([
+    const [{ bytes, source }, rt, tuningJSON] = await Promise.all([
       readWeights(weights, cache, report),
       useSIMD ? runtime(wasmURL, 'simd') : runtime(wasmScalarURL, 'scalar'),
+      tuningText(tuning, fileReader),
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL });
+    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL, tune, tuning: tuningJSON, tuningStore: tuningStore() });
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);
@@ -524,7 +528,14 @@ class Local {
     report('ready', 1, 1, true);
     const t3 = performance.now();
     const timings = { weights: t1 - t0, init: t2 - t1, warmup: t3 - t2, total: t3 - t0 };
-    return { local: new Local(rt, r.id), info: { ...r.info, fallback: r.info.backend === 'cpu' && backend !== 'cpu', wasm: rt.build, weightsSource: source, weightsBytes: bytes.length }, timings };
+    const local = new Local(rt, r.id);
+    if (r.info.backend !== 'gpu' && (tune === 'background' || tuningJSON)) {
+      r.info.tuningNotes = [...r.info.tuningNotes, `tuning applies to the WebGPU backend; this model runs on the CPU${globalThis.navigator?.gpu ? '' : ' (no WebGPU here)'}, so ${tune === 'background' ? 'no tuning runs and ' : ''}no table is used`];
+    } else if (tune === 'background') {
+      local.tuner = new BackgroundTuner(rt, r.id, tuneBudgetMs, onProgress);
+      local.rt = local.tuner.wrap(rt);
+    }
+    return { local, info: { ...r.info, fallback: r.info.backend === 'cpu' && backend !== 'cpu', wasm: rt.build, weightsSource: source, weightsBytes: bytes.length }, timings };
   }
 
   async logits(input, shape) {
@@ -664,7 +675,17 @@ class Local {
     return this.rt.call('device', this.id);
   }
 
+  /** The tuning table of the finished background run, else the one in use (JSON), else null. */
+  async tuningTable() {
+    return this.tuner?.table ?? this.rt.call('tuningTable', this.id);
+  }
+
+  whenTuned() {
+    return this.tuner ? this.tuner.done : Promise.resolve(null);
+  }
+
   async dispose() {
+    this.tuner?.cancel();
     this.frameBuf?.destroy();
     this.frameBuf = null;
     return this.rt.call('dispose', this.id);
@@ -708,6 +729,8 @@ class Remote {
     if ((typeof weights === 'string' || weights instanceof URL) && globalThis.location) weights = new URL(weights, globalThis.location.href).href;
     const { onProgress, dumpWGSL, ...rest } = opts;
     remote.onWGSL = dumpWGSL; // the worker forwards each shader (see #receive)
+    remote.lateProgress = onProgress; // background tuning's, after the load
+    if ((typeof rest.tuning === 'string' || rest.tuning instanceof URL) && globalThis.location) rest.tuning = new URL(rest.tuning, globalThis.location.href).href;
     try {
       const r = await remote.call('load', { ...rest, weights, dumpWGSL: !!dumpWGSL }, [], onProgress);
       return { remote, info: r.info, timings: r.timings };
@@ -737,7 +760,13 @@ class Remote {
       return;
     }
     const p = this.pending.get(id);
-    if (!p) return;
+    if (!p) {
+      // Progress of a finished call: the load's background tuning.
+      if (progress && typeof this.lateProgress === 'function') {
+        try { this.lateProgress(progress); } catch (err) { console.error('lowformer: onProgress threw', err); }
+      }
+      return;
+    }
     if (progress) {
       if (p.onProgress) {
         try { p.onProgress(progress); } catch (err) { console.error('lowformer: onProgress threw', err); }
@@ -826,6 +855,14 @@ class Remote {
 
   async device() {
     return null;
+  }
+
+  async tuningTable() {
+    return this.call('tuningTable', {});
+  }
+
+  whenTuned() {
+    return this.call('whenTuned', {});
   }
 
   async dispose() {
@@ -939,6 +976,14 @@ class Pool {
     return null;
   }
 
+  async tuningTable() {
+    return null; // CPU workers: no tuning
+  }
+
+  async whenTuned() {
+    return null;
+  }
+
   async dispose() {
     const rs = await Promise.allSettled(this.remotes.map((r) => r.dispose()));
     const failed = rs.find((r) => r.status === 'rejected');
@@ -1006,6 +1051,16 @@ export class LowFormer {
    * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
    *   SIMD, is (default: next to wasmURL when that is set, else the package's)
    * @param {string|URL} [options.workerURL] where lowformer-worker.js is (default: the package's)
+   * @param {'off'|'cached'|'background'} [options.tune='cached'] on-device tuning (GPU backend):
+   *   'cached' uses the table stored for this adapter (IndexedDB) or given as options.tuning and
+   *   never tunes; 'background' also tunes this adapter after the model's first result (budget
+   *   options.tuneBudgetMs, progress phases 'tune' and 'tuned'), storing the table for the next
+   *   load and going on from a stored partial one; 'off' uses no table. info.tuning says which
+   *   table is in use, info.tuningNotes which were ignored and why
+   * @param {string|URL|object} [options.tuning] a tuning table to use instead of the stored one: a
+   *   URL of its JSON or the object (model.tuningTable()); a malformed one fails the load, one
+   *   for another adapter or kernel set is ignored with a note in info.tuningNotes
+   * @param {number} [options.tuneBudgetMs=60000] the time a background tuning run takes at most
    * @param {{dumpWGSL?: boolean|((label: string, wgsl: string) => void)}} [options.debug] dumpWGSL:
    *   true logs every compute shader's WGSL to the console as its pipeline is created (one
    *   collapsed group "lowformer: WGSL <label>" each); a function receives (label, wgsl) instead.
@@ -1015,6 +1070,7 @@ export class LowFormer {
   static async load(options = {}) {
     if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
     const { weights, onProgress, worker = false, backend = 'auto', kernels = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
+    const tuneOpts = tuneOptions(options);
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
     if (!Number.isInteger(workers) || workers < 1) throw new TypeError(`lowformer: workers must be a whole number ≥ 1, not ${JSON.stringify(workers)}`);
     if (workers > 1 && backend !== 'cpu') throw new TypeError(`lowformer: workers: ${workers} needs backend: 'cpu' (on the GPU one device serves a batch)`);
@@ -1022,6 +1078,7 @@ export class LowFormer {
       weights, onProgress, backend, kernels, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
       dumpWGSL: wgslDumper(options.debug),
       ...wasmURLs(options),
+      ...tuneOpts,
     };
     const t0 = performance.now();
     const workerURL = options.workerURL ? new URL(options.workerURL, HERE).href : null;
@@ -1040,6 +1097,33 @@ export class LowFormer {
   /** Deletes every cached weights file (see clearCache). */
   static clearCache() {
     return clearCache();
+  }
+
+  /** Deletes every stored tuning table of this origin (IndexedDB, or its fallbacks). */
+  static clearTuning() {
+    return clearTuning();
+  }
+
+  /**
+   * The tuning table this model collected (once a background run has finished), else the one
+   * its plans use, else null: a JSON-ready object to ship and pass as LowFormer.load's tuning.
+   * @returns {Promise<object|null>}
+   */
+  async tuningTable() {
+    this.#check();
+    const text = await this.#impl.tuningTable();
+    return text == null ? null : JSON.parse(text);
+  }
+
+  /**
+   * Resolves when the background tuning run (tune: 'background', started after the first
+   * result) has ended, to its summary {keys, measured, total, thisRun, elapsedMs, complete,
+   * resumed, cancelled, where, changed, notes} or {error}; to null at once without one.
+   * @returns {Promise<object|null>}
+   */
+  whenTuned() {
+    this.#check();
+    return this.#impl.whenTuned();
   }
 
   #check() {

@@ -40,7 +40,7 @@ const SAMPLE = 0; // the Fashion-MNIST test image classified everywhere (PyTorch
 const SIDE = 28;
 
 /** The files of the package, exactly (package.json "files" plus what npm always packs). */
-const PACKAGE_FILES = ['LICENSE', 'LICENSE-go', 'README.md', 'package.json', 'lowformer.js', 'lowformer.d.ts',
+const PACKAGE_FILES = ['LICENSE', 'LICENSE-go', 'README.md', 'package.json', 'lowformer.js', 'lowformer-tuning.js', 'lowformer.d.ts',
   'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-scalar.wasm'].sort();
 
 const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'";
@@ -169,7 +169,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.deepEqual(r.result.sort(), types.ClassifyResult, 'classify result fields vs ClassifyResult');
     assert.deepEqual(r.prediction.sort(), types.Prediction, 'prediction fields vs Prediction');
     assert.deepEqual(r.classifyTimings.sort(), types.ClassifyTimings.filter((f) => f !== 'decode'), 'pixels source: every ClassifyTimings field but decode');
-    assert.deepEqual(r.exports, { CACHE_NAME: 'lowformer-weights-v1', DEFAULT_TOP_K: 5, probe: 43 });
+    assert.deepEqual(r.exports, { CACHE_NAME: 'lowformer-weights-v1', DEFAULT_TOP_K: 5, probe: 43, TUNING_DB: 'lowformer-tuning', DEFAULT_TUNE_BUDGET_MS: 60000 });
     assert.deepEqual([...new Set(r.phases)], ['read', 'init', 'ready']);
     assert.equal(r.backend, 'cpu');
     assert.equal(r.fallback, true, "backend 'auto' in Node falls back to the CPU");
@@ -188,6 +188,8 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.equal(r.error.isError, true);
     assert.match(r.error.message, /^lowformer: shape \[1 3 2 2\] needs 12 values/);
     assert.deepEqual(r.cleared, [false, false], 'no Cache API in Node');
+    assert.deepEqual(r.tuning, ['', ["tuning applies to the WebGPU backend; this model runs on the CPU (no WebGPU here), so no tuning runs and no table is used"], null, null],
+      'tune and tuning in Node: the table is checked, then a note says it is not used');
     // Every runtime export is declared, and every declared value exists.
     const mod = await import(join(p.dir, 'node_modules', 'lowformer-webgpu', 'lowformer-node.js'));
     const declared = [...dts.matchAll(/^export declare (?:const|function|class) (\w+)/gm)].map((m) => m[1]);

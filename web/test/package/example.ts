@@ -5,12 +5,13 @@
 // types. Browser-only calls (image elements, worker mode) are type-checked in
 // browserOnly, which never runs.
 import LowFormerDefault, {
-  CACHE_NAME, DEFAULT_TOP_K, LowFormer, SIMD_PROBE, classifyStream, clearCache, cosineSimilarity, hasWasmSIMD,
+  CACHE_NAME, DEFAULT_TOP_K, DEFAULT_TUNE_BUDGET_MS, LowFormer, SIMD_PROBE, TUNING_DB, classifyStream, clearCache, cosineSimilarity, hasWasmSIMD,
 } from 'lowformer-webgpu';
 import type {
   ClassifyOptions, ClassifyResult, ClassifyTimings, DebugOptions, ImageSource, LoadOptions, LoadTimings,
   LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, RegionOfInterest, TrainingInfo, Weights,
   EmbedResult, FeaturesResult, Feature, StreamHandle, StreamResult, StreamStats,
+  TuneMode, TuneSummary, TuningChoice, TuningTable,
 } from 'lowformer-webgpu';
 
 declare const process: { argv: string[] };
@@ -18,6 +19,13 @@ declare const process: { argv: string[] };
 const weights: Weights = process.argv[2];
 const phases: ProgressPhase[] = [];
 const debug: DebugOptions = { dumpWGSL: (label: string, wgsl: string) => void (label.length + wgsl.length) };
+// A table an app ships (model.tuningTable() of a tuned run); Node has no WebGPU, so it is only checked.
+const choice: TuningChoice = { set: 'cpu', tm: 4, tn: 16, wg: 32, tex: true };
+const shipped: TuningTable = {
+  version: 1, set: 'cpu', adapter: { vendor: 'mesa', architecture: '', device: 'llvmpipe', description: 'llvmpipe (webgpu)', backend: 'webgpu' },
+  entries: { 'pointwise m196 k128 n512 hswish': { default: choice, candidates: [{ choice, ms: 0.5 }], pending: 0, chosen: choice } },
+};
+const tune: TuneMode = 'background';
 const options: LoadOptions = {
   weights,
   backend: 'auto',
@@ -27,8 +35,11 @@ const options: LoadOptions = {
   warmup: true,
   workers: 1,
   simd: hasWasmSIMD(SIMD_PROBE),
-  onProgress: (p: ProgressEvent) => { phases.push(p.phase); },
+  onProgress: (p: ProgressEvent) => { phases.push(p.phase); void (p.key ?? p.candidate ?? p.ms ?? p.error); },
   debug,
+  tune,
+  tuning: shipped,
+  tuneBudgetMs: DEFAULT_TUNE_BUDGET_MS / 10,
 };
 
 const model: LowFormer = await LowFormerDefault.load(options);
@@ -51,6 +62,8 @@ const filtered: ClassifyResult[] = await model.classify([pixels, pixels], {
 });
 const allowed: ClassifyResult = await model.classify(pixels, { categoryAllowlist: [info.labels[0]] });
 const kernelSet: '' | 'cpu' | 'gpu' = info.kernels;
+const collected: TuningTable | null = await model.tuningTable();
+const tuned: TuneSummary | { error: string } | null = await model.whenTuned();
 const emb: EmbedResult = await model.embed(pixels, { normalize: true });
 const emb2: Float32Array = await model.embeddings(new Float32Array(3 * info.inputSize * info.inputSize), [1, 3, info.inputSize, info.inputSize]);
 const feats: FeaturesResult = await model.features(pixels, { stages: [1, 4] });
@@ -78,6 +91,7 @@ await model.dispose();
 await model.dispose(); // harmless
 const cleared: boolean = await clearCache();
 const cleared2: boolean = await LowFormer.clearCache();
+await LowFormer.clearTuning();
 
 /** Type-checked, never run: the browser-only parts of the API. */
 export async function browserOnly(img: HTMLImageElement, bitmap: ImageBitmap, frame: VideoFrame, file: File): Promise<number> {
@@ -86,13 +100,17 @@ export async function browserOnly(img: HTMLImageElement, bitmap: ImageBitmap, fr
   let s = 0;
   for (const src of sources) s += (await m.classify(src, { decoder: 'browser' })).predictions.length;
   const pool = await LowFormer.load({ weights: new ArrayBuffer(8), backend: 'cpu', workers: 4 });
+  const tuned = await LowFormer.load({ weights: file, tune: 'cached', tuning: new URL('https://example.com/table.json') });
+  const summary = await tuned.whenTuned();
+  if (summary && 'where' in summary) s += summary.measured + summary.total + summary.changed + summary.notes.length;
+  await tuned.dispose();
   await pool.dispose();
   await m.dispose();
   return s;
 }
 
 console.log(JSON.stringify({
-  exports: { CACHE_NAME, DEFAULT_TOP_K, probe: SIMD_PROBE.length },
+  exports: { CACHE_NAME, DEFAULT_TOP_K, probe: SIMD_PROBE.length, TUNING_DB, DEFAULT_TUNE_BUDGET_MS },
   phases,
   info: Object.keys(info),
   training: Object.keys(training),
@@ -114,4 +132,5 @@ console.log(JSON.stringify({
   stream: [results.length, Object.keys(streamStats)],
   error: error && { message: error.message, isError: error instanceof Error },
   cleared: [cleared, cleared2],
+  tuning: [info.tuning, info.tuningNotes, collected, tuned],
 }));
