@@ -99,4 +99,3 @@ func (t *Table) Save(path string) error {
 	}
 	return nil
 }
-
