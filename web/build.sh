@@ -19,38 +19,62 @@ mkdir -p "$out"
 # under GOEXPERIMENT=simd alone (GOWASM knows only satconv and signext,
 # both always on).
 #
-# Both builds patch one file of a dependency: github.com/cogentcore/webgpu's
+# Both builds patch two files of a dependency, github.com/cogentcore/webgpu:
 # jsx/jsx.go, whose one log/slog call keeps encoding/json's engine in the
-# wasm (~0.4 MB of gzip). They build against a temporary copy of the
-# module's Go sources (jsx and wgpu, not the native libraries) with
-# web/overlay/jsx.go.overlay in place of jsx.go, through a temporary
-# go.mod that replaces the module by the copy (go build -modfile); the
-# checkout's go.mod is not touched. The original is checked against the
-# hash of the file the overlay was made from, so that a new webgpu version
-# fails here until the overlay is redone; LOWFORMER_WASM_OVERLAY=0 builds
-# without it.
+# wasm (~0.4 MB of gzip), and wgpu/instance_js.go, whose two log.Println
+# calls keep package log (~8 KB of gzip). They build
+# against a temporary copy of the module's Go sources (jsx and wgpu, not
+# the native libraries) with web/overlay/<file>.overlay in place of each,
+# through a temporary go.mod that replaces the module by the copy (go build
+# -modfile); the checkout's go.mod is not touched. Each original is checked
+# against the hash of the file its overlay was made from, so that a new
+# webgpu version fails here until the overlays are redone;
+# LOWFORMER_WASM_OVERLAY=0 builds without them.
 mod_args=()
 if [ "${LOWFORMER_WASM_OVERLAY:-1}" != 0 ]; then
   src=$(GOOS=js GOARCH=wasm "$GO" list -m -f '{{.Dir}}' github.com/cogentcore/webgpu)
-  want=fd91edbd10b997d945bd6691799f86701488222078742b748dbcdcb9fefb1fd1 # webgpu v0.23.0
-  if [ "$(sha256sum "$src/jsx/jsx.go" | cut -d' ' -f1)" != "$want" ]; then
-    echo "web: $src/jsx/jsx.go is not the file web/overlay/jsx.go.overlay replaces (a new github.com/cogentcore/webgpu?): redo the overlay from it and update the hash in web/build.sh, or build with LOWFORMER_WASM_OVERLAY=0" >&2
-    exit 1
-  fi
+  overlays=( # file in the module, sha256 of the original (webgpu v0.23.0)
+    jsx/jsx.go fd91edbd10b997d945bd6691799f86701488222078742b748dbcdcb9fefb1fd1
+    wgpu/instance_js.go fb49817e6d9eb813f7e6a8772026edccb2a8e5eeff289f13e4cfb9377375f8b9
+  )
+  for ((i = 0; i < ${#overlays[@]}; i += 2)); do
+    f=${overlays[i]}
+    if [ "$(sha256sum "$src/$f" | cut -d' ' -f1)" != "${overlays[i+1]}" ]; then
+      echo "web: $src/$f is not the file web/overlay/$(basename "$f").overlay replaces (a new github.com/cogentcore/webgpu?): redo the overlay from it and update the hash in web/build.sh, or build with LOWFORMER_WASM_OVERLAY=0" >&2
+      exit 1
+    fi
+  done
   tmp=$(mktemp -d)
   trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
   mkdir -p "$tmp/webgpu/jsx" "$tmp/webgpu/wgpu"
   cp "$src/go.mod" "$src/LICENSE" "$tmp/webgpu/"
   cp "$src"/wgpu/*.go "$tmp/webgpu/wgpu/"
-  cp web/overlay/jsx.go.overlay "$tmp/webgpu/jsx/jsx.go"
+  for ((i = 0; i < ${#overlays[@]}; i += 2)); do
+    cp "web/overlay/$(basename "${overlays[i]}").overlay" "$tmp/webgpu/${overlays[i]}"
+  done
   chmod -R u+w "$tmp"
   cp go.mod "$tmp/go.mod"
   cp go.sum "$tmp/go.sum"
   "$GO" mod edit -modfile="$tmp/go.mod" -replace "github.com/cogentcore/webgpu=$tmp/webgpu"
   mod_args=(-modfile="$tmp/go.mod")
 fi
-GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
-GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
+# No inlining in the packages that are not on a hot path in the browser
+# (formatting, reflection, the JS glue, WebGPU's bindings, shader rendering,
+# the rarer image formats): about 80 KB less gzip for both builds. The CPU
+# kernels, the model, preprocessing, the JPEG/PNG decoders, the runtime and
+# the simd packages keep it (with -gcflags=all=-l the CPU path is 20x slower).
+# LOWFORMER_WASM_INLINE=all builds with inlining everywhere.
+gcflags=()
+if [ "${LOWFORMER_WASM_INLINE:-}" != all ]; then
+  m=github.com/lowformer/lowformer-webgpu
+  for p in fmt internal/fmtsort reflect internal/reflectlite strconv internal/strconv time os syscall/js \
+    github.com/hack-pad/... github.com/cogentcore/... golang.org/x/image/... image/gif \
+    $m/shaders $m/kernels $m/gpu; do
+    gcflags+=("-gcflags=$p=-l")
+  done
+fi
+GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
+GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
 # The scalar build must load where wasm SIMD is missing: not one SIMD
 # instruction (checked where Debian's wabt is installed).
 if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/lowformer-scalar.wasm"; then

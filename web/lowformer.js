@@ -14,9 +14,9 @@
 // Bundler-, worker- and CSP-safe: Go's wasm_exec.js is imported statically,
 // as a module (it only defines globalThis.Go, and uses no eval), and the
 // assets are found with the literal new URL('./file', import.meta.url) and
-// new Worker(new URL(...), {type: 'module'}) patterns that Vite, webpack 5,
-// Rollup and Parcel follow (esbuild leaves them as they are: copy the assets
-// next to the bundle; README, "Bundlers"). In Node, lowformer-node.js (the
+// new Worker(new URL(...), {type: 'module'}) patterns that Vite, webpack 5
+// and Parcel follow (Rollup with a plugin for the assets, esbuild not at
+// all: README, "Bundlers"). In Node, lowformer-node.js (the
 // package's "node" export) adds reading files; the rest is this module.
 
 import './wasm_exec.js';

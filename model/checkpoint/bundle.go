@@ -1,13 +1,13 @@
 package checkpoint
 
 import (
-	"archive/zip"
 	"bytes"
-	"errors"
 	"io"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/lowformer/lowformer-webgpu/internal/zipread"
 )
 
 // maxBundleEntry bounds the inflated size of a deflated checkpoint inside a
@@ -111,12 +111,12 @@ func Unbundle(r io.ReaderAt, size int64, variant string) (io.ReaderAt, int64, st
 	if n, _ := r.ReadAt(head, 0); n < 4 || (string(head) != "PK\x03\x04" && string(head) != "PK\x05\x06") { // an entry, or an empty archive
 		return r, size, "", nil
 	}
-	zr, err := zip.NewReader(r, size)
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+	zr, err := zipread.NewReader(r, size)
+	if err != nil {
 		return r, size, "", nil // Read reports the broken zip
 	}
 	names := make([]string, 0, len(zr.File))
-	byName := map[string]*zip.File{}
+	byName := map[string]*zipread.File{}
 	for _, f := range zr.File {
 		if dir, rest, ok := strings.Cut(f.Name, "/"); ok && dir != "" && rest == "data.pkl" {
 			return r, size, "", nil // a PyTorch checkpoint
@@ -133,7 +133,7 @@ func Unbundle(r io.ReaderAt, size int64, variant string) (io.ReaderAt, int64, st
 	f := byName[name]
 	z := &zipArchive{r: r, size: size}
 	switch f.Method {
-	case zip.Store:
+	case zipread.Store:
 		if err := z.checkEntry(f); err != nil {
 			return nil, 0, "", err
 		}
@@ -142,7 +142,7 @@ func Unbundle(r io.ReaderAt, size int64, variant string) (io.ReaderAt, int64, st
 			return nil, 0, "", errorf(ErrTruncated, "the zip archive is truncated or corrupt: %s lies outside it", name)
 		}
 		return io.NewSectionReader(r, off, int64(f.CompressedSize64)), int64(f.CompressedSize64), name, nil
-	case zip.Deflate:
+	case zipread.Deflate:
 		if f.UncompressedSize64/maxInflateRatio > f.CompressedSize64 {
 			return nil, 0, "", errorf(ErrUnsupported, "zip entry %s claims to inflate %d bytes to %d (ratio above %d: a zip bomb?)", name, f.CompressedSize64, f.UncompressedSize64, maxInflateRatio)
 		}

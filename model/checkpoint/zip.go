@@ -1,10 +1,11 @@
 package checkpoint
 
 import (
-	"archive/zip"
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/lowformer/lowformer-webgpu/internal/zipread"
 )
 
 // Bounds on compressed zip entries. PyTorch writes every entry uncompressed
@@ -20,25 +21,25 @@ const (
 type zipArchive struct {
 	r        io.ReaderAt
 	size     int64
-	pickle   *zip.File            // <root>/data.pkl
-	storages map[string]*zip.File // storage key -> <root>/data/<key>
-	offsets  map[*zip.File]int64  // data offsets of stored entries
-	inflated map[*zip.File][]byte // contents of deflated entries
-	inflTot  int64                // bytes inflated so far
+	pickle   *zipread.File            // <root>/data.pkl
+	storages map[string]*zipread.File // storage key -> <root>/data/<key>
+	offsets  map[*zipread.File]int64  // data offsets of stored entries
+	inflated map[*zipread.File][]byte // contents of deflated entries
+	inflTot  int64                    // bytes inflated so far
 }
 
 // openZip reads the zip directory and locates <root>/data.pkl and the
 // storages under <root>/data/, whatever the root folder is called.
 func openZip(r io.ReaderAt, size int64) (*zipArchive, error) {
-	zr, err := zip.NewReader(r, size)
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		if errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	zr, err := zipread.NewReader(r, size)
+	if err != nil {
+		if errors.Is(err, zipread.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return nil, errorf(ErrTruncated, "file is truncated or corrupt: the PyTorch zip archive is unreadable (%v)", err)
 		}
 		return nil, err
 	}
-	z := &zipArchive{r: r, size: size, storages: map[string]*zip.File{},
-		offsets: map[*zip.File]int64{}, inflated: map[*zip.File][]byte{}}
+	z := &zipArchive{r: r, size: size, storages: map[string]*zipread.File{},
+		offsets: map[*zipread.File]int64{}, inflated: map[*zipread.File][]byte{}}
 	var root string
 	for _, f := range zr.File {
 		dir, rest, ok := strings.Cut(f.Name, "/")
@@ -71,7 +72,7 @@ func openZip(r io.ReaderAt, size int64) (*zipArchive, error) {
 
 // checkByteOrder refuses big-endian storages (the <root>/byteorder entry
 // newer torch versions write says "little" or "big").
-func (z *zipArchive) checkByteOrder(f *zip.File) error {
+func (z *zipArchive) checkByteOrder(f *zipread.File) error {
 	if f.UncompressedSize64 > 16 {
 		return errorf(ErrCorrupt, "%s is %d bytes long", f.Name, f.UncompressedSize64)
 	}
@@ -99,7 +100,7 @@ func (z *zipArchive) readPickle() ([]byte, error) {
 	if err := z.checkEntry(f); err != nil {
 		return nil, err
 	}
-	if f.Method == zip.Deflate {
+	if f.Method == zipread.Deflate {
 		return z.inflate(f)
 	}
 	rc, err := f.Open()
@@ -111,16 +112,16 @@ func (z *zipArchive) readPickle() ([]byte, error) {
 }
 
 // checkEntry validates an entry's method and sizes against the file.
-func (z *zipArchive) checkEntry(f *zip.File) error {
+func (z *zipArchive) checkEntry(f *zipread.File) error {
 	switch f.Method {
-	case zip.Store:
+	case zipread.Store:
 		if f.CompressedSize64 != f.UncompressedSize64 {
 			return errorf(ErrCorrupt, "stored zip entry %s has compressed size %d but uncompressed size %d", f.Name, f.CompressedSize64, f.UncompressedSize64)
 		}
 		if f.UncompressedSize64 > uint64(z.size) {
 			return errorf(ErrTruncated, "file is truncated: zip entry %s claims %d bytes but the file has %d", f.Name, f.UncompressedSize64, z.size)
 		}
-	case zip.Deflate:
+	case zipread.Deflate:
 		if f.UncompressedSize64/maxInflateRatio > f.CompressedSize64 {
 			return errorf(ErrUnsupported, "zip entry %s claims to inflate %d bytes to %d (ratio above %d: a zip bomb?)", f.Name, f.CompressedSize64, f.UncompressedSize64, maxInflateRatio)
 		}
@@ -134,7 +135,7 @@ func (z *zipArchive) checkEntry(f *zip.File) error {
 }
 
 // inflate decompresses a deflated entry once, within the inflation budget.
-func (z *zipArchive) inflate(f *zip.File) ([]byte, error) {
+func (z *zipArchive) inflate(f *zipread.File) ([]byte, error) {
 	if b, ok := z.inflated[f]; ok {
 		return b, nil
 	}
@@ -157,7 +158,7 @@ func (z *zipArchive) inflate(f *zip.File) ([]byte, error) {
 
 // readExactly reads the declared uncompressed size of f from rc and checks
 // that the entry ends there (which also verifies its CRC-32).
-func readExactly(rc io.Reader, f *zip.File) ([]byte, error) {
+func readExactly(rc io.Reader, f *zipread.File) ([]byte, error) {
 	b := make([]byte, f.UncompressedSize64)
 	if _, err := io.ReadFull(rc, b); err != nil {
 		return nil, errorf(ErrTruncated, "file is truncated or corrupt: reading zip entry %s: %v", f.Name, err)
@@ -187,7 +188,7 @@ func (z *zipArchive) checkStorage(s *storageRef) error {
 		return errorf(ErrCorrupt, "storage %q declares %d %s elements (%d bytes) but %s holds only %d bytes",
 			s.key, s.numel, s.dtype, need, f.Name, f.UncompressedSize64)
 	}
-	if f.Method == zip.Store {
+	if f.Method == zipread.Store {
 		if _, ok := z.offsets[f]; ok {
 			return nil
 		}
@@ -207,7 +208,7 @@ func (z *zipArchive) checkStorage(s *storageRef) error {
 // The range has been checked by checkStorage and rebuildTensor.
 func (z *zipArchive) readStorage(key string, off int64, dst []byte) error {
 	f := z.storages[key]
-	if f.Method == zip.Deflate {
+	if f.Method == zipread.Deflate {
 		b, err := z.inflate(f)
 		if err != nil {
 			return err

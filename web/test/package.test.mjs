@@ -10,7 +10,8 @@
 //   - Node: test/package/classify.mjs classifies a Fashion-MNIST PNG with
 //     weights from a path, a file: URL, a Buffer and an http URL, as PyTorch
 //     does; what Node lacks (WebGPU, Workers) is refused clearly;
-//   - Chromium: test/package/main.js bundled with esbuild and with Vite,
+//   - Chromium: test/package/main.js bundled with esbuild, Vite, webpack 5
+//     and Rollup,
 //     served with a strict CSP (script-src 'self' 'wasm-unsafe-eval'),
 //     classifies on the main thread, in the package's module Worker (worker:
 //     true), inside the app's own module Worker and (esbuild) in a module
@@ -48,7 +49,7 @@ const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'";
 /** Why these tests cannot run, or null. */
 function missingPrerequisite() {
   if (!existsSync(join(h.distDir, 'package.json')) || !existsSync(join(h.distDir, 'lowformer.wasm'))) return 'web/dist is not built (run make web)';
-  for (const t of ['tsc', 'esbuild', 'vite']) {
+  for (const t of ['tsc', 'esbuild', 'vite', 'webpack', 'rollup']) {
     if (!existsSync(tool(t))) return `web/node_modules/.bin/${t} is missing (npm install in web/)`;
   }
   const missing = Object.values(files).find((f) => !existsSync(f));
@@ -226,7 +227,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
   });
 });
 
-describe('npm package in Chromium: esbuild and Vite bundles, module Worker, service worker, strict CSP', { skip: noBrowser || false }, () => {
+describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, module Worker, service worker, strict CSP', { skip: noBrowser || false }, () => {
   let p;
   let ctx;
   const servers = [];
@@ -326,6 +327,67 @@ describe('npm package in Chromium: esbuild and Vite bundles, module Worker, serv
     t.diagnostic(`Vite main thread: backend ${main.info.backend}`);
     assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'Vite, worker: true', { backend: 'cpu', worker: true });
     assertClassified(await outcome(`${url}/index.html?backend=cpu&in=worker`), "Vite, the app's own module Worker", { backend: 'cpu', worker: false });
+  });
+
+  it('webpack 5: finds the wasm and both workers by itself (no configuration for them); main thread and module Workers under a strict CSP', { timeout: 600000 }, async (t) => {
+    const { default: webpack } = await import('webpack');
+    const src = appSource('webpack-src');
+    const out = join(p.dir, 'webpack-out');
+    // As README, "Bundlers" says: a production build with no rule for the
+    // .wasm files or the workers (asset modules and worker chunks are built in).
+    const stats = await new Promise((ok, fail) => webpack({
+      mode: 'production', context: src, entry: { main: './main.js' },
+      output: { path: out, filename: '[name].js', clean: true }, performance: { hints: false },
+    }, (err, s) => (err ? fail(err) : s.hasErrors() ? fail(new Error(s.toString('errors-only'))) : ok(s))));
+    const emitted = Object.keys(stats.compilation.assets);
+    t.diagnostic(`webpack ${webpack.version} emitted: ${emitted.join(', ')}`);
+    const wasm = emitted.filter((f) => f.endsWith('.wasm'));
+    assert.equal(wasm.length, 2, 'webpack emitted both .wasm files');
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+      const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
+      assert.ok(wasm.some((w) => readFileSync(join(out, w)).equals(want)), `webpack emitted ${f} unchanged`);
+    }
+    assert.ok(emitted.filter((f) => f.endsWith('.js')).length >= 3, 'webpack emitted the main bundle and two worker chunks');
+    for (const f of ['index.html', 'model.safetensors', 'sample.png']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
+    const url = await serve(out, STRICT_CSP);
+    const main = await outcome(`${url}/index.html?backend=auto`);
+    assertClassified(main, 'webpack, main thread', { worker: false });
+    t.diagnostic(`webpack main thread: backend ${main.info.backend}`);
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'webpack, worker: true', { backend: 'cpu', worker: true });
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&in=worker`), "webpack, the app's own module Worker", { backend: 'cpu', worker: false });
+  });
+
+  it('Rollup (node-resolve, import-meta-assets): the wasm as assets, the workers as entry points; main thread and module Workers under a strict CSP', { timeout: 600000 }, async (t) => {
+    const { rollup, VERSION } = await import('rollup');
+    const { nodeResolve } = await import('@rollup/plugin-node-resolve');
+    const { importMetaAssets } = await import('@web/rollup-plugin-import-meta-assets');
+    const src = appSource('rollup-src');
+    const out = join(p.dir, 'rollup-out');
+    // As README, "Bundlers" says: import-meta-assets emits the .wasm files;
+    // the workers (the package's and the app's) are entry points of their
+    // own with fixed names, kept out of the plugin, which would copy them
+    // unbundled. (rootDir: bare entry names resolve from the scratch project,
+    // as they do from a user's project folder, where Rollup runs.)
+    const bundle = await rollup({
+      input: { main: join(src, 'main.js'), 'user-worker': join(src, 'user-worker.js'), 'lowformer-worker': 'lowformer-webgpu/worker' },
+      plugins: [nodeResolve({ browser: true, rootDir: p.dir }), importMetaAssets({ transform: (b, path) => (path.endsWith('.js') ? null : b) })],
+      onwarn: (w) => { throw new Error(`rollup: ${w.message}`); },
+    });
+    const { output } = await bundle.write({ dir: out, format: 'es', entryFileNames: '[name].js' });
+    await bundle.close();
+    const emitted = output.map((o) => o.fileName);
+    t.diagnostic(`rollup ${VERSION} emitted: ${emitted.join(', ')}`);
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+      const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
+      assert.ok(output.some((o) => o.type === 'asset' && o.fileName.endsWith('.wasm') && Buffer.from(o.source).equals(want)), `rollup emitted ${f} unchanged`);
+    }
+    for (const f of ['index.html', 'model.safetensors', 'sample.png']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
+    const url = await serve(out, STRICT_CSP);
+    const main = await outcome(`${url}/index.html?backend=auto`);
+    assertClassified(main, 'rollup, main thread', { worker: false });
+    t.diagnostic(`rollup main thread: backend ${main.info.backend}`);
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&worker=1`), 'rollup, worker: true', { backend: 'cpu', worker: true });
+    assertClassified(await outcome(`${url}/index.html?backend=cpu&in=worker`), "rollup, the app's own module Worker", { backend: 'cpu', worker: false });
   });
 
   it('Vite dev server (dependency pre-bundling on): main thread and module Worker', { timeout: 300000 }, async () => {
