@@ -2,6 +2,7 @@ package lowformer
 
 import (
 	"context"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -14,9 +15,13 @@ import (
 // BenchmarkEmbedVsLogits times, interleaved in every iteration, one batch-1
 // 224×224 forward pass of the B0 reference checkpoint for the logits (what
 // Classify runs after preprocessing), the embedding, the default feature
-// stages (1-4) and stage 2 alone, on each backend, and reports each one's
-// median and its ratio to the logits' median. Timings on this shared
-// machine are noisy: compare the ratios.
+// stages (1-4) and stage 2 alone, in a random order every iteration, on
+// each backend, and reports each one's
+// median and its ratio to the logits' median, and (where the process's CPU
+// time is known) the ratio of the medians of the CPU time each run used,
+// all threads together, which other jobs on a shared machine stretch less
+// than wall time. Timings on this shared machine are noisy: compare the
+// ratios.
 //
 //	go test -run x -bench EmbedVsLogits -benchtime 10x .
 func BenchmarkEmbedVsLogits(b *testing.B) {
@@ -48,14 +53,22 @@ func BenchmarkEmbedVsLogits(b *testing.B) {
 				}
 			}
 			times := make([][]time.Duration, len(runs))
+			cpu := make([][]time.Duration, len(runs))
 			b.ResetTimer()
+			// A new random order every iteration: in a fixed (or rotated)
+			// order each run follows the same other run.
+			rng := rand.New(rand.NewPCG(1, 2))
 			for range b.N {
-				for i, r := range runs {
+				for _, i := range rng.Perm(len(runs)) {
+					r := runs[i]
 					start := time.Now()
+					c0, _ := processCPU()
 					if err := r.f(); err != nil {
 						b.Fatal(err)
 					}
+					c1, _ := processCPU()
 					times[i] = append(times[i], time.Since(start))
+					cpu[i] = append(cpu[i], c1-c0)
 				}
 			}
 			b.StopTimer()
@@ -64,11 +77,15 @@ func BenchmarkEmbedVsLogits(b *testing.B) {
 				slices.Sort(ts)
 				return float64(ts[len(ts)/2].Microseconds()) / 1000
 			}
-			base := median(times[0])
+			_, cpuKnown := processCPU()
+			base, cpuBase := median(times[0]), median(cpu[0])
 			for i, r := range runs {
 				b.ReportMetric(median(times[i]), r.name+"-ms")
 				if i > 0 {
 					b.ReportMetric(median(times[i])/base, r.name+"/logits")
+				}
+				if cpuKnown && i > 0 && cpuBase > 0 {
+					b.ReportMetric(median(cpu[i])/cpuBase, r.name+"/logits-cpu")
 				}
 			}
 		})

@@ -63,3 +63,12 @@ func jsCall(what string, f func()) (err error) {
 	f()
 	return nil
 }
+
+// SameBuffer says whether a and b are the same buffer: the same
+// JavaScript GPUBuffer, even through two wrappers (WrapJSBuffer).
+func SameBuffer(a, b *wgpu.Buffer) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || (*js.Value)(unsafe.Pointer(a)).Equal(*(*js.Value)(unsafe.Pointer(b)))
+}

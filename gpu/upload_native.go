@@ -20,3 +20,7 @@ func (d *Device) writeTextureBytes(tex *wgpu.Texture, data []byte, rowBytes, wid
 	return d.Queue.WriteTexture(&wgpu.ImageCopyTexture{Texture: tex, MipLevel: 0, Aspect: wgpu.TextureAspectAll},
 		data, &wgpu.TextureDataLayout{Offset: 0, BytesPerRow: uint32(rowBytes), RowsPerImage: uint32(height)}, &size)
 }
+
+// SameBuffer says whether a and b are the same buffer (natively, the same
+// handle).
+func SameBuffer(a, b *wgpu.Buffer) bool { return a == b }

@@ -58,6 +58,8 @@ func TestResizeMatchesCPU(t *testing.T) {
 	}{
 		{0, 0, 0, 224}, {1, 0, 0, 224}, {2, 0, 0, 224}, {3, 0, 0, 224}, {0, 0, 0, 160}, {0, 320, 240, 224},
 		{1, 236, 300, 224}, {2, 236, 236, 224}, {0, 100, 70, 224}, {1, 451, 33, 64}, {2, 224, 224, 224},
+		// Downscales by more than 12 across: windows too wide to unroll.
+		{1, 0, 0, 16}, {1, 451, 300, 20},
 	} {
 		src := photos[c.photo]
 		if c.w > 0 {
@@ -92,18 +94,17 @@ func TestResizeMatchesCPU(t *testing.T) {
 					defer b.Release()
 					srcRes = gpu.BufferRes(b)
 				}
-				k := r.MaxTaps()
-				ht, err := d.NewBufferBytes("htaps", int32Bytes(preprocess.Flat(r.H, k)))
+				ht, err := d.NewBufferBytes("htaps", int32Bytes(hk.TapTable(r.H)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer ht.Release()
-				vt, err := d.NewBufferBytes("vtaps", int32Bytes(preprocess.Flat(r.V, k)))
+				vt, err := d.NewBufferBytes("vtaps", int32Bytes(vk.TapTable(r.V)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer vt.Release()
-				mid := buffer(t, nil, r.Rows*r.Side)
+				mid := buffer(t, nil, hk.MidWords())
 				side2 := c.side * c.side
 				out := buffer(t, nil, 2*side2*4)
 				got := runKernels(t, []Kernel{hk, vk}, [][]gpu.Resource{
@@ -134,14 +135,33 @@ func TestResizeMatchesCPU(t *testing.T) {
 
 func TestResizeRejectsBadShapes(t *testing.T) {
 	for _, k := range []Resize{
-		{Side: 0, Rows: 1, K: 1, WG: 64, SrcW: 1, SrcH: 1},
-		{Side: 4, Rows: 5, K: 1, WG: 64, SrcW: 4, SrcH: 4},
-		{Side: 4, Rows: 1, K: 0, WG: 64, SrcW: 4, SrcH: 4},
-		{Side: 4, Rows: 1, K: 1, WG: 0, SrcW: 4, SrcH: 4},
-		{Vertical: true, Side: 4096, Rows: 1, K: 1, WG: 1},
+		{Side: 0, Rows: 1, Window: 4, WG: 64, SrcW: 1, SrcH: 1},
+		{Side: 4, Rows: 5, Window: 4, WG: 64, SrcW: 4, SrcH: 4},
+		{Side: 4, Rows: 1, Window: 0, WG: 64, SrcW: 4, SrcH: 4},
+		{Side: 4, Rows: 1, Window: 4, WG: 0, SrcW: 4, SrcH: 4},
+		{Vertical: true, Side: 4096, Rows: 1, Window: 1, WG: 1},
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())
+		}
+	}
+}
+
+// TestResizeUnrollsSmallWindows checks which passes hold their weights in
+// registers, so that TestResizeMatchesCPU covers both forms of each pass.
+func TestResizeUnrollsSmallWindows(t *testing.T) {
+	for _, c := range []struct {
+		w, h, side int
+		hUnrolled  bool
+		vUnrolled  bool
+	}{
+		{640, 480, 224, true, true}, {640, 480, 48, true, false}, {600, 400, 224, true, true},
+		{600, 400, 16, false, false}, {451, 300, 20, false, false}, {451, 33, 64, true, true},
+	} {
+		hk, vk := ChooseResize(preprocess.NewResample(c.w, c.h, c.side), false, 0)
+		if hk.unrolled() != c.hUnrolled || vk.unrolled() != c.vUnrolled {
+			t.Errorf("%dx%d → %d: windows %d, %d, unrolled %v, %v, want %v, %v", c.w, c.h, c.side, hk.Window, vk.Window,
+				hk.unrolled(), vk.unrolled(), c.hUnrolled, c.vUnrolled)
 		}
 	}
 }

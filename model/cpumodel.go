@@ -65,9 +65,30 @@ func (m *CPU) Plan(n, h, w int) (*CPUPlan, error) {
 func (m *CPU) plan(n, h, w int, outs []Value) (*CPUPlan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.planLocked(n, h, w, outs)
+}
+
+// planLocked is plan, called with m.mu held. Any outputs but the logits
+// get, where they can (prefixView), the prefix of the logits' plan rather
+// than a plan of their own.
+func (m *CPU) planLocked(n, h, w int, outs []Value) (*CPUPlan, error) {
 	key := planKey{n, h, w, m.graph.outsKey(outs)}
 	if p, ok := m.plans[key]; ok {
 		return p, nil
+	}
+	if key.outs != "" {
+		need, err := m.graph.needed(outs)
+		if err != nil {
+			return nil, err
+		}
+		full, err := m.planLocked(n, h, w, []Value{m.graph.Logits()})
+		if err != nil {
+			return nil, err
+		}
+		if p := full.prefixView(m.graph, outs, need); p != nil {
+			m.plans[key] = p
+			return p, nil
+		}
 	}
 	p, err := m.newPlan(n, h, w, outs)
 	if err != nil {

@@ -13,7 +13,8 @@ import (
 // place in a static arena (values share memory by lifetime, PlanArena),
 // every op is bound to a kernel with its operands, and the per-worker
 // scratch is shared by the kernels, so an inference allocates nothing.
-// Runs of one plan take turns.
+// Runs of one plan take turns, and so do runs of a plan and its prefix
+// views (prefixView), which share its arena.
 type CPUPlan struct {
 	n, h, w    int
 	classes    int
@@ -23,8 +24,10 @@ type CPUPlan struct {
 	families   []string // the kernel family of each step (for profiles)
 	arenaBytes int64
 	scratch    *cpukernels.Scratch
+	view       bool  // a prefix view: its arena and scratch are another plan's
+	slotOf     []int // each value's arena slot (Arena.SlotOf)
 
-	mu sync.Mutex
+	mu *sync.Mutex // shared with the prefix views
 }
 
 // newPlan builds the plan of shape (n, h, w) reading back outs, with only
@@ -49,9 +52,9 @@ func (m *CPU) newPlan(n, h, w int, outs []Value) (*CPUPlan, error) {
 		slots[i] = make([]float32, b/4)
 	}
 	p := &CPUPlan{n: n, h: h, w: w, classes: g.Classes, vals: make([][]float32, len(shapes)),
-		outs: slices.Clone(outs), arenaBytes: arena.TotalBytes(),
-		scratch: cpukernels.NewScratch(cpukernels.Workers())}
-	for v, s := range arena.SlotOf {
+		outs: slices.Clone(outs), arenaBytes: arena.TotalBytes(), slotOf: arena.SlotOf,
+		scratch: cpukernels.NewScratch(cpukernels.Workers()), mu: new(sync.Mutex)}
+	for v, s := range p.slotOf {
 		if s >= 0 {
 			p.vals[v] = slots[s][:shapes[v].Numel()]
 		}
@@ -62,6 +65,38 @@ func (m *CPU) newPlan(n, h, w int, outs []Value) (*CPUPlan, error) {
 		p.families = append(p.families, family)
 	}
 	return p, nil
+}
+
+// prefixView returns the plan that runs only the first ops of p (a plan of
+// the whole graph g, in its arena) up to the last one outs depend on, and
+// reads outs back, when that is exactly the ops outs need and no op in it
+// overwrites an out after writing it; nil otherwise. The view computes what
+// a pruned plan would, in the memory and with the kernels of p, so that an
+// embedding or a stage costs the prefix of a classification and no second
+// arena competes with p's for the cache.
+func (p *CPUPlan) prefixView(g *Graph, outs []Value, need []bool) *CPUPlan {
+	last := -1
+	for i, nd := range need {
+		if nd {
+			last = i
+		}
+	}
+	if last < 0 || len(p.steps) != len(g.Ops) || slices.Contains(need[:last+1], false) {
+		return nil
+	}
+	for _, v := range outs {
+		w := slices.IndexFunc(g.Ops, func(op Op) bool { return op.Output() == v })
+		if w < 0 || p.slotOf[v] < 0 {
+			return nil
+		}
+		for _, op := range g.Ops[w+1 : last+1] {
+			if p.slotOf[op.Output()] == p.slotOf[v] {
+				return nil
+			}
+		}
+	}
+	return &CPUPlan{n: p.n, h: p.h, w: p.w, classes: p.classes, vals: p.vals, steps: p.steps[: last+1 : last+1],
+		outs: slices.Clone(outs), families: p.families[: last+1 : last+1], scratch: p.scratch, view: true, mu: p.mu}
 }
 
 // Run writes the n×Classes logits of the NCHW input into dst (a plan of
@@ -124,5 +159,11 @@ func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration) 
 	return nil
 }
 
-// MemoryBytes is the memory the plan holds: its arena and scratch.
-func (p *CPUPlan) MemoryBytes() int64 { return p.arenaBytes + p.scratch.Bytes() }
+// MemoryBytes is the memory the plan holds: its arena and scratch (none
+// for a prefix view, whose memory is its whole plan's).
+func (p *CPUPlan) MemoryBytes() int64 {
+	if p.view {
+		return 0
+	}
+	return p.arenaBytes + p.scratch.Bytes()
+}

@@ -5,6 +5,7 @@ package model
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -35,13 +36,31 @@ type preKey struct {
 }
 
 // preprocessor is the two Resize passes of a preKey with their tap tables
-// and intermediate buffer (shared by every plan: submits never overlap).
+// and intermediate buffer (shared by every plan: submits never overlap),
+// and the bind groups of the last source and input buffer it ran on, kept
+// for the next frame of a stream (a camera's frames come from the same
+// texture or buffer into the same plan). mu is held from preDispatches to
+// the end of the run.
 type preprocessor struct {
 	h, v              kernels.Resize
 	htaps, vtaps, mid *wgpu.Buffer
+
+	mu     sync.Mutex
+	hSrc   ImageSource // the source of hGroup
+	hGroup *wgpu.BindGroup
+	vIn    *wgpu.Buffer // the input buffer of vGroup
+	vGroup *wgpu.BindGroup
 }
 
 func (p *preprocessor) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, g := range []*wgpu.BindGroup{p.hGroup, p.vGroup} {
+		if g != nil {
+			g.Release()
+		}
+	}
+	p.hGroup, p.vGroup = nil, nil
 	for _, b := range []*wgpu.Buffer{p.htaps, p.vtaps, p.mid} {
 		if b != nil {
 			b.Release()
@@ -140,11 +159,19 @@ func (m *GPU) PreprocessImage(src ImageSource, side int, read bool) ([]float32, 
 		return nil, err
 	}
 	defer release()
-	var copies []gpu.Copy
+	// Without read, one value is read back all the same: waiting for a
+	// mapping is how a classification waits for its results, and in a
+	// browser it answers sooner than waiting for the queue to be idle
+	// (onSubmittedWorkDone).
+	copies := []gpu.Copy{{Src: p.input, Count: 1}}
 	if read {
-		copies = []gpu.Copy{{Src: p.input, Count: side * side * InputChannels}}
+		copies[0].Count = side * side * InputChannels
 	}
-	return p.dev.RunReadAll(nil, ds, copies)
+	res, err := p.dev.RunReadAll(nil, ds, copies)
+	if !read {
+		res = nil
+	}
+	return res, err
 }
 
 // ImageTexture returns the model's rgba8unorm texture of w×h pixels for
@@ -195,10 +222,9 @@ func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
 	hk, vk := kernels.ChooseResize(r, key.texture, 0)
 	p := &preprocessor{h: hk, v: vk}
 	var err error
-	k := r.MaxTaps()
-	if p.htaps, err = m.dev.NewBufferBytes("resize-htaps", int32Bytes(preprocess.Flat(r.H, k))); err == nil {
-		if p.vtaps, err = m.dev.NewBufferBytes("resize-vtaps", int32Bytes(preprocess.Flat(r.V, k))); err == nil {
-			p.mid, err = m.dev.NewBuffer("resize-mid", uint64(4*r.Rows*r.Side))
+	if p.htaps, err = m.dev.NewBufferBytes("resize-htaps", int32Bytes(hk.TapTable(r.H))); err == nil {
+		if p.vtaps, err = m.dev.NewBufferBytes("resize-vtaps", int32Bytes(vk.TapTable(r.V))); err == nil {
+			p.mid, err = m.dev.NewBuffer("resize-mid", uint64(4*hk.MidWords()))
 		}
 	}
 	if err == nil {
@@ -219,23 +245,62 @@ func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
 	return p, nil
 }
 
-// preDispatches binds the two passes of pre to src and the input buffer
-// in; release frees the bind groups after the run.
+// preDispatches returns the two passes of pre bound to src and the input
+// buffer in, reusing the bind groups of the previous call when src and in
+// are the same; release ends the caller's use of them (call it after the
+// run).
 func (m *GPU) preDispatches(pre *preprocessor, src ImageSource, in *wgpu.Buffer) ([]gpu.Dispatch, func(), error) {
-	srcRes := gpu.Resource{View: src.View}
+	pre.mu.Lock()
+	h, err := pre.dispatch(m.cache, false, src, in)
+	if err != nil {
+		pre.mu.Unlock()
+		return nil, nil, err
+	}
+	v, err := pre.dispatch(m.cache, true, src, in)
+	if err != nil {
+		pre.mu.Unlock()
+		return nil, nil, err
+	}
+	return []gpu.Dispatch{h, v}, pre.mu.Unlock, nil
+}
+
+// dispatch is the vertical or horizontal pass of p on src into in, from
+// the cached bind group when it was made for them. Called with p.mu held.
+func (p *preprocessor) dispatch(cache *kernels.Cache, vertical bool, src ImageSource, in *wgpu.Buffer) (gpu.Dispatch, error) {
+	k, group := p.h, &p.hGroup
+	res := []gpu.Resource{{View: src.View}, gpu.BufferRes(p.htaps), gpu.BufferRes(p.mid)}
 	if src.Buffer != nil {
-		srcRes = gpu.BufferRes(src.Buffer)
+		res[0] = gpu.BufferRes(src.Buffer)
 	}
-	h, err := m.cache.Dispatch(pre.h, srcRes, gpu.BufferRes(pre.htaps), gpu.BufferRes(pre.mid))
+	same := *group != nil && p.hSrc.View == src.View && (src.Buffer == nil) == (p.hSrc.Buffer == nil) &&
+		(src.Buffer == nil || gpu.SameBuffer(p.hSrc.Buffer, src.Buffer))
+	if vertical {
+		k, group = p.v, &p.vGroup
+		res = []gpu.Resource{gpu.BufferRes(p.mid), gpu.BufferRes(p.vtaps), gpu.BufferRes(in)}
+		same = *group != nil && p.vIn == in
+	}
+	if same {
+		pl, err := cache.Pipeline(k)
+		if err != nil {
+			return gpu.Dispatch{}, err
+		}
+		x, y, z := k.Workgroups()
+		return gpu.Dispatch{Pipeline: pl, Group: *group, X: x, Y: y, Z: z}, nil
+	}
+	d, err := cache.Dispatch(k, res...)
 	if err != nil {
-		return nil, nil, err
+		return gpu.Dispatch{}, err
 	}
-	v, err := m.cache.Dispatch(pre.v, gpu.BufferRes(pre.mid), gpu.BufferRes(pre.vtaps), gpu.BufferRes(in))
-	if err != nil {
-		h.Group.Release()
-		return nil, nil, err
+	if *group != nil {
+		(*group).Release()
 	}
-	return []gpu.Dispatch{h, v}, func() { h.Group.Release(); v.Group.Release() }, nil
+	*group = d.Group
+	if vertical {
+		p.vIn = in
+	} else {
+		p.hSrc = src
+	}
+	return d, nil
 }
 
 // releaseImages frees the preprocessors and image textures. Called with

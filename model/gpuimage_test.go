@@ -85,3 +85,55 @@ func TestGPUImageMatchesCPUPreprocessing(t *testing.T) {
 		t.Error("an image source without texture or buffer gave no error")
 	}
 }
+
+// TestGPUPreprocessKeepsBindGroups checks that the frames of a stream
+// reuse the preprocessing's bind groups (the same buffer into the same
+// plan), that another buffer of the same size gets its own, and that each
+// run reads the buffer it was given: the input written is the CPU path's
+// for both buffers, alternately.
+func TestGPUPreprocessKeepsBindGroups(t *testing.T) {
+	dev := gputest.Device(t)
+	m := NewGPU(dev, synthGraph(t, "b0"), kernels.Target{})
+	defer m.Close()
+	const w, h, side = 64, 48, 32
+	var srcs [2]ImageSource
+	var wants [2][]float32
+	for i := range srcs {
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(p*7 + 91*i)
+			if p%4 == 3 {
+				img.Pix[p] = 255
+			}
+		}
+		buf, err := dev.NewBufferBytes("frame", img.Pix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer buf.Release()
+		srcs[i] = ImageSource{Buffer: buf, Width: w, Height: h}
+		wants[i] = preprocess.Tensor(img, side)
+	}
+	pre, err := m.preprocessor(srcs[0], side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []any
+	for _, i := range []int{0, 0, 1, 1, 0} {
+		got, err := m.PreprocessImage(srcs[i], side, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range side * side {
+			for c := range 3 {
+				if d := got[4*p+c] - wants[i][c*side*side+p]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("buffer %d: input value %d/%d differs from the CPU path's by %g", i, p, c, d)
+				}
+			}
+		}
+		groups = append(groups, pre.hGroup)
+	}
+	if groups[0] != groups[1] || groups[2] != groups[3] || groups[1] == groups[2] || groups[3] == groups[4] {
+		t.Errorf("bind groups of buffers 0, 0, 1, 1, 0: %p %p %p %p %p: want the same for a repeated buffer only", groups...)
+	}
+}

@@ -107,9 +107,10 @@ func specializations() []kernels.Kernel {
 		}
 	}
 	// The GPU preprocessing's two resize passes, from a texture and a buffer,
-	// upscaling and downscaling, one image and a batch.
+	// upscaling and downscaling, unrolled or not, one image and a batch.
 	for _, r := range []preprocess.Resample{
 		preprocess.NewResample(640, 480, 224), preprocess.NewResample(28, 28, 224), preprocess.NewResample(451, 33, 64),
+		preprocess.NewResample(600, 400, 16), // windows too wide to unroll
 	} {
 		for _, texture := range []bool{true, false} {
 			for _, img := range []int{1, 3} {
