@@ -10,8 +10,7 @@ package kernels
 
 import (
 	"fmt"
-	"maps"
-	"slices"
+		"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -99,7 +98,9 @@ func kinds(bs []Binding) []gpu.BindingKind {
 	return ks
 }
 
-// Cache builds each distinct kernel's pipeline once per device.
+// Cache builds each distinct kernel's pipeline once per device: keyed by
+// PipelineKey, so that one pipeline serves every generic kernel of a
+// family with the same structural choices.
 type Cache struct {
 	dev  *gpu.Device
 	mu   sync.Mutex
@@ -119,41 +120,64 @@ func (c *Cache) Pipeline(k Kernel) (*gpu.Pipeline, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[k], nil
+	return c.m[PipelineKey(k)], nil
+}
+
+// Has reports whether the pipeline of k is built.
+func (c *Cache) Has(k Kernel) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[PipelineKey(k)]
+	return ok
 }
 
 // Prepare builds the pipelines of every kernel in ks not built yet, all in
 // one go (see gpu.Device.CreatePipelines): in the browser that is one wait
 // for the GPU process instead of one per pipeline. An Optional kernel whose
 // WGSL does not compile on the adapter (a feature it lacks) is built as
-// its fallback twin instead; Fallbacks lists those.
+// its fallback twin instead; Fallbacks lists those. The cache is not
+// locked while the pipelines compile, so that a plan whose pipelines are
+// built can be planned meanwhile (a progressive model compiles its
+// specialized pipelines in the background); a pipeline built twice by
+// concurrent calls is kept once.
 func (c *Cache) Prepare(ks ...Kernel) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	var todo []Kernel
 	var specs []gpu.PipelineSpec
 	seen := map[Kernel]bool{}
 	for _, k := range ks {
-		if _, ok := c.m[k]; ok || seen[k] {
+		key := PipelineKey(k)
+		if _, ok := c.m[key]; ok || seen[key] {
 			continue
 		}
-		seen[k] = true
+		seen[key] = true
 		src, err := k.Source()
 		if err != nil {
+			c.mu.Unlock()
 			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
-		todo = append(todo, k)
-		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
+		todo = append(todo, key)
+		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
 	}
+	c.mu.Unlock()
 	if len(specs) == 0 {
 		return nil
 	}
-	ps, err := c.build(todo, specs)
+	ps, fell, err := c.build(todo, specs)
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for i, k := range todo {
+		if _, ok := c.m[k]; ok {
+			ps[i].Release() // built meanwhile by another call
+			continue
+		}
 		c.m[k] = ps[i]
+		if twin, ok := fell[k]; ok {
+			c.fell[k] = twin
+		}
 	}
 	return nil
 }
@@ -163,10 +187,10 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 // instead and builds the twin of each such kernel that fails, so that an
 // optional feature the adapter lacks costs speed, not the load; any other
 // failure is returned and nothing is kept.
-func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline, error) {
+func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline, map[Kernel]Kernel, error) {
 	ps, err := c.dev.CreatePipelines(specs)
 	if err == nil || !slices.ContainsFunc(todo, func(k Kernel) bool { _, ok := fallback(k); return ok }) {
-		return ps, err
+		return ps, nil, err
 	}
 	ps = make([]*gpu.Pipeline, 0, len(todo))
 	fell := map[Kernel]Kernel{}
@@ -183,12 +207,11 @@ func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline,
 			for _, p := range ps {
 				p.Release()
 			}
-			return nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
+			return nil, nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
 		ps = append(ps, p)
 	}
-	maps.Copy(c.fell, fell)
-	return ps, nil
+	return ps, fell, nil
 }
 
 // Fallbacks lists, by label, the Optional kernels the cache built as their

@@ -55,6 +55,19 @@ type Target struct {
 	// choice is legal for the shape and limits (see tune.go), and the
 	// set's rules otherwise.
 	Tuned *tuning.Table
+	// Generic, when set, asks for the generic flavour of each family that
+	// has one (see generic.go): sizes read at run time, a fixed small tile,
+	// no tuning; dense convolutions of any kernel size, 1×1 ones and the
+	// Winograd-eligible ones included, are all generic Convs. A progressive
+	// plan starts on these.
+	Generic bool
+}
+
+// Specialized is t without Generic: the target a progressive plan's
+// specialized pipelines are chosen for.
+func (t Target) Specialized() Target {
+	t.Generic = false
+	return t
 }
 
 // fits reports whether a workgroup of wg invocations using shared bytes of
@@ -90,6 +103,9 @@ func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
 
 // Conv chooses a dense k×k convolution.
 func (t Target) Conv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	if t.Generic {
+		return Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Tile: genericTile, Epilogue: e, Generic: true}
+	}
 	if d, _, wino, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e); ok && wino == 0 {
 		return d
 	}
@@ -112,6 +128,9 @@ func (t Target) UseWinograd(n, h, w, cin, cout, k, stride int) bool {
 // should run as Winograd: the tuning table's choice for its key when it
 // has a legal one, else UseWinograd.
 func (t Target) ConvWinograd(n, h, w, cin, cout, k, stride int, e Epilogue) bool {
+	if t.Generic {
+		return false
+	}
 	if _, _, wino, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e); ok {
 		return wino > 0
 	}
