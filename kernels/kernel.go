@@ -9,8 +9,9 @@
 package kernels
 
 import (
+	"errors"
 	"fmt"
-		"slices"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -106,6 +107,9 @@ type Cache struct {
 	mu   sync.Mutex
 	m    map[Kernel]*gpu.Pipeline
 	fell map[Kernel]Kernel // Optional kernels built as their fallback twin
+	// released is set by Release: pipelines a Prepare in flight then
+	// builds are released at once.
+	released bool
 }
 
 // NewCache returns an empty pipeline cache for dev.
@@ -169,6 +173,12 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.released {
+		for _, p := range ps {
+			p.Release()
+		}
+		return errors.New("kernels: the pipeline cache was released")
+	}
 	for i, k := range todo {
 		if _, ok := c.m[k]; ok {
 			ps[i].Release() // built meanwhile by another call
@@ -247,15 +257,26 @@ func (c *Cache) Len() int {
 	return len(c.m)
 }
 
-// Release frees every pipeline.
+// Release frees every pipeline; the cache builds none after it.
 func (c *Cache) Release() {
+	c.ReleaseWhere(func(Kernel) bool { return true })
+	c.mu.Lock()
+	c.released = true
+	c.mu.Unlock()
+}
+
+// ReleaseWhere frees the pipelines of the keys drop reports (the bind
+// groups using them must be released already).
+func (c *Cache) ReleaseWhere(drop func(Kernel) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, p := range c.m {
-		p.Release()
-		delete(c.m, k)
+		if drop(k) {
+			p.Release()
+			delete(c.m, k)
+			delete(c.fell, k)
+		}
 	}
-	clear(c.fell)
 }
 
 // Dispatch resolves k's pipeline, binds res in binding order and returns the

@@ -155,6 +155,9 @@ func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
 
 // Linear chooses a fully connected layer.
 func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
+	if t.Generic {
+		return Linear{Batch: batch, K: k, N: n, Tile: genericTile, Epilogue: e, Generic: true}
+	}
 	if l, ok := t.tunedLinear(batch, k, n, e); ok {
 		return l
 	}
@@ -198,6 +201,9 @@ func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm {
 
 // ConvTranspose chooses a 4×4 stride-2 transposed convolution.
 func (t Target) ConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	if t.Generic {
+		return ConvTranspose{N: n, H: h, W: w, Cin: cin, Cout: cout, CropH: cropH, CropW: cropW, Tile: genericTile, Epilogue: e, Generic: true}
+	}
 	if t.GPU() {
 		return chooseConvTransposeGPU(n, h, w, cin, cout, cropH, cropW, e)
 	}

@@ -69,7 +69,7 @@ func (m *GPU) OutputsImage(src ImageSource, side int, outs []Value) ([][]float32
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
+	p = p.acquire()
 	defer p.mu.Unlock()
 	ds, release, err := m.preDispatches(pre, src, p.input)
 	if err != nil {
@@ -133,7 +133,7 @@ func (m *GPU) PreprocessImage(src ImageSource, side int, read bool) ([]float32, 
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
+	p = p.acquire()
 	defer p.mu.Unlock()
 	ds, release, err := m.preDispatches(pre, src, p.input)
 	if err != nil {

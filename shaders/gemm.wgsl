@@ -293,7 +293,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- template "common"}}
 {{.Decls}}
 {{- template "gemm_consts" .}}
+{{- if not .Generic}}
 const K4 = {{u32 .K4}};
+{{- end}}
 {{- if .Coop}}
 // Workgroup-cooperative tiles (GPU set): see gemm_coop.
 fn loadA(r: u32, k4: u32) -> vec4<f32> {
