@@ -34,10 +34,11 @@ type GPU struct {
 	// background specialization's state.
 	phase        Phase
 	onPhase      func(Phase)
-	specializing bool          // the background goroutine runs
-	specErr      error         // why the last attempt failed
-	specialized  chan struct{} // closed on entering PhaseSpecialized (nil: made by NewGPU)
-	specDone     chan struct{} // closed (and replaced) when an attempt ends
+	specializing bool           // the background goroutine runs
+	specErr      error          // why the last attempt failed
+	specialized  chan struct{}  // closed on entering PhaseSpecialized (nil: made by NewGPU)
+	specDone     chan struct{}  // closed (and replaced) when an attempt ends
+	bg           sync.WaitGroup // the background goroutine, which Close waits for
 }
 
 // errClosed is returned by calls on a closed GPU model.
@@ -138,8 +139,11 @@ func (m *GPU) MemoryBytes() int64 {
 	return t
 }
 
-// Close releases every GPU object of the model (not the device).
+// Close releases every GPU object of the model (not the device). It waits
+// for a progressive model's background compilation to stop (it stops
+// after the pipelines being compiled, a few at a time).
 func (m *GPU) Close() {
+	defer m.bg.Wait()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

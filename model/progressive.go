@@ -90,9 +90,13 @@ func (m *GPU) startSpecializing(retry bool) {
 	m.specializing = true
 	m.specErr = nil
 	m.phase = PhaseSpecializing
+	m.bg.Add(1)
 	m.mu.Unlock()
-	m.notePhase(PhaseSpecializing)
-	go m.specialize()
+	go func() {
+		defer m.bg.Done()
+		m.notePhase(PhaseSpecializing)
+		m.specialize()
+	}()
 }
 
 // WaitSpecialized starts specializing if need be and waits until every
@@ -185,8 +189,13 @@ func (m *GPU) specialize() {
 	}
 }
 
+// prepareChunk is how many pipelines preparePipelines compiles at a time,
+// checking between two batches whether the model was closed.
+const prepareChunk = 4
+
 // preparePipelines compiles the specialized pipelines of the plan for
-// input n×h×w reading back outs.
+// input n×h×w reading back outs, a few at a time; it stops early when the
+// model is closed.
 func (m *GPU) preparePipelines(n, h, w int, outs []Value) error {
 	shapes, err := m.graph.Shapes(n, h, w)
 	if err != nil {
@@ -197,6 +206,7 @@ func (m *GPU) preparePipelines(n, h, w int, outs []Value) error {
 		return err
 	}
 	var ks []kernels.Kernel
+	seen := map[kernels.Kernel]bool{}
 	for i, op := range m.graph.Ops {
 		if !need[i] {
 			continue
@@ -206,10 +216,26 @@ func (m *GPU) preparePipelines(n, h, w int, outs []Value) error {
 			return err
 		}
 		for _, s := range steps {
-			ks = append(ks, s.k)
+			if key := kernels.PipelineKey(s.k); !seen[key] && !m.cache.Has(s.k) {
+				seen[key] = true
+				ks = append(ks, s.k)
+			}
 		}
 	}
-	return m.cache.Prepare(ks...)
+	for len(ks) > 0 {
+		m.mu.Lock()
+		closed := m.closed
+		m.mu.Unlock()
+		if closed {
+			return errClosed
+		}
+		c := min(prepareChunk, len(ks))
+		if err := m.cache.Prepare(ks[:c]...); err != nil {
+			return err
+		}
+		ks = ks[c:]
+	}
+	return nil
 }
 
 // endSpecializing stops the background work with err (nil when the model
