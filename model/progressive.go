@@ -168,13 +168,21 @@ func (m *GPU) specialize() {
 		// Compile the plan's specialized pipelines without holding the
 		// model: generic plans keep serving meanwhile.
 		err := m.preparePipelines(n, h, w, outs)
+		var p *Plan
 		m.mu.Lock()
 		if err == nil && !m.closed {
-			var p *Plan
-			if p, err = m.newPlanFor(m.target, n, h, w, nil, outs); err == nil {
-				m.plans[key] = p
-				old.retire(p)
-			}
+			p, err = m.newPlanFor(m.target, n, h, w, nil, outs)
+		}
+		m.mu.Unlock()
+		if err == nil && p != nil {
+			err = m.warm(p)
+		}
+		m.mu.Lock()
+		if p != nil && (err != nil || m.closed) {
+			p.release()
+		} else if p != nil {
+			m.plans[key] = p
+			old.retire(p)
 		}
 		if err != nil || m.closed {
 			if err != nil {
@@ -187,6 +195,34 @@ func (m *GPU) specialize() {
 		}
 		m.mu.Unlock()
 	}
+}
+
+// warm runs the first dispatch of each of p's pipelines alone, one submit
+// each, before p is swapped in: many drivers (lavapipe among them)
+// compile a pipeline's machine code at its first dispatch, not when it is
+// created, and that compile would otherwise land on the first inference
+// after the swap. One submit per pipeline keeps the queue free between
+// them for the inferences on the generic plans (submits never overlap, so
+// the scratch buffers they share stay consistent). It stops early when
+// the model is closed.
+func (m *GPU) warm(p *Plan) error {
+	seen := map[*gpu.Pipeline]bool{}
+	for _, d := range p.dispatches {
+		if seen[d.Pipeline] {
+			continue
+		}
+		seen[d.Pipeline] = true
+		m.mu.Lock()
+		closed := m.closed
+		m.mu.Unlock()
+		if closed {
+			return errClosed
+		}
+		if _, err := p.dev.Run([]gpu.Dispatch{d}, nil, 0, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prepareChunk is how many pipelines preparePipelines compiles at a time,
