@@ -50,11 +50,13 @@ var paramsBinding = Binding{"Params", gpu.Uniform, fmt.Sprintf("array<vec4<u32>,
 const genericAct = "ACT"
 
 // renderDims renders ds: WGSL constants, or for a generic kernel private
-// variables, the act_dyn function and the statements that load them from
+// variables, the act_dyn function (when ds has the ACT dim) and the statements that load them from
 // Params (load, placed at the top of main by the templates).
 func renderDims(generic bool, ds []dim) (decl, load string) {
 	var d, l strings.Builder
+	hasAct := false
 	for i, x := range ds {
+		hasAct = hasAct || x.name == genericAct
 		t := "u32"
 		if x.i32 {
 			t = "i32"
@@ -70,7 +72,7 @@ func renderDims(generic bool, ds []dim) (decl, load string) {
 		}
 		fmt.Fprintf(&l, "\n  %s = %s;", x.name, w)
 	}
-	if generic {
+	if generic && hasAct {
 		d.WriteString("\nfn act_dyn(x: vec4<f32>) -> vec4<f32> {\n  switch " + genericAct + " {")
 		for a := act.None + 1; a.Valid(); a++ {
 			fmt.Fprintf(&d, "\n    case %du: { return %s(x); }", a, wgslAct(a))

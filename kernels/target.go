@@ -177,6 +177,9 @@ func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
 
 // Attention chooses the slimmed multi-head attention.
 func (t Target) Attention(n, l, heads, headDim int) Attention {
+	if t.Generic {
+		return Attention{N: n, L: l, Heads: heads, HeadDim: headDim, TQ: genericAttentionTQ, WG: 8, Generic: true}
+	}
 	if t.GPU() {
 		return chooseAttentionGPU(n, l, heads, headDim, t.Subgroups)
 	}
@@ -209,6 +212,10 @@ func (t Target) ConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) 
 	}
 	return ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW, e)
 }
+
+// genericAttentionTQ is the queries per invocation of the generic
+// attention: fewer than the CPU set's 4, for a shorter compile.
+const genericAttentionTQ = 2
 
 // MeanPool chooses the global mean pool.
 func (t Target) MeanPool(n, h, w, c int) MeanPool {

@@ -203,6 +203,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if f.profile.kernels, err = lowformer.ParseKernels(ks); err != nil {
 			return fmt.Errorf("%s: %w", lowformer.KernelsEnv, err)
 		}
+		f.profile.start, _ = lowformer.ParseStart(f.start)
 		if prof, err = runProfile(f.weights, ref.batchInput(f.batch, f.size), f.batch, f.size, &f.profile); err != nil {
 			return err
 		}
@@ -346,6 +347,7 @@ type profileFlags struct {
 	on                     bool
 	reps, top, ceilingSize int
 	kernels                lowformer.Kernels // bench's -kernels, parsed
+	start                  lowformer.Start   // bench's -start, parsed: the first use is the generic plan's when progressive
 }
 
 func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
