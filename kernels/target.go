@@ -169,6 +169,9 @@ func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
 
 // Depthwise chooses a depthwise k×k convolution.
 func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
+	if t.Generic {
+		return Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: 4, TY: 1, WG: 32, Epilogue: e, Generic: true}
+	}
 	if t.GPU() {
 		return chooseDepthwiseGPU(n, h, w, c, k, stride, e)
 	}
