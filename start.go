@@ -63,8 +63,8 @@ const (
 )
 
 // WaitSpecialized starts compiling the specialized pipelines if a
-// progressive model has not yet (it does after its first run) and waits
-// until every plan runs on them; it returns at once on the CPU backend
+// progressive model has not yet (it does after its first run; before any
+// run it waits for one) and waits until every plan runs on them; it returns at once on the CPU backend
 // and on a StartSpecialized model. It returns ctx's error when ctx is done
 // first, ErrClosed when the model is closed, and the error of a failed
 // specialization (the generic plans keep serving).

@@ -83,7 +83,7 @@ func (m *GPU) specializeAfterRun() { m.startSpecializing(false) }
 // a failed attempt.
 func (m *GPU) startSpecializing(retry bool) {
 	m.mu.Lock()
-	if m.closed || m.phase != PhaseGeneric || m.specializing || (m.specErr != nil && !retry) {
+	if m.closed || m.phase != PhaseGeneric || m.specializing || (m.specErr != nil && !retry) || !m.hasGenericPlan() {
 		m.mu.Unlock()
 		return
 	}
@@ -101,7 +101,9 @@ func (m *GPU) startSpecializing(retry bool) {
 
 // WaitSpecialized starts specializing if need be and waits until every
 // plan runs on specialized pipelines, ctx is done, the model is closed, or
-// specializing failed (its error; the generic plans keep serving).
+// specializing failed (its error; the generic plans keep serving). Before
+// the model has any plan it waits for the first one (warm-up waits for
+// the generic pipelines only; the specialized ones follow the first run).
 func (m *GPU) WaitSpecialized(ctx context.Context) error {
 	m.mu.Lock()
 	ch := m.specialized
@@ -130,6 +132,17 @@ func (m *GPU) WaitSpecialized(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// hasGenericPlan reports whether a plan runs on generic kernels. Called
+// with m.mu held.
+func (m *GPU) hasGenericPlan() bool {
+	for _, p := range m.plans {
+		if p.generic {
+			return true
+		}
+	}
+	return false
 }
 
 // notePhase reports a new phase to onPhase.

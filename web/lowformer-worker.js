@@ -56,6 +56,9 @@ const ops = {
       source.close(); // the page transferred it to us
     }
   },
+  async waitSpecialized() {
+    return [await need().waitSpecialized(), []];
+  },
   async dispose() {
     const m = need();
     model = null;
