@@ -21,10 +21,15 @@ import { benchDir, chromiumPath, nativeBin, ortDist, repoRoot, sharedDir, webDis
  * ort-node-cpu (onnxruntime-node's CPU EP) and pytorch-cpu (Debian's
  * python3-torch, when installed).
  */
-export const ENGINES = ['lowformer-native', 'lowformer-web', 'lowformer-native-specialized', 'lowformer-web-specialized', 'ort-web-webgpu',
+// The specialized starts load first: a configuration's engines share one
+// Mesa shader cache, and a progressive start's background specialization
+// would fill it with the specialized pipelines (the generic ones, which a
+// progressive start's first logits wait for, only progressive starts
+// compile; the norms' and pool's pipelines are common to both).
+export const ENGINES = ['lowformer-native-specialized', 'lowformer-web-specialized', 'lowformer-native', 'lowformer-web', 'ort-web-webgpu',
   'lowformer-native-cpu', 'lowformer-web-cpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t', 'ort-node-cpu', 'pytorch-cpu'];
 
-const BROWSER_ENGINES = new Set(['lowformer-web', 'lowformer-web-specialized', 'lowformer-web-cpu', 'ort-web-webgpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
+const BROWSER_ENGINES = new Set(['lowformer-web-specialized', 'lowformer-web', 'lowformer-web-cpu', 'ort-web-webgpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
 
 /** Threads of the CPU engines that take a number (ort-node-cpu, pytorch-cpu): every core. */
 export const cpuThreads = () => cpus().length;

@@ -55,7 +55,7 @@ test('the CPU engines: ratios against the targets of issue 15, one table row eac
 });
 
 test('engine names, where they run and their command lines', () => {
-  assert.deepEqual(ENGINES.filter(inBrowser), ['lowformer-web', 'lowformer-web-specialized', 'ort-web-webgpu', 'lowformer-web-cpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
+  assert.deepEqual(ENGINES.filter(inBrowser), ['lowformer-web-specialized', 'lowformer-web', 'ort-web-webgpu', 'lowformer-web-cpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
   const cfg = { variant: 'b0', batch: 8, size: 224, warmup: 2 };
   const [bin, cpuArgs] = processCommand('lowformer-native-cpu', cfg);
   assert.match(bin, /bin\/lowformer$/);
