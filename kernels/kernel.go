@@ -106,6 +106,7 @@ type Cache struct {
 	dev  *gpu.Device
 	mu   sync.Mutex
 	m    map[Kernel]*gpu.Pipeline
+	rep  map[Kernel]Kernel // by pipeline key: the kernel whose WGSL was compiled (for a generic key, one with sizes)
 	fell map[Kernel]Kernel // Optional kernels built as their fallback twin
 	// released is set by Release: pipelines a Prepare in flight then
 	// builds are released at once.
@@ -114,7 +115,7 @@ type Cache struct {
 
 // NewCache returns an empty pipeline cache for dev.
 func NewCache(dev *gpu.Device) *Cache {
-	return &Cache{dev: dev, m: map[Kernel]*gpu.Pipeline{}, fell: map[Kernel]Kernel{}}
+	return &Cache{dev: dev, m: map[Kernel]*gpu.Pipeline{}, rep: map[Kernel]Kernel{}, fell: map[Kernel]Kernel{}}
 }
 
 // Pipeline returns the pipeline of k, building it on first use.
@@ -146,7 +147,7 @@ func (c *Cache) Has(k Kernel) bool {
 // concurrent calls is kept once.
 func (c *Cache) Prepare(ks ...Kernel) error {
 	c.mu.Lock()
-	var todo []Kernel
+	var todo, reps []Kernel
 	var specs []gpu.PipelineSpec
 	seen := map[Kernel]bool{}
 	for _, k := range ks {
@@ -160,7 +161,7 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 			c.mu.Unlock()
 			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
-		todo = append(todo, key)
+		todo, reps = append(todo, key), append(reps, k)
 		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
 	}
 	c.mu.Unlock()
@@ -184,7 +185,7 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 			ps[i].Release() // built meanwhile by another call
 			continue
 		}
-		c.m[k] = ps[i]
+		c.m[k], c.rep[k] = ps[i], reps[i]
 		if twin, ok := fell[k]; ok {
 			c.fell[k] = twin
 		}
@@ -238,13 +239,15 @@ func (c *Cache) Fallbacks() []string {
 	return s
 }
 
-// Kernels lists the kernels whose pipelines the cache holds, by label.
+// Kernels lists the kernels whose pipelines the cache holds, by label: for
+// each pipeline the kernel whose WGSL it was built from (for a generic
+// pipeline, the first kernel with sizes that asked for it).
 func (c *Cache) Kernels() []Kernel {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks := make([]Kernel, 0, len(c.m))
 	for k := range c.m {
-		ks = append(ks, k)
+		ks = append(ks, c.rep[k])
 	}
 	sort.Slice(ks, func(i, j int) bool { return ks[i].Label() < ks[j].Label() })
 	return ks
@@ -274,6 +277,7 @@ func (c *Cache) ReleaseWhere(drop func(Kernel) bool) {
 		if drop(k) {
 			p.Release()
 			delete(c.m, k)
+			delete(c.rep, k)
 			delete(c.fell, k)
 		}
 	}
