@@ -191,6 +191,10 @@ func (t Target) Attention(n, l, heads, headDim int) Attention {
 
 // GroupNorm chooses the two kernels of a GroupNorm (statistics, apply).
 func (t Target) GroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
+	if t.Generic {
+		return GroupNormStats{N: n, HW: h * w, C: c, WG: 256, Generic: true},
+			GroupNormApply{N: n, HW: h * w, C: c, PX: 4, WG: 64, Generic: true}
+	}
 	if t.GPU() {
 		return chooseGroupNormGPU(n, h, w, c, t.Subgroups)
 	}
@@ -199,6 +203,9 @@ func (t Target) GroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
 
 // LayerNorm chooses a LayerNorm over the channels.
 func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm {
+	if t.Generic {
+		return LayerNorm{N: n, C: c, WG: 64, Epilogue: e, Generic: true}
+	}
 	if t.GPU() {
 		return chooseLayerNormGPU(n, c, e, t.Subgroups)
 	}
@@ -222,6 +229,9 @@ const genericAttentionTQ = 2
 
 // MeanPool chooses the global mean pool.
 func (t Target) MeanPool(n, h, w, c int) MeanPool {
+	if t.Generic {
+		return MeanPool{N: n, H: h, W: w, C: c, WG: 64, Generic: true}
+	}
 	if t.GPU() {
 		return chooseMeanPoolGPU(n, h, w, c)
 	}
