@@ -53,6 +53,10 @@ func TestConcurrentUse(t *testing.T) {
 		t.Run(be.String(), func(t *testing.T) {
 			m := openOn(t, file, be)
 			defer m.Close()
+			// The concurrent results must equal the serial ones bit for bit,
+			// so all of them run on specialized plans: the swap from the
+			// generic ones is TestConcurrentCallsAcrossTheSwap's.
+			waitSpecialized(t, m, concurrencySide)
 			t.Run("8 goroutines x 25 calls", func(t *testing.T) { checkConcurrent(t, m, 8, 25) })
 			t.Run("500 inferences leak nothing", func(t *testing.T) { checkInferenceLeaks(t, m, 500, concurrencySide) })
 			if be == GPU {

@@ -15,7 +15,9 @@ import (
 )
 
 // openTinyDumping opens testdata/tiny.safetensors on the GPU with
-// LOWFORMER_DUMP_WGSL=dir.
+// LOWFORMER_DUMP_WGSL=dir, starting specialized: the dump tests count the
+// pipelines, which a progressive start's background specialization would
+// add to while they do.
 func openTinyDumping(t *testing.T, dir string) *Model {
 	t.Helper()
 	requireGPU(t)
@@ -24,7 +26,7 @@ func openTinyDumping(t *testing.T, dir string) *Model {
 		t.Fatal(err)
 	}
 	t.Setenv(gpu.EnvDumpWGSL, dir)
-	m, err := OpenBytes(context.Background(), file, Options{Backend: GPU})
+	m, err := OpenBytes(context.Background(), file, Options{Backend: GPU, Start: StartSpecialized})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,8 @@ func TestDumpWGSLOption(t *testing.T) {
 	got := map[string]string{}
 	boom := errors.New("boom")
 	var fail bool
-	m, err := OpenBytes(context.Background(), file, Options{Backend: GPU, DumpWGSL: func(label, wgsl string) error {
+	// Started specialized, as openTinyDumping.
+	m, err := OpenBytes(context.Background(), file, Options{Backend: GPU, Start: StartSpecialized, DumpWGSL: func(label, wgsl string) error {
 		if fail {
 			return boom
 		}

@@ -45,6 +45,12 @@ func (m *deviceModel) Close() {
 	m.dev.Close()
 }
 
+// phase is the model's phase (model.Phase has the same values).
+func (m *deviceModel) phase() Phase { return Phase(m.GPU.Phase()) }
+
+// waitSpecialized is model.GPU.WaitSpecialized.
+func (m *deviceModel) waitSpecialized(ctx context.Context) error { return m.GPU.WaitSpecialized(ctx) }
+
 // tune runs Model.Tune on this model's device (see TuneOptions); side is
 // the default image side.
 func (m *deviceModel) tune(ctx context.Context, opt TuneOptions, side int) (TuneResult, error) {
@@ -143,7 +149,16 @@ func openGPU(g *model.Graph, opt Options, kc kernelChoice, explicit explicitTabl
 	store := storeOf(opt)
 	src := resolveTuning(mode, explicit, adapterOf(dev.Info), string(t.Set), store)
 	t.Tuned = src.table
-	dm := &deviceModel{GPU: model.NewGPU(dev, g, t), dev: dev, store: store}
+	dm := &deviceModel{dev: dev, store: store}
+	if start, _ := parseStart(string(opt.Start)); start == StartProgressive {
+		var onPhase func(model.Phase)
+		if opt.OnPhase != nil {
+			onPhase = func(p model.Phase) { opt.OnPhase(Phase(p)) }
+		}
+		dm.GPU = model.NewProgressiveGPU(dev, g, t, onPhase)
+	} else {
+		dm.GPU = model.NewGPU(dev, g, t)
+	}
 	if mode == TuneBackground {
 		if err := backgroundTuning(dm, side, opt); err != nil {
 			src.notes = append(src.notes, "background tuning not started: "+err.Error())

@@ -89,6 +89,7 @@ func checkInferenceLeaks(t *testing.T, m *Model, calls, s int) {
 			t.Fatal(err)
 		}
 	}
+	waitSpecialized(t, m, s) // the generic plans' swap is not steady state
 	objBefore, heapBefore, rssBefore := liveObjects(t, m), heapInUse(), rss()
 	for range calls {
 		if _, err := m.Logits(ctx, in, 1, s, s); err != nil {

@@ -121,6 +121,16 @@ type Options struct {
 	// browser build passes one backed by IndexedDB).
 	TuningStore TuningStore
 
+	// Start says how a GPU model starts: StartProgressive (the default,
+	// also for "") or StartSpecialized; Info().Phase says where it is. It
+	// does not matter on the CPU backend, but a bad value is an ErrBadInput
+	// error on any backend.
+	Start Start
+	// OnPhase, when set, receives each new phase of a progressive GPU
+	// model (PhaseSpecializing, then PhaseSpecialized, or PhaseGeneric
+	// after a failed attempt), from the goroutine that specializes.
+	OnPhase func(Phase)
+
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.
 	device deviceOptions
@@ -162,6 +172,12 @@ type Info struct {
 	// the head's hidden layer, which the classifier's last linear layer
 	// reads (1600 for B0, B1, B3, E2, E3; 2560 for B1.5 and E1).
 	EmbeddingSize int
+
+	// Start is the GPU model's start mode and Phase where its pipelines
+	// are now (generic, specializing, specialized); both are empty on the
+	// CPU backend.
+	Start Start
+	Phase Phase
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -243,6 +259,9 @@ func checkOptions(opt Options) error {
 			return badInput("Options.Variant: %w", err)
 		}
 	}
+	if _, ok := parseStart(string(opt.Start)); !ok {
+		return badInput("Options.Start: unknown start %q (want progressive or specialized)", opt.Start)
+	}
 	if _, ok := parseTuneMode(string(opt.Tune)); !ok {
 		return badInput("Options.Tune: unknown tune mode %q (want off, cached or background)", opt.Tune)
 	}
@@ -295,6 +314,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m.info.Backend, m.info.Adapter = GPU, dev.adapter
 	m.info.Kernels, m.info.KernelsReason = dev.kernels, dev.reason
 	m.info.Tuning, m.info.TuningNotes = dev.tuning.desc, dev.tuning.notes
+	m.info.Start, _ = parseStart(string(opt.Start))
 	return m, nil
 }
 
@@ -304,6 +324,10 @@ type gpuModel interface {
 	Logits(input []float32, n, h, w int) ([]float32, error)
 	Outputs(input []float32, n, h, w int, outs []model.Value) ([][]float32, error)
 	tune(ctx context.Context, opt TuneOptions, side int) (TuneResult, error)
+	// phase and waitSpecialized are Info().Phase and
+	// Model.WaitSpecialized.
+	phase() Phase
+	waitSpecialized(ctx context.Context) error
 	MemoryBytes() int64
 	Close()
 }
@@ -316,8 +340,16 @@ func warn(opt Options, msg string) {
 	fmt.Fprintln(os.Stderr, msg)
 }
 
-// Info describes the model.
-func (m *Model) Info() Info { return m.info }
+// Info describes the model; Phase is the phase at the time of the call.
+func (m *Model) Info() Info {
+	i := m.info
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.gpu != nil && !m.closed {
+		i.Phase = m.gpu.phase()
+	}
+	return i
+}
 
 // Logits runs a batch of n images of h×w pixels given as NCHW float32 RGB,
 // already normalized with the ImageNet mean and std, and returns the
@@ -440,13 +472,18 @@ func (m *Model) CPUMemoryBytes() int64 {
 // to call more than once.
 func (m *Model) Close() error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return nil
 	}
 	m.closed = true
-	if m.gpu != nil {
-		m.gpu.Close()
+	g := m.gpu
+	// Calls in flight hold the read lock, so they are done; later ones see
+	// closed. The GPU model closes unlocked: it waits for a progressive
+	// model's background goroutine, whose OnPhase may call Info.
+	m.mu.Unlock()
+	if g != nil {
+		g.Close()
 	}
 	return nil
 }

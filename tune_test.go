@@ -108,6 +108,11 @@ func TestTuningTables(t *testing.T) {
 		if d := ref.MaxAbsDiff(got, want); d > 2e-4 {
 			t.Errorf("tuned logits differ from the reference by %.3g", d)
 		}
+		// The first logits came from the progressive start's generic plan;
+		// the tuned kernels arrive with the swap to the specialized plan.
+		if err := m.WaitSpecialized(ctx); err != nil {
+			t.Fatal(err)
+		}
 		p, err := m.gpu.(*deviceModel).Plan(n, h, w)
 		if err != nil {
 			t.Fatal(err)

@@ -48,6 +48,10 @@ type Attention struct {
 	Tiled          bool
 	KB             int  // Tiled: keys per chunk
 	Subgroups      bool // Tiled: softmax statistics by subgroup reductions
+	// Generic is the generic flavour (generic.go) of the untiled kernel:
+	// N, L and Heads are read from the Params binding, after O; the head
+	// size, TQ and WG stay structural.
+	Generic bool
 }
 
 // chooseAttentionGPU is the GPU set's choice: a workgroup of 8 or 16
@@ -108,6 +112,9 @@ func (k Attention) invocations() int {
 
 // Label implements Kernel.
 func (k Attention) Label() string {
+	if k.Generic {
+		return genericLabel("attention", fmt.Sprintf("d%d_q%d_wg%d", k.HeadDim, k.TQ, k.WG), false)
+	}
 	tiled := ""
 	if k.Tiled {
 		tiled = fmt.Sprintf("_tiled_kb%d%s", k.KB, subgroupsLabel(k.Subgroups))
@@ -128,6 +135,8 @@ func (k Attention) validate() error {
 			k.TQ, k.KB, k.WG, k.TQ*k.HeadDim/4)
 	case k.Subgroups && !k.Tiled:
 		return fmt.Errorf("attention: subgroups only in the tiled kernel")
+	case k.Generic && k.Tiled:
+		return fmt.Errorf("attention: no generic tiled kernel")
 	case k.Tiled && k.sharedBytes() > maxSharedBytes:
 		return fmt.Errorf("attention: %d bytes of workgroup memory exceed %d", k.sharedBytes(), maxSharedBytes)
 	}
@@ -143,13 +152,33 @@ func (k Attention) Source() (string, error) {
 		return "", err
 	}
 	gx, _ := k.grid()
+	ds := k.dims()
+	if err := validateDims(ds); err != nil {
+		return "", fmt.Errorf("attention: %w", err)
+	}
+	dims, load := renderDims(k.Generic, ds)
 	return shaders.Render("attention.wgsl", struct {
 		Attention
 		D4, QB, Total, GX, Tiles int
 		Scale                    float64
 		Decls, Enable            string
+		Dims, LoadDims           string
 	}{k, k.HeadDim / 4, ceilDiv(k.L, k.TQ), k.invocations(), gx, k.workgroups(), 1 / math.Sqrt(float64(k.HeadDim)),
-		decls(k.Bindings()), enables(k.Subgroups)})
+		decls(k.Bindings()), enables(k.Subgroups), dims, load})
+}
+
+// dims implements generic (the untiled kernel's sizes).
+func (k Attention) dims() []dim {
+	d4 := k.HeadDim / 4
+	gx, _ := k.grid()
+	return []dim{u32Dim("L", k.L), u32Dim("CI4", k.Heads*3*d4), u32Dim("CO4", k.Heads*d4), u32Dim("QB", ceilDiv(k.L, k.TQ)),
+		u32Dim("HEADS", k.Heads), u32Dim("TOTAL", k.invocations()), u32Dim("GX", gx)}
+}
+
+func (k Attention) isGeneric() bool { return k.Generic }
+
+func (k Attention) pipelineKey() Kernel {
+	return Attention{HeadDim: k.HeadDim, TQ: k.TQ, WG: k.WG, Generic: true}
 }
 
 // Fallback implements Optional: with Subgroups, the same kernel without.
@@ -163,7 +192,9 @@ func (k Attention) Fallback() (Kernel, bool) {
 func (k Attention) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
 
 // Bindings implements Kernel.
-func (k Attention) Bindings() []Binding { return []Binding{input("X"), output("O")} }
+func (k Attention) Bindings() []Binding {
+	return withParams([]Binding{input("X"), output("O")}, k.Generic)
+}
 
 // Workgroups implements Kernel.
 func (k Attention) Workgroups() (x, y, z uint32) {

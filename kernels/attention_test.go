@@ -65,7 +65,7 @@ func TestAttention(t *testing.T) {
 		if s.n > 100 && testing.Short() {
 			continue
 		}
-		ks = append(ks, s.kernel())
+		ks = append(ks, s.kernel(), genericTarget.Attention(s.n, s.h*s.w, s.heads, s.hd))
 		if s.tq == 0 && s.wg == 0 {
 			ks = append(ks, Target{Set: SetGPU}.Attention(s.n, s.h*s.w, s.heads, s.hd))
 		}

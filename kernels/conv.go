@@ -36,6 +36,10 @@ type Conv struct {
 	Coop Coop // the GPU set's workgroup-cooperative layout; zero: register tiling
 	Tex  bool // B is a texture (needs K·K·Cin and Cout/4 ≤ MaxTextureDim)
 	Epilogue
+	// Generic is the generic flavour (generic.go): the shape, kernel size,
+	// stride and activation are read from the Params binding, after C;
+	// it covers 1×1 convolutions too.
+	Generic bool
 }
 
 // OutSize is the output height and width.
@@ -56,6 +60,9 @@ func (k Conv) FLOPs() float64 {
 
 // Label implements Kernel.
 func (k Conv) Label() string {
+	if k.Generic {
+		return genericLabel("conv", fmt.Sprintf("%s_%s", k.Tile, texLabel(k.Tex)), k.Residual)
+	}
 	return fmt.Sprintf("conv%dx%d_n%d_%dx%d_%dto%d_s%d_%s%s_%s_%s", k.K, k.K, k.N, k.H, k.W, k.Cin, k.Cout,
 		k.Stride, k.Tile, k.Coop.label(), texLabel(k.Tex), k.Epilogue)
 }
@@ -91,6 +98,7 @@ type convData struct {
 	gemmCore
 	H, W, WO, HWO, CI4, K, Stride, Pad int
 	Pairs                              bool // two channel groups per loop step
+	KB4                                int  // generic: vec4 steps per block of the K sum
 	// TapBlocks sums each tap's Cin products from zero and adds them to
 	// running totals (blocked summation, see kBlockVec4): on when the K
 	// of K²·Cin exceeds one block and a tap has at least 32 channels
@@ -99,7 +107,25 @@ type convData struct {
 }
 
 func (k Conv) core() gemmCore {
-	return newGemmCore(k.Rows(), k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0).cooperate(k.Coop, k.K*k.K*k.Cin/4)
+	c := newGemmCore(k.Rows(), k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0).cooperate(k.Coop, k.K*k.K*k.Cin/4)
+	if k.Generic {
+		c = c.generic(k.Epilogue)
+	}
+	return c
+}
+
+// dims implements generic.
+func (k Conv) dims() []dim {
+	ho, wo := k.OutSize()
+	return append(append(k.core().dims(), i32Dim("H", k.H), i32Dim("W", k.W), i32Dim("S", k.Stride),
+		i32Dim("P", k.K/2), u32Dim("KS", k.K), u32Dim("WO", wo), u32Dim("HWO", ho*wo), u32Dim("CI4", k.Cin/4), u32Dim("K4", k.K*k.K*k.Cin/4)),
+		actDims(k.Generic, k.Epilogue)...)
+}
+
+func (k Conv) isGeneric() bool { return k.Generic }
+
+func (k Conv) pipelineKey() Kernel {
+	return Conv{Tile: k.Tile, Tex: k.Tex, Epilogue: Epilogue{Residual: k.Residual}, Generic: true}
 }
 
 // Source implements Kernel.
@@ -110,13 +136,22 @@ func (k Conv) Source() (string, error) {
 	ho, wo := k.OutSize()
 	c := k.core()
 	c.Decls = decls(k.Bindings())
+	ds := k.dims()
+	if k.Generic {
+		if err := validateDims(ds); err != nil {
+			return "", fmt.Errorf("conv: %w", err)
+		}
+		c.render(ds)
+		return shaders.Render("conv.wgsl", convData{gemmCore: c, KB4: kBlockVec4})
+	}
+	c.render(ds)
 	return shaders.Render("conv.wgsl", convData{gemmCore: c, H: k.H, W: k.W, WO: wo, HWO: ho * wo,
 		CI4: k.Cin / 4, K: k.K, Stride: k.Stride, Pad: k.K / 2, Pairs: k.Cin%8 == 0,
 		TapBlocks: k.K*k.K*k.Cin > 4*kBlockVec4 && k.Cin >= 32})
 }
 
 // Bindings implements Kernel.
-func (k Conv) Bindings() []Binding { return gemmBindings(k.Tex, k.Residual) }
+func (k Conv) Bindings() []Binding { return withParams(gemmBindings(k.Tex, k.Residual), k.Generic) }
 
 // Workgroups implements Kernel.
 func (k Conv) Workgroups() (x, y, z uint32) {

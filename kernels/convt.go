@@ -37,6 +37,9 @@ type ConvTranspose struct {
 	Tile
 	Tex bool
 	Epilogue
+	// Generic is the generic flavour (generic.go): the shape and the
+	// activation are read from the Params binding, after C.
+	Generic bool
 }
 
 // ChooseConvTranspose picks the specialization for a shape: TN 16 (or 8, 4
@@ -79,11 +82,31 @@ func (k ConvTranspose) rowBlocks() int { return ceilDiv(k.N*k.H*k.W, k.TM) }
 
 // core is the GEMM geometry: 4 parities × rowBlocks·TM rows, Cout/4 vec4 columns.
 func (k ConvTranspose) core() gemmCore {
-	return newGemmCore(4*k.rowBlocks()*k.TM, k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0)
+	c := newGemmCore(4*k.rowBlocks()*k.TM, k.Cout/4, k.Tile, k.Tex, k.Epilogue, 0)
+	if k.Generic {
+		c = c.generic(k.Epilogue)
+	}
+	return c
+}
+
+// dims implements generic.
+func (k ConvTranspose) dims() []dim {
+	return append(append(k.core().dims(), i32Dim("H", k.H), i32Dim("W", k.W), u32Dim("NHW", k.N*k.H*k.W),
+		u32Dim("PROWS", k.rowBlocks()*k.TM), u32Dim("CI4", k.Cin/4), u32Dim("CROPH", k.CropH), u32Dim("CROPW", k.CropW)),
+		actDims(k.Generic, k.Epilogue)...)
+}
+
+func (k ConvTranspose) isGeneric() bool { return k.Generic }
+
+func (k ConvTranspose) pipelineKey() Kernel {
+	return ConvTranspose{Tile: k.Tile, Tex: k.Tex, Epilogue: Epilogue{Residual: k.Residual}, Generic: true}
 }
 
 // Label implements Kernel.
 func (k ConvTranspose) Label() string {
+	if k.Generic {
+		return genericLabel("convt4x4s2", fmt.Sprintf("%s_%s", k.Tile, texLabel(k.Tex)), k.Residual)
+	}
 	return fmt.Sprintf("convt4x4s2_n%d_h%d_w%d_%dto%d_crop%dx%d_%s_%s_%s", k.N, k.H, k.W, k.Cin, k.Cout,
 		k.CropH, k.CropW, k.Tile, texLabel(k.Tex), k.Epilogue)
 }
@@ -115,14 +138,18 @@ func (k ConvTranspose) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
-	return shaders.Render("convt.wgsl", struct {
-		gemmCore
-		H, W, NHW, PRB, CI4, CropH, CropW int
-	}{c, k.H, k.W, k.N * k.H * k.W, k.rowBlocks(), k.Cin / 4, k.CropH, k.CropW})
+	ds := k.dims()
+	if err := validateDims(ds); err != nil {
+		return "", fmt.Errorf("convtranspose: %w", err)
+	}
+	c.render(ds)
+	return shaders.Render("convt.wgsl", c)
 }
 
 // Bindings implements Kernel.
-func (k ConvTranspose) Bindings() []Binding { return gemmBindings(k.Tex, k.Residual) }
+func (k ConvTranspose) Bindings() []Binding {
+	return withParams(gemmBindings(k.Tex, k.Residual), k.Generic)
+}
 
 // Workgroups implements Kernel.
 func (k ConvTranspose) Workgroups() (x, y, z uint32) {

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/act"
@@ -67,6 +68,9 @@ func TestConvTranspose(t *testing.T) {
 			ks, cs = append(ks, Target{Set: SetGPU}.ConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)), append(cs, s)
 		}
 	}
+	for _, s := range convTransposeCases { // the generic flavour of every case
+		ks, cs = append(ks, genericTarget.ConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)), append(cs, s)
+	}
 	for _, s := range convTransposeGPUCases {
 		k := Target{Set: SetGPU}.ConvTranspose(s.n, s.h, s.w, s.cin, s.cout, s.cropH, s.cropW, s.e)
 		if s.tile != (Tile{}) {
@@ -76,7 +80,7 @@ func TestConvTranspose(t *testing.T) {
 	}
 	for i, k := range ks {
 		s := cs[i]
-		t.Run(k.Label(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d_%s", i, k.Label()), func(t *testing.T) {
 			c := newDenseCase(s.n, s.h, s.w, s.cin, 16*s.cin*s.cout, s.cout, s.e.Residual, [4]int{s.n, s.cropH, s.cropW, s.cout}, 1)
 			want := ref.ConvTranspose4x4S2(c.x, c.w, c.bias, s.cout, s.cropH, s.cropW, c.res)
 			if s.e.Act != act.None { // the reference has no activation: apply it before the residual

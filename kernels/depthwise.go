@@ -39,6 +39,10 @@ type Depthwise struct {
 	Halo       bool
 	CG         int // with Halo: vec4 channel groups per workgroup
 	Epilogue
+	// Generic is the generic flavour (generic.go) of the kernel without
+	// Halo: the shape and the activation are read from the Params binding,
+	// after Y; K, Stride, the block and the residual stay structural.
+	Generic bool
 }
 
 // maxHaloVec4 is the workgroup memory of a Halo tile in vec4: 16 KiB, the
@@ -111,6 +115,9 @@ func (k Depthwise) tiles() int {
 
 // Label implements Kernel.
 func (k Depthwise) Label() string {
+	if k.Generic {
+		return genericLabel(fmt.Sprintf("dw%dx%d_s%d", k.K, k.K, k.Stride), fmt.Sprintf("r%dx%d_wg%d", k.TY, k.TX, k.WG), k.Residual)
+	}
 	halo := ""
 	if k.Halo {
 		halo = fmt.Sprintf("_halo%d", k.CG)
@@ -134,6 +141,8 @@ func (k Depthwise) validate() error {
 	case k.Halo && (k.TX < 1 || k.TY < 1 || k.CG < 1 || k.WG != k.TY*k.TX*k.CG):
 		return fmt.Errorf("depthwise: tile of %d×%d pixels × %d channel groups needs a workgroup of their product, not %d",
 			k.TY, k.TX, k.CG, k.WG)
+	case k.Generic && (k.Halo || k.TY != 1):
+		return fmt.Errorf("depthwise: the generic kernel has no halo and one output row per invocation")
 	case k.Halo && k.haloVec4(k.CG) > maxHaloVec4:
 		return fmt.Errorf("depthwise: halo of %d vec4 exceeds the %d of workgroup memory", k.haloVec4(k.CG), maxHaloVec4)
 	}
@@ -153,21 +162,41 @@ func (k Depthwise) Source() (string, error) {
 	}
 	ho, wo := k.outSize()
 	gx, _ := k.grid()
+	ds := k.dims()
+	if err := validateDims(ds); err != nil {
+		return "", fmt.Errorf("depthwise: %w", err)
+	}
+	dims, load := renderDims(k.Generic, ds)
 	return shaders.Render("depthwise.wgsl", struct {
 		Depthwise
 		HO, WO, XB, YB, Cols, Rows, Pad, Total, GX, GB, Tiles int
 		RowLoop                                               bool
-		ActFn, Decls                                          string
+		ActFn, Decls, Dims, LoadDims                          string
 	}{k, ho, wo, ceilDiv(wo, k.TX), ceilDiv(ho, k.TY), k.haloCols(), k.haloRows(), k.K / 2,
-		k.invocations(), gx, ceilDiv(k.C/4, max(k.CG, 1)), k.tiles(), !k.Halo && k.TY == 1, wgslAct(k.Act), decls(k.Bindings())})
+		k.invocations(), gx, ceilDiv(k.C/4, max(k.CG, 1)), k.tiles(), !k.Halo && k.TY == 1, genericActFn(k.Generic, k.Act),
+		decls(k.Bindings()), dims, load})
 }
 
-// grid is the dispatch grid.
+// dims implements generic (the sizes of the kernel without Halo).
+func (k Depthwise) dims() []dim {
+	ho, wo := k.outSize()
+	gx, _ := k.grid()
+	return append([]dim{i32Dim("H", k.H), i32Dim("W", k.W), u32Dim("C4", k.C/4), u32Dim("HO", ho), u32Dim("WO", wo),
+		u32Dim("XB", ceilDiv(wo, k.TX)), u32Dim("YB", ceilDiv(ho, k.TY)), u32Dim("TOTAL", k.invocations()), u32Dim("GX", gx)},
+		actDims(k.Generic, k.Epilogue)...)
+}
+
+func (k Depthwise) isGeneric() bool { return k.Generic }
+
+func (k Depthwise) pipelineKey() Kernel {
+	return Depthwise{K: k.K, Stride: k.Stride, TX: k.TX, TY: k.TY, WG: k.WG, Epilogue: Epilogue{Residual: k.Residual}, Generic: true}
+}
+
 func (k Depthwise) grid() (x, y int) { return grid(ceilDiv(k.invocations(), k.WG)) }
 
 // Bindings implements Kernel.
 func (k Depthwise) Bindings() []Binding {
-	return withEpilogue([]Binding{input("X"), input("Wt"), input("Bias")}, k.Residual, output("Y"))
+	return withParams(withEpilogue([]Binding{input("X"), input("Wt"), input("Bias")}, k.Residual, output("Y")), k.Generic)
 }
 
 // Workgroups implements Kernel.

@@ -86,6 +86,7 @@ func TestDepthwise(t *testing.T) {
 	}
 	for _, s := range depthwiseCases {
 		run(s, s.kernel())
+		run(s, genericTarget.Depthwise(s.n, s.h, s.w, s.c, s.k, s.stride, s.e))
 		if s.tx == 0 && s.wg == 0 {
 			run(s, s.gpuKernel())
 		}

@@ -121,6 +121,11 @@ type gemmCore struct {
 	Batched            bool   // gid.z selects one of several GEMMs; raw accumulators, no bias
 	GX, GY             int    // dispatch grid
 	Decls              string // the WGSL declarations of the bindings
+	// Generic: the generic flavour (see generic.go); Dims declares the
+	// sizes (constants, or private variables that LoadDims, at the top of
+	// main, reads from Params), rendered by renderDims.
+	Generic        bool
+	Dims, LoadDims string
 	// With Coop set (see cooperate): the layout, K4 vec4s along K, the
 	// block of BM rows × BN4 vec4 columns, KT4 vec4s of K staged per step,
 	// NCBW column blocks and TotalWG workgroups (per gid.z when Batched).
@@ -147,6 +152,28 @@ func newGemmCore(m, n4 int, t Tile, tex bool, e Epilogue, nOut int) gemmCore {
 		Tex: tex, ActFn: wgslAct(e.Act), Residual: e.Residual, NOut: nOut,
 		GX: gx, GY: gy,
 	}
+}
+
+// dims lists the core's sizes (see renderDims); a family appends its own.
+func (c gemmCore) dims() []dim {
+	var ds []dim
+	if c.NOut > 0 {
+		ds = append(ds, u32Dim("NOUT", c.NOut))
+	}
+	return append(ds, u32Dim("M", c.M), u32Dim("N4", c.N4), u32Dim("NCB", c.NCB),
+		u32Dim("TOTAL", c.Total), u32Dim("GXI", c.GXI))
+}
+
+// generic turns c into the generic flavour with epilogue e: the rows and
+// columns may be ragged, the activation is a dim.
+func (c gemmCore) generic(e Epilogue) gemmCore {
+	c.Generic, c.RaggedRows, c.RaggedCols, c.ActFn = true, true, true, genericActFn(true, e.Act)
+	return c
+}
+
+// render sets Dims and LoadDims from ds.
+func (c *gemmCore) render(ds []dim) {
+	c.Dims, c.LoadDims = renderDims(c.Generic, ds)
 }
 
 // cooperate turns c into the cooperative layout co of a GEMM with kv4

@@ -96,6 +96,7 @@ func (k Pointwise) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
+	c.render(c.dims())
 	return shaders.Render("gemm.wgsl", newPointwiseData(c, k.K/4))
 }
 

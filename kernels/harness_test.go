@@ -29,7 +29,7 @@ func runKernels(t *testing.T, ks []Kernel, bindings [][]gpu.Resource, outBuf gpu
 	defer c.Release()
 	var ds []gpu.Dispatch
 	for i, k := range ks {
-		dp, err := c.Dispatch(k, bindings[i]...)
+		dp, err := c.Dispatch(k, withParamsRes(t, k, bindings[i])...)
 		if err != nil {
 			t.Fatalf("%s: %v", k.Label(), err)
 		}
@@ -41,6 +41,21 @@ func runKernels(t *testing.T, ks []Kernel, bindings [][]gpu.Resource, outBuf gpu
 		t.Fatal(err)
 	}
 	return out
+}
+
+// withParamsRes is res with, for a generic kernel, its Params binding
+// appended (a uniform released at the end of the test).
+func withParamsRes(t *testing.T, k Kernel, res []gpu.Resource) []gpu.Resource {
+	t.Helper()
+	if !IsGeneric(k) {
+		return res
+	}
+	u, err := gputest.Device(t).NewUniform("params", Params(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(u.Release)
+	return append(res, gpu.BufferRes(u))
 }
 
 // gpuBuf is a test buffer.

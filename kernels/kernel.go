@@ -9,8 +9,8 @@
 package kernels
 
 import (
+	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -99,17 +99,23 @@ func kinds(bs []Binding) []gpu.BindingKind {
 	return ks
 }
 
-// Cache builds each distinct kernel's pipeline once per device.
+// Cache builds each distinct kernel's pipeline once per device: keyed by
+// PipelineKey, so that one pipeline serves every generic kernel of a
+// family with the same structural choices.
 type Cache struct {
 	dev  *gpu.Device
 	mu   sync.Mutex
 	m    map[Kernel]*gpu.Pipeline
+	rep  map[Kernel]Kernel // by pipeline key: the kernel whose WGSL was compiled (for a generic key, one with sizes)
 	fell map[Kernel]Kernel // Optional kernels built as their fallback twin
+	// released is set by Release: pipelines a Prepare in flight then
+	// builds are released at once.
+	released bool
 }
 
 // NewCache returns an empty pipeline cache for dev.
 func NewCache(dev *gpu.Device) *Cache {
-	return &Cache{dev: dev, m: map[Kernel]*gpu.Pipeline{}, fell: map[Kernel]Kernel{}}
+	return &Cache{dev: dev, m: map[Kernel]*gpu.Pipeline{}, rep: map[Kernel]Kernel{}, fell: map[Kernel]Kernel{}}
 }
 
 // Pipeline returns the pipeline of k, building it on first use.
@@ -119,41 +125,70 @@ func (c *Cache) Pipeline(k Kernel) (*gpu.Pipeline, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[k], nil
+	return c.m[PipelineKey(k)], nil
+}
+
+// Has reports whether the pipeline of k is built.
+func (c *Cache) Has(k Kernel) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[PipelineKey(k)]
+	return ok
 }
 
 // Prepare builds the pipelines of every kernel in ks not built yet, all in
 // one go (see gpu.Device.CreatePipelines): in the browser that is one wait
 // for the GPU process instead of one per pipeline. An Optional kernel whose
 // WGSL does not compile on the adapter (a feature it lacks) is built as
-// its fallback twin instead; Fallbacks lists those.
+// its fallback twin instead; Fallbacks lists those. The cache is not
+// locked while the pipelines compile, so that a plan whose pipelines are
+// built can be planned meanwhile (a progressive model compiles its
+// specialized pipelines in the background); a pipeline built twice by
+// concurrent calls is kept once.
 func (c *Cache) Prepare(ks ...Kernel) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	var todo []Kernel
+	var todo, reps []Kernel
 	var specs []gpu.PipelineSpec
 	seen := map[Kernel]bool{}
 	for _, k := range ks {
-		if _, ok := c.m[k]; ok || seen[k] {
+		key := PipelineKey(k)
+		if _, ok := c.m[key]; ok || seen[key] {
 			continue
 		}
-		seen[k] = true
+		seen[key] = true
 		src, err := k.Source()
 		if err != nil {
+			c.mu.Unlock()
 			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
-		todo = append(todo, k)
-		specs = append(specs, gpu.PipelineSpec{Label: k.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
+		todo, reps = append(todo, key), append(reps, k)
+		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
 	}
+	c.mu.Unlock()
 	if len(specs) == 0 {
 		return nil
 	}
-	ps, err := c.build(todo, specs)
+	ps, fell, err := c.build(todo, specs)
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released {
+		for _, p := range ps {
+			p.Release()
+		}
+		return errors.New("kernels: the pipeline cache was released")
+	}
 	for i, k := range todo {
-		c.m[k] = ps[i]
+		if _, ok := c.m[k]; ok {
+			ps[i].Release() // built meanwhile by another call
+			continue
+		}
+		c.m[k], c.rep[k] = ps[i], reps[i]
+		if twin, ok := fell[k]; ok {
+			c.fell[k] = twin
+		}
 	}
 	return nil
 }
@@ -163,10 +198,10 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 // instead and builds the twin of each such kernel that fails, so that an
 // optional feature the adapter lacks costs speed, not the load; any other
 // failure is returned and nothing is kept.
-func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline, error) {
+func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline, map[Kernel]Kernel, error) {
 	ps, err := c.dev.CreatePipelines(specs)
 	if err == nil || !slices.ContainsFunc(todo, func(k Kernel) bool { _, ok := fallback(k); return ok }) {
-		return ps, err
+		return ps, nil, err
 	}
 	ps = make([]*gpu.Pipeline, 0, len(todo))
 	fell := map[Kernel]Kernel{}
@@ -183,12 +218,11 @@ func (c *Cache) build(todo []Kernel, specs []gpu.PipelineSpec) ([]*gpu.Pipeline,
 			for _, p := range ps {
 				p.Release()
 			}
-			return nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
+			return nil, nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
 		ps = append(ps, p)
 	}
-	maps.Copy(c.fell, fell)
-	return ps, nil
+	return ps, fell, nil
 }
 
 // Fallbacks lists, by label, the Optional kernels the cache built as their
@@ -205,13 +239,15 @@ func (c *Cache) Fallbacks() []string {
 	return s
 }
 
-// Kernels lists the kernels whose pipelines the cache holds, by label.
+// Kernels lists the kernels whose pipelines the cache holds, by label: for
+// each pipeline the kernel whose WGSL it was built from (for a generic
+// pipeline, the first kernel with sizes that asked for it).
 func (c *Cache) Kernels() []Kernel {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ks := make([]Kernel, 0, len(c.m))
 	for k := range c.m {
-		ks = append(ks, k)
+		ks = append(ks, c.rep[k])
 	}
 	sort.Slice(ks, func(i, j int) bool { return ks[i].Label() < ks[j].Label() })
 	return ks
@@ -224,15 +260,27 @@ func (c *Cache) Len() int {
 	return len(c.m)
 }
 
-// Release frees every pipeline.
+// Release frees every pipeline; the cache builds none after it.
 func (c *Cache) Release() {
+	c.ReleaseWhere(func(Kernel) bool { return true })
+	c.mu.Lock()
+	c.released = true
+	c.mu.Unlock()
+}
+
+// ReleaseWhere frees the pipelines of the keys drop reports (the bind
+// groups using them must be released already).
+func (c *Cache) ReleaseWhere(drop func(Kernel) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, p := range c.m {
-		p.Release()
-		delete(c.m, k)
+		if drop(k) {
+			p.Release()
+			delete(c.m, k)
+			delete(c.rep, k)
+			delete(c.fell, k)
+		}
 	}
-	clear(c.fell)
 }
 
 // Dispatch resolves k's pipeline, binds res in binding order and returns the

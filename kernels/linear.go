@@ -33,6 +33,10 @@ type Linear struct {
 	Coop     Coop // the GPU set's workgroup-cooperative layout; zero: register tiling
 	Tex      bool // B is a texture (needs K ≤ MaxTextureDim and N4 ≤ MaxTextureDim)
 	Epilogue      // activation only: Linear binds no residual
+	// Generic is the generic flavour (generic.go): the shape and the
+	// activation are read from the Params binding, after C; whether N is
+	// a multiple of 4 (the output's type) stays structural.
+	Generic bool
 }
 
 // n4 is the padded vec4 column count.
@@ -43,6 +47,13 @@ func (k Linear) FLOPs() float64 { return 2 * float64(k.Batch) * float64(k.K) * f
 
 // Label implements Kernel.
 func (k Linear) Label() string {
+	if k.Generic {
+		s := fmt.Sprintf("%s_%s", k.Tile, texLabel(k.Tex))
+		if k.N%4 != 0 {
+			s += "_scalar"
+		}
+		return genericLabel("linear", s, false)
+	}
 	return fmt.Sprintf("linear_b%d_k%d_n%d_%s%s_%s_%s", k.Batch, k.K, k.N, k.Tile, k.Coop.label(), texLabel(k.Tex), k.Epilogue)
 }
 
@@ -72,7 +83,24 @@ func (k Linear) core() gemmCore {
 	if k.N%4 != 0 {
 		nOut = k.N
 	}
-	return newGemmCore(k.Batch, k.n4(), k.Tile, k.Tex, k.Epilogue, nOut).cooperate(k.Coop, k.K/4)
+	c := newGemmCore(k.Batch, k.n4(), k.Tile, k.Tex, k.Epilogue, nOut).cooperate(k.Coop, k.K/4)
+	if k.Generic {
+		c = c.generic(k.Epilogue)
+	}
+	return c
+}
+
+// dims implements generic.
+func (k Linear) dims() []dim {
+	return append(append(k.core().dims(), u32Dim("K4", k.K/4)), actDims(k.Generic, k.Epilogue)...)
+}
+
+func (k Linear) isGeneric() bool { return k.Generic }
+
+// pipelineKey keeps of N only whether it is a multiple of 4 (N = 1 when
+// not): the output's WGSL type.
+func (k Linear) pipelineKey() Kernel {
+	return Linear{N: min(k.N%4, 1), Tile: k.Tile, Tex: k.Tex, Generic: true}
 }
 
 // Source implements Kernel.
@@ -82,7 +110,17 @@ func (k Linear) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
-	return shaders.Render("gemm.wgsl", newPointwiseData(c, k.K/4))
+	d := newPointwiseData(c, k.K/4)
+	if k.Generic {
+		d.KB4 = kBlockVec4
+		if err := validateDims(k.dims()); err != nil {
+			return "", fmt.Errorf("linear: %w", err)
+		}
+		d.render(k.dims())
+	} else {
+		d.render(d.dims())
+	}
+	return shaders.Render("gemm.wgsl", d)
 }
 
 // Bindings implements Kernel.
@@ -91,7 +129,7 @@ func (k Linear) Bindings() []Binding {
 	if k.N%4 != 0 {
 		bs[len(bs)-1].Type = "array<f32>"
 	}
-	return bs
+	return withParams(bs, k.Generic)
 }
 
 // Workgroups implements Kernel.

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -51,9 +52,18 @@ var linearCases = append([]linearCase{
 }, linearShapes...)
 
 func TestLinear(t *testing.T) {
+	var ks []Linear
+	var cs []linearCase
 	for _, s := range linearCases {
-		k := s.kernel()
-		t.Run(k.Label(), func(t *testing.T) {
+		ks, cs = append(ks, s.kernel()), append(cs, s)
+	}
+	for _, s := range linearCases { // the generic flavour of every case
+		s.tex = false
+		ks, cs = append(ks, genericTarget.Linear(s.batch, s.k, s.n, Epilogue{Act: s.act})), append(cs, s)
+	}
+	for i, k := range ks {
+		s := cs[i]
+		t.Run(fmt.Sprintf("%d_%s", i, k.Label()), func(t *testing.T) {
 			c := newDenseCase(s.batch, 1, 1, s.k, s.k*s.n, s.n, false, [4]int{}, 5)
 			want := ref.Linear(c.x, c.w, c.bias, s.n, s.act).Data
 			var err error

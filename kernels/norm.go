@@ -53,6 +53,10 @@ type GroupNormStats struct {
 	Loads     int // ≥ 2: vec4 loads each invocation issues before their updates
 	Parts     int // ≥ 2: workgroups per image, writing partial statistics
 	Subgroups bool
+	// Generic is the generic flavour (generic.go, without parts, loads or
+	// subgroups): the values per image are read from the Params binding,
+	// after Stats.
+	Generic bool
 }
 
 // GroupNormApply normalizes with the statistics of GroupNormStats:
@@ -71,6 +75,9 @@ type GroupNormApply struct {
 	PX       int // pixels per invocation
 	WG       int
 	Parts    int // GroupNormStats' Parts
+	// Generic is the generic flavour (generic.go, without parts): the
+	// shape is read from the Params binding, after Y.
+	Generic bool
 }
 
 // LayerNorm normalizes each image's C values of [N,C] (eps 1e-5), applies
@@ -88,6 +95,9 @@ type LayerNorm struct {
 	WG        int // a power of two
 	Subgroups bool
 	Epilogue  // activation only: LayerNorm binds no residual
+	// Generic is the generic flavour (generic.go, without subgroups): the
+	// channels and the activation are read from the Params binding, after Y.
+	Generic bool
 }
 
 // ChooseGroupNorm picks the statistics and apply kernels of a GroupNorm
@@ -177,6 +187,8 @@ func (k GroupNormStats) validate() error {
 	switch {
 	case k.Loads < 0 || k.Loads > 8:
 		return fmt.Errorf("groupnorm stats: %d loads per step outside 0..8", k.Loads)
+	case k.Generic && (k.Parts > 1 || k.Loads > 1 || k.Subgroups):
+		return fmt.Errorf("groupnorm stats: the generic kernel has no parts, loads in flight or subgroups")
 	case k.Parts < 0 || k.Parts > 1 && (k.N*k.Parts > 65535 || k.wholeParts(k.Parts) != k.Parts):
 		return fmt.Errorf("groupnorm stats: %d parts of %d images of %d vec4: over 65535 workgroups or an empty part",
 			k.Parts, k.N, k.s4())
@@ -192,6 +204,8 @@ func (k GroupNormApply) validate() error {
 		return fmt.Errorf("groupnorm apply: %d pixels per invocation outside 1..16", k.PX)
 	case k.Parts < 0 || k.Parts > 64:
 		return fmt.Errorf("groupnorm apply: %d parts outside 0..64", k.Parts)
+	case k.Generic && k.Parts > 1:
+		return fmt.Errorf("groupnorm apply: the generic kernel has no parts")
 	}
 	if err := validateWorkgroup(k.WG); err != nil {
 		return fmt.Errorf("groupnorm apply: %w", err)
@@ -203,6 +217,9 @@ func (k LayerNorm) validate() error {
 	if err := validateNorm("layernorm", k.N, k.C, k.C, k.WG); err != nil {
 		return err
 	}
+	if k.Generic && k.Subgroups {
+		return fmt.Errorf("layernorm: the generic kernel has no subgroups")
+	}
 	if err := k.Epilogue.validateNoResidual(); err != nil {
 		return fmt.Errorf("layernorm: %w", err)
 	}
@@ -211,6 +228,9 @@ func (k LayerNorm) validate() error {
 
 // Label implements Kernel.
 func (k GroupNormStats) Label() string {
+	if k.Generic {
+		return genericLabel("gnstats", fmt.Sprintf("wg%d", k.WG), false)
+	}
 	loads := ""
 	if k.Loads > 1 {
 		loads = fmt.Sprintf("_ld%d", k.Loads)
@@ -240,12 +260,20 @@ func (k GroupNormStats) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
+	dims, load := renderDims(k.Generic, k.dims())
 	return shaders.Render("gnstats.wgsl", struct {
 		GroupNormStats
-		S4, PS4       int
-		Decls, Enable string
-	}{k, k.s4(), k.ps4(), decls(k.Bindings()), enables(k.Subgroups)})
+		S4, PS4                       int
+		Decls, Enable, Dims, LoadDims string
+	}{k, k.s4(), k.ps4(), decls(k.Bindings()), enables(k.Subgroups), dims, load})
 }
+
+// dims implements generic.
+func (k GroupNormStats) dims() []dim { return []dim{u32Dim("S4", k.s4())} }
+
+func (k GroupNormStats) isGeneric() bool { return k.Generic }
+
+func (k GroupNormStats) pipelineKey() Kernel { return GroupNormStats{WG: k.WG, Generic: true} }
 
 // statsBinding is the statistics of GroupNormStats as the given kind:
 // (mean, rstd) per image, or with parts (count, mean, M2, K) per part.
@@ -258,7 +286,7 @@ func statsBinding(kind gpu.BindingKind, parts int) Binding {
 
 // Bindings implements Kernel.
 func (k GroupNormStats) Bindings() []Binding {
-	return []Binding{input("X"), statsBinding(gpu.WriteStorage, k.Parts)}
+	return withParams([]Binding{input("X"), statsBinding(gpu.WriteStorage, k.Parts)}, k.Generic)
 }
 
 // Workgroups implements Kernel.
@@ -272,6 +300,9 @@ func (k GroupNormApply) grid() (x, y int) { return grid(ceilDiv(k.invocations(),
 
 // Label implements Kernel.
 func (k GroupNormApply) Label() string {
+	if k.Generic {
+		return genericLabel("gnapply", fmt.Sprintf("px%d_wg%d", k.PX, k.WG), false)
+	}
 	return fmt.Sprintf("gnapply_n%d_hw%d_c%d_px%d_wg%d%s", k.N, k.HW, k.C, k.PX, k.WG, partsLabel(k.Parts))
 }
 
@@ -281,16 +312,29 @@ func (k GroupNormApply) Source() (string, error) {
 		return "", err
 	}
 	gx, _ := k.grid()
+	dims, load := renderDims(k.Generic, k.dims())
 	return shaders.Render("gnapply.wgsl", struct {
 		GroupNormApply
-		PB, Total, GX int
-		Decls         string
-	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx, decls(k.Bindings())})
+		PB, Total, GX         int
+		Decls, Dims, LoadDims string
+	}{k, ceilDiv(k.HW, k.PX), k.invocations(), gx, decls(k.Bindings()), dims, load})
+}
+
+// dims implements generic.
+func (k GroupNormApply) dims() []dim {
+	gx, _ := k.grid()
+	return []dim{u32Dim("C4", k.C/4), u32Dim("HW", k.HW), u32Dim("PB", ceilDiv(k.HW, k.PX)), u32Dim("TOTAL", k.invocations()), u32Dim("GX", gx)}
+}
+
+func (k GroupNormApply) isGeneric() bool { return k.Generic }
+
+func (k GroupNormApply) pipelineKey() Kernel {
+	return GroupNormApply{PX: k.PX, WG: k.WG, Generic: true}
 }
 
 // Bindings implements Kernel.
 func (k GroupNormApply) Bindings() []Binding {
-	return []Binding{input("X"), statsBinding(gpu.ReadStorage, k.Parts), input("Gamma"), input("Beta"), output("Y")}
+	return withParams([]Binding{input("X"), statsBinding(gpu.ReadStorage, k.Parts), input("Gamma"), input("Beta"), output("Y")}, k.Generic)
 }
 
 // Workgroups implements Kernel.
@@ -301,6 +345,9 @@ func (k GroupNormApply) Workgroups() (x, y, z uint32) {
 
 // Label implements Kernel.
 func (k LayerNorm) Label() string {
+	if k.Generic {
+		return genericLabel("layernorm", fmt.Sprintf("wg%d", k.WG), false)
+	}
 	return fmt.Sprintf("layernorm_n%d_c%d_wg%d%s_%s", k.N, k.C, k.WG, subgroupsLabel(k.Subgroups), k.Epilogue)
 }
 
@@ -317,16 +364,26 @@ func (k LayerNorm) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
+	dims, load := renderDims(k.Generic, k.dims())
 	return shaders.Render("layernorm.wgsl", struct {
 		LayerNorm
-		S4, Loads            int
-		ActFn, Decls, Enable string
-	}{k, k.C / 4, 1, wgslAct(k.Act), decls(k.Bindings()), enables(k.Subgroups)})
+		S4, Loads                            int
+		ActFn, Decls, Enable, Dims, LoadDims string
+	}{k, k.C / 4, 1, genericActFn(k.Generic, k.Act), decls(k.Bindings()), enables(k.Subgroups), dims, load})
 }
+
+// dims implements generic.
+func (k LayerNorm) dims() []dim {
+	return append([]dim{u32Dim("S4", k.C/4)}, actDims(k.Generic, k.Epilogue)...)
+}
+
+func (k LayerNorm) isGeneric() bool { return k.Generic }
+
+func (k LayerNorm) pipelineKey() Kernel { return LayerNorm{WG: k.WG, Generic: true} }
 
 // Bindings implements Kernel.
 func (k LayerNorm) Bindings() []Binding {
-	return []Binding{input("X"), input("Gamma"), input("Beta"), output("Y")}
+	return withParams([]Binding{input("X"), input("Gamma"), input("Beta"), output("Y")}, k.Generic)
 }
 
 // Workgroups implements Kernel.

@@ -105,8 +105,9 @@ var groupNormCases = append([]groupNormCase{
 
 func TestGroupNorm(t *testing.T) {
 	for _, s := range groupNormCases {
-		for _, set := range []Set{SetCPU, SetGPU} {
-			sk, ak := Target{Set: set}.GroupNorm(s.n, s.h, s.w, s.c)
+		for _, tg := range []Target{{Set: SetCPU}, {Set: SetGPU}, genericTarget} {
+			set := tg.Set
+			sk, ak := tg.GroupNorm(s.n, s.h, s.w, s.c)
 			if s.h == 56 && set == SetCPU {
 				ak.PX, ak.WG = 1, 1
 			}
@@ -190,6 +191,7 @@ var layerNormCases = append([]layerNormCase{
 func TestLayerNorm(t *testing.T) {
 	for _, s := range layerNormCases {
 		testLayerNorm(t, s, s.kernel())
+		testLayerNorm(t, s, genericTarget.LayerNorm(s.n, s.c, Epilogue{Act: s.act}))
 		if s.wg == 0 {
 			testLayerNorm(t, s, Target{Set: SetGPU}.LayerNorm(s.n, s.c, Epilogue{Act: s.act}))
 		}

@@ -23,6 +23,9 @@ type MeanPool struct {
 	N, H, W, C int // C is a multiple of 4
 	WG         int // workgroup size
 	PL         int // ≥ 2: pixel lanes per channel group, a power of two dividing WG
+	// Generic is the generic flavour (generic.go, without lanes): the shape
+	// is read from the Params binding, after Y.
+	Generic bool
 }
 
 // ChooseMeanPool picks the specialization for a shape.
@@ -61,6 +64,9 @@ func (k MeanPool) workgroups() int {
 
 // Label implements Kernel.
 func (k MeanPool) Label() string {
+	if k.Generic {
+		return genericLabel("meanpool", fmt.Sprintf("wg%d", k.WG), false)
+	}
 	pl := ""
 	if k.lanes() {
 		pl = fmt.Sprintf("_pl%d", k.PL)
@@ -72,6 +78,8 @@ func (k MeanPool) validate() error {
 	switch {
 	case k.N < 1 || k.H < 1 || k.W < 1 || k.C < 4 || k.C%4 != 0:
 		return fmt.Errorf("meanpool: shape N=%d H=%d W=%d C=%d must be positive with C a multiple of 4", k.N, k.H, k.W, k.C)
+	case k.Generic && k.lanes():
+		return fmt.Errorf("meanpool: the generic kernel has no pixel lanes")
 	case k.lanes() && (k.PL&(k.PL-1) != 0 || k.WG%k.PL != 0):
 		return fmt.Errorf("meanpool: %d pixel lanes not a power of two dividing the workgroup size %d", k.PL, k.WG)
 	case k.WG >= 1 && k.workgroups() > 65535:
@@ -88,15 +96,27 @@ func (k MeanPool) Source() (string, error) {
 	if err := k.validate(); err != nil {
 		return "", err
 	}
+	dims, load := renderDims(k.Generic, k.dims())
 	return shaders.Render("pool.wgsl", struct {
 		MeanPool
-		CG    int
-		Decls string
-	}{k, k.WG / max(k.PL, 1), decls(k.Bindings())})
+		CG                    int
+		Decls, Dims, LoadDims string
+	}{k, k.WG / max(k.PL, 1), decls(k.Bindings()), dims, load})
 }
 
+// dims implements generic (the sizes of the kernel without lanes).
+func (k MeanPool) dims() []dim {
+	return []dim{u32Dim("N", k.N), u32Dim("HW", k.H*k.W), u32Dim("C4", k.C/4)}
+}
+
+func (k MeanPool) isGeneric() bool { return k.Generic }
+
+func (k MeanPool) pipelineKey() Kernel { return MeanPool{WG: k.WG, Generic: true} }
+
 // Bindings implements Kernel.
-func (k MeanPool) Bindings() []Binding { return []Binding{input("X"), output("Y")} }
+func (k MeanPool) Bindings() []Binding {
+	return withParams([]Binding{input("X"), output("Y")}, k.Generic)
+}
 
 // Workgroups implements Kernel.
 func (k MeanPool) Workgroups() (x, y, z uint32) {

@@ -19,6 +19,7 @@ func TestMeanPool(t *testing.T) {
 		for _, k := range []MeanPool{
 			ChooseMeanPool(s.n, s.h, s.w, s.c),
 			Target{Set: SetGPU}.MeanPool(s.n, s.h, s.w, s.c),
+			genericTarget.MeanPool(s.n, s.h, s.w, s.c),
 			{N: s.n, H: s.h, W: s.w, C: s.c, WG: 8, PL: 2}, // 4 channel groups of 2 lanes: a partial channel block
 		} {
 			t.Run(fmt.Sprintf("%dx%dx%dx%d_%s", s.n, s.h, s.w, s.c, k.Label()), func(t *testing.T) {

@@ -55,6 +55,19 @@ type Target struct {
 	// choice is legal for the shape and limits (see tune.go), and the
 	// set's rules otherwise.
 	Tuned *tuning.Table
+	// Generic, when set, asks for the generic flavour of each family that
+	// has one (see generic.go): sizes read at run time, a fixed small tile,
+	// no tuning; dense convolutions of any kernel size, 1×1 ones and the
+	// Winograd-eligible ones included, are all generic Convs. A progressive
+	// plan starts on these.
+	Generic bool
+}
+
+// Specialized is t without Generic: the target a progressive plan's
+// specialized pipelines are chosen for.
+func (t Target) Specialized() Target {
+	t.Generic = false
+	return t
 }
 
 // fits reports whether a workgroup of wg invocations using shared bytes of
@@ -90,6 +103,9 @@ func (t Target) Pointwise(m, k, n int, e Epilogue) Pointwise {
 
 // Conv chooses a dense k×k convolution.
 func (t Target) Conv(n, h, w, cin, cout, k, stride int, e Epilogue) Conv {
+	if t.Generic {
+		return Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Tile: genericTile, Epilogue: e, Generic: true}
+	}
 	if d, _, wino, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e); ok && wino == 0 {
 		return d
 	}
@@ -112,6 +128,9 @@ func (t Target) UseWinograd(n, h, w, cin, cout, k, stride int) bool {
 // should run as Winograd: the tuning table's choice for its key when it
 // has a legal one, else UseWinograd.
 func (t Target) ConvWinograd(n, h, w, cin, cout, k, stride int, e Epilogue) bool {
+	if t.Generic {
+		return false
+	}
 	if _, _, wino, ok := t.tunedConv(n, h, w, cin, cout, k, stride, e); ok {
 		return wino > 0
 	}
@@ -136,6 +155,9 @@ func (t Target) Winograd(n, h, w, cin, cout int, e Epilogue) Winograd {
 
 // Linear chooses a fully connected layer.
 func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
+	if t.Generic {
+		return Linear{Batch: batch, K: k, N: n, Tile: genericTile, Epilogue: e, Generic: true}
+	}
 	if l, ok := t.tunedLinear(batch, k, n, e); ok {
 		return l
 	}
@@ -147,6 +169,9 @@ func (t Target) Linear(batch, k, n int, e Epilogue) Linear {
 
 // Depthwise chooses a depthwise k×k convolution.
 func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
+	if t.Generic {
+		return Depthwise{N: n, H: h, W: w, C: c, K: k, Stride: stride, TX: 4, TY: 1, WG: 32, Epilogue: e, Generic: true}
+	}
 	if t.GPU() {
 		return chooseDepthwiseGPU(n, h, w, c, k, stride, e)
 	}
@@ -155,6 +180,9 @@ func (t Target) Depthwise(n, h, w, c, k, stride int, e Epilogue) Depthwise {
 
 // Attention chooses the slimmed multi-head attention.
 func (t Target) Attention(n, l, heads, headDim int) Attention {
+	if t.Generic {
+		return Attention{N: n, L: l, Heads: heads, HeadDim: headDim, TQ: genericAttentionTQ, WG: 8, Generic: true}
+	}
 	if t.GPU() {
 		return chooseAttentionGPU(n, l, heads, headDim, t.Subgroups)
 	}
@@ -163,6 +191,10 @@ func (t Target) Attention(n, l, heads, headDim int) Attention {
 
 // GroupNorm chooses the two kernels of a GroupNorm (statistics, apply).
 func (t Target) GroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
+	if t.Generic {
+		return GroupNormStats{N: n, HW: h * w, C: c, WG: 256, Generic: true},
+			GroupNormApply{N: n, HW: h * w, C: c, PX: 4, WG: 64, Generic: true}
+	}
 	if t.GPU() {
 		return chooseGroupNormGPU(n, h, w, c, t.Subgroups)
 	}
@@ -171,6 +203,9 @@ func (t Target) GroupNorm(n, h, w, c int) (GroupNormStats, GroupNormApply) {
 
 // LayerNorm chooses a LayerNorm over the channels.
 func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm {
+	if t.Generic {
+		return LayerNorm{N: n, C: c, WG: 64, Epilogue: e, Generic: true}
+	}
 	if t.GPU() {
 		return chooseLayerNormGPU(n, c, e, t.Subgroups)
 	}
@@ -179,14 +214,24 @@ func (t Target) LayerNorm(n, c int, e Epilogue) LayerNorm {
 
 // ConvTranspose chooses a 4×4 stride-2 transposed convolution.
 func (t Target) ConvTranspose(n, h, w, cin, cout, cropH, cropW int, e Epilogue) ConvTranspose {
+	if t.Generic {
+		return ConvTranspose{N: n, H: h, W: w, Cin: cin, Cout: cout, CropH: cropH, CropW: cropW, Tile: genericTile, Epilogue: e, Generic: true}
+	}
 	if t.GPU() {
 		return chooseConvTransposeGPU(n, h, w, cin, cout, cropH, cropW, e)
 	}
 	return ChooseConvTranspose(n, h, w, cin, cout, cropH, cropW, e)
 }
 
+// genericAttentionTQ is the queries per invocation of the generic
+// attention: fewer than the CPU set's 4, for a shorter compile.
+const genericAttentionTQ = 2
+
 // MeanPool chooses the global mean pool.
 func (t Target) MeanPool(n, h, w, c int) MeanPool {
+	if t.Generic {
+		return MeanPool{N: n, H: h, W: w, C: c, WG: 64, Generic: true}
+	}
 	if t.GPU() {
 		return chooseMeanPoolGPU(n, h, w, c)
 	}

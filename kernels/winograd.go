@@ -480,6 +480,7 @@ func (k WinogradGemm) Source() (string, error) {
 	}
 	c := k.core()
 	c.Decls = decls(k.Bindings())
+	c.render(c.dims())
 	return shaders.Render("winograd_gemm.wgsl", newPointwiseData(c, k.Cin/4))
 }
 

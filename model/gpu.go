@@ -29,6 +29,16 @@ type GPU struct {
 	pre     map[preKey]*preprocessor // GPU preprocessing (gpuimage.go)
 	images  []*gpu.ImageTexture      // textures images are copied into
 	imgMu   sync.Mutex               // held from filling an image texture to its run
+
+	// Progressive plans (progressive.go): the phase, its observer, and the
+	// background specialization's state.
+	phase        Phase
+	onPhase      func(Phase)
+	specializing bool           // the background goroutine runs
+	specErr      error          // why the last attempt failed
+	specialized  chan struct{}  // closed on entering PhaseSpecialized (nil: made by NewGPU)
+	specDone     chan struct{}  // closed (and replaced) when an attempt ends
+	bg           sync.WaitGroup // the background goroutine, which Close waits for
 }
 
 // errClosed is returned by calls on a closed GPU model.
@@ -42,6 +52,7 @@ func NewGPU(dev *gpu.Device, g *Graph, t kernels.Target) *GPU {
 		dev: dev, graph: g, cache: kernels.NewCache(dev), target: t,
 		weights: weightStore{dev: dev}, scratch: scratchStore{dev: dev},
 		plans: map[planKey]*Plan{}, pre: map[preKey]*preprocessor{},
+		phase: PhaseSpecialized,
 	}
 }
 
@@ -105,9 +116,12 @@ func (m *GPU) plan(n, h, w int, outs []Value) (*Plan, error) {
 	if p, ok := m.plans[key]; ok {
 		return p, nil
 	}
-	p, err := m.newPlan(n, h, w, nil, outs)
+	p, err := m.newPlanFor(m.planTarget(), n, h, w, nil, outs)
 	if err != nil {
 		return nil, err
+	}
+	if p.generic {
+		p.onRun = m.specializeAfterRun
 	}
 	m.plans[key] = p
 	return p, nil
@@ -125,8 +139,11 @@ func (m *GPU) MemoryBytes() int64 {
 	return t
 }
 
-// Close releases every GPU object of the model (not the device).
+// Close releases every GPU object of the model (not the device). It waits
+// for a progressive model's background compilation to stop (it stops
+// after the pipelines being compiled, a few at a time).
 func (m *GPU) Close() {
+	defer m.bg.Wait()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

@@ -88,18 +88,32 @@ func (m *GPU) OutputsImage(src ImageSource, side int, outs []Value) ([][]float32
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ds, release, err := m.preDispatches(pre, src, p.input)
+	flat, onRun, err := m.runImage(p, pre, src)
 	if err != nil {
 		return nil, err
+	}
+	if onRun != nil {
+		onRun() // a generic plan's first run starts the specialization
+	}
+	return p.split(flat, outs), nil
+}
+
+// runImage runs the preprocessing of src and the live plan of p (p or its
+// successor) in one submit, returning the read-back values and the plan's
+// onRun hook.
+func (m *GPU) runImage(p *Plan, pre *preprocessor, src ImageSource) ([]float32, func(), error) {
+	p = p.acquire()
+	defer p.mu.Unlock()
+	if p.readback == nil {
+		return nil, nil, errClosed
+	}
+	ds, release, err := m.preDispatches(pre, src, p.input)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer release()
 	flat, err := p.dev.RunReadAll(p.readback, append(ds, p.dispatches...), p.copies)
-	if err != nil {
-		return nil, err
-	}
-	return p.split(flat, outs), nil
+	return flat, p.onRun, err
 }
 
 // OutputsFilled is OutputsImage of the model's w×h image texture
@@ -152,7 +166,7 @@ func (m *GPU) PreprocessImage(src ImageSource, side int, read bool) ([]float32, 
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
+	p = p.acquire()
 	defer p.mu.Unlock()
 	ds, release, err := m.preDispatches(pre, src, p.input)
 	if err != nil {

@@ -150,7 +150,8 @@ func lowerOp(t kernels.Target, i int, op Op, shapes []Shape) ([]step, error) {
 }
 
 // lowerConv lowers a convolution whose input has shape s: depthwise, a
-// stride-1 3×3 Winograd conv, a pointwise GEMM or a direct conv.
+// generic conv (a generic target), a stride-1 3×3 Winograd conv, a
+// pointwise GEMM or a direct conv.
 func lowerConv(t kernels.Target, i int, o *Conv, s Shape) []step {
 	e := kernels.Epilogue{Act: o.Activation, Residual: o.Residual != NoValue}
 	bias := buffer(i, "b", o.Bias)
@@ -161,6 +162,10 @@ func lowerConv(t kernels.Target, i int, o *Conv, s Shape) []step {
 	case o.Depthwise:
 		k := t.Depthwise(s.N, s.H, s.W, s.C, o.K, o.Stride, e)
 		return out(k, buffer(i, "w", o.Weight))
+	case t.Generic:
+		// One generic Conv serves every dense convolution, 1×1 included.
+		k := t.Conv(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e)
+		return out(k, rawMatrix(i, "w", k.Tex, o.K*o.K*o.Cin, o.Weight))
 	case t.ConvWinograd(s.N, s.H, s.W, o.Cin, o.Cout, o.K, o.Stride, e):
 		return lowerWinograd(t, i, o, s, bias, e)
 	case o.K == 1 && o.Stride == 1:

@@ -31,6 +31,18 @@ type Plan struct {
 	nhwc       []float32     // the NHWC input of the last run, reused
 	shapes     []Shape
 	val        map[Value]*wgpu.Buffer // pinned values
+	params     *wgpu.Buffer           // the generic kernels' Params, one slot per step (nil: none)
+	// next is the plan that replaced this one (a progressive model's
+	// specialized plan); set when this one is retired and released.
+	next *Plan
+	// generic reports that the plan runs on generic kernels.
+	generic bool
+	// weights lists the weight tensors the plan binds.
+	weights []weightKey
+	// onRun, when set, is called after each successful run (outside the
+	// plan's lock): a progressive model starts specializing after the
+	// first run of a generic plan.
+	onRun func()
 }
 
 // Step is one dispatch of a plan, with the layer it belongs to.
@@ -96,6 +108,7 @@ func (m *GPU) newPlanFor(t kernels.Target, n, h, w int, pinned, outs []Value) (_
 	// Everything the plan creates on the device is checked by one error
 	// scope, and all its pipelines are requested together: in the browser
 	// that is a few round trips to the GPU process instead of hundreds.
+	b.p.generic = t.Generic
 	if err := m.dev.Scoped("planning for "+b.what, func() error { return b.bind(operands) }); err != nil {
 		return nil, err
 	}
@@ -178,6 +191,9 @@ func (b *planBuilder) bind(operands [][]operand) error {
 	if err := b.m.cache.Prepare(ks...); err != nil {
 		return fmt.Errorf("model: planning for %s: %w", b.what, err)
 	}
+	if err := b.bindParams(res); err != nil {
+		return err
+	}
 	for i, s := range b.p.Steps {
 		d, err := b.m.cache.Dispatch(s.Kernel, res[i]...)
 		if err != nil {
@@ -188,12 +204,44 @@ func (b *planBuilder) bind(operands [][]operand) error {
 	return nil
 }
 
+// paramsStride is the bytes between two steps' Params in a plan's params
+// buffer: the WebGPU default of minUniformBufferOffsetAlignment.
+const paramsStride = 256
+
+// bindParams uploads the Params of the plan's generic kernels into one
+// uniform buffer, a slot per step, and appends each one's slot to its
+// resources.
+func (b *planBuilder) bindParams(res [][]gpu.Resource) error {
+	var words []uint32
+	for i, s := range b.p.Steps {
+		if ps := kernels.Params(s.Kernel); ps != nil {
+			words = append(words, make([]uint32, i*paramsStride/4-len(words))...)
+			words = append(words, ps...)
+		}
+	}
+	if words == nil {
+		return nil
+	}
+	u, err := b.m.dev.NewUniform("params", words)
+	if err != nil {
+		return fmt.Errorf("model: planning for %s: %w", b.what, err)
+	}
+	b.p.params = u
+	for i, s := range b.p.Steps {
+		if ps := kernels.Params(s.Kernel); ps != nil {
+			res[i] = append(res[i], gpu.Resource{Buffer: u, Offset: uint64(i * paramsStride), Size: uint64(4 * len(ps))})
+		}
+	}
+	return nil
+}
+
 // resolve gives the device resource of an operand.
 func (b *planBuilder) resolve(o operand) (gpu.Resource, error) {
 	switch o.kind {
 	case valueOperand:
 		return gpu.Resource{Buffer: b.p.arena[b.slotOf[o.value]], Size: uint64(max(16, (b.bytes[o.value]+15)&^15))}, nil
 	case weightOperand:
+		b.p.weights = append(b.p.weights, o.weight.key)
 		return b.m.weights.get(o.weight)
 	case scratchOperand:
 		return b.m.scratch.get(o.scratch)
@@ -205,8 +253,51 @@ func (b *planBuilder) resolve(o operand) (gpu.Resource, error) {
 // of the plan's outputs, concatenated in order: the logits for a plan of
 // GPU.Plan.
 func (p *Plan) Run(input []float32) ([]float32, error) {
+	out, onRun, err := p.run(input)
+	if err == nil && onRun != nil {
+		onRun()
+	}
+	return out, err
+}
+
+// run is Run on the live plan (p or the plan that replaced it), returning
+// that plan's onRun hook.
+func (p *Plan) run(input []float32) ([]float32, func(), error) {
+	p = p.acquire()
+	defer p.mu.Unlock()
+	if p.readback == nil {
+		return nil, nil, errClosed
+	}
+	out, err := p.runLocked(input)
+	return out, p.onRun, err
+}
+
+// acquire locks and returns the live plan: p, or when p was retired the
+// plan that replaced it (a call holding a retired plan runs on its
+// successor, so that a swap never tears a run).
+func (p *Plan) acquire() *Plan {
+	for {
+		p.mu.Lock()
+		if p.next == nil {
+			return p
+		}
+		n := p.next
+		p.mu.Unlock()
+		p = n
+	}
+}
+
+// retire makes next the plan's successor and releases the plan, after any
+// run in flight on it has finished.
+func (p *Plan) retire(next *Plan) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.next = next
+	p.release()
+}
+
+// runLocked is Run with p.mu held.
+func (p *Plan) runLocked(input []float32) ([]float32, error) {
 	if len(input) != p.N*3*p.H*p.W {
 		return nil, fmt.Errorf("model: input has %d values, the plan for %d images of %dx%d needs %d", len(input), p.N, p.H, p.W, p.N*3*p.H*p.W)
 	}
@@ -238,6 +329,12 @@ func (p *Plan) release() {
 		b.Release()
 	}
 	p.arena = nil
-	p.readback.Release()
-	p.readback = nil
+	if p.readback != nil {
+		p.readback.Release()
+		p.readback = nil
+	}
+	if p.params != nil {
+		p.params.Release()
+		p.params = nil
+	}
 }

@@ -68,12 +68,12 @@ func (m *GPU) Profile(n, h, w, reps int) ([]DispatchTime, error) {
 	if err != nil {
 		return nil, err
 	}
+	p = p.acquire()
+	defer p.mu.Unlock()
 	costs, err := StepCosts(m.graph, p.Steps, n, h, w)
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if _, err := p.dev.Run(p.dispatches, nil, 0, 0); err != nil {
 		return nil, err
 	}

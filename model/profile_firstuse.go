@@ -51,7 +51,7 @@ func (m *GPU) MeasureFirstUse(n, h, w int) (FirstUse, error) {
 		return FirstUse{}, err
 	}
 	r := FirstUse{PlanMs: msSince(t0)}
-	p.mu.Lock()
+	p = p.acquire()
 	defer p.mu.Unlock()
 	seen := map[*gpu.Pipeline]bool{}
 	for i, d := range p.dispatches {

@@ -66,6 +66,25 @@ func (s *deviceStore[K]) rollback(mk int) {
 	s.made = s.made[:mk]
 }
 
+// releaseWhere releases and forgets every resource whose key drop
+// reports.
+func (s *deviceStore[K]) releaseWhere(drop func(K) bool) {
+	kept := s.made[:0]
+	for _, m := range s.made {
+		if !drop(m.key) {
+			kept = append(kept, m)
+			continue
+		}
+		for _, o := range m.objs {
+			o.Release()
+		}
+		delete(s.res, m.key)
+		s.bytes -= m.bytes
+	}
+	clear(s.made[len(kept):])
+	s.made = kept
+}
+
 // release releases everything the store holds.
 func (s *deviceStore[K]) release() { s.rollback(0) }
 

@@ -1,23 +1,24 @@
 {{define "attention.wgsl"}}
 {{- if .Tiled}}{{template "attention_tiled" .}}{{else}}
-// Softmax attention over L = {{.L}} tokens, {{.Heads}} heads x {{.HeadDim}}: one invocation
-// handles {{.TQ}} queries of one (image, head) (index: query block fastest, then
-// head, then image) and streams over the keys one at a time with an online
+{{- if .Generic}}
+// Softmax attention over L tokens, HEADS heads x {{.HeadDim}} (generic: the sizes
+// are read from Params, see kernels.renderDims):
+{{- else}}
+// Softmax attention over L = {{.L}} tokens, {{.Heads}} heads x {{.HeadDim}}:
+{{- end}}
+// one invocation handles {{.TQ}} queries of one (image, head) (index: query block
+// fastest, then head, then image) and streams over the keys one at a time with an online
 // softmax: per query a running max m, sum l and output o, rescaled by
 // exp(m_old - m_new) at each key. K and V are read from storage and shared by
 // the {{.TQ}} queries. Input channels [head][q|k|v][d], output [head][d].
 {{.Decls}}
-const L = {{u32 .L}};
+{{- .Dims}}
 const D4 = {{u32 .D4}};
-const CI4 = {{u32 (mul (mul .Heads 3) .D4)}};
-const CO4 = {{u32 (mul .Heads .D4)}};
-const QB = {{u32 .QB}};
-const HEADS = {{u32 .Heads}};
-const TOTAL = {{u32 .Total}};
 const SCALE = {{f32 .Scale}};
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = (wid.y * {{u32 .GX}} + wid.x) * {{u32 .WG}} + lid;
+{{- .LoadDims}}
+  let g = (wid.y * GX + wid.x) * {{u32 .WG}} + lid;
   let idx = min(g, TOTAL - 1u);
   let qb = idx % QB;
   let head = (idx / QB) % HEADS;

@@ -21,20 +21,18 @@ gemm.wgsl. Template data: kernels.convData.
 {{- end}}
 
 {{define "conv.wgsl"}}
+{{- if .Generic}}
+// Dense KS×KS convolution, stride S, pad P, NHWC, as an implicit GEMM, generic:
+// the sizes come from Params (see kernels.renderDims), the K loop is summed in
+// blocks of KB4 vec4 steps. Row p = (image, oy, ox), K order (ky, kx, cin).
+{{- else}}
 // Dense {{.K}}×{{.K}} convolution, stride {{.Stride}}, pad {{.Pad}}, NHWC, as an implicit GEMM:
-// row p = (image, oy, ox), K order (ky, kx, cin). Every invocation computes
-// TM rows × TN4 vec4 columns. No workgroup memory.
+// row p = (image, oy, ox), K order (ky, kx, cin).
+{{- end}}
+// Every invocation computes TM rows × TN4 vec4 columns. No workgroup memory.
 {{- template "common"}}
 {{.Decls}}
 {{- template "gemm_consts" .}}
-const H = {{i32 .H}};
-const W = {{i32 .W}};
-const S = {{i32 .Stride}};
-const P = {{i32 .Pad}};
-const KS = {{u32 .K}};
-const WO = {{u32 .WO}};
-const HWO = {{u32 .HWO}};
-const CI4 = {{u32 .CI4}};
 {{- if .Coop}}
 // Workgroup-cooperative tiles (GPU set, see gemm_coop): element (r, k4)
 // of im2col(X), zero outside the image.
@@ -63,7 +61,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m{{$i}} = 0.0;
   var base{{$i}} = 0u;
 {{- end}}
-{{- if .TapBlocks}}
+{{- if .Generic}}
+  // One loop over K/4 = taps × channel groups in blocks of KB4 steps; the
+  // masks and bases change at each new tap.
+{{- template "gemm_kloop_open" .}}
+    let c = kk % CI4;
+    if (c == 0u) {
+      let kp = kk / CI4;
+      let ky = i32(kp / KS);
+      let kx = i32(kp % KS);
+{{- template "conv_bases" .}}
+    }
+    let k0 = kk * 4u;
+{{- template "conv_step" .}}
+{{- template "gemm_kloop_close" .}}
+{{- else if .TapBlocks}}
   // Blocked summation (see gemm_kloop_open): a loop over the taps, each
   // tap's channel groups summed from zero and then added to the totals.
   // (In one loop over K/4 with the flush under "if (c == 0u)", lavapipe

@@ -1,19 +1,13 @@
 {{define "convt.wgsl"}}
-// ConvTranspose2d k4 s2 p1, NHWC, input {{.H}}x{{.W}}, output cropped to
-// {{.CropH}}x{{.CropW}}, as an implicit GEMM on the shared GEMM core. GEMM row
+// ConvTranspose2d k4 s2 p1, NHWC, input HxW, output cropped to CROPHxCROPW
+// (the sizes: .Dims{{if .Generic}}, read from Params{{end}}), as an implicit
+// GEMM on the shared GEMM core. GEMM row
 // r = (parity * PRB + row block) * TM + i; parity (py, px) = (r / (PRB*TM)) / 2, % 2.
 // Output (2m+py, 2n+px) reads input (m-1+py+dy, n-1+px+dx) through tap
 // (3-py-2dy, 3-px-2dx), dy, dx in {0,1}; B row = tap * Cin + cin.
 {{- template "common"}}
 {{.Decls}}
 {{- template "gemm_consts" .}}
-const H = {{i32 .H}};
-const W = {{i32 .W}};
-const NHW = {{u32 .NHW}};
-const PROWS = {{u32 (mul .PRB .TM)}};
-const CI4 = {{u32 .CI4}};
-const CROPH = {{u32 .CropH}};
-const CROPW = {{u32 .CropW}};
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 {{- template "gemm_index" .}}

@@ -8,18 +8,14 @@
 // each of the {{.Rows}} input rows once. Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
 // With one output row (RowLoop) the kernel rows are a loop, not unrolled:
 // lavapipe's JIT time grows with every unrolled load.
+// The sizes (H, W, C4, HO, WO, XB, YB, TOTAL, GX) are .Dims{{if .Generic}}, read
+// from Params (generic: see kernels.renderDims){{end}}.
 {{.Decls}}
-const H = {{i32 .H}};
-const W = {{i32 .W}};
-const C4 = {{u32 (div .C 4)}};
-const HO = {{u32 .HO}};
-const WO = {{u32 .WO}};
-const XB = {{u32 .XB}};
-const YB = {{u32 .YB}};
-const TOTAL = {{u32 .Total}};
+{{- .Dims}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = (wid.y * {{u32 .GX}} + wid.x) * {{u32 .WG}} + lid;
+{{- .LoadDims}}
+  let g = (wid.y * GX + wid.x) * {{u32 .WG}} + lid;
   let idx = min(g, TOTAL - 1u);
   let c4 = idx % C4;
   let r = idx / C4;

@@ -28,7 +28,8 @@ func textTemplates(t testing.TB) *template.Template {
 }
 
 // specializations returns many real kernels: every family's Choose method
-// over a grid of shapes and epilogues, for every kernel set, and the
+// over a grid of shapes and epilogues, for every kernel set and the generic
+// flavours, and the
 // texture and storage-buffer twins of the families that have both.
 func specializations() []kernels.Kernel {
 	var ks []kernels.Kernel
@@ -43,7 +44,8 @@ func specializations() []kernels.Kernel {
 			ks = append(ks, c.Interface().(kernels.Kernel))
 		}
 	}
-	targets := []kernels.Target{{}, {Set: kernels.SetGPU}, {Set: kernels.SetGPU, F16: true, Subgroups: true}}
+	// The last target asks for the generic flavours (sizes read at run time).
+	targets := []kernels.Target{{}, {Set: kernels.SetGPU}, {Set: kernels.SetGPU, F16: true, Subgroups: true}, {Generic: true}}
 	var eps []kernels.Epilogue
 	for _, a := range []act.Func{act.None, act.HSwish, act.GELU} {
 		eps = append(eps, kernels.Epilogue{Act: a}, kernels.Epilogue{Act: a, Residual: true})

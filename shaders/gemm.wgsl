@@ -5,23 +5,18 @@ winograd.wgsl): constants, tile indexing, the unrolled k step, and the
 fused epilogue. The bindings
 (A, B, Bias, R, C) are declared by .Decls. Template data: kernels.gemmCore.
 */}}
-{{/* The sizes and the tiling of the core. */}}
+{{/* The sizes (.Dims: constants, or in a generic kernel variables read from
+Params; see kernels.renderDims) and the tiling of the core. */}}
 {{define "gemm_consts"}}
-{{- if gt .NOut 0}}
-const NOUT = {{u32 .NOut}};
-{{- end}}
-const M = {{u32 .M}};
-const N4 = {{u32 .N4}};
+{{- .Dims}}
 const TM = {{u32 .TM}};
 const TN4 = {{u32 .TN4}};
-const NCB = {{u32 .NCB}};
-const TOTAL = {{u32 .Total}};
-const GXI = {{u32 .GXI}};
 {{- end}}
 
 {{/* Invocation → (row0, col0); r<i> are the (clamped) rows, n<j> the
 (clamped) vec4 columns; acc<i>_<j> the accumulators. */}}
 {{define "gemm_index"}}
+{{- .LoadDims}}
   let idx = gid.y * GXI + gid.x;
   let cidx = min(idx, TOTAL - 1u);
   let row0 = (cidx / NCB) * TM;
@@ -298,7 +293,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- template "common"}}
 {{.Decls}}
 {{- template "gemm_consts" .}}
+{{- if not .Generic}}
 const K4 = {{u32 .K4}};
+{{- end}}
 {{- if .Coop}}
 // Workgroup-cooperative tiles (GPU set): see gemm_coop.
 fn loadA(r: u32, k4: u32) -> vec4<f32> {

@@ -22,8 +22,9 @@ fn chan(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
 // (x - K is exact for x near K). Each invocation runs Welford's update per
 // vec4 lane over its values (robust to outliers, unlike a shifted sum of
 // squares), merges its 4 lanes, and the workgroup merges the (count, mean,
-// M2) triples with Chan's formula in a tree over workgroup memory.
-const S4 = {{u32 .S4}};
+// M2) triples with Chan's formula in a tree over workgroup memory. S4 is
+// in .Dims (a constant, or read from Params by a generic kernel).
+{{- .Dims}}
 const WG = {{u32 .WG}};
 const EPS = 1e-5;
 {{- if .Subgroups}}
@@ -142,6 +143,7 @@ fn stats(base: u32, lid: u32{{if .Subgroups}}, lane: u32{{end}}) -> vec2<f32> {
 {{- template "norm_stats" .}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{if .Subgroups}}, @builtin(subgroup_invocation_id) lane: u32{{end}}) {
+{{- .LoadDims}}
 {{- if gt .Parts 1}}
   let base = wid.x / {{u32 .Parts}} * S4;
   let lo = wid.x % {{u32 .Parts}} * {{u32 .PS4}};
@@ -164,16 +166,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 // per-image (mean, rstd) of Stats{{if gt .Parts 1}}, merged from its {{.Parts}} parts{{end}}. One invocation handles 4 channels of
 // {{.PX}} pixels (index: c4 fastest, then pixel block, then image).
 {{.Decls}}
-const C4 = {{u32 (div .C 4)}};
-const HW = {{u32 .HW}};
-const PB = {{u32 .PB}};
-const TOTAL = {{u32 .Total}};
+{{- .Dims}}
 {{- if gt .Parts 1}}
 {{- template "norm_chan"}}
 {{- end}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = (wid.y * {{u32 .GX}} + wid.x) * {{u32 .WG}} + lid;
+{{- .LoadDims}}
+  let g = (wid.y * GX + wid.x) * {{u32 .WG}} + lid;
   if (g >= TOTAL) { return; }
   let c4 = g % C4;
   let p0 = (g / C4) % PB * {{u32 .PX}};
@@ -205,12 +205,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{.Enable}}
 {{- end}}
 {{- template "common"}}
-// LayerNorm over the {{.C}} values of each image, then the affine and
+// LayerNorm over the 4·S4 values of each image, then the affine and
 // {{if .ActFn}}{{.ActFn}}{{else}}no activation{{end}}: one workgroup per image.
 {{.Decls}}
 {{- template "norm_stats" .}}
 @compute @workgroup_size({{.WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{if .Subgroups}}, @builtin(subgroup_invocation_id) lane: u32{{end}}) {
+{{- .LoadDims}}
   let base = wid.x * S4;
   let st = stats(base, lid{{if .Subgroups}}, lane{{end}});
   for (var i = lid; i < S4; i = i + WG) {

@@ -41,7 +41,7 @@ func (a *api) publish(obj safejs.Value) error {
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
 		"load": a.load, "logits": a.logits, "classify": a.classify,
-		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "dispose": a.dispose, "memory": a.memory,
+		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "waitSpecialized": a.waitSpecialized, "dispose": a.dispose, "memory": a.memory,
 	} {
 		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
@@ -64,7 +64,7 @@ func (a *api) exportTo(obj safejs.Value, name string, fn func([]safejs.Value) (w
 	return obj.Set(name, f)
 }
 
-// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", kernels: "auto"|"cpu"|"gpu", variant, dumpWGSL}) → {id, info, loadMs}
+// load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", kernels: "auto"|"cpu"|"gpu", variant, dumpWGSL, start: "progressive"|"specialized"}) → {id, info, loadMs}
 // dumpWGSL(label, wgsl), when given, receives every pipeline's WGSL as it is
 // created (lowformer.Options.DumpWGSL), during load and later calls.
 func (a *api) load(args []safejs.Value) (work, error) {
@@ -106,7 +106,15 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump}
+	ss, err := opt.string("start")
+	if err != nil {
+		return nil, err
+	}
+	start, err := lowformer.ParseStart(ss)
+	if err != nil {
+		return nil, err
+	}
+	o := lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump, Start: start}
 	if err := loadTuning(opt, &o); err != nil {
 		return nil, err
 	}
@@ -139,6 +147,7 @@ func infoJS(in lowformer.Info) map[string]any {
 		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
 		"tuning": in.Tuning, "tuningNotes": stringsJS(in.TuningNotes),
+		"start": string(in.Start), "phase": string(in.Phase),
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide, "embeddingSize": in.EmbeddingSize,
 		"stageChannels": stageChannels(in),
 		"training": map[string]any{
@@ -412,6 +421,8 @@ func classificationJS(c classification) map[string]any {
 // warmup(id) → {ms}: readies the model for one image at its native side
 // (Model.Warmup): on the GPU, every shader is compiled now rather than on
 // the first classification.
+// (warmup's result: {ms, phase}, the phase after it: "specializing" for a
+// progressive GPU model, whose first run starts the specialization.)
 func (a *api) warmup(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 1, "warmup(id)"); err != nil {
 		return nil, err
@@ -425,7 +436,28 @@ func (a *api) warmup(args []safejs.Value) (work, error) {
 		if err := h.Warmup(context.Background(), 1, 0); err != nil {
 			return nil, err
 		}
-		return map[string]any{"ms": ms(time.Since(t0))}, nil
+		return map[string]any{"ms": ms(time.Since(t0)), "phase": string(h.Info().Phase)}, nil
+	}, nil
+}
+
+// waitSpecialized(id) → {phase, ms}: resolves when a progressive GPU
+// model's plans run on specialized pipelines (Model.WaitSpecialized; at
+// once on the CPU and for start "specialized"). The specialization starts
+// after the model's first run.
+func (a *api) waitSpecialized(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 1, "waitSpecialized(id)"); err != nil {
+		return nil, err
+	}
+	h, err := a.handle(args[0])
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		t0 := time.Now()
+		if err := h.WaitSpecialized(context.Background()); err != nil {
+			return nil, err
+		}
+		return map[string]any{"phase": string(h.Info().Phase), "ms": ms(time.Since(t0))}, nil
 	}, nil
 }
 

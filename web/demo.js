@@ -98,6 +98,9 @@ const PHASES = {
 };
 
 function onProgress({ phase, loaded, total }) {
+  // A progressive start's background phases (the specialized pipelines replacing the generic
+  // ones, partly after load) are not load progress: the model works through them.
+  if (phase === 'specializing' || phase === 'specialized') return;
   $('progress').hidden = false;
   $('progress-phase').textContent = PHASES[phase] || phase;
   const bar = $('progress-bar');

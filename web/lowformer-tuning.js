@@ -263,7 +263,10 @@ export class BackgroundTuner {
     if (this.started) return;
     this.started = true;
     const onProgress = (p) => this.#emit({ phase: 'tune', loaded: p.measured, total: p.total, key: p.key, candidate: p.candidate, ms: p.ms, error: p.error || undefined });
-    this.rt.call('tune', this.id, { budgetMs: this.budgetMs, onProgress }).then((r) => {
+    // A progressive start specializes its plans in the background first:
+    // tuning waits for the swap, so that the two do not share the adapter
+    // and the candidates are timed against the plans they would replace.
+    this.rt.call('waitSpecialized', this.id).then(() => this.rt.call('tune', this.id, { budgetMs: this.budgetMs, onProgress })).then((r) => {
       this.table = r.table;
       const { table, ...summary } = r;
       this.#emit({ phase: 'tuned', loaded: r.measured, total: r.total, ...summary });

@@ -62,6 +62,9 @@ const ops = {
   async whenTuned() {
     return [await need().whenTuned(), []];
   },
+  async waitSpecialized() {
+    return [await need().waitSpecialized(), []];
+  },
   async dispose() {
     const m = need();
     model = null;

@@ -31,9 +31,14 @@ export type Weights = string | URL | Blob | ArrayBuffer | ArrayBufferView;
 
 /**
  * Where load is: 'download' | 'cache' | 'read' (bytes), then 'init', 'compile' (GPU), 'ready';
- * after it, with tune: 'background', 'tune' (each measured candidate) and 'tuned' (the run's end).
+ * with start 'progressive' on the GPU then a GPUPhase: 'specializing' (after the warm-up), and
+ * 'specialized' (after load resolved, when the specialized pipelines replaced the generic ones);
+ * with tune: 'background', 'tune' (each measured candidate) and 'tuned' (the run's end).
  */
-export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready' | 'tune' | 'tuned';
+export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready' | GPUPhase | 'tune' | 'tuned';
+
+/** Where a GPU model's pipelines are (ModelInfo.phase): generic first with start 'progressive'. */
+export type GPUPhase = 'generic' | 'specializing' | 'specialized';
 
 /**
  * A progress event of load: loaded of total bytes while reading weights (total 0: unknown), 0/1
@@ -127,8 +132,14 @@ export interface LoadOptions {
   variant?: string;
   /** Keep weights downloaded from an http(s) URL in the Cache API (default true). */
   cache?: boolean;
-  /** On the GPU, compile every shader during load (default true). */
+  /** On the GPU, compile every shader during load (default true): the generic ones with start 'progressive'. */
   warmup?: boolean;
+  /**
+   * On the GPU: 'progressive' (default) serves the first results from a few generic pipelines
+   * while the specialized ones compile in the background and replace them between two calls;
+   * 'specialized' compiles them all before the first result.
+   */
+  start?: 'progressive' | 'specialized';
   /** With backend 'cpu': spread a batch's images over this many Workers (default 1). */
   workers?: number;
   /** true: the wasm SIMD build; false: the scalar build; absent: detected per realm. */
@@ -203,6 +214,10 @@ export interface ModelInfo {
   tuning: string;
   /** Tuning tables found and ignored (another adapter or kernel set, corrupt), with why. */
   tuningNotes: string[];
+  /** The GPU start mode ('' on the CPU backend). */
+  start: '' | 'progressive' | 'specialized';
+  /** Where the GPU pipelines are ('' on the CPU backend); a new info object follows each change. */
+  phase: '' | GPUPhase;
   /** The model's native input side, which classify resizes images to by default. */
   inputSize: number;
   /** The .pt carried optimizer state (ignored). */
@@ -445,8 +460,13 @@ export declare class LowFormer {
   static clearCache(): Promise<boolean>;
   /** Deletes every stored tuning table of this origin (IndexedDB, else the Cache API or memory). */
   static clearTuning(): Promise<void>;
-  /** What the model is (frozen). */
+  /** What the model is (frozen; replaced by a new frozen object when the phase changes). */
   readonly info: Readonly<ModelInfo>;
+  /**
+   * Resolves once the plans run on specialized pipelines (info.phase 'specialized'); at once for
+   * start 'specialized' and on the CPU. A progressive start specializes after its first run.
+   */
+  waitSpecialized(): Promise<void>;
   /** How long load took (frozen). */
   readonly timings: Readonly<LoadTimings>;
   /**

@@ -507,7 +507,7 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs, start }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
@@ -519,11 +519,17 @@ class Local {
     ]);
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL, tune, tuning: tuningJSON, tuningStore: tuningStore() });
+    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL, start, tune, tuning: tuningJSON, tuningStore: tuningStore() });
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);
-      await rt.call('warmup', r.id);
+      const w = await rt.call('warmup', r.id);
+      // A progressive start's warm-up compiled the generic pipelines only;
+      // its first run started the specialized ones (see LowFormer#phase).
+      if (w.phase !== r.info.phase) {
+        r.info.phase = w.phase;
+        report(w.phase, 0, 1, true);
+      }
     }
     report('ready', 1, 1, true);
     const t3 = performance.now();
@@ -536,6 +542,11 @@ class Local {
       local.rt = local.tuner.wrap(rt);
     }
     return { local, info: { ...r.info, fallback: r.info.backend === 'cpu' && backend !== 'cpu', wasm: rt.build, weightsSource: source, weightsBytes: bytes.length }, timings };
+  }
+
+  /** Resolves with {phase} once the plans run on specialized pipelines (see LowFormer#waitSpecialized). */
+  waitSpecialized() {
+    return this.rt.call('waitSpecialized', this.id);
   }
 
   async logits(input, shape) {
@@ -738,6 +749,10 @@ class Remote {
       remote.terminate();
       throw err;
     }
+  }
+
+  waitSpecialized() {
+    return this.call('waitSpecialized', {});
   }
 
   call(op, args, transfer = [], onProgress = null) {
@@ -984,6 +999,11 @@ class Pool {
     return null;
   }
 
+  /** A pool runs on the CPU: nothing to specialize. */
+  async waitSpecialized() {
+    return { phase: '' };
+  }
+
   async dispose() {
     const rs = await Promise.allSettled(this.remotes.map((r) => r.dispose()));
     const failed = rs.find((r) => r.status === 'rejected');
@@ -1019,10 +1039,43 @@ export class LowFormer {
   /** @private use LowFormer.load */
   constructor(impl, info, timings) {
     this.#impl = impl;
-    /** What the model is: {variant, params, classes, labels, format, dtype, backend, adapter, ...}. */
+    /**
+     * What the model is: {variant, params, classes, labels, format, dtype, backend, adapter, start,
+     * phase, ...}. A new frozen object replaces it when the phase changes (see waitSpecialized).
+     */
     this.info = Object.freeze(info);
     /** How long loading took, in milliseconds: {weights, init, warmup, total} (total as seen by the caller). */
     this.timings = Object.freeze(timings);
+  }
+
+  #specialized = null;
+
+  // Follows a progressive start to its swap: when the plans run on specialized pipelines,
+  // info.phase becomes 'specialized' and onProgress gets {phase: 'specialized'}.
+  #followPhase(report) {
+    if (this.info.phase !== 'generic' && this.info.phase !== 'specializing') {
+      this.#specialized = Promise.resolve();
+      return;
+    }
+    this.#specialized = this.#impl.waitSpecialized().then((r) => {
+      this.info = Object.freeze({ ...this.info, phase: r.phase });
+      report(r.phase, 1, 1, true);
+    });
+    this.#specialized.catch((err) => {
+      if (!this.#disposed) console.warn(`lowformer: the specialized pipelines did not replace the generic ones: ${err.message}`);
+    });
+  }
+
+  /**
+   * Resolves once a progressive start's plans run on specialized pipelines (info.phase
+   * 'specialized'); at once for start 'specialized' and on the CPU. The specialization starts
+   * after the first run (the warm-up's, with warmup: true). Rejects if it failed (the generic
+   * pipelines keep serving) or the model is disposed first.
+   * @returns {Promise<void>}
+   */
+  waitSpecialized() {
+    this.#check();
+    return this.#specialized;
   }
 
   /**
@@ -1040,7 +1093,13 @@ export class LowFormer {
    * @param {boolean} [options.cache=true] keep downloaded weights in the Cache API
    * @param {boolean} [options.warmup=true] on the GPU, compile every shader during load (one
    *   forward on a blank image, progress phase 'compile'), so that the first classification is
-   *   as fast as the later ones; false leaves that to the first call
+   *   as fast as the later ones; false leaves that to the first call. With start 'progressive'
+   *   it compiles the generic pipelines only
+   * @param {'progressive'|'specialized'} [options.start='progressive'] on the GPU: 'progressive'
+   *   serves the first results from a handful of generic pipelines (quick to compile) while the
+   *   specialized ones compile in the background and replace them between two calls (progress
+   *   phases 'specializing', then 'specialized'; info.phase follows; see waitSpecialized);
+   *   'specialized' compiles them all before the first result
    * @param {number} [options.workers=1] with backend 'cpu': spread the images of a batch over
    *   this many Workers (each its own wasm instance), results in order; 1 is the worker option's
    *   behaviour
@@ -1071,16 +1130,24 @@ export class LowFormer {
     if (!options || typeof options !== 'object') throw new TypeError('lowformer: LowFormer.load takes an options object: {weights, ...}');
     const { weights, onProgress, worker = false, backend = 'auto', kernels = 'auto', variant = '', cache = true, warmup = true, workers = 1, simd } = options;
     const tuneOpts = tuneOptions(options);
+    const { start = 'progressive' } = options;
+    if (start !== 'progressive' && start !== 'specialized') throw new TypeError(`lowformer: start must be 'progressive' or 'specialized', not ${JSON.stringify(start)}`);
     if (weights == null) throw new TypeError('lowformer: LowFormer.load needs options.weights (URL, File, Blob or ArrayBuffer)');
     if (!Number.isInteger(workers) || workers < 1) throw new TypeError(`lowformer: workers must be a whole number ≥ 1, not ${JSON.stringify(workers)}`);
     if (workers > 1 && backend !== 'cpu') throw new TypeError(`lowformer: workers: ${workers} needs backend: 'cpu' (on the GPU one device serves a batch)`);
     const opts = {
-      weights, onProgress, backend, kernels, variant, cache, warmup, simd: simd == null ? undefined : Boolean(simd),
+      weights, onProgress, backend, kernels, variant, cache, warmup, start, simd: simd == null ? undefined : Boolean(simd),
       dumpWGSL: wgslDumper(options.debug),
       ...wasmURLs(options),
       ...tuneOpts,
     };
     const t0 = performance.now();
+    const m = await LowFormer.#open(opts, options, workers, worker, t0);
+    m.#followPhase(progressReporter(onProgress));
+    return m;
+  }
+
+  static async #open(opts, options, workers, worker, t0) {
     const workerURL = options.workerURL ? new URL(options.workerURL, HERE).href : null;
     if (workers > 1) {
       const { pool, info, timings } = await Pool.load(opts, workerURL, workers);

@@ -21,10 +21,15 @@ import { benchDir, chromiumPath, nativeBin, ortDist, repoRoot, sharedDir, webDis
  * ort-node-cpu (onnxruntime-node's CPU EP) and pytorch-cpu (Debian's
  * python3-torch, when installed).
  */
-export const ENGINES = ['lowformer-native', 'lowformer-web', 'ort-web-webgpu', 'lowformer-native-cpu', 'lowformer-web-cpu',
-  'ort-web-wasm-1t', 'ort-web-wasm-2t', 'ort-node-cpu', 'pytorch-cpu'];
+// The specialized starts load first: a configuration's engines share one
+// Mesa shader cache, and a progressive start's background specialization
+// would fill it with the specialized pipelines (the generic ones, which a
+// progressive start's first logits wait for, only progressive starts
+// compile; the norms' and pool's pipelines are common to both).
+export const ENGINES = ['lowformer-native-specialized', 'lowformer-web-specialized', 'lowformer-native', 'lowformer-web', 'ort-web-webgpu',
+  'lowformer-native-cpu', 'lowformer-web-cpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t', 'ort-node-cpu', 'pytorch-cpu'];
 
-const BROWSER_ENGINES = new Set(['lowformer-web', 'lowformer-web-cpu', 'ort-web-webgpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
+const BROWSER_ENGINES = new Set(['lowformer-web-specialized', 'lowformer-web', 'lowformer-web-cpu', 'ort-web-webgpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
 
 /** Threads of the CPU engines that take a number (ort-node-cpu, pytorch-cpu): every core. */
 export const cpuThreads = () => cpus().length;
@@ -46,7 +51,7 @@ function noTorch() {
 /** Why engine cannot run on variant here, or null. */
 export function unavailable(engine, variant) {
   if (!ENGINES.includes(engine)) return `unknown engine ${engine}`;
-  if (engine === 'lowformer-native' || engine === 'lowformer-native-cpu') return existsSync(nativeBin) ? null : `${nativeBin} is not built (make build)`;
+  if (engine.startsWith('lowformer-native')) return existsSync(nativeBin) ? null : `${nativeBin} is not built (make build)`;
   if (engine === 'pytorch-cpu') return noTorch();
   const onnx = existsSync(join(sharedDir, variant, 'model.onnx')) ? null : `no ONNX export of ${variant} in ../shared (model.onnx)`;
   if (engine === 'ort-node-cpu') return existsSync(join(ortNode, 'package.json')) ? onnx : 'onnxruntime-node is not installed (npm install in bench/)';
@@ -79,10 +84,13 @@ export function processCommand(engine, cfg) {
   const dims = [String(cfg.batch), String(cfg.size), String(cfg.warmup)];
   switch (engine) {
     case 'lowformer-native':
+    case 'lowformer-native-specialized':
     case 'lowformer-native-cpu':
       return [nativeBin, ['bench', '-interleave', '-weights', join(sharedDir, cfg.variant, 'evalmodel.pt'), '-batch', dims[0], '-size', dims[1],
-        '-warmup', dims[2], ...(engine === 'lowformer-native-cpu' ? ['-backend', 'cpu'] : [])],
-      engine === 'lowformer-native' ? 'native process' : 'native process, pure-Go CPU path'];
+        '-warmup', dims[2], ...(engine === 'lowformer-native-cpu' ? ['-backend', 'cpu'] : []),
+        ...(engine === 'lowformer-native-specialized' ? ['-start', 'specialized'] : [])],
+      { 'lowformer-native': 'native process, progressive start (timed runs after the swap)', 'lowformer-native-specialized': 'native process, start specialized',
+        'lowformer-native-cpu': 'native process, pure-Go CPU path' }[engine]];
     case 'ort-node-cpu':
       return [process.execPath, [join(benchDir, 'procs', 'ort-node.mjs'), sharedDir, cfg.variant, ...dims, String(cpuThreads())],
         `node process, onnxruntime-node CPU EP on model.onnx, ${cpuThreads()} threads`];
@@ -132,6 +140,7 @@ async function startProcess(engine, cfg) {
       return {
         adapter: r.adapter, firstRunMs: r.first_run_ms, coldStartMs: r.cold_start_ms, maxAbsErr: r.max_abs_err,
         argmaxOk: r.argmax_ok, check: r.check, memoryMB: r.peak_memory_mb, memoryMethod: r.memory_method, model: r.model,
+        genericMedianMs: r.generic_median_ms, genericRuns: r.generic_times_ms?.length, specializedMs: r.specialized_ms,
       };
     },
     close: async () => {
@@ -155,7 +164,8 @@ async function startPage(engine, cfg, { browser, url }) {
     throw new Error(`${engine}: ${ready.error}\n${log.slice(-10).join('\n')}`);
   }
   return {
-    info: { adapter: ready.adapter, coldStartMs: ready.coldStartMs, firstRunMs: ready.firstRunMs, notes: ready.notes },
+    info: { adapter: ready.adapter, coldStartMs: ready.coldStartMs, firstRunMs: ready.firstRunMs, notes: ready.notes,
+      genericMedianMs: ready.genericMedianMs, genericRuns: ready.genericRuns, specializedMs: ready.specializedMs },
     runOnce: () => withTimeout(page.evaluate(() => window.bench.runOnce()), cfg.setupTimeoutMs, `${engine} run`),
     finish: async () => {
       const r = await page.evaluate(() => window.bench.finish());

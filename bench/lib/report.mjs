@@ -35,6 +35,9 @@ export function entry(engine, cfg, info, times, fin) {
     warm_start_ms: round(info.warmStartMs, 1),
     peak_memory_mb: round(fin.memoryMB, 1),
     memory_method: fin.memoryMethod,
+    generic_median_ms: round(fin.genericMedianMs ?? info.genericMedianMs),
+    generic_runs: fin.genericRuns ?? info.genericRuns ?? null,
+    specialized_ms: round(fin.specializedMs ?? info.specializedMs, 1),
     times_ms: times.map((t) => round(t)),
     notes: info.notes,
   };
@@ -59,6 +62,13 @@ const RATIOS = [
   ['min: lowformer-web-cpu / ort-web-wasm-2t', 'lowformer-web-cpu', 'ort-web-wasm-2t', 'min_ms', null],
   ['min: lowformer-native-cpu / pytorch-cpu', 'lowformer-native-cpu', 'pytorch-cpu', 'min_ms', 1.0],
   ['min: lowformer-native-cpu / ort-node-cpu', 'lowformer-native-cpu', 'ort-node-cpu', 'min_ms', null],
+  ['steady: lowformer-web (after the swap) / lowformer-web-specialized', 'lowformer-web', 'lowformer-web-specialized', 'median_ms', 1.0],
+  ['steady: lowformer-native (after the swap) / lowformer-native-specialized', 'lowformer-native', 'lowformer-native-specialized', 'median_ms', 1.0],
+  ['cold start lowformer-web / lowformer-web-specialized', 'lowformer-web', 'lowformer-web-specialized', 'cold_start_ms', null],
+  ['cold start lowformer-native / lowformer-native-specialized', 'lowformer-native', 'lowformer-native-specialized', 'cold_start_ms', null],
+  ['warm start lowformer-web / lowformer-web-specialized', 'lowformer-web', 'lowformer-web-specialized', 'warm_start_ms', null],
+  ['cold start lowformer-web-specialized / ort-web-webgpu', 'lowformer-web-specialized', 'ort-web-webgpu', 'cold_start_ms', null],
+  ['cold start lowformer-web / ort-web-webgpu (issue 14: ≤ 0.45, moonshot 0.2)', 'lowformer-web', 'ort-web-webgpu', 'cold_start_ms', 0.45],
   ['cold start lowformer-web / ort-web-webgpu', 'lowformer-web', 'ort-web-webgpu', 'cold_start_ms', 0.2],
   ['cold start lowformer-web / ort-web-wasm-2t', 'lowformer-web', 'ort-web-wasm-2t', 'cold_start_ms', 0.2],
   ['cold start lowformer-native / ort-web-wasm-2t', 'lowformer-native', 'ort-web-wasm-2t', 'cold_start_ms', null],
@@ -96,6 +106,14 @@ export function markdown({ entries, meta, problems, profile }) {
   for (const e of entries) {
     L.push(`| ${e.model} | ${e.batch} | ${e.engine} | ${e.adapter} | ${fmt(e.median_ms)} | ${fmt(e.min_ms)} | ${fmt(e.max_ms)} | ${e.runs} | ${fmt(e.cold_start_ms, 0)} | ${fmt(e.warm_start_ms, 0)} | ` +
       `${e.max_abs_err == null ? 'NOT CHECKED' : e.max_abs_err.toExponential(1)} | ${e.argmax_ok ? 'ok' : 'WRONG'} | ${fmt(e.peak_memory_mb, 0)} |`);
+  }
+  const prog = entries.filter((e) => e.specialized_ms != null);
+  if (prog.length) {
+    L.push('', 'Progressive starts (the cold start is the generic plan\'s first logits; the timed runs follow the swap to the specialized plan):', '');
+    L.push('| model | batch | engine | cold start ms | runs on the generic plan | their median ms | swap at ms | median after the swap ms |', '|---|---|---|---|---|---|---|---|');
+    for (const e of prog) {
+      L.push(`| ${e.model} | ${e.batch} | ${e.engine} | ${fmt(e.cold_start_ms, 0)} | ${e.generic_runs ?? '–'} | ${fmt(e.generic_median_ms)} | ${fmt(e.specialized_ms, 0)} | ${fmt(e.median_ms)} |`);
+    }
   }
   L.push('', 'Engines: ' + [...new Set(entries.map((e) => `${e.engine}: ${e.notes}`))].join('; ') + '.', '');
   L.push('Peak memory: ' + [...new Set(entries.map((e) => `${e.engine}: ${e.memory_method}`))].join('; ') + '.', '');

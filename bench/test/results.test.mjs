@@ -55,12 +55,14 @@ test('the CPU engines: ratios against the targets of issue 15, one table row eac
 });
 
 test('engine names, where they run and their command lines', () => {
-  assert.deepEqual(ENGINES.filter(inBrowser), ['lowformer-web', 'ort-web-webgpu', 'lowformer-web-cpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
+  assert.deepEqual(ENGINES.filter(inBrowser), ['lowformer-web-specialized', 'lowformer-web', 'ort-web-webgpu', 'lowformer-web-cpu', 'ort-web-wasm-1t', 'ort-web-wasm-2t']);
   const cfg = { variant: 'b0', batch: 8, size: 224, warmup: 2 };
   const [bin, cpuArgs] = processCommand('lowformer-native-cpu', cfg);
   assert.match(bin, /bin\/lowformer$/);
   assert.deepEqual(cpuArgs.slice(-2), ['-backend', 'cpu']);
   assert.ok(!processCommand('lowformer-native', cfg)[1].includes('-backend'));
+  assert.ok(!processCommand('lowformer-native', cfg)[1].includes('-start'), 'progressive is the default start');
+  assert.deepEqual(processCommand('lowformer-native-specialized', cfg)[1].slice(-2), ['-start', 'specialized']);
   assert.deepEqual(processCommand('ort-node-cpu', cfg)[1].slice(-5), ['b0', '8', '224', '2', String(cpuThreads())]);
   assert.match(processCommand('pytorch-cpu', cfg)[1][0], /procs\/pytorch\.py$/);
   assert.throws(() => processCommand('ort-web-wasm-1t', cfg), /not a process engine/);

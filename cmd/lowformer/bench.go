@@ -29,7 +29,7 @@ var benchStdin io.Reader = os.Stdin
 // benchFlags are the flags of the bench command.
 type benchFlags struct {
 	weights, backend, refInput, refLogits string
-	kernels, tuning                       string
+	kernels, tuning, start                string
 	batch, size, runs, warmup             int
 	jsonOut, interleave                   bool
 	profile                               profileFlags
@@ -43,6 +43,7 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.StringVar(&f.refLogits, "ref-logits", "", "reference logits `file`: raw float32 [k,classes] (default: logits.bin beside the weights)")
 	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage)
 	fs.StringVar(&f.tuning, "tuning", "", tuningUsage)
+	fs.StringVar(&f.start, "start", "progressive", startUsage+"; progressive: the runs until the swap are reported apart, the timed runs follow it")
 	fs.IntVar(&f.batch, "batch", 1, "images per run")
 	fs.IntVar(&f.size, "size", 224, "input height and width")
 	fs.IntVar(&f.runs, "runs", 10, "timed runs")
@@ -78,6 +79,8 @@ func (f *benchFlags) check() error {
 		return fmt.Errorf("-backend %q: want gpu or cpu", f.backend)
 	case !validKernels(f.kernels):
 		return fmt.Errorf("-kernels %q: want auto, cpu or gpu", f.kernels)
+	case !validStart(f.start):
+		return fmt.Errorf("-start %q: want progressive or specialized", f.start)
 	case (f.refInput == "") != (f.refLogits == ""):
 		return errors.New("-ref-input and -ref-logits go together")
 	case !lowformer.GPUSupported && (f.backend == "gpu" || f.profile.on):
@@ -130,6 +133,47 @@ type benchResult struct {
 	CPUMemoryMB   float64   `json:"cpu_memory_mb"`
 	Load          string    `json:"load"`
 	Profile       *profile  `json:"profile,omitempty"`
+	// A GPU model's start (-start). With progressive, the first logits
+	// come from the generic plan; GenericTimesMs are the runs after it
+	// while the specialized pipelines compiled (they compete for the
+	// CPU on lavapipe), SpecializedMs is the time from the cold start's
+	// origin to the swap, and the timed runs (median_ms) follow the swap.
+	Start          string    `json:"start,omitempty"`
+	Phase          string    `json:"phase,omitempty"` // at the end
+	GenericTimesMs []float64 `json:"generic_times_ms,omitempty"`
+	GenericMedian  float64   `json:"generic_median_ms,omitempty"`
+	SpecializedMs  float64   `json:"specialized_ms,omitempty"`
+}
+
+// validStart reports whether s is a -start value.
+func validStart(s string) bool {
+	_, err := lowformer.ParseStart(s)
+	return err == nil
+}
+
+// maxGenericRuns bounds the runs bench does on a progressive model's
+// generic plan while it waits for the swap.
+const maxGenericRuns = 200
+
+// untilSpecialized runs a progressive model until its plans are
+// specialized (at most maxGenericRuns runs, then it waits), recording
+// those runs and when the swap came.
+func untilSpecialized(ctx context.Context, m *lowformer.Model, r *benchResult, start time.Time, run func() ([]float32, time.Duration, error)) error {
+	for m.Info().Phase != lowformer.PhaseSpecialized && len(r.GenericTimesMs) < maxGenericRuns {
+		_, d, err := run()
+		if err != nil {
+			return err
+		}
+		r.GenericTimesMs = append(r.GenericTimesMs, ms(d))
+	}
+	if err := m.WaitSpecialized(ctx); err != nil {
+		return err
+	}
+	r.SpecializedMs = ms(time.Since(start))
+	if len(r.GenericTimesMs) > 0 {
+		r.GenericMedian, _, _ = summarize(r.GenericTimesMs)
+	}
+	return nil
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -159,13 +203,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if f.profile.kernels, err = lowformer.ParseKernels(ks); err != nil {
 			return fmt.Errorf("%s: %w", lowformer.KernelsEnv, err)
 		}
+		f.profile.start, _ = lowformer.ParseStart(f.start)
 		if prof, err = runProfile(f.weights, ref.batchInput(f.batch, f.size), f.batch, f.size, &f.profile); err != nil {
 			return err
 		}
 		start, startFrom = time.Now(), "opening the model (after the profile)"
 	}
 	be, _ := lowformer.ParseBackend(f.backend)
-	opt := lowformer.Options{Backend: be, Kernels: lowformer.Kernels(f.kernels), Warn: func(msg string) { fmt.Fprintln(stderr, msg) }}
+	startMode, _ := lowformer.ParseStart(f.start)
+	opt := lowformer.Options{Backend: be, Kernels: lowformer.Kernels(f.kernels), Start: startMode, Warn: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	tuningOptions(&opt, f.tuning)
 	m, err := lowformer.Open(ctx, f.weights, opt)
 	if err != nil {
@@ -194,6 +240,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if r.Tuning == "" {
 		r.Tuning = "none"
+	}
+	if info.Backend == lowformer.GPU {
+		r.Start = string(info.Start)
+		if info.Start == lowformer.StartProgressive {
+			if err := untilSpecialized(ctx, m, r, start, run); err != nil {
+				return err
+			}
+		}
+		r.Phase = string(m.Info().Phase)
 	}
 	for range f.warmup {
 		if _, _, err := run(); err != nil {
@@ -292,6 +347,7 @@ type profileFlags struct {
 	on                     bool
 	reps, top, ceilingSize int
 	kernels                lowformer.Kernels // bench's -kernels, parsed
+	start                  lowformer.Start   // bench's -start, parsed: the first use is the generic plan's when progressive
 }
 
 func addProfileFlags(fs *flag.FlagSet, f *profileFlags) {
@@ -325,6 +381,13 @@ func printBench(w io.Writer, r *benchResult, top int) {
 	}
 	fmt.Fprintf(w, "  %d runs: median %.1f ms, min %.1f, max %.1f (first run %.1f ms, %d warm-up)\n", r.Runs, r.MedianMs, r.MinMs, r.MaxMs, r.FirstRunMs, r.Warmup)
 	fmt.Fprintf(w, "  cold start %.0f ms (%s)\n", r.ColdStartMs, r.ColdStartFrom)
+	if r.Start != "" {
+		fmt.Fprintf(w, "  start %s, phase %s", r.Start, r.Phase)
+		if r.SpecializedMs > 0 {
+			fmt.Fprintf(w, ": specialized %.0f ms after the cold start's origin; %d runs on the generic plan meanwhile, median %.1f ms; the timed runs follow the swap", r.SpecializedMs, len(r.GenericTimesMs), r.GenericMedian)
+		}
+		fmt.Fprintln(w)
+	}
 	if r.MaxAbsErr != nil {
 		fmt.Fprintf(w, "  max |logits - reference| %.3g, argmax ok %v (%s)\n", *r.MaxAbsErr, *r.ArgmaxOK, r.Check)
 	} else {

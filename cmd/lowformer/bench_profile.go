@@ -3,12 +3,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/kernels"
 	"github.com/lowformer/lowformer-webgpu/model"
@@ -95,9 +97,17 @@ func runProfile(weights string, input []float32, n, size int, f *profileFlags) (
 	defer dev.Close()
 	t, _ := kernels.SelectTarget(kernels.ProfileOf(dev), kernels.Set(f.kernels))
 	m := model.NewGPU(dev, g, t)
+	if f.start == lowformer.StartProgressive {
+		m = model.NewProgressiveGPU(dev, g, t, nil)
+	}
 	defer m.Close()
-	fu, err := m.MeasureFirstUse(n, size, size) // builds the plan, compiles the shaders
+	// Builds the plan (the generic one of a progressive start) and
+	// compiles its shaders.
+	fu, err := m.MeasureFirstUse(n, size, size)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.WaitSpecialized(context.Background()); err != nil { // the rest profiles the specialized plan
 		return nil, err
 	}
 	p := &profile{Method: model.ProfileMethod, Reps: f.reps, FirstUse: firstUseReport(fu, f.top)}

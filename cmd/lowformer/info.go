@@ -37,6 +37,10 @@ type infoRecord struct {
 	Adapter       string `json:"adapter,omitempty"`
 	Kernels       string `json:"kernels,omitempty"`
 	KernelsReason string `json:"kernels_reason,omitempty"`
+	// With -kernels: how the GPU model starts (-start) and its phase once
+	// open (a progressive one is generic until its first run).
+	Start string `json:"start,omitempty"`
+	Phase string `json:"phase,omitempty"`
 }
 
 // trainingJSON is lowformer.Training in the -json output of info.
@@ -50,14 +54,19 @@ type trainingJSON struct {
 }
 
 func runInfo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "[-json] [-kernels auto|cpu|gpu] FILE", stderr)
+	fs := newFlags("info", "[-json] [-kernels auto|cpu|gpu] [-start progressive|specialized] FILE", stderr)
 	asJSON := fs.Bool("json", false, "print JSON (with the full label list)")
 	kernels := fs.String("kernels", "", "also open the WebGPU adapter and say which GPU kernel `set` a GPU model uses there and why (auto: chosen from the adapter; cpu or gpu: forced)")
+	start := fs.String("start", "progressive", "with -kernels: "+startUsage)
 	if err := parseArgs(fs, args, 1, 1, "checkpoint FILE"); err != nil {
 		return err
 	}
 	if *kernels != "" && !validKernels(*kernels) {
 		return fmt.Errorf("-kernels %q: want auto, cpu or gpu", *kernels)
+	}
+	st0, err := lowformer.ParseStart(*start)
+	if err != nil {
+		return fmt.Errorf("-start: %w", err)
 	}
 	path := fs.Arg(0)
 	st, err := os.Stat(path)
@@ -77,13 +86,14 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 		Training: trainingJSON(in.Training), Note: testWeightsNote(in),
 	}
 	if *kernels != "" {
-		g, err := lowformer.Open(context.Background(), path, lowformer.Options{Backend: lowformer.GPU, Kernels: lowformer.Kernels(*kernels)})
+		g, err := lowformer.Open(context.Background(), path, lowformer.Options{Backend: lowformer.GPU, Kernels: lowformer.Kernels(*kernels), Start: st0})
 		if err != nil {
 			return fmt.Errorf("info -kernels: %w", err)
 		}
 		gi := g.Info()
 		g.Close()
 		rec.Adapter, rec.Kernels, rec.KernelsReason = gi.Adapter, string(gi.Kernels), gi.KernelsReason
+		rec.Start, rec.Phase = string(gi.Start), string(gi.Phase)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -102,6 +112,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "backends:        %s\n", backends())
 	if rec.Kernels != "" {
 		fmt.Fprintf(stdout, "kernels:         %s on %s (%s)\n", rec.Kernels, rec.Adapter, rec.KernelsReason)
+		fmt.Fprintf(stdout, "start, phase:    %s, %s once open\n", rec.Start, rec.Phase)
 	}
 	if rec.Note != "" {
 		fmt.Fprintf(stdout, "note:            %s\n", rec.Note)

@@ -22,8 +22,11 @@ var errNoWeights = errors.New("-weights is required (no built-in model is compil
 // modelFlags are the flags that choose and open a model.
 type modelFlags struct {
 	weights, backend, variant, kernels string
-	tuning                             string
+	tuning, start                      string
 }
+
+// startUsage documents -start.
+const startUsage = "how a GPU model starts: progressive (first results on a few generic pipelines, the specialized ones compiled in the background and swapped in) or specialized (compile them all before the first result)"
 
 // tuningUsage documents -tuning.
 const tuningUsage = "tuning table `file` from \"lowformer tune -o\"; empty: the adapter's cached table when there is one; off: none"
@@ -48,8 +51,8 @@ func validKernels(s string) bool {
 	return err == nil
 }
 
-// addModelFlags registers -weights, -backend, -variant, -kernels and
-// -tuning on fs.
+// addModelFlags registers -weights, -backend, -variant, -kernels,
+// -tuning and -start on fs.
 func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	f := &modelFlags{}
 	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors), or a folder or .zip of the official download (pick one with -variant)")
@@ -57,6 +60,7 @@ func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	fs.StringVar(&f.variant, "variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
 	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage)
 	fs.StringVar(&f.tuning, "tuning", "", tuningUsage)
+	fs.StringVar(&f.start, "start", "progressive", startUsage)
 	return f
 }
 
@@ -72,6 +76,9 @@ func (f *modelFlags) check() error {
 	if !validKernels(f.kernels) {
 		return fmt.Errorf("-kernels %q: want auto, cpu or gpu", f.kernels)
 	}
+	if _, err := lowformer.ParseStart(f.start); err != nil {
+		return fmt.Errorf("-start: %w", err)
+	}
 	return nil
 }
 
@@ -82,7 +89,8 @@ func (f *modelFlags) open(ctx context.Context, stderr io.Writer) (*lowformer.Mod
 		return nil, err
 	}
 	be, _ := lowformer.ParseBackend(f.backend)
-	opt := lowformer.Options{Backend: be, Variant: f.variant, Kernels: lowformer.Kernels(f.kernels), Warn: func(msg string) { fmt.Fprintln(stderr, msg) }}
+	start, _ := lowformer.ParseStart(f.start)
+	opt := lowformer.Options{Backend: be, Variant: f.variant, Kernels: lowformer.Kernels(f.kernels), Start: start, Warn: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	tuningOptions(&opt, f.tuning)
 	if f.weights != "" {
 		return lowformer.Open(ctx, f.weights, opt)

@@ -50,16 +50,26 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
         const phases = new Set();
         window.m = await LowFormer.load({ weights: '/shared/b0/evalmodel.pt', onProgress: (p) => phases.add(p.phase) });
         const loaded = performance.now();
+        const loadInfo = { start: window.m.info.start, phase: window.m.info.phase };
         const c = await checkLogits(window.m, 'b0', 2);
         const first = performance.now();
         const again = await checkLogits(window.m, 'b0', 2);
-        return { info: { ...window.m.info, labels: window.m.info.labels.length }, c, again, sincePageLoad: first, load: loaded - t0,
-          phases: [...phases], timings: window.m.timings };
+        // The progressive start's swap: the specialized plans give the same logits.
+        await window.m.waitSpecialized();
+        const swapped = performance.now();
+        const spec = await checkLogits(window.m, 'b0', 2);
+        return { info: { ...window.m.info, labels: window.m.info.labels.length }, loadInfo, c, again, spec, sincePageLoad: first, load: loaded - t0,
+          specializedAfter: swapped - t0, phases: [...phases], timings: window.m.timings };
       });
       t.diagnostic(`adapter ${r.info.adapter}; load ${r.load.toFixed(0)} ms; page load → first logits ${r.sincePageLoad.toFixed(0)} ms; first batch-2 run ${r.c.ms.toFixed(0)} ms, second ${r.again.ms.toFixed(0)} ms; max |Δ| ${r.c.maxAbs.toExponential(2)}`);
-      console.log(`# b0 main: page load → first logits ${(r.sincePageLoad / 1000).toFixed(1)} s, steady batch-2 ${r.again.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}, adapter ${r.info.adapter}`);
+      console.log(`# b0 main: page load → first logits ${(r.sincePageLoad / 1000).toFixed(1)} s, steady batch-2 ${r.again.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}, adapter ${r.info.adapter}; specialized ${(r.specializedAfter / 1000).toFixed(1)} s after load began, then batch-2 ${r.spec.ms.toFixed(0)} ms, max |Δ| ${r.spec.maxAbs.toExponential(2)}`);
       assert.equal(r.info.backend, 'gpu', 'Auto should pick the WebGPU adapter');
-      assert.deepEqual(r.phases, ['download', 'init', 'compile', 'ready'], 'load warms the GPU up by default');
+      assert.deepEqual(r.phases, ['download', 'init', 'compile', 'specializing', 'ready', 'specialized'],
+        'load warms the generic pipelines up by default, the specialized ones follow in the background');
+      assert.deepEqual(r.loadInfo, { start: 'progressive', phase: 'specializing' }, 'after the warm-up the specialized pipelines compile');
+      assert.equal(r.info.phase, 'specialized', 'info.phase after waitSpecialized');
+      assert.ok(r.spec.maxAbs <= TOL, `after the swap: max |Δ| = ${r.spec.maxAbs} > ${TOL}`);
+      assert.ok(r.spec.argmaxOk);
       assert.ok(r.timings.warmup > 0 && r.timings.total >= r.timings.warmup, `timings ${JSON.stringify(r.timings)}`);
       assert.match(r.info.adapter, /\S/);
       assert.equal(r.info.variant, 'B0');
@@ -73,18 +83,19 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
     });
 
     // kernels: the GPU kernel set ('gpu' forces the GPU-shaped one; auto picks 'cpu' on lavapipe).
-    for (const [variant, file, kernels] of [['b0', 'b0.safetensors'], ['E1', 'evalmodel.pt'], ['E1', 'E1.safetensors'], ['b0', 'b0.safetensors', 'gpu'], ['E1', 'E1.safetensors', 'gpu']]) {
-      it(`${variant} ${file}${kernels ? `, kernels ${kernels}` : ''}: GPU logits match`, { skip: noShared(variant), timeout: 300000 }, async (t) => {
+    // start: 'specialized' compiles the specialized pipelines before the first result.
+    for (const [variant, file, kernels, start] of [['b0', 'b0.safetensors'], ['E1', 'evalmodel.pt'], ['E1', 'E1.safetensors'], ['b0', 'b0.safetensors', 'gpu'], ['E1', 'E1.safetensors', 'gpu'], ['E1', 'E1.safetensors', undefined, 'specialized']]) {
+      it(`${variant} ${file}${kernels ? `, kernels ${kernels}` : ''}${start ? `, start ${start}` : ''}: GPU logits match`, { skip: noShared(variant), timeout: 300000 }, async (t) => {
         const url = file.endsWith('.pt') ? `/shared/${variant}/${file}` : `/fixtures/${file}`;
-        const r = await page.evaluate(async ([url, variant, kernels]) => {
+        const r = await page.evaluate(async ([url, variant, kernels, start]) => {
           const phases = new Set();
-          const m = await LowFormer.load({ weights: url, cache: false, warmup: false, kernels, onProgress: (p) => phases.add(p.phase) });
+          const m = await LowFormer.load({ weights: url, cache: false, warmup: false, kernels, start, onProgress: (p) => phases.add(p.phase) });
           try {
             return { info: { ...m.info, labels: 0 }, c: await checkLogits(m, variant, 2), phases: [...phases] };
           } finally {
             await m.dispose();
           }
-        }, [url, variant, kernels]);
+        }, [url, variant, kernels, start]);
         t.diagnostic(`${r.info.variant} ${r.info.format} on ${r.info.adapter}, kernels ${r.info.kernels} (${r.info.kernelsReason}): ${r.c.ms.toFixed(0)} ms, max |Δ| ${r.c.maxAbs.toExponential(2)}`);
         assert.equal(r.info.backend, 'gpu');
         if (kernels) {
@@ -95,6 +106,7 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
           assert.match(r.info.kernelsReason, /^auto: /);
         }
         assert.ok(!r.phases.includes('compile'), `warmup: false still compiled during load: ${r.phases}`);
+        assert.deepEqual([r.info.start, r.info.phase], start ? ['specialized', 'specialized'] : ['progressive', 'generic'], 'start and phase after a load without warm-up');
         assert.equal(r.info.variant.toLowerCase(), variant.toLowerCase());
         assert.equal(r.info.format, file.endsWith('.pt') ? 'pytorch' : 'safetensors');
         assert.ok(r.c.maxAbs <= TOL, `max |Δ| = ${r.c.maxAbs} > ${TOL}`);
@@ -305,7 +317,7 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
       assert.equal(r.info.backend, 'gpu');
       assert.equal(r.info.format, 'safetensors');
       assert.equal(r.info.labels, 1000);
-      assert.deepEqual(r.progress, ['download', 'init', 'compile', 'ready']);
+      assert.deepEqual(r.progress.filter((p) => p !== 'specialized'), ['download', 'init', 'compile', 'specializing', 'ready']);
       assert.ok(r.c.maxAbs <= TOL, `max |Δ| = ${r.c.maxAbs}`);
       assert.ok(r.c.argmaxOk);
       for (const got of [r.inWorker, r.fromElement]) {

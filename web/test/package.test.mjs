@@ -178,6 +178,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.equal(r.batch, 2, 'classify([a, b]) gives two results');
     assert.equal(r.allowed.length, 1, 'categoryAllowlist of one label keeps one class');
     assert.deepEqual(r.kernels, ['', ''], 'no kernel set, and no reason for one, on the CPU backend');
+    assert.deepEqual(r.start, ['', '', ''], 'no start mode or phase on the CPU backend');
     assert.equal(r.quantization, '');
     assert.deepEqual(r.embed.slice(0, 3), [r.embed[2], r.embed[2], r.embed[2]], 'embed, embeddings and info.embeddingSize agree');
     assert.ok(r.embed[2] > 0);

@@ -9,7 +9,7 @@ import LowFormerDefault, {
 } from 'lowformer-webgpu';
 import type {
   ClassifyOptions, ClassifyResult, ClassifyTimings, DebugOptions, ImageSource, LoadOptions, LoadTimings,
-  LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, RegionOfInterest, TrainingInfo, Weights,
+  GPUPhase, LowFormerError, ModelInfo, Prediction, ProgressEvent, ProgressPhase, RGBAPixels, RegionOfInterest, TrainingInfo, Weights,
   EmbedResult, FeaturesResult, Feature, StreamHandle, StreamResult, StreamStats,
   TuneMode, TuneSummary, TuningChoice, TuningTable,
 } from 'lowformer-webgpu';
@@ -33,6 +33,7 @@ const options: LoadOptions = {
   variant: '',
   cache: true,
   warmup: true,
+  start: 'progressive',
   workers: 1,
   simd: hasWasmSIMD(SIMD_PROBE),
   onProgress: (p: ProgressEvent) => { phases.push(p.phase); void (p.key ?? p.candidate ?? p.ms ?? p.error); },
@@ -44,6 +45,9 @@ const options: LoadOptions = {
 
 const model: LowFormer = await LowFormerDefault.load(options);
 const info: Readonly<ModelInfo> = model.info;
+const startPhase: '' | GPUPhase = info.phase;
+await model.waitSpecialized();
+const gpuStart: [string, string, string] = [info.start, startPhase, model.info.phase];
 const training: TrainingInfo = info.training;
 const timings: Readonly<LoadTimings> = model.timings;
 
@@ -125,6 +129,7 @@ console.log(JSON.stringify({
   batch: filtered.length,
   allowed: allowed.predictions.map((p) => p.label),
   kernels: [kernelSet, info.kernelsReason],
+  start: gpuStart,
   quantization: info.quantization,
   embed: [emb.embedding.length, emb2.length, info.embeddingSize, Object.keys(emb)],
   features: [feats.features.length, f0.stage, f0.shape.length, info.stageChannels.length],
