@@ -123,6 +123,14 @@ func (m *deviceModel) startBackgroundTuning(side int, opt Options) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// A progressive start specializes first (tuning would time the
+		// candidates against generic plans and share the adapter with the
+		// background compiles). A failed specialization is the model's to
+		// report; tuning goes on.
+		_ = m.GPU.WaitSpecialized(ctx)
+		if ctx.Err() != nil {
+			return
+		}
 		if _, err := m.tune(ctx, TuneOptions{}, side); err != nil && ctx.Err() == nil {
 			warn(opt, fmt.Sprintf("lowformer: background tuning stopped: %v", err))
 		}

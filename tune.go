@@ -26,7 +26,8 @@ const (
 	TuneCached TuneMode = "cached"
 	// TuneBackground is TuneCached, then after Open returns tunes the
 	// adapter in the background (DefaultTuneBudget, batch 1 at the native
-	// side), competing with inferences for the device, and stores the
+	// side; with StartProgressive once the specialized pipelines are in),
+	// competing with inferences for the device, and stores the
 	// table under os.UserCacheDir()/lowformer/ for the next Open; the
 	// plans of this model are not swapped.
 	TuneBackground TuneMode = "background"
