@@ -8,22 +8,6 @@ const packA = false
 // minPackedPanels: see gemm_simd_js.go.
 const minPackedPanels = 0
 
-// packRows is the layout of the vector build's packRows (every value
-// repeated over lanes() = 4); unused here, where packA is off.
-func packRows(ap []float32, a *[mr][]float32, k int) {
-	const l = 4
-	ap = ap[:roundUp(k, kStep)*mr*l]
-	for kk := 0; kk < k; kk++ {
-		for r := 0; r < mr; r++ {
-			q := ap[(kk*mr+r)*l:][:l]
-			for i := range q {
-				q[i] = a[r][kk]
-			}
-		}
-	}
-	clear(ap[k*mr*l:])
-}
-
 // tiles computes the micro-tiles of column panels [p0, p1) for one block
 // of rows rows of a (ap is unused: packA is off).
 func tiles(c, a, res *[mr][]float32, rows int, _ []float32, b *PackedB, p0, p1 int, ep Epilogue) {

@@ -34,27 +34,6 @@ func tiles(c, a, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, p1 
 	}
 }
 
-// packRows writes the mr rows of A in a (each k long; GemmBlock repeats
-// the last row of a short block) to ap k-major with every value repeated
-// over a vector's lanes, ap[(kk·mr + r)·lanes + lane] = a[r][kk], so that
-// the micro-tile loads each value as a ready broadcast vector (a plain
-// vector load instead of a scalar load and a shuffle: wasm has no
-// broadcast from memory in Go's code); the k steps past k are zero.
-func packRows(ap []float32, a *[mr][]float32, k int) {
-	var zero simd.Float32s
-	l := zero.Len()
-	a0, a1, a2, a3 := a[0][:k], a[1][:k], a[2][:k], a[3][:k]
-	ap = ap[:roundUp(k, kStep)*mr*l]
-	for kk, v := range a0 {
-		q := ap[kk*mr*l:][:mr*l]
-		simd.BroadcastFloat32s(v).Store(q)
-		simd.BroadcastFloat32s(a1[kk]).Store(q[l:])
-		simd.BroadcastFloat32s(a2[kk]).Store(q[2*l:])
-		simd.BroadcastFloat32s(a3[kk]).Store(q[3*l:])
-	}
-	clear(ap[k*mr*l:])
-}
-
 // tilePacked is tile for rows packed by packRows (ap, [kp][mr]; wasm, see
 // packA), two k steps per iteration, in blocks of kBlock steps as tile
 // sums them, with tileEpilogue. The loop tests its
@@ -67,42 +46,42 @@ func tilePacked(c, res *[mr][]float32, rows int, ap, panel []float32, j0, cols i
 	var tot [2 * mr]simd.Float32s // running totals, in memory as in tile
 	l := tot[0].Len()
 	nr := 2 * l
-	for len(ap) >= kStep*mr*l && len(panel) >= kStep*nr {
+	for len(ap) >= kStep*mr && len(panel) >= kStep*nr {
 		// One block of at most kBlock k steps, summed from zero (see kBlock).
-		steps := min(len(ap)/(kStep*mr*l), len(panel)/(kStep*nr), kBlock/kStep)
+		steps := min(len(ap)/(kStep*mr), len(panel)/(kStep*nr), kBlock/kStep)
 		var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
 		for {
-			pa := ap[:kStep*mr*l]
+			pa := (*[kStep * mr]float32)(ap)
 			pb := panel[:kStep*nr]
 			b0 := simd.LoadFloat32s(pb)
 			b1 := simd.LoadFloat32s(pb[l:])
-			x := simd.LoadFloat32s(pa[0*l:])
+			x := simd.BroadcastFloat32s(pa[0])
 			c00 = madd(x, b0, c00)
 			c01 = madd(x, b1, c01)
-			x = simd.LoadFloat32s(pa[1*l:])
+			x = simd.BroadcastFloat32s(pa[1])
 			c10 = madd(x, b0, c10)
 			c11 = madd(x, b1, c11)
-			x = simd.LoadFloat32s(pa[2*l:])
+			x = simd.BroadcastFloat32s(pa[2])
 			c20 = madd(x, b0, c20)
 			c21 = madd(x, b1, c21)
-			x = simd.LoadFloat32s(pa[3*l:])
+			x = simd.BroadcastFloat32s(pa[3])
 			c30 = madd(x, b0, c30)
 			c31 = madd(x, b1, c31)
 			b0 = simd.LoadFloat32s(pb[nr:])
 			b1 = simd.LoadFloat32s(pb[nr+l:])
-			x = simd.LoadFloat32s(pa[4*l:])
+			x = simd.BroadcastFloat32s(pa[4])
 			c00 = madd(x, b0, c00)
 			c01 = madd(x, b1, c01)
-			x = simd.LoadFloat32s(pa[5*l:])
+			x = simd.BroadcastFloat32s(pa[5])
 			c10 = madd(x, b0, c10)
 			c11 = madd(x, b1, c11)
-			x = simd.LoadFloat32s(pa[6*l:])
+			x = simd.BroadcastFloat32s(pa[6])
 			c20 = madd(x, b0, c20)
 			c21 = madd(x, b1, c21)
-			x = simd.LoadFloat32s(pa[7*l:])
+			x = simd.BroadcastFloat32s(pa[7])
 			c30 = madd(x, b0, c30)
 			c31 = madd(x, b1, c31)
-			ap, panel = ap[kStep*mr*l:], panel[kStep*nr:]
+			ap, panel = ap[kStep*mr:], panel[kStep*nr:]
 			if steps--; steps == 0 {
 				break
 			}

@@ -59,11 +59,19 @@ func (b *PackedB) panel(p int) []float32 {
 }
 
 // packLen is the length of the packed rows of A that a micro-tile
-// multiplies with b (packRows): kp steps of mr values, each repeated over
-// a vector's lanes (where packA is off, the buffer is unused: one step).
-func packLen(b *PackedB) int {
-	if !packA {
-		return mr
+// multiplies with b: kp steps of mr values.
+func packLen(b *PackedB) int { return b.kp * mr }
+
+// packRows writes the mr rows of A in a (each k long; GemmBlock repeats
+// the last row of a short block) to ap k-major, ap[kk·mr + r] = a[r][kk],
+// so that a micro-tile reads the mr values of a k step from one place;
+// the k steps past k are zero.
+func packRows(ap []float32, a *[mr][]float32, k int) {
+	a0, a1, a2, a3 := a[0][:k], a[1][:k], a[2][:k], a[3][:k]
+	ap = ap[:roundUp(k, kStep)*mr]
+	for kk, v := range a0 {
+		q := (*[mr]float32)(ap[kk*mr:])
+		q[0], q[1], q[2], q[3] = v, a1[kk], a2[kk], a3[kk]
 	}
-	return b.kp * mr * lanes()
+	clear(ap[k*mr:])
 }
