@@ -9,33 +9,35 @@ import (
 // normEps is the epsilon of every LowFormer GroupNorm and LayerNorm.
 const normEps = 1e-5
 
-// statsBlock is the number of values blockSums sums in float32 before
-// adding them to its float64 total.
-const statsBlock = 128
-
-// stats returns the mean and 1/√(biased variance + eps) of x in two
-// passes, the mean and then the squared deviations from it (no
-// cancellation as in E[x²]−E[x]²), each summed by blockSums: in float32
-// (vectors) over blocks of statsBlock values, the blocks' totals in
-// float64.
+// stats returns the mean and 1/√(biased variance + eps) of x from one
+// pass of float64 sums of x and x² (float64 keeps E[x²]−E[x]² exact enough
+// for activations).
 func stats(x []float32) (mean, inv float32) {
-	n := float64(len(x))
-	m := float32(blockSums(x, statsBlock, 0, false) / n)
-	variance := blockSums(x, statsBlock, m, true) / n
-	return m, float32(1 / math.Sqrt(variance+normEps))
+	var s, s2 float64
+	for _, v := range x {
+		f := float64(v)
+		s += f
+		s2 += f * f
+	}
+	m := s / float64(len(x))
+	variance := max(0, s2/float64(len(x))-m*m)
+	return float32(m), float32(1 / math.Sqrt(variance+normEps))
 }
 
 // GroupNorm is GroupNorm(1, C) over n images of size = H·W·C values each:
 // out = (x−mean)·inv·gamma[c] + beta[c]. scale is C values of scratch.
 func GroupNorm(x, out []float32, n, size int, gamma, beta, scale []float32) {
 	defer clearUpper()
+	c := len(gamma)
 	for b := 0; b < n; b++ {
 		src, dst := x[b*size:][:size], out[b*size:][:size]
 		mean, inv := stats(src)
 		for i, g := range gamma {
 			scale[i] = g * inv
 		}
-		normalizeRows(dst, src, scale, beta, mean)
+		for p := 0; p < size; p += c {
+			normalizeRow(dst[p:p+c], src[p:], scale, beta, mean)
+		}
 		clearUpper()
 	}
 }

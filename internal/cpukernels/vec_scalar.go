@@ -23,31 +23,12 @@ func finishRow(dst, acc, bias, res []float32, fn act.Func) {
 	}
 }
 
-// normalizeRows writes (x[i]−mean)·scale[i%C] + shift[i%C] to dst[i],
-// C = len(scale).
-func normalizeRows(dst, x, scale, shift []float32, mean float32) {
-	c := len(scale)
-	x = x[:len(dst)]
+// normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
+func normalizeRow(dst, x, scale, shift []float32, mean float32) {
+	x, scale, shift = x[:len(dst)], scale[:len(dst)], shift[:len(dst)]
 	for i, v := range x {
-		dst[i] = (v-mean)*scale[i%c] + shift[i%c]
+		dst[i] = (v-mean)*scale[i] + shift[i]
 	}
-}
-
-// blockSums returns Σ x[i] (sq false) or Σ (x[i]−m)² (sq true): each
-// block of block values summed in float32, the blocks' totals in float64.
-func blockSums(x []float32, block int, m float32, sq bool) float64 {
-	var total float64
-	for p := 0; p < len(x); p += block {
-		var s float32
-		for _, v := range x[p:min(len(x), p+block)] {
-			if sq {
-				v = (v - m) * (v - m)
-			}
-			s += v
-		}
-		total += float64(s)
-	}
-	return total
 }
 
 // softmax replaces p by softmax(scale·p): exp(scale·p − max)/Σ.

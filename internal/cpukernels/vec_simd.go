@@ -61,72 +61,23 @@ func hswishVec(x simd.Float32s) simd.Float32s {
 	return x.Mul(r).Mul(simd.BroadcastFloat32s(1.0 / 6))
 }
 
-// normalizeRows writes (x[i]−mean)·scale[i%C] + shift[i%C] to dst[i],
-// C = len(scale), for rows of C values (len(dst) a multiple of C): one
-// call per image (calls cost in wasm).
-func normalizeRows(dst, x, scale, shift []float32, mean float32) {
+// normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].
+func normalizeRow(dst, x, scale, shift []float32, mean float32) {
 	defer clearUpper()
 	mv := simd.BroadcastFloat32s(mean)
 	l := mv.Len()
-	c := len(scale)
-	x = x[:len(dst)]
-	for p := 0; p+c <= len(dst); p += c {
-		d, xs := dst[p:][:c], x[p:][:c]
-		i := 0
-		for ; i+l <= c; i += l {
-			v := simd.LoadFloat32s(xs[i:]).Sub(mv)
-			v.MulAdd(simd.LoadFloat32s(scale[i:]), simd.LoadFloat32s(shift[i:])).Store(d[i:])
-		}
-		if i < c { // the tail with partial vectors: scalar float code here would be SSE
-			n := c - i
-			v, _ := simd.LoadFloat32sPart(xs[i:][:n])
-			sc, _ := simd.LoadFloat32sPart(scale[i:][:n])
-			sh, _ := simd.LoadFloat32sPart(shift[i:][:n])
-			v.Sub(mv).MulAdd(sc, sh).StorePart(d[i:][:n])
-		}
+	i := 0
+	for ; i+l <= len(dst); i += l {
+		v := simd.LoadFloat32s(x[i:]).Sub(mv)
+		v.MulAdd(simd.LoadFloat32s(scale[i:]), simd.LoadFloat32s(shift[i:])).Store(dst[i:])
 	}
-}
-
-// blockSums returns Σ x[i] (sq false) or Σ (x[i]−m)² (sq true): each
-// block of block values (the last one may be shorter) summed in float32
-// vectors, the blocks' totals in float64.
-func blockSums(x []float32, block int, m float32, sq bool) float64 {
-	defer clearUpper()
-	mv := simd.BroadcastFloat32s(m)
-	l := mv.Len()
-	var lanesBuf [16]float32 // one vector's lanes (at most 16)
-	var total float64
-	for p := 0; p < len(x); p += block {
-		xs := x[p:min(len(x), p+block)]
-		var acc simd.Float32s
-		i := 0
-		if sq {
-			for ; i+l <= len(xs); i += l {
-				d := simd.LoadFloat32s(xs[i:]).Sub(mv)
-				acc = d.MulAdd(d, acc)
-			}
-		} else {
-			for ; i+l <= len(xs); i += l {
-				acc = acc.Add(simd.LoadFloat32s(xs[i:]))
-			}
-		}
-		if i < len(xs) && !sq { // partial vector: the lanes past the end are zero
-			v, _ := simd.LoadFloat32sPart(xs[i:])
-			acc = acc.Add(v)
-			i = len(xs)
-		}
-		acc.Store(lanesBuf[:l])
-		clearUpper() // scalar float code follows
-		var s float32
-		for _, v := range lanesBuf[:l] {
-			s += v
-		}
-		for _, v := range xs[i:] { // the squared deviations' tail
-			s += (v - m) * (v - m)
-		}
-		total += float64(s)
+	if i < len(dst) { // the tail with partial vectors: scalar float code here would be SSE
+		n := len(dst) - i
+		v, _ := simd.LoadFloat32sPart(x[i:][:n])
+		sc, _ := simd.LoadFloat32sPart(scale[i:][:n])
+		sh, _ := simd.LoadFloat32sPart(shift[i:][:n])
+		v.Sub(mv).MulAdd(sc, sh).StorePart(dst[i:][:n])
 	}
-	return total
 }
 
 // finishRow applies the epilogue to acc and stores it to dst:
