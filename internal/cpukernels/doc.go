@@ -15,8 +15,8 @@
 // (tilePacked); natively the micro-tile reads the rows in place. Single
 // rows (batch-1 linear layers, the last row of an M that is not a
 // multiple of 4) take two panels per call, four independent sums. The
-// depthwise convolution, the Winograd transforms and the norms run one
-// loop per row or image with the epilogue inlined rather than a call per
+// depthwise convolution and the Winograd transforms run one loop per
+// output row or tile with the epilogue inlined rather than a call per
 // pixel or per row of values: in wasm a call, and a slice expression with
 // its bounds checks, costs about as much as a vector's arithmetic.
 // model's BenchmarkCPUPlanProfile shows where a B0 inference spends its
