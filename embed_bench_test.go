@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lowformer/lowformer-webgpu/internal/cputime"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/internal/refdata"
 )
@@ -32,7 +33,7 @@ func BenchmarkEmbedVsLogits(b *testing.B) {
 				gputest.Require(b)
 			}
 			ctx := context.Background()
-			m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be})
+			m, err := Open(ctx, filepath.Join(dir, "evalmodel.pt"), Options{Backend: be, Start: StartSpecialized})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -62,11 +63,11 @@ func BenchmarkEmbedVsLogits(b *testing.B) {
 				for _, i := range rng.Perm(len(runs)) {
 					r := runs[i]
 					start := time.Now()
-					c0, _ := processCPU()
+					c0, _ := cputime.Process()
 					if err := r.f(); err != nil {
 						b.Fatal(err)
 					}
-					c1, _ := processCPU()
+					c1, _ := cputime.Process()
 					times[i] = append(times[i], time.Since(start))
 					cpu[i] = append(cpu[i], c1-c0)
 				}
@@ -77,7 +78,7 @@ func BenchmarkEmbedVsLogits(b *testing.B) {
 				slices.Sort(ts)
 				return float64(ts[len(ts)/2].Microseconds()) / 1000
 			}
-			_, cpuKnown := processCPU()
+			_, cpuKnown := cputime.Process()
 			base, cpuBase := median(times[0]), median(cpu[0])
 			for i, r := range runs {
 				b.ReportMetric(median(times[i]), r.name+"-ms")

@@ -101,7 +101,7 @@ func (p *CPUPlan) prefixView(g *Graph, outs []Value, need []bool) *CPUPlan {
 
 // Run writes the n×Classes logits of the NCHW input into dst (a plan of
 // Plan, whose output is the logits).
-func (p *CPUPlan) Run(dst, input []float32) error { return p.profile(dst, input, nil) }
+func (p *CPUPlan) Run(dst, input []float32) error { return p.profile(dst, input, nil, nil) }
 
 // RunOutputs runs the NCHW input and returns a copy of each output's NHWC
 // activation.
@@ -119,40 +119,47 @@ func (p *CPUPlan) RunOutputs(input []float32) ([][]float32, error) {
 }
 
 // run runs the steps on input. Called with p.mu held.
-func (p *CPUPlan) run(input []float32) error { return p.runTimed(input, nil) }
+func (p *CPUPlan) run(input []float32) error { return p.runTimed(input, nil, nil) }
 
 // runTimed is run that, when times is not nil, adds the time of the input
 // conversion to times["input"] and of each step to its kernel family's
-// entry.
-func (p *CPUPlan) runTimed(input []float32, times map[string]time.Duration) error {
-	start := time.Now()
-	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
-		return err
-	}
+// entry, read from clock (a monotonic time; wall time when nil).
+func (p *CPUPlan) runTimed(input []float32, times map[string]time.Duration, clock func() time.Duration) error {
 	if times == nil {
+		if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
+			return err
+		}
 		for _, step := range p.steps {
 			step()
 		}
 		return nil
 	}
-	times["input"] += time.Since(start)
+	if clock == nil {
+		t0 := time.Now()
+		clock = func() time.Duration { return time.Since(t0) }
+	}
+	start := clock()
+	if _, err := inputNHWC4Into(p.vals[0], input, p.n, p.h, p.w); err != nil {
+		return err
+	}
+	times["input"] += clock() - start
 	for i, step := range p.steps {
-		start = time.Now()
+		start = clock()
 		step()
-		times[p.families[i]] += time.Since(start)
+		times[p.families[i]] += clock() - start
 	}
 	return nil
 }
 
 // profile is Run that also times each step into times (when not nil; see
-// runTimed).
-func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration) error {
+// runTimed) with clock.
+func (p *CPUPlan) profile(dst, input []float32, times map[string]time.Duration, clock func() time.Duration) error {
 	if len(p.outs) != 1 || len(dst) != p.n*p.classes || len(p.vals[p.outs[0]]) != len(dst) {
 		return fmt.Errorf("model: logits buffer has %d values, want %d", len(dst), p.n*p.classes)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.runTimed(input, times); err != nil {
+	if err := p.runTimed(input, times, clock); err != nil {
 		return err
 	}
 	copy(dst, p.vals[p.outs[0]])

@@ -56,13 +56,18 @@ func (a *Attention) Task(t, worker int) {
 	keys.data, values.data = buf[:kb], buf[kb:][:vb]
 	scores := buf[kb+vb:][:L*L]
 	clear(buf[:kb+vb]) // the padding
+	nr := PanelWidth()
+	kd, vd := keys.data, values.data
 	for s := 0; s < L; s++ {
 		tok := x[s*c:][:c]
+		// keysᵀ ([d][L]): token s is column s, in panel s/nr
+		col := kd[s/nr*keys.kp*nr+s%nr:]
 		for i, v := range tok[(j*3+1)*d:][:d] {
-			keys.put(i, s, v) // keysᵀ: [d][L]
+			col[i*nr] = v
 		}
+		// values ([L][d]): token s is row s, nr values in each panel
 		for i, v := range tok[(j*3+2)*d:][:d] {
-			values.put(s, i, v) // values: [L][d]
+			vd[(i/nr*values.kp+s)*nr+i%nr] = v
 		}
 	}
 	// scores[q][s] = q·k_s, then softmax(scale·scores[q]) row by row

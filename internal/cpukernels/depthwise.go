@@ -22,30 +22,46 @@ func NewDepthwise(x []float32, in Geom, k, stride int, w, out []float32, ep Epil
 	return d
 }
 
-// Task computes output row t: each pixel's taps a kernel row at a time
-// (dwRow, whose taps are contiguous in X and W), then the epilogue.
+// Task computes output row t (dwOutRow) from the kernel rows that fall
+// inside the image.
 func (d *Depthwise) Task(t, _ int) {
 	defer clearUpper()
 	n, oy := t/d.Ho, t%d.Ho
 	in, k, c := d.In, d.K, d.In.C
-	pad := k / 2
-	iy0 := oy*d.Str - pad
+	iy0 := oy*d.Str - k/2
 	ky0, ky1 := max(0, -iy0), min(k, in.H-iy0)
-	for ox := 0; ox < d.Wo; ox++ {
-		ix0 := ox*d.Str - pad
-		kx0, kx1 := max(0, -ix0), min(k, in.W-ix0)
-		taps := kx1 - kx0
-		p := t*d.Wo + ox
-		out := d.Out[p*c:][:c]
-		for ky := ky0; ky < ky1; ky++ {
-			x := d.X[((n*in.H+iy0+ky)*in.W+ix0+kx0)*c:][:taps*c]
-			dwRow(out, x, d.W[(ky*k+kx0)*c:][:taps*c], taps, ky == ky0)
-		}
-		ep := d.Ep.rows(p)
-		var res []float32
-		if ep.Res != nil {
-			res = ep.Res[:c]
-		}
-		finishRow(out, out, ep.Bias, res, ep.Act)
-	}
+	g := dwGeom{rows: ky1 - ky0, width: in.W, c: c, k: k, stride: d.Str, wo: d.Wo}
+	x := d.X[((n*in.H)+iy0+ky0)*in.W*c:][:g.rows*in.W*c]
+	dwOutRow(d.Out[t*d.Wo*c:][:d.Wo*c], x, d.W[ky0*k*c:][:g.rows*k*c], g, d.Ep.rows(t*d.Wo))
 }
+
+// dwGeom is the geometry of one output row of a depthwise convolution:
+// rows kernel rows inside the image (x and w start at the first of them),
+// input rows of width pixels of c channels, kernel k, stride, wo output
+// pixels.
+type dwGeom struct{ rows, width, c, k, stride, wo int }
+
+// taps returns output pixel ox's first input column and the range of
+// kernel columns [kx0, kx1) inside the image.
+func (g dwGeom) taps(ox int) (ix0, kx0, kx1 int) {
+	ix0 = ox*g.stride - g.k/2
+	return ix0, max(0, -ix0), min(g.k, g.width-ix0)
+}
+
+// interior returns the first output pixel past ox0 whose taps all lie
+// inside the image from there on for dwBlock pixels, or wo when none does.
+func (g dwGeom) interior(ox0 int) int {
+	for ox := ox0; ox+dwBlock <= g.wo; ox++ {
+		ix0 := ox*g.stride - g.k/2
+		if ix0 >= 0 && (ox+dwBlock-1)*g.stride-g.k/2+g.k <= g.width {
+			return ox
+		}
+	}
+	return g.wo
+}
+
+// dwBlock is the number of output pixels whose sums dwOutRow keeps in
+// registers at once where all their taps lie inside the image: four
+// independent sums (a dependency chain of adds each) and each weight
+// vector loaded once for them.
+const dwBlock = 4

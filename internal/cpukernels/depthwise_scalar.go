@@ -2,17 +2,28 @@
 
 package cpukernels
 
-// dwRow adds Σ_t x[t·c + i]·w[t·c + i] over taps taps to out[i] (c =
-// len(out)), tap by tap; first starts the sums from zero.
-func dwRow(out, x, w []float32, taps int, first bool) {
-	c := len(out)
-	if first {
-		clear(out)
-	}
-	for t := 0; t < taps; t++ {
-		ws := w[t*c:][:c]
-		for ch, v := range x[t*c:][:c] {
-			out[ch] += v * ws[ch]
+// dwOutRow computes one output row of a depthwise convolution (see
+// dwGeom) with the epilogue ep (rows from the row's first pixel on), a
+// channel at a time in the order of the vector loop: each pixel's sum
+// kernel row by kernel row, tap by tap, then the epilogue.
+func dwOutRow(out, x, w []float32, g dwGeom, ep Epilogue) {
+	c, k := g.c, g.k
+	var acc [1]float32
+	for ox := 0; ox < g.wo; ox++ {
+		ix0, kx0, kx1 := g.taps(ox)
+		for i := 0; i < c; i++ {
+			var s float32
+			for r := 0; r < g.rows; r++ {
+				for kx := kx0; kx < kx1; kx++ {
+					s += x[(r*g.width+ix0+kx)*c+i] * w[(r*k+kx)*c+i]
+				}
+			}
+			acc[0] = s
+			var res []float32
+			if ep.Res != nil {
+				res = ep.Res[ox*c+i:][:1]
+			}
+			finishRow(out[ox*c+i:][:1], acc[:], ep.Bias[i:][:1], res, ep.Act)
 		}
 	}
 }

@@ -11,12 +11,21 @@ import "simd"
 func tiles(c, a, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, p1 int, ep Epilogue) {
 	var v simd.Float32s
 	nr := 2 * v.Len()
+	if rows == 1 { // two panels per call: four independent sums
+		for p := p0; p < p1; p += 2 {
+			q := min(p+1, p1-1) // an odd last panel pairs with itself
+			cols := 0
+			if q > p {
+				cols = min(nr, b.N-q*nr)
+			}
+			tileRow(c[0], a[0], res[0], b.panel(p), b.panel(q), b.K, p*nr, min(nr, b.N-p*nr), cols, ep)
+		}
+		return
+	}
 	for p := p0; p < p1; p++ {
 		j0 := p * nr
 		cols := min(nr, b.N-j0)
 		switch {
-		case rows == 1:
-			tileRow(c[0], a[0], res[0], b.panel(p), b.K, j0, cols, ep)
 		case ap != nil:
 			tilePacked(c, res, rows, ap, b.panel(p), j0, cols, ep)
 		default:
@@ -204,33 +213,45 @@ func tileEpilogue(c, res *[mr][]float32, acc *[mr][2]simd.Float32s, rows, j0, co
 	}
 }
 
-// tileRow is tile for a single row (a linear layer at batch 1), without
-// the three repeated rows.
-func tileRow(c, a, res, panel []float32, k, j0, cols int, ep Epilogue) {
-	var c0, c1 simd.Float32s // running totals
+// tileRow is tile for a single row (a linear layer at batch 1, the last
+// row of a GEMM whose M is not a multiple of mr), without the three
+// repeated rows, for two panels at once: panel p0 gives columns
+// [j0, j0+cols0), the next panel p1 the cols1 columns after them (0: p1
+// is computed and dropped). Four sums, each column's in the order of
+// tile, run side by side: one panel's two would wait on the latency of
+// their adds.
+func tileRow(c, a, res, p0, p1 []float32, k, j0, cols0, cols1 int, ep Epilogue) {
+	var c0, c1, c2, c3 simd.Float32s // running totals
 	l := c0.Len()
 	nr := 2 * l
-	panel = panel[:k*nr]
+	p0, p1 = p0[:k*nr], p1[:k*nr]
 	for k0 := 0; k0 < k; k0 += kBlock {
-		var s0, s1 simd.Float32s // this block's sums
+		var s0, s1, s2, s3 simd.Float32s // this block's sums
 		for kk, v := range a[k0:min(k, k0+kBlock)] {
-			p := panel[(k0+kk)*nr:][:nr]
 			x := simd.BroadcastFloat32s(v)
+			p, q := p0[(k0+kk)*nr:][:nr], p1[(k0+kk)*nr:][:nr]
 			s0, s1 = x.MulAdd(simd.LoadFloat32s(p), s0), x.MulAdd(simd.LoadFloat32s(p[l:]), s1)
+			s2, s3 = x.MulAdd(simd.LoadFloat32s(q), s2), x.MulAdd(simd.LoadFloat32s(q[l:]), s3)
 		}
-		c0, c1 = c0.Add(s0), c1.Add(s1)
+		c0, c1, c2, c3 = c0.Add(s0), c1.Add(s1), c2.Add(s2), c3.Add(s3)
 	}
-	var r0, r1 []float32
-	if ep.Res != nil {
-		r0 = res[j0:]
-	}
-	n0, n1 := min(cols, l), cols-l
-	finishVec(c0, c[j0:], ep.Bias[j0:], r0, ep.Act, n0)
-	if n1 > 0 {
-		if r0 != nil {
-			r1 = r0[l:]
+	for i, v := range [4]simd.Float32s{c0, c1, c2, c3} {
+		n := min(l, cols0-i*l)
+		if i >= 2 {
+			n = min(l, cols1-(i-2)*l)
 		}
-		finishVec(c1, c[j0+l:], ep.Bias[j0+l:], r1, ep.Act, n1)
+		if n <= 0 {
+			continue
+		}
+		j := j0 + i*l
+		if i >= 2 {
+			j = j0 + cols0 + (i-2)*l
+		}
+		var r []float32
+		if ep.Res != nil {
+			r = res[j:]
+		}
+		finishVec(v, c[j:], ep.Bias[j:], r, ep.Act, n)
 	}
 	clearUpper()
 }

@@ -108,7 +108,12 @@ func (tc gemmCase) bind(fn act.Func, withRes bool) bound {
 }
 
 func TestGemmMatchesLinearOracle(t *testing.T) {
-	for _, tc := range withB0([]gemmCase{{1, 1, 1}, {3, 7, 5}, {4, 16, 32}, {5, 33, 17}, {13, 64, 70}}, gemmB0) {
+	// Single rows (m = 1, the last row of m = 5 or 13) take column panels
+	// in pairs: an odd last panel alone, full or partial, and pairs whose
+	// second panel is partial (n = 13, 29 with 8-column panels; 29, 45
+	// with 16; 45 with 32).
+	for _, tc := range withB0([]gemmCase{{1, 1, 1}, {3, 7, 5}, {4, 16, 32}, {5, 33, 17}, {13, 64, 70},
+		{5, 9, 13}, {1, 40, 29}, {1, 70, 45}}, gemmB0) {
 		forActs(t, fmt.Sprintf("%dx%dx%d", tc.m, tc.k, tc.n), func(t *testing.T, fn act.Func, withRes bool) {
 			tc.bind(fn, withRes).test(t)
 		})

@@ -52,13 +52,6 @@ func (b *PackedB) Bytes() int64 { return 4 * int64(len(b.data)) }
 // packedLen is the length of the packed data.
 func (b *PackedB) packedLen() int { return b.Panels() * b.kp * PanelWidth() }
 
-// put sets element (kk, j) of the packed matrix (filling data that a
-// kernel packs itself; the padding stays as the caller left it).
-func (b *PackedB) put(kk, j int, v float32) {
-	nr := PanelWidth()
-	b.data[(j/nr*b.kp+kk)*nr+j%nr] = v
-}
-
 // panel returns panel p's kp×PanelWidth values.
 func (b *PackedB) panel(p int) []float32 {
 	size := b.kp * PanelWidth()

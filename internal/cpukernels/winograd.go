@@ -98,7 +98,6 @@ func NewWinograd(x []float32, in Geom, out []float32, u *WinogradWeights, ep Epi
 		zero: Epilogue{Bias: make([]float32, u.Cout)}}
 	c.tiles = in.N * c.tilesY * c.tilesX
 	c.split = newSplit(c.tiles, u.U[0].Panels(), s.Workers())
-	s.need(max(32*in.C, 12*u.Cout))
 	s.needShared(WinogradSharedFloats(in, u.Cout))
 	s.needPack(u.U[0])
 	c.phases = [3]runner{{c.tiles, c.inputTask}, {16 * c.split.tasks(), c.gemmTask}, {c.tiles, c.outputTask}}
@@ -112,16 +111,18 @@ func (c *Winograd) Run() {
 	}
 }
 
-// v is transform element e's transformed input, tiles×Cin.
-func (c *Winograd) v(e int) []float32 {
-	n := c.tiles * c.In.C
-	return c.scratch.shared[e*n:][:n]
-}
+// v is the transformed inputs, tile-major ([tile][element][Cin]): element
+// e of tile t at v()[(16t+e)·Cin:], so that a tile's input transform
+// writes one contiguous block; the GEMM of element e reads its rows with
+// a stride of 16·Cin.
+func (c *Winograd) v() []float32 { return c.scratch.shared[:16*c.tiles*c.In.C] }
 
-// m is transform element e's GEMM result, tiles×Cout.
-func (c *Winograd) m(e int) []float32 {
-	n := c.tiles * c.U.Cout
-	return c.scratch.shared[16*c.tiles*c.In.C+e*n:][:n]
+// m is the GEMM results, tile-major as v ([tile][element][Cout]), so that
+// a tile's output transform reads one contiguous block (element-major,
+// its 16 rows lie tiles·Cout apart and the transform waits on cache
+// misses: the output transform of B0's 14×14 layers took 3–4× longer).
+func (c *Winograd) m() []float32 {
+	return c.scratch.shared[16*c.tiles*c.In.C:][:16*c.tiles*c.U.Cout]
 }
 
 // tile returns tile t's image and top-left output pixel.
@@ -131,41 +132,24 @@ func (c *Winograd) tile(t int) (n, oy, ox int) {
 }
 
 // inputTask writes Bᵀ d B of tile t's 4×4 input patch d (zeros outside
-// the image) to row t of the 16 transformed inputs.
-func (c *Winograd) inputTask(t, worker int) {
+// the image) to tile t's block of the transformed inputs: the patch is
+// copied there, then winoInput transforms it in place.
+func (c *Winograd) inputTask(t, _ int) {
 	cin := c.In.C
-	buf := c.scratch.get(worker, 32*cin)
-	var d, tmp, v [16][]float32
-	for e := range d {
-		d[e], tmp[e] = buf[e*cin:][:cin], buf[(16+e)*cin:][:cin]
-		v[e] = c.v(e)[t*cin:][:cin]
-	}
+	d := c.v()[16*t*cin:][:16*cin]
 	n, oy, ox := c.tile(t)
 	for i := 0; i < 4; i++ {
 		for j := 0; j < 4; j++ {
+			dst := d[(i*4+j)*cin:][:cin]
 			iy, ix := oy-1+i, ox-1+j
 			if iy < 0 || iy >= c.In.H || ix < 0 || ix >= c.In.W {
-				clear(d[i*4+j])
+				clear(dst)
 				continue
 			}
-			copy(d[i*4+j], c.X[((n*c.In.H+iy)*c.In.W+ix)*cin:][:cin])
+			copy(dst, c.X[((n*c.In.H+iy)*c.In.W+ix)*cin:][:cin])
 		}
 	}
-	for j := 0; j < 4; j++ { // tmp = Bᵀ d, column by column
-		inputTransform(tmp[j], tmp[4+j], tmp[8+j], tmp[12+j], d[j], d[4+j], d[8+j], d[12+j])
-	}
-	for i := 0; i < 4; i++ { // v = tmp B, row by row
-		inputTransform(v[i*4], v[i*4+1], v[i*4+2], v[i*4+3], tmp[i*4], tmp[i*4+1], tmp[i*4+2], tmp[i*4+3])
-	}
-}
-
-// inputTransform applies Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1] to
-// four channel vectors x0..x3.
-func inputTransform(y0, y1, y2, y3, x0, x1, x2, x3 []float32) {
-	addScaled(y0, x0, x2, -1)
-	addScaled(y1, x1, x2, 1)
-	addScaled(y2, x2, x1, -1)
-	addScaled(y3, x1, x3, -1)
+	winoInput(d, cin, d, cin)
 }
 
 // gemmTask multiplies one transform element's inputs by its weights for
@@ -176,50 +160,22 @@ func (c *Winograd) gemmTask(t, worker int) {
 	e := t / per
 	i0, rows, p0, p1 := c.split.at(t % per)
 	cin, cout := c.In.C, c.U.Cout
-	GemmBlock(c.m(e)[i0*cout:], cout, c.v(e)[i0*cin:], cin, rows, c.U.U[e], p0, p1, c.zero, c.scratch.pack(worker, c.U.U[e]))
+	GemmBlock(c.m()[(16*i0+e)*cout:], 16*cout, c.v()[(16*i0+e)*cin:], 16*cin, rows, c.U.U[e], p0, p1, c.zero, c.scratch.pack(worker, c.U.U[e]))
 }
 
 // outputTask writes the 2×2 output pixels of tile t (those inside the
-// image): Aᵀ m A with the epilogue.
-func (c *Winograd) outputTask(t, worker int) {
-	cout := c.U.Cout
-	buf := c.scratch.get(worker, 12*cout)
-	var m [16][]float32
-	var s [8][]float32
-	var y [4][]float32
-	for e := range m {
-		m[e] = c.m(e)[t*cout:][:cout]
-	}
-	for i := range s {
-		s[i] = buf[i*cout:][:cout]
-	}
-	for i := range y {
-		y[i] = buf[(8+i)*cout:][:cout]
-	}
-	for j := 0; j < 4; j++ { // s = Aᵀ m, column by column
-		outputTransform(s[j], s[4+j], m[j], m[4+j], m[8+j], m[12+j])
-	}
-	for i := 0; i < 2; i++ { // y = s A, row by row
-		outputTransform(y[i*2], y[i*2+1], s[i*4], s[i*4+1], s[i*4+2], s[i*4+3])
-	}
+// image): Aᵀ m A with the epilogue (winoOutput).
+func (c *Winograd) outputTask(t, _ int) {
+	var pix [4]int // output pixel of each of the tile's four, -1 outside the image
 	n, oy, ox := c.tile(t)
-	for r := 0; r < 2 && oy+r < c.In.H; r++ {
-		for q := 0; q < 2 && ox+q < c.In.W; q++ {
-			p := (n*c.In.H+oy+r)*c.In.W + ox + q
-			var res []float32
-			if c.Ep.Res != nil {
-				res = c.Ep.Res[p*c.Ep.LdRes:][:cout]
+	for r := 0; r < 2; r++ {
+		for q := 0; q < 2; q++ {
+			pix[r*2+q] = -1
+			if oy+r < c.In.H && ox+q < c.In.W {
+				pix[r*2+q] = (n*c.In.H+oy+r)*c.In.W + ox + q
 			}
-			finishRow(c.Out[p*cout:][:cout], y[r*2+q], c.Ep.Bias, res, c.Ep.Act)
 		}
 	}
-}
-
-// outputTransform applies Aᵀ = [1 1 1 0; 0 1 −1 −1] to four channel
-// vectors x0..x3.
-func outputTransform(y0, y1, x0, x1, x2, x3 []float32) {
-	addScaled(y0, x0, x1, 1)
-	addScaled(y0, y0, x2, 1)
-	addScaled(y1, x1, x2, -1)
-	addScaled(y1, y1, x3, -1)
+	cout := c.U.Cout
+	winoOutput(c.Out, c.m()[16*t*cout:][:16*cout], cout, cout, &pix, c.Ep)
 }
