@@ -418,46 +418,42 @@ func classificationJS(c classification) map[string]any {
 	return map[string]any{"predictions": preds, "timings": t}
 }
 
-// warmup(id) → {ms}: readies the model for one image at its native side
-// (Model.Warmup): on the GPU, every shader is compiled now rather than on
-// the first classification.
-// (warmup's result: {ms, phase}, the phase after it: "specializing" for a
-// progressive GPU model, whose first run starts the specialization.)
+// warmup(id) → {ms, phase}: readies the model for one image at its native
+// side (Model.Warmup): on the GPU, every shader is compiled now rather than
+// on the first classification. The phase after it is "specializing" for a
+// progressive GPU model, whose first run starts the specialization.
 func (a *api) warmup(args []safejs.Value) (work, error) {
-	if err := needArgs(args, 1, "warmup(id)"); err != nil {
-		return nil, err
-	}
-	h, err := a.handle(args[0])
-	if err != nil {
-		return nil, err
-	}
-	return func() (any, error) {
-		t0 := time.Now()
-		if err := h.Warmup(context.Background(), 1, 0); err != nil {
-			return nil, err
-		}
-		return map[string]any{"ms": ms(time.Since(t0)), "phase": string(h.Info().Phase)}, nil
-	}, nil
+	return a.timedPhase(args, "warmup(id)", func(m *lowformer.Model) error {
+		return m.Warmup(context.Background(), 1, 0)
+	})
 }
 
-// waitSpecialized(id) → {phase, ms}: resolves when a progressive GPU
+// waitSpecialized(id) → {ms, phase}: resolves when a progressive GPU
 // model's plans run on specialized pipelines (Model.WaitSpecialized; at
 // once on the CPU and for start "specialized"). The specialization starts
 // after the model's first run.
 func (a *api) waitSpecialized(args []safejs.Value) (work, error) {
-	if err := needArgs(args, 1, "waitSpecialized(id)"); err != nil {
+	return a.timedPhase(args, "waitSpecialized(id)", func(m *lowformer.Model) error {
+		return m.WaitSpecialized(context.Background())
+	})
+}
+
+// timedPhase is the work of an op that runs step on the model of args[0]
+// and gives {ms, phase}: how long step took and the model's phase after it.
+func (a *api) timedPhase(args []safejs.Value, usage string, step func(*lowformer.Model) error) (work, error) {
+	if err := needArgs(args, 1, usage); err != nil {
 		return nil, err
 	}
-	h, err := a.handle(args[0])
+	m, err := a.handle(args[0])
 	if err != nil {
 		return nil, err
 	}
 	return func() (any, error) {
 		t0 := time.Now()
-		if err := h.WaitSpecialized(context.Background()); err != nil {
+		if err := step(m); err != nil {
 			return nil, err
 		}
-		return map[string]any{"phase": string(h.Info().Phase), "ms": ms(time.Since(t0))}, nil
+		return map[string]any{"ms": ms(time.Since(t0)), "phase": string(m.Info().Phase)}, nil
 	}, nil
 }
 
