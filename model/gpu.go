@@ -143,13 +143,19 @@ func (m *GPU) MemoryBytes() int64 {
 // for a progressive model's background compilation to stop (it stops
 // after the pipelines being compiled, a few at a time).
 func (m *GPU) Close() {
-	defer m.bg.Wait()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
+	already := m.closed
+	m.closed = true
+	m.mu.Unlock()
+	// The background specialization sees closed between two steps and
+	// stops; until it has, it may be dispatching pipelines of the cache
+	// (warm), so nothing is released before it returns.
+	m.bg.Wait()
+	if already {
 		return
 	}
-	m.closed = true
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, p := range m.plans {
 		p.release()
 	}

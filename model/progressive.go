@@ -231,12 +231,19 @@ func (m *GPU) warm(p *Plan) error {
 		if closed {
 			return errClosed
 		}
+		if warmHook != nil {
+			warmHook(m)
+		}
 		if _, err := p.dev.Run([]gpu.Dispatch{d}, nil, 0, 0); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// warmHook, when set (by tests), runs in warm between its check that the
+// model is open and the dispatch.
+var warmHook func(*GPU)
 
 // prepareChunk is how many pipelines preparePipelines compiles at a time,
 // checking between two batches whether the model was closed.

@@ -93,3 +93,53 @@ func TestProgressiveMatchesReference(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseDuringSpecializationWarmUp closes a progressive model while its
+// background specialization is between its check that the model is open
+// and a warm-up dispatch: Close must wait for that dispatch instead of
+// releasing the pipelines under it (which aborts the process in wgpu).
+func TestCloseDuringSpecializationWarmUp(t *testing.T) {
+	dev := gputest.Device(t)
+	g, _, dir := referenceGraph(t, "E1")
+	input, im := readBin(t, filepath.Join(dir, "input.bin"))
+	n, h, w := im.Shape[0], im.Shape[2], im.Shape[3]
+	m := NewProgressiveGPU(dev, g, kernels.Target{Set: kernels.SetCPU}, nil)
+	closing := make(chan struct{})
+	var once sync.Once
+	warmHook = func(gm *GPU) {
+		if gm != m {
+			return
+		}
+		once.Do(func() {
+			go func() { m.Close(); close(closing) }()
+			for {
+				gm.mu.Lock()
+				closed := gm.closed
+				gm.mu.Unlock()
+				if closed {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	defer func() { warmHook = nil }()
+	p, err := m.Plan(n, h, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(input); err != nil { // the first run starts the specialization
+		t.Fatal(err)
+	}
+	select {
+	case <-closing:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("Close did not return")
+	}
+	if ph := m.Phase(); ph == PhaseSpecialized {
+		t.Errorf("phase %s after Close during the warm-up; the swap should not have happened", ph)
+	}
+	if _, err := m.Plan(n, h, w); err == nil {
+		t.Error("Plan after Close gave no error")
+	}
+}
