@@ -48,7 +48,10 @@ describe('debug.dumpWGSL', { skip: why || noModel }, () => {
   it('true logs every shader; a function gets the same; the worker forwards them; new shapes add theirs', { timeout: 240000 }, async () => {
     const from = s.page.log.length;
     const r = await s.page.evaluate(async (weights) => {
-      const load = (opts) => LowFormer.load({ weights, cache: false, ...opts });
+      // Specialized starts: a progressive one would serve a new shape from
+      // its generic pipelines and dump the specialized ones whenever the
+      // background compile gets to them.
+      const load = (opts) => LowFormer.load({ weights, cache: false, start: 'specialized', ...opts });
       const logged = await load({ debug: { dumpWGSL: true } });
       const backend = logged.info.backend;
       await logged.dispose();
