@@ -68,6 +68,13 @@ func (a *api) embedEncoded(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodedThen(b, func(img image.Image) (map[string]any, error) { return embedImage(hd, img, opt) }), nil
+}
+
+// decodedThen is the work of an op on an encoded image (classifyEncoded,
+// embedEncoded): decode b, run on the image, and add the decoding time
+// (timings.decode), width and height to run's result.
+func decodedThen(b []byte, run func(image.Image) (map[string]any, error)) work {
 	return func() (any, error) {
 		t0 := time.Now()
 		img, err := decodeFile(b)
@@ -75,14 +82,14 @@ func (a *api) embedEncoded(args []safejs.Value) (work, error) {
 			return nil, err
 		}
 		decode := time.Since(t0)
-		out, err := embedImage(hd, img, opt)
+		out, err := run(img)
 		if err != nil {
 			return nil, err
 		}
 		out["timings"].(map[string]any)["decode"] = ms(decode)
 		out["width"], out["height"] = img.Bounds().Dx(), img.Bounds().Dy()
 		return out, nil
-	}, nil
+	}
 }
 
 // decodeFile decodes an image file with the Go decoders of the native

@@ -231,22 +231,13 @@ func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() (any, error) {
-		t0 := time.Now()
-		img, err := decodeFile(b)
-		if err != nil {
-			return nil, err
-		}
-		decode := time.Since(t0)
+	return decodedThen(b, func(img image.Image) (map[string]any, error) {
 		c, err := classifyImage(context.Background(), hd, img, opt)
 		if err != nil {
 			return nil, err
 		}
-		c.Decode = &decode
-		out := classificationJS(c)
-		out["width"], out["height"] = img.Bounds().Dx(), img.Bounds().Dy()
-		return out, nil
-	}, nil
+		return classificationJS(c), nil
+	}), nil
 }
 
 // classifyOptions reads {topK, size, scoreThreshold, categoryAllowlist,
