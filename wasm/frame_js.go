@@ -41,11 +41,7 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 	if size < lowformer.MinSide || size > lowformer.MaxClassifySide {
 		return nil, fmt.Errorf("lowformer: size %d outside %d..%d", size, lowformer.MinSide, lowformer.MaxClassifySide)
 	}
-	pix, err := argBytes(args[0], "pixels")
-	if err != nil {
-		return nil, err
-	}
-	img, err := pixelsImage(pix, w, h)
+	img, err := pixelsArg(args[0], w, h)
 	if err != nil {
 		return nil, err
 	}

@@ -163,19 +163,7 @@ func (a *api) logits(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 3, "logits(id, input: Float32Array, shape: [n,3,h,w])"); err != nil {
 		return nil, err
 	}
-	h, err := a.handle(args[0])
-	if err != nil {
-		return nil, err
-	}
-	shape, err := argInts(args[2], "shape")
-	if err != nil {
-		return nil, err
-	}
-	x, err := argFloat32s(args[1], "input")
-	if err != nil {
-		return nil, err
-	}
-	n, ht, w, err := checkShape(shape, len(x))
+	h, x, n, ht, w, err := a.tensorArgs(args)
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +453,6 @@ func (a *api) dispose(args []safejs.Value) (work, error) {
 	return func() (any, error) { return true, h.Close() }, nil
 }
 
-// handle returns the open model of the handle number v.
 // modelAndSize reads the arguments (id, source, width, height) that
 // classify, embed and frame share: the model and the image's size.
 func (a *api) modelAndSize(args []safejs.Value) (*lowformer.Model, int, int, error) {
@@ -497,6 +484,7 @@ func pixelsArg(v safejs.Value, width, height int) (*image.NRGBA, error) {
 	return pixelsImage(pix, width, height)
 }
 
+// handle returns the open model of the handle number v.
 func (a *api) handle(v safejs.Value) (*lowformer.Model, error) {
 	id, err := argInt(v, "model handle")
 	if err != nil {

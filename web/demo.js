@@ -7,6 +7,8 @@
 // node_modules/lowformer-webgpu.
 import { LowFormer } from 'lowformer-webgpu';
 
+/** How many of a live session's latest frame times the steady-state median covers. */
+const LIVE_RUNS = 300;
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -422,7 +424,10 @@ function setLive(on) {
   const preprocess = state.model.info.backend === 'gpu' ? 'gpu' : 'cpu';
   $('live-stats').textContent = `starting (${preprocess} preprocessing)…`;
   state.liveHandle = state.model.classifyStream($('camera'), (r) => {
+    // The first run and the latest LIVE_RUNS: a live session must not make
+    // each frame's render (a copy and sort of the runs) grow without end.
     state.runs.push(r.timings.total);
+    if (state.runs.length > LIVE_RUNS + 1) state.runs.splice(1, 1);
     render(r);
     const t = r.timings;
     const pre = (t.pixels ?? 0) + (t.preprocess ?? 0);
