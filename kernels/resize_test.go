@@ -3,7 +3,6 @@
 package kernels
 
 import (
-	"encoding/binary"
 	"fmt"
 	"image"
 	"image/draw"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
@@ -32,15 +32,6 @@ func photo(t *testing.T, name string) *image.RGBA {
 	m := image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
 	draw.Draw(m, m.Rect, img, img.Bounds().Min, draw.Src)
 	return m
-}
-
-// int32Bytes is v as little-endian bytes.
-func int32Bytes(v []int32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
-	}
-	return b
 }
 
 // TestResizeMatchesCPU preprocesses the repository's photos, cropped to
@@ -94,12 +85,12 @@ func TestResizeMatchesCPU(t *testing.T) {
 					defer b.Release()
 					srcRes = gpu.BufferRes(b)
 				}
-				ht, err := d.NewBufferBytes("htaps", int32Bytes(hk.TapTable(r.H)))
+				ht, err := d.NewBufferBytes("htaps", wgpu.ToBytes(hk.TapTable(r.H)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer ht.Release()
-				vt, err := d.NewBufferBytes("vtaps", int32Bytes(vk.TapTable(r.V)))
+				vt, err := d.NewBufferBytes("vtaps", wgpu.ToBytes(vk.TapTable(r.V)))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -3,7 +3,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -45,22 +44,22 @@ type preprocessor struct {
 	h, v              kernels.Resize
 	htaps, vtaps, mid *wgpu.Buffer
 
-	mu     sync.Mutex
-	hSrc   ImageSource // the source of hGroup
-	hGroup *wgpu.BindGroup
-	vIn    *wgpu.Buffer // the input buffer of vGroup
-	vGroup *wgpu.BindGroup
+	mu    sync.Mutex
+	hSrc  ImageSource  // the source of hPass
+	hPass gpu.Dispatch // the horizontal pass, kept across frames of one source
+	vIn   *wgpu.Buffer // the input buffer of vPass
+	vPass gpu.Dispatch // the vertical pass, kept across frames into one input
 }
 
 func (p *preprocessor) release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, g := range []*wgpu.BindGroup{p.hGroup, p.vGroup} {
-		if g != nil {
-			g.Release()
+	for _, d := range []gpu.Dispatch{p.hPass, p.vPass} {
+		if d.Group != nil {
+			d.Group.Release()
 		}
 	}
-	p.hGroup, p.vGroup = nil, nil
+	p.hPass, p.vPass = gpu.Dispatch{}, gpu.Dispatch{}
 	for _, b := range []*wgpu.Buffer{p.htaps, p.vtaps, p.mid} {
 		if b != nil {
 			b.Release()
@@ -112,7 +111,11 @@ func (m *GPU) runImage(p *Plan, pre *preprocessor, src ImageSource) ([]float32, 
 		return nil, nil, err
 	}
 	defer release()
-	flat, err := p.dev.RunReadAll(p.readback, append(ds, p.dispatches...), p.copies)
+	if len(p.imageRun) != len(ds)+len(p.dispatches) {
+		p.imageRun = append(make([]gpu.Dispatch, len(ds), len(ds)+len(p.dispatches)), p.dispatches...)
+	}
+	copy(p.imageRun, ds)
+	flat, err := p.dev.RunReadAll(p.readback, p.imageRun, p.copies)
 	return flat, p.onRun, err
 }
 
@@ -236,8 +239,8 @@ func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
 	hk, vk := kernels.ChooseResize(r, key.texture, 0)
 	p := &preprocessor{h: hk, v: vk}
 	var err error
-	if p.htaps, err = m.dev.NewBufferBytes("resize-htaps", int32Bytes(hk.TapTable(r.H))); err == nil {
-		if p.vtaps, err = m.dev.NewBufferBytes("resize-vtaps", int32Bytes(vk.TapTable(r.V))); err == nil {
+	if p.htaps, err = m.dev.NewBufferBytes("resize-htaps", wgpu.ToBytes(hk.TapTable(r.H))); err == nil {
+		if p.vtaps, err = m.dev.NewBufferBytes("resize-vtaps", wgpu.ToBytes(vk.TapTable(r.V))); err == nil {
 			p.mid, err = m.dev.NewBuffer("resize-mid", uint64(4*hk.MidWords()))
 		}
 	}
@@ -278,42 +281,46 @@ func (m *GPU) preDispatches(pre *preprocessor, src ImageSource, in *wgpu.Buffer)
 	return []gpu.Dispatch{h, v}, pre.mu.Unlock, nil
 }
 
-// dispatch is the vertical or horizontal pass of p on src into in, from
-// the cached bind group when it was made for them. Called with p.mu held.
+// dispatch is the vertical or horizontal pass of p on src into in: the
+// one kept from the last frame when it was made for them. Called with p.mu
+// held.
 func (p *preprocessor) dispatch(cache *kernels.Cache, vertical bool, src ImageSource, in *wgpu.Buffer) (gpu.Dispatch, error) {
-	k, group := p.h, &p.hGroup
-	res := []gpu.Resource{{View: src.View}, gpu.BufferRes(p.htaps), gpu.BufferRes(p.mid)}
-	if src.Buffer != nil {
-		res[0] = gpu.BufferRes(src.Buffer)
-	}
-	same := *group != nil && p.hSrc.View == src.View && (src.Buffer == nil) == (p.hSrc.Buffer == nil) &&
-		(src.Buffer == nil || gpu.SameBuffer(p.hSrc.Buffer, src.Buffer))
 	if vertical {
-		k, group = p.v, &p.vGroup
-		res = []gpu.Resource{gpu.BufferRes(p.mid), gpu.BufferRes(p.vtaps), gpu.BufferRes(in)}
-		same = *group != nil && p.vIn == in
-	}
-	if same {
-		pl, err := cache.Pipeline(k)
-		if err != nil {
-			return gpu.Dispatch{}, err
+		if p.vPass.Group != nil && p.vIn == in {
+			return p.vPass, nil
 		}
-		x, y, z := k.Workgroups()
-		return gpu.Dispatch{Pipeline: pl, Group: *group, X: x, Y: y, Z: z}, nil
+		d, err := renew(cache, p.v, &p.vPass, gpu.BufferRes(p.mid), gpu.BufferRes(p.vtaps), gpu.BufferRes(in))
+		if err == nil {
+			p.vIn = in
+		}
+		return d, err
 	}
+	if p.hPass.Group != nil && p.hSrc.View == src.View && (src.Buffer == nil) == (p.hSrc.Buffer == nil) &&
+		(src.Buffer == nil || gpu.SameBuffer(p.hSrc.Buffer, src.Buffer)) {
+		return p.hPass, nil
+	}
+	from := gpu.Resource{View: src.View}
+	if src.Buffer != nil {
+		from = gpu.BufferRes(src.Buffer)
+	}
+	d, err := renew(cache, p.h, &p.hPass, from, gpu.BufferRes(p.htaps), gpu.BufferRes(p.mid))
+	if err == nil {
+		p.hSrc = src
+	}
+	return d, err
+}
+
+// renew makes k's dispatch on res and keeps it in *kept, releasing the
+// bind group of the one it replaces.
+func renew(cache *kernels.Cache, k kernels.Resize, kept *gpu.Dispatch, res ...gpu.Resource) (gpu.Dispatch, error) {
 	d, err := cache.Dispatch(k, res...)
 	if err != nil {
 		return gpu.Dispatch{}, err
 	}
-	if *group != nil {
-		(*group).Release()
+	if kept.Group != nil {
+		kept.Group.Release()
 	}
-	*group = d.Group
-	if vertical {
-		p.vIn = in
-	} else {
-		p.hSrc = src
-	}
+	*kept = d
 	return d, nil
 }
 
@@ -328,13 +335,4 @@ func (m *GPU) releaseImages() {
 		t.Release()
 	}
 	m.images = nil
-}
-
-// int32Bytes is v as little-endian bytes.
-func int32Bytes(v []int32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
-	}
-	return b
 }

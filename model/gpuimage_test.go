@@ -131,7 +131,7 @@ func TestGPUPreprocessKeepsBindGroups(t *testing.T) {
 				}
 			}
 		}
-		groups = append(groups, pre.hGroup)
+		groups = append(groups, pre.hPass.Group)
 	}
 	if groups[0] != groups[1] || groups[2] != groups[3] || groups[1] == groups[2] || groups[3] == groups[4] {
 		t.Errorf("bind groups of buffers 0, 0, 1, 1, 0: %p %p %p %p %p: want the same for a repeated buffer only", groups...)

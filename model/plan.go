@@ -26,12 +26,15 @@ type Plan struct {
 	outs       []Value    // the values read back (the logits for a plan of GPU.Plan)
 	copies     []gpu.Copy // their arena ranges, in order
 	dispatches []gpu.Dispatch
-	mu         sync.Mutex
-	readback   *gpu.Readback // logits staging buffer, reused by every run
-	nhwc       []float32     // the NHWC input of the last run, reused
-	shapes     []Shape
-	val        map[Value]*wgpu.Buffer // pinned values
-	params     *wgpu.Buffer           // the generic kernels' Params, one slot per step (nil: none)
+	// imageRun is dispatches behind room for the preprocessing passes of an
+	// image run (runImage fills it under mu, so a frame allocates none).
+	imageRun []gpu.Dispatch
+	mu       sync.Mutex
+	readback *gpu.Readback // logits staging buffer, reused by every run
+	nhwc     []float32     // the NHWC input of the last run, reused
+	shapes   []Shape
+	val      map[Value]*wgpu.Buffer // pinned values
+	params   *wgpu.Buffer           // the generic kernels' Params, one slot per step (nil: none)
 	// next is the plan that replaced this one (a progressive model's
 	// specialized plan); set when this one is retired and released.
 	next *Plan
