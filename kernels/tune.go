@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lowformer/lowformer-webgpu/tuning"
 )
@@ -113,7 +114,7 @@ func (t Target) tunedConv(n, h, w, cin, cout, k, stride int, e Epilogue) (d Conv
 		return d, wg, 0, false
 	}
 	if c.Winograd > 0 {
-		if k != 3 || stride != 1 || !isWinogradSide(c.Winograd) {
+		if k != 3 || stride != 1 || !slices.Contains(winogradTileSizes, c.Winograd) {
 			return d, wg, 0, false
 		}
 		wg, _ = winogradFor(n, h, w, cin, cout, c.Winograd, e)
@@ -127,15 +128,6 @@ func (t Target) tunedConv(n, h, w, cin, cout, k, stride int, e Epilogue) (d Conv
 	}
 	d = Conv{N: n, H: h, W: w, Cin: cin, Cout: cout, K: k, Stride: stride, Epilogue: e, Tile: tile, Coop: co, Tex: tex}
 	return d, wg, 0, d.validate() == nil
-}
-
-func isWinogradSide(m int) bool {
-	for _, s := range winogradTileSizes {
-		if s == m {
-			return true
-		}
-	}
-	return false
 }
 
 // tunedLinear is the table's Linear for the key, if legal.

@@ -3,6 +3,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -230,7 +231,7 @@ func (m *GPU) Tune(ctx context.Context, tb *tuning.Table, n, h, w int, opt TuneO
 					todo = append(todo, k)
 				}
 			}
-			slices.SortStableFunc(todo, func(a, b tuneKey) int { return -cmpFloat(defMs(a), defMs(b)) })
+			slices.SortStableFunc(todo, func(a, b tuneKey) int { return cmp.Compare(defMs(b), defMs(a)) })
 			round = slices.Clone(todo[:min(len(todo), tuneRoundKeys)])
 			for i, k := range round {
 				force[k.Key] = pending(k)[0]
@@ -333,16 +334,6 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // tuneRound builds the plan forcing force's choices, times the first op
