@@ -16,18 +16,20 @@ func init() {
 	register("tune", "measure the dense kernels' candidates on this adapter and store the fastest in a tuning table", runTune)
 }
 
-// tuneFlags are the flags of the tune command.
+// tuneFlags are the flags of the tune command: the model's weights,
+// variant and kernel set (its backend is the GPU, without a tuning table),
+// and the tuned plan's shape, budget and output.
 type tuneFlags struct {
-	weights, variant, kernels, out string
-	size, batch                    int
-	budget                         time.Duration
+	model       modelFlags
+	out         string
+	size, batch int
+	budget      time.Duration
 }
 
 func addTuneFlags(fs *flag.FlagSet) *tuneFlags {
-	f := &tuneFlags{}
-	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors), or a folder or .zip of the official download (pick one with -variant)")
-	fs.StringVar(&f.variant, "variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
-	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage+" (the table's defaults)")
+	f := &tuneFlags{model: modelFlags{backend: "gpu", tuning: "off", start: string(lowformer.StartProgressive)}}
+	f.model.addWeightFlags(fs)
+	fs.StringVar(&f.model.kernels, "kernels", "", kernelsUsage+" (the table's defaults)")
 	fs.StringVar(&f.out, "o", "", "tuning table `file` to continue (when it exists for this adapter) and write after each round; empty: the adapter's cache file under the user cache folder, which every command then uses")
 	fs.IntVar(&f.size, "size", 224, "input height and width of the tuned plan")
 	fs.IntVar(&f.batch, "batch", 1, "images per run of the tuned plan")
@@ -36,17 +38,16 @@ func addTuneFlags(fs *flag.FlagSet) *tuneFlags {
 }
 
 func (f *tuneFlags) check() error {
+	if err := f.model.check(); err != nil {
+		return err
+	}
 	switch {
-	case f.weights == "" && defaultWeights == nil:
-		return errNoWeights
 	case f.size < minSize || f.size > maxSize:
 		return fmt.Errorf("-size %d: want %d..%d", f.size, minSize, maxSize)
 	case f.batch < 1 || f.batch > 1<<10:
 		return fmt.Errorf("-batch %d: want 1..1024", f.batch)
 	case f.budget <= 0:
 		return fmt.Errorf("-budget %v: want a positive duration such as 60s", f.budget)
-	case !validKernels(f.kernels):
-		return fmt.Errorf("-kernels %q: want auto, cpu or gpu", f.kernels)
 	case !lowformer.GPUSupported:
 		return lowformer.ErrNoGPUSupport
 	}
@@ -62,9 +63,8 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	mf := &modelFlags{weights: f.weights, backend: "gpu", variant: f.variant, kernels: f.kernels, tuning: "off"}
 	ctx := context.Background()
-	m, err := mf.open(ctx, stderr)
+	m, err := f.model.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -55,13 +55,19 @@ func validKernels(s string) bool {
 // -tuning and -start on fs.
 func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	f := &modelFlags{}
-	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors), or a folder or .zip of the official download (pick one with -variant)")
+	f.addWeightFlags(fs)
 	fs.StringVar(&f.backend, "backend", "auto", "where to run: auto (GPU if there is one, else CPU), gpu or cpu")
-	fs.StringVar(&f.variant, "variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
 	fs.StringVar(&f.kernels, "kernels", "", kernelsUsage)
 	fs.StringVar(&f.tuning, "tuning", "", tuningUsage)
 	fs.StringVar(&f.start, "start", "progressive", startUsage)
 	return f
+}
+
+// addWeightFlags registers -weights and -variant, the flags that name the
+// checkpoint, on fs.
+func (f *modelFlags) addWeightFlags(fs *flag.FlagSet) {
+	fs.StringVar(&f.weights, "weights", "", "checkpoint `file` (.pt or .safetensors), or a folder or .zip of the official download (pick one with -variant)")
+	fs.StringVar(&f.variant, "variant", "", "expected `variant` (b0, b1, b15, b3, E1, E2, E3); empty detects it")
 }
 
 // check validates the flags without reading anything, so that command-line
