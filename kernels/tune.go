@@ -162,9 +162,7 @@ func newCands(u Target, key string, def tuning.Choice, tunedOK func(Target) bool
 	return cands{
 		Candidates: Candidates{Key: key, Default: def, Choices: []tuning.Choice{def}},
 		legal: func(ch tuning.Choice) bool {
-			t := u
-			t.Tuned = single(key, ch)
-			return tunedOK(t)
+			return tunedOK(u.Force(map[string]tuning.Choice{key: ch}))
 		},
 	}
 }
@@ -309,17 +307,9 @@ func (t Target) LinearCandidates(batch, k, n int, e Epilogue) Candidates {
 	return c.Candidates
 }
 
-// single is a table holding one chosen choice for key (to check a
-// candidate's legality through the same path plans take, and for tuners
-// that force one candidate).
-func single(key string, c tuning.Choice) *tuning.Table {
-	tb := tuning.New(tuning.Adapter{Description: "candidate"}, "")
-	tb.Record(key, c, tuning.Measured{Choice: c, Ms: 1}, 0)
-	return tb
-}
-
 // Force returns t with a table choosing c for each key of choices (to
-// build a plan of forced candidates; the untuned rules choose the rest).
+// build a plan of forced candidates, and to check a candidate's legality
+// through the same path plans take; the untuned rules choose the rest).
 func (t Target) Force(choices map[string]tuning.Choice) Target {
 	tb := tuning.New(tuning.Adapter{Description: "forced"}, string(t.Set))
 	for k, c := range choices {
