@@ -79,17 +79,25 @@ func (m *GPU) Profile(n, h, w, reps int) ([]DispatchTime, error) {
 	}
 	out := make([]DispatchTime, len(p.Steps))
 	for i, s := range p.Steps {
-		ms, err := timeRepeated(p.dev, p.dispatches[i], reps)
-		if err == nil && ms > 0 && ms*float64(reps) < profileSubmitMs {
-			r := int(math.Ceil(profileSubmitMs / ms))
-			ms, err = timeRepeated(p.dev, p.dispatches[i], min(r, profileMaxReps))
-		}
+		ms, err := timeDispatch(p, i, reps)
 		if err != nil {
 			return nil, fmt.Errorf("model: profiling %s (%s): %w", s.Layer, s.Kernel.Label(), err)
 		}
 		out[i] = DispatchTime{Index: i, Op: s.Op, Layer: s.Layer, Family: Family(s.Kernel), Kernel: s.Kernel.Label(), Ms: ms, Cost: costs[i]}
 	}
 	return out, nil
+}
+
+// timeDispatch times dispatch j of p: the best of 3 submits of at least
+// reps copies, more for a short dispatch (up to a profileSubmitMs submit,
+// at most profileMaxReps copies), in milliseconds per dispatch.
+func timeDispatch(p *Plan, j, reps int) (float64, error) {
+	ms, err := timeRepeated(p.dev, p.dispatches[j], reps)
+	if err == nil && ms > 0 && ms*float64(reps) < profileSubmitMs {
+		r := int(math.Ceil(profileSubmitMs / ms))
+		ms, err = timeRepeated(p.dev, p.dispatches[j], min(r, profileMaxReps))
+	}
+	return ms, err
 }
 
 // timeRepeated returns the best of 3 submits of reps copies of d, per

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -427,6 +426,10 @@ func (m *GPU) tunePlan(t kernels.Target, n, h, w int) (*Plan, func(), error) {
 	return p, release, nil
 }
 
+// tuneReps is the least number of copies of a dispatch per timed submit
+// while tuning (Profile takes its own from the caller).
+const tuneReps = 4
+
 // timeKeys returns the time of the dispatches of each key's op in p.
 func timeKeys(p *Plan, keys []tuneKey) ([]float64, error) {
 	out := make([]float64, len(keys))
@@ -453,7 +456,7 @@ func timeKeys(p *Plan, keys []tuneKey) ([]float64, error) {
 		}
 		for _, j := range steps {
 			s := p.Steps[j]
-			ms, err := timeDispatch(p, j)
+			ms, err := timeDispatch(p, j, tuneReps)
 			if err != nil {
 				return nil, fmt.Errorf("model: timing %s (%s): %w", s.Layer, s.Kernel.Label(), err)
 			}
@@ -461,16 +464,4 @@ func timeKeys(p *Plan, keys []tuneKey) ([]float64, error) {
 		}
 	}
 	return out, nil
-}
-
-// timeDispatch times dispatch j of p as Profile does (at least
-// profileSubmitMs a submit, best of 3).
-func timeDispatch(p *Plan, j int) (float64, error) {
-	const reps = 4
-	ms, err := timeRepeated(p.dev, p.dispatches[j], reps)
-	if err == nil && ms > 0 && ms*reps < profileSubmitMs {
-		r := int(math.Ceil(profileSubmitMs / ms))
-		ms, err = timeRepeated(p.dev, p.dispatches[j], min(r, profileMaxReps))
-	}
-	return ms, err
 }
