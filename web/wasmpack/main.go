@@ -1,0 +1,56 @@
+// Command wasmpack rewrites a WebAssembly module so that it compresses
+// better, without changing what it does: it merges the module's data
+// segments that lie at most -gap bytes apart in memory, writing the gaps
+// out as zeros (see Pack). web/build.sh runs it on every .wasm it builds:
+//
+//	go run ./web/wasmpack web/dist/lowformer.wasm web/dist/lowformer-scalar.wasm
+//
+// For lowformer.wasm it turns ~83 000 segments into a handful: ~0.8 MB
+// more raw, ~0.14 MB less gzip.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	gap := flag.Int("gap", 4096, "merge data segments at most this many bytes apart")
+	out := flag.String("o", "", "write the module here (default: replace the input file)")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: wasmpack [-gap bytes] module.wasm... (each rewritten in place)\n       wasmpack [-gap bytes] -o out.wasm module.wasm")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 || (*out != "" && flag.NArg() != 1) {
+		flag.Usage()
+		os.Exit(2)
+	}
+	for _, in := range flag.Args() {
+		if err := run(in, *out, *gap); err != nil {
+			fmt.Fprintln(os.Stderr, "wasmpack:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func run(in, out string, gap int) error {
+	b, err := os.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	p, st, err := Pack(b, gap)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if out == "" {
+		out = in
+	}
+	if err := os.WriteFile(out, p, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wasmpack: %s: %d data segments → %d (%d zero bytes written out), %d → %d bytes\n",
+		out, st.SegmentsIn, st.SegmentsOut, st.ZeroBytes, len(b), len(p))
+	return nil
+}
