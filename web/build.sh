@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the self-contained static folder web/dist/, which is also the npm
 # package lowformer-webgpu's folder (make package): the JS module, its types,
-# its Node entry and its worker, two builds of the Go code (GOOS=js GOARCH=wasm, stripped) —
+# its Node entry and its worker, two builds of the Go code (GOOS=js
+# GOARCH=wasm, stripped, their data segments merged by web/wasmpack) —
 # lowformer.wasm with GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses
 # the simd packages) and lowformer-scalar.wasm without it, for browsers
 # without wasm SIMD (lowformer.js picks one at run time) — Go's wasm_exec.js,
