@@ -7,6 +7,10 @@
 //
 // For lowformer.wasm it turns ~83 000 segments into a handful: ~0.8 MB
 // more raw, ~0.14 MB less gzip.
+//
+// With -strip-lines it also zeroes the Go runtime's pc→line and pc→file
+// tables, which only tracebacks read (they then show ?:0 for file:line):
+// ~0.12 MB less gzip for lowformer.wasm.
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 func main() {
 	gap := flag.Int("gap", 4096, "merge data segments at most this many bytes apart")
 	out := flag.String("o", "", "write the module here (default: replace the input file)")
+	strip := flag.Bool("strip-lines", false, "also remove the Go runtime's pc→line and pc→file tables (tracebacks show ?:0 for file:line)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: wasmpack [-gap bytes] module.wasm... (each rewritten in place)\n       wasmpack [-gap bytes] -o out.wasm module.wasm")
 		flag.PrintDefaults()
@@ -28,19 +33,19 @@ func main() {
 		os.Exit(2)
 	}
 	for _, in := range flag.Args() {
-		if err := run(in, *out, *gap); err != nil {
+		if err := run(in, *out, Options{Gap: *gap, StripLines: *strip}); err != nil {
 			fmt.Fprintln(os.Stderr, "wasmpack:", err)
 			os.Exit(1)
 		}
 	}
 }
 
-func run(in, out string, gap int) error {
+func run(in, out string, opt Options) error {
 	b, err := os.ReadFile(in)
 	if err != nil {
 		return err
 	}
-	p, st, err := Pack(b, gap)
+	p, st, err := Pack(b, opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
@@ -50,7 +55,11 @@ func run(in, out string, gap int) error {
 	if err := os.WriteFile(out, p, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("wasmpack: %s: %d data segments → %d (%d zero bytes written out), %d → %d bytes\n",
-		out, st.SegmentsIn, st.SegmentsOut, st.ZeroBytes, len(b), len(p))
+	lines := ""
+	if opt.StripLines {
+		lines = fmt.Sprintf(", %d bytes of line tables zeroed", st.LineBytes)
+	}
+	fmt.Printf("wasmpack: %s: %d data segments → %d (%d zero bytes written out%s), %d → %d bytes\n",
+		out, st.SegmentsIn, st.SegmentsOut, st.ZeroBytes, lines, len(b), len(p))
 	return nil
 }

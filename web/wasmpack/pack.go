@@ -23,14 +23,24 @@ type segment struct {
 	data   []byte
 }
 
+// Options say what Pack does.
+type Options struct {
+	// Gap is the most bytes two data segments may lie apart to be merged.
+	Gap int
+	// StripLines also removes the Go runtime's pc→line and pc→file tables
+	// (see stripLines): tracebacks show ?:0 instead of file:line.
+	StripLines bool
+}
+
 // Stats describe what Pack did.
 type Stats struct {
 	SegmentsIn, SegmentsOut int   // data segments before and after
 	ZeroBytes               int64 // gap bytes now written out as zeros
+	LineBytes               int   // bytes of line tables zeroed (StripLines)
 }
 
 // Pack returns the module b with every run of its data segments whose gaps
-// are at most gap bytes merged into one segment, the gaps written out as
+// are at most opt.Gap bytes merged into one segment, the gaps written out as
 // zeros. The memory the module starts with is the same byte for byte: a
 // gap is memory no segment writes, which starts zeroed. Every other
 // section is copied unchanged, a data count section is updated.
@@ -42,10 +52,10 @@ type Stats struct {
 // equivalent: a passive segment (its index may be used by memory.init), a
 // segment of another memory or at an offset that is not an i32.const,
 // overlapping segments.
-func Pack(b []byte, gap int) ([]byte, Stats, error) {
+func Pack(b []byte, opt Options) ([]byte, Stats, error) {
 	var st Stats
-	if gap < 0 {
-		return nil, st, fmt.Errorf("gap %d: want ≥ 0", gap)
+	if opt.Gap < 0 {
+		return nil, st, fmt.Errorf("gap %d: want ≥ 0", opt.Gap)
 	}
 	if len(b) < len(magic) || !bytes.Equal(b[:len(magic)], magic) {
 		return nil, st, errors.New("not a WebAssembly module (version 1): the file does not start with \\0asm 01 00 00 00")
@@ -74,11 +84,16 @@ func Pack(b []byte, gap int) ([]byte, Stats, error) {
 			if err != nil {
 				return nil, st, fmt.Errorf("data section at byte %d: %w", start, err)
 			}
-			merged, zeros, err := merge(segs, gap)
+			merged, zeros, err := merge(segs, opt.Gap)
 			if err != nil {
 				return nil, st, fmt.Errorf("data section at byte %d: %w", start, err)
 			}
 			st = Stats{SegmentsIn: len(segs), SegmentsOut: len(merged), ZeroBytes: zeros}
+			if opt.StripLines {
+				if st.LineBytes, err = stripLines(merged); err != nil {
+					return nil, st, fmt.Errorf("stripping line tables: %w", err)
+				}
+			}
 			out = appendSection(out, sectionData, writeData(merged))
 		case sectionDataCount:
 			// The count is that of the data section, which follows; it is
@@ -89,6 +104,9 @@ func Pack(b []byte, gap int) ([]byte, Stats, error) {
 		}
 	}
 	if !found {
+		if opt.StripLines {
+			return nil, st, errors.New("stripping line tables: the module has no data section")
+		}
 		return slices.Clone(b), st, nil
 	}
 	return patchDataCount(out, st.SegmentsOut), st, nil

@@ -91,7 +91,7 @@ func TestPackMerges(t *testing.T) {
 	for _, tc := range tests {
 		for _, dc := range []bool{false, true} {
 			in := module(dc, tc.segs...)
-			out, st, err := Pack(in, tc.gap)
+			out, st, err := Pack(in, Options{Gap: tc.gap})
 			if err != nil {
 				t.Fatalf("%s (data count %v): %v", tc.name, dc, err)
 			}
@@ -187,7 +187,7 @@ func TestPackRandom(t *testing.T) {
 		rng.Shuffle(len(segs), func(i, j int) { segs[i], segs[j] = segs[j], segs[i] })
 		gap := rng.IntN(50)
 		in := module(false, segs...)
-		out, _, err := Pack(in, gap)
+		out, _, err := Pack(in, Options{Gap: gap})
 		if err != nil {
 			t.Fatalf("trial %d: %v", trial, err)
 		}
@@ -232,7 +232,7 @@ func TestPackRejects(t *testing.T) {
 		{"data that is only its id", withMagic([]byte{sectionData}), 8, "unexpected end"},
 	}
 	for _, tc := range tests {
-		_, _, err := Pack(tc.in, tc.gap)
+		_, _, err := Pack(tc.in, Options{Gap: tc.gap})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}
@@ -241,7 +241,7 @@ func TestPackRejects(t *testing.T) {
 
 func TestPackWithoutData(t *testing.T) {
 	in := append(append([]byte(nil), magic...), appendSection(nil, 5, []byte{1, 0, 1})...)
-	out, st, err := Pack(in, 8)
+	out, st, err := Pack(in, Options{Gap: 8})
 	if err != nil || !bytes.Equal(out, in) || st != (Stats{}) {
 		t.Fatalf("a module without data: %v, %+v, changed %v", err, st, !bytes.Equal(out, in))
 	}
@@ -256,13 +256,13 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := filepath.Join(dir, "out.wasm")
-	if err := run(in, other, 8); err != nil {
+	if err := run(in, other, Options{Gap: 8}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(in); !bytes.Equal(got, b) {
 		t.Error("-o changed the input file")
 	}
-	if err := run(in, "", 8); err != nil {
+	if err := run(in, "", Options{Gap: 8}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := os.ReadFile(other)
@@ -270,12 +270,12 @@ func TestRun(t *testing.T) {
 	if !bytes.Equal(a, c) || len(packedSegments(t, c)) != 1 {
 		t.Errorf("in place and -o differ, or the segments were not merged")
 	}
-	if err := run(filepath.Join(dir, "missing.wasm"), "", 8); err == nil {
+	if err := run(filepath.Join(dir, "missing.wasm"), "", Options{Gap: 8}); err == nil {
 		t.Error("a missing file: no error")
 	}
 	bad := filepath.Join(dir, "bad.wasm")
 	os.WriteFile(bad, []byte("not wasm"), 0o644)
-	if err := run(bad, "", 8); err == nil || !strings.Contains(err.Error(), "bad.wasm") {
+	if err := run(bad, "", Options{Gap: 8}); err == nil || !strings.Contains(err.Error(), "bad.wasm") {
 		t.Errorf("a bad file: error %v, want one naming it", err)
 	}
 }
