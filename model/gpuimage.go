@@ -171,20 +171,24 @@ func (m *GPU) PreprocessImage(src ImageSource, side int, read bool) ([]float32, 
 	}
 	p = p.acquire()
 	defer p.mu.Unlock()
+	if p.readback == nil {
+		return nil, errClosed
+	}
 	ds, release, err := m.preDispatches(pre, src, p.input)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	// Without read, one value is read back all the same: waiting for a
+	// Without read, one value is read back all the same, through the
+	// plan's staging buffer (no buffer made per frame): waiting for a
 	// mapping is how a classification waits for its results, and in a
 	// browser it answers sooner than waiting for the queue to be idle
 	// (onSubmittedWorkDone).
-	copies := []gpu.Copy{{Src: p.input, Count: 1}}
+	rb, copies := p.readback, []gpu.Copy{{Src: p.input, Count: 1}}
 	if read {
-		copies[0].Count = side * side * InputChannels
+		rb, copies[0].Count = nil, side*side*InputChannels
 	}
-	res, err := p.dev.RunReadAll(nil, ds, copies)
+	res, err := p.dev.RunReadAll(rb, ds, copies)
 	if !read {
 		res = nil
 	}
