@@ -380,16 +380,17 @@ const OPAQUE_FRAME_FORMATS = ['I420', 'I422', 'I444', 'NV12', 'RGBX', 'BGRX'];
 
 /**
  * The RGBA pixels (sRGB, opaque) of a video's current frame or of a VideoFrame, w×h (its display
- * size), copied into dest (4·w·h bytes; allocated when omitted) by VideoFrame.copyTo with its
- * RGBA conversion: one pass in the page, where drawImage into a 2D canvas and getImageData take
- * two (a 640×480 camera frame, Chromium 156: 0.6 ms against 2.4 ms) and give the same bytes (the
- * same conversion; web/test/gpupre.test.mjs checks it on the fake camera's frames). Resolves to
- * null where this does not apply (no VideoFrame, a frame with alpha, scaled, rotated or
+ * size), or of the part rect ({x, y, width, height}; all when omitted), copied into dest (4 bytes
+ * a pixel; allocated when omitted) by VideoFrame.copyTo with its RGBA conversion: one pass in the
+ * page, where drawImage into a 2D canvas and getImageData take two (a 640×480 camera frame,
+ * Chromium 156: 0.6 ms against 2.4 ms) and give the same bytes (the same conversion;
+ * web/test/gpupre.test.mjs checks it on the fake camera's frames, whole and in part). Resolves
+ * to null where this does not apply (no VideoFrame, a frame with alpha, scaled, rotated or
  * flipped, a browser whose copyTo does not convert to RGBA, a video with no frame yet): the
  * caller then draws the source into a canvas.
  * @returns {Promise<Uint8Array|Uint8ClampedArray|null>}
  */
-async function framePixels(src, w, h, dest) {
+async function framePixels(src, w, h, dest, rect) {
   if (typeof VideoFrame !== 'function') return null;
   const isVideo = typeof HTMLVideoElement !== 'undefined' && src instanceof HTMLVideoElement;
   if (!isVideo && !(src instanceof VideoFrame)) return null;
@@ -407,9 +408,11 @@ async function framePixels(src, w, h, dest) {
     if (!OPAQUE_FRAME_FORMATS.includes(vf.format) || !r || r.width !== w || r.height !== h ||
       vf.displayWidth !== w || vf.displayHeight !== h || (vf.rotation ?? 0) !== 0 || vf.flip === true) return null;
     const opts = { format: 'RGBA', colorSpace: 'srgb' };
+    if (rect) opts.rect = rect;
+    const size = 4 * (rect ? rect.width * rect.height : w * h);
     // A browser that does not know the format option ignores it: its size is then not 4·w·h.
-    if (vf.allocationSize(opts) !== 4 * w * h) return null;
-    const out = dest ?? new Uint8ClampedArray(4 * w * h);
+    if (vf.allocationSize(opts) !== size) return null;
+    const out = dest ?? new Uint8ClampedArray(size);
     const layout = await vf.copyTo(out, opts);
     return layout.length === 1 ? out : null;
   } catch {
@@ -684,11 +687,12 @@ class Local {
   // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
 
   async frame(source, width, height, opts) {
-    // A video frame or a canvas reaches the GPU fastest as its pixels: a video's or VideoFrame's
-    // with VideoFrame.copyTo (framePixels) into an array kept across frames, else (a canvas, or
-    // where copyTo does not apply) drawImage and getImageData into a canvas kept across frames;
-    // then queue.writeBuffer into a storage buffer kept across frames, which the resize pass reads
-    // as packed RGBA. Measured with lavapipe, a 640×480 camera frame: 0.6 ms for copyTo, 2-3 ms for
+    // A video frame or a canvas reaches the GPU fastest as its pixels, and only those of the part
+    // the resize reads (frameRect: from 640×480, 464×464 pixels at 224 and 480×476 at 48, 70-74 %): a
+    // video's or VideoFrame's with VideoFrame.copyTo (framePixels) into an array kept across
+    // frames, else (a canvas, or where copyTo does not apply) drawImage and getImageData into a
+    // canvas kept across frames; then queue.writeBuffer into a storage buffer kept across frames,
+    // which the resize pass reads as packed RGBA. Measured with lavapipe, a 640×480 camera frame: 0.6 ms for copyTo, 2-3 ms for
     // drawImage and getImageData, against 42-44 ms for copyExternalImageToTexture straight from
     // the video or a VideoFrame (waited for), 23-46 ms through createImageBitmap and 23 ms for
     // importExternalTexture (Chromium's GPU process converts and copies the frame on the same
@@ -705,17 +709,20 @@ class Local {
     try {
       const t0 = performance.now();
       let data = source.data;
+      let rect;
       if (isFramePixels(source)) {
-        if (this.frameRGBA?.length !== 4 * width * height) this.frameRGBA = new Uint8Array(4 * width * height);
-        data = await framePixels(source, width, height, this.frameRGBA);
-      }
-      if (!data) {
-        if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
-          this.frameCanvas = canvas(width, height);
-          this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
+        rect = await this.frameRect(width, height, opts.size);
+        const size = 4 * rect.width * rect.height;
+        if (this.frameRGBA?.length !== size) this.frameRGBA = new Uint8Array(size);
+        data = await framePixels(source, width, height, this.frameRGBA, rect);
+        if (!data) {
+          if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
+            this.frameCanvas = canvas(width, height);
+            this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
+          }
+          this.frameCtx.drawImage(source, 0, 0);
+          data = this.frameCtx.getImageData(rect.x, rect.y, rect.width, rect.height).data;
         }
-        this.frameCtx.drawImage(source, 0, 0);
-        data = this.frameCtx.getImageData(0, 0, width, height).data;
       }
       const t1 = performance.now();
       this.gpuDev ??= await this.rt.call('device', this.id);
@@ -725,7 +732,7 @@ class Local {
       }
       this.gpuDev.queue.writeBuffer(this.frameBuf, 0, data);
       const t2 = performance.now();
-      const r = await this.rt.call('frame', this.id, this.frameBuf, width, height, opts);
+      const r = await this.rt.call('frame', this.id, this.frameBuf, width, height, rect ? { ...opts, rect } : opts);
       // The writeBuffer counts in preprocess (where a texture copy's time goes); preprocessOnly
       // reports it as upload too.
       Object.assign(r.timings, { pixels: t1 - t0, preprocess: (r.timings.preprocess ?? 0) + (t2 - t1) });
@@ -734,6 +741,16 @@ class Local {
     } finally {
       done();
     }
+  }
+
+  // The part of a width×height frame that the GPU preprocessing to size reads (kept per size).
+  async frameRect(width, height, size) {
+    const key = `${width}x${height}:${size ?? 0}`;
+    if (this.frameRectKey !== key) {
+      this.frameRectValue = await this.rt.call('frameRect', this.id, width, height, size ?? 0);
+      this.frameRectKey = key;
+    }
+    return this.frameRectValue;
   }
 
   async device() {
