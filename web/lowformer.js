@@ -1403,9 +1403,9 @@ export class LowFormer {
    * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
    * the network) and waits for it: for measuring its cost. readInput: also return the model
    * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
-   * timings: pixels (video, VideoFrame, canvas: drawImage and getImageData), upload (their
-   * writeBuffer, or the copy call), passes (the WGSL passes submitted and waited for),
-   * preprocess (upload + passes), total.
+   * timings: pixels (video, VideoFrame: VideoFrame.copyTo of the part the resize reads; canvas:
+   * drawImage and getImageData of it), upload (their writeBuffer, or the copy call), passes (the
+   * WGSL passes submitted and waited for), preprocess (upload + passes), total.
    * @returns {Promise<{timings: {pixels?: number, upload: number, passes: number, preprocess: number, total: number}, input?: Float32Array}>}
    */
   async preprocessOnly(source, options = {}) {
