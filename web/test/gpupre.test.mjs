@@ -166,6 +166,9 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
       const out = {};
       for (const [name, weights] of [['built-in', '/pretrained/fashion_mnist.safetensors'], ['B0', '/shared/b0/evalmodel.pt']]) {
         const m = name === 'B0' ? window.m : await LowFormer.load({ weights, cache: false });
+        // Timed on the specialized plan: while a progressive start specializes, the background
+        // compiles share lavapipe with the GPU path's passes.
+        await m.waitSpecialized();
         const x = { cpuPre: [], cpuPixels: [], gpuPre: [], cpuE2E: [], gpuE2E: [], pixels: [], upload: [], passes: [], bridge: [], emptyRT: [], viaBitmap: [], bitmapUpload: [], copyVideo: [] };
         // An empty submit waited for as preprocessOnly waits (a one-value readback): the round trip
         // to Chromium's GPU process that "passes" includes and that a classify pays once, for
