@@ -408,7 +408,7 @@ async function framePixels(src, w, h, dest, rect) {
     if (!OPAQUE_FRAME_FORMATS.includes(vf.format) || !r || r.width !== w || r.height !== h ||
       vf.displayWidth !== w || vf.displayHeight !== h || (vf.rotation ?? 0) !== 0 || vf.flip === true) return null;
     const opts = { format: 'RGBA', colorSpace: 'srgb' };
-    if (rect) opts.rect = rect;
+    if (rect) opts.rect = { x: r.x + rect.x, y: r.y + rect.y, width: rect.width, height: rect.height }; // in the coded frame
     const size = 4 * (rect ? rect.width * rect.height : w * h);
     // A browser that does not know the format option ignores it: its size is then not 4·w·h.
     if (vf.allocationSize(opts) !== size) return null;

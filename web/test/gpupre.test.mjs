@@ -121,16 +121,23 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
       const v = document.createElement('video');
       Object.assign(v, { muted: true, playsInline: true, srcObject: cam });
       await v.play();
-      const c = new OffscreenCanvas(640, 480);
-      const ctx = c.getContext('2d', { willReadFrequently: true });
       const std = [0.229, 0.224, 0.225];
       const out = [];
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 5; i++) {
         await new Promise((r) => v.requestVideoFrameCallback(r));
-        const vf = new VideoFrame(v);
+        let vf = new VideoFrame(v);
+        let [w, h] = [640, 480];
+        if (i === 4) { // a frame whose visible part does not start at the coded frame's corner
+          const whole = vf;
+          [w, h] = [600, 452];
+          vf = new VideoFrame(whole, { visibleRect: { x: 20, y: 14, width: w, height: h } });
+          whole.close();
+        }
+        const c = new OffscreenCanvas(w, h);
+        const ctx = c.getContext('2d', { willReadFrequently: true });
         ctx.drawImage(vf, 0, 0);
-        const id = ctx.getImageData(0, 0, 640, 480); // the route before VideoFrame.copyTo
-        const cpu = await globalThis.__lowformer.preprocess(id.data, 640, 480, 224);
+        const id = ctx.getImageData(0, 0, w, h); // the route before VideoFrame.copyTo
+        const cpu = await globalThis.__lowformer.preprocess(id.data, w, h, 224);
         const g = await m.preprocessOnly(vf, { readInput: true });
         let worst = g.input.length === 4 * 224 * 224 ? 0 : Infinity;
         for (let p = 0; p < 224 * 224; p++) {
@@ -143,17 +150,17 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
         const a = await m.classify(vf, { topK: 3 });
         const b = await m.classify(id, { topK: 3 });
         const dp = Math.max(...a.predictions.map((p, k) => (p.index === b.predictions[k].index ? Math.abs(p.probability - b.predictions[k].probability) : Infinity)));
-        out.push({ worst, dp, format: vf.format });
+        out.push({ worst, dp, format: vf.format, rect: `${vf.visibleRect.x},${vf.visibleRect.y} ${w}×${h}` });
         vf.close();
       }
       cam.getTracks().forEach((tr) => tr.stop());
       return out;
     });
     for (const c of r) {
-      assert.ok(c.worst <= 1 / 255, `GPU input from a ${c.format} camera frame against the CPU path's from drawImage's pixels: max |Δ| ${c.worst}`);
+      assert.ok(c.worst <= 1 / 255, `GPU input from a ${c.format} camera frame (visible ${c.rect}) against the CPU path's from drawImage's pixels: max |Δ| ${c.worst}`);
       assert.equal(c.dp, 0, 'classify of a VideoFrame (copyTo pixels) and of drawImage\'s ImageData differ');
     }
-    t.diagnostic(`${r.length} ${r[0].format} camera frames: GPU input max |Δ| ${Math.max(...r.map((c) => c.worst)).toExponential(2)}; CPU classify identical`);
+    t.diagnostic(`${r.length} ${r[0].format} camera frames (one with its visible part at ${r[4].rect}): GPU input max |Δ| ${Math.max(...r.map((c) => c.worst)).toExponential(2)}; CPU classify identical`);
   });
 
   it('times 640×480 camera frames (fake camera): preprocessing and classify, CPU path against GPU, built-in model and B0', { timeout: 600000 }, async (t) => {
