@@ -4,6 +4,7 @@ package lowformer
 
 import (
 	"context"
+	"image"
 	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -36,6 +37,33 @@ type DeviceImage struct {
 	// bytes (R in the low byte, rows packed) in a storage buffer of the
 	// model's device, at least 4·Width·Height bytes (the caller checks).
 	Buffer *wgpu.Buffer
+	// Rect, when not empty, says that Buffer holds only this part of the
+	// image (Rect.Dx()×Rect.Dy() pixels, rows packed), which must contain
+	// DeviceImageRect's: only what the preprocessing reads, so that less
+	// is copied and uploaded per frame.
+	Rect image.Rectangle
+}
+
+// DeviceImageRect is the part of a width×height image that the GPU
+// preprocessing to side (0: Info().NativeSide) reads: a DeviceImage's
+// Buffer may hold only it (DeviceImage.Rect). Its left edge and width are
+// multiples of 4 (or reach the image's right edge), its top edge and
+// height even (or reach the bottom), so that a 4:2:0 video frame's part
+// converts to RGB as the whole frame does.
+func (m *Model) DeviceImageRect(width, height, side int) (image.Rectangle, error) {
+	side, err := m.resolveSide(side, "side")
+	if err != nil {
+		return image.Rectangle{}, err
+	}
+	if width < 1 || height < 1 || int64(width)*int64(height) > MaxPixels {
+		return image.Rectangle{}, badInput("device image of %d×%d pixels: need 1..%d pixels", width, height, int64(MaxPixels))
+	}
+	return model.SourceRect(width, height, side), nil
+}
+
+// source is the model.ImageSource of img's Buffer.
+func (img DeviceImage) source() model.ImageSource {
+	return model.ImageSource{Buffer: img.Buffer, Width: img.Width, Height: img.Height, Rect: img.Rect}
 }
 
 // ClassifyDeviceImage is Classify for an image on the GPU (see
@@ -96,13 +124,13 @@ func (m *Model) PreprocessDeviceImage(ctx context.Context, img DeviceImage, side
 	if err != nil {
 		return nil, err
 	}
-	g, err := m.deviceGPU(ctx, img)
+	g, err := m.deviceGPU(ctx, img, side)
 	if err != nil {
 		return nil, err
 	}
 	defer m.mu.RUnlock()
 	if img.Buffer != nil {
-		return g.PreprocessImage(model.ImageSource{Buffer: img.Buffer, Width: img.Width, Height: img.Height}, side, read)
+		return g.PreprocessImage(img.source(), side, read)
 	}
 	return g.PreprocessFilled(img.Width, img.Height, side, read, func(tex *gpu.ImageTexture) error { return img.Fill(g.Device(), tex) })
 }
@@ -110,14 +138,14 @@ func (m *Model) PreprocessDeviceImage(ctx context.Context, img DeviceImage, side
 // deviceRun runs img for outs; Timings.Preprocess is Fill's time.
 func (m *Model) deviceRun(ctx context.Context, img DeviceImage, side int, outs []model.Value) ([][]float32, Timings, error) {
 	var t Timings
-	g, err := m.deviceGPU(ctx, img)
+	g, err := m.deviceGPU(ctx, img, side)
 	if err != nil {
 		return nil, t, err
 	}
 	defer m.mu.RUnlock()
 	t0 := time.Now()
 	if img.Buffer != nil {
-		res, err := g.OutputsImage(model.ImageSource{Buffer: img.Buffer, Width: img.Width, Height: img.Height}, side, outs)
+		res, err := g.OutputsImage(img.source(), side, outs)
 		t.Inference = time.Since(t0)
 		return res, t, err
 	}
@@ -134,9 +162,9 @@ func (m *Model) deviceRun(ctx context.Context, img DeviceImage, side int, outs [
 	return res, t, nil
 }
 
-// deviceGPU checks img and returns the model's GPU with m.mu read-locked
-// (the caller unlocks it) when there is no error.
-func (m *Model) deviceGPU(ctx context.Context, img DeviceImage) (*model.GPU, error) {
+// deviceGPU checks img (preprocessed to side) and returns the model's GPU
+// with m.mu read-locked (the caller unlocks it) when there is no error.
+func (m *Model) deviceGPU(ctx context.Context, img DeviceImage, side int) (*model.GPU, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -145,6 +173,12 @@ func (m *Model) deviceGPU(ctx context.Context, img DeviceImage) (*model.GPU, err
 	}
 	if (img.Fill == nil) == (img.Buffer == nil) {
 		return nil, badInput("a DeviceImage needs Fill or Buffer (exactly one)")
+	}
+	if !img.Rect.Empty() && (img.Buffer == nil || !img.Rect.In(image.Rect(0, 0, img.Width, img.Height))) {
+		return nil, badInput("DeviceImage.Rect %v: needs a Buffer and a part of the %d×%d image", img.Rect, img.Width, img.Height)
+	}
+	if need := model.SourceRect(img.Width, img.Height, side); !img.Rect.Empty() && !need.In(img.Rect) {
+		return nil, badInput("DeviceImage.Rect %v does not hold the part %v that preprocessing the %d×%d image to %d reads (DeviceImageRect)", img.Rect, need, img.Width, img.Height, side)
 	}
 	m.mu.RLock()
 	if m.closed {

@@ -90,6 +90,27 @@ func TestDeviceImage(t *testing.T) {
 		if d := ref.MaxAbsDiff(eb, ew); d > 2e-4 {
 			t.Errorf("%s: embedding from a buffer differs by %.3g", name, d)
 		}
+		// A buffer of only the part the preprocessing reads.
+		rect, err := m.DeviceImageRect(w, h, 96)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part := make([]byte, 0, 4*rect.Dx()*rect.Dy())
+		for y := rect.Min.Y; y < rect.Max.Y; y++ {
+			part = append(part, img.Pix[img.PixOffset(rect.Min.X, y):][:4*rect.Dx()]...)
+		}
+		pbuf, err := dev.NewBufferBytes("part", part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep, err := m.EmbedDeviceImage(ctx, DeviceImage{Width: w, Height: h, Buffer: pbuf, Rect: rect}, EmbedOptions{Side: 96})
+		pbuf.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := ref.MaxAbsDiff(ep, ew); d > 2e-4 || rect.Dx()*rect.Dy() >= w*h {
+			t.Errorf("%s: embedding from a buffer of part %v differs by %.3g", name, rect, d)
+		}
 		in, err := m.PreprocessDeviceImage(ctx, fill, 96, true)
 		if err != nil {
 			t.Fatal(err)
@@ -103,10 +124,27 @@ func TestDeviceImage(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []DeviceImage{{Width: 0, Height: 4, Fill: func(*gpu.Device, *gpu.ImageTexture) error { return nil }}, {Width: 4, Height: 4}} {
+	if _, err := m.DeviceImageRect(0, 4, 0); !errors.Is(err, ErrBadInput) {
+		t.Errorf("DeviceImageRect of an empty image: %v, want ErrBadInput", err)
+	}
+	noop := func(*gpu.Device, *gpu.ImageTexture) error { return nil }
+	for _, bad := range []DeviceImage{{Width: 0, Height: 4, Fill: noop}, {Width: 4, Height: 4},
+		{Width: 4, Height: 4, Fill: noop, Rect: image.Rect(0, 0, 2, 2)}, // a Rect without a Buffer
+	} {
 		if _, err := m.ClassifyDeviceImage(ctx, bad, ClassifyOptions{}); !errors.Is(err, ErrBadInput) {
 			t.Errorf("ClassifyDeviceImage(%+v): %v, want ErrBadInput", bad, err)
 		}
+	}
+	dev := m.gpu.(*deviceModel).dev
+	buf, err := dev.NewBuffer("pixels", 4*64*64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer buf.Release()
+	// A part that misses a column the preprocessing reads.
+	short := DeviceImage{Width: 64, Height: 64, Buffer: buf, Rect: image.Rect(4, 0, 64, 64)}
+	if _, err := m.ClassifyDeviceImage(ctx, short, ClassifyOptions{Side: 32}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("a Rect without the part read: %v, want ErrBadInput", err)
 	}
 	failing := DeviceImage{Width: 8, Height: 8, Fill: func(*gpu.Device, *gpu.ImageTexture) error { return errors.New("no frame") }}
 	if _, err := m.ClassifyDeviceImage(ctx, failing, ClassifyOptions{}); err == nil || err.Error() != "no frame" {

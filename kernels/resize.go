@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"image"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
 	"github.com/lowformer/lowformer-webgpu/preprocess"
@@ -16,8 +17,9 @@ import (
 // ImageNet normalization), so that an image on the device goes straight
 // into a plan's input buffer with the bytes the CPU path computes.
 //
-// The horizontal pass (Vertical false) reads source rows Row0..Row0+Rows-1
-// and writes Side columns. An invocation writes four adjacent columns
+// The horizontal pass (Vertical false) reads image rows Row0..Row0+Rows-1
+// and writes Side columns. Its source holds the SrcW×SrcH pixels of the
+// image from (X0, Y0) on: all of it, or SourceRect's part. An invocation writes four adjacent columns
 // (a group) of rowBlock rows: it reads the source pixels under the group's
 // taps, a window of Window pixels from a multiple of 4, four at a time
 // (one vec4 load from a buffer whose rows are a multiple of 4 pixels
@@ -49,7 +51,8 @@ type Resize struct {
 	Vertical   bool
 	Texture    bool // horizontal: Src is a texture
 	SrcW, SrcH int  // horizontal: the source size
-	Row0, Rows int
+	X0, Y0     int  // horizontal: where the source starts in the image (X0 a multiple of 4)
+	Row0, Rows int  // image rows (horizontal: read; vertical: held by Mid)
 	Side       int
 	Window     int // source pixels (a multiple of 4) or Mid rows a window spans (WindowOf)
 	Image      int // vertical: the image of Y written
@@ -110,6 +113,31 @@ func ChooseResize(r preprocess.Resample, texture bool, img int) (h, v Resize) {
 	v = Resize{Vertical: true, Rows: r.Rows, Side: r.Side, Window: WindowOf(r.V, true), Image: img}
 	v.WG = pickWorkgroup(v.invocations(), 64, 16)
 	return h, v
+}
+
+// SourceRect is the part of the image that the passes of r read: the
+// columns under the horizontal taps, from a multiple of 4 (the pass reads
+// four pixels at a time) to a multiple of 4 or the image's edge, and rows
+// Row0..Row0+Rows-1 widened to even rows (a 4:2:0 video frame's part then
+// converts to RGB as the whole frame does). An image source may hold only
+// this part (Resize.Within), so that less is copied and uploaded.
+func SourceRect(r preprocess.Resample) image.Rectangle {
+	x0, x1 := r.Width, 0
+	for _, t := range r.H {
+		x0, x1 = min(x0, t.Min), max(x1, t.Min+len(t.Weights))
+	}
+	x0, x1 = x0&^3, min(4*ceilDiv(x1, 4), r.Width)
+	return image.Rect(x0, r.Row0&^1, x1, min(r.Row0+r.Rows+(r.Row0+r.Rows)%2, r.Height))
+}
+
+// Within is the horizontal pass k reading a source that holds only the
+// part rect of the image (which must contain SourceRect's; the zero
+// rectangle: the whole image).
+func (k Resize) Within(rect image.Rectangle) Resize {
+	if !rect.Empty() {
+		k.X0, k.Y0, k.SrcW, k.SrcH = rect.Min.X, rect.Min.Y, rect.Dx(), rect.Dy()
+	}
+	return k
 }
 
 // WindowOf is the window of the taps of a pass: the most source pixels
@@ -176,7 +204,7 @@ func (k Resize) Label() string {
 	if k.Texture {
 		src = "tex"
 	}
-	return fmt.Sprintf("resize_h_%s_src%dx%d_rows%d+%d_side%d_win%d_wg%d", src, k.SrcW, k.SrcH, k.Row0, k.Rows, k.Side, k.Window, k.WG)
+	return fmt.Sprintf("resize_h_%s_src%dx%d@%d,%d_rows%d+%d_side%d_win%d_wg%d", src, k.SrcW, k.SrcH, k.X0, k.Y0, k.Row0, k.Rows, k.Side, k.Window, k.WG)
 }
 
 func (k Resize) validate() error {
@@ -185,8 +213,8 @@ func (k Resize) validate() error {
 		return fmt.Errorf("resize: side %d, rows %d+%d, window %d, image %d must be positive", k.Side, k.Row0, k.Rows, k.Window, k.Image)
 	case !k.Vertical && k.Window%4 != 0:
 		return fmt.Errorf("resize: a horizontal window of %d pixels is not a multiple of 4", k.Window)
-	case !k.Vertical && (k.SrcW < 1 || k.SrcH < k.Row0+k.Rows):
-		return fmt.Errorf("resize: source %dx%d does not hold rows %d..%d", k.SrcW, k.SrcH, k.Row0, k.Row0+k.Rows-1)
+	case !k.Vertical && (k.SrcW < 1 || k.X0 < 0 || k.X0%4 != 0 || k.Y0 < 0 || k.Y0 > k.Row0 || k.Y0+k.SrcH < k.Row0+k.Rows):
+		return fmt.Errorf("resize: a source of %dx%d from (%d,%d) (x a multiple of 4) does not hold rows %d..%d", k.SrcW, k.SrcH, k.X0, k.Y0, k.Row0, k.Row0+k.Rows-1)
 	case ceilDiv(k.invocations(), max(k.WG, 1)) > 65535:
 		return fmt.Errorf("resize: %d workgroups exceed the 65535 of one dispatch dimension", ceilDiv(k.invocations(), k.WG))
 	}

@@ -63,12 +63,27 @@ func TestResizeMatchesCPU(t *testing.T) {
 		}
 		want := preprocess.Tensor(src, c.side)
 		r := preprocess.NewResample(w, h, c.side)
-		for _, texture := range []bool{true, false} {
-			t.Run(fmt.Sprintf("photo%d_%dx%d_to%d_tex%v", c.photo, w, h, c.side, texture), func(t *testing.T) {
+		for _, v := range []struct{ texture, crop bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+			t.Run(fmt.Sprintf("photo%d_%dx%d_to%d_tex%v_crop%v", c.photo, w, h, c.side, v.texture, v.crop), func(t *testing.T) {
+				texture := v.texture
 				hk, vk := ChooseResize(r, texture, 1)
+				pix, sw, sh := pix, w, h
+				if v.crop { // the source holds only the part the passes read
+					rect := SourceRect(r)
+					if !rect.In(image.Rect(0, 0, w, h)) || rect.Min.X%4 != 0 || rect.Min.Y%2 != 0 || rect.Min.Y > r.Row0 || rect.Max.Y < r.Row0+r.Rows {
+						t.Fatalf("SourceRect %v of a %dx%d image, rows %d+%d", rect, w, h, r.Row0, r.Rows)
+					}
+					hk = hk.Within(rect)
+					sw, sh = rect.Dx(), rect.Dy()
+					part := make([]byte, 0, 4*sw*sh)
+					for y := rect.Min.Y; y < rect.Max.Y; y++ {
+						part = append(part, pix[4*(w*y+rect.Min.X):4*(w*y+rect.Max.X)]...)
+					}
+					pix = part
+				}
 				var srcRes gpu.Resource
 				if texture {
-					tex, err := d.NewImageTexture("src", w, h)
+					tex, err := d.NewImageTexture("src", sw, sh)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -131,6 +146,9 @@ func TestResizeRejectsBadShapes(t *testing.T) {
 		{Side: 4, Rows: 1, Window: 0, WG: 64, SrcW: 4, SrcH: 4},
 		{Side: 4, Rows: 1, Window: 4, WG: 0, SrcW: 4, SrcH: 4},
 		{Vertical: true, Side: 4096, Rows: 1, Window: 1, WG: 1},
+		{Side: 4, Rows: 4, Window: 4, WG: 64, SrcW: 4, SrcH: 4, X0: 2},          // X0 not a multiple of 4
+		{Side: 4, Row0: 1, Rows: 4, Window: 4, WG: 64, SrcW: 4, SrcH: 4, Y0: 2}, // rows 1, 5 outside
+		{Side: 4, Row0: 2, Rows: 4, Window: 4, WG: 64, SrcW: 4, SrcH: 4, Y0: 1}, // row 5 outside
 	} {
 		if _, err := k.Source(); err == nil {
 			t.Errorf("%s: no error", k.Label())

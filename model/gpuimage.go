@@ -4,6 +4,7 @@ package model
 
 import (
 	"fmt"
+	"image"
 	"sync"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -21,17 +22,28 @@ import (
 // ImageSource is an image on the model's device: View, an rgba8unorm
 // texture's view (gpu.ImageTexture), or Buffer, a storage buffer of at
 // least Width×Height packed RGBA bytes (R in the low byte, rows packed),
-// which the caller checks.
+// which the caller checks. Rect, when not empty, is the part of the
+// Width×Height image the texture or buffer holds instead (its size), at
+// least SourceRect's: only what the preprocessing reads.
 type ImageSource struct {
 	View          *wgpu.TextureView
 	Buffer        *wgpu.Buffer
 	Width, Height int
+	Rect          image.Rectangle
 }
 
-// preKey names the preprocessing of one source size to one side.
+// SourceRect is the part of a w×h image that its GPU preprocessing to
+// side reads (kernels.SourceRect).
+func SourceRect(w, h, side int) image.Rectangle {
+	return kernels.SourceRect(preprocess.NewResample(w, h, side))
+}
+
+// preKey names the preprocessing of one source size (and part) to one
+// side.
 type preKey struct {
 	w, h, side int
 	texture    bool
+	rect       image.Rectangle
 }
 
 // preprocessor is the two Resize passes of a preKey with their tap tables
@@ -171,20 +183,24 @@ func (m *GPU) PreprocessImage(src ImageSource, side int, read bool) ([]float32, 
 	}
 	p = p.acquire()
 	defer p.mu.Unlock()
+	if p.readback == nil {
+		return nil, errClosed
+	}
 	ds, release, err := m.preDispatches(pre, src, p.input)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	// Without read, one value is read back all the same: waiting for a
+	// Without read, one value is read back all the same, through the
+	// plan's staging buffer (no buffer made per frame): waiting for a
 	// mapping is how a classification waits for its results, and in a
 	// browser it answers sooner than waiting for the queue to be idle
 	// (onSubmittedWorkDone).
-	copies := []gpu.Copy{{Src: p.input, Count: 1}}
+	rb, copies := p.readback, []gpu.Copy{{Src: p.input, Count: 1}}
 	if read {
-		copies[0].Count = side * side * InputChannels
+		rb, copies[0].Count = nil, side*side*InputChannels
 	}
-	res, err := p.dev.RunReadAll(nil, ds, copies)
+	res, err := p.dev.RunReadAll(rb, ds, copies)
 	if !read {
 		res = nil
 	}
@@ -226,7 +242,7 @@ func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
 	if src.Width < 1 || src.Height < 1 || side < MinInputSize {
 		return nil, fmt.Errorf("model: preprocessing a %dx%d image to %d: need a non-empty image and a side of at least %d", src.Width, src.Height, side, MinInputSize)
 	}
-	key := preKey{src.Width, src.Height, side, src.View != nil}
+	key := preKey{src.Width, src.Height, side, src.View != nil, src.Rect}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -236,7 +252,13 @@ func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
 		return p, nil
 	}
 	r := preprocess.NewResample(src.Width, src.Height, side)
+	if !src.Rect.Empty() {
+		if need := kernels.SourceRect(r); !need.In(src.Rect) || !src.Rect.In(image.Rect(0, 0, src.Width, src.Height)) {
+			return nil, fmt.Errorf("model: the part %v of a %dx%d image does not hold the part %v its preprocessing to %d reads", src.Rect, src.Width, src.Height, need, side)
+		}
+	}
 	hk, vk := kernels.ChooseResize(r, key.texture, 0)
+	hk = hk.Within(src.Rect)
 	p := &preprocessor{h: hk, v: vk}
 	var err error
 	if p.htaps, err = m.dev.NewBufferBytes("resize-htaps", wgpu.ToBytes(hk.TapTable(r.H))); err == nil {

@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
@@ -47,10 +48,29 @@ func TestGPUImageMatchesCPUPreprocessing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, texture := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s_%d_tex%v", c.file, c.side, texture), func(t *testing.T) {
+		for _, v := range []struct{ texture, crop bool }{{true, false}, {false, false}, {false, true}} {
+			texture := v.texture
+			t.Run(fmt.Sprintf("%s_%d_tex%v_crop%v", c.file, c.side, texture, v.crop), func(t *testing.T) {
 				src := ImageSource{Width: w, Height: h}
-				if texture {
+				if v.crop { // a buffer of only the part the preprocessing reads
+					src.Rect = SourceRect(w, h, c.side)
+					part := rgba.SubImage(src.Rect).(*image.RGBA)
+					pix := make([]byte, 0, 4*src.Rect.Dx()*src.Rect.Dy())
+					for y := src.Rect.Min.Y; y < src.Rect.Max.Y; y++ {
+						pix = append(pix, part.Pix[part.PixOffset(src.Rect.Min.X, y):][:4*src.Rect.Dx()]...)
+					}
+					b, err := dev.NewBufferBytes("part", pix)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer b.Release()
+					src.Buffer = b
+					small := src
+					small.Rect.Max.X--
+					if _, err := m.OutputsImage(small, c.side, nil); err == nil || !strings.Contains(err.Error(), "does not hold") {
+						t.Errorf("a part smaller than SourceRect's: error %v", err)
+					}
+				} else if texture {
 					tex, err := m.ImageTexture(w, h)
 					if err != nil {
 						t.Fatal(err)

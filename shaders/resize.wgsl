@@ -112,13 +112,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 {{- end}}
 {{else}}
-const ROW0 = {{u32 .Row0}};
+const ROW0 = {{u32 (sub .Row0 .Y0)}}; // the first row read, in Src
+const X0_QUADS = {{u32 (div .X0 4)}}; // where Src starts in the image, in quads
 const SRC_W = {{u32 .SrcW}};
 const RB = {{u32 .RowBlock}};
 
-// quad is source pixels 4·i..4·i+3 of row y as packed RGB bytes (a
-// column past the row clamped to its last: its weight is 0).
-fn quad(i: u32, y: u32) -> vec4<u32> {
+// quad is image pixels 4·j..4·j+3 (source pixels 4·i.., i = j - X0_QUADS)
+// of row y of Src as packed RGB bytes (a column past the row clamped to
+// its last: its weight is 0).
+fn quad(j: u32, y: u32) -> vec4<u32> {
+  let i = j - X0_QUADS;
 {{- if .Texture}}
   let x = min(vec4<u32>(4u * i) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(SRC_W - 1u));
   let t = transpose(mat4x4<f32>(textureLoad(Src, vec2<u32>(x.x, y), 0), textureLoad(Src, vec2<u32>(x.y, y), 0),

@@ -32,10 +32,12 @@
 //	__lowformer.embeddings(id, input Float32Array, [n,3,h,w]) → Float32Array (n×embeddingSize)
 //	__lowformer.features(id, input Float32Array, [n,3,h,w], stages?)
 //	                                                       → [{stage, shape [n,c,h,w], data}] (NCHW)
-//	__lowformer.frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly, readInput})
+//	__lowformer.frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly, readInput, rect})
 //	                                                       → {predictions | embedding | input, timings}
 //	                        (GPU preprocessing of an ImageBitmap, VideoFrame, element,
-//	                        GPUTexture or GPUBuffer; see frame_js.go)
+//	                        GPUTexture or GPUBuffer; rect: the buffer holds only that part;
+//	                        see frame_js.go)
+//	__lowformer.frameRect(id, width, height, size)         → {x, y, width, height} (the part frame reads)
 //	__lowformer.device(id)                                 → GPUDevice | null
 //	__lowformer.preprocess(rgba, width, height, size)      → Float32Array [3,size,size] (the CPU path's input)
 //	__lowformer.warmup(id)                                 → {ms}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -16,7 +17,53 @@ import (
 
 // frameExports are the exported functions of the GPU preprocessing.
 func (a *api) frameExports() map[string]func([]safejs.Value) (work, error) {
-	return map[string]func([]safejs.Value) (work, error){"frame": a.frame, "device": a.device, "preprocess": a.preprocess}
+	return map[string]func([]safejs.Value) (work, error){"frame": a.frame, "frameRect": a.frameRect, "device": a.device, "preprocess": a.preprocess}
+}
+
+// frameRect(id, width, height, size) → {x, y, width, height}: the part of
+// a width×height image that the GPU preprocessing to size (0: the model's
+// side) reads (Model.DeviceImageRect); a GPUBuffer given to frame with
+// this rect may hold only it.
+func (a *api) frameRect(args []safejs.Value) (work, error) {
+	if err := needArgs(args, 4, "frameRect(id, width, height, size)"); err != nil {
+		return nil, err
+	}
+	hd, err := a.handle(args[0])
+	if err != nil {
+		return nil, err
+	}
+	var n [3]int
+	for i, name := range []string{"width", "height", "size"} {
+		if n[i], err = argInt(args[1+i], name); err != nil {
+			return nil, err
+		}
+	}
+	return func() (any, error) {
+		r, err := hd.DeviceImageRect(n[0], n[1], n[2])
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"x": r.Min.X, "y": r.Min.Y, "width": r.Dx(), "height": r.Dy()}, nil
+	}, nil
+}
+
+// rectOption reads the option rect ({x, y, width, height}; absent: the
+// empty rectangle).
+func rectOption(o options) (image.Rectangle, error) {
+	sub, ok, err := o.object("rect")
+	if err != nil || !ok {
+		return image.Rectangle{}, err
+	}
+	var n [4]int
+	for i, name := range []string{"x", "y", "width", "height"} {
+		if n[i], err = sub.int(name); err != nil {
+			return image.Rectangle{}, fmt.Errorf("lowformer: rect: %w", err)
+		}
+	}
+	if n[2] < 1 || n[3] < 1 {
+		return image.Rectangle{}, fmt.Errorf("lowformer: rect of %d×%d pixels: must not be empty", n[2], n[3])
+	}
+	return image.Rect(n[0], n[1], n[0]+n[2], n[1]+n[3]), nil
 }
 
 // preprocess(rgba, width, height, size) → Float32Array [3, size, size]: the
@@ -48,7 +95,7 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 	return func() (any, error) { return float32sToJS(preprocess.Tensor(img, size)) }, nil
 }
 
-// frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly})
+// frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly, readInput, rect})
 //
 //	→ {predictions, timings} | {embedding, timings} | {timings}
 //
@@ -58,8 +105,9 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 // HTMLImageElement, ImageData; lowformer.js sends video frames, canvases
 // and ImageData as a GPUBuffer of their pixels instead), copied from a
 // GPUTexture (rgba8unorm, COPY_SRC, of the model's device), or read from a GPUBuffer of packed
-// RGBA bytes (STORAGE, of the model's device). The source must stay valid
-// until the promise settles.
+// RGBA bytes (STORAGE, of the model's device; with rect {x, y, width,
+// height}, only that part of the image, at least frameRect's). The source
+// must stay valid until the promise settles.
 func (a *api) frame(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 4, "frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly}?)"); err != nil {
 		return nil, err
@@ -89,12 +137,20 @@ func (a *api) frame(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
+	rect, err := rectOption(o)
+	if err != nil {
+		return nil, err
+	}
 	src := safejs.Unsafe(args[1])
-	img := lowformer.DeviceImage{Width: w, Height: h}
+	img := lowformer.DeviceImage{Width: w, Height: h, Rect: rect}
 	switch {
 	case isInstance(args[1], "GPUBuffer"):
-		if need := 4 * w * h; src.Get("size").Int() < need {
-			return nil, fmt.Errorf("lowformer: the GPUBuffer has %d bytes, %d×%d RGBA pixels need %d", src.Get("size").Int(), w, h, need)
+		pw, ph := w, h
+		if !rect.Empty() {
+			pw, ph = rect.Dx(), rect.Dy()
+		}
+		if need := 4 * pw * ph; src.Get("size").Int() < need {
+			return nil, fmt.Errorf("lowformer: the GPUBuffer has %d bytes, %d×%d RGBA pixels need %d", src.Get("size").Int(), pw, ph, need)
 		}
 		img.Buffer = gpu.WrapJSBuffer(src)
 	case isInstance(args[1], "GPUTexture"):

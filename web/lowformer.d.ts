@@ -417,7 +417,7 @@ export interface ClassifyTimings {
 
 /** Milliseconds spent in each step of preprocessOnly. */
 export interface PreprocessTimings {
-  /** Video, VideoFrame and canvas sources: drawing the frame and reading its pixels. */
+  /** Video, VideoFrame and canvas sources: reading the pixels of the part the resize reads (VideoFrame.copyTo; a canvas: drawImage and getImageData). */
   pixels?: number;
   /** Writing the pixels (writeBuffer) or copying the image (copyExternalImageToTexture call) to the GPU. */
   upload: number;

@@ -374,6 +374,54 @@ function isFramePixels(src) {
     .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
 }
 
+// Video frame formats whose pixels framePixels copies with VideoFrame.copyTo: those without an
+// alpha channel (with one, drawImage and getImageData would give premultiplied-then-divided values).
+const OPAQUE_FRAME_FORMATS = ['I420', 'I422', 'I444', 'NV12', 'RGBX', 'BGRX'];
+
+/**
+ * The RGBA pixels (sRGB, opaque) of a video's current frame or of a VideoFrame, w×h (its display
+ * size), or of the part rect ({x, y, width, height}; all when omitted), copied into dest (4 bytes
+ * a pixel; allocated when omitted) by VideoFrame.copyTo with its RGBA conversion: one pass in the
+ * page, where drawImage into a 2D canvas and getImageData take two (a 640×480 camera frame,
+ * Chromium 156: 0.6 ms against 2.4 ms) and give the same bytes (the same conversion;
+ * web/test/gpupre.test.mjs checks it on the fake camera's frames, whole and in part). Resolves
+ * to null where this does not apply (no VideoFrame, a frame with alpha, scaled, rotated or
+ * flipped, a browser whose copyTo does not convert to RGBA, a video with no frame yet): the
+ * caller then draws the source into a canvas.
+ * @returns {Promise<Uint8Array|Uint8ClampedArray|null>}
+ */
+async function framePixels(src, w, h, dest, rect) {
+  if (typeof VideoFrame !== 'function') return null;
+  const isVideo = typeof HTMLVideoElement !== 'undefined' && src instanceof HTMLVideoElement;
+  if (!isVideo && !(src instanceof VideoFrame)) return null;
+  let vf = src;
+  if (isVideo) {
+    if (src.readyState < 2) return null; // HAVE_CURRENT_DATA
+    try {
+      vf = new VideoFrame(src);
+    } catch {
+      return null;
+    }
+  }
+  try {
+    const r = vf.visibleRect;
+    if (!OPAQUE_FRAME_FORMATS.includes(vf.format) || !r || r.width !== w || r.height !== h ||
+      vf.displayWidth !== w || vf.displayHeight !== h || (vf.rotation ?? 0) !== 0 || vf.flip === true) return null;
+    const opts = { format: 'RGBA', colorSpace: 'srgb' };
+    if (rect) opts.rect = { x: r.x + rect.x, y: r.y + rect.y, width: rect.width, height: rect.height }; // in the coded frame
+    const size = 4 * (rect ? rect.width * rect.height : w * h);
+    // A browser that does not know the format option ignores it: its size is then not 4·w·h.
+    if (vf.allocationSize(opts) !== size) return null;
+    const out = dest ?? new Uint8ClampedArray(size);
+    const layout = await vf.copyTo(out, opts);
+    return layout.length === 1 ? out : null;
+  } catch {
+    return null;
+  } finally {
+    if (vf !== src) vf.close();
+  }
+}
+
 function isDrawable(src) {
   return ['HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', 'ImageBitmap', 'OffscreenCanvas', 'VideoFrame', 'SVGImageElement']
     .some((name) => typeof globalThis[name] === 'function' && src instanceof globalThis[name]);
@@ -419,6 +467,8 @@ async function toPixels(src) {
   }
   const [w, h] = sourceSize(src);
   if (!w || !h) throw new Error(`lowformer: the image is ${w || 0}×${h || 0} pixels (empty, broken or not loaded yet)`);
+  const frame = await framePixels(src, w, h);
+  if (frame) return { data: frame, width: w, height: h, owned: true };
   const c = canvas(w, h);
   const ctx = c.getContext('2d', { willReadFrequently: true });
   ctx.drawImage(src, 0, 0);
@@ -637,13 +687,17 @@ class Local {
   // GPU preprocessing: the source goes to the model's texture (or is bound as a GPUBuffer).
 
   async frame(source, width, height, opts) {
-    // A video frame or a canvas reaches the GPU fastest as its pixels: drawImage and
-    // getImageData into a canvas kept across frames, then queue.writeBuffer into a storage buffer
-    // kept across frames, which the resize pass reads as packed RGBA (measured with lavapipe, a
-    // 640×480 camera frame: 2-3 ms for the pixels, against 23-46 ms for createImageBitmap and
-    // copyExternalImageToTexture and 23 ms for importExternalTexture; the buffer-reading pass is
-    // faster than the texture-reading one there). They are the pixels the CPU path reads
-    // (toPixels). An ImageData goes the same way.
+    // A video frame or a canvas reaches the GPU fastest as its pixels, and only those of the part
+    // the resize reads (frameRect: from 640×480, 464×464 pixels at 224 and 480×476 at 48, 70-74 %): a
+    // video's or VideoFrame's with VideoFrame.copyTo (framePixels) into an array kept across
+    // frames, else (a canvas, or where copyTo does not apply) drawImage and getImageData into a
+    // canvas kept across frames; then queue.writeBuffer into a storage buffer kept across frames,
+    // which the resize pass reads as packed RGBA. Measured with lavapipe, a 640×480 camera frame: 0.6 ms for copyTo, 2-3 ms for
+    // drawImage and getImageData, against 42-44 ms for copyExternalImageToTexture straight from
+    // the video or a VideoFrame (waited for), 23-46 ms through createImageBitmap and 23 ms for
+    // importExternalTexture (Chromium's GPU process converts and copies the frame on the same
+    // lavapipe); the buffer-reading pass is faster than the texture-reading one there. They are
+    // the pixels the CPU path reads (toPixels). An ImageData goes the same way.
     if (!isFramePixels(source) && !(typeof ImageData !== 'undefined' && source instanceof ImageData)) {
       return this.rt.call('frame', this.id, source, width, height, opts);
     }
@@ -655,13 +709,20 @@ class Local {
     try {
       const t0 = performance.now();
       let data = source.data;
+      let rect;
       if (isFramePixels(source)) {
-        if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
-          this.frameCanvas = canvas(width, height);
-          this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
+        rect = await this.frameRect(width, height, opts.size);
+        const size = 4 * rect.width * rect.height;
+        if (this.frameRGBA?.length !== size) this.frameRGBA = new Uint8Array(size);
+        data = await framePixels(source, width, height, this.frameRGBA, rect);
+        if (!data) {
+          if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
+            this.frameCanvas = canvas(width, height);
+            this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
+          }
+          this.frameCtx.drawImage(source, 0, 0);
+          data = this.frameCtx.getImageData(rect.x, rect.y, rect.width, rect.height).data;
         }
-        this.frameCtx.drawImage(source, 0, 0);
-        data = this.frameCtx.getImageData(0, 0, width, height).data;
       }
       const t1 = performance.now();
       this.gpuDev ??= await this.rt.call('device', this.id);
@@ -671,7 +732,7 @@ class Local {
       }
       this.gpuDev.queue.writeBuffer(this.frameBuf, 0, data);
       const t2 = performance.now();
-      const r = await this.rt.call('frame', this.id, this.frameBuf, width, height, opts);
+      const r = await this.rt.call('frame', this.id, this.frameBuf, width, height, rect ? { ...opts, rect } : opts);
       // The writeBuffer counts in preprocess (where a texture copy's time goes); preprocessOnly
       // reports it as upload too.
       Object.assign(r.timings, { pixels: t1 - t0, preprocess: (r.timings.preprocess ?? 0) + (t2 - t1) });
@@ -680,6 +741,16 @@ class Local {
     } finally {
       done();
     }
+  }
+
+  // The part of a width×height frame that the GPU preprocessing to size reads (kept per size).
+  async frameRect(width, height, size) {
+    const key = `${width}x${height}:${size ?? 0}`;
+    if (this.frameRectKey !== key) {
+      this.frameRectValue = await this.rt.call('frameRect', this.id, width, height, size ?? 0);
+      this.frameRectKey = key;
+    }
+    return this.frameRectValue;
   }
 
   async device() {
@@ -699,6 +770,7 @@ class Local {
     this.tuner?.cancel();
     this.frameBuf?.destroy();
     this.frameBuf = null;
+    this.frameRGBA = null;
     return this.rt.call('dispose', this.id);
   }
 }
@@ -1331,9 +1403,9 @@ export class LowFormer {
    * Runs only the GPU preprocessing of source (as classify with preprocess: 'gpu' does, without
    * the network) and waits for it: for measuring its cost. readInput: also return the model
    * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
-   * timings: pixels (video, VideoFrame, canvas: drawImage and getImageData), upload (their
-   * writeBuffer, or the copy call), passes (the WGSL passes submitted and waited for),
-   * preprocess (upload + passes), total.
+   * timings: pixels (video, VideoFrame: VideoFrame.copyTo of the part the resize reads; canvas:
+   * drawImage and getImageData of it), upload (their writeBuffer, or the copy call), passes (the
+   * WGSL passes submitted and waited for), preprocess (upload + passes), total.
    * @returns {Promise<{timings: {pixels?: number, upload: number, passes: number, preprocess: number, total: number}, input?: Float32Array}>}
    */
   async preprocessOnly(source, options = {}) {
