@@ -71,7 +71,38 @@ func tilePacked(c, res *[mr][]float32, rows int, ap, panel []float32, j0, cols i
 				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+28)))
 				c30 = c30.Add(x.Mul(b0))
 				c31 = c31.Add(x.Mul(b1))
-				oa, ob = oa+2*mr*f, ob+2*nr*f
+				if oa+2*mr*f == end {
+					break
+				}
+				b0 = archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(pb, ob+64)))
+				b1 = archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(pb, ob+80)))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+32)))
+				c00 = c00.Add(x.Mul(b0))
+				c01 = c01.Add(x.Mul(b1))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+36)))
+				c10 = c10.Add(x.Mul(b0))
+				c11 = c11.Add(x.Mul(b1))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+40)))
+				c20 = c20.Add(x.Mul(b0))
+				c21 = c21.Add(x.Mul(b1))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+44)))
+				c30 = c30.Add(x.Mul(b0))
+				c31 = c31.Add(x.Mul(b1))
+				b0 = archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(pb, ob+96)))
+				b1 = archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(pb, ob+112)))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+48)))
+				c00 = c00.Add(x.Mul(b0))
+				c01 = c01.Add(x.Mul(b1))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+52)))
+				c10 = c10.Add(x.Mul(b0))
+				c11 = c11.Add(x.Mul(b1))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+56)))
+				c20 = c20.Add(x.Mul(b0))
+				c21 = c21.Add(x.Mul(b1))
+				x = archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa+60)))
+				c30 = c30.Add(x.Mul(b0))
+				c31 = c31.Add(x.Mul(b1))
+				oa, ob = oa+4*mr*f, ob+4*nr*f
 				if oa == end {
 					break
 				}
