@@ -22,15 +22,13 @@ func tiles(c, a, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, p1 
 		}
 		return
 	}
+	if ap != nil {
+		tilesPacked(c, res, rows, ap, b, p0, p1, ep)
+		return
+	}
 	for p := p0; p < p1; p++ {
 		j0 := p * nr
-		cols := min(nr, b.N-j0)
-		switch {
-		case ap != nil:
-			tilePacked(c, res, rows, ap, b.panel(p), j0, cols, ep)
-		default:
-			tile(c, a, res, rows, b.panel(p), b.K, j0, cols, ep)
-		}
+		tile(c, a, res, rows, b.panel(p), b.K, j0, min(nr, b.N-j0), ep)
 	}
 }
 
