@@ -10,9 +10,10 @@
 //
 // In wasm (one thread, SIMD128 without FMA, 16 vector registers in Go's
 // wasm backend, costly calls and bounds checks) the GEMM packs each block
-// of 4 rows of A k-major, and one call per row block (tilesPacked) runs
-// the micro-tiles of all its panels: their k loops and the epilogue of a
-// full tile read and write through unsafe pointers, after one check at
+// of 4 rows of A k-major, and one call per row block (tilesPacked, or
+// tilesRow for a single row) runs the micro-tiles of all its panels: their
+// k loops and the epilogue of full vectors read and write through unsafe
+// pointers, after one check at
 // entry that every operand holds what the loops touch (a mismatch panics
 // with a message), and are written so that Go's scheduler keeps the
 // accumulators in registers. A bounds check or a slice update there cost

@@ -130,36 +130,38 @@ func FuzzGemmBlock(f *testing.F) {
 // message, before touching memory, when C, the bias or the residual holds
 // fewer values than the block writes or reads.
 func TestGemmBlockRejectsShortOperands(t *testing.T) {
-	const m, k, n = 4, 16, 40
+	const k, n = 16, 40
 	b := PackB(randSlice(2, k*n), k, n)
 	s := NewScratch(1)
 	s.needPack(b)
-	a := randSlice(1, m*k)
-	for _, tc := range []struct {
-		name       string
-		c, bias    int
-		res, ldRes int
-	}{
-		{"C one value short", m*n - 1, n, 0, 0},
-		{"bias one value short", m * n, n - 1, 0, 0},
-		{"residual one value short", m * n, n, m*n - 1, n},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := make([]float32, tc.c)
-			ep := Epilogue{Bias: randSlice(3, tc.bias), Act: act.None}
-			if tc.res > 0 {
-				ep.Res, ep.LdRes = randSlice(4, tc.res), tc.ldRes
-			}
-			defer func() {
-				r := recover()
-				if r == nil {
-					t.Fatal("no panic")
+	for _, m := range []int{4, 1, 5} { // packed row blocks, a single row, both
+		a := randSlice(1, m*k)
+		for _, tc := range []struct {
+			name       string
+			c, bias    int
+			res, ldRes int
+		}{
+			{"C one value short", m*n - 1, n, 0, 0},
+			{"bias one value short", m * n, n - 1, 0, 0},
+			{"residual one value short", m * n, n, m*n - 1, n},
+		} {
+			t.Run(fmt.Sprintf("m=%d/%s", m, tc.name), func(t *testing.T) {
+				c := make([]float32, tc.c)
+				ep := Epilogue{Bias: randSlice(3, tc.bias), Act: act.None}
+				if tc.res > 0 {
+					ep.Res, ep.LdRes = randSlice(4, tc.res), tc.ldRes
 				}
-				if msg := fmt.Sprint(r); !strings.Contains(msg, "out of range") && !strings.Contains(msg, "cpukernels:") {
-					t.Fatalf("panic without a clear message: %v", msg)
-				}
-			}()
-			GemmBlock(c, n, a, k, m, b, 0, b.Panels(), ep, s.pack(0, b))
-		})
+				defer func() {
+					r := recover()
+					if r == nil {
+						t.Fatal("no panic")
+					}
+					if msg := fmt.Sprint(r); !strings.Contains(msg, "out of range") && !strings.Contains(msg, "cpukernels:") {
+						t.Fatalf("panic without a clear message: %v", msg)
+					}
+				}()
+				GemmBlock(c, n, a, k, m, b, 0, b.Panels(), ep, s.pack(0, b))
+			})
+		}
 	}
 }

@@ -11,15 +11,8 @@ import "simd"
 func tiles(c, a, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, p1 int, ep Epilogue) {
 	var v simd.Float32s
 	nr := 2 * v.Len()
-	if rows == 1 { // two panels per call: four independent sums
-		for p := p0; p < p1; p += 2 {
-			q := min(p+1, p1-1) // an odd last panel pairs with itself
-			cols := 0
-			if q > p {
-				cols = min(nr, b.N-q*nr)
-			}
-			tileRow(c[0], a[0], res[0], b.panel(p), b.panel(q), b.K, p*nr, min(nr, b.N-p*nr), cols, ep)
-		}
+	if rows == 1 {
+		tilesRow(c[0], a[0], res[0], b, p0, p1, ep)
 		return
 	}
 	if ap != nil {
@@ -148,6 +141,20 @@ func tileEpilogue(c, res *[mr][]float32, acc *[mr][2]simd.Float32s, rows, j0, co
 			}
 			finishVec(acc[r][(j-j0)/l], c[r][j:], ep.Bias[j:], rr, ep.Act, min(l, j0+cols-j))
 		}
+	}
+}
+
+// tilesRowSlices computes panels [p0, p1) of a single row (natively; see
+// tilesRow): two panels per call of tileRow, four independent sums.
+func tilesRowSlices(c, a, res []float32, b *PackedB, p0, p1 int, ep Epilogue) {
+	nr := PanelWidth()
+	for p := p0; p < p1; p += 2 {
+		q := min(p+1, p1-1) // an odd last panel pairs with itself
+		cols := 0
+		if q > p {
+			cols = min(nr, b.N-q*nr)
+		}
+		tileRow(c, a, res, b.panel(p), b.panel(q), b.K, p*nr, min(nr, b.N-p*nr), cols, ep)
 	}
 }
 

@@ -156,3 +156,74 @@ func tilesPacked(c, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, 
 		}
 	}
 }
+
+// tilesRow computes column panels [p0, p1) of a single row of A (a
+// linear layer at batch 1, the last row of a GEMM whose M is not a
+// multiple of mr) in wasm: tileRow's sums in tileRow's order (two panels
+// at a time, four independent sums), read and written through pointers
+// after one check at entry, as tilesPacked.
+func tilesRow(c, a, res []float32, b *PackedB, p0, p1 int, ep Epilogue) {
+	const l, nr, f = 4, 8, 4 // lanes, panel width, bytes per float32
+	k, kp := b.K, b.kp
+	jEnd := min(b.N, p1*nr) // the columns written
+	if p0 < 0 || p1 > b.Panels() || p0 >= p1 || len(a) < k || len(b.data) < p1*kp*nr || len(c) < jEnd ||
+		len(ep.Bias) < jEnd || ep.Res != nil && len(res) < jEnd || PanelWidth() != nr {
+		panic(fmt.Sprintf("cpukernels: GEMM row does not match its operands (panels [%d, %d) of %d, k %d, row %d, C %d, bias %d)",
+			p0, p1, b.Panels(), k, len(a), len(c), len(ep.Bias)))
+	}
+	if k == 0 {
+		tilesRowSlices(c, a, res, b, p0, p1, ep)
+		return
+	}
+	pa := unsafe.Pointer(unsafe.SliceData(a))
+	dst := unsafe.Pointer(unsafe.SliceData(c))
+	bias := unsafe.Pointer(unsafe.SliceData(ep.Bias))
+	var rsd unsafe.Pointer
+	if ep.Res != nil {
+		rsd = unsafe.Pointer(unsafe.SliceData(res))
+	}
+	for p := p0; p < p1; p += 2 {
+		q := min(p+1, p1-1) // an odd last panel pairs with itself
+		pb, qb := unsafe.Pointer(unsafe.SliceData(b.data[p*kp*nr:])), unsafe.Pointer(unsafe.SliceData(b.data[q*kp*nr:]))
+		var sums [4]archsimd.Float32x4 // running totals: panel p's two vectors, then q's
+		for k0 := 0; k0 < k; k0 += kBlock {
+			oa, ob := k0*f, k0*nr*f
+			end := min(k, k0+kBlock) * f
+			var s0, s1, s2, s3 archsimd.Float32x4 // this block's sums
+			for {
+				x := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(pa, oa)))
+				s0 = s0.Add(x.Mul(archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(pb, ob)))))
+				s1 = s1.Add(x.Mul(archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(pb, ob+16)))))
+				s2 = s2.Add(x.Mul(archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(qb, ob)))))
+				s3 = s3.Add(x.Mul(archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(qb, ob+16)))))
+				oa, ob = oa+f, ob+nr*f
+				if oa == end {
+					break
+				}
+			}
+			sums[0], sums[1], sums[2], sums[3] = sums[0].Add(s0), sums[1].Add(s1), sums[2].Add(s2), sums[3].Add(s3)
+		}
+		acc := (*[4]simd.Float32s)(unsafe.Pointer(&sums)) // the same vectors, as simd's type
+		for i := range 4 {
+			j := p*nr + i*l // panel q's columns follow panel p's: q = p+1, or q = p and dropped
+			if i >= 2 && q == p {
+				break
+			}
+			if n := min(l, jEnd-j); n < l { // a partial vector
+				if n > 0 {
+					var r []float32
+					if ep.Res != nil {
+						r = res[j:]
+					}
+					finishVec(acc[i], c[j:], ep.Bias[j:], r, ep.Act, n)
+				}
+				continue
+			}
+			v := actVec(acc[i].Add(vec(unsafe.Add(bias, j*f))), ep.Act)
+			if ep.Res != nil {
+				v = v.Add(vec(unsafe.Add(rsd, j*f)))
+			}
+			*(*simd.Float32s)(unsafe.Add(dst, j*f)) = v
+		}
+	}
+}

@@ -14,3 +14,8 @@ const minPackedPanels = 0
 func tilesPacked(c, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, p1 int, ep Epilogue) {
 	panic("cpukernels: the packed GEMM micro-tile is wasm-only (packA is false natively)")
 }
+
+// tilesRow computes column panels [p0, p1) of a single row of A.
+func tilesRow(c, a, res []float32, b *PackedB, p0, p1 int, ep Epilogue) {
+	tilesRowSlices(c, a, res, b, p0, p1, ep)
+}
