@@ -10,20 +10,29 @@
 //
 // In wasm (one thread, SIMD128 without FMA, 16 vector registers in Go's
 // wasm backend, costly calls and bounds checks) the GEMM packs each block
-// of 4 rows of A k-major, and the micro-tile's loop is
-// written so that Go's scheduler keeps its accumulators in registers
-// (tilePacked); natively the micro-tile reads the rows in place. Single
-// rows (batch-1 linear layers, the last row of an M that is not a
-// multiple of 4) take two panels per call, four independent sums. The
-// depthwise convolution and the Winograd transforms run one loop per
-// output row or tile with the epilogue inlined rather than a call per
-// pixel or per row of values: in wasm a call, and a slice expression with
-// its bounds checks, costs about as much as a vector's arithmetic.
-// model's BenchmarkCPUPlanProfile shows where a B0 inference spends its
-// time and GFLOP/s per kernel family, natively or in Node, and
-// BenchmarkKernels each family on B0's shapes; both report the process's
-// CPU time (internal/cputime), steadier than wall time on a loaded
-// machine. bench/gowasm.mjs runs such wasm test binaries in Chromium.
+// of 4 rows of A k-major, and one call per row block (tilesPacked, or
+// tilesRow for a single row) runs the micro-tiles of all its panels: their
+// k loops and the epilogue of full vectors read and write through unsafe
+// pointers, after one check at entry that every operand holds what the
+// loops touch (a mismatch panics with a message), and are written so that
+// Go's scheduler keeps the accumulators in registers. A bounds check or a
+// slice update there cost about as much as a vector operation; without them
+// B0's GEMMs run 1.2–1.4× faster in V8. TestKernelsInWasm runs the
+// GEMM-based kernels' tests in Node, with and without GOEXPERIMENT=simd,
+// and TestGemmBlockOddShapes and FuzzGemmBlock check odd shapes against the
+// oracle and that nothing outside a block is written. Natively the
+// micro-tile reads the rows in place. Single rows (batch-1 linear layers,
+// the last row of an M that is not a multiple of 4) take two panels per
+// call, four independent sums. The depthwise convolution and the Winograd
+// transforms run one loop per output row or tile with the epilogue inlined
+// rather than a call per pixel or per row of values: in wasm a call, and a
+// slice expression with its bounds checks, costs about as much as a
+// vector's arithmetic. model's BenchmarkCPUPlanProfile shows where a B0
+// inference spends its time and GFLOP/s per kernel family, natively or in
+// Node, and BenchmarkKernels each family on B0's shapes; both report the
+// process's CPU time (internal/cputime), steadier than wall time on a
+// loaded machine. bench/gowasm.mjs runs such wasm test binaries in
+// Chromium.
 //
 // Built with GOEXPERIMENT=simd the inner loops use the portable simd
 // package (AVX2/AVX-512 natively, SIMD128 in wasm); without it scalar twins

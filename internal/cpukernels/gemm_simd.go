@@ -11,87 +11,18 @@ import "simd"
 func tiles(c, a, res *[mr][]float32, rows int, ap []float32, b *PackedB, p0, p1 int, ep Epilogue) {
 	var v simd.Float32s
 	nr := 2 * v.Len()
-	if rows == 1 { // two panels per call: four independent sums
-		for p := p0; p < p1; p += 2 {
-			q := min(p+1, p1-1) // an odd last panel pairs with itself
-			cols := 0
-			if q > p {
-				cols = min(nr, b.N-q*nr)
-			}
-			tileRow(c[0], a[0], res[0], b.panel(p), b.panel(q), b.K, p*nr, min(nr, b.N-p*nr), cols, ep)
-		}
+	if rows == 1 {
+		tilesRow(c[0], a[0], res[0], b, p0, p1, ep)
+		return
+	}
+	if ap != nil {
+		tilesPacked(c, res, rows, ap, b, p0, p1, ep)
 		return
 	}
 	for p := p0; p < p1; p++ {
 		j0 := p * nr
-		cols := min(nr, b.N-j0)
-		switch {
-		case ap != nil:
-			tilePacked(c, res, rows, ap, b.panel(p), j0, cols, ep)
-		default:
-			tile(c, a, res, rows, b.panel(p), b.K, j0, cols, ep)
-		}
+		tile(c, a, res, rows, b.panel(p), b.K, j0, min(nr, b.N-j0), ep)
 	}
-}
-
-// tilePacked is tile for rows packed by packRows (ap, [kp][mr]; wasm, see
-// packA), two k steps per iteration, in blocks of kBlock steps as tile
-// sums them, with tileEpilogue. The loop tests its
-// end at the bottom and madd adds each product right away: Go's scheduler
-// then interleaves the multiplies and adds instead of computing all
-// products of an iteration first, which would spill accumulators out of
-// wasm's 16 vector registers (with the packing 15–20% faster than tile on
-// B0's GEMMs in V8).
-func tilePacked(c, res *[mr][]float32, rows int, ap, panel []float32, j0, cols int, ep Epilogue) {
-	var tot [2 * mr]simd.Float32s // running totals, in memory as in tile
-	l := tot[0].Len()
-	nr := 2 * l
-	for len(ap) >= kStep*mr && len(panel) >= kStep*nr {
-		// One block of at most kBlock k steps, summed from zero (see kBlock).
-		steps := min(len(ap)/(kStep*mr), len(panel)/(kStep*nr), kBlock/kStep)
-		var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
-		for {
-			pa := (*[kStep * mr]float32)(ap)
-			pb := panel[:kStep*nr]
-			b0 := simd.LoadFloat32s(pb)
-			b1 := simd.LoadFloat32s(pb[l:])
-			x := simd.BroadcastFloat32s(pa[0])
-			c00 = madd(x, b0, c00)
-			c01 = madd(x, b1, c01)
-			x = simd.BroadcastFloat32s(pa[1])
-			c10 = madd(x, b0, c10)
-			c11 = madd(x, b1, c11)
-			x = simd.BroadcastFloat32s(pa[2])
-			c20 = madd(x, b0, c20)
-			c21 = madd(x, b1, c21)
-			x = simd.BroadcastFloat32s(pa[3])
-			c30 = madd(x, b0, c30)
-			c31 = madd(x, b1, c31)
-			b0 = simd.LoadFloat32s(pb[nr:])
-			b1 = simd.LoadFloat32s(pb[nr+l:])
-			x = simd.BroadcastFloat32s(pa[4])
-			c00 = madd(x, b0, c00)
-			c01 = madd(x, b1, c01)
-			x = simd.BroadcastFloat32s(pa[5])
-			c10 = madd(x, b0, c10)
-			c11 = madd(x, b1, c11)
-			x = simd.BroadcastFloat32s(pa[6])
-			c20 = madd(x, b0, c20)
-			c21 = madd(x, b1, c21)
-			x = simd.BroadcastFloat32s(pa[7])
-			c30 = madd(x, b0, c30)
-			c31 = madd(x, b1, c31)
-			ap, panel = ap[kStep*mr:], panel[kStep*nr:]
-			if steps--; steps == 0 {
-				break
-			}
-		}
-		tot[0], tot[1], tot[2], tot[3] = tot[0].Add(c00), tot[1].Add(c01), tot[2].Add(c10), tot[3].Add(c11)
-		tot[4], tot[5], tot[6], tot[7] = tot[4].Add(c20), tot[5].Add(c21), tot[6].Add(c30), tot[7].Add(c31)
-	}
-	acc := [mr][2]simd.Float32s{{tot[0], tot[1]}, {tot[2], tot[3]}, {tot[4], tot[5]}, {tot[6], tot[7]}}
-	tileEpilogue(c, res, &acc, rows, j0, cols, ep)
-	clearUpper()
 }
 
 // tile computes one mr×PanelWidth micro-tile: rows of a (each k long) times
@@ -210,6 +141,20 @@ func tileEpilogue(c, res *[mr][]float32, acc *[mr][2]simd.Float32s, rows, j0, co
 			}
 			finishVec(acc[r][(j-j0)/l], c[r][j:], ep.Bias[j:], rr, ep.Act, min(l, j0+cols-j))
 		}
+	}
+}
+
+// tilesRowSlices computes panels [p0, p1) of a single row (natively; see
+// tilesRow): two panels per call of tileRow, four independent sums.
+func tilesRowSlices(c, a, res []float32, b *PackedB, p0, p1 int, ep Epilogue) {
+	nr := PanelWidth()
+	for p := p0; p < p1; p += 2 {
+		q := min(p+1, p1-1) // an odd last panel pairs with itself
+		cols := 0
+		if q > p {
+			cols = min(nr, b.N-q*nr)
+		}
+		tileRow(c, a, res, b.panel(p), b.panel(q), b.K, p*nr, min(nr, b.N-p*nr), cols, ep)
 	}
 }
 

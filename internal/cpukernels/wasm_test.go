@@ -1,0 +1,65 @@
+//go:build !js
+
+package cpukernels
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// wasmTests are the tests TestKernelsInWasm runs in wasm: the GEMM's (its
+// wasm micro-tile reads and writes through pointers after one size check)
+// and those of the kernels built on it.
+const wasmTests = "GemmBlock|GemmMatches|ConvTMatches|WinogradMatches|AttentionMatches"
+
+// TestKernelsInWasm builds this package's tests for js/wasm, with and
+// without GOEXPERIMENT=simd, and runs wasmTests in Node: the wasm GEMM
+// micro-tile runs only there. Skipped with -short, or without go or node
+// on PATH (failed then with CI=true).
+func TestKernelsInWasm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs two wasm test binaries")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		skipOrFailInCI(t, "no go on PATH: %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		skipOrFailInCI(t, "no node on PATH: %v", err)
+	}
+	out, err := exec.Command(goBin, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	execJS := filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "wasm_exec_node.js")
+	for _, exp := range []string{"simd", ""} {
+		t.Run("GOEXPERIMENT="+exp, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "cpukernels.wasm")
+			build := exec.Command(goBin, "test", "-c", "-o", bin, ".")
+			build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOEXPERIMENT="+exp)
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("go test -c for js/wasm: %v\n%s", err, out)
+			}
+			run := exec.Command(node, "--stack-size=8192", execJS, bin, "-test.run", wasmTests, "-test.count=1", "-test.v")
+			out, err := run.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "--- PASS: TestGemmBlockOddShapes") {
+				t.Fatalf("wasm tests (%s): %v\n%s", wasmTests, err, out)
+			}
+			t.Logf("%d wasm tests and subtests passed", strings.Count(string(out), "--- PASS: Test"))
+		})
+	}
+}
+
+// skipOrFailInCI skips t for a missing prerequisite, or fails it when
+// CI=true (as the browser tests do, web/web_test.go).
+func skipOrFailInCI(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if ci := os.Getenv("CI"); ci == "true" || ci == "1" {
+		t.Fatalf("CI=true: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
