@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lowformer/lowformer-webgpu/internal/prereq"
 	"github.com/lowformer/lowformer-webgpu/internal/ref"
 )
 
@@ -75,7 +76,7 @@ func TestKernelsInChromium(t *testing.T) {
 		_, err = os.Stat(chromiumPath())
 	}
 	if err != nil {
-		skipOrFailInCI(t, "no node, playwright-core (cd web && npm ci) or Chromium: %v", err)
+		prereq.Missing(t, "no node, playwright-core (cd web && npm ci) or Chromium: %v", err)
 	}
 	var ks []chromiumKernel
 	for _, sg := range []bool{true, false} {

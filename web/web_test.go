@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lowformer/lowformer-webgpu/internal/prereq"
 )
 
 // TestBrowser builds web/dist and runs the browser tests (web/test/*.mjs)
@@ -19,10 +21,9 @@ func TestBrowser(t *testing.T) {
 	}
 	root := repoRoot(t)
 	web := filepath.Join(root, "web")
-	ci := os.Getenv("CI") == "true" || os.Getenv("CI") == "1"
 	missing := func(what string) {
 		t.Helper()
-		if ci {
+		if prereq.InCI() {
 			t.Fatalf("browser tests cannot run (CI=true): %s; run scripts/setup.sh --browser", what)
 		}
 		t.Skipf("browser tests skipped: %s (run scripts/setup.sh --browser to install)", what)

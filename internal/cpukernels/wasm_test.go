@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/prereq"
 )
 
 // wasmTests are the tests TestKernelsInWasm runs in wasm: the GEMM's (its
@@ -25,11 +27,11 @@ func TestKernelsInWasm(t *testing.T) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		skipOrFailInCI(t, "no go on PATH: %v", err)
+		prereq.Missing(t, "no go on PATH: %v", err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		skipOrFailInCI(t, "no node on PATH: %v", err)
+		prereq.Missing(t, "no node on PATH: %v", err)
 	}
 	out, err := exec.Command(goBin, "env", "GOROOT").Output()
 	if err != nil {
@@ -52,14 +54,4 @@ func TestKernelsInWasm(t *testing.T) {
 			t.Logf("%d wasm tests and subtests passed", strings.Count(string(out), "--- PASS: Test"))
 		})
 	}
-}
-
-// skipOrFailInCI skips t for a missing prerequisite, or fails it when
-// CI=true (as the browser tests do, web/web_test.go).
-func skipOrFailInCI(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if ci := os.Getenv("CI"); ci == "true" || ci == "1" {
-		t.Fatalf("CI=true: "+format, args...)
-	}
-	t.Skipf(format, args...)
 }
