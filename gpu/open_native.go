@@ -197,6 +197,18 @@ func (d *Device) computePipelines(descs []pipelineDesc) ([]*wgpu.ComputePipeline
 	return out, nil
 }
 
+// computePipelinesNow is computePipelines: natively every creation is
+// synchronous.
+func (d *Device) computePipelinesNow(descs []pipelineDesc) ([]*wgpu.ComputePipeline, error) {
+	return d.computePipelines(descs)
+}
+
+// scopedLater is scoped returning its error through wait.
+func (d *Device) scopedLater(_ string, f func() error) (wait func() error) {
+	err := f()
+	return func() error { return err }
+}
+
 // scoped runs f; natively wgpu-native already reports validation errors as
 // Go errors from each create call.
 func (d *Device) scoped(_ string, f func() error) error { return f() }
