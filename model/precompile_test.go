@@ -150,8 +150,8 @@ func TestPrecompiledPipelinesAreUsed(t *testing.T) {
 
 // TestPrecompiledRefusedAndReleased: NewProgressiveGPUFrom refuses a graph
 // of another configuration (releasing the pipelines), refuses a used or
-// released Precompiled, and Release is safe twice; nothing stays on the
-// device.
+// released Precompiled, Release is safe twice, and a model closed before
+// its first run frees the pipelines it was given.
 func TestPrecompiledRefusedAndReleased(t *testing.T) {
 	dev := gputest.Device(t)
 	e1, b0 := mustConfig(t, "E1"), mustConfig(t, "B0")
@@ -182,6 +182,27 @@ func TestPrecompiledRefusedAndReleased(t *testing.T) {
 	pre2.Release()
 	if cache2.Len() != 0 {
 		t.Errorf("%d pipelines kept after Release", cache2.Len())
+	}
+	// Closed before its first run, its precompiled pipelines still
+	// unchecked: the model frees them.
+	gE1, err := Build(e1, synthStateDict(t, e1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre3, err := PrecompileGeneric(dev, e1, kernels.Target{Set: kernels.SetCPU}, 1, 64, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m3, err := NewProgressiveGPUFrom(pre3, gE1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m3.Close()
+	if m3.cache.Len() != 0 {
+		t.Errorf("%d pipelines kept after closing the model", m3.cache.Len())
+	}
+	if _, err := m3.Logits(make([]float32, 3*64*64), 1, 64, 64); err == nil {
+		t.Error("a closed model ran")
 	}
 	if _, err := PrecompileGeneric(dev, Config{Name: "broken"}, kernels.Target{Set: kernels.SetCPU}, 1, 64, 64); err == nil {
 		t.Error("an invalid configuration was accepted")
