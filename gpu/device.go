@@ -202,11 +202,12 @@ func (d *Device) Precompile(specs []PipelineSpec) (ps []*Pipeline, wait func() e
 		ones[i] = 1
 	}
 	var scratch []interface{ Release() }
-	defer func() {
+	release := func() {
 		for _, r := range scratch {
 			r.Release() // the device keeps what the submitted work uses
 		}
-	}()
+	}
+	submitted := func() error { return nil }
 	w := d.scopedLater("precompiling "+what, func() (err error) {
 		if ps, err = d.newPipelines(specs, entries, true); err != nil {
 			return err
@@ -234,13 +235,17 @@ func (d *Device) Precompile(specs []PipelineSpec) (ps []*Pipeline, wait func() e
 			scratch = append(scratch, bg)
 			ds = append(ds, Dispatch{Pipeline: p, Group: bg, X: 1, Y: 1, Z: 1})
 		}
-		return d.submit(ds)
+		submitted = d.submitSoon(ds, release)
+		release = func() {}
+		return nil
 	})
+	release() // when nothing was submitted
 	wait = func() error {
+		serr := submitted()
 		if err := w(); err != nil {
 			return fmt.Errorf("gpu: %w", err)
 		}
-		return nil
+		return serr
 	}
 	if len(ps) != len(specs) { // failed before every pipeline existed
 		releaseAll(ps)

@@ -243,6 +243,14 @@ func (d *Device) scopedLater(what string, f func() error) (wait func() error) {
 	}
 }
 
+// submitSoon submits dispatches now (the GPU process runs them while the
+// page goes on), then calls done; wait gives the submit's error.
+func (d *Device) submitSoon(dispatches []Dispatch, done func()) (wait func() error) {
+	err := d.submit(dispatches)
+	done()
+	return func() error { return err }
+}
+
 // computePipelinesNow creates every pipeline with createComputePipeline:
 // the call returns at once and the GPU process compiles in the
 // background (an invalid pipeline surfaces as an error of the enclosing

@@ -371,6 +371,7 @@ func (c *Cache) Len() int {
 
 // Release frees every pipeline; the cache builds none after it.
 func (c *Cache) Release() {
+	c.settle(nil) // a precompile's dispatches done with its pipelines
 	c.ReleaseWhere(func(Kernel) bool { return true })
 	c.mu.Lock()
 	c.released = true
