@@ -494,7 +494,7 @@ export declare class LowFormer {
   static cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
   /** The table a finished background tuning run collected, else the one in use, else null (to ship and pass as load's tuning). */
   tuningTable(): Promise<TuningTable | null>;
-  /** Resolves when the background tuning run (started after the first result) has ended; null without one. */
+  /** Resolves when the background tuning run (started after the first result) has ended; null at once without one (tune 'off'/'cached', the CPU, or no result yet). */
   whenTuned(): Promise<TuneSummary | { error: string } | null>;
   /** Frees the model (and its worker); calls after it reject. Safe to call twice. */
   dispose(): Promise<void>;

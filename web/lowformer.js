@@ -692,7 +692,7 @@ class Local {
   }
 
   whenTuned() {
-    return this.tuner ? this.tuner.done : Promise.resolve(null);
+    return this.tuner ? this.tuner.whenTuned() : Promise.resolve(null);
   }
 
   async dispose() {
@@ -1185,7 +1185,9 @@ export class LowFormer {
   /**
    * Resolves when the background tuning run (tune: 'background', started after the first
    * result) has ended, to its summary {keys, measured, total, thisRun, elapsedMs, complete,
-   * resumed, cancelled, where, changed, notes} or {error}; to null at once without one.
+   * resumed, cancelled, where, changed, notes} or {error}; to null at once without one: tune
+   * 'off' or 'cached', the CPU backend, or no result yet (the run starts after the first one:
+   * call whenTuned after it).
    * @returns {Promise<object|null>}
    */
   whenTuned() {
