@@ -26,7 +26,7 @@ export const DEFAULT_TUNE_BUDGET_MS = 60000;
 
 const MODES = ['off', 'cached', 'background'];
 // The calls whose result is "the first result" that background tuning waits for.
-const RESULTS = new Set(['logits', 'classify', 'classifyEncoded', 'classifyBatch', 'embed', 'embedEncoded', 'embeddings', 'features', 'frame']);
+export const RESULTS = new Set(['logits', 'classify', 'classifyEncoded', 'classifyBatch', 'embed', 'embedEncoded', 'embeddings', 'features', 'frame']);
 
 /**
  * Checks the tuning load options and fills in the defaults.

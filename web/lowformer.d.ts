@@ -37,7 +37,11 @@ export type Weights = string | URL | Blob | ArrayBuffer | ArrayBufferView;
  */
 export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready' | GPUPhase | 'tune' | 'tuned';
 
-/** Where a GPU model's pipelines are (ModelInfo.phase): generic first with start 'progressive'. */
+/**
+ * Where a GPU model's pipelines are (ModelInfo.phase): generic first with start 'progressive',
+ * specializing after the warm-up or the first result, specialized after the swap (generic again
+ * if the specialization failed).
+ */
 export type GPUPhase = 'generic' | 'specializing' | 'specialized';
 
 /**
