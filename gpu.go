@@ -141,38 +141,68 @@ func (m *deviceModel) startBackgroundTuning(side int, opt Options) {
 	}
 }
 
-// openGPU opens the WebGPU device that opt asks for and prepares g on it
-// with the kernel set kc asks for (chosen from the adapter when auto).
-func openGPU(g *model.Graph, opt Options, kc kernelChoice, explicit explicitTable, side int) (gpuModel, openedDevice, error) {
+// openGPU opens the WebGPU device that opt asks for, chooses the kernel set
+// kc asks for (from the adapter when auto), and returns finish, which
+// prepares on it g, the graph Build makes for cfg, and abort, which closes
+// the device when no graph comes. A progressive start first starts
+// compiling the generic pipelines of cfg's likeliest first plan (one
+// image of side×side; model.PrecompileGeneric), so that the driver
+// compiles them while the caller builds the graph and uploads the weights.
+func openGPU(cfg model.Config, opt Options, kc kernelChoice, explicit explicitTable, side int) (finish func(g *model.Graph) (gpuModel, openedDevice, error), abort func(), err error) {
 	devOpt := opt.device
 	if opt.DumpWGSL != nil {
 		devOpt.DumpWGSL = opt.DumpWGSL
 	}
 	dev, err := gpu.Open(devOpt)
 	if err != nil {
-		return nil, openedDevice{}, err
+		return nil, nil, err
 	}
 	t, reason := selectTarget(kernels.ProfileOf(dev), kc)
 	mode, _ := parseTuneMode(string(opt.Tune))
 	store := storeOf(opt)
 	src := resolveTuning(mode, explicit, adapterOf(dev.Info), string(t.Set), store)
 	t.Tuned = src.table
-	dm := &deviceModel{dev: dev, store: store}
-	if start, _ := parseStart(string(opt.Start)); start == StartProgressive {
-		var onPhase func(model.Phase)
-		if opt.OnPhase != nil {
-			onPhase = func(p model.Phase) { opt.OnPhase(Phase(p)) }
-		}
-		dm.GPU = model.NewProgressiveGPU(dev, g, t, onPhase)
-	} else {
-		dm.GPU = model.NewGPU(dev, g, t)
+	start, _ := parseStart(string(opt.Start))
+	var pre *model.Precompiled
+	if start == StartProgressive {
+		// A failure here leaves the pipelines to the first run, which
+		// reports it.
+		pre, _ = model.PrecompileGeneric(dev, cfg, t, 1, side, side)
 	}
-	if mode == TuneBackground {
-		if err := backgroundTuning(dm, side, opt); err != nil {
-			src.notes = append(src.notes, "background tuning not started: "+err.Error())
+	abort = func() {
+		if pre != nil {
+			pre.Release()
 		}
+		dev.Close()
 	}
-	return dm, openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason, tuning: src}, nil
+	finish = func(g *model.Graph) (gpuModel, openedDevice, error) {
+		dm := &deviceModel{dev: dev, store: store}
+		if start == StartProgressive {
+			var onPhase func(model.Phase)
+			if opt.OnPhase != nil {
+				onPhase = func(p model.Phase) { opt.OnPhase(Phase(p)) }
+			}
+			if pre != nil {
+				m, err := model.NewProgressiveGPUFrom(pre, g, onPhase)
+				if err != nil {
+					dev.Close()
+					return nil, openedDevice{}, err
+				}
+				dm.GPU = m
+			} else {
+				dm.GPU = model.NewProgressiveGPU(dev, g, t, onPhase)
+			}
+		} else {
+			dm.GPU = model.NewGPU(dev, g, t)
+		}
+		if mode == TuneBackground {
+			if err := backgroundTuning(dm, side, opt); err != nil {
+				src.notes = append(src.notes, "background tuning not started: "+err.Error())
+			}
+		}
+		return dm, openedDevice{adapter: dev.Info.Description, kernels: Kernels(t.Set), reason: reason, tuning: src}, nil
+	}
+	return finish, abort, nil
 }
 
 // selectTarget is kernels.SelectTarget for the choice kc, with the reason

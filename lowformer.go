@@ -281,34 +281,57 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	if err != nil {
 		return nil, err
 	}
+	side := nativeSideFor(sd.Meta)
+	// The GPU device opens before the graph is built, so that a
+	// progressive start's generic pipelines compile meanwhile (openGPU);
+	// the errors keep their order: the checkpoint's, the options', the
+	// device's.
+	wantGPU := opt.Backend != CPU && GPUSupported
+	var (
+		kc             kernelChoice
+		tuned          explicitTable
+		optErr, devErr error
+		finish         func(*model.Graph) (gpuModel, openedDevice, error)
+		abort          = func() {}
+	)
+	if wantGPU {
+		if kc, optErr = resolveKernels(opt, os.Getenv); optErr == nil {
+			tuned, optErr = loadTuningOption(opt)
+		}
+		if optErr == nil {
+			var ab func()
+			if finish, ab, devErr = openGPU(cfg, opt, kc, tuned, side); devErr == nil {
+				abort = ab
+			}
+		}
+	}
 	g, err := model.Build(cfg, sd)
 	if err != nil {
+		abort()
 		return nil, badCheckpoint("%w", err)
 	}
 	params, _ := cfg.ParamCount()
 	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
-		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: nativeSideFor(sd.Meta),
+		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: side,
 		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
 		Training: trainingFor(sd), EmbeddingSize: embeddingSize(cfg),
 	}}
-	if opt.Backend == CPU || !GPUSupported {
+	if !wantGPU {
 		return m, nil
 	}
-	kc, err := resolveKernels(opt, os.Getenv)
-	if err != nil {
-		return nil, err
+	if optErr != nil {
+		return nil, optErr
 	}
-	tuned, err := loadTuningOption(opt)
-	if err != nil {
-		return nil, err
-	}
-	gm, dev, err := openGPU(g, opt, kc, tuned, m.info.NativeSide)
-	if err != nil {
-		if opt.Backend == GPU || errors.Is(err, gpu.ErrDumpWGSL) {
-			return nil, fmt.Errorf("lowformer: %w", err)
+	if devErr != nil {
+		if opt.Backend == GPU || errors.Is(devErr, gpu.ErrDumpWGSL) {
+			return nil, fmt.Errorf("lowformer: %w", devErr)
 		}
-		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", err))
+		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", devErr))
 		return m, nil
+	}
+	gm, dev, err := finish(g)
+	if err != nil {
+		return nil, fmt.Errorf("lowformer: %w", err)
 	}
 	m.gpu, m.cpu = gm, nil // the CPU model is only for the CPU backend
 	m.info.Backend, m.info.Adapter = GPU, dev.adapter

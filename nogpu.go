@@ -13,6 +13,6 @@ const GPUSupported = false
 type deviceOptions struct{}
 
 // openGPU is not reached: Open checks GPUSupported first.
-func openGPU(*model.Graph, Options, kernelChoice, explicitTable, int) (gpuModel, openedDevice, error) {
-	return nil, openedDevice{}, ErrNoGPUSupport
+func openGPU(model.Config, Options, kernelChoice, explicitTable, int) (func(*model.Graph) (gpuModel, openedDevice, error), func(), error) {
+	return nil, nil, ErrNoGPUSupport
 }

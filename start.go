@@ -16,6 +16,9 @@ const (
 	// few; after the first run the specialized (and tuned) pipelines
 	// compile in the background and replace the generic ones between two
 	// inferences. The logits agree within f32 rounding before and after.
+	// Open starts the generic pipelines of the first plan (one image of
+	// the native side) before it builds the graph from the checkpoint, so
+	// that the driver compiles them meanwhile.
 	StartProgressive Start = "progressive"
 	// StartSpecialized compiles each shape's specialized pipelines before
 	// its first result, as before progressive plans: the slowest first

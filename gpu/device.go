@@ -159,20 +159,134 @@ func (d *Device) CreatePipeline(label, wgsl string, kinds []BindingKind) (*Pipel
 // of one round trip to the GPU process each. The pipelines come back in the
 // order of specs; on error none is kept and the error names the pipeline.
 func (d *Device) CreatePipelines(specs []PipelineSpec) ([]*Pipeline, error) {
-	if err := d.check(); err != nil {
+	entries, what, err := d.pipelineEntries(specs)
+	if err != nil {
 		return nil, err
+	}
+	var out []*Pipeline
+	err = d.scoped(what, func() (err error) {
+		out, err = d.newPipelines(specs, entries, false)
+		return err
+	})
+	if err != nil {
+		releaseAll(out)
+		return nil, fmt.Errorf("gpu: compiling %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// Precompile creates the pipelines of specs and runs one dispatch of each
+// (one workgroup, on scratch buffers: storage bindings zero, uniform
+// bindings filled with 1s, so that sizes read from them are small and
+// never zero), without waiting for the device. Many drivers (lavapipe,
+// natively and behind Chromium's GL backend) compile a pipeline's machine
+// code at its first dispatch, not at its creation: they now compile while
+// the caller goes on; in the browser nothing is awaited, so the GPU
+// process compiles while the page runs. The pipelines can be used at once
+// (the device's queue orders them after the compiles); wait reports,
+// waiting for the device in the browser, whether creating or dispatching
+// them raised an error, and when it did the caller must release them and
+// not use them. Specs with a texture binding are refused.
+func (d *Device) Precompile(specs []PipelineSpec) (ps []*Pipeline, wait func() error, err error) {
+	for _, s := range specs {
+		if slices.Contains(s.Kinds, Texture2D) {
+			return nil, nil, fmt.Errorf("gpu: precompiling %s: texture bindings are not supported", s.Label)
+		}
+	}
+	entries, what, err := d.pipelineEntries(specs)
+	if err != nil {
+		return nil, nil, err
+	}
+	ones := make([]uint32, 64)
+	for i := range ones {
+		ones[i] = 1
+	}
+	var scratch []interface{ Release() }
+	release := func() {
+		for _, r := range scratch {
+			r.Release() // the device keeps what the submitted work uses
+		}
+	}
+	submitted := func() error { return nil }
+	w := d.scopedLater("precompiling "+what, func() (err error) {
+		if ps, err = d.newPipelines(specs, entries, true); err != nil {
+			return err
+		}
+		ds := make([]Dispatch, 0, len(ps))
+		for _, p := range ps {
+			res := make([]Resource, len(p.Kinds))
+			for i, k := range p.Kinds {
+				var b *wgpu.Buffer
+				if k == Uniform {
+					b, err = d.NewUniform(p.Label+" precompile", ones)
+				} else {
+					b, err = d.NewBuffer(p.Label+" precompile", 256)
+				}
+				if err != nil {
+					return err
+				}
+				scratch = append(scratch, b)
+				res[i] = BufferRes(b)
+			}
+			bg, err := d.BindGroup(p, res...)
+			if err != nil {
+				return err
+			}
+			scratch = append(scratch, bg)
+			ds = append(ds, Dispatch{Pipeline: p, Group: bg, X: 1, Y: 1, Z: 1})
+		}
+		submitted = d.submitSoon(ds, release)
+		release = func() {}
+		return nil
+	})
+	release() // when nothing was submitted
+	wait = func() error {
+		serr := submitted()
+		if err := w(); err != nil {
+			return fmt.Errorf("gpu: %w", err)
+		}
+		return serr
+	}
+	if len(ps) != len(specs) { // failed before every pipeline existed
+		releaseAll(ps)
+		return nil, nil, wait()
+	}
+	return ps, wait, nil
+}
+
+// pipelineEntries checks specs (the device is open, the binding kinds are
+// known), hands them to the WGSL dump, and returns their bind-group layouts
+// and a name for errors.
+func (d *Device) pipelineEntries(specs []PipelineSpec) ([][]wgpu.BindGroupLayoutEntry, string, error) {
+	if err := d.check(); err != nil {
+		return nil, "", err
+	}
+	if len(specs) == 0 {
+		return nil, "", errors.New("gpu: no pipeline to create")
 	}
 	entries := make([][]wgpu.BindGroupLayoutEntry, len(specs))
 	for i, s := range specs {
 		e, err := layoutEntries(s.Kinds)
 		if err != nil {
-			return nil, fmt.Errorf("gpu: pipeline %s: %w", s.Label, err)
+			return nil, "", fmt.Errorf("gpu: pipeline %s: %w", s.Label, err)
 		}
 		entries[i] = e
 	}
 	if err := d.dump(specs); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	what := "pipeline " + specs[0].Label
+	if len(specs) > 1 {
+		what = fmt.Sprintf("%d pipelines", len(specs))
+	}
+	return entries, what, nil
+}
+
+// newPipelines creates the pipelines of specs (with their layouts
+// entries), each compiled with computePipelinesNow when now is set, else
+// computePipelines. On error the pipelines made so far are returned too,
+// for the caller to release.
+func (d *Device) newPipelines(specs []PipelineSpec, entries [][]wgpu.BindGroupLayoutEntry, now bool) ([]*Pipeline, error) {
 	out := make([]*Pipeline, 0, len(specs))
 	var temps []interface{ Release() } // layouts and modules, released once the pipelines exist
 	defer func() {
@@ -180,46 +294,44 @@ func (d *Device) CreatePipelines(specs []PipelineSpec) ([]*Pipeline, error) {
 			t.Release()
 		}
 	}()
-	what := "pipeline " + specs[0].Label
-	if len(specs) > 1 {
-		what = fmt.Sprintf("%d pipelines", len(specs))
-	}
-	err := d.scoped(what, func() error {
-		descs := make([]pipelineDesc, len(specs))
-		for i, s := range specs {
-			bgl, err := d.Dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: s.Label, Entries: entries[i]})
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Label, err)
-			}
-			out = append(out, &Pipeline{Label: s.Label, Layout: bgl, Kinds: s.Kinds})
-			pl, err := d.Dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: s.Label, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Label, err)
-			}
-			temps = append(temps, pl)
-			mod, err := d.Dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: s.Label, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: s.WGSL}})
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Label, err)
-			}
-			temps = append(temps, mod)
-			descs[i] = pipelineDesc{label: s.Label, layout: pl, module: mod}
-		}
-		cps, err := d.computePipelines(descs)
+	descs := make([]pipelineDesc, len(specs))
+	for i, s := range specs {
+		bgl, err := d.Dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: s.Label, Entries: entries[i]})
 		if err != nil {
-			return err
+			return out, fmt.Errorf("%s: %w", s.Label, err)
 		}
-		for i, cp := range cps {
-			out[i].Pipeline = cp
+		out = append(out, &Pipeline{Label: s.Label, Layout: bgl, Kinds: s.Kinds})
+		pl, err := d.Dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: s.Label, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", s.Label, err)
 		}
-		return nil
-	})
+		temps = append(temps, pl)
+		mod, err := d.Dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: s.Label, WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: s.WGSL}})
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", s.Label, err)
+		}
+		temps = append(temps, mod)
+		descs[i] = pipelineDesc{label: s.Label, layout: pl, module: mod}
+	}
+	create := d.computePipelines
+	if now {
+		create = d.computePipelinesNow
+	}
+	cps, err := create(descs)
 	if err != nil {
-		for _, p := range out {
-			p.Release()
-		}
-		return nil, fmt.Errorf("gpu: compiling %s: %w", what, err)
+		return out, err
+	}
+	for i, cp := range cps {
+		out[i].Pipeline = cp
 	}
 	return out, nil
+}
+
+// releaseAll releases ps.
+func releaseAll(ps []*Pipeline) {
+	for _, p := range ps {
+		p.Release()
+	}
 }
 
 // pipelineDesc is one compute pipeline to create, entry point "main".
@@ -441,6 +553,48 @@ func (d *Device) Run(dispatches []Dispatch, src *wgpu.Buffer, srcOff uint64, cou
 	return d.RunRead(nil, dispatches, src, srcOff, count)
 }
 
+// encode starts a command encoder with dispatches in one compute pass.
+func (d *Device) encode(dispatches []Dispatch) (*wgpu.CommandEncoder, error) {
+	enc, err := d.Dev.CreateCommandEncoder(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: command encoder: %w", err)
+	}
+	pass := enc.BeginComputePass(nil)
+	for _, ds := range dispatches {
+		if ds.X == 0 || ds.Y == 0 || ds.Z == 0 {
+			continue
+		}
+		pass.SetPipeline(ds.Pipeline.Pipeline)
+		pass.SetBindGroup(0, ds.Group, nil)
+		pass.DispatchWorkgroups(ds.X, ds.Y, ds.Z)
+	}
+	pass.End()
+	pass.Release()
+	return enc, nil
+}
+
+// submit encodes dispatches in one compute pass and submits them without
+// waiting for them.
+func (d *Device) submit(dispatches []Dispatch) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check(); err != nil {
+		return err
+	}
+	enc, err := d.encode(dispatches)
+	if err != nil {
+		return err
+	}
+	defer enc.Release()
+	cmd, err := enc.Finish(nil)
+	if err != nil {
+		return fmt.Errorf("gpu: finishing commands: %w", err)
+	}
+	defer cmd.Release()
+	d.Queue.Submit(cmd)
+	return nil
+}
+
 // Readback is a reusable map-read staging buffer, so that repeated runs
 // (one per inference) allocate no GPU memory.
 type Readback struct {
@@ -492,22 +646,11 @@ func (d *Device) RunReadAll(rb *Readback, dispatches []Dispatch, copies []Copy) 
 	if err := d.check(); err != nil {
 		return nil, err
 	}
-	enc, err := d.Dev.CreateCommandEncoder(nil)
+	enc, err := d.encode(dispatches)
 	if err != nil {
-		return nil, fmt.Errorf("gpu: command encoder: %w", err)
+		return nil, err
 	}
 	defer enc.Release()
-	pass := enc.BeginComputePass(nil)
-	for _, ds := range dispatches {
-		if ds.X == 0 || ds.Y == 0 || ds.Z == 0 {
-			continue
-		}
-		pass.SetPipeline(ds.Pipeline.Pipeline)
-		pass.SetBindGroup(0, ds.Group, nil)
-		pass.DispatchWorkgroups(ds.X, ds.Y, ds.Z)
-	}
-	pass.End()
-	pass.Release()
 	count := 0
 	for _, c := range copies {
 		count += max(c.Count, 0)

@@ -208,6 +208,68 @@ func (d *Device) scoped(what string, f func() error) (err error) {
 	return err
 }
 
+// scopedLater is scoped without the wait: f's objects are created inside
+// the two error scopes, which are popped at once, and the returned wait
+// awaits their verdict (the GPU process's, after it has handled f's
+// commands). Nothing is awaited before it returns, so the page goes on
+// while the GPU process works.
+func (d *Device) scopedLater(what string, f func() error) (wait func() error) {
+	if d.native.scopeDepth > 0 {
+		err := f()
+		return func() error { return err }
+	}
+	d.native.scopeDepth++
+	dev := d.native.device
+	dev.Call("pushErrorScope", "out-of-memory")
+	dev.Call("pushErrorScope", "validation")
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%s: %v", what, r)
+			}
+		}()
+		return f()
+	}()
+	d.native.scopeDepth--
+	pops := []js.Value{dev.Call("popErrorScope"), dev.Call("popErrorScope")}
+	return func() error {
+		for _, p := range pops {
+			e, aerr := await(p)
+			if err == nil && aerr == nil && e.Truthy() {
+				err = fmt.Errorf("%s: %s", what, e.Get("message").String())
+			}
+		}
+		return err
+	}
+}
+
+// submitSoon submits dispatches now (the GPU process runs them while the
+// page goes on), then calls done; wait gives the submit's error.
+func (d *Device) submitSoon(dispatches []Dispatch, done func()) (wait func() error) {
+	err := d.submit(dispatches)
+	done()
+	return func() error { return err }
+}
+
+// computePipelinesNow creates every pipeline with createComputePipeline:
+// the call returns at once and the GPU process compiles in the
+// background (an invalid pipeline surfaces as an error of the enclosing
+// error scope).
+func (d *Device) computePipelinesNow(descs []pipelineDesc) ([]*wgpu.ComputePipeline, error) {
+	out := make([]*wgpu.ComputePipeline, len(descs))
+	for i, ds := range descs {
+		v := d.native.device.Call("createComputePipeline", map[string]any{
+			"label":   ds.label,
+			"layout":  jsValue(ds.layout),
+			"compute": map[string]any{"module": jsValue(ds.module), "entryPoint": "main"},
+		})
+		cp := new(wgpu.ComputePipeline)
+		*(*js.Value)(unsafe.Pointer(cp)) = v
+		out[i] = cp
+	}
+	return out, nil
+}
+
 // computePipelines requests every pipeline with createComputePipelineAsync
 // before awaiting any, so the GPU process compiles them back to back
 // without a round trip to the page in between.

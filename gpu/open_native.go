@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -195,6 +196,40 @@ func (d *Device) computePipelines(descs []pipelineDesc) ([]*wgpu.ComputePipeline
 		out = append(out, cp)
 	}
 	return out, nil
+}
+
+// computePipelinesNow is computePipelines: natively every creation is
+// synchronous.
+func (d *Device) computePipelinesNow(descs []pipelineDesc) ([]*wgpu.ComputePipeline, error) {
+	return d.computePipelines(descs)
+}
+
+// submitSoon submits dispatches from a goroutine, then calls done: lavapipe
+// runs a submit (and so compiles a pipeline at its first dispatch) in the
+// submitting thread, which should not be the caller's. wait waits for the
+// submit and gives its error.
+func (d *Device) submitSoon(dispatches []Dispatch, done func()) (wait func() error) {
+	ch := make(chan error, 1)
+	go func() {
+		err := d.submit(dispatches)
+		if err == nil {
+			err = d.waitIdle()
+		}
+		done()
+		ch <- err
+	}()
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() { err = <-ch })
+		return err
+	}
+}
+
+// scopedLater is scoped returning its error through wait.
+func (d *Device) scopedLater(_ string, f func() error) (wait func() error) {
+	err := f()
+	return func() error { return err }
 }
 
 // scoped runs f; natively wgpu-native already reports validation errors as

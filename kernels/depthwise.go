@@ -181,9 +181,15 @@ func (k Depthwise) Source() (string, error) {
 func (k Depthwise) dims() []dim {
 	ho, wo := k.outSize()
 	gx, _ := k.grid()
-	return append([]dim{i32Dim("H", k.H), i32Dim("W", k.W), u32Dim("C4", k.C/4), u32Dim("HO", ho), u32Dim("WO", wo),
+	ds := append([]dim{i32Dim("H", k.H), i32Dim("W", k.W), u32Dim("C4", k.C/4), u32Dim("HO", ho), u32Dim("WO", wo),
 		u32Dim("XB", ceilDiv(wo, k.TX)), u32Dim("YB", ceilDiv(ho, k.TY)), u32Dim("TOTAL", k.invocations()), u32Dim("GX", gx)},
 		actDims(k.Generic, k.Epilogue)...)
+	if k.Generic {
+		// The kernel-row loop's bound (K itself, structural): a run-time
+		// value, so that the JIT does not unroll the loop (depthwise.wgsl).
+		ds = append(ds, i32Dim("KROWS", k.K))
+	}
+	return ds
 }
 
 func (k Depthwise) isGeneric() bool { return k.Generic }

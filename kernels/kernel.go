@@ -111,6 +111,16 @@ type Cache struct {
 	// released is set by Release: pipelines a Prepare in flight then
 	// builds are released at once.
 	released bool
+	// pending are the pipelines of the last Precompile until settle has
+	// checked them.
+	pending *precompiled
+}
+
+// precompiled is what a Precompile built: the pipelines' keys and the
+// check of their creation (run once; concurrent callers wait for it).
+type precompiled struct {
+	keys  map[Kernel]bool
+	check func() error
 }
 
 // NewCache returns an empty pipeline cache for dev.
@@ -146,6 +156,7 @@ func (c *Cache) Has(k Kernel) bool {
 // specialized pipelines in the background); a pipeline built twice by
 // concurrent calls is kept once.
 func (c *Cache) Prepare(ks ...Kernel) error {
+	c.settle(ks)
 	c.mu.Lock()
 	var todo, reps []Kernel
 	var specs []gpu.PipelineSpec
@@ -191,6 +202,104 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 		}
 	}
 	return nil
+}
+
+// Precompile builds the pipelines of ks not built yet and runs one
+// dispatch of each on scratch buffers, without waiting (see
+// gpu.Device.Precompile): a driver that compiles at the first dispatch
+// compiles them while the caller goes on, and a later Prepare, Pipeline or
+// Dispatch of these kernels finds them built. It returns the number of
+// pipelines it started. Kernels with a texture binding, and Optional
+// kernels (which may need their fallback twin: Prepare decides), are left
+// to Prepare. The first Prepare that needs a precompiled pipeline checks
+// whether precompiling raised an error (waiting for the device in the
+// browser); if it did, the precompiled pipelines are dropped and built
+// again by Prepare, which reports the error as usual.
+func (c *Cache) Precompile(ks ...Kernel) (int, error) {
+	c.settle(nil)
+	c.mu.Lock()
+	var todo []Kernel
+	var specs []gpu.PipelineSpec
+	seen := map[Kernel]bool{}
+	for _, k := range ks {
+		key := PipelineKey(k)
+		kk := kinds(k.Bindings())
+		if _, ok := c.m[key]; ok || seen[key] || slices.Contains(kk, gpu.Texture2D) {
+			continue
+		}
+		if _, ok := fallback(k); ok {
+			continue
+		}
+		src, err := k.Source()
+		if err != nil {
+			c.mu.Unlock()
+			return 0, fmt.Errorf("kernels: %s: %w", k.Label(), err)
+		}
+		seen[key] = true
+		todo = append(todo, k)
+		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kk})
+	}
+	c.mu.Unlock()
+	if len(specs) == 0 {
+		return 0, nil
+	}
+	ps, wait, err := c.dev.Precompile(specs)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released {
+		for _, p := range ps {
+			p.Release()
+		}
+		return 0, errors.New("kernels: the pipeline cache was released")
+	}
+	pend := &precompiled{keys: map[Kernel]bool{}, check: sync.OnceValue(wait)}
+	for i, k := range todo {
+		key := PipelineKey(k)
+		if _, ok := c.m[key]; ok {
+			ps[i].Release() // built meanwhile by another call
+			continue
+		}
+		c.m[key], c.rep[key] = ps[i], k
+		pend.keys[key] = true
+	}
+	c.pending = pend
+	return len(ps), nil
+}
+
+// settle checks the pipelines of the last Precompile when ks needs one of
+// them (ks nil: in any case), waiting for the check when another call runs
+// it: when precompiling raised an error they are released and forgotten,
+// for Prepare to build them again (and report the error).
+func (c *Cache) settle(ks []Kernel) {
+	c.mu.Lock()
+	pend, need := c.pending, ks == nil
+	for _, k := range ks {
+		need = need || (pend != nil && pend.keys[PipelineKey(k)])
+	}
+	c.mu.Unlock()
+	if pend == nil || !need {
+		return
+	}
+	err := pend.check()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending != pend {
+		return // settled by another call
+	}
+	c.pending = nil
+	if err == nil {
+		return
+	}
+	for k := range pend.keys {
+		if p, ok := c.m[k]; ok {
+			p.Release()
+			delete(c.m, k)
+			delete(c.rep, k)
+		}
+	}
 }
 
 // build compiles specs, those of todo, in one go. When that fails and a
@@ -262,6 +371,7 @@ func (c *Cache) Len() int {
 
 // Release frees every pipeline; the cache builds none after it.
 func (c *Cache) Release() {
+	c.settle(nil) // a precompile's dispatches done with its pipelines
 	c.ReleaseWhere(func(Kernel) bool { return true })
 	c.mu.Lock()
 	c.released = true

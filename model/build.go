@@ -39,6 +39,24 @@ func Build(cfg Config, sd *checkpoint.StateDict) (*Graph, error) {
 	return g, nil
 }
 
+// Structure is the graph of cfg without its weights: the ops, values and
+// shapes Build makes for any checkpoint of cfg, with every weight slice nil
+// and zero biases. It is enough to lower the network into kernels (which
+// pipelines its plans need: PrecompileGeneric) before a checkpoint is read,
+// not to run it.
+func Structure(cfg Config) (*Graph, error) {
+	a, err := newArch(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g := &Graph{Classes: cfg.Classes, Taps: a.taps, weightless: true}
+	none := func(string) []float32 { return nil }
+	for _, l := range a.layers {
+		g.Ops = append(g.Ops, l.op(none))
+	}
+	return g, nil
+}
+
 // flushSubnormals replaces the subnormal values (|x| < 2⁻¹²⁶, not zero) of
 // op's weights with zeros, copying a slice before changing it (some alias
 // the state dict). CPUs without flush-to-zero, lavapipe among them, take a

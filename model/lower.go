@@ -200,10 +200,13 @@ func lowerWinograd(t kernels.Target, i int, o *Conv, s Shape, bias operand, e ke
 func lowerLinear(t kernels.Target, i int, o *Linear, s Shape) ([]step, error) {
 	k := t.Linear(s.N, o.K, o.N, kernels.Epilogue{Act: o.Activation})
 	// Packing validates the sizes, so it runs on every lowering; the packed
-	// floats are only uploaded once.
-	w, err := k.PackWeights(o.Weight)
-	if err != nil {
-		return nil, err
+	// floats are only uploaded once. A graph made by Structure has no
+	// weights to pack (it is lowered only to list its kernels).
+	w, err := o.Weight, error(nil)
+	if w != nil {
+		if w, err = k.PackWeights(w); err != nil {
+			return nil, err
+		}
 	}
 	b, err := k.PackBias(o.Bias)
 	if err != nil {

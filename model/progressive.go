@@ -253,30 +253,9 @@ const prepareChunk = 4
 // input n×h×w reading back outs, a few at a time; it stops early when the
 // model is closed.
 func (m *GPU) preparePipelines(n, h, w int, outs []Value) error {
-	shapes, err := m.graph.Shapes(n, h, w)
+	ks, err := m.planKernels(m.target, n, h, w, outs)
 	if err != nil {
 		return err
-	}
-	need, err := m.graph.needed(outs)
-	if err != nil {
-		return err
-	}
-	var ks []kernels.Kernel
-	seen := map[kernels.Kernel]bool{}
-	for i, op := range m.graph.Ops {
-		if !need[i] {
-			continue
-		}
-		steps, err := lowerOp(m.target, i, op, shapes)
-		if err != nil {
-			return err
-		}
-		for _, s := range steps {
-			if key := kernels.PipelineKey(s.k); !seen[key] && !m.cache.Has(s.k) {
-				seen[key] = true
-				ks = append(ks, s.k)
-			}
-		}
 	}
 	for len(ks) > 0 {
 		m.mu.Lock()
@@ -292,6 +271,60 @@ func (m *GPU) preparePipelines(n, h, w int, outs []Value) error {
 		ks = ks[c:]
 	}
 	return nil
+}
+
+// planKernels lists the kernels, one per pipeline, of the plan for input
+// n×h×w reading back outs with kernels for t, leaving out those whose
+// pipeline is built.
+func (m *GPU) planKernels(t kernels.Target, n, h, w int, outs []Value) ([]kernels.Kernel, error) {
+	shapes, err := m.graph.Shapes(n, h, w)
+	if err != nil {
+		return nil, err
+	}
+	need, err := m.graph.needed(outs)
+	if err != nil {
+		return nil, err
+	}
+	var ks []kernels.Kernel
+	seen := map[kernels.Kernel]bool{}
+	for i, op := range m.graph.Ops {
+		if !need[i] {
+			continue
+		}
+		steps, err := lowerOp(t, i, op, shapes)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range steps {
+			if key := kernels.PipelineKey(s.k); !seen[key] && !m.cache.Has(s.k) {
+				seen[key] = true
+				ks = append(ks, s.k)
+			}
+		}
+	}
+	return ks, nil
+}
+
+// Precompile starts compiling the pipelines of the logits plan for a batch
+// of n images of h×w pixels — those a plan built now would use: the
+// generic ones on a progressive model before its swap — and returns
+// without waiting for the compiler (kernels.Cache.Precompile): a driver
+// that compiles at the first dispatch, as lavapipe does, compiles them
+// while the caller goes on (reads and uploads the weights), and the first
+// inference on that shape finds them built. It returns how many pipelines
+// it started. Nothing needs it: a plan builds whatever is missing.
+func (m *GPU) Precompile(n, h, w int) (int, error) {
+	m.mu.Lock()
+	closed, t := m.closed, m.planTarget()
+	m.mu.Unlock()
+	if closed {
+		return 0, errClosed
+	}
+	ks, err := m.planKernels(t, n, h, w, []Value{m.graph.Logits()})
+	if err != nil {
+		return 0, err
+	}
+	return m.cache.Precompile(ks...)
 }
 
 // endSpecializing stops the background work with err (nil when the model

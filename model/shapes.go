@@ -52,7 +52,7 @@ func (g *Graph) Shapes(n, h, w int) ([]Shape, error) {
 		if out < 0 || (int(out) < len(shapes) && shapes[out].N > 0) {
 			return nil, fmt.Errorf("model: op %d (%s) writes value %d, which is not a new value", i, op.Label(), out)
 		}
-		s, err := opShape(op, shapes, known)
+		s, err := opShape(op, shapes, known, g.weightless)
 		if err != nil {
 			return nil, fmt.Errorf("model: op %d (%s): %w", i, op.Label(), err)
 		}
@@ -68,9 +68,17 @@ func (g *Graph) Shapes(n, h, w int) ([]Shape, error) {
 	return shapes, nil
 }
 
-// opShape checks one op against its input shapes and returns its output shape.
-func opShape(op Op, shapes []Shape, known func(Value) bool) (Shape, error) {
+// opShape checks one op against its input shapes and returns its output
+// shape; weightless (a graph made by Structure) takes nil weights for
+// weights of the size wanted.
+func opShape(op Op, shapes []Shape, known func(Value) bool, weightless bool) (Shape, error) {
 	in := shapes[op.Inputs()[0]]
+	size := func(w []float32, want int) int {
+		if weightless && w == nil {
+			return want
+		}
+		return len(w)
+	}
 	var out Shape
 	switch o := op.(type) {
 	case *Conv:
@@ -84,13 +92,13 @@ func opShape(op Op, shapes []Shape, known func(Value) bool) (Shape, error) {
 				return out, fmt.Errorf("depthwise conv with %d inputs and %d outputs", o.Cin, o.Cout)
 			}
 		}
-		if err := checkOperands(in.C, o.Cin, len(o.Weight), want, len(o.Bias), o.Cout); err != nil {
+		if err := checkOperands(in.C, o.Cin, size(o.Weight, want), want, size(o.Bias, o.Cout), o.Cout); err != nil {
 			return out, err
 		}
 		out = Shape{in.N, ref.ConvOutSize(in.H, o.K, o.Stride), ref.ConvOutSize(in.W, o.K, o.Stride), o.Cout}
 		return out, checkResidual(shapes, o.Residual, out)
 	case *ConvTranspose:
-		if err := checkOperands(in.C, o.Cin, len(o.Weight), 16*o.Cin*o.Cout, len(o.Bias), o.Cout); err != nil {
+		if err := checkOperands(in.C, o.Cin, size(o.Weight, 16*o.Cin*o.Cout), 16*o.Cin*o.Cout, size(o.Bias, o.Cout), o.Cout); err != nil {
 			return out, err
 		}
 		if !known(o.CropTo) {
@@ -108,19 +116,19 @@ func opShape(op Op, shapes []Shape, known func(Value) bool) (Shape, error) {
 		}
 		return Shape{in.N, in.H, in.W, o.Heads * o.HeadDim}, nil
 	case *GroupNorm:
-		if len(o.Gamma) != in.C || len(o.Beta) != in.C {
+		if size(o.Gamma, in.C) != in.C || size(o.Beta, in.C) != in.C {
 			return out, fmt.Errorf("affine has %d/%d values for %d channels", len(o.Gamma), len(o.Beta), in.C)
 		}
 		return in, nil
 	case *MeanPool:
 		return Shape{in.N, 1, 1, in.C}, nil
 	case *Linear:
-		if in.H*in.W*in.C != o.K || len(o.Weight) != o.K*o.N || len(o.Bias) != o.N || o.N < 1 {
+		if in.H*in.W*in.C != o.K || size(o.Weight, o.K*o.N) != o.K*o.N || size(o.Bias, o.N) != o.N || o.N < 1 {
 			return out, fmt.Errorf("input %v, K %d, N %d, %d weights, %d biases do not fit", in, o.K, o.N, len(o.Weight), len(o.Bias))
 		}
 		return Shape{in.N, 1, 1, o.N}, nil
 	case *LayerNorm:
-		if in.H != 1 || in.W != 1 || len(o.Gamma) != in.C || len(o.Beta) != in.C {
+		if in.H != 1 || in.W != 1 || size(o.Gamma, in.C) != in.C || size(o.Beta, in.C) != in.C {
 			return out, fmt.Errorf("input %v with an affine of %d/%d values", in, len(o.Gamma), len(o.Beta))
 		}
 		return in, nil

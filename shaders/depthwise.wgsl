@@ -7,7 +7,9 @@
 // then row block, then image), loading each of the {{.Cols}} input columns of
 // each of the {{.Rows}} input rows once. Y = act(conv(X) + Bias){{if .Residual}} + R{{end}}.
 // With one output row (RowLoop) the kernel rows are a loop, not unrolled:
-// lavapipe's JIT time grows with every unrolled load.
+// lavapipe's JIT time grows with every unrolled load. A generic kernel
+// reads the loop's bound (KROWS = {{.K}}) from Params, so that the JIT
+// cannot unroll it either (half its compile time on lavapipe).
 // The sizes (H, W, C4, HO, WO, XB, YB, TOTAL, GX) are .Dims{{if .Generic}}, read
 // from Params (generic: see kernels.renderDims){{end}}.
 {{.Decls}}
@@ -33,7 +35,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- range $t := seq .TX}}{{if $t}}
   var acc0_{{$t}} = acc0_0;{{end}}
 {{- end}}
-  for (var ky = 0; ky < {{i32 .K}}; ky = ky + 1) {
+  for (var ky = 0; ky < {{if .Generic}}KROWS{{else}}{{i32 .K}}{{end}}; ky = ky + 1) {
     let iy = iy0 + ky;
     let rowok = iy >= 0 && iy < H;
     let rowbase = (n * u32(H) + u32(clamp(iy, 0, H - 1))) * u32(W);

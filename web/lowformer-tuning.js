@@ -26,7 +26,7 @@ export const DEFAULT_TUNE_BUDGET_MS = 60000;
 
 const MODES = ['off', 'cached', 'background'];
 // The calls whose result is "the first result" that background tuning waits for.
-const RESULTS = new Set(['logits', 'classify', 'classifyEncoded', 'classifyBatch', 'embed', 'embedEncoded', 'embeddings', 'features', 'frame']);
+export const RESULTS = new Set(['logits', 'classify', 'classifyEncoded', 'classifyBatch', 'embed', 'embedEncoded', 'embeddings', 'features', 'frame']);
 
 /**
  * Checks the tuning load options and fills in the defaults.
@@ -226,6 +226,8 @@ export class BackgroundTuner {
     this.budgetMs = budgetMs;
     this.onProgress = typeof onProgress === 'function' ? onProgress : null;
     this.started = false;
+    /** Whether a call has given its first result (the run starts right after it). */
+    this.armed = false;
     /** @type {string|null} the table of the finished run, JSON */
     this.table = null;
     this.done = new Promise((resolve) => { this.resolve = resolve; });
@@ -236,7 +238,12 @@ export class BackgroundTuner {
     return {
       call: (name, ...args) => {
         const p = rt.call(name, ...args);
-        if (!this.started && RESULTS.has(name)) p.then(() => setTimeout(() => this.start(), 0), () => {});
+        if (!this.started && RESULTS.has(name)) {
+          p.then(() => {
+            this.armed = true;
+            setTimeout(() => this.start(), 0);
+          }, () => {});
+        }
         return p;
       },
     };
@@ -249,6 +256,15 @@ export class BackgroundTuner {
     } catch (err) {
       console.error('lowformer: onProgress threw', err);
     }
+  }
+
+  /**
+   * What whenTuned gives: the run's end once a result has started it (or will, right after
+   * it), else null at once — no run is under way, and none may ever start (an app that never
+   * asks for a result), so the promise must not wait for one.
+   */
+  whenTuned() {
+    return this.started || this.armed ? this.done : Promise.resolve(null);
   }
 
   /** The model is being disposed: a run not started yet never will (whenTuned gives null). */

@@ -37,7 +37,11 @@ export type Weights = string | URL | Blob | ArrayBuffer | ArrayBufferView;
  */
 export type ProgressPhase = 'download' | 'cache' | 'read' | 'init' | 'compile' | 'ready' | GPUPhase | 'tune' | 'tuned';
 
-/** Where a GPU model's pipelines are (ModelInfo.phase): generic first with start 'progressive'. */
+/**
+ * Where a GPU model's pipelines are (ModelInfo.phase): generic first with start 'progressive',
+ * specializing after the warm-up or the first result, specialized after the swap (generic again
+ * if the specialization failed).
+ */
 export type GPUPhase = 'generic' | 'specializing' | 'specialized';
 
 /**
@@ -494,7 +498,7 @@ export declare class LowFormer {
   static cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
   /** The table a finished background tuning run collected, else the one in use, else null (to ship and pass as load's tuning). */
   tuningTable(): Promise<TuningTable | null>;
-  /** Resolves when the background tuning run (started after the first result) has ended; null without one. */
+  /** Resolves when the background tuning run (started after the first result) has ended; null at once without one (tune 'off'/'cached', the CPU, or no result yet). */
   whenTuned(): Promise<TuneSummary | { error: string } | null>;
   /** Frees the model (and its worker); calls after it reject. Safe to call twice. */
   dispose(): Promise<void>;

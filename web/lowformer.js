@@ -20,7 +20,7 @@
 // package's "node" export) adds reading files; the rest is this module.
 
 import './wasm_exec.js';
-import { BackgroundTuner, DEFAULT_TUNE_BUDGET_MS, TUNING_DB, clearTuning, tuneOptions, tuningStore, tuningText } from './lowformer-tuning.js';
+import { BackgroundTuner, DEFAULT_TUNE_BUDGET_MS, RESULTS, TUNING_DB, clearTuning, tuneOptions, tuningStore, tuningText } from './lowformer-tuning.js';
 
 export { DEFAULT_TUNE_BUDGET_MS, TUNING_DB };
 
@@ -599,6 +599,11 @@ class Local {
     return this.rt.call('waitSpecialized', this.id);
   }
 
+  /** Calls cb once, when a call first gives a result (a progressive start's first run starts the specialization). */
+  afterFirstResult(cb) {
+    this.rt = firstResultHook(this.rt, (name) => RESULTS.has(name), cb);
+  }
+
   async logits(input, shape) {
     return this.rt.call('logits', this.id, input, shape);
   }
@@ -763,7 +768,7 @@ class Local {
   }
 
   whenTuned() {
-    return this.tuner ? this.tuner.done : Promise.resolve(null);
+    return this.tuner ? this.tuner.whenTuned() : Promise.resolve(null);
   }
 
   async dispose() {
@@ -774,6 +779,30 @@ class Local {
     return this.rt.call('dispose', this.id);
   }
 }
+
+/**
+ * rt with cb called once, after the first call whose name isResult accepts
+ * has resolved (a failed one does not count).
+ */
+function firstResultHook(rt, isResult, cb) {
+  let done = false;
+  return {
+    call: (name, ...args) => {
+      const p = rt.call(name, ...args);
+      if (!done && isResult(name)) {
+        p.then(() => {
+          if (done) return;
+          done = true;
+          cb();
+        }, () => {});
+      }
+      return p;
+    },
+  };
+}
+
+/** The worker's operations that give a result (lowformer-worker.js). */
+const REMOTE_RESULTS = new Set(['logits', 'classifyPixels', 'classifyBlob', 'classifyMany', 'embedPixels', 'embedBlob', 'embeddings', 'featuresTensor', 'frame']);
 
 /** Proxies every call to a dedicated module Worker (lowformer-worker.js). */
 class Remote {
@@ -825,6 +854,12 @@ class Remote {
 
   waitSpecialized() {
     return this.call('waitSpecialized', {});
+  }
+
+  /** Calls cb once, when a call first gives a result (see Local#afterFirstResult). */
+  afterFirstResult(cb) {
+    const rt = firstResultHook({ call: this.call.bind(this) }, (op) => REMOTE_RESULTS.has(op), cb);
+    this.call = rt.call;
   }
 
   call(op, args, transfer = [], onProgress = null) {
@@ -1122,19 +1157,32 @@ export class LowFormer {
 
   #specialized = null;
 
-  // Follows a progressive start to its swap: when the plans run on specialized pipelines,
-  // info.phase becomes 'specialized' and onProgress gets {phase: 'specialized'}.
+  // Follows a progressive start to its swap: after the first result (without a warm-up: the
+  // warm-up's run reported it already) info.phase becomes 'specializing' and onProgress gets
+  // {phase: 'specializing'}, as the model's first run started the specialization; when the
+  // plans run on specialized pipelines, info.phase becomes 'specialized' and onProgress gets
+  // {phase: 'specialized'}; if the specialization fails, info.phase is 'generic' again.
   #followPhase(report) {
     if (this.info.phase !== 'generic' && this.info.phase !== 'specializing') {
       this.#specialized = Promise.resolve();
       return;
     }
+    const setPhase = (phase) => { this.info = Object.freeze({ ...this.info, phase }); };
+    if (this.info.phase === 'generic') {
+      this.#impl.afterFirstResult?.(() => {
+        if (this.info.phase !== 'generic' || this.#disposed) return;
+        setPhase('specializing');
+        report('specializing', 0, 1, true);
+      });
+    }
     this.#specialized = this.#impl.waitSpecialized().then((r) => {
-      this.info = Object.freeze({ ...this.info, phase: r.phase });
+      setPhase(r.phase);
       report(r.phase, 1, 1, true);
     });
     this.#specialized.catch((err) => {
-      if (!this.#disposed) console.warn(`lowformer: the specialized pipelines did not replace the generic ones: ${err.message}`);
+      if (this.#disposed) return;
+      if (this.info.phase === 'specializing') setPhase('generic');
+      console.warn(`lowformer: the specialized pipelines did not replace the generic ones: ${err.message}`);
     });
   }
 
@@ -1257,7 +1305,9 @@ export class LowFormer {
   /**
    * Resolves when the background tuning run (tune: 'background', started after the first
    * result) has ended, to its summary {keys, measured, total, thisRun, elapsedMs, complete,
-   * resumed, cancelled, where, changed, notes} or {error}; to null at once without one.
+   * resumed, cancelled, where, changed, notes} or {error}; to null at once without one: tune
+   * 'off' or 'cached', the CPU backend, or no result yet (the run starts after the first one:
+   * call whenTuned after it).
    * @returns {Promise<object|null>}
    */
   whenTuned() {

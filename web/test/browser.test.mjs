@@ -91,7 +91,9 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
           const phases = new Set();
           const m = await LowFormer.load({ weights: url, cache: false, warmup: false, kernels, start, onProgress: (p) => phases.add(p.phase) });
           try {
-            return { info: { ...m.info, labels: 0 }, c: await checkLogits(m, variant, 2), phases: [...phases] };
+            const info = { ...m.info, labels: 0 };
+            const c = await checkLogits(m, variant, 2);
+            return { info, c, phases: [...phases], phaseAfter: m.info.phase };
           } finally {
             await m.dispose();
           }
@@ -107,6 +109,11 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
         }
         assert.ok(!r.phases.includes('compile'), `warmup: false still compiled during load: ${r.phases}`);
         assert.deepEqual([r.info.start, r.info.phase], start ? ['specialized', 'specialized'] : ['progressive', 'generic'], 'start and phase after a load without warm-up');
+        if (!start) {
+          // The first result started the specialization: info.phase and the events say so.
+          assert.ok(['specializing', 'specialized'].includes(r.phaseAfter), `info.phase ${r.phaseAfter} after the first result`);
+          assert.ok(r.phases.includes('specializing'), `no 'specializing' event after the first result: ${r.phases}`);
+        }
         assert.equal(r.info.variant.toLowerCase(), variant.toLowerCase());
         assert.equal(r.info.format, file.endsWith('.pt') ? 'pytorch' : 'safetensors');
         assert.ok(r.c.maxAbs <= TOL, `max |Δ| = ${r.c.maxAbs} > ${TOL}`);

@@ -230,17 +230,21 @@ describe('on-device tuning in Chromium', { skip: why || false }, () => {
       const m2 = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false });
       const tuning = m2.info.tuning;
       await m2.dispose();
-      // Disposed before any result: no run, whenTuned gives null.
+      // Before any result: no run, whenTuned gives null at once (an app
+      // that never asks for a result must not wait forever); disposed
+      // then, still null.
       const m3 = await LowFormer.load({ weights, backend: 'gpu', cache: false, warmup: false, tune: 'background' });
+      const early = await Promise.race([m3.whenTuned(), new Promise((res) => setTimeout(() => res('still pending after 5 s'), 5000))]);
       const never = m3.whenTuned();
       await m3.dispose();
-      return { summary, disposeMs, tuning, never: await never };
+      return { summary, disposeMs, tuning, early, never: await never };
     }, FMNIST);
     t.diagnostic(`dispose took ${r.disposeMs.toFixed(0)} ms during tuning: ${JSON.stringify(r.summary)}`);
     assert.equal(r.summary.cancelled, true, JSON.stringify(r.summary));
     assert.ok(r.summary.elapsedMs < 30000, `the run went on for ${r.summary.elapsedMs} ms after dispose`);
     assert.match(r.tuning, /^cached table IndexedDB lowformer-tuning/, 'the partial table was not stored');
     assert.equal(r.never, null, 'a model disposed before its first result tuned');
+    assert.equal(r.early, null, 'whenTuned before the first result did not settle at once with null');
   });
 
   it('without IndexedDB the tables go to the Cache API', { timeout: 120000 }, async () => {
