@@ -64,7 +64,9 @@ if [ "${LOWFORMER_WASM_OVERLAY:-1}" != 0 ]; then
 fi
 # No inlining in the packages that are not on a hot path in the browser
 # (formatting, reflection, the JS glue, WebGPU's bindings, shader rendering,
-# the rarer image formats): about 80 KB less gzip for both builds. The CPU
+# the rarer image formats): about 80 KB less gzip for both builds; the
+# checkpoint readers, the tuning tables, the labels, the bridge (wasm) and
+# the encoding/log packages another 16.6 KB for lowformer.wasm. The CPU
 # kernels, the model, preprocessing, the JPEG/PNG decoders, the runtime and
 # the simd packages keep it (with -gcflags=all=-l the CPU path is 20x slower).
 # LOWFORMER_WASM_INLINE=all builds with inlining everywhere.
@@ -73,7 +75,9 @@ if [ "${LOWFORMER_WASM_INLINE:-}" != all ]; then
   m=github.com/lowformer/lowformer-webgpu
   for p in fmt internal/fmtsort reflect internal/reflectlite strconv internal/strconv time os syscall/js \
     github.com/hack-pad/... github.com/cogentcore/... golang.org/x/image/... image/gif \
-    $m/shaders $m/kernels $m/gpu; do
+    $m/shaders $m/kernels $m/gpu \
+    $m/wasm $m/model/checkpoint $m/internal/zipread $m/internal/jsonlite $m/tuning $m/labels \
+    hash/fnv sort path/filepath log/... encoding/...; do
     gcflags+=("-gcflags=$p=-l")
   done
 fi
