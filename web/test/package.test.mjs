@@ -42,7 +42,7 @@ const SIDE = 28;
 
 /** The files of the package, exactly (package.json "files" plus what npm always packs). */
 const PACKAGE_FILES = ['LICENSE', 'LICENSE-go', 'README.md', 'package.json', 'lowformer.js', 'lowformer-tuning.js', 'lowformer.d.ts',
-  'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-scalar.wasm'].sort();
+  'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm'].sort();
 
 const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'";
 
@@ -292,7 +292,7 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
       entryPoints: { main: join(src, 'main.js'), sw: join(src, 'sw.js'), 'user-worker': join(src, 'user-worker.js'), 'lowformer-worker': 'lowformer-webgpu/worker' },
       bundle: true, format: 'esm', outdir: out, logLevel: 'warning',
     });
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
     for (const f of ['index.html', 'model.safetensors', 'sample.png']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
     const url = await serve(out, STRICT_CSP);
     const main = await outcome(`${url}/index.html?backend=auto`);
@@ -318,7 +318,8 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     await build({ root, configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
     const assets = readdirSync(join(out, 'assets'));
     t.diagnostic(`vite emitted: ${assets.join(', ')}`);
-    assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar')), 'Vite emitted lowformer.wasm');
+    assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar') && !f.startsWith('lowformer-decoders')), 'Vite emitted lowformer.wasm');
+    assert.ok(assets.some((f) => /^lowformer-decoders-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-decoders.wasm');
     assert.ok(assets.some((f) => /^lowformer-scalar-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-scalar.wasm');
     assert.ok(assets.some((f) => /^lowformer-worker-[\w-]+\.js$/.test(f)), 'Vite emitted the worker');
     assert.ok(assets.some((f) => /^user-worker-[\w-]+\.js$/.test(f)), "Vite emitted the app's worker");
@@ -343,8 +344,8 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     const emitted = Object.keys(stats.compilation.assets);
     t.diagnostic(`webpack ${webpack.version} emitted: ${emitted.join(', ')}`);
     const wasm = emitted.filter((f) => f.endsWith('.wasm'));
-    assert.equal(wasm.length, 2, 'webpack emitted both .wasm files');
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+    assert.equal(wasm.length, 3, 'webpack emitted the three .wasm files');
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
       const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
       assert.ok(wasm.some((w) => readFileSync(join(out, w)).equals(want)), `webpack emitted ${f} unchanged`);
     }
@@ -378,7 +379,7 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     await bundle.close();
     const emitted = output.map((o) => o.fileName);
     t.diagnostic(`rollup ${VERSION} emitted: ${emitted.join(', ')}`);
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
       const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
       assert.ok(output.some((o) => o.type === 'asset' && o.fileName.endsWith('.wasm') && Buffer.from(o.source).equals(want)), `rollup emitted ${f} unchanged`);
     }
