@@ -81,6 +81,9 @@ if [ "${LOWFORMER_WASM_INLINE:-}" != all ]; then
     gcflags+=("-gcflags=$p=-l")
   done
 fi
+# go build leaves an output file whose build ID matches alone, and wasmpack
+# keeps the ID: a packed file would stay as it is (stripped or not).
+rm -f "$out"/*.wasm
 GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
 GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
 # GIF (first frame), WebP, BMP and TIFF: preprocess decodes them in GOOS=js
