@@ -227,7 +227,11 @@ async function startDecoders(url) {
   }
   delete globalThis.__lowformerDecoders;
   let stopped = null;
-  go.run(result.instance).catch((err) => {
+  // The module runs until the page goes; if it ever stops, the next file starts a new one.
+  go.run(result.instance).then(() => {
+    stopped = 'it exited';
+    decodersPromise = null;
+  }, (err) => {
     stopped = err.message;
     decodersPromise = null;
   });
@@ -249,7 +253,13 @@ async function decodeWithDecoders(bytes, url) {
   const started = decodersPromise != null;
   const api = await decoders(url);
   const t1 = performance.now();
-  const r = api.decode(bytes);
+  let r;
+  try {
+    r = api.decode(bytes);
+  } catch (err) { // the Go program died (it recovers its own panics)
+    decodersPromise = null;
+    throw new Error(`lowformer: lowformer-decoders.wasm failed: ${err.message}`);
+  }
   const t2 = performance.now();
   if (r.error) {
     const err = new Error(r.error);
