@@ -169,7 +169,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.deepEqual(r.timings.sort(), types.LoadTimings, 'model.timings fields vs LoadTimings');
     assert.deepEqual(r.result.sort(), types.ClassifyResult, 'classify result fields vs ClassifyResult');
     assert.deepEqual(r.prediction.sort(), types.Prediction, 'prediction fields vs Prediction');
-    assert.deepEqual(r.classifyTimings.sort(), types.ClassifyTimings.filter((f) => f !== 'decode'), 'pixels source: every ClassifyTimings field but decode');
+    assert.deepEqual(r.classifyTimings.sort(), types.ClassifyTimings.filter((f) => f !== 'decode' && f !== 'decodersLoad'), 'pixels source: every ClassifyTimings field but decode and decodersLoad (Blob sources)');
     assert.deepEqual(r.exports, { CACHE_NAME: 'lowformer-weights-v1', DEFAULT_TOP_K: 5, probe: 43, TUNING_DB: 'lowformer-tuning', DEFAULT_TUNE_BUDGET_MS: 60000 });
     assert.deepEqual([...new Set(r.phases)], ['read', 'init', 'ready']);
     assert.equal(r.backend, 'cpu');
