@@ -209,7 +209,7 @@ var layers = map[string]int{
 	"kernels": 2, "internal/cpukernels": 2,
 	"model": 3,
 	"":      4, // the root package: the public Go API
-	"wasm":  5, "cmd/lowformer": 5, "examples/classify": 5, "web": 5, "web/devserver": 5, "web/test/mksafetensors": 5, "web/wasmpack": 5,
+	"wasm":  5, "wasm/decoders": 5, "cmd/lowformer": 5, "examples/classify": 5, "web": 5, "web/devserver": 5, "web/test/mksafetensors": 5, "web/wasmpack": 5,
 }
 
 // TestImportLayering checks every import between the module's packages

@@ -9,10 +9,6 @@ import (
 	"image/png"
 	"io"
 
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
-	"golang.org/x/image/webp"
-
 	"github.com/lowformer/lowformer-webgpu/preprocess/internal/jpeg"
 )
 
@@ -21,6 +17,11 @@ import (
 // opaque *image.RGBA with Bounds().Min == (0, 0). The header's dimensions
 // are checked against opt.MaxPixels before any pixel is decoded. With
 // opt.ApplyEXIFOrientation the EXIF orientation is applied afterwards.
+//
+// The browser build (GOOS=js without the lowformer_allformats build tag)
+// decodes JPEG and PNG only: for a GIF, WebP, BMP or TIFF file it returns an
+// ErrFormatNotBuiltIn error after the checks it can make without the
+// format's decoder (the file size; a GIF's declared size).
 func Decode(r io.Reader, opt Options) (image.Image, error) {
 	if r == nil {
 		return nil, fmt.Errorf("preprocess: %w: nil reader", ErrUnreadable)
@@ -36,7 +37,11 @@ func Decode(r io.Reader, opt Options) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, h, err := dimensions(f, data)
+	extra, builtIn := extraFormats[f]
+	if !builtIn && f != fmtJPEG && f != fmtPNG && f != fmtGIF {
+		return nil, notBuiltIn(f)
+	}
+	w, h, err := dimensions(f, data, extra)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: %w: %s header: %v", ErrUnreadable, f, err)
 	}
@@ -47,7 +52,10 @@ func Decode(r io.Reader, opt Options) (image.Image, error) {
 		return nil, fmt.Errorf("preprocess: %w: %s header declares %dx%d = %d pixels, more than the limit of %d",
 			ErrTooLarge, f, w, h, w*h, limit)
 	}
-	img, err := decodePixels(f, data)
+	if !builtIn && f == fmtGIF {
+		return nil, notBuiltIn(f)
+	}
+	img, err := decodePixels(f, data, extra)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: %w: decoding %s: %v", ErrUnreadable, f, err)
 	}
@@ -72,8 +80,9 @@ func Load(r io.Reader, opt Options) ([]float32, error) {
 }
 
 // dimensions returns the width and height that the header declares, without
-// decoding pixels.
-func dimensions(f format, data []byte) (w, h int64, err error) {
+// decoding pixels; extra reads the header of a format that formats.go
+// does not.
+func dimensions(f format, data []byte, extra extraFormat) (w, h int64, err error) {
 	switch f {
 	case fmtPNG:
 		// IHDR must be the first chunk; read it directly so that zero or
@@ -89,23 +98,18 @@ func dimensions(f format, data []byte) (w, h int64, err error) {
 		return int64(binary.LittleEndian.Uint16(data[6:])), int64(binary.LittleEndian.Uint16(data[8:])), nil
 	}
 	var cfg image.Config
-	rd := bytes.NewReader(data)
-	switch f {
-	case fmtJPEG:
-		cfg, err = jpeg.DecodeConfig(rd)
-	case fmtWebP:
-		cfg, err = webp.DecodeConfig(rd)
-	case fmtBMP:
-		cfg, err = bmp.DecodeConfig(rd)
-	case fmtTIFF:
-		cfg, err = tiff.DecodeConfig(rd)
+	if f == fmtJPEG {
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
+	} else {
+		cfg, err = extra.config(bytes.NewReader(data))
 	}
 	return int64(cfg.Width), int64(cfg.Height), err
 }
 
 // decodePixels decodes data of format f into a Go image whose type tells
-// which Pillow mode it stands for (see toRGB).
-func decodePixels(f format, data []byte) (img image.Image, err error) {
+// which Pillow mode it stands for (see toRGB); extra decodes the formats
+// other than JPEG and PNG.
+func decodePixels(f format, data []byte, extra extraFormat) (img image.Image, err error) {
 	defer func() {
 		// The x/image decoders are not hardened against every malformed
 		// input; a panic there must not take the caller down.
@@ -119,14 +123,6 @@ func decodePixels(f format, data []byte) (img image.Image, err error) {
 		return jpeg.Decode(rd)
 	case fmtPNG:
 		return png.Decode(rd)
-	case fmtGIF:
-		return decodeGIF(data)
-	case fmtWebP:
-		return decodeWebP(rd)
-	case fmtBMP:
-		return bmp.Decode(rd)
-	case fmtTIFF:
-		return tiff.Decode(rd)
 	}
-	return nil, fmt.Errorf("no decoder for %s", f)
+	return extra.decode(data)
 }

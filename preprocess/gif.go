@@ -1,3 +1,5 @@
+//go:build !js || lowformer_allformats
+
 package preprocess
 
 import (

@@ -56,4 +56,9 @@ var (
 	// ErrTooLarge: the header declares more pixels than Options.MaxPixels, or
 	// the file exceeds MaxFileBytes.
 	ErrTooLarge = errors.New("image too large")
+	// ErrFormatNotBuiltIn: the data is a GIF, WebP, BMP or TIFF file, a
+	// format this build does not decode: the browser's lowformer.wasm
+	// decodes JPEG and PNG only, and lowformer.js hands the others to
+	// lowformer-decoders.wasm (see Decode).
+	ErrFormatNotBuiltIn = errors.New("image format not built into this build")
 )

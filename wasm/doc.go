@@ -61,5 +61,11 @@
 // classifyEncoded) are milliseconds, converted from the Go time.Durations
 // in one place (ms).
 //
+// The encoded-file calls (classifyEncoded, classifyBatch, embedEncoded)
+// decode JPEG and PNG; this build leaves the GIF, WebP, BMP and TIFF
+// decoders out (preprocess.ErrFormatNotBuiltIn, error.code
+// "format-not-built-in"), which lowformer-decoders.wasm (wasm/decoders)
+// provides.
+//
 // Built natively, the command only explains how to build it.
 package main

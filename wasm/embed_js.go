@@ -93,7 +93,10 @@ func decodedThen(b []byte, run func(image.Image) (map[string]any, error)) work {
 }
 
 // decodeFile decodes an image file with the Go decoders of the native
-// path; a format Go cannot read is error code "unsupported-format".
+// path; a format Go cannot read is error code "unsupported-format", a GIF,
+// WebP, BMP or TIFF file (decoded by lowformer-decoders.wasm, not this
+// build: preprocess.ErrFormatNotBuiltIn) is error code
+// "format-not-built-in".
 func decodeFile(b []byte) (image.Image, error) { return decodeNamed(b, "") }
 
 // decodeNamed is decodeFile with errors naming the image ("image 3"; ""
@@ -107,8 +110,11 @@ func decodeNamed(b []byte, name string) (image.Image, error) {
 		err = fmt.Errorf("%s: %w", name, err)
 	}
 	err = fmt.Errorf("lowformer: %w", err)
-	if errors.Is(err, preprocess.ErrUnsupportedFormat) {
+	switch {
+	case errors.Is(err, preprocess.ErrUnsupportedFormat):
 		return nil, coded{"unsupported-format", err}
+	case errors.Is(err, preprocess.ErrFormatNotBuiltIn):
+		return nil, coded{"format-not-built-in", err}
 	}
 	return nil, err
 }

@@ -204,9 +204,12 @@ func (a *api) classify(args []safejs.Value) (work, error) {
 }
 
 // classifyEncoded(id, file Uint8Array, {topK, size}) → {predictions, timings, width, height}
-// decodes the file (JPEG, PNG, GIF, WebP, BMP, TIFF) with the Go decoders
-// of the native path, so the result is the same as the command line's. A
-// format Go cannot read is rejected with error.code "unsupported-format".
+// decodes the file (JPEG, PNG) with the Go decoders of the native path, so
+// the result is the same as the command line's. A format Go cannot read is
+// rejected with error.code "unsupported-format"; a GIF, WebP, BMP or TIFF
+// file, whose decoders this build leaves out, with "format-not-built-in"
+// (lowformer.js decodes it with lowformer-decoders.wasm, wasm/decoders,
+// and classifies the pixels).
 func (a *api) classifyEncoded(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 2, "classifyEncoded(id, file: Uint8Array, {topK, size}?)"); err != nil {
 		return nil, err

@@ -5,7 +5,10 @@
 # GOARCH=wasm, stripped, their data segments merged by web/wasmpack) —
 # lowformer.wasm with GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses
 # the simd packages) and lowformer-scalar.wasm without it, for browsers
-# without wasm SIMD (lowformer.js picks one at run time) — Go's wasm_exec.js,
+# without wasm SIMD (lowformer.js picks one at run time) — the decoder of
+# the rarer image formats, lowformer-decoders.wasm (GIF, WebP, BMP, TIFF:
+# lowformer.wasm decodes JPEG and PNG only, and lowformer.js fetches this
+# module the first time another format arrives), Go's wasm_exec.js,
 # the demo page and the minimal example (example.html), and each .wasm
 # precompressed (.wasm.gz, .wasm.br). Serve the folder with any static
 # server (make demo runs one that also sends the COOP/COEP headers and
@@ -61,7 +64,9 @@ if [ "${LOWFORMER_WASM_OVERLAY:-1}" != 0 ]; then
 fi
 # No inlining in the packages that are not on a hot path in the browser
 # (formatting, reflection, the JS glue, WebGPU's bindings, shader rendering,
-# the rarer image formats): about 80 KB less gzip for both builds. The CPU
+# the rarer image formats): about 80 KB less gzip for both builds; the
+# checkpoint readers, the tuning tables, the labels, the bridge (wasm) and
+# the encoding/log packages another 16.6 KB for lowformer.wasm. The CPU
 # kernels, the model, preprocessing, the JPEG/PNG decoders, the runtime and
 # the simd packages keep it (with -gcflags=all=-l the CPU path is 20x slower).
 # LOWFORMER_WASM_INLINE=all builds with inlining everywhere.
@@ -70,34 +75,48 @@ if [ "${LOWFORMER_WASM_INLINE:-}" != all ]; then
   m=github.com/lowformer/lowformer-webgpu
   for p in fmt internal/fmtsort reflect internal/reflectlite strconv internal/strconv time os syscall/js \
     github.com/hack-pad/... github.com/cogentcore/... golang.org/x/image/... image/gif \
-    $m/shaders $m/kernels $m/gpu; do
+    $m/shaders $m/kernels $m/gpu \
+    $m/wasm $m/model/checkpoint $m/internal/zipread $m/internal/jsonlite $m/tuning $m/labels \
+    hash/fnv sort path/filepath log/... encoding/...; do
     gcflags+=("-gcflags=$p=-l")
   done
 fi
+# go build leaves an output file whose build ID matches alone, and wasmpack
+# keeps the ID: a packed file would stay as it is (stripped or not).
+rm -f "$out"/*.wasm
 GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
 GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
+# GIF (first frame), WebP, BMP and TIFF: preprocess decodes them in GOOS=js
+# only with the lowformer_allformats tag, which lowformer.wasm is built
+# without (~0.13 MB less gzip); wasm/decoders is built with it, without
+# wasm SIMD so that one build loads everywhere.
+GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${gcflags[@]}" -tags lowformer_allformats -trimpath -ldflags='-s -w' -o "$out/lowformer-decoders.wasm" ./wasm/decoders
+wasms=(lowformer.wasm lowformer-scalar.wasm lowformer-decoders.wasm)
 # Go's linker starts a new data segment after every run of 8 zero bytes
 # (~83 000 segments): each segment's header compresses far worse than the
 # zeros it skips. wasmpack (web/wasmpack) merges the segments at most 4 KiB
 # apart, the gaps written out as zeros (the same memory at start): ~0.8 MB
 # more raw, ~0.14 MB less gzip and ~0.1 MB less brotli for each build.
 # LOWFORMER_WASM_PACK=0 leaves the linker's segments.
-# LOWFORMER_WASM_STRIP_LINES=1 also zeroes the Go runtime's pc→line and
-# pc→file tables (wasmpack -strip-lines): −124 KB gzip, −109 KB brotli, but
-# a panic's traceback shows ?:0 instead of file:line (function names stay).
+# It also zeroes the Go runtime's pc→line and pc→file tables (wasmpack
+# -strip-lines): −124 KB gzip, −109 KB brotli for lowformer.wasm, but a
+# panic's traceback shows ?:0 instead of file:line (function names stay);
+# LOWFORMER_WASM_STRIP_LINES=0 keeps them (a debug build: web/README.md).
 if [ "${LOWFORMER_WASM_PACK:-1}" != 0 ]; then
   pack_args=()
-  if [ "${LOWFORMER_WASM_STRIP_LINES:-0}" = 1 ]; then
+  if [ "${LOWFORMER_WASM_STRIP_LINES:-1}" != 0 ]; then
     pack_args=(-strip-lines)
   fi
-  "$GO" run ./web/wasmpack "${pack_args[@]}" "$out/lowformer.wasm" "$out/lowformer-scalar.wasm"
+  "$GO" run ./web/wasmpack "${pack_args[@]}" "${wasms[@]/#/$out/}"
 fi
-# The scalar build must load where wasm SIMD is missing: not one SIMD
-# instruction (checked where Debian's wabt is installed).
-if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/lowformer-scalar.wasm"; then
-  echo "web: $out/lowformer-scalar.wasm uses wasm SIMD (wasm-validate --disable-simd fails): a simd import without a scalar twin?" >&2
-  exit 1
-fi
+# The scalar build and the decoders must load where wasm SIMD is missing:
+# not one SIMD instruction (checked where Debian's wabt is installed).
+for f in lowformer-scalar.wasm lowformer-decoders.wasm; do
+  if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/$f"; then
+    echo "web: $out/$f uses wasm SIMD (wasm-validate --disable-simd fails): a simd import without a scalar twin?" >&2
+    exit 1
+  fi
+done
 # Go's wasm_exec.js, unchanged: lowformer.js imports it as an ES module (it
 # only defines globalThis.Go), and it must be the one of the Go that built
 # the .wasm files. Go's license (BSD) goes with it and with the binaries.
@@ -112,7 +131,7 @@ cp examples/web/index.html "$out/example.html"
 # Precompressed twins for servers that send them to browsers that accept
 # them (web/devserver does): .wasm.gz (gzip -9) and .wasm.br (brotli
 # quality $BROTLI_QUALITY, default 11, window 2^24; Debian's brotli when
-# installed, else Node's zlib). Both wasm files compress at once.
+# installed, else Node's zlib). The wasm files compress at once.
 quality=${BROTLI_QUALITY:-11}
 brotli_file() {
   if command -v brotli >/dev/null; then
@@ -127,12 +146,12 @@ brotli_file() {
   fi
 }
 pids=()
-for f in lowformer.wasm lowformer-scalar.wasm; do
+for f in "${wasms[@]}"; do
   gzip -9 -n -c "$out/$f" >"$out/$f.gz"
   brotli_file "$out/$f" & pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-for f in lowformer.wasm lowformer-scalar.wasm; do
+for f in "${wasms[@]}"; do
   raw=$(wc -c <"$out/$f")
   gz=$(wc -c <"$out/$f.gz")
   br=$(wc -c <"$out/$f.br")

@@ -152,6 +152,8 @@ export interface LoadOptions {
   wasmURL?: string | URL;
   /** Where lowformer-scalar.wasm is (default: next to wasmURL, or the package's). */
   wasmScalarURL?: string | URL;
+  /** Where lowformer-decoders.wasm, the decoder of GIF, WebP, BMP and TIFF files fetched the first time one arrives, is (default: next to wasmURL, or the package's). */
+  wasmDecodersURL?: string | URL;
   /** Where lowformer-worker.js is (default: the package's). */
   workerURL?: string | URL;
   /** Debugging: dumpWGSL true logs every compute shader's WGSL; a function receives (label, wgsl). */
@@ -409,6 +411,8 @@ export interface Prediction {
 export interface ClassifyTimings {
   /** Blob sources: decoding the file. */
   decode?: number;
+  /** The first GIF, WebP, BMP or TIFF file of a realm (page or worker): starting lowformer-decoders.wasm, which decodes them. */
+  decodersLoad?: number;
   /** Non-Blob sources: drawing the source and reading its pixels. */
   pixels?: number;
   /** With preprocess: 'gpu': the upload to the GPU (writeBuffer of the pixels, or the copy call); the WGSL passes are part of inference. */

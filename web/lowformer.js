@@ -189,6 +189,87 @@ class Runtime {
 }
 
 // ---------------------------------------------------------------------------
+// The rarer image formats. lowformer.wasm decodes JPEG and PNG: a GIF, WebP,
+// BMP or TIFF file fails there with error code 'format-not-built-in', and
+// lowformer-decoders.wasm (a second, small Go program: wasm/decoders) decodes
+// it into the opaque RGBA pixels that Go's decoder gives natively, which the
+// pixels path turns into the same tensor. It starts once per realm (the page,
+// each worker), the first time such a file arrives.
+
+let decodersPromise = null;
+
+/**
+ * Starts lowformer-decoders.wasm in this realm, once, and returns its API
+ * (__lowformerDecoders: decode(file, options) → {width, height, rgba} | {error, code}).
+ * @param {string} url
+ */
+function decoders(url) {
+  if (!decodersPromise) {
+    decodersPromise = startDecoders(url).catch((err) => {
+      decodersPromise = null;
+      throw err;
+    });
+  }
+  return decodersPromise;
+}
+
+async function startDecoders(url) {
+  // A second Go instance: its own memory and values (wasm_exec.js keeps them
+  // per Go object); it leaves globalThis.wasm to lowformer.wasm and publishes
+  // a global of its own, taken and removed here.
+  const go = new globalThis.Go();
+  let result;
+  try {
+    const file = fileReader(url);
+    result = file ? await WebAssembly.instantiate(await file(), go.importObject) : await instantiateURL(url, go);
+  } catch (err) {
+    throw new Error(`lowformer: cannot load ${url}, the decoder of GIF, WebP, BMP and TIFF files: ${err.message}`);
+  }
+  delete globalThis.__lowformerDecoders;
+  let stopped = null;
+  // The module runs until the page goes; if it ever stops, the next file starts a new one.
+  go.run(result.instance).then(() => {
+    stopped = 'it exited';
+    decodersPromise = null;
+  }, (err) => {
+    stopped = err.message;
+    decodersPromise = null;
+  });
+  const api = globalThis.__lowformerDecoders;
+  delete globalThis.__lowformerDecoders;
+  if (!api) throw new Error(`lowformer: ${url} started but published no decoder (${stopped || 'wrong file?'})`);
+  return api;
+}
+
+/**
+ * Decodes an encoded image file with lowformer-decoders.wasm.
+ * @param {Uint8Array} bytes
+ * @param {string} url lowformer-decoders.wasm
+ * @returns {Promise<{data: Uint8Array, width: number, height: number, decode: number, decodersLoad: number}>}
+ *   decode: the decoding's milliseconds; decodersLoad: those of starting the module (0 once started)
+ */
+async function decodeWithDecoders(bytes, url) {
+  const t0 = performance.now();
+  const started = decodersPromise != null;
+  const api = await decoders(url);
+  const t1 = performance.now();
+  let r;
+  try {
+    r = api.decode(bytes);
+  } catch (err) { // the Go program died (it recovers its own panics)
+    decodersPromise = null;
+    throw new Error(`lowformer: lowformer-decoders.wasm failed: ${err.message}`);
+  }
+  const t2 = performance.now();
+  if (r.error) {
+    const err = new Error(r.error);
+    if (r.code) err.code = r.code;
+    throw err;
+  }
+  return { data: r.rgba, width: r.width, height: r.height, decode: t2 - t1, decodersLoad: started ? 0 : t1 - t0 };
+}
+
+// ---------------------------------------------------------------------------
 // Weights: URL (with progress and the Cache API), File/Blob, ArrayBuffer.
 
 function progressReporter(onProgress) {
@@ -557,7 +638,7 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs, start }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, wasmDecodersURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs, start }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
@@ -585,6 +666,7 @@ class Local {
     const t3 = performance.now();
     const timings = { weights: t1 - t0, init: t2 - t1, warmup: t3 - t2, total: t3 - t0 };
     const local = new Local(rt, r.id);
+    local.decodersURL = wasmDecodersURL;
     if (r.info.backend !== 'gpu' && (tune === 'background' || tuningJSON)) {
       r.info.tuningNotes = [...r.info.tuningNotes, `tuning applies to the WebGPU backend; this model runs on the CPU${globalThis.navigator?.gpu ? '' : ' (no WebGPU here)'}, so ${tune === 'background' ? 'no tuning runs and ' : ''}no table is used`];
     } else if (tune === 'background') {
@@ -627,6 +709,7 @@ class Local {
     try {
       rs = await this.rt.call('classifyBatch', this.id, items.map((x) => x.item), goOptions(opts));
     } catch (err) {
+      if (err.code === 'format-not-built-in') return this.#classifyManyDecoded(items, opts);
       if (err.code !== 'unsupported-format' || browser) throw err;
       return this.classifyMany(images, { ...opts, decoder: 'browser' }); // formats only the browser reads
     }
@@ -642,8 +725,45 @@ class Local {
       return r;
     } catch (err) {
       if (err.code === 'unsupported-format') return this.#browserDecode(blob, opts);
+      if (err.code === 'format-not-built-in') return this.#decodersThen(bytes, (px) => this.classifyPixels(px, opts));
       throw err;
     }
+  }
+
+  /**
+   * A GIF, WebP, BMP or TIFF file (error code 'format-not-built-in' from
+   * lowformer.wasm): decoded by lowformer-decoders.wasm, then run (classify or
+   * embed of the pixels); the result is the encoded path's, decoder 'go'.
+   */
+  async #decodersThen(bytes, run) {
+    const px = await decodeWithDecoders(bytes, this.decodersURL);
+    const r = await run(px);
+    r.timings.decode = px.decode;
+    if (px.decodersLoad) r.timings.decodersLoad = px.decodersLoad;
+    return Object.assign(r, { width: px.width, height: px.height, decoder: 'go' });
+  }
+
+  /** classifyMany of a batch with a GIF, WebP, BMP or TIFF file: every file decoded by lowformer-decoders.wasm (it reads JPEG and PNG as lowformer.wasm does). */
+  async #classifyManyDecoded(items, opts) {
+    let decode = 0;
+    let decodersLoad = 0;
+    const sent = [];
+    for (const x of items) {
+      if (x.decoder !== 'go') {
+        sent.push(x.item);
+        continue;
+      }
+      const px = await decodeWithDecoders(x.item, this.decodersURL);
+      decode += px.decode;
+      decodersLoad += px.decodersLoad;
+      sent.push({ data: px.data, width: px.width, height: px.height });
+    }
+    const rs = await this.rt.call('classifyBatch', this.id, sent, goOptions(opts));
+    return rs.map((r, i) => {
+      r.timings.decode = decode;
+      if (decodersLoad) r.timings.decodersLoad = decodersLoad;
+      return Object.assign(r, { decoder: items[i].decoder });
+    });
   }
 
   async #browserDecode(blob, opts) {
@@ -665,11 +785,13 @@ class Local {
   async embedBlob(blob, opts) {
     const { decoder, ...rest } = opts;
     if (decoder !== 'browser') {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
       try {
-        const r = await this.rt.call('embedEncoded', this.id, new Uint8Array(await blob.arrayBuffer()), rest);
+        const r = await this.rt.call('embedEncoded', this.id, bytes, rest);
         r.decoder = 'go';
         return r;
       } catch (err) {
+        if (err.code === 'format-not-built-in') return this.#decodersThen(bytes, (px) => this.embedPixels(px, rest));
         if (err.code !== 'unsupported-format') throw err;
       }
     }
@@ -1124,13 +1246,20 @@ class Pool {
  * import.meta.url) that bundlers follow to emit (and hash) the asset. A
  * wasmURL option without wasmScalarURL puts the scalar build next to it.
  */
-function wasmURLs({ wasmURL, wasmScalarURL }) {
+function wasmURLs({ wasmURL, wasmScalarURL, wasmDecodersURL }) {
   const simd = wasmURL ? new URL(wasmURL, HERE) : new URL('./lowformer.wasm', import.meta.url);
   let scalar;
   if (wasmScalarURL) scalar = new URL(wasmScalarURL, HERE);
   else if (wasmURL) scalar = new URL('lowformer-scalar.wasm', simd);
   else scalar = new URL('./lowformer-scalar.wasm', import.meta.url);
-  return { wasmURL: simd.href, wasmScalarURL: scalar.href };
+  return { wasmURL: simd.href, wasmScalarURL: scalar.href, wasmDecodersURL: decodersURL(wasmURL, wasmDecodersURL, simd) };
+}
+
+/** lowformer-decoders.wasm's URL: the option's, else next to a wasmURL option, else the package's. */
+function decodersURL(wasmURL, wasmDecodersURL, simd) {
+  if (wasmDecodersURL) return new URL(wasmDecodersURL, HERE).href;
+  if (wasmURL) return new URL('lowformer-decoders.wasm', simd).href;
+  return new URL('./lowformer-decoders.wasm', import.meta.url).href;
 }
 
 // ---------------------------------------------------------------------------
@@ -1229,6 +1358,9 @@ export class LowFormer {
    *   bundler emitted it)
    * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
    *   SIMD, is (default: next to wasmURL when that is set, else the package's)
+   * @param {string|URL} [options.wasmDecodersURL] where lowformer-decoders.wasm, the decoder of
+   *   GIF, WebP, BMP and TIFF files fetched the first time one arrives, is (default: next to
+   *   wasmURL when that is set, else the package's)
    * @param {string|URL} [options.workerURL] where lowformer-worker.js is (default: the package's)
    * @param {'off'|'cached'|'background'} [options.tune='cached'] on-device tuning (GPU backend):
    *   'cached' uses the table stored for this adapter (IndexedDB) or given as options.tuning and

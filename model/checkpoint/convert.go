@@ -3,7 +3,12 @@ package checkpoint
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
+
+// hostLittleEndian: this machine stores a float32 as its little-endian bytes
+// (wasm, amd64, arm64, ...), so F32 data is copied as it is.
+var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // decodeFloats converts len(dst) little-endian elements of dtype dt from src
 // to float32. src must hold exactly len(dst)*dt.Size() bytes.
@@ -11,6 +16,13 @@ func decodeFloats(dst []float32, src []byte, dt DType) {
 	le := binary.LittleEndian
 	switch dt {
 	case F32:
+		if hostLittleEndian {
+			// One copy, also where this package is built without inlining
+			// (the browser build: web/build.sh), which would make the loop
+			// below a function call per element.
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)), src)
+			return
+		}
 		for i := range dst {
 			dst[i] = math.Float32frombits(le.Uint32(src[4*i:]))
 		}

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as h from './harness.mjs';
 import { chromiumPath, serveStatic } from './chromium.mjs';
-import { grayPNG } from './package/png.mjs';
+import { grayBMP, grayPNG } from './package/png.mjs';
 
 const srcDir = join(h.webDir, 'test', 'package');
 const tool = (name) => join(h.webDir, 'node_modules', '.bin', name);
@@ -42,7 +42,7 @@ const SIDE = 28;
 
 /** The files of the package, exactly (package.json "files" plus what npm always packs). */
 const PACKAGE_FILES = ['LICENSE', 'LICENSE-go', 'README.md', 'package.json', 'lowformer.js', 'lowformer-tuning.js', 'lowformer.d.ts',
-  'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-scalar.wasm'].sort();
+  'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm'].sort();
 
 const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'";
 
@@ -66,7 +66,7 @@ if (noBrowser && h.CI) throw new Error(`package tests cannot run: ${noBrowser}`)
 function sample() {
   const all = readFileSync(files.samples);
   const gray = all.subarray(SAMPLE * SIDE * SIDE, (SAMPLE + 1) * SIDE * SIDE);
-  return { png: grayPNG(gray, SIDE, SIDE), want: readFileSync(files.torchPreds)[SAMPLE] };
+  return { png: grayPNG(gray, SIDE, SIDE), bmp: grayBMP(gray, SIDE, SIDE), want: readFileSync(files.torchPreds)[SAMPLE] };
 }
 
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -86,8 +86,9 @@ function project() {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball], app);
-  const { png, want } = sample();
+  const { png, bmp, want } = sample();
   writeFileSync(join(app, 'sample.png'), png);
+  writeFileSync(join(app, 'sample.bmp'), bmp);
   copyFileSync(files.model, join(app, 'model.safetensors'));
   scratch = { dir: app, tarball, pack, png, want };
   return scratch;
@@ -169,7 +170,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.deepEqual(r.timings.sort(), types.LoadTimings, 'model.timings fields vs LoadTimings');
     assert.deepEqual(r.result.sort(), types.ClassifyResult, 'classify result fields vs ClassifyResult');
     assert.deepEqual(r.prediction.sort(), types.Prediction, 'prediction fields vs Prediction');
-    assert.deepEqual(r.classifyTimings.sort(), types.ClassifyTimings.filter((f) => f !== 'decode'), 'pixels source: every ClassifyTimings field but decode');
+    assert.deepEqual(r.classifyTimings.sort(), types.ClassifyTimings.filter((f) => f !== 'decode' && f !== 'decodersLoad'), 'pixels source: every ClassifyTimings field but decode and decodersLoad (Blob sources)');
     assert.deepEqual(r.exports, { CACHE_NAME: 'lowformer-weights-v1', DEFAULT_TOP_K: 5, probe: 43, TUNING_DB: 'lowformer-tuning', DEFAULT_TUNE_BUDGET_MS: 60000 });
     assert.deepEqual([...new Set(r.phases)], ['read', 'init', 'ready']);
     assert.equal(r.backend, 'cpu');
@@ -270,6 +271,9 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     assert.equal(r.info.wasm, 'simd', what);
     assert.equal(r.decoder, 'go', what);
     assert.equal(r.predictions[0].index, p.want, `${what}: top-1 ${JSON.stringify(r.predictions[0])}, PyTorch says class ${p.want}`);
+    // The sample as a BMP (lowformer-decoders.wasm, found through the bundle): the PNG's pixels, so its result.
+    assert.equal(r.bmp?.decoder, 'go', `${what}: BMP ${JSON.stringify(r.bmp)}`);
+    assert.deepEqual(r.bmp.predictions, r.predictions, `${what}: the BMP's predictions differ from the PNG's`);
   }
 
   /** The app folder for a bundler: main.js, index.html, the model and the sample. */
@@ -292,8 +296,8 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
       entryPoints: { main: join(src, 'main.js'), sw: join(src, 'sw.js'), 'user-worker': join(src, 'user-worker.js'), 'lowformer-worker': 'lowformer-webgpu/worker' },
       bundle: true, format: 'esm', outdir: out, logLevel: 'warning',
     });
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
-    for (const f of ['index.html', 'model.safetensors', 'sample.png']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
+    for (const f of ['index.html', 'model.safetensors', 'sample.png', 'sample.bmp']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
     const url = await serve(out, STRICT_CSP);
     const main = await outcome(`${url}/index.html?backend=auto`);
     assertClassified(main, 'esbuild, main thread', { worker: false });
@@ -313,12 +317,13 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     const { build } = await import('vite');
     const root = appSource('vite-src');
     mkdirSync(join(root, 'public'));
-    for (const f of ['model.safetensors', 'sample.png']) copyFileSync(join(p.dir, f), join(root, 'public', f));
+    for (const f of ['model.safetensors', 'sample.png', 'sample.bmp']) copyFileSync(join(p.dir, f), join(root, 'public', f));
     const out = join(p.dir, 'vite-out');
     await build({ root, configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
     const assets = readdirSync(join(out, 'assets'));
     t.diagnostic(`vite emitted: ${assets.join(', ')}`);
-    assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar')), 'Vite emitted lowformer.wasm');
+    assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar') && !f.startsWith('lowformer-decoders')), 'Vite emitted lowformer.wasm');
+    assert.ok(assets.some((f) => /^lowformer-decoders-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-decoders.wasm');
     assert.ok(assets.some((f) => /^lowformer-scalar-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-scalar.wasm');
     assert.ok(assets.some((f) => /^lowformer-worker-[\w-]+\.js$/.test(f)), 'Vite emitted the worker');
     assert.ok(assets.some((f) => /^user-worker-[\w-]+\.js$/.test(f)), "Vite emitted the app's worker");
@@ -343,13 +348,13 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     const emitted = Object.keys(stats.compilation.assets);
     t.diagnostic(`webpack ${webpack.version} emitted: ${emitted.join(', ')}`);
     const wasm = emitted.filter((f) => f.endsWith('.wasm'));
-    assert.equal(wasm.length, 2, 'webpack emitted both .wasm files');
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+    assert.equal(wasm.length, 3, 'webpack emitted the three .wasm files');
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
       const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
       assert.ok(wasm.some((w) => readFileSync(join(out, w)).equals(want)), `webpack emitted ${f} unchanged`);
     }
     assert.ok(emitted.filter((f) => f.endsWith('.js')).length >= 3, 'webpack emitted the main bundle and two worker chunks');
-    for (const f of ['index.html', 'model.safetensors', 'sample.png']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
+    for (const f of ['index.html', 'model.safetensors', 'sample.png', 'sample.bmp']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
     const url = await serve(out, STRICT_CSP);
     const main = await outcome(`${url}/index.html?backend=auto`);
     assertClassified(main, 'webpack, main thread', { worker: false });
@@ -378,11 +383,11 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     await bundle.close();
     const emitted = output.map((o) => o.fileName);
     t.diagnostic(`rollup ${VERSION} emitted: ${emitted.join(', ')}`);
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm']) {
+    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
       const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
       assert.ok(output.some((o) => o.type === 'asset' && o.fileName.endsWith('.wasm') && Buffer.from(o.source).equals(want)), `rollup emitted ${f} unchanged`);
     }
-    for (const f of ['index.html', 'model.safetensors', 'sample.png']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
+    for (const f of ['index.html', 'model.safetensors', 'sample.png', 'sample.bmp']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
     const url = await serve(out, STRICT_CSP);
     const main = await outcome(`${url}/index.html?backend=auto`);
     assertClassified(main, 'rollup, main thread', { worker: false });

@@ -22,7 +22,9 @@ async function here() {
   try {
     const image = await (await fetch('sample.png')).blob();
     const r = await model.classify(image, { topK: 3 });
-    return { info: { ...model.info, labels: model.info.labels.length }, predictions: r.predictions, decoder: r.decoder };
+    // The same pixels as a BMP: decoded by lowformer-decoders.wasm, which the bundle must hold too.
+    const b = await model.classify(await (await fetch('sample.bmp')).blob(), { topK: 3 });
+    return { info: { ...model.info, labels: model.info.labels.length }, predictions: r.predictions, decoder: r.decoder, bmp: { predictions: b.predictions, decoder: b.decoder } };
   } finally {
     await model.dispose();
   }

@@ -1,5 +1,6 @@
-// A grayscale PNG encoder (no dependency): the tests write Fashion-MNIST
-// samples as image files, which the package decodes with Go's image/png.
+// Grayscale PNG and BMP encoders (no dependency): the tests write Fashion-MNIST
+// samples as image files, which the package decodes with Go's image/png
+// (lowformer.wasm) and golang.org/x/image/bmp (lowformer-decoders.wasm).
 import { deflateSync } from 'node:zlib';
 
 const CRC = Array.from({ length: 256 }, (_, n) => {
@@ -35,4 +36,24 @@ export function grayPNG(gray, width, height) {
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** BMP bytes (24-bit, bottom-up) of a width×height grayscale image: the same RGB pixels as grayPNG's. */
+export function grayBMP(gray, width, height) {
+  const stride = (3 * width + 3) & ~3;
+  const out = Buffer.alloc(54 + stride * height);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(24, 28);
+  out.writeUInt32LE(stride * height, 34);
+  for (let y = 0; y < height; y++) {
+    const row = 54 + (height - 1 - y) * stride;
+    for (let x = 0; x < width; x++) out.fill(gray[y * width + x], row + 3 * x, row + 3 * x + 3);
+  }
+  return out;
 }

@@ -13,7 +13,8 @@ self.addEventListener('message', (e) => {
       const model = await LowFormer.load({ weights: e.data.weights, backend: e.data.backend, cache: false });
       const image = await (await fetch(e.data.image)).blob();
       const r = await model.classify(image, { topK: 3 });
-      port.postMessage({ info: { ...model.info, labels: model.info.labels.length }, predictions: r.predictions, decoder: r.decoder });
+      const b = await model.classify(await (await fetch(e.data.image.replace(/\.png$/, '.bmp'))).blob(), { topK: 3 }); // lowformer-decoders.wasm
+      port.postMessage({ info: { ...model.info, labels: model.info.labels.length }, predictions: r.predictions, decoder: r.decoder, bmp: { predictions: b.predictions, decoder: b.decoder } });
       await model.dispose();
     } catch (err) {
       port.postMessage({ error: String(err && err.message) });

@@ -7,8 +7,9 @@ self.onmessage = async ({ data }) => {
     const model = await LowFormer.load({ weights: data.weights, backend: data.backend, cache: false });
     const image = await (await fetch(data.image)).blob();
     const r = await model.classify(image, { topK: 3 });
+    const b = await model.classify(await (await fetch(data.image.replace(/\.png$/, '.bmp'))).blob(), { topK: 3 }); // lowformer-decoders.wasm
     await model.dispose();
-    postMessage({ info: { ...model.info, labels: model.info.labels.length }, predictions: r.predictions, decoder: r.decoder });
+    postMessage({ info: { ...model.info, labels: model.info.labels.length }, predictions: r.predictions, decoder: r.decoder, bmp: { predictions: b.predictions, decoder: b.decoder } });
   } catch (err) {
     postMessage({ error: String(err && err.message) });
   }

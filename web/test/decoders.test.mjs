@@ -1,0 +1,183 @@
+// lowformer-decoders.wasm: lowformer.wasm decodes JPEG and PNG only; GIF,
+// WebP, BMP and TIFF files are decoded by the second, lazily started Go
+// module. A JPEG never fetches it; the first rarer file fetches it once; the
+// probabilities of each format are those of the PIL reference crop (as
+// browser.test.mjs checks a JPEG's); the same in a Worker and in Node (the
+// package's Node entry). On the CPU backend, with b0.
+//
+//   make web && node --test --test-concurrency=1 web/test/decoders.test.mjs
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, openAsBlob } from 'node:fs';
+import { join } from 'node:path';
+import * as h from './harness.mjs';
+
+const why = h.missingPrerequisite();
+if (why && h.CI) throw new Error(`browser tests cannot run: ${why}`);
+const noB0 = existsSync(join(h.sharedDir, 'b0', 'evalmodel.pt')) ? false : `no reference data at ${join(h.sharedDir, 'b0')}`;
+const noDecoders = existsSync(join(h.distDir, 'lowformer-decoders.wasm')) ? false : 'web/dist/lowformer-decoders.wasm is not built (run make web)';
+
+// The rarer formats' fixtures (each with a PIL 224 crop in preprocess/testdata/expected).
+const RARE = ['chelsea_anim.gif', 'offset_frame_trns.gif', 'coffee_lossy.webp', 'rocket_lossless.webp', 'coffee.bmp', 'rocket_lzw.tif'];
+const PROB_TOL = 1e-6;
+
+/** In the page: classify every file (blob URLs) and the top-5 of the PIL reference crop's logits. */
+async function classifyFiles(names, opts) {
+  const m = window.m;
+  const out = {};
+  for (const name of names) {
+    const got = await m.classify(await (await fetch('/images/' + name)).blob(), { topK: 5 });
+    const png = await (await fetch('/images/expected/' + name + '.r224.png')).blob();
+    const bmp = await createImageBitmap(png, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    const c = new OffscreenCanvas(224, 224).getContext('2d');
+    c.drawImage(bmp, 0, 0);
+    const px = c.getImageData(0, 0, 224, 224).data;
+    const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+    const x = new Float32Array(3 * 224 * 224);
+    for (let i = 0; i < 224 * 224; i++) {
+      for (let ch = 0; ch < 3; ch++) {
+        const v = Math.fround(px[4 * i + ch] / 255);
+        x[ch * 224 * 224 + i] = Math.fround(Math.fround(v - Math.fround(mean[ch])) / Math.fround(std[ch]));
+      }
+    }
+    const y = await m.logits(x, [1, 3, 224, 224]);
+    const hi = Math.max(...y);
+    const e = Array.from(y, (v) => Math.exp(v - hi));
+    const s = e.reduce((a, b) => a + b, 0);
+    const ref = e.map((v, i) => ({ index: i, probability: v / s })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+    out[name] = { got, ref };
+  }
+  return out;
+}
+
+function assertMatchesReference(results) {
+  for (const [name, { got, ref }] of Object.entries(results)) {
+    assert.equal(got.decoder, 'go', name);
+    assert.deepEqual(got.predictions.map((p) => p.index), ref.map((p) => p.index), name);
+    for (const [i, p] of got.predictions.entries()) {
+      assert.ok(Math.abs(p.probability - ref[i].probability) <= PROB_TOL, `${name} prediction ${i}: ${p.probability} vs ${ref[i].probability}`);
+    }
+    assert.ok(got.timings.decode >= 0 && got.width > 0 && got.height > 0, `${name}: ${JSON.stringify(got.timings)} ${got.width}×${got.height}`);
+  }
+}
+
+const decodersFetches = (page) => page.wasm.filter((f) => f === 'lowformer-decoders.wasm').length;
+
+// Node's results of the formats, compared with the page's.
+let pageResults = null;
+
+describe('lowformer-decoders.wasm in Chromium', { skip: why || noB0 || noDecoders || false }, () => {
+  let srv;
+  let ctx;
+
+  before(async () => {
+    srv = await h.startServer();
+    ctx = await h.launchBrowser();
+  });
+
+  after(async () => {
+    await ctx?.close();
+    await srv?.close();
+  });
+
+  async function open() {
+    const page = await ctx.newPage();
+    page.log = [];
+    page.wasm = [];
+    page.on('console', (m) => page.log.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => page.log.push(`[pageerror] ${e.message}`));
+    page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasm.push(r.url().split('/').pop()); });
+    await page.goto(`${srv.url}/test.html`);
+    await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+    await page.evaluate(`window.classifyFiles = ${classifyFiles.toString()}`);
+    return page;
+  }
+
+  for (const worker of [false, true]) {
+    it(`${worker ? 'in a Worker' : 'main thread'}: a JPEG does not fetch it, the rarer formats fetch it once and match the reference`, { timeout: 300000 }, async (t) => {
+      const page = await open();
+      try {
+        const jpeg = await page.evaluate(async (worker) => {
+          window.m = await LowFormer.load({ weights: '/shared/b0/evalmodel.pt', backend: 'cpu', cache: false, worker });
+          return classifyFiles(['chelsea_420.jpg', 'astronaut_rgba.png']);
+        }, worker);
+        assertMatchesReference(jpeg);
+        assert.equal(decodersFetches(page), 0, `JPEG and PNG fetched ${page.wasm.join(', ')}`);
+        const rare = await page.evaluate(() => classifyFiles(['chelsea_anim.gif', 'offset_frame_trns.gif', 'coffee_lossy.webp', 'rocket_lossless.webp', 'coffee.bmp', 'rocket_lzw.tif']));
+        assertMatchesReference(rare);
+        assert.equal(decodersFetches(page), 1, `fetched ${page.wasm.join(', ')}`);
+        const first = rare['chelsea_anim.gif'].got.timings;
+        assert.ok(first.decodersLoad > 0, `the first rarer file's timings ${JSON.stringify(first)}`);
+        assert.equal(rare['coffee.bmp'].got.timings.decodersLoad, undefined, 'only the first call starts the module');
+        const more = await page.evaluate(async () => {
+          const blob = async (n) => (await fetch('/images/' + n)).blob();
+          const [jpg, gif, tif] = await Promise.all(['chelsea_420.jpg', 'chelsea_anim.gif', 'rocket_lzw.tif'].map(blob));
+          const batch = await window.m.classify([jpg, gif], { topK: 5 });
+          const one = [await window.m.classify(jpg, { topK: 5 }), await window.m.classify(gif, { topK: 5 })];
+          const emb = await window.m.embed(tif);
+          const buf = await tif.arrayBuffer();
+          const corrupt = await outcome(window.m.classify(new Blob([buf.slice(0, 8), new Uint8Array(64)])));
+          const truncated = await outcome(window.m.classify(new Blob([buf.slice(0, buf.byteLength / 3)])));
+          const still = await window.m.classify(gif, { topK: 1 });
+          await window.m.dispose();
+          return { batch, one, emb: { decoder: emb.decoder, width: emb.width, height: emb.height, n: emb.embedding.length }, corrupt, truncated, still };
+        });
+        for (const i of [0, 1]) assert.deepEqual(more.batch[i].predictions, more.one[i].predictions, `batch image ${i}`);
+        assert.deepEqual([more.batch[0].decoder, more.batch[1].decoder], ['go', 'go']);
+        assert.deepEqual([more.emb.decoder, more.emb.width, more.emb.height], ['go', 107, 160]);
+        assert.ok(more.emb.n > 0);
+        for (const k of ['corrupt', 'truncated']) {
+          assert.equal(more[k].ok, false, `${k} TIFF resolved`);
+          assert.match(more[k].message, /^lowformer: .*unreadable image.*TIFF/, `${k} TIFF: ${more[k].message}`);
+        }
+        assert.equal(more.still.predictions[0].index, rare['chelsea_anim.gif'].got.predictions[0].index, 'the model works after the errors');
+        assert.equal(decodersFetches(page), 1, `fetched ${page.wasm.join(', ')}`);
+        assert.ok(page.log.every((l) => !l.startsWith('[pageerror]') && !/panic:|fatal error/.test(l)), page.log.join('\n'));
+        if (!worker) pageResults = rare;
+        t.diagnostic(`decodersLoad ${first.decodersLoad.toFixed(0)} ms; decode ${Object.entries(rare).map(([n, r]) => `${n} ${r.got.timings.decode.toFixed(1)} ms`).join(', ')}`);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});
+
+describe('lowformer-decoders.wasm in Node', { skip: noB0 || noDecoders || false }, () => {
+  it('reads it once, for the first rarer file, and gives the page\'s probabilities', { timeout: 300000 }, async (t) => {
+    const { LowFormer, _internal } = await import('../dist/lowformer-node.js');
+    const read = _internal.files.read;
+    const reads = [];
+    _internal.files.read = (ref) => {
+      reads.push(String(ref).split('/').pop());
+      return read(ref);
+    };
+    try {
+      const m = await LowFormer.load({ weights: join(h.sharedDir, 'b0', 'evalmodel.pt'), backend: 'cpu' });
+      try {
+        const jpg = await m.classify(await openAsBlob(join(h.imagesDir, 'chelsea_420.jpg')), { topK: 5 });
+        assert.equal(jpg.decoder, 'go');
+        assert.ok(!reads.includes('lowformer-decoders.wasm'), `read ${reads.join(', ')}`);
+        const got = {};
+        for (const name of RARE) got[name] = await m.classify(await openAsBlob(join(h.imagesDir, name)), { topK: 5 });
+        assert.equal(reads.filter((f) => f === 'lowformer-decoders.wasm').length, 1, `read ${reads.join(', ')}`);
+        for (const [name, r] of Object.entries(got)) {
+          assert.equal(r.decoder, 'go', name);
+          if (pageResults) {
+            const ref = pageResults[name].ref;
+            assert.deepEqual(r.predictions.map((p) => p.index), ref.map((p) => p.index), name);
+            for (const [i, p] of r.predictions.entries()) assert.ok(Math.abs(p.probability - ref[i].probability) <= PROB_TOL, `${name} ${i}`);
+          }
+        }
+        const tif = new Uint8Array(await (await openAsBlob(join(h.imagesDir, 'rocket_lzw.tif'))).arrayBuffer());
+        await assert.rejects(m.classify(new Blob([tif.slice(0, 100)])), /^Error: lowformer: .*unreadable image.*TIFF/);
+        assert.ok(pageResults || !h.CI, 'no page results to compare with');
+        if (!pageResults) t.diagnostic('no page results (Chromium skipped): the probabilities were not compared');
+      } finally {
+        await m.dispose();
+      }
+    } finally {
+      _internal.files.read = read;
+    }
+  });
+});
