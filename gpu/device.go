@@ -576,21 +576,43 @@ func (d *Device) encode(dispatches []Dispatch) (*wgpu.CommandEncoder, error) {
 // submit encodes dispatches in one compute pass and submits them without
 // waiting for them.
 func (d *Device) submit(dispatches []Dispatch) error {
+	cmd, err := d.finish(dispatches)
+	if err != nil {
+		return err
+	}
+	return d.submitFinished(cmd)
+}
+
+// finish encodes dispatches in one compute pass into a command buffer,
+// which holds its pipelines and bind groups: they may be released before
+// it is submitted.
+func (d *Device) finish(dispatches []Dispatch) (*wgpu.CommandBuffer, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	enc, err := d.encode(dispatches)
+	if err != nil {
+		return nil, err
+	}
+	defer enc.Release()
+	cmd, err := enc.Finish(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: finishing commands: %w", err)
+	}
+	return cmd, nil
+}
+
+// submitFinished submits cmd (from finish) without waiting for it, and
+// releases it.
+func (d *Device) submitFinished(cmd *wgpu.CommandBuffer) error {
+	defer cmd.Release()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.check(); err != nil {
 		return err
 	}
-	enc, err := d.encode(dispatches)
-	if err != nil {
-		return err
-	}
-	defer enc.Release()
-	cmd, err := enc.Finish(nil)
-	if err != nil {
-		return fmt.Errorf("gpu: finishing commands: %w", err)
-	}
-	defer cmd.Release()
 	d.Queue.Submit(cmd)
 	return nil
 }

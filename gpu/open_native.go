@@ -204,20 +204,27 @@ func (d *Device) computePipelinesNow(descs []pipelineDesc) ([]*wgpu.ComputePipel
 	return d.computePipelines(descs)
 }
 
-// submitSoon submits dispatches from a goroutine, then calls done: lavapipe
-// runs a submit (and so compiles a pipeline at its first dispatch) in the
-// submitting thread, which should not be the caller's. wait waits for the
-// submit and gives its error.
+// submitSoon encodes dispatches now and submits them from a goroutine,
+// then calls done: lavapipe runs a submit (and so compiles a pipeline at
+// its first dispatch) in the submitting thread, which should not be the
+// caller's. The command buffer holds the pipelines, so the caller may
+// release them before the submit. wait waits for the submit and gives its
+// error.
 func (d *Device) submitSoon(dispatches []Dispatch, done func()) (wait func() error) {
 	ch := make(chan error, 1)
-	go func() {
-		err := d.submit(dispatches)
-		if err == nil {
-			err = d.waitIdle()
-		}
+	if cmd, err := d.finish(dispatches); err != nil {
 		done()
 		ch <- err
-	}()
+	} else {
+		go func() {
+			err := d.submitFinished(cmd)
+			if err == nil {
+				err = d.waitIdle()
+			}
+			done()
+			ch <- err
+		}()
+	}
 	var once sync.Once
 	var err error
 	return func() error {

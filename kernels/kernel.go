@@ -157,51 +157,75 @@ func (c *Cache) Has(k Kernel) bool {
 // concurrent calls is kept once.
 func (c *Cache) Prepare(ks ...Kernel) error {
 	c.settle(ks)
+	keys, reps, specs, err := c.missing(ks, nil)
+	if err != nil || len(specs) == 0 {
+		return err
+	}
+	ps, fell, err := c.build(keys, specs)
+	if err != nil {
+		return err
+	}
 	c.mu.Lock()
-	var todo, reps []Kernel
-	var specs []gpu.PipelineSpec
+	defer c.mu.Unlock()
+	kept, err := c.keepLocked(keys, reps, ps)
+	for _, k := range kept {
+		if twin, ok := fell[k]; ok {
+			c.fell[k] = twin
+		}
+	}
+	return err
+}
+
+// missing returns the pipeline keys of the kernels of ks whose pipelines
+// are not built, each once, with a kernel of each (reps) and its pipeline
+// spec; skip, when not nil, leaves out the kernels it reports (given each
+// one's binding kinds).
+func (c *Cache) missing(ks []Kernel, skip func(k Kernel, kinds []gpu.BindingKind) bool) (keys, reps []Kernel, specs []gpu.PipelineSpec, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	seen := map[Kernel]bool{}
 	for _, k := range ks {
 		key := PipelineKey(k)
 		if _, ok := c.m[key]; ok || seen[key] {
 			continue
 		}
-		seen[key] = true
+		kk := kinds(k.Bindings())
+		if skip != nil && skip(k, kk) {
+			continue
+		}
 		src, err := k.Source()
 		if err != nil {
-			c.mu.Unlock()
-			return fmt.Errorf("kernels: %s: %w", k.Label(), err)
+			return nil, nil, nil, fmt.Errorf("kernels: %s: %w", k.Label(), err)
 		}
-		todo, reps = append(todo, key), append(reps, k)
-		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kinds(k.Bindings())})
+		seen[key] = true
+		keys, reps = append(keys, key), append(reps, k)
+		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kk})
 	}
-	c.mu.Unlock()
-	if len(specs) == 0 {
-		return nil
-	}
-	ps, fell, err := c.build(todo, specs)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	return keys, reps, specs, nil
+}
+
+// keepLocked stores ps, the pipelines of keys built while the cache was
+// not locked (reps: a kernel of each), and returns the keys it stored: a
+// pipeline that another call built meanwhile is released instead, and all
+// of ps are when the cache was released meanwhile (an error then). c.mu is
+// held.
+func (c *Cache) keepLocked(keys, reps []Kernel, ps []*gpu.Pipeline) ([]Kernel, error) {
 	if c.released {
 		for _, p := range ps {
 			p.Release()
 		}
-		return errors.New("kernels: the pipeline cache was released")
+		return nil, errors.New("kernels: the pipeline cache was released")
 	}
-	for i, k := range todo {
+	kept := make([]Kernel, 0, len(keys))
+	for i, k := range keys {
 		if _, ok := c.m[k]; ok {
 			ps[i].Release() // built meanwhile by another call
 			continue
 		}
 		c.m[k], c.rep[k] = ps[i], reps[i]
-		if twin, ok := fell[k]; ok {
-			c.fell[k] = twin
-		}
+		kept = append(kept, k)
 	}
-	return nil
+	return kept, nil
 }
 
 // Precompile builds the pipelines of ks not built yet and runs one
@@ -217,31 +241,12 @@ func (c *Cache) Prepare(ks ...Kernel) error {
 // again by Prepare, which reports the error as usual.
 func (c *Cache) Precompile(ks ...Kernel) (int, error) {
 	c.settle(nil)
-	c.mu.Lock()
-	var todo []Kernel
-	var specs []gpu.PipelineSpec
-	seen := map[Kernel]bool{}
-	for _, k := range ks {
-		key := PipelineKey(k)
-		kk := kinds(k.Bindings())
-		if _, ok := c.m[key]; ok || seen[key] || slices.Contains(kk, gpu.Texture2D) {
-			continue
-		}
-		if _, ok := fallback(k); ok {
-			continue
-		}
-		src, err := k.Source()
-		if err != nil {
-			c.mu.Unlock()
-			return 0, fmt.Errorf("kernels: %s: %w", k.Label(), err)
-		}
-		seen[key] = true
-		todo = append(todo, k)
-		specs = append(specs, gpu.PipelineSpec{Label: key.Label(), WGSL: src, Kinds: kk})
-	}
-	c.mu.Unlock()
-	if len(specs) == 0 {
-		return 0, nil
+	keys, reps, specs, err := c.missing(ks, func(k Kernel, kinds []gpu.BindingKind) bool {
+		_, optional := fallback(k)
+		return optional || slices.Contains(kinds, gpu.Texture2D)
+	})
+	if err != nil || len(specs) == 0 {
+		return 0, err
 	}
 	ps, wait, err := c.dev.Precompile(specs)
 	if err != nil {
@@ -249,21 +254,13 @@ func (c *Cache) Precompile(ks ...Kernel) (int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.released {
-		for _, p := range ps {
-			p.Release()
-		}
-		return 0, errors.New("kernels: the pipeline cache was released")
+	kept, err := c.keepLocked(keys, reps, ps)
+	if err != nil {
+		return 0, err
 	}
 	pend := &precompiled{keys: map[Kernel]bool{}, check: sync.OnceValue(wait)}
-	for i, k := range todo {
-		key := PipelineKey(k)
-		if _, ok := c.m[key]; ok {
-			ps[i].Release() // built meanwhile by another call
-			continue
-		}
-		c.m[key], c.rep[key] = ps[i], k
-		pend.keys[key] = true
+	for _, k := range kept {
+		pend.keys[k] = true
 	}
 	c.pending = pend
 	return len(ps), nil
