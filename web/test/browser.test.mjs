@@ -155,25 +155,8 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
       const r = await page.evaluate(async () => {
         const blob = await (await fetch('/images/chelsea_420.jpg')).blob();
         const got = await window.m.classify(blob, { topK: 5 });
-        // The reference: PIL's 224×224 crop (lossless PNG), normalized as torch does, through logits.
-        const png = await (await fetch('/images/expected/chelsea_420.jpg.r224.png')).blob();
-        const bmp = await createImageBitmap(png, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-        const c = new OffscreenCanvas(224, 224).getContext('2d');
-        c.drawImage(bmp, 0, 0);
-        const px = c.getImageData(0, 0, 224, 224).data;
-        const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
-        const x = new Float32Array(3 * 224 * 224);
-        for (let i = 0; i < 224 * 224; i++) {
-          for (let ch = 0; ch < 3; ch++) {
-            const v = Math.fround(px[4 * i + ch] / 255);
-            x[ch * 224 * 224 + i] = Math.fround(Math.fround(v - Math.fround(mean[ch])) / Math.fround(std[ch]));
-          }
-        }
-        const y = await window.m.logits(x, [1, 3, 224, 224]);
-        const hi = Math.max(...y);
-        const e = Array.from(y, (v) => Math.exp(v - hi));
-        const s = e.reduce((a, b) => a + b, 0);
-        const ref = e.map((v, i) => ({ index: i, probability: v / s })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+        // The reference: PIL's 224×224 crop, normalized as torch does, through logits.
+        const ref = await window.referenceTop5(window.m, 'chelsea_420.jpg');
         return { got, ref, labels: window.m.info.labels };
       });
       assert.equal(r.got.decoder, 'go');

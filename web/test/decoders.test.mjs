@@ -28,24 +28,7 @@ async function classifyFiles(names, opts) {
   const out = {};
   for (const name of names) {
     const got = await m.classify(await (await fetch('/images/' + name)).blob(), { topK: 5 });
-    const png = await (await fetch('/images/expected/' + name + '.r224.png')).blob();
-    const bmp = await createImageBitmap(png, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-    const c = new OffscreenCanvas(224, 224).getContext('2d');
-    c.drawImage(bmp, 0, 0);
-    const px = c.getImageData(0, 0, 224, 224).data;
-    const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
-    const x = new Float32Array(3 * 224 * 224);
-    for (let i = 0; i < 224 * 224; i++) {
-      for (let ch = 0; ch < 3; ch++) {
-        const v = Math.fround(px[4 * i + ch] / 255);
-        x[ch * 224 * 224 + i] = Math.fround(Math.fround(v - Math.fround(mean[ch])) / Math.fround(std[ch]));
-      }
-    }
-    const y = await m.logits(x, [1, 3, 224, 224]);
-    const hi = Math.max(...y);
-    const e = Array.from(y, (v) => Math.exp(v - hi));
-    const s = e.reduce((a, b) => a + b, 0);
-    const ref = e.map((v, i) => ({ index: i, probability: v / s })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+    const ref = await window.referenceTop5(m, name);
     out[name] = { got, ref };
   }
   return out;
@@ -82,14 +65,12 @@ describe('lowformer-decoders.wasm in Chromium', { skip: why || noB0 || noDecoder
   });
 
   async function open() {
-    const page = await ctx.newPage();
-    page.log = [];
-    page.wasm = [];
-    page.on('console', (m) => page.log.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => page.log.push(`[pageerror] ${e.message}`));
-    page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasm.push(r.url().split('/').pop()); });
-    await page.goto(`${srv.url}/test.html`);
-    await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+    const page = await h.openPage(ctx, `${srv.url}/test.html`, {
+      setup: (p) => {
+        p.wasm = [];
+        p.on('request', (r) => { if (r.url().endsWith('.wasm')) p.wasm.push(r.url().split('/').pop()); });
+      },
+    });
     await page.evaluate(`window.classifyFiles = ${classifyFiles.toString()}`);
     return page;
   }

@@ -57,6 +57,29 @@ const f32 = async (url) => {
 };
 // Runs the first n images of the variant's reference batch and compares
 // with the reference logits: {maxAbs, argmaxOk, ms, length}.
+// The top 5 of the reference for image name of preprocess/testdata: PIL's
+// 224×224 crop (a lossless PNG beside it), normalized as torch does, run
+// through m.logits: [{index, probability}].
+window.referenceTop5 = async (m, name) => {
+  const png = await (await fetch('/images/expected/' + name + '.r224.png')).blob();
+  const bmp = await createImageBitmap(png, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const c = new OffscreenCanvas(224, 224).getContext('2d');
+  c.drawImage(bmp, 0, 0);
+  const px = c.getImageData(0, 0, 224, 224).data;
+  const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+  const x = new Float32Array(3 * 224 * 224);
+  for (let i = 0; i < 224 * 224; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const v = Math.fround(px[4 * i + ch] / 255);
+      x[ch * 224 * 224 + i] = Math.fround(Math.fround(v - Math.fround(mean[ch])) / Math.fround(std[ch]));
+    }
+  }
+  const y = await m.logits(x, [1, 3, 224, 224]);
+  const hi = Math.max(...y);
+  const e = Array.from(y, (v) => Math.exp(v - hi));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v, i) => ({ index: i, probability: v / s })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+};
 window.checkLogits = async (m, variant, n) => {
   const x = await f32('/shared/' + variant + '/input.bin');
   const ref = await f32('/shared/' + variant + '/logits.bin');
@@ -139,14 +162,16 @@ export async function launchBrowser({ args = [] } = {}) {
 
 /**
  * Opens path on the server in a new page of ctx, collecting console output
- * and page errors; waits for window.ready when waitReady is set.
+ * and page errors; waits for window.ready when waitReady is set. setup, when
+ * given, sees the page before it navigates (to listen from the first request).
  */
-export async function openPage(ctx, url, { waitReady = true } = {}) {
+export async function openPage(ctx, url, { waitReady = true, setup = null } = {}) {
   const page = await ctx.newPage();
   const log = [];
   page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
   page.log = log;
+  setup?.(page);
   await page.goto(url);
   if (waitReady) await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
   return page;
