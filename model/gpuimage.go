@@ -317,8 +317,7 @@ func (p *preprocessor) dispatch(cache *kernels.Cache, vertical bool, src ImageSo
 		}
 		return d, err
 	}
-	if p.hPass.Group != nil && p.hSrc.View == src.View && (src.Buffer == nil) == (p.hSrc.Buffer == nil) &&
-		(src.Buffer == nil || gpu.SameBuffer(p.hSrc.Buffer, src.Buffer)) {
+	if p.hPass.Group != nil && p.hSrc.View == src.View && gpu.SameBuffer(p.hSrc.Buffer, src.Buffer) {
 		return p.hPass, nil
 	}
 	from := gpu.Resource{View: src.View}
