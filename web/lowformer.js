@@ -461,8 +461,8 @@ const OPAQUE_FRAME_FORMATS = ['I420', 'I422', 'I444', 'NV12', 'RGBX', 'BGRX'];
 
 /**
  * The RGBA pixels (sRGB, opaque) of a video's current frame or of a VideoFrame, w×h (its display
- * size), or of the part rect ({x, y, width, height}; all when omitted), copied into dest (4 bytes
- * a pixel; allocated when omitted) by VideoFrame.copyTo with its RGBA conversion: one pass in the
+ * size), or of the part rect ({x, y, width, height}; all when omitted), copied into the array
+ * dest(byteLength) gives (4 bytes a pixel; allocated when dest is omitted) by VideoFrame.copyTo with its RGBA conversion: one pass in the
  * page, where drawImage into a 2D canvas and getImageData take two (a 640×480 camera frame,
  * Chromium 156: 0.6 ms against 2.4 ms) and give the same bytes (the same conversion;
  * web/test/gpupre.test.mjs checks it on the fake camera's frames, whole and in part). Resolves
@@ -493,7 +493,7 @@ async function framePixels(src, w, h, dest, rect) {
     const size = 4 * (rect ? rect.width * rect.height : w * h);
     // A browser that does not know the format option ignores it: its size is then not 4·w·h.
     if (vf.allocationSize(opts) !== size) return null;
-    const out = dest ?? new Uint8ClampedArray(size);
+    const out = dest ? dest(size) : new Uint8ClampedArray(size);
     const layout = await vf.copyTo(out, opts);
     return layout.length === 1 ? out : null;
   } catch {
@@ -839,9 +839,9 @@ class Local {
       let rect;
       if (isFramePixels(source)) {
         rect = await this.frameRect(width, height, opts.size);
-        const size = 4 * rect.width * rect.height;
-        if (this.frameRGBA?.length !== size) this.frameRGBA = new Uint8Array(size);
-        data = await framePixels(source, width, height, this.frameRGBA, rect);
+        // The array is made only for a source copyTo can read (canvases take the drawImage route).
+        const dest = (size) => (this.frameRGBA?.length === size ? this.frameRGBA : (this.frameRGBA = new Uint8Array(size)));
+        data = await framePixels(source, width, height, dest, rect);
         if (!data) {
           if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
             this.frameCanvas = canvas(width, height);
