@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/lowformer/lowformer-webgpu/internal/prereq"
 )
 
 // TestStripLinesGo builds testdata/panicker.go for GOOS=js GOARCH=wasm,
@@ -21,7 +23,7 @@ func TestStripLinesGo(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed")
+		prereq.Missing(t, "node is not installed: %v", err)
 	}
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "p.wasm")
