@@ -351,6 +351,8 @@ type gpuModel interface {
 	// Model.WaitSpecialized.
 	phase() Phase
 	waitSpecialized(ctx context.Context) error
+	// tuningTable is Model.TuningTable.
+	tuningTable() *tuning.Table
 	MemoryBytes() int64
 	Close()
 }

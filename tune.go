@@ -246,8 +246,8 @@ func (m *Model) Tune(ctx context.Context, opt TuneOptions) (TuneResult, error) {
 func (m *Model) TuningTable() *tuning.Table {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if t, ok := m.gpu.(interface{ tuningTable() *tuning.Table }); ok && !m.closed {
-		return t.tuningTable()
+	if m.gpu != nil && !m.closed {
+		return m.gpu.tuningTable()
 	}
 	return nil
 }
