@@ -14,8 +14,9 @@ import (
 
 // wasmTests are the tests TestKernelsInWasm runs in wasm: the GEMM's (its
 // wasm micro-tile reads and writes through pointers after one size check)
-// and those of the kernels built on it.
-const wasmTests = "GemmBlock|GemmMatches|ConvTMatches|WinogradMatches|AttentionMatches"
+// and those of the kernels built on it, and the depthwise kernel's (its
+// vector loop's blocks and channel tails at wasm's vector length).
+const wasmTests = "GemmBlock|GemmMatches|ConvTMatches|WinogradMatches|AttentionMatches|Depthwise"
 
 // TestKernelsInWasm builds this package's tests for js/wasm, with and
 // without GOEXPERIMENT=simd, and runs wasmTests in Node: the wasm GEMM
