@@ -57,17 +57,17 @@ func (a *Attention) Task(t, worker int) {
 	scores := buf[kb+vb:][:L*L]
 	clear(buf[:kb+vb]) // the padding
 	nr := PanelWidth()
-	kd, vd := keys.data, values.data
 	for s := 0; s < L; s++ {
 		tok := x[s*c:][:c]
-		// keysᵀ ([d][L]): token s is column s, in panel s/nr
-		col := kd[s/nr*keys.kp*nr+s%nr:]
+		// keysᵀ ([d][L]): token s is column s, its rows nr values apart
+		col := keys.data[keys.at(0, s):]
 		for i, v := range tok[(j*3+1)*d:][:d] {
 			col[i*nr] = v
 		}
 		// values ([L][d]): token s is row s, nr values in each panel
-		for i, v := range tok[(j*3+2)*d:][:d] {
-			vd[(i/nr*values.kp+s)*nr+i%nr] = v
+		v := tok[(j*3+2)*d:][:d]
+		for i0 := 0; i0 < d; i0 += nr {
+			copy(values.data[values.at(s, i0):][:min(nr, d-i0)], v[i0:])
 		}
 	}
 	// scores[q][s] = q·k_s, then softmax(scale·scores[q]) row by row

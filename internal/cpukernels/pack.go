@@ -37,7 +37,7 @@ func PackB(w []float32, k, n int) *PackedB {
 		j0 := p * nr
 		cols := min(nr, n-j0)
 		for kk := 0; kk < k; kk++ {
-			copy(b.data[(p*kp+kk)*nr:][:cols], w[kk*n+j0:][:cols])
+			copy(b.data[b.at(kk, j0):][:cols], w[kk*n+j0:][:cols])
 		}
 	}
 	return b
@@ -48,6 +48,14 @@ func (b *PackedB) Panels() int { return (b.N + PanelWidth() - 1) / PanelWidth() 
 
 // Bytes is the memory the packed matrix holds.
 func (b *PackedB) Bytes() int64 { return 4 * int64(len(b.data)) }
+
+// at returns the index in the packed data of element (kk, j): element
+// (kk+1, j) lies PanelWidth() values after it, and the elements after it
+// in row kk up to the end of j's panel follow it.
+func (b *PackedB) at(kk, j int) int {
+	nr := PanelWidth()
+	return (j/nr*b.kp+kk)*nr + j%nr
+}
 
 // packedLen is the length of the packed data.
 func (b *PackedB) packedLen() int { return b.Panels() * b.kp * PanelWidth() }
