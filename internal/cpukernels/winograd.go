@@ -149,7 +149,7 @@ func (c *Winograd) inputTask(t, _ int) {
 			copy(dst, c.X[((n*c.In.H+iy)*c.In.W+ix)*cin:][:cin])
 		}
 	}
-	winoInput(d, cin, d, cin)
+	winoInput(d, cin)
 }
 
 // gemmTask multiplies one transform element's inputs by its weights for
@@ -177,5 +177,5 @@ func (c *Winograd) outputTask(t, _ int) {
 		}
 	}
 	cout := c.U.Cout
-	winoOutput(c.Out, c.m()[16*t*cout:][:16*cout], cout, cout, &pix, c.Ep)
+	winoOutput(c.Out, c.m()[16*t*cout:][:16*cout], cout, &pix, c.Ep)
 }

@@ -2,11 +2,11 @@
 
 package cpukernels
 
-// winoInput writes Bᵀ d B of one tile's 4×4 input patch d (16 rows of cin
-// values; v may be d: each channel's 16 values are read before any is
-// written) to v (row e at v[e·stride:]), channel by channel with the
-// operations of the vector loop.
-func winoInput(v []float32, stride int, d []float32, cin int) {
+// winoInput replaces one tile's 4×4 input patch d (16 rows of cin values)
+// by Bᵀ d B (row e at d[e·cin:]; each channel's 16 values are read before
+// any is written), channel by channel with the operations of the vector
+// loop.
+func winoInput(d []float32, cin int) {
 	for i := 0; i < cin; i++ {
 		var t [16]float32
 		for j := 0; j < 4; j++ {
@@ -15,19 +15,19 @@ func winoInput(v []float32, stride int, d []float32, cin int) {
 		}
 		for r := 0; r < 4; r++ {
 			x0, x1, x2, x3 := t[4*r], t[4*r+1], t[4*r+2], t[4*r+3]
-			v[4*r*stride+i], v[(4*r+1)*stride+i], v[(4*r+2)*stride+i], v[(4*r+3)*stride+i] = x0-x2, x1+x2, x2-x1, x1-x3
+			d[4*r*cin+i], d[(4*r+1)*cin+i], d[(4*r+2)*cin+i], d[(4*r+3)*cin+i] = x0-x2, x1+x2, x2-x1, x1-x3
 		}
 	}
 }
 
 // winoOutput computes a tile's four output pixels Aᵀ m A from its 16 GEMM
-// results (row e at m[e·stride:]) and writes those inside the image
+// results (row e at m[e·cout:]) and writes those inside the image
 // (pix[r·2+q] ≥ 0) with the epilogue, channel by channel.
-func winoOutput(out, m []float32, stride, cout int, pix *[4]int, ep Epilogue) {
+func winoOutput(out, m []float32, cout int, pix *[4]int, ep Epilogue) {
 	for i := 0; i < cout; i++ {
 		var s [8]float32
 		for j := 0; j < 4; j++ {
-			m0, m1, m2, m3 := m[j*stride+i], m[(4+j)*stride+i], m[(8+j)*stride+i], m[(12+j)*stride+i]
+			m0, m1, m2, m3 := m[j*cout+i], m[(4+j)*cout+i], m[(8+j)*cout+i], m[(12+j)*cout+i]
 			s[j], s[4+j] = (m0+m1)+m2, (m1-m2)-m3
 		}
 		var y [4]float32

@@ -4,14 +4,14 @@ package cpukernels
 
 import "simd"
 
-// winoInput writes Bᵀ d B of one tile's 4×4 input patch d (16 rows of cin
-// values; v may be d: each channel's 16 values are read before any is
-// written, row-major over the patch) to v (row e of the 16 transformed
-// inputs at v[e·stride:]), Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],
+// winoInput replaces one tile's 4×4 input patch d (16 rows of cin values,
+// row-major over the patch) by Bᵀ d B (row e of the 16 transformed inputs
+// at d[e·cin:]; each channel's 16 values are read before any is written),
+// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],
 // one vector of channels at a time with the whole transform in registers
 // (no call per row of values: calls are costly in wasm). The transform
 // only adds and subtracts.
-func winoInput(v []float32, stride int, d []float32, cin int) {
+func winoInput(d []float32, cin int) {
 	defer clearUpper()
 	var zero simd.Float32s
 	l := zero.Len()
@@ -25,20 +25,20 @@ func winoInput(v []float32, stride int, d []float32, cin int) {
 		}
 		for r := 0; r < 4; r++ { // v = t B, row by row
 			x0, x1, x2, x3 := t[4*r], t[4*r+1], t[4*r+2], t[4*r+3]
-			storeN(x0.Sub(x2), v[4*r*stride+i:], n, l)
-			storeN(x1.Add(x2), v[(4*r+1)*stride+i:], n, l)
-			storeN(x2.Sub(x1), v[(4*r+2)*stride+i:], n, l)
-			storeN(x1.Sub(x3), v[(4*r+3)*stride+i:], n, l)
+			storeN(x0.Sub(x2), d[4*r*cin+i:], n, l)
+			storeN(x1.Add(x2), d[(4*r+1)*cin+i:], n, l)
+			storeN(x2.Sub(x1), d[(4*r+2)*cin+i:], n, l)
+			storeN(x1.Sub(x3), d[(4*r+3)*cin+i:], n, l)
 		}
 	}
 }
 
 // winoOutput computes a tile's four output pixels Aᵀ m A from its 16 GEMM
-// results (row e at m[e·stride:], cout values), Aᵀ = [1 1 1 0; 0 1 −1 −1],
+// results (row e at m[e·cout:]), Aᵀ = [1 1 1 0; 0 1 −1 −1],
 // and writes those inside the image (pix[r·2+q] ≥ 0, the pixel index of
 // (r, q)) with the epilogue, one vector of channels at a time with the
 // transform and epilogue in registers.
-func winoOutput(out, m []float32, stride, cout int, pix *[4]int, ep Epilogue) {
+func winoOutput(out, m []float32, cout int, pix *[4]int, ep Epilogue) {
 	defer clearUpper()
 	var zero simd.Float32s
 	l := zero.Len()
@@ -46,8 +46,8 @@ func winoOutput(out, m []float32, stride, cout int, pix *[4]int, ep Epilogue) {
 		n := min(l, cout-i)
 		var s [8]simd.Float32s
 		for j := 0; j < 4; j++ { // s = Aᵀ m, column by column
-			m0, m1 := loadN(m[j*stride+i:], n, l), loadN(m[(4+j)*stride+i:], n, l)
-			m2, m3 := loadN(m[(8+j)*stride+i:], n, l), loadN(m[(12+j)*stride+i:], n, l)
+			m0, m1 := loadN(m[j*cout+i:], n, l), loadN(m[(4+j)*cout+i:], n, l)
+			m2, m3 := loadN(m[(8+j)*cout+i:], n, l), loadN(m[(12+j)*cout+i:], n, l)
 			s[j], s[4+j] = m0.Add(m1).Add(m2), m1.Sub(m2).Sub(m3)
 		}
 		var y [4]simd.Float32s
