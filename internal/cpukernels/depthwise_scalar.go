@@ -8,7 +8,6 @@ package cpukernels
 // kernel row by kernel row, tap by tap, then the epilogue.
 func dwOutRow(out, x, w []float32, g dwGeom, ep Epilogue) {
 	c, k := g.c, g.k
-	var acc [1]float32
 	for ox := 0; ox < g.wo; ox++ {
 		ix0, kx0, kx1 := g.taps(ox)
 		for i := 0; i < c; i++ {
@@ -18,12 +17,7 @@ func dwOutRow(out, x, w []float32, g dwGeom, ep Epilogue) {
 					s += x[(r*g.width+ix0+kx)*c+i] * w[(r*k+kx)*c+i]
 				}
 			}
-			acc[0] = s
-			var res []float32
-			if ep.Res != nil {
-				res = ep.Res[ox*c+i:][:1]
-			}
-			finishRow(out[ox*c+i:][:1], acc[:], ep.Bias[i:][:1], res, ep.Act)
+			out[ox*c+i] = finishOne(s, ep.Bias[i], ep.Res, ox*c+i, ep.Act)
 		}
 	}
 }

@@ -15,12 +15,18 @@ func lanes() int { return 4 }
 // act(acc + bias) + res, res nil for none.
 func finishRow(dst, acc, bias, res []float32, fn act.Func) {
 	for i, v := range acc {
-		v = fn.Apply(v + bias[i])
-		if res != nil {
-			v += res[i]
-		}
-		dst[i] = v
+		dst[i] = finishOne(v, bias[i], res, i, fn)
 	}
+}
+
+// finishOne is the epilogue of one value: act(v + bias) + res[i], res nil
+// for none.
+func finishOne(v, bias float32, res []float32, i int, fn act.Func) float32 {
+	v = fn.Apply(v + bias)
+	if res != nil {
+		v += res[i]
+	}
+	return v
 }
 
 // normalizeRow writes (x[i]−mean)·scale[i] + shift[i] to dst[i].

@@ -39,11 +39,7 @@ func winoOutput(out, m []float32, cout int, pix *[4]int, ep Epilogue) {
 			if p < 0 {
 				continue
 			}
-			v := ep.Act.Apply(y[q] + ep.Bias[i])
-			if ep.Res != nil {
-				v += ep.Res[p*ep.LdRes+i]
-			}
-			out[p*cout+i] = v
+			out[p*cout+i] = finishOne(y[q], ep.Bias[i], ep.Res, p*ep.LdRes+i, ep.Act)
 		}
 	}
 }
