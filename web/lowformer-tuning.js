@@ -208,10 +208,10 @@ export async function clearTuning() {
 // Background tuning.
 
 /**
- * One model's background tuning: armed at load with tune: 'background' on
- * the GPU backend, started (once) after the first result of one of the
- * model's calls, run with the budget. wrap(rt) returns the runtime the
- * model's calls go through, which notices that first result.
+ * One model's background tuning: made at load with tune: 'background' on
+ * the GPU backend, armed by the first result of one of the model's calls
+ * (the model's one first-result hook calls arm), started (once) right
+ * after it, run with the budget.
  */
 export class BackgroundTuner {
   /**
@@ -233,20 +233,11 @@ export class BackgroundTuner {
     this.done = new Promise((resolve) => { this.resolve = resolve; });
   }
 
-  /** The runtime for the model's calls: rt, noting the first result. */
-  wrap(rt) {
-    return {
-      call: (name, ...args) => {
-        const p = rt.call(name, ...args);
-        if (!this.started && RESULTS.has(name)) {
-          p.then(() => {
-            this.armed = true;
-            setTimeout(() => this.start(), 0);
-          }, () => {});
-        }
-        return p;
-      },
-    };
+  /** The model's first result has come: the run starts right after it (Local#afterFirstResult calls this). */
+  arm() {
+    if (this.started) return;
+    this.armed = true;
+    setTimeout(() => this.start(), 0);
   }
 
   #emit(p) {

@@ -670,10 +670,15 @@ class Local {
     if (r.info.backend !== 'gpu' && (tune === 'background' || tuningJSON)) {
       r.info.tuningNotes = [...r.info.tuningNotes, `tuning applies to the WebGPU backend; this model runs on the CPU${globalThis.navigator?.gpu ? '' : ' (no WebGPU here)'}, so ${tune === 'background' ? 'no tuning runs and ' : ''}no table is used`];
     } else if (tune === 'background') {
-      local.tuner = new BackgroundTuner(rt, r.id, tuneBudgetMs, onProgress);
-      local.rt = local.tuner.wrap(rt);
+      local.tuneInBackground(tuneBudgetMs, onProgress);
     }
     return { local, info: { ...r.info, fallback: r.info.backend === 'cpu' && backend !== 'cpu', wasm: rt.build, weightsSource: source, weightsBytes: bytes.length }, timings };
+  }
+
+  /** Arms background tuning (tune: 'background'): one run, started after the first result. */
+  tuneInBackground(budgetMs, onProgress) {
+    this.tuner = new BackgroundTuner(this.rt, this.id, budgetMs, onProgress);
+    this.afterFirstResult(() => this.tuner.arm());
   }
 
   /** Resolves with {phase} once the plans run on specialized pipelines (see LowFormer#waitSpecialized). */
@@ -681,9 +686,17 @@ class Local {
     return this.rt.call('waitSpecialized', this.id);
   }
 
-  /** Calls cb once, when a call first gives a result (a progressive start's first run starts the specialization). */
+  /**
+   * Calls cb once, when a call first gives a result (a progressive start's first run starts the
+   * specialization; background tuning starts after it). One hook on rt serves every cb, in the
+   * order they were given.
+   */
   afterFirstResult(cb) {
-    this.rt = firstResultHook(this.rt, (name) => RESULTS.has(name), cb);
+    if (!this.firstResult) {
+      const cbs = this.firstResult = [];
+      this.rt = firstResultHook(this.rt, (name) => RESULTS.has(name), () => { for (const f of cbs) f(); });
+    }
+    this.firstResult.push(cb);
   }
 
   async logits(input, shape) {

@@ -310,3 +310,49 @@ describe('on-device tuning in Chromium', { skip: why || false }, () => {
     assert.ok(r.cmp.maxAbs <= 2e-4 && r.cmp.argmaxOk, `tuned B0 logits differ from the reference by ${r.cmp.maxAbs}`);
   });
 });
+
+// Node, no browser: the model's first-result hook (Local, over a fake
+// runtime that records the calls) arms background tuning and a
+// progressive start's phase callback with one wrap of the runtime, and the
+// run starts once, after the first successful result.
+describe('background tuning arms on the first result (Node, fake runtime)', () => {
+  it('one hook on the runtime; a failed call does not arm; one tune run after two results', async (t) => {
+    if (h.skipUnless(t, existsSync(join(h.distDir, 'wasm_exec.js')) ? null : 'web/dist is not built (run make web)')) return;
+    const { _internal: { Local } } = await import('../dist/lowformer.js');
+    const calls = [];
+    let failNext = true;
+    const rt = {
+      call(name) {
+        calls.push(name);
+        switch (name) {
+          case 'logits':
+            if (failNext) {
+              failNext = false;
+              return Promise.reject(new Error('lowformer: bad input'));
+            }
+            return Promise.resolve(new Float32Array(2));
+          case 'waitSpecialized': return Promise.resolve({ phase: 'specialized' });
+          case 'tune': return Promise.resolve({ table: '{"entries":{}}', measured: 3, total: 3, keys: 1 });
+          default: return Promise.reject(new Error(`unexpected call ${name}`));
+        }
+      },
+    };
+    const local = new Local(rt, 1);
+    local.tuneInBackground(1000, null);
+    const hooked = local.rt;
+    assert.notEqual(hooked, rt, 'tuneInBackground did not hook the runtime');
+    let phaseCalls = 0;
+    local.afterFirstResult(() => phaseCalls++); // as LowFormer#followPhase does on a progressive start
+    assert.equal(local.rt, hooked, 'a second first-result callback wrapped the runtime again');
+    await assert.rejects(local.logits(new Float32Array(2), [1, 2]), /bad input/);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await local.whenTuned(), null, 'a failed call armed the tuner');
+    assert.equal(phaseCalls, 0, 'a failed call counted as the first result');
+    await local.logits(new Float32Array(2), [1, 2]);
+    await local.logits(new Float32Array(2), [1, 2]);
+    const summary = await local.whenTuned();
+    assert.deepEqual(summary, { measured: 3, total: 3, keys: 1 });
+    assert.equal(phaseCalls, 1, 'the phase callback did not run exactly once');
+    assert.deepEqual(calls, ['logits', 'logits', 'logits', 'waitSpecialized', 'tune'], 'want one tuning run, after the first result');
+  });
+});
