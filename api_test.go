@@ -203,7 +203,7 @@ func internalNames(t types.Type, seen map[types.Type]bool) []string {
 // keeps its one-way layering web → wasm → root API → model → kernels →
 // shaders/gpu. A new package must be given its place here.
 var layers = map[string]int{
-	"internal/jsonlite": -1, "internal/zipread": -1, "act": 0, "shaders": 0, "gpu": 0, "labels": 0, "tuning": 0, "preprocess/internal/jpeg": 0,
+	"internal/jsonlite": -1, "internal/zipread": -1, "internal/jspromise": -1, "act": 0, "shaders": 0, "gpu": 0, "labels": 0, "tuning": 0, "preprocess/internal/jpeg": 0,
 	"model/checkpoint": 0, "pretrained": 0, "internal/refdata": 0, "internal/ziptest": 0, "internal/testsummary": 0, "internal/cputime": 0, "internal/prereq": 0,
 	"internal/ref": 1, "internal/synth": 1, "internal/gputest": 1, "preprocess": 1,
 	"kernels": 2, "internal/cpukernels": 2,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/lowformer/lowformer-webgpu/internal/jspromise"
 )
 
 // mapRead maps the first size bytes of the staging buffer b for reading.
@@ -16,7 +17,7 @@ import (
 // getMappedRange throws. A rejection on a lost device is returned as
 // ErrDeviceLost with the loss message.
 func (d *Device) mapRead(b *wgpu.Buffer, size uint64) (wgpu.BufferMapAsyncStatus, error) {
-	if _, err := await(jsValue(b).Call("mapAsync", uint32(wgpu.MapModeRead), 0, size)); err != nil {
+	if _, err := jspromise.Await(jsValue(b).Call("mapAsync", uint32(wgpu.MapModeRead), 0, size)); err != nil {
 		// A map aborted by the device's loss can reject before the lost
 		// promise settles: give that promise a moment.
 		if d.awaitLost(lostGrace); d.lost != "" {
@@ -59,7 +60,7 @@ func (d *Device) awaitLost(wait time.Duration) {
 		other = js.Global().Get("Promise").New(exec)
 		exec.Release()
 	}
-	v, err := await(js.Global().Get("Promise").Call("race", []any{d.native.device.Get("lost"), other}))
+	v, err := jspromise.Await(js.Global().Get("Promise").Call("race", []any{d.native.device.Get("lost"), other}))
 	if err != nil || v.Type() != js.TypeObject {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/lowformer/lowformer-webgpu/internal/jspromise"
 )
 
 type nativeHandles struct {
@@ -39,13 +40,13 @@ func Open(opt Options) (*Device, error) {
 	// (SwiftShader), ask for a compatibility-mode adapter too (lavapipe
 	// through ANGLE/OpenGL ES in Chromium) and prefer it unless it is a
 	// fallback as well.
-	adapter, err := await(gpuObj.Call("requestAdapter", opts))
+	adapter, err := jspromise.Await(gpuObj.Call("requestAdapter", opts))
 	if err != nil || !adapter.Truthy() || isFallback(adapter) {
 		compat := map[string]any{"featureLevel": "compatibility"}
 		for k, v := range opts {
 			compat[k] = v
 		}
-		a2, err2 := await(gpuObj.Call("requestAdapter", compat))
+		a2, err2 := jspromise.Await(gpuObj.Call("requestAdapter", compat))
 		if err2 == nil && a2.Truthy() && (!adapter.Truthy() || !isFallback(a2)) {
 			adapter, err = a2, nil
 		}
@@ -77,7 +78,7 @@ func Open(opt Options) (*Device, error) {
 	if len(enabled) > 0 {
 		desc["requiredFeatures"] = enabled
 	}
-	jsDev, err := await(adapter.Call("requestDevice", desc))
+	jsDev, err := jspromise.Await(adapter.Call("requestDevice", desc))
 	if err != nil {
 		return nil, fmt.Errorf("gpu: requesting a device: %w", err)
 	}
@@ -95,7 +96,7 @@ func Open(opt Options) (*Device, error) {
 		d.Features = append(d.Features, f.(string))
 	}
 	go func() {
-		info, err := await(jsDev.Get("lost"))
+		info, err := jspromise.Await(jsDev.Get("lost"))
 		if err == nil && !d.closed {
 			d.lost = info.Get("message").String()
 			if d.lost == "" {
@@ -200,7 +201,7 @@ func (d *Device) scoped(what string, f func() error) (err error) {
 		err = f()
 	}()
 	for range 2 {
-		e, aerr := await(dev.Call("popErrorScope"))
+		e, aerr := jspromise.Await(dev.Call("popErrorScope"))
 		if err == nil && aerr == nil && e.Truthy() {
 			err = fmt.Errorf("%s: %s", what, e.Get("message").String())
 		}
@@ -234,7 +235,7 @@ func (d *Device) scopedLater(what string, f func() error) (wait func() error) {
 	pops := []js.Value{dev.Call("popErrorScope"), dev.Call("popErrorScope")}
 	return func() error {
 		for _, p := range pops {
-			e, aerr := await(p)
+			e, aerr := jspromise.Await(p)
 			if err == nil && aerr == nil && e.Truthy() {
 				err = fmt.Errorf("%s: %s", what, e.Get("message").String())
 			}
@@ -285,7 +286,7 @@ func (d *Device) computePipelines(descs []pipelineDesc) ([]*wgpu.ComputePipeline
 	out := make([]*wgpu.ComputePipeline, len(descs))
 	var first error
 	for i, p := range promises {
-		v, err := await(p)
+		v, err := jspromise.Await(p)
 		if err != nil {
 			if first == nil {
 				first = fmt.Errorf("%s: %w", descs[i].label, err)
@@ -300,43 +301,4 @@ func (d *Device) computePipelines(descs []pipelineDesc) ([]*wgpu.ComputePipeline
 		return nil, first
 	}
 	return out, nil
-}
-
-// await waits for a JS promise from a goroutine that is not a js.FuncOf
-// callback, returning a rejection as an error.
-func await(p js.Value) (js.Value, error) {
-	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
-		return p, nil
-	}
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	var onOK, onErr js.Func
-	onOK = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		v := js.Undefined()
-		if len(a) > 0 {
-			v = a[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	onErr = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		msg := "promise rejected"
-		if len(a) > 0 {
-			if m := a[0].Get("message"); m.Type() == js.TypeString {
-				msg = m.String()
-			} else {
-				msg = a[0].Call("toString").String()
-			}
-		}
-		ch <- result{err: errors.New(msg)}
-		return nil
-	})
-	p.Call("then", onOK, onErr)
-	r := <-ch
-	onOK.Release()
-	onErr.Release()
-	return r.v, r.err
 }

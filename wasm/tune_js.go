@@ -13,6 +13,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
+	"github.com/lowformer/lowformer-webgpu/internal/jspromise"
 	"github.com/lowformer/lowformer-webgpu/tuning"
 )
 
@@ -118,52 +119,8 @@ func callAwait(obj safejs.Value, name string, args ...any) (safejs.Value, error)
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	if p.Type() != safejs.TypeObject {
-		return p, nil
-	}
-	then, err := p.Get("then")
-	if err != nil || then.Type() != safejs.TypeFunction {
-		return p, nil
-	}
-	type result struct {
-		v   safejs.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	var ok, fail safejs.Func
-	ok, err = safejs.FuncOf(func(_ safejs.Value, a []safejs.Value) any {
-		v := safejs.Undefined()
-		if len(a) > 0 {
-			v = a[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	if err != nil {
-		return safejs.Undefined(), err
-	}
-	defer ok.Release()
-	fail, err = safejs.FuncOf(func(_ safejs.Value, a []safejs.Value) any {
-		msg := "rejected"
-		if len(a) > 0 {
-			if m, err := a[0].Get("message"); err == nil && m.Type() == safejs.TypeString {
-				msg = stringOf(m)
-			} else {
-				msg = describe(a[0])
-			}
-		}
-		ch <- result{err: errors.New(msg)}
-		return nil
-	})
-	if err != nil {
-		return safejs.Undefined(), err
-	}
-	defer fail.Release()
-	if _, err := p.Call("then", ok.Value(), fail.Value()); err != nil {
-		return safejs.Undefined(), err
-	}
-	r := <-ch
-	return r.v, r.err
+	v, err := jspromise.Await(safejs.Unsafe(p))
+	return safejs.Safe(v), err
 }
 
 func stringOf(v safejs.Value) string {
