@@ -189,6 +189,14 @@ type Model struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	// tuneMu guards tuneStop and closing. Tune holds the read lock for its
+	// whole run, so Close cancels the run in progress (tuneStop) before it
+	// waits for the write lock, and a Tune starting after that sees
+	// closing.
+	tuneMu   sync.Mutex
+	tuneStop context.CancelFunc // the Tune in progress, nil when none
+	closing  bool
 }
 
 // Open reads a checkpoint file (.pt or .safetensors) and prepares the model.
@@ -493,9 +501,16 @@ func (m *Model) CPUMemoryBytes() int64 {
 	return m.cpu.MemoryBytes()
 }
 
-// Close releases every GPU object of the model and its device. It is safe
-// to call more than once.
+// Close releases every GPU object of the model and its device, after
+// cancelling a Tune in progress and waiting for the calls in flight. It is
+// safe to call more than once.
 func (m *Model) Close() error {
+	m.tuneMu.Lock()
+	m.closing = true
+	if m.tuneStop != nil {
+		m.tuneStop() // the Tune returns its partial result with context.Canceled
+	}
+	m.tuneMu.Unlock()
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()

@@ -223,6 +223,9 @@ func resolveTuning(mode TuneMode, explicit explicitTable, a tuning.Adapter, set 
 // and stops when all is measured, the budget is spent or ctx is done (the
 // table is kept either way). The plans this model serves do not change;
 // a model opened afterwards uses the table. It needs the GPU backend.
+// A model runs one Tune at a time (a second one meanwhile is an error);
+// Close during a Tune cancels it, which then returns what it measured
+// with an error wrapping context.Canceled.
 func (m *Model) Tune(ctx context.Context, opt TuneOptions) (TuneResult, error) {
 	if opt.Budget < 0 {
 		return TuneResult{}, badInput("tuning budget %v: want 0 (the default) or more", opt.Budget)
@@ -235,7 +238,34 @@ func (m *Model) Tune(ctx context.Context, opt TuneOptions) (TuneResult, error) {
 	if m.gpu == nil {
 		return TuneResult{}, badInput("tuning needs the GPU backend; this model runs on the CPU")
 	}
+	ctx, done, err := m.startTune(ctx)
+	if err != nil {
+		return TuneResult{}, err
+	}
+	defer done()
 	return m.gpu.tune(ctx, opt, m.info.NativeSide)
+}
+
+// startTune registers a Tune run: it returns ctx with the cancel that
+// Close calls, and the function that ends the run. A model tunes one run
+// at a time, and none once Close has begun.
+func (m *Model) startTune(ctx context.Context) (context.Context, func(), error) {
+	m.tuneMu.Lock()
+	defer m.tuneMu.Unlock()
+	switch {
+	case m.closing:
+		return nil, nil, ErrClosed
+	case m.tuneStop != nil:
+		return nil, nil, errors.New("lowformer: this model is already tuning")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m.tuneStop = cancel
+	return ctx, func() {
+		m.tuneMu.Lock()
+		m.tuneStop = nil
+		m.tuneMu.Unlock()
+		cancel()
+	}, nil
 }
 
 // TuningTable returns the tuning table this model's plans use (Info().Tuning

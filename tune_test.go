@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -337,5 +338,76 @@ func TestTuningStore(t *testing.T) {
 	defer m.Close()
 	if in := m.Info(); in.Tuning != "" || len(in.TuningNotes) != 1 || !strings.Contains(in.TuningNotes[0], "not a tuning table") || m.TuningTable() != nil {
 		t.Errorf("corrupt stored table: Info.Tuning %q, notes %q", in.Tuning, in.TuningNotes)
+	}
+}
+
+// TestCloseCancelsTune closes a model while its Tune runs (a budget of an
+// hour, held at its first measurement until Close has begun): Close
+// returns within a minute, Tune returns what it measured with
+// context.Canceled, and neither a second Tune meanwhile nor one after
+// Close runs.
+func TestCloseCancelsTune(t *testing.T) {
+	requireGPU(t)
+	t.Setenv(tuning.CacheDirEnv, t.TempDir())
+	root, err := refdata.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m, err := Open(ctx, filepath.Join(root, "testdata", "tiny.pt"), Options{Backend: GPU, Tune: TuneOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closing := func() bool {
+		m.tuneMu.Lock()
+		defer m.tuneMu.Unlock()
+		return m.closing
+	}
+	measuring := make(chan struct{})
+	var once sync.Once
+	type result struct {
+		r   TuneResult
+		err error
+	}
+	tuned := make(chan result, 1)
+	go func() {
+		r, err := m.Tune(ctx, TuneOptions{Side: 64, Budget: time.Hour, Progress: func(TuneProgress) {
+			once.Do(func() {
+				close(measuring)
+				for deadline := time.Now().Add(time.Minute); !closing() && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}})
+		tuned <- result{r, err}
+	}()
+	select {
+	case <-measuring:
+	case r := <-tuned:
+		m.Close()
+		t.Fatalf("Tune ended before its first measurement: %+v, %v", r.r, r.err)
+	}
+	if _, err := m.Tune(ctx, TuneOptions{Side: 64}); err == nil || !strings.Contains(err.Error(), "already tuning") {
+		t.Errorf("a second Tune during the first: %v, want an already-tuning error", err)
+	}
+	closed := make(chan error, 1)
+	start := time.Now()
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		t.Logf("Close took %v during a Tune", time.Since(start))
+	case <-time.After(time.Minute):
+		t.Fatal("Close did not return within a minute of a Tune's first measurement")
+	}
+	r := <-tuned
+	if !errors.Is(r.err, context.Canceled) || r.r.Table == nil || r.r.Complete || r.r.Measured == 0 {
+		t.Errorf("the cancelled Tune: complete %v, %d of %d measured, table %v, err %v; want its partial table and context.Canceled",
+			r.r.Complete, r.r.Measured, r.r.Total, r.r.Table != nil, r.err)
+	}
+	if _, err := m.Tune(ctx, TuneOptions{Side: 64}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Tune after Close: %v, want ErrClosed", err)
 	}
 }

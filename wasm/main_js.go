@@ -452,8 +452,7 @@ func (a *api) dispose(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	stopTuning(id) // Close waits for a tuning run
-	return func() (any, error) { return true, h.Close() }, nil
+	return func() (any, error) { return true, h.Close() }, nil // Close cancels a tuning run
 }
 
 // modelAndSize reads the arguments (id, source, width, height) that

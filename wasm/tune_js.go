@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sync"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -139,29 +138,9 @@ func stringProp(v safejs.Value, name string) string {
 	return stringOf(p)
 }
 
-// tunes holds the cancel functions of the tuning runs in progress, by
-// model handle, so that dispose stops a run before closing its model.
-var tunes = struct {
-	sync.Mutex
-	cancel map[int]context.CancelFunc
-}{cancel: map[int]context.CancelFunc{}}
-
-// stopTuning cancels the tuning run of model id, if any (dispose).
-func stopTuning(id int) {
-	tunes.Lock()
-	defer tunes.Unlock()
-	if c := tunes.cancel[id]; c != nil {
-		c()
-	}
-}
-
 // tune(id, {budgetMs, side, batch, onProgress}) runs Model.Tune.
 func (a *api) tune(args []safejs.Value) (work, error) {
 	if err := needArgs(args, 1, "tune(id, {budgetMs, side, batch, onProgress}?)"); err != nil {
-		return nil, err
-	}
-	id, err := argInt(args[0], "model handle")
-	if err != nil {
 		return nil, err
 	}
 	m, err := a.handle(args[0])
@@ -194,21 +173,7 @@ func (a *api) tune(args []safejs.Value) (work, error) {
 		}
 		progress = p
 	}
-	tunes.Lock()
-	if tunes.cancel[id] != nil {
-		tunes.Unlock()
-		return nil, errors.New("lowformer: this model is already tuning")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tunes.cancel[id] = cancel
-	tunes.Unlock()
 	return func() (any, error) {
-		defer func() {
-			tunes.Lock()
-			delete(tunes.cancel, id)
-			tunes.Unlock()
-			cancel()
-		}()
 		to := lowformer.TuneOptions{Batch: batch, Side: side, Budget: time.Duration(budget * float64(time.Millisecond))}
 		if progress.Type() == safejs.TypeFunction {
 			to.Progress = func(p lowformer.TuneProgress) {
@@ -220,17 +185,18 @@ func (a *api) tune(args []safejs.Value) (work, error) {
 					"measured": p.Measured, "total": p.Total, "elapsedMs": ms(p.Elapsed), "error": e})
 			}
 		}
-		r, err := m.Tune(ctx, to)
+		r, err := m.Tune(context.Background(), to) // dispose's Close cancels it
 		if err != nil && !(errors.Is(err, context.Canceled) && r.Table != nil) {
 			return nil, err
 		}
+		cancelled := err != nil
 		b, err := r.Table.Marshal()
 		if err != nil {
 			return nil, err
 		}
 		return map[string]any{"keys": r.Keys, "measured": r.Measured, "total": r.Total, "thisRun": r.ThisRun,
 			"elapsedMs": ms(r.Elapsed), "complete": r.Complete, "resumed": r.Resumed, "where": r.Path,
-			"changed": len(r.Table.Changed()), "notes": stringsJS(r.Notes), "table": string(b), "cancelled": ctx.Err() != nil}, nil
+			"changed": len(r.Table.Changed()), "notes": stringsJS(r.Notes), "table": string(b), "cancelled": cancelled}, nil
 	}, nil
 }
 
