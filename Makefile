@@ -48,7 +48,7 @@ fmt:
 vet:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./gpu ./wasm
+	GOOS=js GOARCH=wasm $(GO) vet ./gpu ./wasm ./internal/jspromise
 
 # The cgo-free build (README, "Builds"): natively without cgo the GPU backend
 # is compiled out and everything runs on the CPU. Its tests (-short: no
