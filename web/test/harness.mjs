@@ -9,11 +9,12 @@
 //   CI=true                  missing prerequisites fail instead of skipping
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { after, before } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
 import { ADAPTER_FLAGS, chromiumPath, launchChromium, serveStatic } from './chromium.mjs';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +46,77 @@ export function skipUnless(t, why) {
 }
 
 
+/**
+ * The top 5 of m's logits for a 224×224 image of 8-bit pixels, channels
+ * values each (R, G, B first), normalized as torch does: [{index,
+ * probability}]. The reference of a PIL crop, in Node (readPNG's pixels)
+ * and in the test page (window.referenceTop5, which gets this source).
+ */
+export async function top5FromPixels(m, px, channels) {
+  const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+  const x = new Float32Array(3 * 224 * 224);
+  for (let i = 0; i < 224 * 224; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const v = Math.fround(px[channels * i + ch] / 255);
+      x[ch * 224 * 224 + i] = Math.fround(Math.fround(v - Math.fround(mean[ch])) / Math.fround(std[ch]));
+    }
+  }
+  const y = await m.logits(x, [1, 3, 224, 224]);
+  const hi = Math.max(...y);
+  const e = Array.from(y, (v) => Math.exp(v - hi));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v, i) => ({ index: i, probability: v / s })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+}
+
+/**
+ * Reads an 8-bit RGB or RGBA, non-interlaced PNG file (the PIL crops of
+ * preprocess/testdata/expected) in Node: {width, height, channels, data}
+ * with the rows unfiltered. Any other PNG is an error.
+ */
+export function readPNG(path) {
+  const b = readFileSync(path);
+  if (b.toString('latin1', 1, 4) !== 'PNG') throw new Error(`${path}: not a PNG file`);
+  let width = 0, height = 0, channels = 0;
+  const idat = [];
+  for (let off = 8; off + 8 <= b.length;) {
+    const len = b.readUInt32BE(off), type = b.toString('latin1', off + 4, off + 8), body = b.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      channels = { 2: 3, 6: 4 }[body[9]];
+      if (body[8] !== 8 || !channels || body[12] !== 0) throw new Error(`${path}: want an 8-bit RGB or RGBA PNG without interlacing (bit depth ${body[8]}, colour type ${body[9]}, interlace ${body[12]})`);
+    } else if (type === 'IDAT') {
+      idat.push(body);
+    }
+    off += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels, data = new Uint8Array(height * stride);
+  if (!channels || raw.length !== height * (stride + 1)) throw new Error(`${path}: ${raw.length} bytes of image data for ${width}×${height}×${channels}`);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)], line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const row = data.subarray(y * stride, (y + 1) * stride), up = y > 0 ? data.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
+    for (let i = 0; i < stride; i++) {
+      const a = i >= channels ? row[i - channels] : 0, c = i >= channels ? up[i - channels] : 0, u = up[i];
+      let pred;
+      switch (filter) {
+        case 0: pred = 0; break;
+        case 1: pred = a; break;
+        case 2: pred = u; break;
+        case 3: pred = (a + u) >> 1; break;
+        case 4: {
+          const p = a + u - c, pa = Math.abs(p - a), pb = Math.abs(p - u), pc = Math.abs(p - c);
+          pred = pa <= pb && pa <= pc ? a : pb <= pc ? u : c;
+          break;
+        }
+        default: throw new Error(`${path}: row ${y} has filter type ${filter}`);
+      }
+      row[i] = (line[i] + pred) & 0xff;
+    }
+  }
+  return { width, height, channels, data };
+}
+
 // The blank page of the tests: the module plus a few helpers that keep the
 // big arrays inside the page.
 const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>lowformer test</title>
@@ -55,31 +127,19 @@ const f32 = async (url) => {
   if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
   return new Float32Array(await r.arrayBuffer());
 };
-// Runs the first n images of the variant's reference batch and compares
-// with the reference logits: {maxAbs, argmaxOk, ms, length}.
 // The top 5 of the reference for image name of preprocess/testdata: PIL's
 // 224×224 crop (a lossless PNG beside it), normalized as torch does, run
 // through m.logits: [{index, probability}].
+const top5FromPixels = ${top5FromPixels.toString()};
 window.referenceTop5 = async (m, name) => {
   const png = await (await fetch('/images/expected/' + name + '.r224.png')).blob();
   const bmp = await createImageBitmap(png, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   const c = new OffscreenCanvas(224, 224).getContext('2d');
   c.drawImage(bmp, 0, 0);
-  const px = c.getImageData(0, 0, 224, 224).data;
-  const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
-  const x = new Float32Array(3 * 224 * 224);
-  for (let i = 0; i < 224 * 224; i++) {
-    for (let ch = 0; ch < 3; ch++) {
-      const v = Math.fround(px[4 * i + ch] / 255);
-      x[ch * 224 * 224 + i] = Math.fround(Math.fround(v - Math.fround(mean[ch])) / Math.fround(std[ch]));
-    }
-  }
-  const y = await m.logits(x, [1, 3, 224, 224]);
-  const hi = Math.max(...y);
-  const e = Array.from(y, (v) => Math.exp(v - hi));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v, i) => ({ index: i, probability: v / s })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+  return top5FromPixels(m, c.getImageData(0, 0, 224, 224).data, 4);
 };
+// Runs the first n images of the variant's reference batch and compares
+// with the reference logits: {maxAbs, argmaxOk, ms, length}.
 window.checkLogits = async (m, variant, n) => {
   const x = await f32('/shared/' + variant + '/input.bin');
   const ref = await f32('/shared/' + variant + '/logits.bin');
