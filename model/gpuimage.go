@@ -290,12 +290,12 @@ func (m *GPU) preprocessor(src ImageSource, side int) (*preprocessor, error) {
 // run).
 func (m *GPU) preDispatches(pre *preprocessor, src ImageSource, in *wgpu.Buffer) ([]gpu.Dispatch, func(), error) {
 	pre.mu.Lock()
-	h, err := pre.dispatch(m.cache, false, src, in)
+	h, err := pre.horizontal(m.cache, src)
 	if err != nil {
 		pre.mu.Unlock()
 		return nil, nil, err
 	}
-	v, err := pre.dispatch(m.cache, true, src, in)
+	v, err := pre.vertical(m.cache, in)
 	if err != nil {
 		pre.mu.Unlock()
 		return nil, nil, err
@@ -303,20 +303,9 @@ func (m *GPU) preDispatches(pre *preprocessor, src ImageSource, in *wgpu.Buffer)
 	return []gpu.Dispatch{h, v}, pre.mu.Unlock, nil
 }
 
-// dispatch is the vertical or horizontal pass of p on src into in: the
-// one kept from the last frame when it was made for them. Called with p.mu
-// held.
-func (p *preprocessor) dispatch(cache *kernels.Cache, vertical bool, src ImageSource, in *wgpu.Buffer) (gpu.Dispatch, error) {
-	if vertical {
-		if p.vPass.Group != nil && p.vIn == in {
-			return p.vPass, nil
-		}
-		d, err := renew(cache, p.v, &p.vPass, gpu.BufferRes(p.mid), gpu.BufferRes(p.vtaps), gpu.BufferRes(in))
-		if err == nil {
-			p.vIn = in
-		}
-		return d, err
-	}
+// horizontal is the horizontal pass of p reading src: the one kept from
+// the last frame when it was made for src. Called with p.mu held.
+func (p *preprocessor) horizontal(cache *kernels.Cache, src ImageSource) (gpu.Dispatch, error) {
 	if p.hPass.Group != nil && p.hSrc.View == src.View && gpu.SameBuffer(p.hSrc.Buffer, src.Buffer) {
 		return p.hPass, nil
 	}
@@ -327,6 +316,19 @@ func (p *preprocessor) dispatch(cache *kernels.Cache, vertical bool, src ImageSo
 	d, err := renew(cache, p.h, &p.hPass, from, gpu.BufferRes(p.htaps), gpu.BufferRes(p.mid))
 	if err == nil {
 		p.hSrc = src
+	}
+	return d, err
+}
+
+// vertical is the vertical pass of p writing the input buffer in: the one
+// kept from the last frame when it was made for in. Called with p.mu held.
+func (p *preprocessor) vertical(cache *kernels.Cache, in *wgpu.Buffer) (gpu.Dispatch, error) {
+	if p.vPass.Group != nil && p.vIn == in {
+		return p.vPass, nil
+	}
+	d, err := renew(cache, p.v, &p.vPass, gpu.BufferRes(p.mid), gpu.BufferRes(p.vtaps), gpu.BufferRes(in))
+	if err == nil {
+		p.vIn = in
 	}
 	return d, err
 }
