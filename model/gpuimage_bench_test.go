@@ -3,6 +3,7 @@
 package model
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/internal/gputest"
@@ -11,8 +12,10 @@ import (
 
 // BenchmarkGPUPreprocess times the GPU preprocessing of a 640×480 frame to
 // 224 (upload into the image texture, the two Resize passes, waiting for
-// them) on the WebGPU adapter, the passes alone, and the same from a
-// storage buffer of the pixels.
+// them) on the WebGPU adapter, the passes alone, the same from a storage
+// buffer of the pixels, and the passes alone from a buffer holding only
+// the part they read (SourceRect, as lowformer.js uploads a video frame's)
+// to 224 (B0) and to 48 (the built-in model's side).
 //
 //	go test -run x -bench GPUPreprocess ./model
 func BenchmarkGPUPreprocess(b *testing.B) {
@@ -63,4 +66,23 @@ func BenchmarkGPUPreprocess(b *testing.B) {
 			}
 		}
 	})
+	for _, side := range []int{224, 48} {
+		rect := SourceRect(640, 480, side)
+		part, err := dev.NewBufferBytes("frame-part", pix[:4*rect.Dx()*rect.Dy()])
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer part.Release()
+		psrc := ImageSource{Buffer: part, Width: 640, Height: 480, Rect: rect}
+		if _, err := m.PreprocessImage(psrc, side, false); err != nil { // builds the plan and the passes
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("resize-rect-%d", side), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.PreprocessImage(psrc, side, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -157,3 +157,26 @@ func TestGPUPreprocessKeepsBindGroups(t *testing.T) {
 		t.Errorf("bind groups of buffers 0, 0, 1, 1, 0: %p %p %p %p %p: want the same for a repeated buffer only", groups...)
 	}
 }
+
+// TestSourceRectKept checks that SourceRect's kept answers are
+// kernels.SourceRect's, asked again and after more sizes than it keeps.
+func TestSourceRectKept(t *testing.T) {
+	sizes := [][3]int{{640, 480, 48}, {640, 480, 224}, {480, 640, 224}, {97, 61, 224}, {1920, 1080, 160}}
+	for i := range 2 * maxPreprocessors {
+		sizes = append(sizes, [3]int{300 + 7*i, 200 + 3*i, 64})
+	}
+	for round := range 3 {
+		for _, c := range sizes {
+			want := kernels.SourceRect(preprocess.NewResample(c[0], c[1], c[2]))
+			if got := SourceRect(c[0], c[1], c[2]); got != want {
+				t.Errorf("round %d, %dx%d to %d: SourceRect %v, want %v", round, c[0], c[1], c[2], got, want)
+			}
+			if got := SourceRect(c[0], c[1], c[2]); got != want { // now kept
+				t.Errorf("round %d, %dx%d to %d, again: SourceRect %v, want %v", round, c[0], c[1], c[2], got, want)
+			}
+		}
+	}
+	if n := len(sourceRects.m); n > maxPreprocessors {
+		t.Errorf("%d answers kept, want at most %d", n, maxPreprocessors)
+	}
+}

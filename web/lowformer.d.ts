@@ -327,6 +327,8 @@ export interface EmbedResult {
   width: number;
   height: number;
   decoder: 'go' | 'browser' | 'pixels' | 'gpu';
+  /** With preprocess: 'gpu': how the pixels reached the GPU. */
+  route?: GPURoute;
 }
 
 /** Options of features. */
@@ -423,6 +425,15 @@ export interface ClassifyTimings {
   total: number;
 }
 
+/**
+ * How preprocess: 'gpu' took an image's pixels to the GPU: 'copyTo' (a video or VideoFrame:
+ * VideoFrame.copyTo of the part the resize reads, then writeBuffer), 'canvas' (drawImage and
+ * getImageData of that part: a canvas, or a frame copyTo cannot read), 'pixels' (an ImageData's
+ * array, written with writeBuffer), 'copyExternalImage' (copyExternalImageToTexture: an
+ * ImageBitmap or image), 'texture' (a GPUTexture, copied), 'buffer' (a GPUBuffer, read as is).
+ */
+export type GPURoute = 'copyTo' | 'canvas' | 'pixels' | 'copyExternalImage' | 'texture' | 'buffer';
+
 /** Milliseconds spent in each step of preprocessOnly. */
 export interface PreprocessTimings {
   /** Video, VideoFrame and canvas sources: reading the pixels of the part the resize reads (VideoFrame.copyTo; a canvas: drawImage and getImageData). */
@@ -445,8 +456,10 @@ export interface ClassifyResult {
   /** The source image's size in pixels. */
   width: number;
   height: number;
-  /** 'go' or 'browser' (a decoded Blob), 'pixels' (any other source). */
-  decoder: 'go' | 'browser' | 'pixels';
+  /** 'go' or 'browser' (a decoded Blob), 'pixels' (any other source), 'gpu' (preprocess: 'gpu'). */
+  decoder: 'go' | 'browser' | 'pixels' | 'gpu';
+  /** With preprocess: 'gpu': how the pixels reached the GPU. */
+  route?: GPURoute;
 }
 
 /**
@@ -495,7 +508,7 @@ export declare class LowFormer {
   /** The model's GPUDevice (main-thread GPU models), null otherwise. */
   gpuDevice(): Promise<GPUDevice | null>;
   /** Runs only the GPU preprocessing of source (for measuring it); readInput returns the input written. */
-  preprocessOnly(source: ImageSource | GPUSource, options?: ClassifyOptions & { readInput?: boolean; width?: number; height?: number }): Promise<{ timings: PreprocessTimings; input?: Float32Array }>;
+  preprocessOnly(source: ImageSource | GPUSource, options?: ClassifyOptions & { readInput?: boolean; width?: number; height?: number }): Promise<{ timings: PreprocessTimings; route: GPURoute; input?: Float32Array }>;
   /** Classifies a video stream frame by frame, at most one inference in flight, stale frames dropped. */
   classifyStream(source: StreamSource, onResult: (result: StreamResult) => void, options?: StreamOptions): StreamHandle;
   /** Cosine similarity of two embeddings, -1..1. */

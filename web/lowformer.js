@@ -839,7 +839,10 @@ class Local {
     // lavapipe); the buffer-reading pass is faster than the texture-reading one there. They are
     // the pixels the CPU path reads (toPixels). An ImageData goes the same way.
     if (!isFramePixels(source) && !(typeof ImageData !== 'undefined' && source instanceof ImageData)) {
-      return this.rt.call('frame', this.id, source, width, height, opts);
+      const r = await this.rt.call('frame', this.id, source, width, height, opts);
+      r.route = typeof GPUBuffer !== 'undefined' && source instanceof GPUBuffer ? 'buffer'
+        : typeof GPUTexture !== 'undefined' && source instanceof GPUTexture ? 'texture' : 'copyExternalImage';
+      return r;
     }
     // Frames take turns on the buffer: each one's pixels stay until its run is submitted.
     const turn = this.frameTurn || Promise.resolve();
@@ -850,12 +853,15 @@ class Local {
       const t0 = performance.now();
       let data = source.data;
       let rect;
+      let route = 'pixels';
       if (isFramePixels(source)) {
         rect = await this.frameRect(width, height, opts.size);
         // The array is made only for a source copyTo can read (canvases take the drawImage route).
         const dest = (size) => (this.frameRGBA?.length === size ? this.frameRGBA : (this.frameRGBA = new Uint8Array(size)));
         data = await framePixels(source, width, height, dest, rect);
+        route = 'copyTo';
         if (!data) {
+          route = 'canvas';
           if (!this.frameCanvas || this.frameCanvas.width !== width || this.frameCanvas.height !== height) {
             this.frameCanvas = canvas(width, height);
             this.frameCtx = this.frameCanvas.getContext('2d', { willReadFrequently: true });
@@ -877,6 +883,7 @@ class Local {
       // reports it as upload too.
       Object.assign(r.timings, { pixels: t1 - t0, preprocess: (r.timings.preprocess ?? 0) + (t2 - t1) });
       if (opts.preprocessOnly) r.timings.upload = t2 - t1;
+      r.route = route;
       return r;
     } finally {
       done();
@@ -1600,8 +1607,10 @@ export class LowFormer {
    * input it wrote (Float32Array, NHWC with a fourth zero channel: size·size·4 values).
    * timings: pixels (video, VideoFrame: VideoFrame.copyTo of the part the resize reads; canvas:
    * drawImage and getImageData of it), upload (their writeBuffer, or the copy call), passes (the
-   * WGSL passes submitted and waited for), preprocess (upload + passes), total.
-   * @returns {Promise<{timings: {pixels?: number, upload: number, passes: number, preprocess: number, total: number}, input?: Float32Array}>}
+   * WGSL passes submitted and waited for), preprocess (upload + passes), total. route: how the
+   * pixels reached the GPU (see GPURoute in lowformer.d.ts; classify and embed with
+   * preprocess: 'gpu' report it too).
+   * @returns {Promise<{timings: {pixels?: number, upload: number, passes: number, preprocess: number, total: number}, route: string, input?: Float32Array}>}
    */
   async preprocessOnly(source, options = {}) {
     this.#check();

@@ -55,13 +55,14 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
             const buf = dev.createBuffer({ size: 4 * w * h, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
             dev.queue.writeBuffer(buf, 0, id.data);
             const std = [0.229, 0.224, 0.225];
-            const kinds = [['bitmap', bmp, {}], ['texture', tex, {}], ['buffer', buf, { width: w, height: h }]];
+            const kinds = [['bitmap', bmp, {}, 'copyExternalImage'], ['texture', tex, {}, 'texture'], ['buffer', buf, { width: w, height: h }, 'buffer']];
             // A canvas holds premultiplied pixels: with transparency, drawing it into another
             // canvas (as both classify paths read a canvas) changes them, so it is id's pixels
             // only when opaque (the astronaut PNG has an alpha channel; measured: 24/255 off).
-            if (!name.includes('rgba')) kinds.push(['canvas', c, {}]);
-            for (const [kind, src, opts] of kinds) {
+            if (!name.includes('rgba')) kinds.push(['canvas', c, {}, 'canvas']);
+            for (const [kind, src, opts, route] of kinds) {
               const g = await m.preprocessOnly(src, { ...opts, size, readInput: true });
+              if (g.route !== route) throw new Error(`${name} from a ${kind}: route ${g.route}, want ${route}`);
               let worst = g.input.length === 4 * size * size ? 0 : Infinity;
               for (let p = 0; p < size * size; p++) {
                 for (let ch = 0; ch < 3; ch++) {
@@ -104,9 +105,11 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
       for (let i = 0; i < ec.embedding.length; i++) d = Math.max(d, Math.abs(ec.embedding[i] - eg.embedding[i]));
       const bad = await outcome(m.classify(new Blob([new Uint8Array(4)]), { preprocess: 'gpu' }));
       const badKind = await outcome(m.classify(c, { preprocess: 'gpuu' }));
-      return { cpu: cpu.predictions, gpu: gpu.predictions, decoder: gpu.decoder, embDiff: d, bad, badKind };
+      return { cpu: cpu.predictions, gpu: gpu.predictions, decoder: gpu.decoder, route: gpu.route, embRoute: eg.route, embDiff: d, bad, badKind };
     });
     assert.equal(r.decoder, 'gpu');
+    assert.equal(r.route, 'canvas');
+    assert.equal(r.embRoute, 'canvas');
     assert.deepEqual(r.gpu.map((p) => p.index), r.cpu.map((p) => p.index));
     for (let i = 0; i < 5; i++) assert.ok(Math.abs(r.gpu[i].probability - r.cpu[i].probability) < 1e-5);
     assert.ok(r.embDiff <= 2e-4, `embedding max |Δ| ${r.embDiff}`);
@@ -150,7 +153,7 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
         const a = await m.classify(vf, { topK: 3 });
         const b = await m.classify(id, { topK: 3 });
         const dp = Math.max(...a.predictions.map((p, k) => (p.index === b.predictions[k].index ? Math.abs(p.probability - b.predictions[k].probability) : Infinity)));
-        out.push({ worst, dp, format: vf.format, rect: `${vf.visibleRect.x},${vf.visibleRect.y} ${w}×${h}` });
+        out.push({ worst, dp, route: g.route, format: vf.format, rect: `${vf.visibleRect.x},${vf.visibleRect.y} ${w}×${h}` });
         vf.close();
       }
       cam.getTracks().forEach((tr) => tr.stop());
@@ -159,6 +162,8 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
     for (const c of r) {
       assert.ok(c.worst <= 1 / 255, `GPU input from a ${c.format} camera frame (visible ${c.rect}) against the CPU path's from drawImage's pixels: max |Δ| ${c.worst}`);
       assert.equal(c.dp, 0, 'classify of a VideoFrame (copyTo pixels) and of drawImage\'s ImageData differ');
+      // The GPU path read the frame with VideoFrame.copyTo, not drawImage (which it falls back to).
+      assert.equal(c.route, 'copyTo', `GPU pixels of a ${c.format} camera frame (visible ${c.rect})`);
     }
     t.diagnostic(`${r.length} ${r[0].format} camera frames (one with its visible part at ${r[4].rect}): GPU input max |Δ| ${Math.max(...r.map((c) => c.worst)).toExponential(2)}; CPU classify identical`);
   });
@@ -176,6 +181,7 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
         // Timed on the specialized plan: while a progressive start specializes, the background
         // compiles share lavapipe with the GPU path's passes.
         await m.waitSpecialized();
+        const routes = new Set();
         const x = { cpuPre: [], cpuPixels: [], gpuPre: [], cpuE2E: [], gpuE2E: [], pixels: [], upload: [], passes: [], bridge: [], emptyRT: [], viaBitmap: [], bitmapUpload: [], copyVideo: [] };
         // An empty submit waited for as preprocessOnly waits (a one-value readback): the round trip
         // to Chromium's GPU process that "passes" includes and that a classify pays once, for
@@ -212,7 +218,9 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
           x.cpuPixels.push(a.timings.pixels);
           x.cpuE2E.push(a.timings.total);
           await new Promise((r) => v.requestVideoFrameCallback(r));
-          const g = (await m.preprocessOnly(v)).timings;
+          const gr = await m.preprocessOnly(v);
+          routes.add(gr.route);
+          const g = gr.timings;
           x.gpuPre.push(g.total);
           x.pixels.push(g.pixels);
           x.upload.push(g.upload);
@@ -233,10 +241,13 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
             x.copyVideo.push(await copyVideo());
           }
           await new Promise((r) => v.requestVideoFrameCallback(r));
-          x.gpuE2E.push((await m.classify(v, { preprocess: 'gpu' })).timings.total);
+          const ge = await m.classify(v, { preprocess: 'gpu' });
+          routes.add(ge.route);
+          x.gpuE2E.push(ge.timings.total);
         }
         out[name] = Object.fromEntries(Object.entries(x).map(([k, a]) => [k, med(a)]));
         out[name].side = m.info.inputSize;
+        out[name].routes = [...routes];
         // End to end: classifyStream on the camera for 5 s with each preprocessing, frames per
         // second of results (stale frames dropped).
         for (const preprocess of ['cpu', 'gpu']) {
@@ -264,6 +275,8 @@ describe("preprocess: 'gpu' in Chromium", { skip: why || noB0 || false }, () => 
         console.log('# ' + line);
       }
       assert.ok(x.gpuPre > 0 && x.cpuPre > 0);
+      // The GPU side timed the copyTo route (not its drawImage fallback) on every frame.
+      assert.deepEqual(x.routes, ['copyTo'], `${name}: routes of the timed GPU frames`);
       assert.ok(x.results_cpu > 0 && x.results_gpu > 0, 'classifyStream gave no result');
     }
   });

@@ -168,7 +168,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.deepEqual(r.info.sort(), types.ModelInfo, 'model.info fields vs ModelInfo');
     assert.deepEqual(r.training.sort(), types.TrainingInfo, 'info.training fields vs TrainingInfo');
     assert.deepEqual(r.timings.sort(), types.LoadTimings, 'model.timings fields vs LoadTimings');
-    assert.deepEqual(r.result.sort(), types.ClassifyResult, 'classify result fields vs ClassifyResult');
+    assert.deepEqual(r.result.sort(), types.ClassifyResult.filter((f) => f !== 'route'), "classify result fields vs ClassifyResult (but route: preprocess: 'gpu' only)");
     assert.deepEqual(r.prediction.sort(), types.Prediction, 'prediction fields vs Prediction');
     assert.deepEqual(r.classifyTimings.sort(), types.ClassifyTimings.filter((f) => f !== 'decode' && f !== 'decodersLoad'), 'pixels source: every ClassifyTimings field but decode and decodersLoad (Blob sources)');
     assert.deepEqual(r.exports, { CACHE_NAME: 'lowformer-weights-v1', DEFAULT_TOP_K: 5, probe: 43, TUNING_DB: 'lowformer-tuning', DEFAULT_TUNE_BUDGET_MS: 60000 });
@@ -183,7 +183,7 @@ describe('npm package: contents, types, Node', { skip: why || false }, () => {
     assert.equal(r.quantization, '');
     assert.deepEqual(r.embed.slice(0, 3), [r.embed[2], r.embed[2], r.embed[2]], 'embed, embeddings and info.embeddingSize agree');
     assert.ok(r.embed[2] > 0);
-    assert.deepEqual(r.embed[3].sort(), types.EmbedResult, 'embed result fields vs EmbedResult');
+    assert.deepEqual(r.embed[3].sort(), types.EmbedResult.filter((f) => f !== 'route'), "embed result fields vs EmbedResult (but route: preprocess: 'gpu' only)");
     assert.deepEqual(r.features, [2, 1, 4, 5], 'features of stages [1, 4]: NCHW shapes, five stage widths');
     assert.equal(r.cosine, 1, 'cosine of a vector with itself plus of two orthogonal ones');
     assert.equal(r.stream[0], 2, 'classifyStream classified both frames of the iterable');
