@@ -11,8 +11,8 @@ import (
 // checkpoint, done early (Prestart): the device open and, for a
 // progressive start, its generic pipelines compiling.
 type Prestarted struct {
-	opt  Options
-	mu   sync.Mutex
+	opt   Options
+	mu    sync.Mutex
 	open  *gpuOpening // nil once taken or closed, or when nothing was started
 	taken bool        // an open took it
 }
