@@ -184,6 +184,9 @@ type Info struct {
 	// CPU backend.
 	Start Start
 	Phase Phase
+	// Prestarted reports that the open took a GPU device and pipelines
+	// started before the checkpoint was read (Options.Prestarted).
+	Prestarted bool
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -296,9 +299,10 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	// device's.
 	wantGPU := opt.Backend != CPU && GPUSupported
 	var o gpuOpening
+	prestarted := false
 	if wantGPU {
 		if early := opt.Prestarted.take(opt); early != nil {
-			o = *early
+			o, prestarted = *early, true
 		} else {
 			o = startGPU(cfg, opt, side)
 		}
@@ -337,6 +341,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m.info.Kernels, m.info.KernelsReason = dev.kernels, dev.reason
 	m.info.Tuning, m.info.TuningNotes = dev.tuning.desc, dev.tuning.notes
 	m.info.Start, _ = parseStart(string(opt.Start))
+	m.info.Prestarted = prestarted
 	return m, nil
 }
 

@@ -11,10 +11,9 @@ import (
 // checkpoint, done early (Prestart): the device open and, for a
 // progressive start, its generic pipelines compiling.
 type Prestarted struct {
-	opt   Options
-	mu    sync.Mutex
-	open  *gpuOpening // nil once taken or closed, or when nothing was started
-	taken bool        // an open took it
+	opt  Options
+	mu   sync.Mutex
+	open *gpuOpening // nil once taken or closed, or when nothing was started
 }
 
 // Prestart opens the WebGPU device opt asks for and, for a progressive
@@ -79,7 +78,7 @@ func (p *Prestarted) take(opt Options) *gpuOpening {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	o := p.open
-	p.open, p.taken = nil, o != nil
+	p.open = nil
 	return o
 }
 

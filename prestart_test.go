@@ -68,8 +68,8 @@ func TestPrestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			devices("after the open", 1)
-			if p.taken != tc.taken {
-				t.Errorf("the open took the prestarted device: %v, want %v", p.taken, tc.taken)
+			if m.Info().Prestarted != tc.taken {
+				t.Errorf("Info().Prestarted %v, want %v", m.Info().Prestarted, tc.taken)
 			}
 			got, err := m.Logits(ctx, in, 1, 40, 40)
 			if err != nil {

@@ -200,7 +200,7 @@ func infoJS(in lowformer.Info) map[string]any {
 		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
 		"tuning": in.Tuning, "tuningNotes": stringsJS(in.TuningNotes),
-		"start": string(in.Start), "phase": string(in.Phase),
+		"start": string(in.Start), "phase": string(in.Phase), "prestarted": in.Prestarted,
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide, "embeddingSize": in.EmbeddingSize,
 		"stageChannels": stageChannels(in),
 		"training": map[string]any{
