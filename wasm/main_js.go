@@ -46,7 +46,7 @@ func (a *api) publish(obj safejs.Value) error {
 		return err
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
-		"load": a.load, "prestart": a.prestart, "logits": a.logits, "classify": a.classify,
+		"load": a.load, "prestart": a.prestart, "dropPrestart": a.dropPrestart, "logits": a.logits, "classify": a.classify,
 		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "waitSpecialized": a.waitSpecialized, "dispose": a.dispose, "memory": a.memory,
 	} {
 		if err := a.exportTo(obj, name, fn); err != nil {
@@ -76,6 +76,16 @@ func (a *api) exportTo(obj safejs.Value, name string, fn func([]safejs.Value) (w
 // prestart's device and pipelines are taken when the options agree
 // (lowformer.Options.Prestarted).
 func (a *api) load(args []safejs.Value) (work, error) {
+	pre := a.takePrestart()
+	w, err := loadWork(args, pre, a.models)
+	if err != nil && pre != nil {
+		go dropPrestart(pre)
+	}
+	return w, err
+}
+
+// loadWork is load's work, which takes the prestart pre when not nil.
+func loadWork(args []safejs.Value, pre chan *lowformer.Prestarted, models *registry) (work, error) {
 	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, kernels, variant, dumpWGSL}?)"); err != nil {
 		return nil, err
 	}
@@ -90,7 +100,6 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if err != nil {
 		return nil, err
 	}
-	pre := a.takePrestart()
 	return func() (any, error) {
 		if pre != nil {
 			o.Prestarted = <-pre
@@ -104,7 +113,7 @@ func (a *api) load(args []safejs.Value) (work, error) {
 		}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings
-		return map[string]any{"id": a.models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
+		return map[string]any{"id": models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
 	}, nil
 }
 
@@ -125,12 +134,27 @@ func (a *api) prestart(args []safejs.Value) (work, error) {
 	a.mu.Unlock()
 	return func() (any, error) {
 		if old != nil {
-			(<-old).Close()
+			dropPrestart(old)
 		}
 		ch <- lowformer.Prestart(o)
 		return nil, nil
 	}, nil
 }
+
+// dropPrestart() → null closes what the last prestart opened when no load
+// took it (lowformer.js calls it when the weights could not be read).
+func (a *api) dropPrestart([]safejs.Value) (work, error) {
+	pre := a.takePrestart()
+	return func() (any, error) {
+		if pre != nil {
+			dropPrestart(pre)
+		}
+		return nil, nil
+	}, nil
+}
+
+// dropPrestart waits for the prestart of ch and closes it.
+func dropPrestart(ch chan *lowformer.Prestarted) { (<-ch).Close() }
 
 // takePrestart returns the channel of the last prestart no load took yet,
 // or nil.

@@ -651,7 +651,14 @@ class Local {
     const early = backend !== 'cpu' && !dumpWGSL && globalThis.navigator?.gpu
       ? Promise.all([rtReady, tuningReady]).then(([rt, tuningJSON]) => { rt.call('prestart', gpuOptions(tuningJSON)).catch(() => {}); }, () => {})
       : null;
-    const [{ bytes, source }, rt, tuningJSON] = await Promise.all([readWeights(weights, cache, report), rtReady, tuningReady]);
+    let ready;
+    try {
+      ready = await Promise.all([readWeights(weights, cache, report), rtReady, tuningReady]);
+    } catch (err) {
+      if (early) early.then(() => rtReady).then((rt) => rt.call('dropPrestart')).catch(() => {}); // no load will take it
+      throw err;
+    }
+    const [{ bytes, source }, rt, tuningJSON] = ready;
     await early; // prestart is called before load
     const t1 = performance.now();
     report('init', 0, 1, true);
