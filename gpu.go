@@ -23,6 +23,12 @@ const GPUSupported = true
 // deviceOptions select the WebGPU adapter of Options.device.
 type deviceOptions = gpu.Options
 
+// sameDevice reports whether a and b ask for the same adapter (and neither
+// dumps WGSL).
+func sameDevice(a, b deviceOptions) bool {
+	return a.PreferFallback == b.PreferFallback && a.Backend == b.Backend && a.DumpWGSL == nil && b.DumpWGSL == nil
+}
+
 // deviceModel is a model.GPU with the device it owns.
 type deviceModel struct {
 	*model.GPU
@@ -143,12 +149,14 @@ func (m *deviceModel) startBackgroundTuning(side int, opt Options) {
 
 // openGPU opens the WebGPU device that opt asks for, chooses the kernel set
 // kc asks for (from the adapter when auto), and returns finish, which
-// prepares on it g, the graph Build makes for cfg, and abort, which closes
-// the device when no graph comes. A progressive start first starts
-// compiling the generic pipelines of cfg's likeliest first plan (one
-// image of side×side; model.PrecompileGeneric), so that the driver
-// compiles them while the caller builds the graph and uploads the weights.
-func openGPU(cfg model.Config, opt Options, kc kernelChoice, explicit explicitTable, side int) (finish func(g *model.Graph) (gpuModel, openedDevice, error), abort func(), err error) {
+// prepares on it g, the graph Build made for the checkpoint (whose native
+// side is side), with the open's opt for its callbacks, and abort, which
+// closes the device when no graph comes. A progressive start first starts
+// compiling the generic pipelines of cfg's likeliest first plan (one image
+// of guess×guess; model.PrecompileGeneric), so that the driver compiles
+// them while the caller builds the graph and uploads the weights; cfg may
+// be a guess (Prestart), the model takes what matches.
+func openGPU(cfg model.Config, opt Options, kc kernelChoice, explicit explicitTable, guess int) (finish finishGPU, abort func(), err error) {
 	devOpt := opt.device
 	if opt.DumpWGSL != nil {
 		devOpt.DumpWGSL = opt.DumpWGSL
@@ -167,7 +175,7 @@ func openGPU(cfg model.Config, opt Options, kc kernelChoice, explicit explicitTa
 	if start == StartProgressive {
 		// A failure here leaves the pipelines to the first run, which
 		// reports it.
-		pre, _ = model.PrecompileGeneric(dev, cfg, t, 1, side, side)
+		pre, _ = model.PrecompileGeneric(dev, cfg, t, 1, guess, guess)
 	}
 	abort = func() {
 		if pre != nil {
@@ -175,23 +183,23 @@ func openGPU(cfg model.Config, opt Options, kc kernelChoice, explicit explicitTa
 		}
 		dev.Close()
 	}
-	finish = func(g *model.Graph) (gpuModel, openedDevice, error) {
+	finish = func(g *model.Graph, side int, opt Options) (gpuModel, openedDevice, error) {
 		dm := &deviceModel{dev: dev, store: store}
 		if start == StartProgressive {
 			var onPhase func(model.Phase)
 			if opt.OnPhase != nil {
 				onPhase = func(p model.Phase) { opt.OnPhase(Phase(p)) }
 			}
+			var m *model.GPU
 			if pre != nil {
-				m, err := model.NewProgressiveGPUFrom(pre, g, onPhase)
-				if err != nil {
-					dev.Close()
-					return nil, openedDevice{}, err
-				}
-				dm.GPU = m
-			} else {
-				dm.GPU = model.NewProgressiveGPU(dev, g, t, onPhase)
+				// The precompile only saves time: without it the model
+				// builds its pipelines itself.
+				m, _ = model.NewProgressiveGPUFrom(pre, g, onPhase)
 			}
+			if m == nil {
+				m = model.NewProgressiveGPU(dev, g, t, onPhase)
+			}
+			dm.GPU = m
 		} else {
 			dm.GPU = model.NewGPU(dev, g, t)
 		}

@@ -131,6 +131,12 @@ type Options struct {
 	// after a failed attempt), from the goroutine that specializes.
 	OnPhase func(Phase)
 
+	// Prestarted, when set, is the early part of this open on the GPU,
+	// begun before the checkpoint was at hand (Prestart): the open takes
+	// its device and its compiling pipelines, or closes it when the
+	// options that decide them differ. It is used up either way.
+	Prestarted *Prestarted
+
 	// device selects the WebGPU adapter; tests ask for a backend this
 	// machine lacks to make device creation fail for real.
 	device deviceOptions
@@ -178,6 +184,9 @@ type Info struct {
 	// CPU backend.
 	Start Start
 	Phase Phase
+	// Prestarted reports that the open took a GPU device and pipelines
+	// started before the checkpoint was read (Options.Prestarted).
+	Prestarted bool
 }
 
 // Model is an open LowFormer network. It is safe for concurrent use.
@@ -205,6 +214,7 @@ type Model struct {
 // evalmodel.pt, or <variant>/checkpoint/evalmodel.pt): Options.Variant picks
 // one when it holds several, and an error lists them when it is not set.
 func Open(ctx context.Context, path string, opt Options) (*Model, error) {
+	defer opt.Prestarted.Close() // unless the open took it
 	if err := checkOptions(opt); err != nil {
 		return nil, err
 	}
@@ -239,6 +249,7 @@ func OpenBytes(ctx context.Context, b []byte, opt Options) (*Model, error) {
 // of the official download folder, .exp/cls/imagenet/<variant>/checkpoint/
 // evalmodel.pt), from which Options.Variant picks one when there are several.
 func OpenReader(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Model, error) {
+	defer opt.Prestarted.Close() // unless the open took it
 	if err := checkOptions(opt); err != nil {
 		return nil, err
 	}
@@ -295,24 +306,16 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	// the errors keep their order: the checkpoint's, the options', the
 	// device's.
 	wantGPU := opt.Backend != CPU && GPUSupported
-	var (
-		kc             kernelChoice
-		tuned          explicitTable
-		optErr, devErr error
-		finish         func(*model.Graph) (gpuModel, openedDevice, error)
-		abort          = func() {}
-	)
+	var o gpuOpening
+	prestarted := false
 	if wantGPU {
-		if kc, optErr = resolveKernels(opt, os.Getenv); optErr == nil {
-			tuned, optErr = loadTuningOption(opt)
-		}
-		if optErr == nil {
-			var ab func()
-			if finish, ab, devErr = openGPU(cfg, opt, kc, tuned, side); devErr == nil {
-				abort = ab
-			}
+		if early := opt.Prestarted.take(opt); early != nil {
+			o, prestarted = *early, true
+		} else {
+			o = startGPU(cfg, opt, side)
 		}
 	}
+	abort, optErr, devErr := o.abort, o.optErr, o.devErr
 	g, err := model.Build(cfg, sd)
 	if err != nil {
 		abort()
@@ -337,7 +340,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", devErr))
 		return m, nil
 	}
-	gm, dev, err := finish(g)
+	gm, dev, err := o.finish(g, side, opt)
 	if err != nil {
 		return nil, fmt.Errorf("lowformer: %w", err)
 	}
@@ -346,6 +349,7 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 	m.info.Kernels, m.info.KernelsReason = dev.kernels, dev.reason
 	m.info.Tuning, m.info.TuningNotes = dev.tuning.desc, dev.tuning.notes
 	m.info.Start, _ = parseStart(string(opt.Start))
+	m.info.Prestarted = prestarted
 	return m, nil
 }
 

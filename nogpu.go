@@ -12,7 +12,10 @@ const GPUSupported = false
 // deviceOptions stands for the adapter options, which need the GPU backend.
 type deviceOptions struct{}
 
+// sameDevice: there is no adapter to choose.
+func sameDevice(deviceOptions, deviceOptions) bool { return true }
+
 // openGPU is not reached: Open checks GPUSupported first.
-func openGPU(model.Config, Options, kernelChoice, explicitTable, int) (func(*model.Graph) (gpuModel, openedDevice, error), func(), error) {
+func openGPU(model.Config, Options, kernelChoice, explicitTable, int) (finishGPU, func(), error) {
 	return nil, nil, ErrNoGPUSupport
 }

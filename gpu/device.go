@@ -212,20 +212,45 @@ func (d *Device) Precompile(specs []PipelineSpec) (ps []*Pipeline, wait func() e
 		if ps, err = d.newPipelines(specs, entries, true); err != nil {
 			return err
 		}
+		// One uniform of ones and one small storage buffer per binding
+		// slot serve every pipeline: a dispatch never binds a buffer twice
+		// (writable bindings must not alias), and the dispatches are
+		// ordered, so sharing between them is harmless.
+		var uniform *wgpu.Buffer
+		var storage []*wgpu.Buffer
+		buffer := func(i int, k BindingKind) (*wgpu.Buffer, error) {
+			if k == Uniform {
+				if uniform == nil {
+					u, err := d.NewUniform("precompile uniform", ones)
+					if err != nil {
+						return nil, err
+					}
+					uniform = u
+					scratch = append(scratch, u)
+				}
+				return uniform, nil
+			}
+			for len(storage) <= i {
+				storage = append(storage, nil)
+			}
+			if storage[i] == nil {
+				b, err := d.NewBuffer(fmt.Sprintf("precompile binding %d", i), 256)
+				if err != nil {
+					return nil, err
+				}
+				storage[i] = b
+				scratch = append(scratch, b)
+			}
+			return storage[i], nil
+		}
 		ds := make([]Dispatch, 0, len(ps))
 		for _, p := range ps {
 			res := make([]Resource, len(p.Kinds))
 			for i, k := range p.Kinds {
-				var b *wgpu.Buffer
-				if k == Uniform {
-					b, err = d.NewUniform(p.Label+" precompile", ones)
-				} else {
-					b, err = d.NewBuffer(p.Label+" precompile", 256)
-				}
+				b, err := buffer(i, k)
 				if err != nil {
 					return err
 				}
-				scratch = append(scratch, b)
 				res[i] = BufferRes(b)
 			}
 			bg, err := d.BindGroup(p, res...)

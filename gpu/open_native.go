@@ -208,8 +208,8 @@ func (d *Device) computePipelinesNow(descs []pipelineDesc) ([]*wgpu.ComputePipel
 // then calls done: lavapipe runs a submit (and so compiles a pipeline at
 // its first dispatch) in the submitting thread, which should not be the
 // caller's. The command buffer holds the pipelines, so the caller may
-// release them before the submit. wait waits for the submit and gives its
-// error.
+// release them before the submit. wait waits for the submit (not for the
+// work it submitted: later submits run after it) and gives its error.
 func (d *Device) submitSoon(dispatches []Dispatch, done func()) (wait func() error) {
 	ch := make(chan error, 1)
 	if cmd, err := d.finish(dispatches); err != nil {
@@ -217,10 +217,12 @@ func (d *Device) submitSoon(dispatches []Dispatch, done func()) (wait func() err
 		ch <- err
 	} else {
 		go func() {
+			// Work submitted later runs after this on the queue, so
+			// nothing waits for the device: a plan built meanwhile
+			// (weights uploaded, bind groups made) overlaps the compiles,
+			// and done may release what the submitted work uses (the
+			// device keeps it until the work is done).
 			err := d.submitFinished(cmd)
-			if err == nil {
-				err = d.waitIdle()
-			}
 			done()
 			ch <- err
 		}()

@@ -4,6 +4,8 @@ package model
 
 import (
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/lowformer/lowformer-webgpu/gpu"
@@ -148,38 +150,86 @@ func TestPrecompiledPipelinesAreUsed(t *testing.T) {
 	}
 }
 
-// TestPrecompiledRefusedAndReleased: NewProgressiveGPUFrom refuses a graph
-// of another configuration (releasing the pipelines), refuses a used or
-// released Precompiled, Release is safe twice, and a model closed before
-// its first run frees the pipelines it was given.
-func TestPrecompiledRefusedAndReleased(t *testing.T) {
+// TestPrecompiledForAnotherConfig: pipelines precompiled for a guessed
+// configuration (E1) serve a model of another (B0): it starts with them,
+// its first plan uses those that match and builds the rest, and its
+// logits are right; a used Precompiled is refused.
+func TestPrecompiledForAnotherConfig(t *testing.T) {
 	dev := gputest.Device(t)
-	e1, b0 := mustConfig(t, "E1"), mustConfig(t, "B0")
-	gB0, err := Build(b0, synthStateDict(t, b0))
+	g, _, dir := referenceGraph(t, "b0")
+	input, im := readBin(t, filepath.Join(dir, "input.bin"))
+	want, _ := readBin(t, filepath.Join(dir, "logits.bin"))
+	n, h, w := im.Shape[0], im.Shape[2], im.Shape[3]
+	pre, err := PrecompileGeneric(dev, mustConfig(t, "E1"), kernels.Target{Set: kernels.SetCPU}, n, h, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pre, err := PrecompileGeneric(dev, e1, kernels.Target{Set: kernels.SetCPU}, 1, 64, 64)
+	m, err := NewProgressiveGPUFrom(pre, g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := pre.m.cache
-	if _, err := NewProgressiveGPUFrom(pre, gB0, nil); err == nil {
-		t.Fatal("a B0 graph was accepted for E1's pipelines")
+	defer m.Close()
+	pipes := map[*gpu.Pipeline]bool{}
+	for _, k := range m.cache.Kernels() {
+		p, err := m.cache.Pipeline(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipes[p] = true
 	}
-	if cache.Len() != 0 {
-		t.Errorf("%d pipelines kept after the refusal", cache.Len())
+	if len(pipes) != pre.Pipelines() || len(pipes) == 0 {
+		t.Fatalf("the model starts with %d pipelines, %d were precompiled", len(pipes), pre.Pipelines())
 	}
-	if _, err := NewProgressiveGPUFrom(pre, gB0, nil); err == nil {
+	got, err := m.Logits(input, n, h, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ref.MaxAbsDiff(got, want); d > logitTol {
+		t.Errorf("logits differ by %.3g > %.0e", d, logitTol)
+	}
+	p, err := m.Plan(n, h, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused, built := 0, 0
+	seen := map[*gpu.Pipeline]bool{}
+	for _, d := range p.dispatches {
+		if seen[d.Pipeline] {
+			continue
+		}
+		seen[d.Pipeline] = true
+		if pipes[d.Pipeline] {
+			reused++
+		} else {
+			built++
+		}
+	}
+	// E1's generic pipelines are a subset of B0's: all reused, B0's own
+	// (5×5 stride-2 depthwise, ConvTranspose, GroupNorm, attention) built.
+	if reused != pre.Pipelines() || built == 0 {
+		t.Errorf("B0's first plan reused %d of %d precompiled pipelines and built %d", reused, pre.Pipelines(), built)
+	}
+	if _, err := NewProgressiveGPUFrom(pre, g, nil); err == nil {
 		t.Fatal("a used Precompiled was accepted")
 	}
+}
+
+// TestPrecompiledReleased: Release frees the pipelines and is safe twice,
+// a released Precompiled is refused, and a model closed before its first
+// run frees the pipelines it was given.
+func TestPrecompiledReleased(t *testing.T) {
+	dev := gputest.Device(t)
+	e1 := mustConfig(t, "E1")
 	pre2, err := PrecompileGeneric(dev, e1, kernels.Target{Set: kernels.SetCPU}, 1, 64, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache2 := pre2.m.cache
+	cache2 := pre2.cache
 	pre2.Release()
 	pre2.Release()
+	if _, err := NewProgressiveGPUFrom(pre2, nil, nil); err == nil {
+		t.Fatal("a released Precompiled was accepted")
+	}
 	if cache2.Len() != 0 {
 		t.Errorf("%d pipelines kept after Release", cache2.Len())
 	}
@@ -207,4 +257,19 @@ func TestPrecompiledRefusedAndReleased(t *testing.T) {
 	if _, err := PrecompileGeneric(dev, Config{Name: "broken"}, kernels.Target{Set: kernels.SetCPU}, 1, 64, 64); err == nil {
 		t.Error("an invalid configuration was accepted")
 	}
+}
+
+// sameStructure reports whether a and b have the same ops (type, layer,
+// inputs and output, in order) and classes.
+func sameStructure(a, b *Graph) bool {
+	if len(a.Ops) != len(b.Ops) || a.Classes != b.Classes {
+		return false
+	}
+	for i, x := range a.Ops {
+		y := b.Ops[i]
+		if reflect.TypeOf(x) != reflect.TypeOf(y) || x.Label() != y.Label() || x.Output() != y.Output() || !slices.Equal(x.Inputs(), y.Inputs()) {
+			return false
+		}
+	}
+	return true
 }

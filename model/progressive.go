@@ -277,17 +277,24 @@ func (m *GPU) preparePipelines(n, h, w int, outs []Value) error {
 // n×h×w reading back outs with kernels for t, leaving out those whose
 // pipeline is built.
 func (m *GPU) planKernels(t kernels.Target, n, h, w int, outs []Value) ([]kernels.Kernel, error) {
-	shapes, err := m.graph.Shapes(n, h, w)
+	return missingKernels(m.graph, m.cache, t, n, h, w, outs)
+}
+
+// missingKernels lists the kernels, one per pipeline, of g's plan for
+// input n×h×w reading back outs with kernels for t, leaving out those
+// whose pipeline cache holds.
+func missingKernels(g *Graph, cache *kernels.Cache, t kernels.Target, n, h, w int, outs []Value) ([]kernels.Kernel, error) {
+	shapes, err := g.Shapes(n, h, w)
 	if err != nil {
 		return nil, err
 	}
-	need, err := m.graph.needed(outs)
+	need, err := g.needed(outs)
 	if err != nil {
 		return nil, err
 	}
 	var ks []kernels.Kernel
 	seen := map[kernels.Kernel]bool{}
-	for i, op := range m.graph.Ops {
+	for i, op := range g.Ops {
 		if !need[i] {
 			continue
 		}
@@ -296,35 +303,13 @@ func (m *GPU) planKernels(t kernels.Target, n, h, w int, outs []Value) ([]kernel
 			return nil, err
 		}
 		for _, s := range steps {
-			if key := kernels.PipelineKey(s.k); !seen[key] && !m.cache.Has(s.k) {
+			if key := kernels.PipelineKey(s.k); !seen[key] && !cache.Has(s.k) {
 				seen[key] = true
 				ks = append(ks, s.k)
 			}
 		}
 	}
 	return ks, nil
-}
-
-// Precompile starts compiling the pipelines of the logits plan for a batch
-// of n images of h×w pixels — those a plan built now would use: the
-// generic ones on a progressive model before its swap — and returns
-// without waiting for the compiler (kernels.Cache.Precompile): a driver
-// that compiles at the first dispatch, as lavapipe does, compiles them
-// while the caller goes on (reads and uploads the weights), and the first
-// inference on that shape finds them built. It returns how many pipelines
-// it started. Nothing needs it: a plan builds whatever is missing.
-func (m *GPU) Precompile(n, h, w int) (int, error) {
-	m.mu.Lock()
-	closed, t := m.closed, m.planTarget()
-	m.mu.Unlock()
-	if closed {
-		return 0, errClosed
-	}
-	ks, err := m.planKernels(t, n, h, w, []Value{m.graph.Logits()})
-	if err != nil {
-		return 0, err
-	}
-	return m.cache.Precompile(ks...)
 }
 
 // endSpecializing stops the background work with err (nil when the model

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -15,8 +16,13 @@ import (
 	lowformer "github.com/lowformer/lowformer-webgpu"
 )
 
-// api holds the open models behind the exported functions.
-type api struct{ models *registry }
+// api holds the open models behind the exported functions, and the last
+// prestart no load took yet.
+type api struct {
+	models     *registry
+	mu         sync.Mutex
+	prestarted chan *lowformer.Prestarted
+}
 
 func main() {
 	a := &api{models: newRegistry()}
@@ -40,7 +46,7 @@ func (a *api) publish(obj safejs.Value) error {
 		return err
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
-		"load": a.load, "logits": a.logits, "classify": a.classify,
+		"load": a.load, "prestart": a.prestart, "dropPrestart": a.dropPrestart, "logits": a.logits, "classify": a.classify,
 		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "waitSpecialized": a.waitSpecialized, "dispose": a.dispose, "memory": a.memory,
 	} {
 		if err := a.exportTo(obj, name, fn); err != nil {
@@ -66,8 +72,20 @@ func (a *api) exportTo(obj safejs.Value, name string, fn func([]safejs.Value) (w
 
 // load(weights Uint8Array, {backend: "auto"|"gpu"|"cpu", kernels: "auto"|"cpu"|"gpu", variant, dumpWGSL, start: "progressive"|"specialized"}) → {id, info, loadMs}
 // dumpWGSL(label, wgsl), when given, receives every pipeline's WGSL as it is
-// created (lowformer.Options.DumpWGSL), during load and later calls.
+// created (lowformer.Options.DumpWGSL), during load and later calls. A
+// prestart's device and pipelines are taken when the options agree
+// (lowformer.Options.Prestarted).
 func (a *api) load(args []safejs.Value) (work, error) {
+	pre := a.takePrestart()
+	w, err := loadWork(args, pre, a.models)
+	if err != nil && pre != nil {
+		go dropPrestart(pre)
+	}
+	return w, err
+}
+
+// loadWork is load's work, which takes the prestart pre when not nil.
+func loadWork(args []safejs.Value, pre chan *lowformer.Prestarted, models *registry) (work, error) {
 	if err := needArgs(args, 1, "load(weights: Uint8Array, {backend, kernels, variant, dumpWGSL}?)"); err != nil {
 		return nil, err
 	}
@@ -78,47 +96,14 @@ func (a *api) load(args []safejs.Value) (work, error) {
 	if len(b) == 0 {
 		return nil, errors.New("lowformer: the weights are empty (0 bytes)")
 	}
-	opt, err := argOptions(args, 1)
+	o, err := loadOptions(args, 1)
 	if err != nil {
-		return nil, err
-	}
-	bs, err := opt.string("backend")
-	if err != nil {
-		return nil, err
-	}
-	backend, err := lowformer.ParseBackend(bs)
-	if err != nil {
-		return nil, err
-	}
-	variant, err := opt.string("variant")
-	if err != nil {
-		return nil, err
-	}
-	ks, err := opt.string("kernels")
-	if err != nil {
-		return nil, err
-	}
-	kernels, err := lowformer.ParseKernels(ks)
-	if err != nil {
-		return nil, err
-	}
-	dump, err := opt.callback("dumpWGSL")
-	if err != nil {
-		return nil, err
-	}
-	ss, err := opt.string("start")
-	if err != nil {
-		return nil, err
-	}
-	start, err := lowformer.ParseStart(ss)
-	if err != nil {
-		return nil, err
-	}
-	o := lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump, Start: start}
-	if err := loadTuning(opt, &o); err != nil {
 		return nil, err
 	}
 	return func() (any, error) {
+		if pre != nil {
+			o.Prestarted = <-pre
+		}
 		var warnings []any
 		t0 := time.Now()
 		o.Warn = func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }
@@ -128,8 +113,100 @@ func (a *api) load(args []safejs.Value) (work, error) {
 		}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings
-		return map[string]any{"id": a.models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
+		return map[string]any{"id": models.add(m), "info": info, "loadMs": ms(time.Since(t0))}, nil
 	}, nil
+}
+
+// prestart({backend, kernels, variant, start, tune, tuning, tuningStore}) → null
+// opens the WebGPU device and starts compiling a progressive start's
+// generic pipelines while the page still downloads the weights
+// (lowformer.Prestart), for the next load with the same options to take.
+// A second prestart replaces (closes) one no load took.
+func (a *api) prestart(args []safejs.Value) (work, error) {
+	o, err := loadOptions(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan *lowformer.Prestarted, 1)
+	a.mu.Lock()
+	old := a.prestarted
+	a.prestarted = ch
+	a.mu.Unlock()
+	return func() (any, error) {
+		if old != nil {
+			dropPrestart(old)
+		}
+		ch <- lowformer.Prestart(o)
+		return nil, nil
+	}, nil
+}
+
+// dropPrestart() → null closes what the last prestart opened when no load
+// took it (lowformer.js calls it when the weights could not be read).
+func (a *api) dropPrestart([]safejs.Value) (work, error) {
+	pre := a.takePrestart()
+	return func() (any, error) {
+		if pre != nil {
+			dropPrestart(pre)
+		}
+		return nil, nil
+	}, nil
+}
+
+// dropPrestart waits for the prestart of ch and closes it.
+func dropPrestart(ch chan *lowformer.Prestarted) { (<-ch).Close() }
+
+// takePrestart returns the channel of the last prestart no load took yet,
+// or nil.
+func (a *api) takePrestart() chan *lowformer.Prestarted {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := a.prestarted
+	a.prestarted = nil
+	return ch
+}
+
+// loadOptions reads the options of load and prestart from args[i].
+func loadOptions(args []safejs.Value, i int) (lowformer.Options, error) {
+	var o lowformer.Options
+	opt, err := argOptions(args, i)
+	if err != nil {
+		return o, err
+	}
+	bs, err := opt.string("backend")
+	if err != nil {
+		return o, err
+	}
+	backend, err := lowformer.ParseBackend(bs)
+	if err != nil {
+		return o, err
+	}
+	variant, err := opt.string("variant")
+	if err != nil {
+		return o, err
+	}
+	ks, err := opt.string("kernels")
+	if err != nil {
+		return o, err
+	}
+	kernels, err := lowformer.ParseKernels(ks)
+	if err != nil {
+		return o, err
+	}
+	dump, err := opt.callback("dumpWGSL")
+	if err != nil {
+		return o, err
+	}
+	ss, err := opt.string("start")
+	if err != nil {
+		return o, err
+	}
+	start, err := lowformer.ParseStart(ss)
+	if err != nil {
+		return o, err
+	}
+	o = lowformer.Options{Backend: backend, Kernels: kernels, Variant: variant, DumpWGSL: dump, Start: start}
+	return o, loadTuning(opt, &o)
 }
 
 // infoJS converts Info to a plain JavaScript object.
@@ -147,7 +224,7 @@ func infoJS(in lowformer.Info) map[string]any {
 		"format": in.Format, "dtype": in.DType, "quantization": in.Quantization, "backend": in.Backend.String(), "adapter": in.Adapter,
 		"kernels": string(in.Kernels), "kernelsReason": in.KernelsReason,
 		"tuning": in.Tuning, "tuningNotes": stringsJS(in.TuningNotes),
-		"start": string(in.Start), "phase": string(in.Phase),
+		"start": string(in.Start), "phase": string(in.Phase), "prestarted": in.Prestarted,
 		"hasOptimizerState": in.HasOptState, "inputSize": in.NativeSide, "embeddingSize": in.EmbeddingSize,
 		"stageChannels": stageChannels(in),
 		"training": map[string]any{

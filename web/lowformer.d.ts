@@ -224,6 +224,8 @@ export interface ModelInfo {
   start: '' | 'progressive' | 'specialized';
   /** Where the GPU pipelines are ('' on the CPU backend); a new info object follows each change. */
   phase: '' | GPUPhase;
+  /** The load took a GPU device (and generic pipelines) started while the weights downloaded. */
+  prestarted: boolean;
   /** The model's native input side, which classify resizes images to by default. */
   inputSize: number;
   /** The .pt carried optimizer state (ignored). */

@@ -643,14 +643,26 @@ class Local {
     const t0 = performance.now();
     // Each realm (the page, each worker) tests wasm SIMD itself.
     const useSIMD = simd == null ? hasWasmSIMD() : Boolean(simd);
-    const [{ bytes, source }, rt, tuningJSON] = await Promise.all([
-      readWeights(weights, cache, report),
-      useSIMD ? runtime(wasmURL, 'simd') : runtime(wasmScalarURL, 'scalar'),
-      tuningText(tuning, fileReader),
-    ]);
+    const rtReady = useSIMD ? runtime(wasmURL, 'simd') : runtime(wasmScalarURL, 'scalar');
+    const tuningReady = tuningText(tuning, fileReader);
+    const gpuOptions = (tuningJSON) => ({ backend, kernels, variant, start, tune, tuning: tuningJSON, tuningStore: tuningStore() });
+    // What the GPU needs no weights for (the device, a progressive start's generic
+    // pipelines) starts while they download: Go's load takes it (lowformer.Prestart).
+    const early = backend !== 'cpu' && !dumpWGSL && globalThis.navigator?.gpu
+      ? Promise.all([rtReady, tuningReady]).then(([rt, tuningJSON]) => { rt.call('prestart', gpuOptions(tuningJSON)).catch(() => {}); }, () => {})
+      : null;
+    let ready;
+    try {
+      ready = await Promise.all([readWeights(weights, cache, report), rtReady, tuningReady]);
+    } catch (err) {
+      if (early) early.then(() => rtReady).then((rt) => rt.call('dropPrestart')).catch(() => {}); // no load will take it
+      throw err;
+    }
+    const [{ bytes, source }, rt, tuningJSON] = ready;
+    await early; // prestart is called before load
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { backend, kernels, variant, dumpWGSL, start, tune, tuning: tuningJSON, tuningStore: tuningStore() });
+    const r = await rt.call('load', bytes, { ...gpuOptions(tuningJSON), dumpWGSL });
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);

@@ -108,6 +108,7 @@ describe('lowformer.js in Chromium', { skip: why || false }, () => {
           assert.match(r.info.kernelsReason, /^auto: /);
         }
         assert.ok(!r.phases.includes('compile'), `warmup: false still compiled during load: ${r.phases}`);
+        assert.equal(r.info.prestarted, true, 'the load took the device and pipelines prestarted while the weights downloaded');
         assert.deepEqual([r.info.start, r.info.phase], start ? ['specialized', 'specialized'] : ['progressive', 'generic'], 'start and phase after a load without warm-up');
         if (!start) {
           // The first result started the specialization: info.phase and the events say so.
