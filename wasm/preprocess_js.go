@@ -39,4 +39,3 @@ func (a *api) preprocess(args []safejs.Value) (work, error) {
 	}
 	return func() (any, error) { return float32sToJS(preprocess.Tensor(img, size)) }, nil
 }
-
