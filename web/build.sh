@@ -167,3 +167,19 @@ for f in "${wasms[@]}"; do
   fi
   awk -v f="$f" -v r="$raw" -v g="$gz" -v b="$br" -v q="$quality" -v o="$out" -v s="$simd" 'BEGIN { printf "web: %s/%s %d bytes (%.2f MiB) raw, %d bytes (%.2f MiB) gzip -9, %d bytes (%.2f MiB) brotli -q %s; SIMD instructions: %s\n", o, f, r, r/1048576, g, g/1048576, b, b/1048576, q, s }'
 done
+# The download budget (issue 16): each main build at most
+# $LOWFORMER_WASM_GZIP_BUDGET bytes of gzip -9 (default 1 500 000; the
+# decoders, fetched for rare formats only, are not counted). Checked on the
+# default build only (the debug knobs above make bigger files on purpose);
+# LOWFORMER_WASM_GZIP_BUDGET=0 turns it off.
+budget=${LOWFORMER_WASM_GZIP_BUDGET:-1500000}
+if [ "$budget" != 0 ] && [ -z "${LOWFORMER_WASM_INLINE:-}${LOWFORMER_WASM_OVERLAY:-}${LOWFORMER_WASM_PACK:-}${LOWFORMER_WASM_STRIP_LINES:-}" ]; then
+  for f in lowformer.wasm lowformer-cpu.wasm lowformer-scalar.wasm; do
+    gz=$(wc -c <"$out/$f.gz")
+    if [ "$gz" -gt "$budget" ]; then
+      echo "web: $out/$f is $gz bytes gzip -9, over the budget of $budget (web/README.md, \"Download size\"): find what grew (go tool nm -size -sort size), or raise LOWFORMER_WASM_GZIP_BUDGET knowingly" >&2
+      exit 1
+    fi
+  done
+  echo "web: every main build within the gzip budget of $budget bytes"
+fi
