@@ -104,6 +104,8 @@ function fileReader(ref) {
 
 /** @type {Map<'gpu'|'simd'|'scalar', Promise<Runtime>>} */
 const runtimes = new Map();
+/** The WebGPU build's API once it has started (see run). */
+let gpuAPI = null;
 
 /**
  * Starts a build in this realm, once, and returns its runtime: later calls
@@ -201,6 +203,10 @@ function run(go, result, wasmURL, build) {
   // published by now, or main failed.
   rt.api = globalThis.__lowformer;
   if (!rt.api) throw new Error(`lowformer: ${wasmURL} started but published no API (${rt.stopped || 'wrong file?'})`);
+  // globalThis.__lowformer (diagnostics, tests) stays the WebGPU build's
+  // once that runs; a CPU build started later keeps its API to itself.
+  if (build === 'gpu') gpuAPI = rt.api;
+  else if (gpuAPI) globalThis.__lowformer = gpuAPI;
   return rt;
 }
 
