@@ -49,6 +49,8 @@ vet:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./gpu ./wasm ./internal/jspromise
+	GOOS=js GOARCH=wasm $(GO) vet -tags lowformer_nocpu . ./wasm
+	GOOS=js GOARCH=wasm $(GO) vet -tags lowformer_nogpu . ./wasm
 
 # The cgo-free build (README, "Builds"): natively without cgo the GPU backend
 # is compiled out and everything runs on the CPU. Its tests (-short: no

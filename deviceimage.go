@@ -1,4 +1,4 @@
-//go:build js || cgo
+//go:build (js || cgo) && !lowformer_nogpu
 
 package lowformer
 

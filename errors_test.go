@@ -58,7 +58,10 @@ func TestErrorKinds(t *testing.T) {
 	if !GPUSupported {
 		tests = append(tests, kindCase{"GPU in a build without GPU support", open(tiny, Options{Backend: GPU}), ErrNoGPUSupport, nil})
 	}
-	kinds := []error{ErrClosed, ErrDeviceLost, ErrBadCheckpoint, ErrBadInput, ErrNoGPUSupport}
+	if !CPUSupported {
+		tests = append(tests, kindCase{"CPU in a build without the CPU backend", open(tiny, Options{Backend: CPU}), ErrNoCPUSupport, nil})
+	}
+	kinds := []error{ErrClosed, ErrDeviceLost, ErrBadCheckpoint, ErrBadInput, ErrNoGPUSupport, ErrNoCPUSupport}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.err == nil {

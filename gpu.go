@@ -1,4 +1,4 @@
-//go:build js || cgo
+//go:build (js || cgo) && !lowformer_nogpu
 
 package lowformer
 
@@ -17,7 +17,9 @@ import (
 
 // GPUSupported reports whether this build has the WebGPU backend: true with
 // cgo natively and in the browser (GOOS=js), false in a native build without
-// cgo, which runs on the CPU only.
+// cgo, which runs on the CPU only, and in a build with the lowformer_nogpu
+// tag (the browser's CPU builds, lowformer-cpu.wasm and
+// lowformer-scalar.wasm, which leave out the WebGPU code).
 const GPUSupported = true
 
 // deviceOptions select the WebGPU adapter of Options.device.

@@ -7,7 +7,14 @@
 // The GPU backend needs cgo natively (wgpu-native); a native build without
 // cgo (CGO_ENABLED=0) runs on the CPU only: GPUSupported is false there,
 // Auto means the CPU and GPU fails with ErrNoGPUSupport. The browser build
-// (GOOS=js GOARCH=wasm) always has it.
+// (GOOS=js GOARCH=wasm) has it.
+//
+// Two build tags leave one backend out, so that the browser downloads only
+// the code it runs (web/build.sh): lowformer_nogpu drops the WebGPU
+// backend (GPUSupported false, as without cgo; lowformer-cpu.wasm and
+// lowformer-scalar.wasm) and lowformer_nocpu the CPU backend (CPUSupported
+// false: Backend CPU, and Auto without a WebGPU device, fail with
+// ErrNoCPUSupport; lowformer.wasm). Both together do not compile.
 //
 //	m, err := lowformer.Open(ctx, "evalmodel.pt", lowformer.Options{})
 //	defer m.Close()
@@ -193,8 +200,8 @@ type Info struct {
 type Model struct {
 	info  Info
 	graph *model.Graph
-	gpu   gpuModel   // nil on the CPU
-	cpu   *model.CPU // runs the model when gpu is nil (nil otherwise)
+	gpu   gpuModel // nil on the CPU
+	cpu   cpuModel // runs the model when gpu is nil (nil otherwise)
 
 	mu     sync.RWMutex
 	closed bool
@@ -273,6 +280,9 @@ func checkOptions(opt Options) error {
 	if opt.Backend == GPU && !GPUSupported {
 		return ErrNoGPUSupport
 	}
+	if opt.Backend == CPU && !CPUSupported {
+		return ErrNoCPUSupport
+	}
 	if opt.Variant != "" {
 		if _, err := model.ConfigByName(opt.Variant); err != nil {
 			return badInput("Options.Variant: %w", err)
@@ -322,13 +332,13 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		return nil, badCheckpoint("%w", err)
 	}
 	params, _ := cfg.ParamCount()
-	m := &Model{graph: g, cpu: model.NewCPU(g), info: Info{
+	m := &Model{graph: g, info: Info{
 		Variant: cfg.Name, Config: cfg, Params: params, Classes: cfg.Classes, Labels: labels, NativeSide: side,
 		Format: sd.Format, DType: string(sd.FileDType), Quantization: sd.Quantization, HasOptState: sd.HasOptimizerState, Backend: CPU,
 		Training: trainingFor(sd), EmbeddingSize: embeddingSize(cfg),
 	}}
 	if !wantGPU {
-		return m, nil
+		return m.onCPU()
 	}
 	if optErr != nil {
 		return nil, optErr
@@ -337,20 +347,44 @@ func openStateDict(ctx context.Context, sd *checkpoint.StateDict, opt Options) (
 		if opt.Backend == GPU || errors.Is(devErr, gpu.ErrDumpWGSL) {
 			return nil, fmt.Errorf("lowformer: %w", devErr)
 		}
+		if !CPUSupported {
+			return nil, &kindError{ErrNoCPUSupport, fmt.Errorf("lowformer: no WebGPU device (%w), and this build has no CPU backend to fall back to "+
+				"(it was built with -tags lowformer_nocpu; in the browser lowformer-cpu.wasm or lowformer-scalar.wasm has one)", devErr)}
+		}
 		warn(opt, fmt.Sprintf("lowformer: no WebGPU device (%v); running on the CPU", devErr))
-		return m, nil
+		return m.onCPU()
 	}
 	gm, dev, err := o.finish(g, side, opt)
 	if err != nil {
 		return nil, fmt.Errorf("lowformer: %w", err)
 	}
-	m.gpu, m.cpu = gm, nil // the CPU model is only for the CPU backend
+	m.gpu = gm
 	m.info.Backend, m.info.Adapter = GPU, dev.adapter
 	m.info.Kernels, m.info.KernelsReason = dev.kernels, dev.reason
 	m.info.Tuning, m.info.TuningNotes = dev.tuning.desc, dev.tuning.notes
 	m.info.Start, _ = parseStart(string(opt.Start))
 	m.info.Prestarted = prestarted
 	return m, nil
+}
+
+// onCPU gives m its CPU model (Info().Backend is already CPU).
+func (m *Model) onCPU() (*Model, error) {
+	c, err := newCPU(m.graph)
+	if err != nil {
+		return nil, err
+	}
+	m.cpu = c
+	return m, nil
+}
+
+// cpuModel is a model on the CPU backend (model.CPU's methods), an
+// interface so that a build without the CPU backend (nocpu.go) refers to
+// none of its code.
+type cpuModel interface {
+	Logits(input []float32, n, h, w int) ([]float32, error)
+	Outputs(input []float32, n, h, w int, outs []model.Value) ([][]float32, error)
+	Plan(n, h, w int) (*model.CPUPlan, error)
+	MemoryBytes() int64
 }
 
 // gpuModel is a model on a WebGPU device of its own (openGPU's): Close

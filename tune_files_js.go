@@ -38,10 +38,3 @@ func loadTableFile(path string) (*tuning.Table, error) {
 func saveTableFile(_ *tuning.Table, path string) error {
 	return fmt.Errorf("the browser has no files to store a tuning table in (%s); use Options.TuningStore", path)
 }
-
-// backgroundTuning refuses: in the browser, web/lowformer.js starts the
-// tuning itself after the first result (LowFormer.load's tune:
-// 'background' calls Model.Tune through the wasm bridge).
-func backgroundTuning(*deviceModel, int, Options) error {
-	return errors.New("in the browser, LowFormer.load({tune: 'background'}) tunes after the first result")
-}

@@ -67,5 +67,14 @@
 // "format-not-built-in"), which lowformer-decoders.wasm (wasm/decoders)
 // provides.
 //
+// web/build.sh builds this command once per backend: with -tags
+// lowformer_nocpu (lowformer.wasm, WebGPU only) and with -tags
+// lowformer_nogpu (lowformer-cpu.wasm and lowformer-scalar.wasm, CPU only).
+// load rejects a backend its build lacks with error.code "no-cpu-backend"
+// (lowformer.ErrNoCPUSupport, also for backend "auto" without a WebGPU
+// device: web/lowformer.js then loads a CPU build) or "no-gpu-backend"
+// (lowformer.ErrNoGPUSupport; frame, frameRect and device reject so in the
+// CPU builds).
+//
 // Built natively, the command only explains how to build it.
 package main

@@ -33,3 +33,19 @@ type coded struct {
 
 func (c coded) Error() string { return c.err.Error() }
 func (c coded) Unwrap() error { return c.err }
+
+// backendError codes an error that names a backend this build lacks:
+// error.code "no-cpu-backend" (lowformer.ErrNoCPUSupport: the WebGPU build,
+// lowformer.wasm, asked for the CPU, or Auto without a WebGPU device; the
+// page loads lowformer-cpu.wasm or lowformer-scalar.wasm instead) or
+// "no-gpu-backend" (lowformer.ErrNoGPUSupport: a CPU build asked for the
+// GPU). Other errors are returned as they are.
+func backendError(err error) error {
+	switch {
+	case errors.Is(err, lowformer.ErrNoCPUSupport):
+		return coded{"no-cpu-backend", err}
+	case errors.Is(err, lowformer.ErrNoGPUSupport):
+		return coded{"no-gpu-backend", err}
+	}
+	return err
+}

@@ -45,3 +45,31 @@ func TestUserError(t *testing.T) {
 		t.Errorf("userError(coded) = %v: lost the code or the prefix", got)
 	}
 }
+
+// TestBackendError codes the errors of a backend this build lacks, which
+// lowformer.js reads (backend 'auto' in lowformer.wasm without a device
+// loads a CPU build on "no-cpu-backend"), and leaves others alone.
+func TestBackendError(t *testing.T) {
+	other := errors.New("lowformer: something else")
+	for _, tt := range []struct {
+		name string
+		in   error
+		code string // "" for an uncoded error
+	}{
+		{"no CPU backend", lowformer.ErrNoCPUSupport, "no-cpu-backend"},
+		{"no CPU backend, wrapped", fmt.Errorf("lowformer: no WebGPU device: %w", lowformer.ErrNoCPUSupport), "no-cpu-backend"},
+		{"no GPU backend", lowformer.ErrNoGPUSupport, "no-gpu-backend"},
+		{"another error", other, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := backendError(tt.in)
+			var c coded
+			if ok := errors.As(got, &c); ok != (tt.code != "") || c.code != tt.code {
+				t.Errorf("backendError(%v): code %q (coded %v), want %q", tt.in, c.code, ok, tt.code)
+			}
+			if !errors.Is(got, tt.in) {
+				t.Errorf("backendError(%v) = %v no longer wraps its input", tt.in, got)
+			}
+		})
+	}
+}

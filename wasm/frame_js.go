@@ -1,4 +1,4 @@
-//go:build js
+//go:build js && !lowformer_nogpu
 
 package main
 
@@ -12,12 +12,12 @@ import (
 
 	lowformer "github.com/lowformer/lowformer-webgpu"
 	"github.com/lowformer/lowformer-webgpu/gpu"
-	"github.com/lowformer/lowformer-webgpu/preprocess"
 )
 
-// frameExports are the exported functions of the GPU preprocessing.
+// frameExports are the exported functions of the GPU preprocessing
+// (frame_nogpu_js.go's in a build without the GPU backend).
 func (a *api) frameExports() map[string]func([]safejs.Value) (work, error) {
-	return map[string]func([]safejs.Value) (work, error){"frame": a.frame, "frameRect": a.frameRect, "device": a.device, "preprocess": a.preprocess}
+	return map[string]func([]safejs.Value) (work, error){"frame": a.frame, "frameRect": a.frameRect, "device": a.device}
 }
 
 // frameRect(id, width, height, size) → {x, y, width, height}: the part of
@@ -64,35 +64,6 @@ func rectOption(o options) (image.Rectangle, error) {
 		return image.Rectangle{}, fmt.Errorf("lowformer: rect of %d×%d pixels: must not be empty", n[2], n[3])
 	}
 	return image.Rect(n[0], n[1], n[0]+n[2], n[1]+n[3]), nil
-}
-
-// preprocess(rgba, width, height, size) → Float32Array [3, size, size]: the
-// CPU path's model input for the pixels (preprocess.Tensor), for comparing
-// the GPU preprocessing with it.
-func (a *api) preprocess(args []safejs.Value) (work, error) {
-	if err := needArgs(args, 4, "preprocess(rgba: Uint8ClampedArray, width, height, size)"); err != nil {
-		return nil, err
-	}
-	w, err := argInt(args[1], "width")
-	if err != nil {
-		return nil, err
-	}
-	h, err := argInt(args[2], "height")
-	if err != nil {
-		return nil, err
-	}
-	size, err := argInt(args[3], "size")
-	if err != nil {
-		return nil, err
-	}
-	if size < lowformer.MinSide || size > lowformer.MaxClassifySide {
-		return nil, fmt.Errorf("lowformer: size %d outside %d..%d", size, lowformer.MinSide, lowformer.MaxClassifySide)
-	}
-	img, err := pixelsArg(args[0], w, h)
-	if err != nil {
-		return nil, err
-	}
-	return func() (any, error) { return float32sToJS(preprocess.Tensor(img, size)) }, nil
 }
 
 // frame(id, source, width, height, {topK, size, embed, normalize, preprocessOnly, readInput, rect})

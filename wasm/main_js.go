@@ -47,7 +47,7 @@ func (a *api) publish(obj safejs.Value) error {
 	}
 	for name, fn := range map[string]func([]safejs.Value) (work, error){
 		"load": a.load, "prestart": a.prestart, "dropPrestart": a.dropPrestart, "logits": a.logits, "classify": a.classify,
-		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "warmup": a.warmup, "waitSpecialized": a.waitSpecialized, "dispose": a.dispose, "memory": a.memory,
+		"classifyEncoded": a.classifyEncoded, "classifyBatch": a.classifyBatch, "preprocess": a.preprocess, "warmup": a.warmup, "waitSpecialized": a.waitSpecialized, "dispose": a.dispose, "memory": a.memory,
 	} {
 		if err := a.exportTo(obj, name, fn); err != nil {
 			return err
@@ -109,7 +109,7 @@ func loadWork(args []safejs.Value, pre chan *lowformer.Prestarted, models *regis
 		o.Warn = func(msg string) { warnings = append(warnings, msg); fmt.Println(msg) }
 		m, err := lowformer.OpenBytes(context.Background(), b, o)
 		if err != nil {
-			return nil, err
+			return nil, backendError(err)
 		}
 		info := infoJS(m.Info())
 		info["warnings"] = warnings

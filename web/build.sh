@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Builds the self-contained static folder web/dist/, which is also the npm
 # package lowformer-webgpu's folder (make package): the JS module, its types,
-# its Node entry and its worker, two builds of the Go code (GOOS=js
-# GOARCH=wasm, stripped, their data segments merged by web/wasmpack) —
-# lowformer.wasm with GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses
-# the simd packages) and lowformer-scalar.wasm without it, for browsers
-# without wasm SIMD (lowformer.js picks one at run time) — the decoder of
+# its Node entry and its worker, three builds of the Go code (GOOS=js
+# GOARCH=wasm, stripped, their data segments merged by web/wasmpack), one
+# per backend so that a browser downloads only the code it runs —
+# lowformer.wasm, the WebGPU build (-tags lowformer_nocpu: no CPU kernels;
+# without wasm SIMD, which only the CPU kernels use), lowformer-cpu.wasm,
+# the CPU build (-tags lowformer_nogpu: no WebGPU code) with
+# GOEXPERIMENT=simd (wasm SIMD128 where the Go code uses the simd
+# packages), and lowformer-scalar.wasm, the CPU build without it, for
+# browsers without wasm SIMD (lowformer.js picks one at run time) — the decoder of
 # the rarer image formats, lowformer-decoders.wasm (GIF, WebP, BMP, TIFF:
 # lowformer.wasm decodes JPEG and PNG only, and lowformer.js fetches this
 # module the first time another format arrives), Go's wasm_exec.js,
@@ -84,14 +88,15 @@ fi
 # go build leaves an output file whose build ID matches alone, and wasmpack
 # keeps the ID: a packed file would stay as it is (stripped or not).
 rm -f "$out"/*.wasm
-GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
-GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" "${gcflags[@]}" -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
+GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" "${gcflags[@]}" -tags lowformer_nocpu -trimpath -ldflags='-s -w' -o "$out/lowformer.wasm" ./wasm
+GOOS=js GOARCH=wasm GOEXPERIMENT=simd "$GO" build "${mod_args[@]}" "${gcflags[@]}" -tags lowformer_nogpu -trimpath -ldflags='-s -w' -o "$out/lowformer-cpu.wasm" ./wasm
+GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${mod_args[@]}" "${gcflags[@]}" -tags lowformer_nogpu -trimpath -ldflags='-s -w' -o "$out/lowformer-scalar.wasm" ./wasm
 # GIF (first frame), WebP, BMP and TIFF: preprocess decodes them in GOOS=js
 # only with the lowformer_allformats tag, which lowformer.wasm is built
 # without (~0.13 MB less gzip); wasm/decoders is built with it, without
 # wasm SIMD so that one build loads everywhere.
 GOOS=js GOARCH=wasm GOEXPERIMENT= "$GO" build "${gcflags[@]}" -tags lowformer_allformats -trimpath -ldflags='-s -w' -o "$out/lowformer-decoders.wasm" ./wasm/decoders
-wasms=(lowformer.wasm lowformer-scalar.wasm lowformer-decoders.wasm)
+wasms=(lowformer.wasm lowformer-cpu.wasm lowformer-scalar.wasm lowformer-decoders.wasm)
 # Go's linker starts a new data segment after every run of 8 zero bytes
 # (~83 000 segments): each segment's header compresses far worse than the
 # zeros it skips. wasmpack (web/wasmpack) merges the segments at most 4 KiB
@@ -109,9 +114,10 @@ if [ "${LOWFORMER_WASM_PACK:-1}" != 0 ]; then
   fi
   "$GO" run ./web/wasmpack "${pack_args[@]}" "${wasms[@]/#/$out/}"
 fi
-# The scalar build and the decoders must load where wasm SIMD is missing:
-# not one SIMD instruction (checked where Debian's wabt is installed).
-for f in lowformer-scalar.wasm lowformer-decoders.wasm; do
+# The WebGPU build, the scalar build and the decoders must load where wasm
+# SIMD is missing: not one SIMD instruction (checked where Debian's wabt is
+# installed).
+for f in lowformer.wasm lowformer-scalar.wasm lowformer-decoders.wasm; do
   if command -v wasm-validate >/dev/null && ! wasm-validate --disable-simd "$out/$f"; then
     echo "web: $out/$f uses wasm SIMD (wasm-validate --disable-simd fails): a simd import without a scalar twin?" >&2
     exit 1
@@ -161,3 +167,19 @@ for f in "${wasms[@]}"; do
   fi
   awk -v f="$f" -v r="$raw" -v g="$gz" -v b="$br" -v q="$quality" -v o="$out" -v s="$simd" 'BEGIN { printf "web: %s/%s %d bytes (%.2f MiB) raw, %d bytes (%.2f MiB) gzip -9, %d bytes (%.2f MiB) brotli -q %s; SIMD instructions: %s\n", o, f, r, r/1048576, g, g/1048576, b, b/1048576, q, s }'
 done
+# The download budget (issue 16): each main build at most
+# $LOWFORMER_WASM_GZIP_BUDGET bytes of gzip -9 (default 1 500 000; the
+# decoders, fetched for rare formats only, are not counted). Checked on the
+# default build only (the debug knobs above make bigger files on purpose);
+# LOWFORMER_WASM_GZIP_BUDGET=0 turns it off.
+budget=${LOWFORMER_WASM_GZIP_BUDGET:-1500000}
+if [ "$budget" != 0 ] && [ -z "${LOWFORMER_WASM_INLINE:-}${LOWFORMER_WASM_OVERLAY:-}${LOWFORMER_WASM_PACK:-}${LOWFORMER_WASM_STRIP_LINES:-}" ]; then
+  for f in lowformer.wasm lowformer-cpu.wasm lowformer-scalar.wasm; do
+    gz=$(wc -c <"$out/$f.gz")
+    if [ "$gz" -gt "$budget" ]; then
+      echo "web: $out/$f is $gz bytes gzip -9, over the budget of $budget (web/README.md, \"Download size\"): find what grew (go tool nm -size -sort size), or raise LOWFORMER_WASM_GZIP_BUDGET knowingly" >&2
+      exit 1
+    fi
+  done
+  echo "web: every main build within the gzip budget of $budget bytes"
+fi

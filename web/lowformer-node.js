@@ -1,6 +1,7 @@
 // The package's entry point in Node (package.json "exports", condition
-// "node"): lowformer.js, plus reading files. In Node, lowformer.wasm is read
-// from the package folder, and string weights without a scheme are paths
+// "node"): lowformer.js, plus reading files. In Node, the .wasm (the CPU
+// build, lowformer-cpu.wasm) is read from the package folder, and string
+// weights without a scheme are paths
 // (file: URLs work too; http(s) URLs are fetched; Buffers and Uint8Arrays
 // are bytes). There is no WebGPU in Node: backend 'auto' runs on the CPU
 // (info.fallback), 'gpu' is refused. The Cache API and the worker options

@@ -146,11 +146,13 @@ export interface LoadOptions {
   start?: 'progressive' | 'specialized';
   /** With backend 'cpu': spread a batch's images over this many Workers (default 1). */
   workers?: number;
-  /** true: the wasm SIMD build; false: the scalar build; absent: detected per realm. */
+  /** On the CPU backend, true: the wasm SIMD build (lowformer-cpu.wasm); false: the scalar build (lowformer-scalar.wasm); absent: detected per realm. */
   simd?: boolean;
-  /** Where lowformer.wasm (the SIMD build) is (default: the package's, next to the module). */
+  /** Where lowformer.wasm (the WebGPU build) is (default: the package's, next to the module). */
   wasmURL?: string | URL;
-  /** Where lowformer-scalar.wasm is (default: next to wasmURL, or the package's). */
+  /** Where lowformer-cpu.wasm (the CPU build with wasm SIMD) is (default: next to wasmURL, or the package's). */
+  wasmCPUURL?: string | URL;
+  /** Where lowformer-scalar.wasm (the CPU build without wasm SIMD) is (default: next to wasmURL, or the package's). */
   wasmScalarURL?: string | URL;
   /** Where lowformer-decoders.wasm, the decoder of GIF, WebP, BMP and TIFF files fetched the first time one arrives, is (default: next to wasmURL, or the package's). */
   wasmDecodersURL?: string | URL;
@@ -240,8 +242,11 @@ export interface ModelInfo {
   worker: boolean;
   /** Workers holding the model: 0 (this realm), 1 (worker: true) or N (workers: N). */
   workers: number;
-  /** The WebAssembly build running the model. */
-  wasm: 'simd' | 'scalar';
+  /**
+   * The WebAssembly build running the model: 'gpu' lowformer.wasm (the WebGPU build), 'simd'
+   * lowformer-cpu.wasm (the CPU build with wasm SIMD), 'scalar' lowformer-scalar.wasm.
+   */
+  wasm: 'gpu' | 'simd' | 'scalar';
   /** backend 'auto' found no WebGPU adapter and runs on the CPU. */
   fallback: boolean;
 }

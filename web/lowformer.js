@@ -35,9 +35,11 @@ export const DEFAULT_TOP_K = 5;
 const SIZE_PARAM = 'lowformer-size';
 
 // ---------------------------------------------------------------------------
-// wasm SIMD detection: lowformer.wasm uses SIMD128 instructions, and a module
-// with them does not compile at all where wasm SIMD is missing (Safari
-// before 16.4, old engines); lowformer-scalar.wasm is its twin without them.
+// wasm SIMD detection: lowformer-cpu.wasm (the CPU backend's build) uses
+// SIMD128 instructions, and a module with them does not compile at all where
+// wasm SIMD is missing (Safari before 16.4, old engines);
+// lowformer-scalar.wasm is its twin without them. lowformer.wasm, the WebGPU
+// build, has none (only the CPU kernels use SIMD), so it loads everywhere.
 
 /**
  * The smallest module that needs wasm SIMD: one function returning
@@ -93,25 +95,54 @@ function fileReader(ref) {
 }
 
 // ---------------------------------------------------------------------------
-// Go runtime (one per JavaScript realm: the page, or each worker).
+// Go runtimes: one per build and JavaScript realm (the page, or each
+// worker). The Go code is built once per backend (web/build.sh), so that a
+// page downloads only the code it runs: lowformer.wasm is the WebGPU build
+// (no CPU kernels), lowformer-cpu.wasm the CPU build with wasm SIMD and
+// lowformer-scalar.wasm the CPU build without it (neither has the WebGPU
+// code). A page with models on both backends runs two of them.
 
-let runtimePromise = null;
+/** @type {Map<'gpu'|'simd'|'scalar', Promise<Runtime>>} */
+const runtimes = new Map();
+/** The WebGPU build's API once it has started (see run). */
+let gpuAPI = null;
 
 /**
- * Starts lowformer.wasm in this realm, once, and returns its runtime: later
- * calls get the running one, whichever build (rt.build: 'simd' or
- * 'scalar') it is.
+ * Starts a build in this realm, once, and returns its runtime: later calls
+ * for the same build get the running one.
  * @param {string} wasmURL
- * @param {'simd'|'scalar'} build
+ * @param {'gpu'|'simd'|'scalar'} build 'gpu': lowformer.wasm; 'simd': lowformer-cpu.wasm;
+ *   'scalar': lowformer-scalar.wasm
  */
 function runtime(wasmURL, build) {
-  if (!runtimePromise) {
-    runtimePromise = startRuntime(wasmURL, build).catch((err) => {
-      runtimePromise = null;
+  let p = runtimes.get(build);
+  if (!p) {
+    p = startRuntime(wasmURL, build).catch((err) => {
+      if (runtimes.get(build) === p) runtimes.delete(build);
       throw err;
     });
+    runtimes.set(build, p);
   }
-  return runtimePromise;
+  return p;
+}
+
+/**
+ * Why backend 'auto' cannot use the WebGPU build here (null when it can):
+ * no navigator.gpu, or no adapter, asked for as the Go side asks
+ * (gpu/open_js.go: a core adapter, else a compatibility-mode one).
+ * @returns {Promise<string|null>}
+ */
+async function noWebGPU() {
+  const gpu = globalThis.navigator?.gpu;
+  if (!gpu) return 'navigator.gpu is missing (this browser has no WebGPU, or it is disabled; Node has none)';
+  const opts = { powerPreference: 'high-performance' };
+  try {
+    if (await gpu.requestAdapter(opts)) return null;
+    if (await gpu.requestAdapter({ ...opts, featureLevel: 'compatibility' })) return null;
+  } catch (err) {
+    return `requestAdapter failed: ${err.message}`;
+  }
+  return 'navigator.gpu offers no adapter';
 }
 
 async function startRuntime(wasmURL, build) {
@@ -147,25 +178,35 @@ async function instantiateURL(wasmURL, go) {
 
 function run(go, result, wasmURL, build) {
   // cogentcore/webgpu copies buffers through globalThis.wasm.instance.exports.mem:
-  // it must be the instance that runs our Go program, set before go.run.
-  globalThis.wasm = result;
+  // it must be the instance that runs the WebGPU build, set before go.run
+  // (the CPU builds have no WebGPU code and leave it alone).
+  if (build === 'gpu') globalThis.wasm = result;
   const rt = new Runtime();
   rt.build = build;
+  const forget = () => {
+    const p = runtimes.get(build);
+    // Only this runtime's entry: a later start of the build may have replaced it.
+    if (p) p.then((r) => { if (r === rt && runtimes.get(build) === p) runtimes.delete(build); }, () => {});
+  };
   const exit = go.exit;
   go.exit = (code) => {
     rt.stopped = `the Go runtime exited with code ${code} (see the console for its last words)`;
-    runtimePromise = null;
+    forget();
     exit.call(go, code);
   };
   delete globalThis.__lowformer;
   go.run(result.instance).catch((err) => {
     rt.stopped = `the Go runtime failed: ${err.message}`;
-    runtimePromise = null;
+    forget();
   });
   // go.run executes main() synchronously up to its first wait: the API is
   // published by now, or main failed.
   rt.api = globalThis.__lowformer;
   if (!rt.api) throw new Error(`lowformer: ${wasmURL} started but published no API (${rt.stopped || 'wrong file?'})`);
+  // globalThis.__lowformer (diagnostics, tests) stays the WebGPU build's
+  // once that runs; a CPU build started later keeps its API to itself.
+  if (build === 'gpu') gpuAPI = rt.api;
+  else if (gpuAPI) globalThis.__lowformer = gpuAPI;
   return rt;
 }
 
@@ -173,7 +214,7 @@ class Runtime {
   constructor() {
     /** @type {any} */ this.api = null;
     /** @type {string|null} */ this.stopped = null;
-    /** @type {'simd'|'scalar'} */ this.build = 'simd';
+    /** @type {'gpu'|'simd'|'scalar'} */ this.build = 'gpu';
   }
 
   /** Calls an exported Go function; all of them return Promises. */
@@ -638,31 +679,64 @@ class Local {
     this.id = id;
   }
 
-  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmScalarURL, wasmDecodersURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs, start }) {
+  static async load({ weights, backend, kernels, variant, cache, warmup, wasmURL, wasmCPUURL, wasmScalarURL, wasmDecodersURL, simd, onProgress, dumpWGSL, tune, tuning, tuneBudgetMs, start }) {
     const report = progressReporter(onProgress);
     const t0 = performance.now();
-    // Each realm (the page, each worker) tests wasm SIMD itself.
+    // Each realm (the page, each worker) tests wasm SIMD and WebGPU itself.
     const useSIMD = simd == null ? hasWasmSIMD() : Boolean(simd);
-    const rtReady = useSIMD ? runtime(wasmURL, 'simd') : runtime(wasmScalarURL, 'scalar');
+    const cpuRuntime = () => (useSIMD ? runtime(wasmCPUURL, 'simd') : runtime(wasmScalarURL, 'scalar'));
+    // The build for the backend: 'gpu' the WebGPU one, 'cpu' a CPU one,
+    // 'auto' the WebGPU one where an adapter exists, else a CPU one (with the
+    // warning the Go side gave when one build had both backends).
+    const warnings = [];
+    const pick = async () => {
+      if (backend === 'gpu') return runtime(wasmURL, 'gpu');
+      if (backend === 'auto') {
+        const why = await noWebGPU();
+        if (!why) return runtime(wasmURL, 'gpu');
+        warnings.push(`lowformer: no WebGPU device (${why}); running on the CPU`);
+      }
+      return cpuRuntime();
+    };
+    const rtReady = pick();
     const tuningReady = tuningText(tuning, fileReader);
     const gpuOptions = (tuningJSON) => ({ backend, kernels, variant, start, tune, tuning: tuningJSON, tuningStore: tuningStore() });
     // What the GPU needs no weights for (the device, a progressive start's generic
-    // pipelines) starts while they download: Go's load takes it (lowformer.Prestart).
+    // pipelines) starts while they download, in the WebGPU build: Go's load takes
+    // it (lowformer.Prestart).
     const early = backend !== 'cpu' && !dumpWGSL && globalThis.navigator?.gpu
-      ? Promise.all([rtReady, tuningReady]).then(([rt, tuningJSON]) => { rt.call('prestart', gpuOptions(tuningJSON)).catch(() => {}); }, () => {})
+      ? Promise.all([rtReady, tuningReady]).then(([rt, tuningJSON]) => {
+        if (rt.build === 'gpu') rt.call('prestart', gpuOptions(tuningJSON)).catch(() => {});
+      }, () => {})
       : null;
     let ready;
     try {
       ready = await Promise.all([readWeights(weights, cache, report), rtReady, tuningReady]);
     } catch (err) {
-      if (early) early.then(() => rtReady).then((rt) => rt.call('dropPrestart')).catch(() => {}); // no load will take it
+      if (early) early.then(() => rtReady).then((rt) => { if (rt.build === 'gpu') return rt.call('dropPrestart'); }).catch(() => {}); // no load will take it
       throw err;
     }
-    const [{ bytes, source }, rt, tuningJSON] = ready;
+    let [{ bytes, source }, rt, tuningJSON] = ready;
     await early; // prestart is called before load
     const t1 = performance.now();
     report('init', 0, 1, true);
-    const r = await rt.call('load', bytes, { ...gpuOptions(tuningJSON), dumpWGSL });
+    const loadOpts = { ...gpuOptions(tuningJSON), dumpWGSL };
+    let r;
+    try {
+      r = await rt.call('load', bytes, loadOpts);
+    } catch (err) {
+      // 'auto' with an adapter whose device then fails to open: the WebGPU
+      // build has no CPU backend to fall back to (error.code
+      // 'no-cpu-backend'), so the model loads in a CPU build.
+      if (backend !== 'auto' || err?.code !== 'no-cpu-backend') throw err;
+      warnings.push(`lowformer: no WebGPU device (${err.message}); running on the CPU`);
+      rt = await cpuRuntime();
+      r = await rt.call('load', bytes, loadOpts);
+    }
+    if (warnings.length) {
+      for (const w of warnings) console.warn(w);
+      r.info.warnings = [...warnings, ...(r.info.warnings || [])];
+    }
     const t2 = performance.now();
     if (warmup && r.info.backend === 'gpu') {
       report('compile', 0, 1, true);
@@ -1273,18 +1347,23 @@ class Pool {
 }
 
 /**
- * The two wasm builds' URLs: the options', resolved against this module, or
+ * The wasm builds' URLs: the options', resolved against this module, or
  * the package's files, written as the literal new URL('./file',
  * import.meta.url) that bundlers follow to emit (and hash) the asset. A
- * wasmURL option without wasmScalarURL puts the scalar build next to it.
+ * wasmURL option without wasmCPUURL or wasmScalarURL puts those builds
+ * next to it.
  */
-function wasmURLs({ wasmURL, wasmScalarURL, wasmDecodersURL }) {
-  const simd = wasmURL ? new URL(wasmURL, HERE) : new URL('./lowformer.wasm', import.meta.url);
+function wasmURLs({ wasmURL, wasmCPUURL, wasmScalarURL, wasmDecodersURL }) {
+  const gpu = wasmURL ? new URL(wasmURL, HERE) : new URL('./lowformer.wasm', import.meta.url);
+  let cpu;
+  if (wasmCPUURL) cpu = new URL(wasmCPUURL, HERE);
+  else if (wasmURL) cpu = new URL('lowformer-cpu.wasm', gpu);
+  else cpu = new URL('./lowformer-cpu.wasm', import.meta.url);
   let scalar;
   if (wasmScalarURL) scalar = new URL(wasmScalarURL, HERE);
-  else if (wasmURL) scalar = new URL('lowformer-scalar.wasm', simd);
+  else if (wasmURL) scalar = new URL('lowformer-scalar.wasm', gpu);
   else scalar = new URL('./lowformer-scalar.wasm', import.meta.url);
-  return { wasmURL: simd.href, wasmScalarURL: scalar.href, wasmDecodersURL: decodersURL(wasmURL, wasmDecodersURL, simd) };
+  return { wasmURL: gpu.href, wasmCPUURL: cpu.href, wasmScalarURL: scalar.href, wasmDecodersURL: decodersURL(wasmURL, wasmDecodersURL, gpu) };
 }
 
 /** lowformer-decoders.wasm's URL: the option's, else next to a wasmURL option, else the package's. */
@@ -1384,12 +1463,15 @@ export class LowFormer {
    * @param {number} [options.workers=1] with backend 'cpu': spread the images of a batch over
    *   this many Workers (each its own wasm instance), results in order; 1 is the worker option's
    *   behaviour
-   * @param {boolean} [options.simd] use the wasm SIMD build (default: where the engine has wasm
-   *   SIMD, tested with WebAssembly.validate); false forces the scalar build
-   * @param {string|URL} [options.wasmURL] where lowformer.wasm is (default: the package's, as a
-   *   bundler emitted it)
-   * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the build without wasm
+   * @param {boolean} [options.simd] on the CPU backend, use the wasm SIMD build
+   *   (lowformer-cpu.wasm; default: where the engine has wasm SIMD, tested with
+   *   WebAssembly.validate); false forces the scalar build (lowformer-scalar.wasm)
+   * @param {string|URL} [options.wasmURL] where lowformer.wasm, the WebGPU build, is (default:
+   *   the package's, as a bundler emitted it)
+   * @param {string|URL} [options.wasmCPUURL] where lowformer-cpu.wasm, the CPU build with wasm
    *   SIMD, is (default: next to wasmURL when that is set, else the package's)
+   * @param {string|URL} [options.wasmScalarURL] where lowformer-scalar.wasm, the CPU build without
+   *   wasm SIMD, is (default: next to wasmURL when that is set, else the package's)
    * @param {string|URL} [options.wasmDecodersURL] where lowformer-decoders.wasm, the decoder of
    *   GIF, WebP, BMP and TIFF files fetched the first time one arrives, is (default: next to
    *   wasmURL when that is set, else the package's)

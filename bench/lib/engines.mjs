@@ -56,7 +56,10 @@ export function unavailable(engine, variant) {
   const onnx = existsSync(join(sharedDir, variant, 'model.onnx')) ? null : `no ONNX export of ${variant} in ../shared (model.onnx)`;
   if (engine === 'ort-node-cpu') return existsSync(join(ortNode, 'package.json')) ? onnx : 'onnxruntime-node is not installed (npm install in bench/)';
   if (!existsSync(chromiumPath)) return `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`;
-  if (engine.startsWith('lowformer-web')) return existsSync(join(webDist, 'lowformer.wasm')) ? null : 'web/dist is not built (make web)';
+  if (engine.startsWith('lowformer-web')) {
+    const wasm = engine === 'lowformer-web-cpu' ? 'lowformer-cpu.wasm' : 'lowformer.wasm';
+    return existsSync(join(webDist, wasm)) ? null : `web/dist has no ${wasm} (make web)`;
+  }
   if (!existsSync(join(ortDist, 'ort.wasm.min.mjs'))) return 'onnxruntime-web is not installed (npm install in bench/)';
   return onnx;
 }

@@ -89,7 +89,7 @@ const engines = {
     const m = await LowFormer.load({ weights: `/shared/${cfg.variant}/evalmodel.pt`, cache: false, backend: 'cpu' });
     marks.session = performance.now();
     return {
-      adapter: `CPU, pure Go in wasm (${m.info.wasm === 'scalar' ? 'lowformer-scalar.wasm' : 'lowformer.wasm, SIMD build'}), 1 thread`,
+      adapter: `CPU, pure Go in wasm (${m.info.wasm === 'scalar' ? 'lowformer-scalar.wasm' : 'lowformer-cpu.wasm, SIMD build'}), 1 thread`,
       notes: `main thread; weights ${m.info.weightsSource}; ${m.info.wasm} build`,
       run: (x) => m.logits(x, [cfg.batch, 3, cfg.size, cfg.size]),
     };

@@ -80,7 +80,7 @@ describe('demo page', { skip: why || false }, () => {
     const page = await h.openPage(ctx, `${srv.url}/favicon.svg`, { waitReady: false });
     const r = await page.evaluate(async () => {
       const out = {};
-      for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
+      for (const f of ['lowformer.wasm', 'lowformer-cpu.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
         const res = await fetch(f, { cache: 'no-store' });
         const buf = await res.arrayBuffer();
         await WebAssembly.compile(buf);

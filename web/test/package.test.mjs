@@ -42,7 +42,7 @@ const SIDE = 28;
 
 /** The files of the package, exactly (package.json "files" plus what npm always packs). */
 const PACKAGE_FILES = ['LICENSE', 'LICENSE-go', 'README.md', 'package.json', 'lowformer.js', 'lowformer-tuning.js', 'lowformer.d.ts',
-  'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm'].sort();
+  'lowformer-node.js', 'lowformer-worker.js', 'wasm_exec.js', 'lowformer.wasm', 'lowformer-cpu.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm'].sort();
 
 const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'";
 
@@ -268,7 +268,8 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     assert.deepEqual(r.violations, [], `${what}: CSP violations`);
     if (backend) assert.equal(r.info.backend, backend, what);
     assert.equal(r.info.worker, worker, what);
-    assert.equal(r.info.wasm, 'simd', what);
+    // The WebGPU build on the GPU, the CPU build with wasm SIMD (Chromium, Node) on the CPU.
+    assert.equal(r.info.wasm, r.info.backend === 'gpu' ? 'gpu' : 'simd', what);
     assert.equal(r.decoder, 'go', what);
     assert.equal(r.predictions[0].index, p.want, `${what}: top-1 ${JSON.stringify(r.predictions[0])}, PyTorch says class ${p.want}`);
     // The sample as a BMP (lowformer-decoders.wasm, found through the bundle): the PNG's pixels, so its result.
@@ -296,7 +297,7 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
       entryPoints: { main: join(src, 'main.js'), sw: join(src, 'sw.js'), 'user-worker': join(src, 'user-worker.js'), 'lowformer-worker': 'lowformer-webgpu/worker' },
       bundle: true, format: 'esm', outdir: out, logLevel: 'warning',
     });
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
+    for (const f of ['lowformer.wasm', 'lowformer-cpu.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) copyFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f), join(out, f));
     for (const f of ['index.html', 'model.safetensors', 'sample.png', 'sample.bmp']) copyFileSync(join(f === 'index.html' ? src : p.dir, f), join(out, f));
     const url = await serve(out, STRICT_CSP);
     const main = await outcome(`${url}/index.html?backend=auto`);
@@ -310,7 +311,7 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     // The policy is in force: without 'wasm-unsafe-eval' WebAssembly cannot compile.
     const blocked = await outcome(`${await serve(out, "script-src 'self'")}/index.html?backend=cpu`);
     assert.equal(blocked.ok, false, 'the app ran without wasm-unsafe-eval: is the CSP header sent?');
-    assert.match(blocked.message, /^lowformer: cannot load .*lowformer\.wasm: .*(Content Security Policy|unsafe-eval)/i);
+    assert.match(blocked.message, /^lowformer: cannot load .*lowformer-cpu\.wasm: .*(Content Security Policy|unsafe-eval)/i);
   });
 
   it('Vite: finds the wasm and the worker by itself; main thread and module Worker under a strict CSP', { timeout: 600000 }, async (t) => {
@@ -322,7 +323,8 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     await build({ root, configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
     const assets = readdirSync(join(out, 'assets'));
     t.diagnostic(`vite emitted: ${assets.join(', ')}`);
-    assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !f.startsWith('lowformer-scalar') && !f.startsWith('lowformer-decoders')), 'Vite emitted lowformer.wasm');
+    assert.ok(assets.some((f) => /^lowformer-[\w-]+\.wasm$/.test(f) && !/^lowformer-(cpu|scalar|decoders)-/.test(f)), 'Vite emitted lowformer.wasm');
+    assert.ok(assets.some((f) => /^lowformer-cpu-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-cpu.wasm');
     assert.ok(assets.some((f) => /^lowformer-decoders-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-decoders.wasm');
     assert.ok(assets.some((f) => /^lowformer-scalar-[\w-]+\.wasm$/.test(f)), 'Vite emitted lowformer-scalar.wasm');
     assert.ok(assets.some((f) => /^lowformer-worker-[\w-]+\.js$/.test(f)), 'Vite emitted the worker');
@@ -348,8 +350,8 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     const emitted = Object.keys(stats.compilation.assets);
     t.diagnostic(`webpack ${webpack.version} emitted: ${emitted.join(', ')}`);
     const wasm = emitted.filter((f) => f.endsWith('.wasm'));
-    assert.equal(wasm.length, 3, 'webpack emitted the three .wasm files');
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
+    assert.equal(wasm.length, 4, 'webpack emitted the four .wasm files');
+    for (const f of ['lowformer.wasm', 'lowformer-cpu.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
       const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
       assert.ok(wasm.some((w) => readFileSync(join(out, w)).equals(want)), `webpack emitted ${f} unchanged`);
     }
@@ -383,7 +385,7 @@ describe('npm package in Chromium: esbuild, Vite, webpack and Rollup bundles, mo
     await bundle.close();
     const emitted = output.map((o) => o.fileName);
     t.diagnostic(`rollup ${VERSION} emitted: ${emitted.join(', ')}`);
-    for (const f of ['lowformer.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
+    for (const f of ['lowformer.wasm', 'lowformer-cpu.wasm', 'lowformer-scalar.wasm', 'lowformer-decoders.wasm']) {
       const want = readFileSync(join(p.dir, 'node_modules', 'lowformer-webgpu', f));
       assert.ok(output.some((o) => o.type === 'asset' && o.fileName.endsWith('.wasm') && Buffer.from(o.source).equals(want)), `rollup emitted ${f} unchanged`);
     }

@@ -106,7 +106,7 @@ describe('the CPU path in Chromium', { skip: why || noB0 || false }, () => {
       t.diagnostic(`SIMD build: ${simdPage.wasm.join(', ')}; scalar: ${scalarPage.wasm.join(', ')}; |simd − scalar| ${h.maxAbsDiff(s.y, c.y)}`);
       assert.deepEqual([s.detected, s.wasm, s.backend], [true, 'simd', 'cpu']);
       assert.deepEqual([c.detected, c.wasm, c.backend], [false, 'scalar', 'cpu']);
-      assert.deepEqual(simdPage.wasm, ['lowformer.wasm']);
+      assert.deepEqual(simdPage.wasm, ['lowformer-cpu.wasm'], "backend 'cpu' fetches the CPU build alone");
       assert.deepEqual(scalarPage.wasm, ['lowformer-scalar.wasm']);
       assert.ok(h.maxAbsDiff(s.y, ref) <= TOL, `SIMD build max |Δ| ${h.maxAbsDiff(s.y, ref)}`);
       assert.ok(h.maxAbsDiff(c.y, ref) <= TOL, `scalar build max |Δ| ${h.maxAbsDiff(c.y, ref)}`);

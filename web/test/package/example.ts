@@ -99,7 +99,7 @@ await LowFormer.clearTuning();
 
 /** Type-checked, never run: the browser-only parts of the API. */
 export async function browserOnly(img: HTMLImageElement, bitmap: ImageBitmap, frame: VideoFrame, file: File): Promise<number> {
-  const m = await LowFormer.load({ weights: file, worker: true, backend: 'gpu', wasmURL: '/lowformer.wasm', wasmScalarURL: new URL('https://example.com/s.wasm'), workerURL: '/w.js' });
+  const m = await LowFormer.load({ weights: file, worker: true, backend: 'gpu', wasmURL: '/lowformer.wasm', wasmCPUURL: '/lowformer-cpu.wasm', wasmScalarURL: new URL('https://example.com/s.wasm'), workerURL: '/w.js' });
   const sources: ImageSource[] = [img, bitmap, frame, file, new ImageData(1, 1), new OffscreenCanvas(1, 1), document.createElement('canvas')];
   let s = 0;
   for (const src of sources) s += (await m.classify(src, { decoder: 'browser' })).predictions.length;
