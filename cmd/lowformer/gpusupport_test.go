@@ -17,7 +17,7 @@ func TestWithoutGPUSupport(t *testing.T) {
 		t.Skip("this build has GPU support; CGO_ENABLED=0 go test runs this test")
 	}
 	weights := tinyWeights(t)
-	const noGPU = "this build has no GPU support (it was built without cgo); for the WebGPU backend build with cgo: CGO_ENABLED=1"
+	const noGPU = "this build has no GPU support (it was built without cgo, or with -tags lowformer_nogpu); for the WebGPU backend build with cgo: CGO_ENABLED=1"
 	for _, args := range [][]string{{"help"}, {"info", weights}} {
 		if r := mustCLI(t, args...); !strings.Contains(r.stdout, "cpu only (this build has no GPU support") {
 			t.Errorf("lowformer %s does not say that this build runs on the CPU only:\n%s", args[0], r.stdout)
