@@ -67,7 +67,8 @@ func flushSubnormals(op Op) {
 	for _, w := range weightSlices(op) {
 		copied := false
 		for i, v := range *w {
-			if v != 0 && math.Abs(float64(v)) < 0x1p-126 {
+			// Nonzero with a zero exponent: a subnormal (|v| < 0x1p-126).
+			if b := math.Float32bits(v) &^ (1 << 31); b != 0 && b < 1<<23 {
 				if !copied {
 					*w, copied = slices.Clone(*w), true
 				}
