@@ -604,6 +604,52 @@ func unwrap(v reflect.Value) reflect.Value {
 	return v
 }
 
+// directCall calls the helpers and builtins templates call most (funcs,
+// builtins) without reflect.Value.Call, which is slow (most of a render's
+// time in wasm): ok reports whether fn was one of their signatures. args
+// are as evalCall prepared them for fn (of its parameter types; a
+// reflect.Value parameter's argument is a reflect.Value holding it), and
+// the results are what Call would have returned.
+func directCall(fn reflect.Value, args []reflect.Value) (v reflect.Value, ok bool, err error) {
+	switch f := fn.Interface().(type) {
+	case func(int, int) int:
+		return reflect.ValueOf(f(int(args[0].Int()), int(args[1].Int()))), true, nil
+	case func(int) string:
+		return reflect.ValueOf(f(int(args[0].Int()))), true, nil
+	case func(float64) string:
+		return reflect.ValueOf(f(args[0].Float())), true, nil
+	case func(int) []int:
+		return reflect.ValueOf(f(int(args[0].Int()))), true, nil
+	case func(reflect.Value) bool:
+		return reflect.ValueOf(f(valueArg(args[0]))), true, nil
+	case func(reflect.Value) (int, error):
+		n, err := f(valueArg(args[0]))
+		return reflect.ValueOf(n), true, err
+	case func(reflect.Value, reflect.Value) (bool, error):
+		b, err := f(valueArg(args[0]), valueArg(args[1]))
+		return reflect.ValueOf(b), true, err
+	case func(reflect.Value, ...reflect.Value) (bool, error):
+		b, err := f(valueArg(args[0]), valueArgs(args[1:])...)
+		return reflect.ValueOf(b), true, err
+	case func(reflect.Value, ...reflect.Value) (reflect.Value, error):
+		r, err := f(valueArg(args[0]), valueArgs(args[1:])...)
+		return reflect.ValueOf(r), true, err
+	}
+	return reflect.Value{}, false, nil
+}
+
+// valueArg is the reflect.Value a reflect.Value argument holds.
+func valueArg(a reflect.Value) reflect.Value { return a.Interface().(reflect.Value) }
+
+// valueArgs is valueArg of each of as.
+func valueArgs(as []reflect.Value) []reflect.Value {
+	out := make([]reflect.Value, len(as))
+	for i, a := range as {
+		out[i] = valueArg(a)
+	}
+	return out
+}
+
 // safeCall calls fn, turning a panic or a returned error into an error.
 func safeCall(fn reflect.Value, args []reflect.Value) (v reflect.Value, err error) {
 	defer func() {
@@ -615,9 +661,8 @@ func safeCall(fn reflect.Value, args []reflect.Value) (v reflect.Value, err erro
 			}
 		}
 	}()
-	// The arithmetic helpers (funcs), called without reflect.Value.Call.
-	if f, ok := fn.Interface().(func(int, int) int); ok && len(args) == 2 {
-		return reflect.ValueOf(f(int(args[0].Int()), int(args[1].Int()))), nil
+	if v, ok, err := directCall(fn, args); ok {
+		return v, err
 	}
 	out := fn.Call(args)
 	if len(out) == 2 && !out[1].IsNil() {
