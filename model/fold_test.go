@@ -179,3 +179,36 @@ func TestFlushSubnormalsEdges(t *testing.T) {
 		t.Errorf("flushSubnormals(NaN) = %g", op.Weight[0])
 	}
 }
+
+// TestFirstSubnormal finds the first subnormal at every position of short
+// slices, at both alignments of their memory, among normal values and
+// zeros (a pair of zeros takes the slow test of a pair).
+func TestFirstSubnormal(t *testing.T) {
+	sub := math.Float32frombits(3)
+	for n := 0; n < 10; n++ {
+		for off := 0; off < 2; off++ {
+			base := make([]float32, n+1)
+			for i := range base {
+				base[i] = float32(i%3) * 0.5 // zeros and normals
+			}
+			w := base[off : off+n]
+			if got := firstSubnormal(w); got != -1 {
+				t.Fatalf("n=%d off=%d: no subnormal, firstSubnormal = %d", n, off, got)
+			}
+			for p := 0; p < n; p++ {
+				for _, s := range []float32{sub, -sub} {
+					w[p] = s
+					if p+1 < n {
+						w[n-1] = s // a later one does not count
+					}
+					if got := firstSubnormal(w); got != p {
+						t.Fatalf("n=%d off=%d: subnormal at %d, firstSubnormal = %d", n, off, p, got)
+					}
+					for i := p; i < n; i++ {
+						w[i] = float32(i%3) * 0.5
+					}
+				}
+			}
+		}
+	}
+}
