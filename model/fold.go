@@ -21,8 +21,9 @@ func foldBN(w, bias, gamma, beta, mean, variance []float32) (fw, fb []float32) {
 	fw, fb = make([]float32, len(w)), make([]float32, c)
 	for o := 0; o < c; o++ {
 		s := float64(gamma[o]) / math.Sqrt(float64(variance[o])+bnEps)
+		dst := fw[o*per : (o+1)*per]
 		for i, v := range w[o*per : (o+1)*per] {
-			fw[o*per+i] = float32(float64(v) * s)
+			dst[i] = float32(float64(v) * s)
 		}
 		b := 0.0
 		if bias != nil {
