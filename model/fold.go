@@ -21,8 +21,9 @@ func foldBN(w, bias, gamma, beta, mean, variance []float32) (fw, fb []float32) {
 	fw, fb = make([]float32, len(w)), make([]float32, c)
 	for o := 0; o < c; o++ {
 		s := float64(gamma[o]) / math.Sqrt(float64(variance[o])+bnEps)
+		dst := fw[o*per : (o+1)*per]
 		for i, v := range w[o*per : (o+1)*per] {
-			fw[o*per+i] = float32(float64(v) * s)
+			dst[i] = float32(float64(v) * s)
 		}
 		b := 0.0
 		if bias != nil {
@@ -39,18 +40,26 @@ func denseHWIO(w []float32, cout, cin, k, cinPad int) []float32 {
 	if w == nil {
 		return nil
 	}
-	out := make([]float32, k*k*cinPad*cout)
-	for o := 0; o < cout; o++ {
+	kk := k * k
+	out := make([]float32, kk*cinPad*cout)
+	// Output channels in blocks, so that the rows of w a block reads stay
+	// in cache while each output row gets a contiguous run.
+	for o0 := 0; o0 < cout; o0 += layoutBlock {
+		o1 := min(o0+layoutBlock, cout)
 		for i := 0; i < cin; i++ {
-			for ky := 0; ky < k; ky++ {
-				for kx := 0; kx < k; kx++ {
-					out[((ky*k+kx)*cinPad+i)*cout+o] = w[((o*cin+i)*k+ky)*k+kx]
+			for t := 0; t < kk; t++ {
+				row := out[(t*cinPad+i)*cout : (t*cinPad+i+1)*cout]
+				for o, s := o0, (o0*cin+i)*kk+t; o < o1; o, s = o+1, s+cin*kk {
+					row[o] = w[s]
 				}
 			}
 		}
 	}
 	return out
 }
+
+// layoutBlock is how many output channels denseHWIO moves together.
+const layoutBlock = 16
 
 // depthwiseHWC turns a depthwise Conv2d weight [c][1][k][k] into [k][k][c].
 func depthwiseHWC(w []float32, c, k int) []float32 {
@@ -85,16 +94,18 @@ func convTLayout(w []float32, cin, cout, k int, flip bool) []float32 {
 	if w == nil {
 		return nil
 	}
-	out := make([]float32, k*k*cin*cout)
+	kk := k * k
+	out := make([]float32, kk*cin*cout)
 	for i := 0; i < cin; i++ {
-		for o := 0; o < cout; o++ {
-			for ky := 0; ky < k; ky++ {
-				for kx := 0; kx < k; kx++ {
-					sy, sx := ky, kx
-					if flip {
-						sy, sx = k-1-ky, k-1-kx
-					}
-					out[((ky*k+kx)*cin+i)*cout+o] = w[((i*cout+o)*k+sy)*k+sx]
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				sy, sx := ky, kx
+				if flip {
+					sy, sx = k-1-ky, k-1-kx
+				}
+				row := out[((ky*k+kx)*cin+i)*cout : ((ky*k+kx)*cin+i+1)*cout]
+				for o, s := 0, i*cout*kk+sy*k+sx; o < cout; o, s = o+1, s+kk {
+					row[o] = w[s]
 				}
 			}
 		}

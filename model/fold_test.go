@@ -95,3 +95,120 @@ func TestDenseHWIOPadsInput(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutsMoveEveryWeight compares the blocked layout changes with
+// their definitions, element by element, on shapes around the block size
+// (layoutBlock) and with padding, flips and kernel sizes 1, 3 and 4.
+func TestLayoutsMoveEveryWeight(t *testing.T) {
+	for _, c := range []struct{ cout, cin, k, pad int }{
+		{1, 1, 1, 1}, {16, 8, 1, 8}, {17, 5, 3, 8}, {40, 33, 1, 33}, {3, 3, 3, 4}, {33, 16, 4, 16},
+	} {
+		kk := c.k * c.k
+		w := pseudo(c.cout*c.cin*kk, c.cout+c.cin)
+		got := denseHWIO(w, c.cout, c.cin, c.k, c.pad)
+		for o := 0; o < c.cout; o++ {
+			for i := 0; i < c.pad; i++ {
+				for tap := 0; tap < kk; tap++ {
+					want := float32(0)
+					if i < c.cin {
+						want = w[(o*c.cin+i)*kk+tap]
+					}
+					if v := got[(tap*c.pad+i)*c.cout+o]; v != want {
+						t.Fatalf("denseHWIO %+v: o=%d i=%d tap=%d: %v, want %v", c, o, i, tap, v, want)
+					}
+				}
+			}
+		}
+		// As a ConvTranspose2d weight [cin=cout][cout=cin][k][k].
+		cin, cout := c.cout, c.cin
+		for _, flip := range []bool{false, true} {
+			got := convTLayout(w, cin, cout, c.k, flip)
+			for i := 0; i < cin; i++ {
+				for o := 0; o < cout; o++ {
+					for ky := 0; ky < c.k; ky++ {
+						for kx := 0; kx < c.k; kx++ {
+							sy, sx := ky, kx
+							if flip {
+								sy, sx = c.k-1-ky, c.k-1-kx
+							}
+							want := w[((i*cout+o)*c.k+sy)*c.k+sx]
+							if v := got[((ky*c.k+kx)*cin+i)*cout+o]; v != want {
+								t.Fatalf("convTLayout %+v flip %v: i=%d o=%d tap %d,%d: %v, want %v", c, flip, i, o, ky, kx, v, want)
+							}
+						}
+					}
+				}
+			}
+		}
+		// As a Linear weight [n=cout][k=cin·kk].
+		n, k := c.cout, c.cin*kk
+		got = linearKN(w, n, k)
+		for o := 0; o < n; o++ {
+			for i := 0; i < k; i++ {
+				if v, want := got[i*n+o], w[o*k+i]; v != want {
+					t.Fatalf("linearKN %dx%d: o=%d i=%d: %v, want %v", n, k, o, i, v, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFlushSubnormalsEdges: exactly the nonzero values below the smallest
+// normal float32 become zero, of either sign; zeros, the smallest normal,
+// infinities and NaN stay.
+func TestFlushSubnormalsEdges(t *testing.T) {
+	minNormal := math.Float32frombits(1 << 23)
+	maxSub := math.Float32frombits(1<<23 - 1)
+	minSub := math.Float32frombits(1)
+	negZero := float32(math.Copysign(0, -1))
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		in, want float32
+	}{
+		{0, 0}, {negZero, negZero}, {minSub, 0}, {-minSub, 0}, {maxSub, 0}, {-maxSub, 0},
+		{minNormal, minNormal}, {-minNormal, -minNormal}, {1, 1}, {float32(math.Inf(-1)), float32(math.Inf(-1))},
+	} {
+		op := &Linear{Weight: []float32{c.in}}
+		flushSubnormals(op)
+		if got := op.Weight[0]; math.Float32bits(got) != math.Float32bits(c.want) {
+			t.Errorf("flushSubnormals(%g) = %g, want %g", c.in, got, c.want)
+		}
+	}
+	op := &Linear{Weight: []float32{nan}}
+	if flushSubnormals(op); !math.IsNaN(float64(op.Weight[0])) {
+		t.Errorf("flushSubnormals(NaN) = %g", op.Weight[0])
+	}
+}
+
+// TestFirstSubnormal finds the first subnormal at every position of short
+// slices, at both alignments of their memory, among normal values and
+// zeros (a pair of zeros takes the slow test of a pair).
+func TestFirstSubnormal(t *testing.T) {
+	sub := math.Float32frombits(3)
+	for n := 0; n < 10; n++ {
+		for off := 0; off < 2; off++ {
+			base := make([]float32, n+1)
+			for i := range base {
+				base[i] = float32(i%3) * 0.5 // zeros and normals
+			}
+			w := base[off : off+n]
+			if got := firstSubnormal(w); got != -1 {
+				t.Fatalf("n=%d off=%d: no subnormal, firstSubnormal = %d", n, off, got)
+			}
+			for p := 0; p < n; p++ {
+				for _, s := range []float32{sub, -sub} {
+					w[p] = s
+					if p+1 < n {
+						w[n-1] = s // a later one does not count
+					}
+					if got := firstSubnormal(w); got != p {
+						t.Fatalf("n=%d off=%d: subnormal at %d, firstSubnormal = %d", n, off, p, got)
+					}
+					for i := p; i < n; i++ {
+						w[i] = float32(i%3) * 0.5
+					}
+				}
+			}
+		}
+	}
+}

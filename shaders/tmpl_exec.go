@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // tmplSet is a set of named templates and the functions they may call.
@@ -109,6 +111,9 @@ var (
 	errorType      = reflect.TypeFor[error]()
 	stringerType   = reflect.TypeFor[fmt.Stringer]()
 	reflectValType = reflect.TypeFor[reflect.Value]()
+	stringType     = reflect.TypeFor[string]()
+	intType        = reflect.TypeFor[int]()
+	boolType       = reflect.TypeFor[bool]()
 )
 
 // execError carries an execution error up through panics to execute.
@@ -446,6 +451,35 @@ func (s *state) evalFieldChain(recv reflect.Value, names []string, args []node, 
 	return s.evalField(names[len(names)-1], recv, len(args) > 1 || hasFinal)
 }
 
+// fieldKey is a struct type and a field name, fieldByName's key.
+type fieldKey struct {
+	t    reflect.Type
+	name string
+}
+
+// fieldLookup is what reflect.Type.FieldByName returned for a fieldKey.
+type fieldLookup struct {
+	f  reflect.StructField
+	ok bool
+}
+
+// fields caches fieldByName's lookups: FieldByName searches the struct
+// (and its embedded ones) on every call, and templates read the same
+// fields of the same few types thousands of times (a fifth of a render's
+// time without the cache).
+var fields sync.Map // fieldKey → fieldLookup
+
+// fieldByName is t.FieldByName(name), cached.
+func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
+	k := fieldKey{t, name}
+	if l, ok := fields.Load(k); ok {
+		return l.(fieldLookup).f, l.(fieldLookup).ok
+	}
+	f, ok := t.FieldByName(name)
+	fields.Store(k, fieldLookup{f, ok})
+	return f, ok
+}
+
 // evalField returns the field or map entry name of recv. Methods are not
 // looked up (see the top of tmpl_parse.go).
 func (s *state) evalField(name string, recv reflect.Value, hasArgs bool) reflect.Value {
@@ -459,7 +493,7 @@ func (s *state) evalField(name string, recv reflect.Value, hasArgs bool) reflect
 	}
 	switch recv.Kind() {
 	case reflect.Struct:
-		if f, ok := recv.Type().FieldByName(name); ok {
+		if f, ok := fieldByName(recv.Type(), name); ok {
 			field, err := recv.FieldByIndexErr(f.Index)
 			if !f.IsExported() {
 				s.errorf("%s is an unexported field of struct type %s", name, typ)
@@ -486,7 +520,7 @@ func (s *state) evalField(name string, recv reflect.Value, hasArgs bool) reflect
 		}
 	case reflect.Pointer:
 		if e := recv.Type().Elem(); e.Kind() == reflect.Struct {
-			if _, ok := e.FieldByName(name); !ok {
+			if _, ok := fieldByName(e, name); !ok {
 				s.errorf("can't evaluate field %s in type %s", name, typ)
 			}
 		}
@@ -570,6 +604,52 @@ func unwrap(v reflect.Value) reflect.Value {
 	return v
 }
 
+// directCall calls the helpers and builtins templates call most (funcs,
+// builtins) without reflect.Value.Call, which is slow (most of a render's
+// time in wasm): ok reports whether fn was one of their signatures. args
+// are as evalCall prepared them for fn (of its parameter types; a
+// reflect.Value parameter's argument is a reflect.Value holding it), and
+// the results are what Call would have returned.
+func directCall(fn reflect.Value, args []reflect.Value) (v reflect.Value, ok bool, err error) {
+	switch f := fn.Interface().(type) {
+	case func(int, int) int:
+		return reflect.ValueOf(f(int(args[0].Int()), int(args[1].Int()))), true, nil
+	case func(int) string:
+		return reflect.ValueOf(f(int(args[0].Int()))), true, nil
+	case func(float64) string:
+		return reflect.ValueOf(f(args[0].Float())), true, nil
+	case func(int) []int:
+		return reflect.ValueOf(f(int(args[0].Int()))), true, nil
+	case func(reflect.Value) bool:
+		return reflect.ValueOf(f(valueArg(args[0]))), true, nil
+	case func(reflect.Value) (int, error):
+		n, err := f(valueArg(args[0]))
+		return reflect.ValueOf(n), true, err
+	case func(reflect.Value, reflect.Value) (bool, error):
+		b, err := f(valueArg(args[0]), valueArg(args[1]))
+		return reflect.ValueOf(b), true, err
+	case func(reflect.Value, ...reflect.Value) (bool, error):
+		b, err := f(valueArg(args[0]), valueArgs(args[1:])...)
+		return reflect.ValueOf(b), true, err
+	case func(reflect.Value, ...reflect.Value) (reflect.Value, error):
+		r, err := f(valueArg(args[0]), valueArgs(args[1:])...)
+		return reflect.ValueOf(r), true, err
+	}
+	return reflect.Value{}, false, nil
+}
+
+// valueArg is the reflect.Value a reflect.Value argument holds.
+func valueArg(a reflect.Value) reflect.Value { return a.Interface().(reflect.Value) }
+
+// valueArgs is valueArg of each of as.
+func valueArgs(as []reflect.Value) []reflect.Value {
+	out := make([]reflect.Value, len(as))
+	for i, a := range as {
+		out[i] = valueArg(a)
+	}
+	return out
+}
+
 // safeCall calls fn, turning a panic or a returned error into an error.
 func safeCall(fn reflect.Value, args []reflect.Value) (v reflect.Value, err error) {
 	defer func() {
@@ -581,6 +661,9 @@ func safeCall(fn reflect.Value, args []reflect.Value) (v reflect.Value, err erro
 			}
 		}
 	}()
+	if v, ok, err := directCall(fn, args); ok {
+		return v, err
+	}
 	out := fn.Call(args)
 	if len(out) == 2 && !out[1].IsNil() {
 		return out[0], out[1].Interface().(error)
@@ -727,6 +810,19 @@ func (s *state) printValue(v reflect.Value) {
 	}
 	if !v.IsValid() {
 		s.w.WriteString("<no value>")
+		return
+	}
+	// The predeclared types, which have no methods, as fmt.Fprint writes
+	// them, without its reflection.
+	switch v.Type() {
+	case stringType:
+		s.w.WriteString(v.String())
+		return
+	case intType:
+		s.w.WriteString(strconv.FormatInt(v.Int(), 10))
+		return
+	case boolType:
+		s.w.WriteString(strconv.FormatBool(v.Bool()))
 		return
 	}
 	if !v.Type().Implements(errorType) && !v.Type().Implements(stringerType) {

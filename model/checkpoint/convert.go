@@ -20,7 +20,7 @@ func decodeFloats(dst []float32, src []byte, dt DType) {
 			// One copy, also where this package is built without inlining
 			// (the browser build: web/build.sh), which would make the loop
 			// below a function call per element.
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)), src)
+			copy(float32Bytes(dst), src)
 			return
 		}
 		for i := range dst {
@@ -39,6 +39,11 @@ func decodeFloats(dst []float32, src []byte, dt DType) {
 			dst[i] = float32(math.Float64frombits(le.Uint64(src[8*i:])))
 		}
 	}
+}
+
+// float32Bytes is the memory of f as bytes (the host's byte order).
+func float32Bytes(f []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f))
 }
 
 // decodeInts converts len(dst) little-endian integer elements of dtype dt
