@@ -19,22 +19,7 @@ import (
 // WebGPU. Skipped with -short, or without go or node on PATH (failed then
 // with CI=true).
 func TestBackendTagsInWasm(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds and runs three wasm test binaries")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		prereq.Missing(t, "no go on PATH: %v", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		prereq.Missing(t, "no node on PATH: %v", err)
-	}
-	out, err := exec.Command(goBin, "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	execJS := filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "wasm_exec_node.js")
+	goBin, node, execJS := prereq.WasmInNode(t, "builds and runs three wasm test binaries")
 	for _, b := range []struct{ file, tag, exp string }{
 		{"lowformer.wasm", "lowformer_nocpu", ""},
 		{"lowformer-cpu.wasm", "lowformer_nogpu", "simd"},

@@ -23,22 +23,7 @@ const wasmTests = "GemmBlock|GemmMatches|ConvTMatches|WinogradMatches|AttentionM
 // micro-tile runs only there. Skipped with -short, or without go or node
 // on PATH (failed then with CI=true).
 func TestKernelsInWasm(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds and runs two wasm test binaries")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		prereq.Missing(t, "no go on PATH: %v", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		prereq.Missing(t, "no node on PATH: %v", err)
-	}
-	out, err := exec.Command(goBin, "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	execJS := filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "wasm_exec_node.js")
+	goBin, node, execJS := prereq.WasmInNode(t, "builds and runs two wasm test binaries")
 	for _, exp := range []string{"simd", ""} {
 		t.Run("GOEXPERIMENT="+exp, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "cpukernels.wasm")

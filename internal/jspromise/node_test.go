@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -14,17 +13,13 @@ import (
 )
 
 // TestAwaitInNode runs this package's js tests (TestAwait) in Node through
-// Go's go_js_wasm_exec. Skipped with -short; without node it is skipped,
-// or failed with CI=true.
+// Go's go_js_wasm_exec. Skipped with -short, or without go or node on
+// PATH (failed then with CI=true).
 func TestAwaitInNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds and runs a wasm test binary")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		prereq.Missing(t, "no node on PATH: %v", err)
-	}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "test", "-count=1", "-v",
-		"-exec", filepath.Join(runtime.GOROOT(), "lib", "wasm", "go_js_wasm_exec"), ".")
+	goBin, _, wasmExec := prereq.WasmInNode(t, "builds and runs a wasm test binary")
+	// go_js_wasm_exec runs wasm_exec_node.js with the node on PATH.
+	cmd := exec.Command(goBin, "test", "-count=1", "-v",
+		"-exec", filepath.Join(filepath.Dir(wasmExec), "go_js_wasm_exec"), ".")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestAwait (") {

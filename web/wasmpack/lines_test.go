@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -18,16 +17,10 @@ import (
 // wasm_exec_node.js): the same output, and a panic's traceback keeps its
 // function names and arguments but shows ?:0 for file:line once stripped.
 func TestStripLinesGo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a wasm program; skipped with -short")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		prereq.Missing(t, "node is not installed: %v", err)
-	}
+	goBin, node, execJS := prereq.WasmInNode(t, "builds a wasm program")
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "p.wasm")
-	build := exec.Command("go", "build", "-o", plain, "testdata/panicker.go")
+	build := exec.Command(goBin, "build", "-o", plain, "testdata/panicker.go")
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -36,7 +29,6 @@ func TestStripLinesGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
 	runWasm := func(name string, opt Options, args ...string) (string, Stats) {
 		p, st, err := Pack(b, opt)
 		if err != nil {
