@@ -33,7 +33,8 @@ func Build(cfg Config, sd *checkpoint.StateDict) (*Graph, error) {
 	get := func(key string) []float32 { return sd.Tensors[key].F32 }
 	g := &Graph{Classes: cfg.Classes, Taps: a.taps}
 	for _, l := range a.layers {
-		op := l.op(get)
+		op := l.op()
+		l.setWeights(op, get)
 		flushSubnormals(op)
 		g.Ops = append(g.Ops, op)
 	}
@@ -41,8 +42,8 @@ func Build(cfg Config, sd *checkpoint.StateDict) (*Graph, error) {
 }
 
 // Structure is the graph of cfg without its weights: the ops, values and
-// shapes Build makes for any checkpoint of cfg, with every weight slice nil
-// and zero biases. It is enough to lower the network into kernels (which
+// shapes Build makes for any checkpoint of cfg, with every weight and bias
+// slice nil. It is enough to lower the network into kernels (which
 // pipelines its plans need: PrecompileGeneric) before a checkpoint is read,
 // not to run it.
 func Structure(cfg Config) (*Graph, error) {
@@ -51,9 +52,8 @@ func Structure(cfg Config) (*Graph, error) {
 		return nil, err
 	}
 	g := &Graph{Classes: cfg.Classes, Taps: a.taps, weightless: true}
-	none := func(string) []float32 { return nil }
 	for _, l := range a.layers {
-		g.Ops = append(g.Ops, l.op(none))
+		g.Ops = append(g.Ops, l.op())
 	}
 	return g, nil
 }
@@ -120,7 +120,8 @@ func firstSubnormal(w []float32) int {
 	return -1
 }
 
-// weightSlices points at the float tensors of op.
+// weightSlices points at the float tensors of op (weight and bias, or
+// gamma and beta).
 func weightSlices(op Op) []*[]float32 {
 	switch o := op.(type) {
 	case *Conv:

@@ -5,17 +5,11 @@ import "math"
 // bnEps is the epsilon of every BatchNorm in LowFormer.
 const bnEps = 1e-5
 
-// The layout functions below return nil for a nil weight (a graph made by
-// Structure has none).
-
 // foldBN folds an eval-mode BatchNorm into the conv before it (spec §8):
 // with s = gamma/sqrt(var+eps), w' = w·s[o] and b' = (b − mean)·s + beta,
 // computed in float64. w is in PyTorch layout (output channel outermost);
 // bias may be nil (zeros). New slices are returned.
 func foldBN(w, bias, gamma, beta, mean, variance []float32) (fw, fb []float32) {
-	if w == nil {
-		return nil, nil // Structure: no weights
-	}
 	c := len(gamma)
 	per := len(w) / c
 	fw, fb = make([]float32, len(w)), make([]float32, c)
@@ -37,9 +31,6 @@ func foldBN(w, bias, gamma, beta, mean, variance []float32) (fw, fb []float32) {
 // denseHWIO turns a Conv2d weight [cout][cin][k][k] into [k][k][cinPad][cout],
 // with zero weights for the input channels cin..cinPad-1.
 func denseHWIO(w []float32, cout, cin, k, cinPad int) []float32 {
-	if w == nil {
-		return nil
-	}
 	kk := k * k
 	out := make([]float32, kk*cinPad*cout)
 	// Output channels in blocks, so that the rows of w a block reads stay
@@ -63,9 +54,6 @@ const layoutBlock = 16
 
 // depthwiseHWC turns a depthwise Conv2d weight [c][1][k][k] into [k][k][c].
 func depthwiseHWC(w []float32, c, k int) []float32 {
-	if w == nil {
-		return nil
-	}
 	out := make([]float32, k*k*c)
 	for ch := 0; ch < c; ch++ {
 		for t := 0; t < k*k; t++ {
@@ -91,9 +79,6 @@ func flippedTransposeHWIO(w []float32, cin, cout, k int) []float32 {
 // convTLayout reorders [cin][cout][k][k] to [k][k][cin][cout], flipping the
 // kernel when flip is set.
 func convTLayout(w []float32, cin, cout, k int, flip bool) []float32 {
-	if w == nil {
-		return nil
-	}
 	kk := k * k
 	out := make([]float32, kk*cin*cout)
 	for i := 0; i < cin; i++ {
@@ -115,9 +100,6 @@ func convTLayout(w []float32, cin, cout, k int, flip bool) []float32 {
 
 // linearKN turns an nn.Linear weight [n][k] into [k][n].
 func linearKN(w []float32, n, k int) []float32 {
-	if w == nil {
-		return nil
-	}
 	out := make([]float32, k*n)
 	for o := 0; o < n; o++ {
 		for i := 0; i < k; i++ {

@@ -147,7 +147,7 @@ type Graph struct {
 	// [N,heads,tokens,hd]), .after_attn and .after_mlp. .attn.output and
 	// .attn.upsampling_uncropped have no value: the residual add is fused.
 	Taps map[string]Value
-	// weightless marks a graph made by Structure: its nil weights stand
-	// for weights of the right size (Shapes), and it cannot run.
+	// weightless marks a graph made by Structure: it has no weights
+	// (Shapes does not check them: checkWeights) and cannot run.
 	weightless bool
 }

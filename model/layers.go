@@ -3,10 +3,13 @@ package model
 import "github.com/lowformer/lowformer-webgpu/act"
 
 // layer is one op of the network before its weights are read: it names the
-// state-dict entries it needs and builds its Op from their values.
+// state-dict entries it needs, builds its Op without weights (every weight
+// slice nil: what Structure gives) and sets that Op's weights from their
+// values (what Build adds).
 type layer interface {
 	params() []ParamSpec
-	op(w weights) Op
+	op() Op
+	setWeights(op Op, w weights)
 }
 
 // weights returns the float32 values of a validated state-dict entry.
@@ -70,24 +73,27 @@ func (l *convLayer) params() []ParamSpec {
 	return ps
 }
 
-func (l *convLayer) op(w weights) Op {
+func (l *convLayer) op() Op {
+	return &Conv{Name: l.name, In: l.in, Out: l.out, Residual: l.res, K: l.k, Stride: l.stride, Cin: max(l.cin, l.padCin), Cout: l.cout,
+		Depthwise: l.depthwise, Activation: l.act}
+}
+
+func (l *convLayer) setWeights(op Op, w weights) {
+	o := op.(*Conv)
 	wt, bias := w(l.weightKey), optional(w, l.biasKey)
 	if l.bnKey != "" {
 		b := l.bnKey
 		wt, bias = foldBN(wt, bias, w(b+".weight"), w(b+".bias"), w(b+".running_mean"), w(b+".running_var"))
 	}
-	cin := max(l.cin, l.padCin)
-	var gw []float32
 	switch {
 	case l.depthwise:
-		gw = depthwiseHWC(wt, l.cout, l.k)
+		o.Weight = depthwiseHWC(wt, l.cout, l.k)
 	case l.transposed:
-		gw = flippedTransposeHWIO(wt, l.cin, l.cout, l.k)
+		o.Weight = flippedTransposeHWIO(wt, l.cin, l.cout, l.k)
 	default:
-		gw = denseHWIO(wt, l.cout, l.cin, l.k, cin)
+		o.Weight = denseHWIO(wt, l.cout, l.cin, l.k, o.Cin)
 	}
-	return &Conv{Name: l.name, In: l.in, Out: l.out, Residual: l.res, K: l.k, Stride: l.stride, Cin: cin, Cout: l.cout,
-		Depthwise: l.depthwise, Weight: gw, Bias: orZeros(bias, l.cout), Activation: l.act}
+	o.Bias = orZeros(bias, l.cout)
 }
 
 // convTLayer is the ConvTranspose2d k4 s2 p1 (with bias) of the stride-2
@@ -102,9 +108,13 @@ func (l *convTLayer) params() []ParamSpec {
 	return []ParamSpec{{Key: l.name + ".weight", Shape: []int{l.cin, l.cout, 4, 4}, Weight: true, OutAxis: 1}, {Key: l.name + ".bias", Shape: []int{l.cout}}}
 }
 
-func (l *convTLayer) op(w weights) Op {
-	return &ConvTranspose{Name: l.name, In: l.in, Out: l.out, Residual: l.res, CropTo: l.cropTo, Cin: l.cin, Cout: l.cout,
-		Weight: transposeHWIO(w(l.name+".weight"), l.cin, l.cout, 4), Bias: w(l.name + ".bias")}
+func (l *convTLayer) op() Op {
+	return &ConvTranspose{Name: l.name, In: l.in, Out: l.out, Residual: l.res, CropTo: l.cropTo, Cin: l.cin, Cout: l.cout}
+}
+
+func (l *convTLayer) setWeights(op Op, w weights) {
+	o := op.(*ConvTranspose)
+	o.Weight, o.Bias = transposeHWIO(w(l.name+".weight"), l.cin, l.cout, 4), w(l.name+".bias")
 }
 
 // attentionLayer is the parameter-free softmax attention core.
@@ -116,9 +126,11 @@ type attentionLayer struct {
 
 func (l *attentionLayer) params() []ParamSpec { return nil }
 
-func (l *attentionLayer) op(weights) Op {
+func (l *attentionLayer) op() Op {
 	return &Attention{Name: l.name, In: l.in, Out: l.out, Heads: l.heads, HeadDim: l.headDim}
 }
+
+func (l *attentionLayer) setWeights(Op, weights) {}
 
 // normLayer is a GroupNorm(1, c) (layer false) or the head's LayerNorm(c)
 // followed by act (layer true), with entries name.weight and name.bias.
@@ -134,12 +146,22 @@ func (l *normLayer) params() []ParamSpec {
 	return []ParamSpec{{Key: l.name + ".weight", Shape: []int{l.c}}, {Key: l.name + ".bias", Shape: []int{l.c}}}
 }
 
-func (l *normLayer) op(w weights) Op {
+func (l *normLayer) op() Op {
+	if l.layer {
+		return &LayerNorm{Name: l.name, In: l.in, Out: l.out, Activation: l.act}
+	}
+	return &GroupNorm{Name: l.name, In: l.in, Out: l.out}
+}
+
+func (l *normLayer) setWeights(op Op, w weights) {
 	g, b := w(l.name+".weight"), w(l.name+".bias")
 	if l.layer {
-		return &LayerNorm{Name: l.name, In: l.in, Out: l.out, Gamma: g, Beta: b, Activation: l.act}
+		o := op.(*LayerNorm)
+		o.Gamma, o.Beta = g, b
+	} else {
+		o := op.(*GroupNorm)
+		o.Gamma, o.Beta = g, b
 	}
-	return &GroupNorm{Name: l.name, In: l.in, Out: l.out, Gamma: g, Beta: b}
 }
 
 // poolLayer is the head's global average pool.
@@ -150,7 +172,9 @@ type poolLayer struct {
 
 func (l *poolLayer) params() []ParamSpec { return nil }
 
-func (l *poolLayer) op(weights) Op { return &MeanPool{Name: l.name, In: l.in, Out: l.out} }
+func (l *poolLayer) op() Op { return &MeanPool{Name: l.name, In: l.in, Out: l.out} }
+
+func (l *poolLayer) setWeights(Op, weights) {}
 
 // linearLayer is an nn.Linear(k, n) with weight [n][k] and optional bias.
 type linearLayer struct {
@@ -168,7 +192,11 @@ func (l *linearLayer) params() []ParamSpec {
 	return ps
 }
 
-func (l *linearLayer) op(w weights) Op {
-	return &Linear{Name: l.name, In: l.in, Out: l.out, K: l.k, N: l.n, Weight: linearKN(w(l.weightKey), l.n, l.k),
-		Bias: orZeros(optional(w, l.biasKey), l.n)}
+func (l *linearLayer) op() Op {
+	return &Linear{Name: l.name, In: l.in, Out: l.out, K: l.k, N: l.n}
+}
+
+func (l *linearLayer) setWeights(op Op, w weights) {
+	o := op.(*Linear)
+	o.Weight, o.Bias = linearKN(w(l.weightKey), l.n, l.k), orZeros(optional(w, l.biasKey), l.n)
 }

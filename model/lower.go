@@ -199,18 +199,13 @@ func lowerWinograd(t kernels.Target, i int, o *Conv, s Shape, bias operand, e ke
 // weights and bias packed as the kernel reads them.
 func lowerLinear(t kernels.Target, i int, o *Linear, s Shape) ([]step, error) {
 	k := t.Linear(s.N, o.K, o.N, kernels.Epilogue{Act: o.Activation})
-	// Packing validates the sizes, so it runs on every lowering; the packed
-	// floats are only uploaded once. A graph made by Structure has no
-	// weights to pack (it is lowered only to list its kernels).
-	w, err := o.Weight, error(nil)
-	if w != nil {
-		if w, err = k.PackWeights(w); err != nil {
-			return nil, err
-		}
-	}
+	// The weights are packed (and their size checked) on first upload, as
+	// Winograd's are: a graph made by Structure, lowered only to list its
+	// kernels, has none.
+	w := matrix(i, "w", k.Tex, o.K, func() ([]float32, error) { return k.PackWeights(o.Weight) })
 	b, err := k.PackBias(o.Bias)
 	if err != nil {
 		return nil, err
 	}
-	return single(k, val(o.In), rawMatrix(i, "w", k.Tex, o.K, w), buffer(i, "b", b), val(o.Out)), nil
+	return single(k, val(o.In), w, buffer(i, "b", b), val(o.Out)), nil
 }

@@ -124,8 +124,15 @@ func TestLowerOpWeightData(t *testing.T) {
 			}
 		}
 	}
+	// The weights are packed, and their size checked, on upload.
 	bad := &Linear{In: 0, Out: 1, K: 8, N: 10, Weight: make([]float32, 79)}
-	if _, err := lowerOp(kernels.Target{}, 0, bad, []Shape{{1, 1, 1, 8}, {1, 1, 1, 10}}); err == nil {
-		t.Error("a linear layer with 79 of 80 weights was lowered")
+	steps, err := lowerOp(kernels.Target{}, 0, bad, []Shape{{1, 1, 1, 8}, {1, 1, 1, 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := steps[0].operands[1]; w.kind != weightOperand || w.weight.key.part != "w" {
+		t.Fatalf("operand 1 of the linear layer is %+v, want its weights", w)
+	} else if _, err := w.weight.data(); err == nil {
+		t.Error("a linear layer with 79 of 80 weights was packed")
 	}
 }

@@ -52,7 +52,10 @@ func (g *Graph) Shapes(n, h, w int) ([]Shape, error) {
 		if out < 0 || (int(out) < len(shapes) && shapes[out].N > 0) {
 			return nil, fmt.Errorf("model: op %d (%s) writes value %d, which is not a new value", i, op.Label(), out)
 		}
-		s, err := opShape(op, shapes, known, g.weightless)
+		s, err := opShape(op, shapes, known)
+		if err == nil && !g.weightless {
+			err = checkWeights(op, shapes[op.Inputs()[0]])
+		}
 		if err != nil {
 			return nil, fmt.Errorf("model: op %d (%s): %w", i, op.Label(), err)
 		}
@@ -68,38 +71,27 @@ func (g *Graph) Shapes(n, h, w int) ([]Shape, error) {
 	return shapes, nil
 }
 
-// opShape checks one op against its input shapes and returns its output
-// shape; weightless (a graph made by Structure) takes nil weights for
-// weights of the size wanted.
-func opShape(op Op, shapes []Shape, known func(Value) bool, weightless bool) (Shape, error) {
+// opShape checks one op's parameters against its input shapes and returns
+// its output shape; checkWeights checks its weights.
+func opShape(op Op, shapes []Shape, known func(Value) bool) (Shape, error) {
 	in := shapes[op.Inputs()[0]]
-	size := func(w []float32, want int) int {
-		if weightless && w == nil {
-			return want
-		}
-		return len(w)
-	}
 	var out Shape
 	switch o := op.(type) {
 	case *Conv:
 		if o.K < 1 || o.K%2 == 0 || o.Stride < 1 || o.Cout < 1 {
 			return out, fmt.Errorf("unsupported kernel %d / stride %d / %d outputs", o.K, o.Stride, o.Cout)
 		}
-		want := o.K * o.K * o.Cin * o.Cout
-		if o.Depthwise {
-			want = o.K * o.K * o.Cin
-			if o.Cin != o.Cout {
-				return out, fmt.Errorf("depthwise conv with %d inputs and %d outputs", o.Cin, o.Cout)
-			}
+		if o.Depthwise && o.Cin != o.Cout {
+			return out, fmt.Errorf("depthwise conv with %d inputs and %d outputs", o.Cin, o.Cout)
 		}
-		if err := checkOperands(in.C, o.Cin, size(o.Weight, want), want, size(o.Bias, o.Cout), o.Cout); err != nil {
-			return out, err
+		if in.C != o.Cin {
+			return out, errChannels(in.C, o.Cin)
 		}
 		out = Shape{in.N, ref.ConvOutSize(in.H, o.K, o.Stride), ref.ConvOutSize(in.W, o.K, o.Stride), o.Cout}
 		return out, checkResidual(shapes, o.Residual, out)
 	case *ConvTranspose:
-		if err := checkOperands(in.C, o.Cin, size(o.Weight, 16*o.Cin*o.Cout), 16*o.Cin*o.Cout, size(o.Bias, o.Cout), o.Cout); err != nil {
-			return out, err
+		if in.C != o.Cin {
+			return out, errChannels(in.C, o.Cin)
 		}
 		if !known(o.CropTo) {
 			return out, fmt.Errorf("crops to value %d, which is not written yet", o.CropTo)
@@ -116,35 +108,52 @@ func opShape(op Op, shapes []Shape, known func(Value) bool, weightless bool) (Sh
 		}
 		return Shape{in.N, in.H, in.W, o.Heads * o.HeadDim}, nil
 	case *GroupNorm:
-		if size(o.Gamma, in.C) != in.C || size(o.Beta, in.C) != in.C {
-			return out, fmt.Errorf("affine has %d/%d values for %d channels", len(o.Gamma), len(o.Beta), in.C)
-		}
 		return in, nil
 	case *MeanPool:
 		return Shape{in.N, 1, 1, in.C}, nil
 	case *Linear:
-		if in.H*in.W*in.C != o.K || size(o.Weight, o.K*o.N) != o.K*o.N || size(o.Bias, o.N) != o.N || o.N < 1 {
-			return out, fmt.Errorf("input %v, K %d, N %d, %d weights, %d biases do not fit", in, o.K, o.N, len(o.Weight), len(o.Bias))
+		if in.H*in.W*in.C != o.K || o.N < 1 {
+			return out, fmt.Errorf("input %v does not fit K %d, N %d", in, o.K, o.N)
 		}
 		return Shape{in.N, 1, 1, o.N}, nil
 	case *LayerNorm:
-		if in.H != 1 || in.W != 1 || size(o.Gamma, in.C) != in.C || size(o.Beta, in.C) != in.C {
-			return out, fmt.Errorf("input %v with an affine of %d/%d values", in, len(o.Gamma), len(o.Beta))
+		if in.H != 1 || in.W != 1 {
+			return out, fmt.Errorf("input %v is not [N 1 1 C]", in)
 		}
 		return in, nil
 	}
 	return out, fmt.Errorf("unknown op type %T", op)
 }
 
-// checkOperands checks input channels, weight and bias lengths.
-func checkOperands(inC, cin, nWeight, wantWeight, nBias, cout int) error {
-	switch {
-	case inC != cin:
-		return fmt.Errorf("input has %d channels, the op expects %d", inC, cin)
-	case nWeight != wantWeight:
-		return fmt.Errorf("weight has %d values, want %d", nWeight, wantWeight)
-	case nBias != cout:
-		return fmt.Errorf("bias has %d values, want %d", nBias, cout)
+// errChannels is the error of an op that expects cin input channels and
+// gets inC.
+func errChannels(inC, cin int) error {
+	return fmt.Errorf("input has %d channels, the op expects %d", inC, cin)
+}
+
+// checkWeights checks the length of each weight slice of op (whose input
+// has shape in, already checked by opShape). A graph made by Structure has
+// none to check.
+func checkWeights(op Op, in Shape) error {
+	var names [2]string
+	var want [2]int
+	switch o := op.(type) {
+	case *Conv:
+		names, want = [2]string{"weight", "bias"}, [2]int{o.K * o.K * o.Cin * o.Cout, o.Cout}
+		if o.Depthwise {
+			want[0] = o.K * o.K * o.Cin
+		}
+	case *ConvTranspose:
+		names, want = [2]string{"weight", "bias"}, [2]int{16 * o.Cin * o.Cout, o.Cout}
+	case *Linear:
+		names, want = [2]string{"weight", "bias"}, [2]int{o.K * o.N, o.N}
+	case *GroupNorm, *LayerNorm:
+		names, want = [2]string{"gamma", "beta"}, [2]int{in.C, in.C}
+	}
+	for i, w := range weightSlices(op) {
+		if len(*w) != want[i] {
+			return fmt.Errorf("%s has %d values, want %d", names[i], len(*w), want[i])
+		}
 	}
 	return nil
 }

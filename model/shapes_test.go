@@ -62,6 +62,8 @@ func TestShapesRejectsBrokenGraphs(t *testing.T) {
 		{"rewrites a value", append([]Op{conv(0, 0, 4, 8, 32)}, head...), "writes value 0, which is not a new value"},
 		{"channel mismatch", append([]Op{conv(0, 1, 3, 8, 24)}, head...), "input has 4 channels, the op expects 3"},
 		{"short weights", append([]Op{conv(0, 1, 4, 8, 31)}, head...), "weight has 31 values, want 32"},
+		{"no affine", []Op{conv(0, 1, 4, 8, 32), &GroupNorm{Name: "n", In: 1, Out: 2}, &MeanPool{Name: "pool", In: 2, Out: 3}}, "gamma has 0 values, want 8"},
+		{"no linear weights", []Op{conv(0, 1, 4, 8, 32), &MeanPool{Name: "pool", In: 1, Out: 2}, &Linear{Name: "fc", In: 2, Out: 3, K: 8, N: 8}}, "weight has 0 values, want 64"},
 		{"attention heads", []Op{conv(0, 1, 4, 9, 36), &Attention{Name: "a", In: 1, Out: 2, Heads: 2, HeadDim: 2}}, "need 12"},
 		{"no ops", nil, "no operations"},
 	}
