@@ -702,18 +702,16 @@ class Local {
     const tuningReady = tuningText(tuning, fileReader);
     const gpuOptions = (tuningJSON) => ({ backend, kernels, variant, start, tune, tuning: tuningJSON, tuningStore: tuningStore() });
     // What the GPU needs no weights for (the device, a progressive start's generic
-    // pipelines) starts while they download, in the WebGPU build: Go's load takes
-    // it (lowformer.Prestart).
+    // pipelines) starts while they download: Go's load takes it (lowformer.Prestart,
+    // which starts nothing in a CPU build).
     const early = backend !== 'cpu' && !dumpWGSL && globalThis.navigator?.gpu
-      ? Promise.all([rtReady, tuningReady]).then(([rt, tuningJSON]) => {
-        if (rt.build === 'gpu') rt.call('prestart', gpuOptions(tuningJSON)).catch(() => {});
-      }, () => {})
+      ? Promise.all([rtReady, tuningReady]).then(([rt, tuningJSON]) => { rt.call('prestart', gpuOptions(tuningJSON)).catch(() => {}); }, () => {})
       : null;
     let ready;
     try {
       ready = await Promise.all([readWeights(weights, cache, report), rtReady, tuningReady]);
     } catch (err) {
-      if (early) early.then(() => rtReady).then((rt) => { if (rt.build === 'gpu') return rt.call('dropPrestart'); }).catch(() => {}); // no load will take it
+      if (early) early.then(() => rtReady).then((rt) => rt.call('dropPrestart')).catch(() => {}); // no load will take it
       throw err;
     }
     let [{ bytes, source }, rt, tuningJSON] = ready;
