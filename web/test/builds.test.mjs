@@ -30,22 +30,11 @@ function failingDevice() {
 }
 
 describe('one wasm build per backend', { skip: why || false }, () => {
-  let srv;
-  let ctx;
-
-  before(async () => {
-    srv = await h.startServer();
-    ctx = await h.launchBrowser();
-  });
-
-  after(async () => {
-    await ctx?.close();
-    await srv?.close();
-  });
+  const browser = h.useBrowser();
 
   /** The test page with init scripts run first; page.wasm lists the .wasm files fetched. */
   async function open(...scripts) {
-    return h.openPage(ctx, `${srv.url}/test.html`, {
+    return h.openPage(browser.ctx, `${browser.srv.url}/test.html`, {
       setup: (page) => {
         page.wasm = [];
         page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasm.push(r.url().split('/').pop()); });

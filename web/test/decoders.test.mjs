@@ -49,21 +49,10 @@ function assertMatchesReference(results) {
 const decodersFetches = (page) => page.wasm.filter((f) => f === 'lowformer-decoders.wasm').length;
 
 describe('lowformer-decoders.wasm in Chromium', { skip: why || noB0 || noDecoders || false }, () => {
-  let srv;
-  let ctx;
-
-  before(async () => {
-    srv = await h.startServer();
-    ctx = await h.launchBrowser();
-  });
-
-  after(async () => {
-    await ctx?.close();
-    await srv?.close();
-  });
+  const browser = h.useBrowser();
 
   async function open() {
-    const page = await h.openPage(ctx, `${srv.url}/test.html`, {
+    const page = await h.openPage(browser.ctx, `${browser.srv.url}/test.html`, {
       setup: (p) => {
         p.wasm = [];
         p.on('request', (r) => { if (r.url().endsWith('.wasm')) p.wasm.push(r.url().split('/').pop()); });

@@ -245,18 +245,33 @@ export async function openPage(ctx, url, { waitReady = true, setup = null } = {}
  * Returns an object whose page, ctx and srv are set once before has run.
  */
 export function usePage(launch = {}) {
-  const s = { srv: null, ctx: null, page: null };
+  const s = useBrowser(launch, () => (s.page ? s.page.log.filter((l) => l.startsWith('[pageerror]') || /fatal error|panic:|\[gpu-uncaptured\]/.test(l)) : []));
+  s.page = null;
   before(async () => {
-    s.srv = await startServer();
-    s.ctx = await launchBrowser(launch);
     s.page = await openPage(s.ctx, `${s.srv.url}/test.html`);
     assert.ok(await adapterInfo(s.page), 'Chromium offers no WebGPU adapter: the GPU tests need one');
   });
+  return s;
+}
+
+/**
+ * Registers before/after hooks in the current describe block: the server and
+ * Chromium (launchBrowser options) started before the tests, closed after
+ * them. Returns an object whose srv and ctx are set once before has run.
+ * errors, if given, is asked after the tests (before closing) for the
+ * errors that fail the block.
+ */
+export function useBrowser(launch = {}, errors = () => []) {
+  const s = { srv: null, ctx: null };
+  before(async () => {
+    s.srv = await startServer();
+    s.ctx = await launchBrowser(launch);
+  });
   after(async () => {
-    const errors = s.page ? s.page.log.filter((l) => l.startsWith('[pageerror]') || /fatal error|panic:|\[gpu-uncaptured\]/.test(l)) : [];
+    const found = errors();
     await s.ctx?.close(); // before asserting: an open browser would keep node running
     await s.srv?.close();
-    assert.deepEqual(errors, [], 'the page logged uncaught errors, uncaptured WebGPU errors or a Go panic');
+    assert.deepEqual(found, [], 'the page logged uncaught errors, uncaptured WebGPU errors or a Go panic');
   });
   return s;
 }

@@ -57,29 +57,18 @@ describe('wasm SIMD detection', { skip: noDist }, () => {
 });
 
 describe('the CPU path in Chromium', { skip: why || noB0 || false }, () => {
-  let srv;
-  let ctx;
-
-  before(async () => {
-    srv = await h.startServer();
-    ctx = await h.launchBrowser();
-  });
-
-  after(async () => {
-    await ctx?.close();
-    await srv?.close();
-  });
+  const browser = h.useBrowser();
 
   /** A test page; noSIMD stubs WebAssembly.validate first. Records the .wasm files it fetches. */
   async function open(noSIMD) {
-    const page = await ctx.newPage();
+    const page = await browser.ctx.newPage();
     page.log = [];
     page.wasm = [];
     page.on('console', (m) => page.log.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => page.log.push(`[pageerror] ${e.message}`));
     page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasm.push(r.url().split('/').pop()); });
     if (noSIMD) await page.addInitScript(stubNoSIMD);
-    await page.goto(`${srv.url}/test.html`);
+    await page.goto(`${browser.srv.url}/test.html`);
     await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
     return page;
   }
